@@ -1,0 +1,45 @@
+"""The ``callcenter`` command line.
+
+Sub-commands live in their own modules and are loaded lazily, so ``callcenter --help`` stays fast
+and a command's heavy dependencies (numpy, pjsua2, matplotlib) load only when it runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# name -> ("module", "attribute", "one-line help")
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "config": ("callcenter.commands.config_cmd", "config", "Check a hotline configuration."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose sub-commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = COMMANDS.get(cmd_name)
+        if spec is None:
+            return None
+        module = importlib.import_module(spec[0])
+        return getattr(module, spec[1])
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup)
+@click.version_option(package_name="callcenter12345")
+def main() -> None:
+    """Call-center engine for 12345 government service hotlines."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""IVR flows: validated flow data, the pure interpreter and prompts in seven languages."""

@@ -1,0 +1,1 @@
+"""Discrete-event traffic simulator, Erlang C/A staffing and the live SIP load generator."""

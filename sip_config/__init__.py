@@ -1,0 +1,1 @@
+"""Renderers for telephony configuration (Asterisk pjsip/extensions/manager/musiconhold)."""
