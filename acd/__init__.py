@@ -1,1 +1,1 @@
-"""Automatic call distribution: the pure, clock-injected routing core (queues, ranking, escalation)."""
+"""Automatic call distribution: the pure, clock-injected routing core."""

@@ -1,0 +1,781 @@
+"""The ACD: skill-based routing of waiting calls to agent seats.
+
+Pure and clock-injected: ``handle(event, now)`` and ``on_timer(now)`` return commands, and
+``next_deadline()`` says when ``on_timer`` is due next. Nothing here reads a clock, sleeps,
+or does I/O, so the live engine and the simulator drive the very same object.
+
+Indexing. Calls and idle agents meet in *buckets*: one per (queue, requirement alternatives).
+Each bucket keeps a heap of its waiting calls keyed ``(-priority, enqueued_at, seq)`` and a
+sorted list of its idle eligible agents keyed by the queue's strategy. Each agent knows the
+buckets it is eligible for (computed once, from its skills). So:
+
+* a call entering a bucket takes the best idle agent of that bucket, or waits in its heap;
+* an agent becoming idle looks at the heads of its own buckets only and takes the best call
+  across all the queues it serves (priority first, then the longest wait: cross-queue
+  fairness), or joins those buckets' idle lists.
+
+Neither path scans the roster or the queue, so the cost of a decision does not grow with the
+number of agents or calls in the common case.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from enum import StrEnum
+from itertools import count
+
+from sortedcontainers import SortedList
+
+from acd.commands import (
+    AgentStateChanged,
+    CallFinished,
+    CallRecord,
+    CancelOffer,
+    Command,
+    OfferCall,
+    OfferCallback,
+    OverflowToMessage,
+    PlayAnnouncement,
+)
+from acd.events import (
+    AgentAnswered,
+    AgentDeclined,
+    AgentHungUp,
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentNotReady,
+    AgentReady,
+    CallArrived,
+    CallbackAccepted,
+    CallerHungUp,
+    CallId,
+    Event,
+    WrapUpDone,
+)
+from acd.model import QueueSpec, RequirementSet, requirement_set
+from acd.stats import QueueStats
+from acd.strategies import Strategy, make_strategy
+from agents.model import AgentSpec
+from agents.seat import Activity, IllegalTransition, Presence, Seat
+
+
+class ACDError(Exception):
+    """A request the ACD refuses; nothing was changed."""
+
+
+class UnknownCall(ACDError, KeyError):
+    pass
+
+
+class UnknownAgent(ACDError, KeyError):
+    pass
+
+
+class UnknownQueue(ACDError, KeyError):
+    pass
+
+
+class CallState(StrEnum):
+    WAITING = "waiting"
+    OFFERED = "offered"
+    ANSWERED = "answered"
+
+
+_RING, _WRAP, _ESCALATE = 0, 1, 2
+
+
+class _Agent:
+    """Runtime state of one agent (seat plus routing bookkeeping)."""
+
+    __slots__ = (
+        "spec", "seat", "order", "idle_since", "calls_answered", "talk_total", "buckets",
+        "idle_keys", "call", "wrap_version", "skills",
+    )
+
+    def __init__(self, spec: AgentSpec, order: int) -> None:
+        self.spec = spec
+        self.skills = dict(spec.skills)
+        self.seat = Seat(spec.agent_id)
+        self.order = order
+        self.idle_since = 0.0
+        self.calls_answered = 0
+        self.talk_total = 0.0
+        self.buckets: list[_Bucket] = []
+        self.idle_keys: dict[_Bucket, tuple] = {}
+        self.call: _Call | None = None
+        self.wrap_version = 0
+
+    def proficiency(self, skill: str) -> int:
+        return self.skills.get(skill, 0)
+
+    def eligible(self, alternatives: frozenset[RequirementSet]) -> bool:
+        skills = self.skills
+        return any(
+            all(skills.get(skill, 0) >= level for skill, level in alternative)
+            for alternative in alternatives
+        )
+
+
+class _Queue:
+    __slots__ = ("spec", "strategy", "levels", "stats", "strategy_state", "waiting")
+
+    def __init__(self, spec: QueueSpec, rng: random.Random) -> None:
+        self.spec = spec
+        self.strategy: Strategy = make_strategy(spec.strategy, rng)
+        self.levels = spec.levels()
+        self.stats = QueueStats(policy=spec.service_level)
+        self.strategy_state: dict = {}
+        self.waiting = 0
+
+
+class _Bucket:
+    """Waiting calls and idle eligible agents of one queue at one requirement level."""
+
+    __slots__ = ("queue", "alternatives", "calls", "idle", "stale")
+
+    def __init__(self, queue: _Queue, alternatives: frozenset[RequirementSet]) -> None:
+        self.queue = queue
+        self.alternatives = alternatives
+        self.calls: list[tuple] = []
+        self.idle: SortedList = SortedList()
+        self.stale = 0
+
+    def head(self) -> _Call | None:
+        """The best waiting call, dropping stale heap entries."""
+        calls = self.calls
+        while calls:
+            entry = calls[0]
+            call = entry[4]
+            if call.state is CallState.WAITING and call.version == entry[3]:
+                return call
+            heapq.heappop(calls)
+            self.stale -= 1
+        return None
+
+
+class _Call:
+    __slots__ = (
+        "call_id", "queue", "bucket", "base_priority", "priority", "arrived_at", "enqueued_at",
+        "queue_entered_at", "seq", "level", "state", "version", "agent", "offers", "callback",
+        "line", "language", "extra", "answered_at", "first_queue", "esc_version",
+    )
+
+    def __init__(self, event: CallArrived, queue: _Queue, now: float, seq: int) -> None:
+        self.call_id = event.call_id
+        self.queue = queue
+        self.bucket: _Bucket | None = None
+        self.base_priority = event.priority
+        self.priority = event.priority
+        self.arrived_at = now if event.arrived_at is None else event.arrived_at
+        self.enqueued_at = now
+        self.queue_entered_at = now
+        self.seq = seq
+        self.level = 0
+        self.state = CallState.WAITING
+        self.version = 0
+        self.agent: _Agent | None = None
+        self.offers = 0
+        self.callback = False
+        self.line = event.line
+        self.language = event.language
+        self.extra = requirement_set(event.requirements) if event.requirements else None
+        self.answered_at: float | None = None
+        self.first_queue = queue.spec.name
+        self.esc_version = 0
+
+
+class ACD:
+    """Skill-based automatic call distribution over a set of queues and agents."""
+
+    def __init__(
+        self,
+        queues: Sequence[QueueSpec],
+        agents: Iterable[AgentSpec] = (),
+        *,
+        rng: random.Random | None = None,
+        emit_agent_states: bool = True,
+    ) -> None:
+        self.rng = rng if rng is not None else random.Random(0)
+        self.emit_agent_states = emit_agent_states
+        self._queues: dict[str, _Queue] = {}
+        for spec in queues:
+            if spec.name in self._queues:
+                raise ValueError(f"duplicate queue name {spec.name!r}")
+            self._queues[spec.name] = _Queue(spec, self.rng)
+        for q in self._queues.values():
+            for step in q.spec.escalation:
+                if step.overflow_queue is not None and step.overflow_queue not in self._queues:
+                    raise UnknownQueue(
+                        f"queue {q.spec.name}: overflow to unknown queue {step.overflow_queue!r}"
+                    )
+        self._buckets: dict[tuple[str, frozenset[RequirementSet]], _Bucket] = {}
+        self._agents: dict[str, _Agent] = {}
+        self._order: list[_Agent] = []
+        self._calls: dict[CallId, _Call] = {}
+        self._timers: list[tuple] = []
+        self._seq = count()
+        self._timer_seq = count()
+        self._dispatch = {
+            CallArrived: self._on_call_arrived,
+            CallerHungUp: self._on_caller_hung_up,
+            CallbackAccepted: self._on_callback_accepted,
+            AgentAnswered: self._on_agent_answered,
+            AgentDeclined: self._on_agent_declined,
+            AgentHungUp: self._on_agent_hung_up,
+            AgentLoggedIn: self._on_logged_in,
+            AgentLoggedOut: self._on_logged_out,
+            AgentReady: self._on_ready,
+            AgentNotReady: self._on_not_ready,
+            WrapUpDone: self._on_wrap_up_done,
+        }
+        for q in self._queues.values():
+            for alternatives, _ in q.levels:
+                self._bucket(q, alternatives)
+        for spec in agents:
+            self.add_agent(spec)
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def stats(self) -> Mapping[str, QueueStats]:
+        """Accounting per queue name."""
+        return {name: q.stats for name, q in self._queues.items()}
+
+    @property
+    def queue_names(self) -> list[str]:
+        return list(self._queues)
+
+    def add_agent(self, spec: AgentSpec) -> None:
+        """Add an agent to the roster (logged out)."""
+        if spec.agent_id in self._agents:
+            raise ValueError(f"duplicate agent id {spec.agent_id!r}")
+        agent = _Agent(spec, len(self._agents))
+        for bucket in self._buckets.values():
+            if agent.eligible(bucket.alternatives):
+                agent.buckets.append(bucket)
+        self._agents[spec.agent_id] = agent
+        self._order.append(agent)
+
+    def handle(self, event: Event, now: float) -> list[Command]:
+        """Apply ``event`` at time ``now``; returns the commands to carry out.
+
+        Raises ``ACDError`` or ``IllegalTransition`` for an event that does not fit the
+        current state, and then nothing has changed.
+        """
+        handler = self._dispatch.get(type(event))
+        if handler is None:
+            raise ACDError(f"unknown event {event!r}")
+        out: list[Command] = []
+        handler(event, now, out)
+        return out
+
+    def on_timer(self, now: float) -> list[Command]:
+        """Fire every deadline at or before ``now`` (ring-no-answer, wrap-up, escalation)."""
+        out: list[Command] = []
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            when, _, kind, obj, version = heapq.heappop(timers)
+            if kind == _RING:
+                if obj.state is CallState.OFFERED and obj.version == version:
+                    self._ring_ended(obj, when, "ring-no-answer", out)
+            elif kind == _WRAP:
+                if obj.wrap_version == version and obj.seat.activity is Activity.WRAP_UP:
+                    self._end_wrap_up(obj, when, out)
+            elif obj.esc_version == version and obj.call_id in self._calls:
+                self._escalate(obj, when, out)
+        return out
+
+    def next_deadline(self) -> float | None:
+        """The earliest time ``on_timer`` has something to do, or None."""
+        timers = self._timers
+        while timers:
+            _, _, kind, obj, version = timers[0]
+            if kind == _RING:
+                valid = obj.state is CallState.OFFERED and obj.version == version
+            elif kind == _WRAP:
+                valid = obj.wrap_version == version and obj.seat.activity is Activity.WRAP_UP
+            else:
+                valid = obj.esc_version == version and obj.call_id in self._calls
+            if valid:
+                return timers[0][0]
+            heapq.heappop(timers)
+        return None
+
+    def seat(self, agent_id: str) -> Seat:
+        """The seat of ``agent_id`` (read-only use)."""
+        return self._agent(agent_id).seat
+
+    def agent_call(self, agent_id: str) -> CallId | None:
+        """The call the agent is ringing with or talking on, if any."""
+        call = self._agent(agent_id).call
+        return call.call_id if call is not None else None
+
+    def call_state(self, call_id: CallId) -> CallState | None:
+        call = self._calls.get(call_id)
+        return call.state if call is not None else None
+
+    def waiting_calls(self) -> int:
+        return sum(q.waiting for q in self._queues.values())
+
+    def live_calls(self) -> int:
+        """Calls the ACD still holds (waiting, ringing or talking)."""
+        return len(self._calls)
+
+    def snapshot(self, now: float) -> dict:
+        """A consistent view for wallboards and metrics (not a hot path)."""
+        queues: dict[str, dict] = {}
+        for name, q in self._queues.items():
+            queues[name] = {
+                "waiting": 0,
+                "longest_wait": 0.0,
+                "agents": {state: 0 for state in _SNAPSHOT_STATES},
+                "stats": q.stats.as_dict(),
+            }
+        for call in self._calls.values():
+            if call.state is CallState.WAITING:
+                entry = queues[call.queue.spec.name]
+                entry["waiting"] += 1
+                entry["longest_wait"] = max(entry["longest_wait"], now - call.enqueued_at)
+        agents = []
+        for agent in self._agents.values():
+            state = _snapshot_state(agent.seat)
+            served = {bucket.queue.spec.name for bucket in agent.buckets}
+            for name in served:
+                queues[name]["agents"][state] += 1
+            agents.append(
+                {
+                    "agent_id": agent.spec.agent_id,
+                    "name": agent.spec.name,
+                    "presence": agent.seat.presence.value,
+                    "activity": agent.seat.activity.value,
+                    "reason": agent.seat.reason,
+                    "since": agent.seat.since,
+                    "call_id": agent.call.call_id if agent.call else None,
+                    "line": agent.call.line if agent.call else None,
+                    "language": agent.call.language if agent.call else None,
+                    "queues": sorted(served),
+                }
+            )
+        return {"queues": queues, "agents": agents}
+
+    # ------------------------------------------------------------------ calls
+
+    def _on_call_arrived(self, event: CallArrived, now: float, out: list[Command]) -> None:
+        if event.call_id in self._calls:
+            raise ACDError(f"call {event.call_id!r} is already in the ACD")
+        queue = self._queues.get(event.queue)
+        if queue is None:
+            raise UnknownQueue(f"unknown queue {event.queue!r}")
+        call = _Call(event, queue, now, next(self._seq))
+        self._calls[event.call_id] = call
+        queue.stats.offered += 1
+        queue.waiting += 1
+        self._enter_level(call, 0)
+        self._push_call(call)
+        self._schedule_escalation(call)
+        self._route_waiting(call, now, out)
+
+    def _on_caller_hung_up(self, event: CallerHungUp, now: float, out: list[Command]) -> None:
+        call = self._call(event.call_id)
+        if call.state is CallState.ANSWERED:
+            self._end_conversation(call, now, out)
+            return
+        if call.state is CallState.OFFERED:
+            agent = call.agent
+            out.append(CancelOffer(call.call_id, agent.spec.agent_id, "caller-hung-up"))
+            self._release_ringing_agent(agent, now, out)
+        else:
+            call.queue.waiting -= 1
+            call.bucket.stale += 1
+        call.state = CallState.WAITING  # for the record; the call is gone below
+        wait = now - call.enqueued_at
+        sl_wait = self._sl_wait(call, now)
+        call.queue.stats.record_abandon(wait, sl_wait)
+        del self._calls[call.call_id]
+        call.version += 1
+        call.esc_version += 1
+        out.append(CallFinished(self._record(call, "abandoned", now, wait, sl_wait)))
+
+    def _on_callback_accepted(
+        self, event: CallbackAccepted, now: float, out: list[Command]
+    ) -> None:
+        call = self._call(event.call_id)
+        if call.state is CallState.ANSWERED:
+            raise ACDError(f"call {call.call_id!r} is already answered")
+        call.callback = True
+
+    def _on_agent_answered(self, event: AgentAnswered, now: float, out: list[Command]) -> None:
+        agent = self._agent(event.agent_id)
+        call = self._call(event.call_id)
+        if call.state is not CallState.OFFERED or call.agent is not agent:
+            raise IllegalTransition(
+                f"agent {event.agent_id}: call {event.call_id!r} is not ringing at this seat"
+            )
+        self._seat(agent, "answer", now, out)
+        call.state = CallState.ANSWERED
+        call.answered_at = now
+        call.esc_version += 1
+        agent.calls_answered += 1
+        call.queue.stats.record_answer(now - call.enqueued_at, self._sl_wait(call, now))
+
+    def _on_agent_declined(self, event: AgentDeclined, now: float, out: list[Command]) -> None:
+        agent = self._agent(event.agent_id)
+        call = self._call(event.call_id)
+        if call.state is not CallState.OFFERED or call.agent is not agent:
+            raise IllegalTransition(
+                f"agent {event.agent_id}: call {event.call_id!r} is not ringing at this seat"
+            )
+        self._ring_ended(call, now, "declined", out)
+
+    def _on_agent_hung_up(self, event: AgentHungUp, now: float, out: list[Command]) -> None:
+        agent = self._agent(event.agent_id)
+        call = agent.call
+        if call is None or call.state is not CallState.ANSWERED:
+            raise IllegalTransition(f"agent {event.agent_id}: no conversation to hang up")
+        self._end_conversation(call, now, out)
+
+    def _end_conversation(self, call: _Call, now: float, out: list[Command]) -> None:
+        agent = call.agent
+        talk = now - call.answered_at
+        call.queue.stats.record_talk(talk)
+        agent.talk_total += talk
+        agent.call = None
+        self._seat(agent, "hang_up", now, out)
+        del self._calls[call.call_id]
+        wait = call.answered_at - call.enqueued_at
+        record = self._record(call, "answered", now, wait, self._sl_wait(call, call.answered_at))
+        out.append(CallFinished(record))
+        if agent.spec.wrap_up_seconds > 0:
+            agent.wrap_version += 1
+            self._push_timer(now + agent.spec.wrap_up_seconds, _WRAP, agent, agent.wrap_version)
+        else:
+            self._end_wrap_up(agent, now, out)
+
+    def _ring_ended(self, call: _Call, now: float, reason: str, out: list[Command]) -> None:
+        """The offer failed (no answer or declined): the agent is made not ready and the call
+        goes back to its place in the queue."""
+        agent = call.agent
+        out.append(CancelOffer(call.call_id, agent.spec.agent_id, reason))
+        agent.call = None
+        self._seat(agent, "ring_end", now, out)
+        self._seat(agent, "not_ready", now, out, reason="no-answer" if reason != "declined"
+                   else "declined")
+        self._requeue(call, now, out)
+
+    def _requeue(self, call: _Call, now: float, out: list[Command]) -> None:
+        call.state = CallState.WAITING
+        call.agent = None
+        call.queue.waiting += 1
+        due = self._due_level(call, now)
+        if due > call.level:
+            self._escalate(call, now, out, requeue=True)
+        else:
+            self._push_call(call)
+            self._route_waiting(call, now, out)
+
+    # ------------------------------------------------------------------ escalation
+
+    def _due_level(self, call: _Call, now: float) -> int:
+        steps = call.queue.spec.escalation
+        level = call.level
+        waited = now - call.queue_entered_at
+        while level < len(steps) and steps[level].after_seconds <= waited:
+            level += 1
+        return level
+
+    def _schedule_escalation(self, call: _Call) -> None:
+        steps = call.queue.spec.escalation
+        call.esc_version += 1
+        if call.level < len(steps):
+            when = call.queue_entered_at + steps[call.level].after_seconds
+            self._push_timer(when, _ESCALATE, call, call.esc_version)
+
+    def _escalate(self, call: _Call, now: float, out: list[Command], requeue: bool = False)\
+            -> None:
+        """Apply every step now due. A ringing call escalates when its offer ends."""
+        if call.state is not CallState.WAITING:
+            return
+        queue = call.queue
+        steps = queue.spec.escalation
+        due = self._due_level(call, now)
+        if due <= call.level and not requeue:
+            self._schedule_escalation(call)
+            return
+        for step in steps[call.level:due]:
+            if step.announce:
+                out.append(PlayAnnouncement(call.call_id, step.announce))
+            if step.offer_callback and not call.callback:
+                out.append(OfferCallback(call.call_id, queue.spec.name))
+            if step.overflow_message:
+                if not requeue:
+                    call.bucket.stale += 1
+                queue.waiting -= 1
+                self._overflow_to_message(call, step.overflow_message, now, out)
+                return
+            if step.overflow_queue:
+                if not requeue:
+                    call.bucket.stale += 1
+                queue.waiting -= 1
+                self._overflow_to_queue(call, self._queues[step.overflow_queue], now, out)
+                return
+        if not requeue:
+            call.bucket.stale += 1
+        self._enter_level(call, due)
+        self._push_call(call)
+        self._schedule_escalation(call)
+        self._route_waiting(call, now, out)
+
+    def _overflow_to_message(self, call: _Call, prompt: str, now: float,
+                             out: list[Command]) -> None:
+        call.queue.stats.overflowed += 1
+        del self._calls[call.call_id]
+        call.version += 1
+        call.esc_version += 1
+        out.append(OverflowToMessage(call.call_id, prompt))
+        wait = now - call.enqueued_at
+        record = self._record(call, "overflowed", now, wait, self._sl_wait(call, now),
+                              overflow_target=f"message:{prompt}")
+        out.append(CallFinished(record))
+
+    def _overflow_to_queue(self, call: _Call, target: _Queue, now: float,
+                           out: list[Command]) -> None:
+        """Move the call to ``target``; its enqueue time (its place) is kept."""
+        call.queue.stats.overflowed += 1
+        call.queue = target
+        call.queue_entered_at = now
+        target.stats.offered += 1
+        target.waiting += 1
+        self._enter_level(call, 0)
+        self._push_call(call)
+        self._schedule_escalation(call)
+        self._route_waiting(call, now, out)
+
+    def _enter_level(self, call: _Call, level: int) -> None:
+        queue = call.queue
+        level = min(level, len(queue.levels) - 1)
+        alternatives, extra_priority = queue.levels[level]
+        if call.extra:
+            alternatives = frozenset(alt | call.extra for alt in alternatives)
+        call.level = level
+        call.priority = call.base_priority + queue.spec.priority + extra_priority
+        call.bucket = self._bucket(queue, alternatives)
+
+    # ------------------------------------------------------------------ matching
+
+    def _route_waiting(self, call: _Call, now: float, out: list[Command]) -> None:
+        """A call entered (or re-entered) its bucket: offer to the best idle agent there."""
+        bucket = call.bucket
+        idle = bucket.idle
+        if not idle:
+            return
+        # The call is in the bucket heap; another call may be ahead of it (re-queued after a
+        # ring-no-answer), so always serve the bucket's head.
+        head = bucket.head()
+        if head is None:
+            return
+        index = bucket.queue.strategy.pick(idle, bucket.queue.strategy_state)
+        agent = self._order[idle[index][-1]]
+        heapq.heappop(bucket.calls)
+        head.queue.waiting -= 1
+        self._offer(head, agent, now, out)
+
+    def _route_agent(self, agent: _Agent, now: float, out: list[Command]) -> None:
+        """An agent became routable: take the best waiting call of its buckets, or go idle."""
+        best = None
+        best_entry = None
+        for bucket in agent.buckets:
+            if bucket.head() is not None:
+                entry = bucket.calls[0]
+                if best_entry is None or entry < best_entry:
+                    best, best_entry = bucket, entry
+        if best is not None:
+            call = best_entry[4]
+            heapq.heappop(best.calls)
+            call.queue.waiting -= 1
+            self._offer(call, agent, now, out)
+            return
+        agent.idle_since = now
+        for bucket in agent.buckets:
+            key = bucket.queue.strategy.key(agent, bucket.queue.spec.requirements)
+            agent.idle_keys[bucket] = key
+            bucket.idle.add(key)
+
+    def _offer(self, call: _Call, agent: _Agent, now: float, out: list[Command]) -> None:
+        self._leave_idle(agent)
+        self._seat(agent, "offer", now, out, call=call)
+        call.state = CallState.OFFERED
+        call.agent = agent
+        call.offers += 1
+        call.version += 1
+        agent.call = call
+        timeout = call.queue.spec.ring_timeout_seconds
+        self._push_timer(now + timeout, _RING, call, call.version)
+        out.append(
+            OfferCall(call.call_id, agent.spec.agent_id, call.queue.spec.name, timeout,
+                      call.callback)
+        )
+
+    def _leave_idle(self, agent: _Agent) -> None:
+        if agent.idle_keys:
+            for bucket, key in agent.idle_keys.items():
+                bucket.idle.remove(key)
+            agent.idle_keys.clear()
+
+    def _push_call(self, call: _Call) -> None:
+        """Put the call in its bucket's heap under its (new) key; older entries go stale."""
+        bucket = call.bucket
+        call.version += 1
+        heapq.heappush(
+            bucket.calls, (-call.priority, call.enqueued_at, call.seq, call.version, call)
+        )
+        if bucket.stale > 64 and bucket.stale > len(bucket.calls) // 2:
+            self._compact(bucket)
+
+    @staticmethod
+    def _compact(bucket: _Bucket) -> None:
+        bucket.calls = [
+            e for e in bucket.calls
+            if e[4].state is CallState.WAITING and e[4].version == e[3]
+        ]
+        heapq.heapify(bucket.calls)
+        bucket.stale = 0
+
+    # ------------------------------------------------------------------ agents
+
+    def _on_logged_in(self, event: AgentLoggedIn, now: float, out: list[Command]) -> None:
+        agent = self._agent(event.agent_id)
+        self._seat(agent, "login", now, out, reason="logged-in")
+        if event.ready:
+            self._seat(agent, "ready", now, out)
+            self._route_agent(agent, now, out)
+
+    def _on_ready(self, event: AgentReady, now: float, out: list[Command]) -> None:
+        agent = self._agent(event.agent_id)
+        was_routable = agent.seat.routable
+        self._seat(agent, "ready", now, out)
+        if agent.seat.routable and not was_routable:
+            self._route_agent(agent, now, out)
+
+    def _on_not_ready(self, event: AgentNotReady, now: float, out: list[Command]) -> None:
+        agent = self._agent(event.agent_id)
+        self._seat(agent, "not_ready", now, out, reason=event.reason)
+        self._leave_idle(agent)
+
+    def _on_logged_out(self, event: AgentLoggedOut, now: float, out: list[Command]) -> None:
+        agent = self._agent(event.agent_id)
+        agent.seat.check("logout")  # refuses a logout during a conversation, changing nothing
+        call = agent.call
+        self._leave_idle(agent)
+        agent.wrap_version += 1
+        self._seat(agent, "logout", now, out)
+        if call is not None and call.state is CallState.OFFERED:
+            out.append(CancelOffer(call.call_id, agent.spec.agent_id, "agent-logged-out"))
+            agent.call = None
+            self._requeue(call, now, out)
+
+    def _on_wrap_up_done(self, event: WrapUpDone, now: float, out: list[Command]) -> None:
+        agent = self._agent(event.agent_id)
+        if agent.seat.activity is not Activity.WRAP_UP:
+            raise IllegalTransition(f"agent {event.agent_id}: not in wrap-up")
+        self._end_wrap_up(agent, now, out)
+
+    def _end_wrap_up(self, agent: _Agent, now: float, out: list[Command]) -> None:
+        agent.wrap_version += 1
+        self._seat(agent, "wrap_up_end", now, out)
+        if agent.seat.routable:
+            self._route_agent(agent, now, out)
+
+    def _release_ringing_agent(self, agent: _Agent, now: float, out: list[Command]) -> None:
+        """The caller left while this agent rang: the agent is free again, no penalty."""
+        agent.call = None
+        self._seat(agent, "ring_end", now, out)
+        if agent.seat.routable:
+            self._route_agent(agent, now, out)
+
+    def _seat(self, agent: _Agent, event: str, now: float, out: list[Command],
+              reason: str | None = None, call: _Call | None = None) -> None:
+        changed = agent.seat.apply(event, now, reason)
+        if changed and self.emit_agent_states:
+            seat = agent.seat
+            out.append(
+                AgentStateChanged(
+                    seat.agent_id, seat.presence.value, seat.activity.value, seat.reason, now,
+                    (call or agent.call).call_id if (call or agent.call) is not None else None,
+                )
+            )
+
+    # ------------------------------------------------------------------ helpers
+
+    def _bucket(self, queue: _Queue, alternatives: frozenset[RequirementSet]) -> _Bucket:
+        key = (queue.spec.name, alternatives)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = _Bucket(queue, alternatives)
+            self._buckets[key] = bucket
+            for agent in self._agents.values():
+                if agent.eligible(alternatives):
+                    agent.buckets.append(bucket)
+                    if agent.seat.routable:
+                        k = queue.strategy.key(agent, queue.spec.requirements)
+                        agent.idle_keys[bucket] = k
+                        bucket.idle.add(k)
+        return bucket
+
+    def _push_timer(self, when: float, kind: int, obj: object, version: int) -> None:
+        heapq.heappush(self._timers, (when, next(self._timer_seq), kind, obj, version))
+
+    def _sl_wait(self, call: _Call, now: float) -> float:
+        policy = call.queue.spec.service_level
+        start = call.arrived_at if policy.clock_start == "arrival" else call.enqueued_at
+        return now - start
+
+    def _record(self, call: _Call, outcome: str, now: float, wait: float, sl_wait: float,
+                overflow_target: str | None = None) -> CallRecord:
+        agent = call.agent if outcome == "answered" else None
+        return CallRecord(
+            call_id=call.call_id,
+            queue=call.queue.spec.name,
+            line=call.line,
+            language=call.language,
+            priority=call.priority,
+            arrived_at=call.arrived_at,
+            enqueued_at=call.enqueued_at,
+            outcome=outcome,
+            ended_at=now,
+            answered_at=call.answered_at,
+            agent_id=agent.spec.agent_id if agent is not None else None,
+            wait=wait,
+            sl_wait=sl_wait,
+            talk=(now - call.answered_at) if call.answered_at is not None else 0.0,
+            offers=call.offers,
+            callback=call.callback,
+            overflow_target=overflow_target,
+            first_queue=call.first_queue,
+        )
+
+    def _agent(self, agent_id: str) -> _Agent:
+        agent = self._agents.get(agent_id)
+        if agent is None:
+            raise UnknownAgent(f"unknown agent {agent_id!r}")
+        return agent
+
+    def _call(self, call_id: CallId) -> _Call:
+        call = self._calls.get(call_id)
+        if call is None:
+            raise UnknownCall(f"unknown or finished call {call_id!r}")
+        return call
+
+
+_SNAPSHOT_STATES = (
+    "logged_out", "not_ready", "idle", "ringing", "on_call", "wrap_up",
+)
+
+
+def _snapshot_state(seat: Seat) -> str:
+    if seat.presence is Presence.LOGGED_OUT:
+        return "logged_out"
+    if seat.activity is Activity.IDLE:
+        return "idle" if seat.presence is Presence.AVAILABLE else "not_ready"
+    return seat.activity.value

@@ -1,0 +1,104 @@
+"""Events into the ACD: what happened (past tense). Frozen dataclasses, no behaviour."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+
+CallId = Hashable
+
+
+@dataclass(frozen=True, slots=True)
+class CallArrived:
+    """A caller has finished the IVR and joins ``queue``.
+
+    ``arrived_at`` is when the call reached the center (before the IVR); it matters when the
+    service-level clock starts at arrival. ``requirements`` adds to the queue's own.
+    """
+
+    call_id: CallId
+    queue: str
+    priority: int = 0
+    arrived_at: float | None = None
+    language: str | None = None
+    line: str | None = None
+    requirements: Mapping[str, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallerHungUp:
+    """The caller hung up (while waiting, while an agent rang, or during the conversation)."""
+
+    call_id: CallId
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackAccepted:
+    """The caller accepted a callback offer: they hang up but keep their place."""
+
+    call_id: CallId
+
+
+@dataclass(frozen=True, slots=True)
+class AgentAnswered:
+    agent_id: str
+    call_id: CallId
+
+
+@dataclass(frozen=True, slots=True)
+class AgentDeclined:
+    """The seat rejected the offer (busy, declined): handled like ring-no-answer at once."""
+
+    agent_id: str
+    call_id: CallId
+
+
+@dataclass(frozen=True, slots=True)
+class AgentHungUp:
+    """The agent ended the conversation (hang-up or completed blind transfer)."""
+
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoggedIn:
+    agent_id: str
+    ready: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoggedOut:
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentReady:
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentNotReady:
+    agent_id: str
+    reason: str = "break"
+
+
+@dataclass(frozen=True, slots=True)
+class WrapUpDone:
+    """The agent finished wrap-up before its timer ran out."""
+
+    agent_id: str
+
+
+Event = (
+    CallArrived
+    | CallerHungUp
+    | CallbackAccepted
+    | AgentAnswered
+    | AgentDeclined
+    | AgentHungUp
+    | AgentLoggedIn
+    | AgentLoggedOut
+    | AgentReady
+    | AgentNotReady
+    | WrapUpDone
+)

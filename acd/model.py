@@ -1,0 +1,97 @@
+"""Queue definitions the ACD is built from: requirements, strategy, escalation, service level."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+ClockStart = Literal["queue_entry", "arrival"]
+
+# A requirement set: every (skill, minimum proficiency) pair must be met.
+RequirementSet = frozenset[tuple[str, int]]
+
+
+def requirement_set(skills: Mapping[str, int]) -> RequirementSet:
+    """Freeze a ``{skill: minimum proficiency}`` mapping into a hashable requirement set."""
+    return frozenset((skill, int(level)) for skill, level in skills.items())
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceLevelPolicy:
+    """How the service level is counted; reports print this definition.
+
+    * ``threshold_seconds``: an answer within this wait counts as within target.
+    * ``abandons_in_denominator``: abandoned calls count in the denominator.
+    * ``short_abandon_seconds``: abandons before this wait are left out of the denominator.
+    * ``clock_start``: the wait is measured from queue entry or from call arrival (before IVR).
+    """
+
+    threshold_seconds: float = 15.0
+    abandons_in_denominator: bool = True
+    short_abandon_seconds: float = 0.0
+    clock_start: ClockStart = "queue_entry"
+
+    def describe(self) -> str:
+        """One line naming the definition, for reports."""
+        base = "answered + abandoned" if self.abandons_in_denominator else "answered"
+        short = (
+            f", abandons under {self.short_abandon_seconds:g} s excluded"
+            if self.short_abandon_seconds > 0
+            else ""
+        )
+        start = "call arrival" if self.clock_start == "arrival" else "queue entry"
+        return (
+            f"service level = answered within {self.threshold_seconds:g} s / "
+            f"({base}{short}); wait measured from {start}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationStep:
+    """One escalation step, applied once a call has waited ``after_seconds`` in the queue.
+
+    A step never costs the caller their place: the original enqueue time keeps ordering.
+    """
+
+    after_seconds: float
+    min_proficiency: int | None = None
+    add_alternatives: tuple[Mapping[str, int], ...] = ()
+    raise_priority: int = 0
+    announce: str | None = None
+    offer_callback: bool = False
+    overflow_queue: str | None = None
+    overflow_message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSpec:
+    """A queue: who may take its calls, how agents are ranked, and how it escalates."""
+
+    name: str
+    requirements: Mapping[str, int]
+    strategy: str = "longest-idle-agent"
+    ring_timeout_seconds: float = 15.0
+    escalation: tuple[EscalationStep, ...] = ()
+    service_level: ServiceLevelPolicy = field(default_factory=ServiceLevelPolicy)
+    priority: int = 0
+
+    def levels(self) -> list[tuple[frozenset[RequirementSet], int]]:
+        """Requirement alternatives and extra priority after each escalation step.
+
+        Entry ``k`` is the state after the first ``k`` steps have applied.
+        """
+        alternatives = {requirement_set(self.requirements)}
+        priority = 0
+        out = [(frozenset(alternatives), priority)]
+        for step in self.escalation:
+            if step.min_proficiency is not None:
+                cap = step.min_proficiency
+                alternatives = {
+                    frozenset((s, min(level, cap)) for s, level in alt) for alt in alternatives
+                }
+            for extra in step.add_alternatives:
+                alternatives.add(requirement_set(extra))
+            priority += step.raise_priority
+            out.append((frozenset(alternatives), priority))
+        return out
