@@ -1,0 +1,59 @@
+"""``callcenter config check [PATH]``: validate a hotline configuration and summarise it."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+
+import click
+
+from callcenter.config import ConfigError, HotlineConfig, load_config_with_warnings
+from callcenter.config.schema import LANGUAGE_NAMES
+
+
+@click.group("config")
+def config() -> None:
+    """Hotline configuration."""
+
+
+@config.command("check")
+@click.argument("path", required=False, type=click.Path(path_type=str))
+def check(path: str | None) -> None:
+    """Load and validate PATH (a YAML file or folder; default: the shipped config)."""
+    try:
+        cfg, warnings = load_config_with_warnings(path)
+    except ConfigError as exc:
+        click.echo(f"config invalid: {len(exc.issues)} problem(s)", err=True)
+        for issue in exc.issues:
+            click.echo(f"  {issue}", err=True)
+        sys.exit(2)
+    click.echo(summary(cfg))
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+def summary(cfg: HotlineConfig) -> str:
+    """A short human summary: lines, languages, queues, agents and skills."""
+    out = [f"config ok: {cfg.center.name}"]
+    langs = ", ".join(f"{code} ({LANGUAGE_NAMES[code]})" for code in cfg.languages)
+    out.append(f"languages ({len(cfg.languages)}): {langs}")
+    out.append(f"lines ({len(cfg.lines)}):")
+    for line in cfg.lines:
+        out.append(f"  {line.number:<6} {line.name}  flow={line.flow}  zh->{line.queues['zh']}")
+    out.append(f"queues ({len(cfg.queues)}):")
+    for queue in cfg.queues:
+        eligible = sum(
+            all(a.skills.get(s, 0) >= lvl for s, lvl in queue.requirements.items())
+            for a in cfg.agents
+        )
+        reqs = ", ".join(f"{s}>={lvl}" for s, lvl in queue.requirements.items())
+        out.append(
+            f"  {queue.name:<16} {queue.strategy:<19} needs {reqs:<22} "
+            f"agents {eligible:>3}  escalation steps {len(queue.escalation)}"
+        )
+    skills = Counter(skill for agent in cfg.agents for skill in agent.skills)
+    out.append(f"agents: {len(cfg.agents)}")
+    out.append("skills: " + ", ".join(f"{s} {skills.get(s, 0)}" for s in cfg.skills))
+    out.append(f"departments: {len(cfg.departments)}")
+    out.append(cfg.service_level.policy().describe())
+    return "\n".join(out)

@@ -1,0 +1,221 @@
+"""Load and validate a hotline configuration; every error names file, line and field."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from callcenter.config.schema import LANGUAGES, HotlineConfig
+from callcenter.config.yaml_source import Loc, Origin, SourceMap, YamlError, load_yaml
+
+LIST_SECTIONS = ("lines", "queues", "departments", "agents")
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigIssue:
+    origin: Origin
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.field}: {self.message}" if self.field else (
+            f"{self.origin}: {self.message}"
+        )
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; ``issues`` lists every problem found."""
+
+    def __init__(self, issues: list[ConfigIssue]) -> None:
+        self.issues = issues
+        super().__init__("\n".join(str(issue) for issue in issues))
+
+
+def default_config_path() -> Path:
+    """The shipped 12345 hotline configuration."""
+    return Path(str(resources.files("callcenter") / "data" / "hotline.yaml"))
+
+
+def load_config(path: str | Path | None = None) -> HotlineConfig:
+    """Load a config file or folder (None: the shipped default). Raises ``ConfigError``."""
+    config, _ = load_config_with_warnings(path)
+    return config
+
+
+def load_config_with_warnings(path: str | Path | None = None) -> tuple[HotlineConfig, list[str]]:
+    path = Path(path) if path is not None else default_config_path()
+    try:
+        data, source = _read(path)
+    except YamlError as exc:
+        raise ConfigError([ConfigIssue(Origin(str(path), 1), "", str(exc))]) from None
+    except OSError as exc:
+        raise ConfigError(
+            [ConfigIssue(Origin(str(path), 1), "", f"cannot read: {exc.strerror or exc}")]
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigIssue(source.locate(()), "", "expected a mapping at top level")])
+    data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
+    try:
+        config = HotlineConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_pydantic_issues(exc, source)) from None
+    issues = _cross_check(config, source)
+    if issues:
+        raise ConfigError(issues)
+    return config, _warnings(config)
+
+
+def _read(path: Path) -> tuple[Any, SourceMap]:
+    if not path.is_dir():
+        return load_yaml(path)
+    files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+    if not files:
+        raise OSError(f"no *.yaml files in folder {path}")
+    merged: dict[str, Any] = {}
+    source = SourceMap(default_file=str(path))
+    for file in files:
+        data, part = load_yaml(file)
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            raise YamlError(f"{file}:1: expected a mapping at top level")
+        for key, value in data.items():
+            offset = 0
+            if key in LIST_SECTIONS and key in merged:
+                if not isinstance(merged[key], list) or not isinstance(value, list):
+                    raise YamlError(f"{part.locate((key,))}: {key} must be a list")
+                offset = len(merged[key])
+                merged[key] = merged[key] + value
+            elif key in merged:
+                raise YamlError(f"{part.locate((key,))}: {key} is also set in another file")
+            else:
+                merged[key] = value
+            for loc, origin in part.origins.items():
+                if loc and loc[0] == key:
+                    if offset and len(loc) > 1 and isinstance(loc[1], int):
+                        loc = (key, loc[1] + offset, *loc[2:])
+                    source.origins.setdefault(loc, origin)
+    return merged, source
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _pydantic_issues(exc: ValidationError, source: SourceMap) -> list[ConfigIssue]:
+    issues = []
+    for error in exc.errors():
+        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown field"
+        if error["type"] == "missing":
+            message = "required field is missing"
+        issues.append(ConfigIssue(source.locate(loc), _dotted(loc), message))
+    return issues
+
+
+def _cross_check(config: HotlineConfig, source: SourceMap) -> list[ConfigIssue]:
+    issues: list[ConfigIssue] = []
+
+    def add(loc: Loc, message: str) -> None:
+        issues.append(ConfigIssue(source.locate(loc), _dotted(loc), message))
+
+    languages = set(config.languages)
+    skills = set(config.skills)
+    allowed_skills = ", ".join(config.skills)
+    queues = {q.name for q in config.queues}
+
+    if config.default_language not in languages:
+        add(("default_language",), f"{config.default_language!r} is not among the enabled "
+            f"languages ({', '.join(config.languages)})")
+    for section, key in (("lines", "number"), ("queues", "name"), ("agents", "id"),
+                         ("departments", "id"), ("departments", "number")):
+        items = getattr(config, section)
+        seen = Counter(getattr(item, key) for item in items)
+        for index, item in enumerate(items):
+            value = getattr(item, key)
+            if seen[value] > 1:
+                add((section, index, key), f"duplicate {key} {value!r}")
+                seen[value] = 0  # report each duplicate once, at its second occurrence
+    for name, count in Counter(config.languages).items():
+        if count > 1:
+            add(("languages",), f"language {name!r} listed twice")
+    overlap = languages & set(config.services)
+    if overlap:
+        add(("services",), f"service names clash with language codes: {sorted(overlap)}")
+
+    for i, queue in enumerate(config.queues):
+        for skill in queue.requirements:
+            if skill not in skills:
+                add(("queues", i, "requirements", skill),
+                    f"unknown skill {skill!r}; allowed: {allowed_skills}")
+        previous = -1.0
+        for j, step in enumerate(queue.escalation):
+            if step.after_seconds < previous:
+                add(("queues", i, "escalation", j, "after_seconds"),
+                    "escalation steps must be in order of after_seconds")
+            previous = step.after_seconds
+            for k, alternative in enumerate(step.add_alternatives):
+                for skill in alternative:
+                    if skill not in skills:
+                        add(("queues", i, "escalation", j, "add_alternatives", k, skill),
+                            f"unknown skill {skill!r}; allowed: {allowed_skills}")
+            if step.overflow_queue is not None:
+                if step.overflow_queue not in queues:
+                    add(("queues", i, "escalation", j, "overflow_queue"),
+                        f"unknown queue {step.overflow_queue!r}; known: {', '.join(sorted(queues))}")
+                elif step.overflow_queue == queue.name:
+                    add(("queues", i, "escalation", j, "overflow_queue"),
+                        "a queue cannot overflow to itself")
+            if step.overflow_queue and step.overflow_message:
+                add(("queues", i, "escalation", j),
+                    "a step overflows either to a queue or to a message, not both")
+
+    for i, line in enumerate(config.lines):
+        if line.service not in config.services:
+            add(("lines", i, "service"),
+                f"unknown service {line.service!r}; allowed: {', '.join(config.services)}")
+        for language, queue in line.queues.items():
+            if language not in languages:
+                add(("lines", i, "queues", language),
+                    f"language {language!r} is not enabled ({', '.join(config.languages)})")
+            if queue not in queues:
+                add(("lines", i, "queues", language),
+                    f"unknown queue {queue!r}; known: {', '.join(sorted(queues))}")
+        missing = [lang for lang in config.languages if lang not in line.queues]
+        if missing:
+            add(("lines", i, "queues"), f"no queue for enabled languages: {', '.join(missing)}")
+
+    for i, agent in enumerate(config.agents):
+        for skill in agent.skills:
+            if skill not in skills:
+                add(("agents", i, "skills", skill),
+                    f"unknown skill {skill!r}; allowed: {allowed_skills}")
+    return issues
+
+
+def _warnings(config: HotlineConfig) -> list[str]:
+    """Things that are legal but probably not meant (a queue nobody can serve)."""
+    out = []
+    for queue in config.queues:
+        if not any(
+            all(agent.skills.get(s, 0) >= level for s, level in queue.requirements.items())
+            for agent in config.agents
+        ):
+            out.append(f"queue {queue.name}: no agent in the roster meets its requirements")
+    return out
+
+
+__all__ = [
+    "LANGUAGES", "ConfigError", "ConfigIssue", "default_config_path", "load_config",
+    "load_config_with_warnings",
+]

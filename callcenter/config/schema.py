@@ -1,0 +1,185 @@
+"""The typed hotline configuration (pydantic models) and its conversion to core specs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from acd.model import EscalationStep, QueueSpec, ServiceLevelPolicy
+from agents.model import AgentSpec
+
+LANGUAGES: tuple[str, ...] = ("zh", "en", "ja", "ko", "fr", "de", "ru")
+LANGUAGE_NAMES: dict[str, str] = {
+    "zh": "Mandarin", "en": "English", "ja": "Japanese", "ko": "Korean",
+    "fr": "French", "de": "German", "ru": "Russian",
+}
+
+Language = Literal["zh", "en", "ja", "ko", "fr", "de", "ru"]
+StrategyName = Literal[
+    "longest-idle-agent", "most-skilled", "fewest-calls", "least-talk-time", "round-robin",
+    "random",
+]
+Proficiency = Annotated[int, Field(ge=1, le=5)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+DialNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{3,20}$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+
+class Center(_Model):
+    name: str = "12345 government service hotline"
+    timezone: str = "Asia/Shanghai"
+
+
+class ServiceLevel(_Model):
+    threshold_seconds: Annotated[float, Field(gt=0)] = 15.0
+    abandons_in_denominator: bool = True
+    short_abandon_seconds: Annotated[float, Field(ge=0)] = 0.0
+    clock_start: Literal["queue_entry", "arrival"] = "queue_entry"
+    target: Annotated[float, Field(gt=0, le=1)] = 0.95
+    connection_rate_target: Annotated[float, Field(gt=0, le=1)] = 0.95
+
+    def policy(self) -> ServiceLevelPolicy:
+        return ServiceLevelPolicy(
+            threshold_seconds=self.threshold_seconds,
+            abandons_in_denominator=self.abandons_in_denominator,
+            short_abandon_seconds=self.short_abandon_seconds,
+            clock_start=self.clock_start,
+        )
+
+
+class Defaults(_Model):
+    ring_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 15.0
+    wrap_up_seconds: Annotated[float, Field(ge=0, le=3600)] = 30.0
+
+
+class Line(_Model):
+    """A dialled number the center answers; its IVR flow and the queue per language."""
+
+    number: DialNumber
+    name: str
+    flow: Name
+    service: Name
+    queues: dict[Language, Name]
+
+
+class Escalation(_Model):
+    after_seconds: Annotated[float, Field(ge=0)]
+    min_proficiency: Proficiency | None = None
+    add_alternatives: list[dict[Name, Proficiency]] = []
+    raise_priority: Annotated[int, Field(ge=0, le=100)] = 0
+    announce: Name | None = None
+    offer_callback: bool = False
+    overflow_queue: Name | None = None
+    overflow_message: Name | None = None
+
+
+class Queue(_Model):
+    name: Name
+    requirements: dict[Name, Proficiency]
+    strategy: StrategyName = "longest-idle-agent"
+    ring_timeout_seconds: Annotated[float, Field(gt=0, le=120)] | None = None
+    priority: Annotated[int, Field(ge=0, le=100)] = 0
+    escalation: list[Escalation] = []
+
+
+class Department(_Model):
+    """A department a call may be transferred to: the only numbers a transfer can reach."""
+
+    id: Name
+    name: str
+    number: DialNumber
+
+
+class Agent(_Model):
+    id: Name
+    name: str
+    skills: dict[Name, Proficiency]
+    wrap_up_seconds: Annotated[float, Field(ge=0, le=3600)] | None = None
+
+
+class HotlineConfig(_Model):
+    center: Center = Center()
+    languages: list[Language]
+    default_language: Language = "zh"
+    services: list[Name]
+    service_level: ServiceLevel = ServiceLevel()
+    defaults: Defaults = Defaults()
+    lines: list[Line]
+    queues: list[Queue]
+    departments: list[Department] = []
+    agents: list[Agent] = []
+
+    # ------------------------------------------------------------- derived views
+
+    @property
+    def skills(self) -> list[str]:
+        """Every skill name the config may use: languages and services."""
+        return [*self.languages, *self.services]
+
+    def line(self, number: str) -> Line:
+        for line in self.lines:
+            if line.number == number:
+                return line
+        raise KeyError(f"unknown line {number!r}")
+
+    def queue(self, name: str) -> Queue:
+        for queue in self.queues:
+            if queue.name == name:
+                return queue
+        raise KeyError(f"unknown queue {name!r}")
+
+    def department(self, department_id: str) -> Department:
+        for department in self.departments:
+            if department.id == department_id:
+                return department
+        raise KeyError(f"unknown department {department_id!r}")
+
+    def route_for(self, line: str, language: str) -> str:
+        """The queue a caller of ``line`` speaking ``language`` waits in."""
+        return self.line(line).queues[language]  # type: ignore[index]
+
+    def queue_specs(self) -> list[QueueSpec]:
+        policy = self.service_level.policy()
+        return [
+            QueueSpec(
+                name=q.name,
+                requirements=dict(q.requirements),
+                strategy=q.strategy,
+                ring_timeout_seconds=q.ring_timeout_seconds or self.defaults.ring_timeout_seconds,
+                priority=q.priority,
+                service_level=policy,
+                escalation=tuple(
+                    EscalationStep(
+                        after_seconds=s.after_seconds,
+                        min_proficiency=s.min_proficiency,
+                        add_alternatives=tuple(dict(a) for a in s.add_alternatives),
+                        raise_priority=s.raise_priority,
+                        announce=s.announce,
+                        offer_callback=s.offer_callback,
+                        overflow_queue=s.overflow_queue,
+                        overflow_message=s.overflow_message,
+                    )
+                    for s in q.escalation
+                ),
+            )
+            for q in self.queues
+        ]
+
+    def agent_specs(self) -> list[AgentSpec]:
+        return [
+            AgentSpec(
+                agent_id=a.id,
+                name=a.name,
+                skills=dict(a.skills),
+                wrap_up_seconds=(
+                    a.wrap_up_seconds
+                    if a.wrap_up_seconds is not None
+                    else self.defaults.wrap_up_seconds
+                ),
+            )
+            for a in self.agents
+        ]

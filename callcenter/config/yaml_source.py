@@ -1,0 +1,95 @@
+"""YAML loading that remembers where every value came from (file and line)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    file: str
+    line: int  # 1-based
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(slots=True)
+class SourceMap:
+    """Origins of values by their path in the loaded document."""
+
+    origins: dict[Loc, Origin] = field(default_factory=dict)
+    default_file: str = "<config>"
+
+    def locate(self, loc: Iterable[str | int]) -> Origin:
+        """The origin of ``loc`` or of its nearest ancestor that has one."""
+        path = tuple(loc)
+        while path:
+            origin = self.origins.get(path)
+            if origin is not None:
+                return origin
+            path = path[:-1]
+        return self.origins.get((), Origin(self.default_file, 1))
+
+
+class YamlError(ValueError):
+    """The file is not valid YAML; the message names the file and line."""
+
+
+def load_yaml(path: Path) -> tuple[Any, SourceMap]:
+    """Load one YAML file, returning the data and where each value stands."""
+    text = path.read_text(encoding="utf-8")
+    return loads_yaml(text, str(path))
+
+
+def loads_yaml(text: str, filename: str) -> tuple[Any, SourceMap]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise YamlError(f"{filename}:{line}: invalid YAML: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise YamlError(f"{filename}: invalid YAML: {exc}") from None
+    source = SourceMap(default_file=filename)
+    if node is not None:
+        _walk(node, (), filename, source.origins)
+    return data, source
+
+
+def _walk(node: yaml.Node, path: Loc, filename: str, out: dict[Loc, Origin]) -> None:
+    out.setdefault(path, Origin(filename, node.start_mark.line + 1))
+    if isinstance(node, yaml.MappingNode):
+        merged: list[yaml.Node] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                merged.append(value_node)
+                continue
+            key = _scalar_key(key_node)
+            out[path + (key,)] = Origin(filename, key_node.start_mark.line + 1)
+            _walk(value_node, path + (key,), filename, out)
+        for value_node in merged:
+            sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            for source in sources:
+                _walk(source, path, filename, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk(item, path + (index,), filename, out)
+
+
+def _scalar_key(node: yaml.Node) -> str | int:
+    value = node.value if isinstance(node, yaml.ScalarNode) else str(node.value)
+    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:int":
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    return value
