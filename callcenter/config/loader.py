@@ -139,13 +139,14 @@ def _cross_check(config: HotlineConfig, source: SourceMap) -> list[ConfigIssue]:
             f"languages ({', '.join(config.languages)})")
     for section, key in (("lines", "number"), ("queues", "name"), ("agents", "id"),
                          ("departments", "id"), ("departments", "number")):
-        items = getattr(config, section)
-        seen = Counter(getattr(item, key) for item in items)
-        for index, item in enumerate(items):
+        first: dict[str, int] = {}
+        for index, item in enumerate(getattr(config, section)):
             value = getattr(item, key)
-            if seen[value] > 1:
-                add((section, index, key), f"duplicate {key} {value!r}")
-                seen[value] = 0  # report each duplicate once, at its second occurrence
+            if value in first:
+                add((section, index, key),
+                    f"duplicate {key} {value!r} (first at {section}[{first[value]}])")
+            else:
+                first[value] = index
     for name, count in Counter(config.languages).items():
         if count > 1:
             add(("languages",), f"language {name!r} listed twice")
