@@ -1,0 +1,1 @@
+"""Media plane: G.711 codecs, RTP packets, RFC 4733 DTMF, tones and prompt playback."""
