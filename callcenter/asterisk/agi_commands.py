@@ -164,3 +164,25 @@ def database_put(family: str, key: str, value: Arg) -> str:
 
 def database_del(family: str, key: str) -> str:
     return build("DATABASE DEL", quote(family), quote(key))
+
+
+COMMANDS = {
+    "ANSWER": answer,
+    "HANGUP": hangup,
+    "NOOP": noop,
+    "STREAM FILE": stream_file,
+    "GET DATA": get_data,
+    "WAIT FOR DIGIT": wait_for_digit,
+    "SAY DIGITS": say_digits,
+    "SET VARIABLE": set_variable,
+    "GET VARIABLE": get_variable,
+    "GET FULL VARIABLE": get_full_variable,
+    "EXEC": exec_app,
+    "VERBOSE": verbose,
+    "CHANNEL STATUS": channel_status,
+    "SET AUTOHANGUP": set_autohangup,
+    "DATABASE GET": database_get,
+    "DATABASE PUT": database_put,
+    "DATABASE DEL": database_del,
+}
+"""Command name -> formatter, for tools that rebuild commands from words."""
