@@ -1,0 +1,53 @@
+"""The prompt catalogue: every prompt key with its text per language and the TTS voices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ivr_flows.yaml_source import SourceMap, load_yaml
+
+PROMPTS_DIR = Path(__file__).parent / "prompts"
+CATALOGUE_PATH = PROMPTS_DIR / "catalogue.yaml"
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    path: Path
+    voices: dict[str, str]
+    """Language -> espeak-ng voice."""
+    texts: dict[str, dict[str, str]]
+    """Prompt key -> language -> text."""
+    source: SourceMap
+
+    def text(self, key: str, language: str) -> str:
+        return self.texts[key][language]
+
+    def line(self, key: str, language: str | None = None) -> int:
+        path = ("prompts", key, language) if language else ("prompts", key)
+        return self.source.line(path)
+
+    def missing(self, languages: tuple[str, ...]) -> list[str]:
+        """Messages for every key or voice lacking one of ``languages``."""
+        out = []
+        for lang in languages:
+            if lang not in self.voices:
+                out.append(f"{self.path.name}:{self.source.line(('voices',))}: "
+                           f"no voice for language '{lang}'")
+        for key, texts in self.texts.items():
+            for lang in languages:
+                if not str(texts.get(lang) or "").strip():
+                    out.append(f"{self.path.name}:{self.line(key)}: prompt '{key}' "
+                               f"has no text for language '{lang}'")
+        return out
+
+
+def load_catalogue(path: Path | str = CATALOGUE_PATH) -> Catalogue:
+    path = Path(path)
+    data, source = load_yaml(path.read_text(encoding="utf-8"), str(path))
+    if not isinstance(data, dict) or not isinstance(data.get("prompts"), dict):
+        raise ValueError(f"{path}:1: a prompt catalogue needs a 'prompts' mapping")
+    texts = {str(k): {str(lang): str(t) for lang, t in (v or {}).items()}
+             for k, v in data["prompts"].items()}
+    voices = {str(k): str(v) for k, v in (data.get("voices") or {}).items()}
+    return Catalogue(path=path, voices=voices, texts=texts, source=source)
