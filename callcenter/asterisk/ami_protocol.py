@@ -1,0 +1,276 @@
+"""Sans-IO Asterisk Manager Interface (AMI) codec: CRLF framing, banner, messages, actions.
+
+    conn = AMIConnection()
+    conn.receive_data(chunk)            # b"" means the peer closed
+    event = conn.next_event()           # BannerReceived | MessageReceived | ConnectionClosed
+    wire = format_action("Ping", action_id="a-1")
+
+A message is an ordered list of ``(name, value)`` headers; names may repeat (``Output:`` lines of
+``Action: Command``, ``Variable:`` in Originate). Event lists come as a ``Response`` with
+``EventList: start``, the item events, then an event with ``EventList: Complete``, all carrying
+the action's ``ActionID``. Line, message and header-count limits guard the buffers; bad input
+raises :class:`AMIProtocolError`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+MAX_LINE_BYTES = 64 * 1024
+MAX_MESSAGE_BYTES = 1024 * 1024
+MAX_HEADERS = 10_000
+LEGACY_END = "--END COMMAND--"
+_HEADER_NAME = re.compile(r"[A-Za-z0-9_\-]+")
+_HEADER = re.compile(r"(?P<name>[A-Za-z0-9_\-]+):(?P<value>.*)")
+
+
+class AMIError(Exception):
+    """Base class of AMI failures."""
+
+
+class AMIProtocolError(AMIError):
+    """The peer sent bytes that are not valid AMI."""
+
+
+@dataclass(frozen=True)
+class AMIMessage:
+    """One AMI message: a response, an event, or (server side) an action."""
+
+    headers: tuple[tuple[str, str], ...]
+    body: tuple[str, ...] = ()  # legacy ``Response: Follows`` lines without a header name
+
+    @classmethod
+    def of(cls, *pairs: tuple[str, str], **named: str) -> AMIMessage:
+        return cls(tuple(pairs) + tuple(named.items()))
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """The first value of a header (names compare case-insensitively)."""
+        wanted = name.lower()
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                return value
+        return default
+
+    def get_all(self, name: str) -> list[str]:
+        wanted = name.lower()
+        return [value for key, value in self.headers if key.lower() == wanted]
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def as_dict(self) -> dict[str, str]:
+        """Headers as a dict; for a repeated name the first value wins."""
+        result: dict[str, str] = {}
+        for key, value in self.headers:
+            result.setdefault(key, value)
+        return result
+
+    @property
+    def event(self) -> str | None:
+        return self.get("Event")
+
+    @property
+    def response(self) -> str | None:
+        return self.get("Response")
+
+    @property
+    def action(self) -> str | None:
+        return self.get("Action")
+
+    @property
+    def action_id(self) -> str | None:
+        return self.get("ActionID")
+
+    @property
+    def event_list(self) -> str | None:
+        """``"start"`` or ``"complete"`` (lower-cased) on event-list messages, else None."""
+        value = self.get("EventList")
+        return value.lower() if value is not None else None
+
+    @property
+    def output(self) -> list[str]:
+        """CLI output of ``Action: Command``: ``Output:`` headers, or legacy body lines."""
+        return self.get_all("Output") + [line for line in self.body if line != LEGACY_END]
+
+
+@dataclass(frozen=True)
+class BannerReceived:
+    """``Asterisk Call Manager/12.0.0``: ``version`` is the AMI protocol version."""
+
+    product: str
+    version: str
+
+
+@dataclass(frozen=True)
+class MessageReceived:
+    message: AMIMessage
+
+
+@dataclass(frozen=True)
+class ConnectionClosed:
+    pass
+
+
+class _NeedData:
+    def __repr__(self) -> str:
+        return "NEED_DATA"
+
+
+NEED_DATA = _NeedData()
+Event = BannerReceived | MessageReceived | ConnectionClosed
+
+
+class State(Enum):
+    BANNER = "banner"
+    OPEN = "open"
+    CLOSED = "closed"
+    ERROR = "error"
+
+
+def _check_text(kind: str, text: str) -> str:
+    if "\r" in text or "\n" in text:
+        raise ValueError(f"AMI {kind} must not contain CR or LF: {text!r}")
+    return text
+
+
+def format_message(headers: Iterable[tuple[str, str]]) -> bytes:
+    """Serialise headers as one CRLF-framed AMI message."""
+    lines = []
+    for name, value in headers:
+        if not _HEADER_NAME.fullmatch(name):
+            raise ValueError(f"bad AMI header name: {name!r}")
+        lines.append(f"{name}: {_check_text('header value', str(value))}\r\n")
+    if not lines:
+        raise ValueError("an AMI message needs at least one header")
+    return ("".join(lines) + "\r\n").encode()
+
+
+def format_action(
+    action: str,
+    headers: Mapping[str, object] | Iterable[tuple[str, object]] = (),
+    *,
+    action_id: str | None = None,
+) -> bytes:
+    """``Action``, then ``ActionID``, then the headers in the order given (names may repeat)."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    rendered = [("Action", action)]
+    if action_id is not None:
+        rendered.append(("ActionID", action_id))
+    rendered += [(name, str(value)) for name, value in pairs]
+    return format_message(rendered)
+
+
+class AMIConnection:
+    """AMI stream state. ``expect_banner=False`` parses the client side (for fake servers)."""
+
+    def __init__(
+        self,
+        *,
+        expect_banner: bool = True,
+        max_line_bytes: int = MAX_LINE_BYTES,
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
+        max_headers: int = MAX_HEADERS,
+    ) -> None:
+        self.state = State.BANNER if expect_banner else State.OPEN
+        self.banner: BannerReceived | None = None
+        self.max_line_bytes = max_line_bytes
+        self.max_message_bytes = max_message_bytes
+        self.max_headers = max_headers
+        self._buffer = bytearray()
+        self._eof = False
+        self._headers: list[tuple[str, str]] = []
+        self._body: list[str] = []
+        self._message_bytes = 0
+
+    def receive_data(self, data: bytes) -> None:
+        if not data:
+            self._eof = True
+        self._buffer += data
+
+    def send_action(
+        self,
+        action: str,
+        headers: Mapping[str, object] | Iterable[tuple[str, object]] = (),
+        *,
+        action_id: str | None = None,
+    ) -> bytes:
+        if self.state in (State.CLOSED, State.ERROR):
+            raise AMIError(f"cannot send in state {self.state.value}")
+        return format_action(action, headers, action_id=action_id)
+
+    def next_event(self) -> Event | _NeedData:
+        if self.state is State.ERROR:
+            raise AMIProtocolError("connection already failed")
+        if self.state is State.CLOSED:
+            return ConnectionClosed()
+        try:
+            while True:
+                line = self._next_line()
+                if line is None:
+                    return self._at_end_of_data()
+                event = self._handle_line(line)
+                if event is not None:
+                    return event
+        except AMIProtocolError:
+            self.state = State.ERROR
+            raise
+
+    def _next_line(self) -> str | None:
+        end = self._buffer.find(b"\n", 0, self.max_line_bytes + 1)
+        if end < 0:
+            if len(self._buffer) > self.max_line_bytes:
+                raise AMIProtocolError(f"line longer than {self.max_line_bytes} bytes")
+            return None
+        raw = bytes(self._buffer[:end]).removesuffix(b"\r")
+        del self._buffer[: end + 1]
+        self._message_bytes += end + 1
+        if self._message_bytes > self.max_message_bytes:
+            raise AMIProtocolError(f"message larger than {self.max_message_bytes} bytes")
+        return raw.decode("utf-8", errors="replace")
+
+    def _at_end_of_data(self) -> Event | _NeedData:
+        if not self._eof:
+            return NEED_DATA
+        if self._buffer or self._headers:
+            raise AMIProtocolError("connection closed in the middle of a message")
+        self.state = State.CLOSED
+        return ConnectionClosed()
+
+    def _handle_line(self, line: str) -> Event | None:
+        if self.state is State.BANNER:
+            product, slash, version = line.rpartition("/")
+            if not slash or not product or not version[:1].isdigit():
+                raise AMIProtocolError(f"not an AMI banner: {line[:80]!r}")
+            self.state = State.OPEN
+            self._message_bytes = 0
+            self.banner = BannerReceived(product, version)
+            return self.banner
+        if line == "":
+            if not self._headers:
+                self._message_bytes = 0
+                return None  # stray blank line between messages
+            message = AMIMessage(tuple(self._headers), tuple(self._body))
+            self._headers, self._body, self._message_bytes = [], [], 0
+            return MessageReceived(message)
+        if self._body or (match := _HEADER.fullmatch(line)) is None:
+            if self._is_follows():
+                self._body.append(line)
+                return None
+            raise AMIProtocolError(f"not an AMI header line: {line[:80]!r}")
+        if len(self._headers) >= self.max_headers:
+            raise AMIProtocolError(f"more than {self.max_headers} headers in one message")
+        value = match["value"]
+        self._headers.append((match["name"], value[1:] if value.startswith(" ") else value))
+        return None
+
+    def _is_follows(self) -> bool:
+        return any(k.lower() == "response" and v == "Follows" for k, v in self._headers)
