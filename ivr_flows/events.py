@@ -48,3 +48,4 @@ class CallerHungUp:
 
 
 Event = CallStarted | DigitPressed | PromptFinished | QueryAnswered | TimerFired | CallerHungUp
+EVENT_TYPES = (CallStarted, DigitPressed, PromptFinished, QueryAnswered, TimerFired, CallerHungUp)
