@@ -324,7 +324,7 @@ class AMIClient:
     def _dispatch(self, message: AMIMessage) -> None:
         action_id = message.action_id
         pending = self._pending.get(action_id) if action_id is not None else None
-        if message.response is not None:
+        if message.is_response:
             if pending is None:
                 log.debug("AMI response for unknown ActionID %r", action_id)
                 return

@@ -24,6 +24,7 @@ MAX_MESSAGE_BYTES = 1024 * 1024
 MAX_HEADERS = 10_000
 LEGACY_END = "--END COMMAND--"
 _HEADER_NAME = re.compile(r"[A-Za-z0-9_\-]+")
+_BANNER = re.compile(r"(?P<product>[^/]+)/(?P<version>\d+(?:\.\d+)+)")
 _HEADER = re.compile(r"(?P<name>[A-Za-z0-9_\-]+):(?P<value>.*)")
 
 
@@ -77,6 +78,15 @@ class AMIMessage:
     @property
     def event(self) -> str | None:
         return self.get("Event")
+
+    @property
+    def is_event(self) -> bool:
+        return "Event" in self
+
+    @property
+    def is_response(self) -> bool:
+        """A reply to an action. ``OriginateResponse`` events carry ``Response:`` too."""
+        return "Response" in self and "Event" not in self
 
     @property
     def response(self) -> str | None:
@@ -247,12 +257,12 @@ class AMIConnection:
 
     def _handle_line(self, line: str) -> Event | None:
         if self.state is State.BANNER:
-            product, slash, version = line.rpartition("/")
-            if not slash or not product or not version[:1].isdigit():
+            match = _BANNER.fullmatch(line)
+            if match is None:
                 raise AMIProtocolError(f"not an AMI banner: {line[:80]!r}")
             self.state = State.OPEN
             self._message_bytes = 0
-            self.banner = BannerReceived(product, version)
+            self.banner = BannerReceived(match["product"], match["version"])
             return self.banner
         if line == "":
             if not self._headers:
