@@ -14,6 +14,7 @@ import click
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "staff": ("callcenter.commands.staff_cmd", "staff", "Agents needed for a service level."),
     "config": ("callcenter.commands.config_cmd", "config", "Check a hotline configuration."),
+    "serve": ("callcenter.commands.serve_cmd", "serve", "Run the call-center engine."),
 }
 
 

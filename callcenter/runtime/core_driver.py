@@ -1,0 +1,93 @@
+"""Drive the pure ACD from an asyncio loop.
+
+The ACD never reads a clock: this driver passes ``now`` from an injected clock (wall time by
+default), keeps one ``loop.call_at`` armed for the core's next deadline, and hands every
+command to the sinks (telephony adapters, records, metrics). A failing sink is logged and
+never stops the others or the loop: whatever breaks, calls keep being routed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+
+from acd.commands import Command
+from acd.engine import ACD
+from acd.events import Event
+
+log = logging.getLogger(__name__)
+
+Sink = Callable[[Sequence[Command]], None]
+
+
+class CoreDriver:
+    """Feeds events to the ACD at ``clock()`` time and fires its deadlines on time."""
+
+    def __init__(
+        self,
+        acd: ACD,
+        *,
+        clock: Callable[[], float] = time.time,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        self.acd = acd
+        self.clock = clock
+        self._loop = loop
+        self._sinks: list[Sink] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._armed_for: float | None = None
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        return self._loop
+
+    def add_sink(self, sink: Sink) -> None:
+        self._sinks.append(sink)
+
+    def submit(self, event: Event) -> list[Command]:
+        """Apply ``event`` now. ACD refusals propagate to the caller (nothing changed)."""
+        commands = self.acd.handle(event, self.clock())
+        self._dispatch(commands)
+        self._rearm()
+        return commands
+
+    def _fire(self) -> None:
+        self._timer = None
+        self._armed_for = None
+        try:
+            commands = self.acd.on_timer(self.clock())
+        except Exception:  # the core must never take the engine down
+            log.exception("ACD timer handling failed")
+            commands = []
+        self._dispatch(commands)
+        self._rearm()
+
+    def _rearm(self) -> None:
+        deadline = self.acd.next_deadline()
+        if deadline == self._armed_for:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._armed_for = deadline
+        if deadline is not None:
+            delay = max(0.0, deadline - self.clock())
+            self._timer = self.loop.call_at(self.loop.time() + delay, self._fire)
+
+    def _dispatch(self, commands: Sequence[Command]) -> None:
+        if not commands:
+            return
+        for sink in self._sinks:
+            try:
+                sink(commands)
+            except Exception:
+                log.exception("command sink %r failed", sink)
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
