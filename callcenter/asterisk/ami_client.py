@@ -222,6 +222,8 @@ class AMIClient:
             self._supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._supervisor
+        if self._connected.is_set():
+            self._link_down(None)
 
     async def __aenter__(self) -> AMIClient:
         await self.connect()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Container
 from dataclasses import dataclass, field
 
 from callcenter.asterisk.ami_protocol import (
@@ -92,11 +93,16 @@ class FakeAMIServer:
     Received blocks are sent as recorded, with ActionIDs rewritten to the ones the client used;
     at each sent block it reads the client's action and records any difference from the
     transcript (ActionID aside) in ``mismatches``. ``drop_after`` closes the first connection
-    abruptly after that many received blocks; ``refuse`` connections are closed at once.
+    abruptly after that many received blocks; connections whose number (from 1) is in ``refuse``
+    are closed at once, before the banner.
     """
 
     def __init__(
-        self, blocks: list[AMIBlock], *, drop_after: int | None = None, refuse: int = 0
+        self,
+        blocks: list[AMIBlock],
+        *,
+        drop_after: int | None = None,
+        refuse: Container[int] = (),
     ) -> None:
         self.blocks = blocks
         self.drop_after = drop_after
@@ -128,7 +134,7 @@ class FakeAMIServer:
         self.accepted += 1
         connection = self.accepted
         try:
-            if connection <= self.refuse:
+            if connection in self.refuse:
                 return
             await self._replay(reader, writer, drop=self.drop_after if connection == 1 else None)
         finally:
