@@ -391,10 +391,13 @@ class AMIClient:
     ) -> AMIResponse:
         """Send an action and await its response (and list events); ``Response: Error`` raises."""
         timeout = self.action_timeout if timeout is None else timeout
-        try:
-            await asyncio.wait_for(self._connected.wait(), timeout)
-        except TimeoutError:
-            raise AMIConnectionLost(f"not connected; {action} not sent") from None
+        if action.lower() == "logoff":
+            self._closing = True  # Asterisk closes after Goodbye; do not reconnect
+        if not self._connected.is_set():
+            try:
+                await asyncio.wait_for(self._connected.wait(), timeout)
+            except TimeoutError:
+                raise AMIConnectionLost(f"not connected; {action} not sent") from None
         assert self._link is not None
         response = await self._request(self._link, action, headers, action_id, timeout)
         if check and response.message.response == "Error":
@@ -409,6 +412,8 @@ class AMIClient:
         action_id: str | None,
         timeout: float,
     ) -> AMIResponse:
+        if link.closed.is_set():
+            raise AMIConnectionLost(f"AMI connection closed; {action} not sent")
         action_id = action_id or next(self._ids)
         if action_id in self._pending:
             raise ValueError(f"ActionID {action_id!r} already in flight")
