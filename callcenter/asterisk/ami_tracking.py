@@ -5,7 +5,9 @@
 
 A seat (a PJSIP endpoint such as ``agent1001``) becomes unreachable when its device state turns
 ``UNAVAILABLE``/``INVALID`` or when all its registered contacts are ``Unreachable``/``Removed``.
-The callback fires once per transition, not once per event.
+The callback fires once per transition, not once per event. Pass ``seats`` to watch only agent
+endpoints: caller-side endpoints that never register (the recorded SIPp caller) go
+``UNAVAILABLE`` when their call ends.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class SeatTracker:
     on_seat_unreachable: Callable[[str], None]
     on_seat_reachable: Callable[[str], None] | None = None
     technology: str = "PJSIP"
+    seats: frozenset[str] | None = None  # None: every endpoint of ``technology``
     reachable: dict[str, bool] = field(default_factory=dict)
     _contacts: dict[str, dict[str, bool]] = field(default_factory=dict)
 
@@ -70,6 +73,8 @@ class SeatTracker:
             self._set(endpoint, any(contacts.values()))
 
     def _set(self, endpoint: str, reachable: bool) -> None:
+        if self.seats is not None and endpoint not in self.seats:
+            return
         before = self.reachable.get(endpoint)
         self.reachable[endpoint] = reachable
         if before is reachable:
