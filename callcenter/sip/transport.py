@@ -1,0 +1,260 @@
+"""Thin asyncio adapter: UDP and TCP sockets around the sans-IO transaction layer.
+
+:class:`SipEndpoint` owns one :class:`~callcenter.sip.transactions.TransactionLayer`,
+feeds it parsed messages with ``loop.time()`` as the clock, executes its ``Send``
+actions, keeps one ``loop.call_at`` handle for ``next_deadline()``, and passes
+deliveries and timeouts to a transaction user (TU). A malformed datagram is logged and
+dropped, or answered with 400 when it is a request with a usable Via.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+from callcenter.sip.message import (
+    SIPParseError,
+    SIPRequest,
+    SIPResponse,
+    StreamFramer,
+    make_response,
+    parse_message,
+)
+from callcenter.sip.ratelimit import SourceRateLimiter
+from callcenter.sip.transactions import (
+    Action,
+    Addr,
+    Deliver,
+    Send,
+    Timeout,
+    TimerConfig,
+    TransactionKey,
+    TransactionLayer,
+    TransactionStateError,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 5060
+
+
+class TransactionUser(Protocol):
+    """What the endpoint calls with deliveries (see :mod:`callcenter.sip.useragent`)."""
+
+    def on_request(self, request: SIPRequest, addr: Addr, txn: TransactionKey | None) -> None: ...
+
+    def on_response(self, response: SIPResponse, addr: Addr,
+                    txn: TransactionKey | None) -> None: ...
+
+    def on_timeout(self, timeout: Timeout) -> None: ...
+
+
+class _UdpProtocol(asyncio.DatagramProtocol):
+    def __init__(self, endpoint: SipEndpoint) -> None:
+        self.endpoint = endpoint
+
+    def datagram_received(self, data: bytes, addr: tuple) -> None:
+        self.endpoint.datagram_received(data, (addr[0], addr[1]))
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("UDP error: %s", exc)
+
+
+class _TcpProtocol(asyncio.Protocol):
+    def __init__(self, endpoint: SipEndpoint) -> None:
+        self.endpoint = endpoint
+        self.framer = StreamFramer()
+        self.transport: asyncio.Transport | None = None
+        self.peer: Addr = ("", 0)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername")
+        self.peer = (peer[0], peer[1])
+        self.endpoint._tcp[self.peer] = self
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            frames = self.framer.feed(data)
+        except SIPParseError as exc:
+            log.warning("closing TCP connection from %s: %s", self.peer, exc.reason)
+            if self.transport:
+                self.transport.close()
+            return
+        for frame in frames:
+            self.endpoint.message_received(frame, self.peer, reliable=True)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.endpoint._tcp.get(self.peer) is self:
+            del self.endpoint._tcp[self.peer]
+
+
+class SipEndpoint:
+    """A SIP endpoint bound to one UDP socket and optionally a TCP listener."""
+
+    def __init__(self, tu: TransactionUser | None = None, *, timers: TimerConfig | None = None,
+                 invite_limiter: SourceRateLimiter | None = None) -> None:
+        self.tu = tu
+        self.layer = TransactionLayer(timers)
+        self.invite_limiter = invite_limiter
+        self.udp: asyncio.DatagramTransport | None = None
+        self.tcp_server: asyncio.Server | None = None
+        self._tcp: dict[Addr, _TcpProtocol] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self.local_addr: Addr = (DEFAULT_HOST, 0)
+        self.tcp_addr: Addr | None = None
+        self.dropped = 0
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return asyncio.get_running_loop()
+
+    def now(self) -> float:
+        return self.loop.time()
+
+    async def start(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
+                    tcp: bool = False) -> SipEndpoint:
+        """Bind UDP (and TCP on the same port if ``tcp``); port 0 picks a free one."""
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: _UdpProtocol(self), local_addr=(host, port))
+        self.udp = transport
+        sock = transport.get_extra_info("sockname")
+        self.local_addr = (sock[0], sock[1])
+        if tcp:
+            self.tcp_server = await loop.create_server(
+                lambda: _TcpProtocol(self), host, self.local_addr[1])
+            tsock = self.tcp_server.sockets[0].getsockname()
+            self.tcp_addr = (tsock[0], tsock[1])
+        return self
+
+    async def close(self) -> None:
+        if self._timer:
+            self._timer.cancel()
+        if self.udp:
+            self.udp.close()
+        for conn in list(self._tcp.values()):
+            if conn.transport:
+                conn.transport.close()
+        if self.tcp_server:
+            self.tcp_server.close()
+            await self.tcp_server.wait_closed()
+
+    async def connect_tcp(self, addr: Addr) -> None:
+        """Open a TCP connection to ``addr``; later sends to ``addr`` use it."""
+        await self.loop.create_connection(lambda: _TcpProtocol(self), addr[0], addr[1])
+
+    # -- inbound ---------------------------------------------------------------------------
+
+    def datagram_received(self, data: bytes, addr: Addr) -> None:
+        self.message_received(data, addr, reliable=False)
+
+    def message_received(self, data: bytes, addr: Addr, *, reliable: bool) -> None:
+        """Parse and feed one message; malformed input never propagates."""
+        if not data.strip(b"\r\n"):
+            return  # keep-alive
+        try:
+            message = parse_message(data, stream=reliable)
+        except SIPParseError as exc:
+            self._reject(exc, addr)
+            return
+        if (isinstance(message, SIPRequest) and message.method == "INVITE"
+                and self.invite_limiter is not None and not message.to_tag
+                and not self.invite_limiter.allow(addr[0], self.now())):
+            self.dropped += 1
+            self.send(make_response(message, 503, headers=[("Retry-After", "5")]).to_bytes(),
+                      addr)
+            return
+        try:
+            actions = self.layer.receive(message, addr, self.now(), reliable=reliable)
+        except SIPParseError as exc:
+            exc.method = message.method if isinstance(message, SIPRequest) else None
+            exc.headers = message.headers
+            self._reject(exc, addr)
+            return
+        self._run(actions)
+
+    def _reject(self, exc: SIPParseError, addr: Addr) -> None:
+        self.dropped += 1
+        log.warning("malformed SIP message from %s:%s: %s", addr[0], addr[1], exc.reason)
+        response = exc.bad_request()
+        if response is not None:
+            self.send(response.to_bytes(), addr)
+
+    # -- outbound --------------------------------------------------------------------------
+
+    def send(self, data: bytes, addr: Addr) -> None:
+        """Send bytes on the TCP connection to ``addr`` if there is one, else over UDP."""
+        conn = self._tcp.get(addr)
+        if conn is not None and conn.transport is not None:
+            conn.transport.write(data)
+        elif self.udp is not None:
+            self.udp.sendto(data, addr)
+
+    def send_request(self, request: SIPRequest, addr: Addr) -> TransactionKey:
+        """Start a client transaction; returns its key."""
+        key, actions = self.layer.send_request(request, addr, self.now(),
+                                               reliable=addr in self._tcp)
+        self._run(actions)
+        return key
+
+    def respond(self, response: SIPResponse) -> None:
+        """Send a response through its server transaction."""
+        try:
+            actions = self.layer.respond(response, self.now())
+        except TransactionStateError as exc:
+            log.debug("response not sent: %s", exc)
+            return
+        self._run(actions)
+
+    # -- actions and timers ----------------------------------------------------------------
+
+    def _run(self, actions: list[Action]) -> None:
+        for action in actions:
+            try:
+                self._execute(action)
+            except Exception:  # noqa: BLE001 - one bad call must not stop the endpoint
+                log.exception("error handling %r", action)
+        self._reschedule()
+
+    def _execute(self, action: Action) -> None:
+        if isinstance(action, Send):
+            self.send(action.data, action.addr)
+        elif isinstance(action, Deliver):
+            if self.tu is None:
+                return
+            if isinstance(action.message, SIPRequest):
+                self.tu.on_request(action.message, action.addr, action.transaction)
+            else:
+                self.tu.on_response(action.message, action.addr, action.transaction)
+        elif isinstance(action, Timeout) and self.tu is not None:
+            self.tu.on_timeout(action)
+
+    def _reschedule(self) -> None:
+        deadline = self.layer.next_deadline()
+        if deadline == self._timer_at:
+            return
+        if self._timer:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = deadline
+        if deadline is not None:
+            self._timer = self.loop.call_at(deadline, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        self._run(self.layer.on_timer(self.now()))
+
+
+async def open_endpoint(tu: TransactionUser | None = None, host: str = DEFAULT_HOST,
+                        port: int = DEFAULT_PORT, *, tcp: bool = False,
+                        timers: TimerConfig | None = None,
+                        invite_limiter: SourceRateLimiter | None = None) -> SipEndpoint:
+    """Create and bind a :class:`SipEndpoint`."""
+    endpoint = SipEndpoint(tu, timers=timers, invite_limiter=invite_limiter)
+    return await endpoint.start(host, port, tcp=tcp)
+

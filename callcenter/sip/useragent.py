@@ -1,0 +1,418 @@
+"""A minimal user agent over :class:`~callcenter.sip.transport.SipEndpoint`.
+
+As UAS it answers INVITE with 180 and 200 + SDP (G.711 answer), takes ACK, BYE, CANCEL,
+OPTIONS and INFO, and optionally REGISTER with digest auth. As UAC it places a call
+(``await ua.call(...)``) and hangs up (``await ua.hangup(call)``). Enough for loopback
+integration tests and as the base the engine's call control builds on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from callcenter.sip.dialog import Dialog, DialogId, dialog_id
+from callcenter.sip.digest import DigestServer, build_authorization
+from callcenter.sip.ids import new_branch, new_call_id, new_tag
+from callcenter.sip.message import (
+    Headers,
+    NameAddr,
+    SIPRequest,
+    SIPResponse,
+    SipURI,
+    make_response,
+)
+from callcenter.sip.sdp import SDPError, answer_offer, build_offer, parse_answer, parse_sdp
+from callcenter.sip.transactions import Addr, Timeout, TransactionKey
+from callcenter.sip.transport import SipEndpoint
+
+log = logging.getLogger(__name__)
+
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER"
+
+
+@dataclass
+class Call:
+    """One call leg as seen by this user agent."""
+
+    call_id: str
+    role: str  # "uas" or "uac"
+    invite: SIPRequest
+    peer: Addr
+    dialog: Dialog | None = None
+    status: int | None = None
+    state: str = "initial"
+    local_sdp: bytes = b""
+    remote_sdp: bytes = b""
+    remote_media: Addr | None = None
+    payload_type: int | None = None
+    dtmf_payload_type: int | None = None
+    end_reason: str = ""
+    ack: bytes | None = None
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
+    confirmed: asyncio.Event = field(default_factory=asyncio.Event)
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def finish(self, reason: str) -> None:
+        if self.state != "ended":
+            self.state = "ended"
+            self.end_reason = reason
+            self.answered.set()
+            self.ended.set()
+
+
+class UserAgent:
+    """UAS and UAC on one endpoint (set ``endpoint.tu`` to this object)."""
+
+    def __init__(
+        self,
+        endpoint: SipEndpoint,
+        *,
+        user: str = "callcenter",
+        media_host: str | None = None,
+        media_port: Callable[[], int] | None = None,
+        ring: bool = True,
+        auto_answer: bool = True,
+        registrar: DigestServer | None = None,
+        on_call: Callable[[Call], None] | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        endpoint.tu = self
+        self.user = user
+        self.media_host = media_host or endpoint.local_addr[0]
+        ports = itertools.count(40000, 2)
+        self.media_port = media_port or (lambda: next(ports))
+        self.ring = ring
+        self.auto_answer = auto_answer
+        self.registrar = registrar
+        self.on_call = on_call
+        self.calls: dict[DialogId, Call] = {}
+        self._pending: dict[tuple[str, str], Call] = {}  # UAC calls before a dialog exists
+        self._invites: dict[TransactionKey, Call] = {}
+        self._client: dict[TransactionKey, asyncio.Future[SIPResponse | None]] = {}
+        self.registrations: dict[str, str] = {}
+        self.completed: list[Call] = []
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @property
+    def host(self) -> str:
+        return self.endpoint.local_addr[0]
+
+    @property
+    def port(self) -> int:
+        return self.endpoint.local_addr[1]
+
+    @property
+    def contact(self) -> str:
+        return f"<sip:{self.user}@{self.host}:{self.port}>"
+
+    def _end(self, call: Call, reason: str) -> None:
+        if call.state != "ended":
+            call.finish(reason)
+            self.completed.append(call)
+        if call.dialog is not None:
+            self.calls.pop(call.dialog.id, None)
+
+    # -- TU callbacks ----------------------------------------------------------------------
+
+    def on_request(self, request: SIPRequest, addr: Addr, txn: TransactionKey | None) -> None:
+        handler = getattr(self, f"_on_{request.method.lower()}", None)
+        if request.method == "ACK":
+            self._on_ack(request)
+        elif handler is None:
+            self.endpoint.respond(make_response(request, 501, headers=[("Allow", ALLOW)]))
+        else:
+            handler(request, addr, txn)
+
+    def on_response(self, response: SIPResponse, addr: Addr, txn: TransactionKey | None) -> None:
+        if txn is not None and txn in self._invites:
+            self._invite_response(self._invites[txn], response)
+            if response.status >= 200:
+                self._invites.pop(txn, None)
+            return
+        if response.cseq.method == "INVITE" and 200 <= response.status < 300:
+            # 2xx retransmission after the transaction ended: ACK again.
+            call = self.calls.get(dialog_id(response))
+            if call is not None and call.ack is not None:
+                self.endpoint.send(call.ack, call.dialog.next_hop() if call.dialog else addr)
+            return
+        if txn is not None and response.status >= 200:
+            future = self._client.pop(txn, None)
+            if future is not None and not future.done():
+                future.set_result(response)
+
+    def on_timeout(self, timeout: Timeout) -> None:
+        call = self._invites.pop(timeout.transaction, None)
+        if call is not None:
+            call.status = 408
+            self._end(call, f"timeout {timeout.kind}")
+            return
+        future = self._client.pop(timeout.transaction, None)
+        if future is not None and not future.done():
+            future.set_result(None)
+        if timeout.kind == "L":
+            call = next((c for c in self.calls.values() if c.invite is timeout.request), None)
+            if call is not None and call.dialog is not None:
+                log.warning("no ACK for 2xx on %s, sending BYE", call.call_id)
+                asyncio.ensure_future(self.hangup(call))
+
+    # -- UAS -------------------------------------------------------------------------------
+
+    def _on_invite(self, request: SIPRequest, addr: Addr, txn: TransactionKey | None) -> None:
+        if request.to_tag:
+            self._on_reinvite(request)
+            return
+        try:
+            answer = answer_offer(request.body, self.media_host, self.media_port(),
+                                  user=self.user)
+        except SDPError as exc:
+            self.endpoint.respond(make_response(request, exc.status, to_tag=new_tag()))
+            return
+        tag = new_tag()
+        call = Call(request.call_id, "uas", request, addr, state="early",
+                    local_sdp=answer.to_bytes(), remote_sdp=request.body,
+                    remote_media=(answer.remote_address, answer.remote_port),
+                    payload_type=answer.codec.payload_type,
+                    dtmf_payload_type=answer.dtmf_payload_type)
+        if self.ring:
+            self.endpoint.respond(make_response(request, 180, to_tag=tag,
+                                                headers=[("Contact", self.contact)]))
+        ok = make_response(request, 200, to_tag=tag, body=call.local_sdp,
+                           content_type="application/sdp",
+                           headers=[("Contact", self.contact), ("Allow", ALLOW)])
+        try:
+            call.dialog = Dialog.from_uas(request, ok, local_contact=self.contact)
+        except ValueError:
+            self.endpoint.respond(make_response(request, 400, to_tag=tag))
+            return
+        self.calls[call.dialog.id] = call
+        if self.on_call:
+            self.on_call(call)
+        if self.auto_answer:
+            self.answer(call, ok)
+
+    def answer(self, call: Call, ok: SIPResponse | None = None) -> None:
+        """Send the 200 for an incoming call (done automatically when ``auto_answer``)."""
+        if ok is None:
+            tag = call.dialog.local_tag if call.dialog else new_tag()
+            ok = make_response(call.invite, 200, to_tag=tag, body=call.local_sdp,
+                               content_type="application/sdp",
+                               headers=[("Contact", self.contact), ("Allow", ALLOW)])
+        call.status = 200
+        call.state = "answered"
+        call.answered.set()
+        self.endpoint.respond(ok)
+
+    def _on_reinvite(self, request: SIPRequest) -> None:
+        call = self.calls.get(dialog_id(request))
+        if call is None or call.dialog is None:
+            self.endpoint.respond(make_response(request, 481))
+            return
+        if not call.dialog.receive_request(request):
+            self.endpoint.respond(make_response(request, 500))
+            return
+        body = call.local_sdp
+        if request.body:
+            try:
+                local = parse_sdp(call.local_sdp).audio()
+                port = local.port if local is not None else self.media_port()
+                answer = answer_offer(request.body, self.media_host, port, user=self.user,
+                                      version=2)
+                body = answer.to_bytes()
+            except SDPError as exc:
+                self.endpoint.respond(make_response(request, exc.status))
+                return
+        self.endpoint.respond(make_response(request, 200, body=body,
+                                            content_type="application/sdp",
+                                            headers=[("Contact", self.contact)]))
+
+    def _on_ack(self, request: SIPRequest) -> None:
+        call = self.calls.get(dialog_id(request))
+        if call is not None and call.role == "uas" and request.cseq.seq == call.invite.cseq.seq:
+            call.state = "confirmed"
+            call.confirmed.set()
+
+    def _on_bye(self, request: SIPRequest, addr: Addr, txn: TransactionKey | None) -> None:
+        call = self.calls.get(dialog_id(request))
+        if call is None or call.dialog is None:
+            self.endpoint.respond(make_response(request, 481))
+            return
+        if not call.dialog.receive_request(request):
+            self.endpoint.respond(make_response(request, 500))
+            return
+        self.endpoint.respond(make_response(request, 200))
+        self._end(call, "remote BYE")
+
+    def _on_cancel(self, request: SIPRequest, addr: Addr, txn: TransactionKey | None) -> None:
+        invite_key = self.endpoint.layer.matching_invite(request)
+        if invite_key is None:
+            self.endpoint.respond(make_response(request, 481))
+            return
+        self.endpoint.respond(make_response(request, 200))
+        invite_txn = self.endpoint.layer.get(invite_key)
+        if invite_txn is not None and invite_txn.state == "Proceeding":
+            for call in list(self.calls.values()):
+                if call.invite is invite_txn.request:
+                    self.endpoint.respond(make_response(call.invite, 487,
+                                                        to_tag=call.dialog.local_tag))
+                    self._end(call, "cancelled")
+
+    def _on_options(self, request: SIPRequest, addr: Addr, txn: TransactionKey | None) -> None:
+        self.endpoint.respond(make_response(request, 200, to_tag=new_tag(), headers=[
+            ("Allow", ALLOW), ("Accept", "application/sdp"), ("Supported", "")]))
+
+    def _on_info(self, request: SIPRequest, addr: Addr, txn: TransactionKey | None) -> None:
+        known = dialog_id(request) in self.calls
+        self.endpoint.respond(make_response(request, 200 if known else 481))
+
+    def _on_register(self, request: SIPRequest, addr: Addr, txn: TransactionKey | None) -> None:
+        if self.registrar is None:
+            self.endpoint.respond(make_response(request, 405, headers=[("Allow", ALLOW)]))
+            return
+        result = self.registrar.verify(request.headers.get("authorization"), "REGISTER")
+        if not result.ok:
+            challenge = self.registrar.challenge(stale=result.stale)
+            self.endpoint.respond(make_response(request, 401, to_tag=new_tag(),
+                                                headers=[("WWW-Authenticate", challenge)]))
+            return
+        contact = request.headers.get("contact") or ""
+        expires = request.headers.get("expires") or "3600"
+        if expires.strip() == "0" and result.username:
+            self.registrations.pop(result.username, None)
+        elif result.username:
+            self.registrations[result.username] = contact
+        self.endpoint.respond(make_response(request, 200, to_tag=new_tag(), headers=[
+            ("Contact", f"{contact};expires={expires}" if contact else ""),
+            ("Expires", expires)]))
+
+    # -- UAC -------------------------------------------------------------------------------
+
+    def _new_request(self, method: str, uri: str, *, to: str, from_tag: str, call_id: str,
+                     cseq: int, body: bytes = b"", content_type: str | None = None,
+                     extra: list[tuple[str, str]] | None = None) -> SIPRequest:
+        headers = Headers()
+        headers.add("Via", f"SIP/2.0/UDP {self.host}:{self.port};branch={new_branch()};rport")
+        headers.add("Max-Forwards", "70")
+        headers.add("From", str(NameAddr(f"sip:{self.user}@{self.host}").with_tag(from_tag)))
+        headers.add("To", to)
+        headers.add("Call-ID", call_id)
+        headers.add("CSeq", f"{cseq} {method}")
+        headers.add("Contact", self.contact)
+        for name, value in extra or []:
+            headers.add(name, value)
+        if body and content_type:
+            headers.add("Content-Type", content_type)
+        return SIPRequest(method, uri, headers, body)
+
+    def start_call(self, target: str, addr: Addr, *, offer: bytes | None = None) -> Call:
+        """Send an INVITE to ``target`` (a SIP URI) at ``addr``; returns the Call at once."""
+        if offer is None:
+            offer = build_offer(self.media_host, self.media_port(), user=self.user).to_bytes()
+        call_id = new_call_id(self.host)
+        tag = new_tag()
+        invite = self._new_request("INVITE", target, to=f"<{target}>", from_tag=tag,
+                                   call_id=call_id, cseq=1, body=offer,
+                                   content_type="application/sdp")
+        call = Call(call_id, "uac", invite, addr, state="calling", local_sdp=offer)
+        self._pending[(call_id, tag)] = call
+        key = self.endpoint.send_request(invite, addr)
+        self._invites[key] = call
+        return call
+
+    async def call(self, target: str, addr: Addr, *, offer: bytes | None = None,
+                   timeout: float = 10.0) -> Call:
+        """Place a call and wait for the final response (check ``call.status``)."""
+        call = self.start_call(target, addr, offer=offer)
+        await asyncio.wait_for(call.answered.wait(), timeout)
+        return call
+
+    def _invite_response(self, call: Call, response: SIPResponse) -> None:
+        if response.status < 200:
+            if call.state == "calling":
+                call.state = "ringing" if response.status in (180, 183) else call.state
+            return
+        call.status = response.status
+        self._pending.pop((call.call_id, call.invite.from_tag or ""), None)
+        if response.status >= 300:
+            self._end(call, f"rejected {response.status}")
+            return
+        dialog = Dialog.from_uac(call.invite, response, local_contact=self.contact)
+        call.dialog = dialog
+        call.remote_sdp = response.body
+        if response.body:
+            try:
+                codec, dtmf, host, port = parse_answer(response.body)
+                call.payload_type, call.dtmf_payload_type = codec.payload_type, dtmf
+                call.remote_media = (host, port)
+            except SDPError as exc:
+                log.warning("unusable SDP answer on %s: %s", call.call_id, exc)
+        ack = dialog.create_ack(call.invite.cseq.seq, via_host=self.host, via_port=self.port)
+        call.ack = ack.to_bytes()
+        self.endpoint.send(call.ack, dialog.next_hop())
+        self.calls[dialog.id] = call
+        call.state = "confirmed"
+        call.answered.set()
+        call.confirmed.set()
+
+    async def request(self, call: Call, method: str, *, body: bytes = b"",
+                      content_type: str | None = None, headers: list[tuple[str, str]] | None = None,
+                      timeout: float = 40.0) -> SIPResponse | None:
+        """Send an in-dialog request and wait for its final response (None on timeout)."""
+        if call.dialog is None:
+            raise ValueError("call has no dialog")
+        req = call.dialog.create_request(method, via_host=self.host, via_port=self.port,
+                                         body=body, content_type=content_type,
+                                         headers=headers or [])
+        future: asyncio.Future[SIPResponse | None] = asyncio.get_running_loop().create_future()
+        key = self.endpoint.send_request(req, call.dialog.next_hop())
+        self._client[key] = future
+        return await asyncio.wait_for(future, timeout)
+
+    async def hangup(self, call: Call, timeout: float = 40.0) -> SIPResponse | None:
+        """Send BYE on an established call and wait for its response."""
+        if call.state == "ended":
+            return None
+        response = await self.request(call, "BYE", timeout=timeout)
+        self._end(call, "local BYE")
+        return response
+
+    async def options(self, target: str, addr: Addr, timeout: float = 40.0) -> SIPResponse | None:
+        """Send an out-of-dialog OPTIONS ping."""
+        req = self._new_request("OPTIONS", target, to=f"<{target}>", from_tag=new_tag(),
+                                call_id=new_call_id(self.host), cseq=1)
+        future: asyncio.Future[SIPResponse | None] = asyncio.get_running_loop().create_future()
+        self._client[self.endpoint.send_request(req, addr)] = future
+        return await asyncio.wait_for(future, timeout)
+
+    async def register(self, registrar: str, addr: Addr, *, username: str, password: str,
+                       expires: int = 3600, timeout: float = 40.0) -> SIPResponse | None:
+        """REGISTER, answering one digest challenge (client side of agent softphones)."""
+        call_id, tag = new_call_id(self.host), new_tag()
+        aor = f"<sip:{username}@{_host_of(registrar)}>"
+        extra = [("Expires", str(expires))]
+        response = None
+        for cseq in (1, 2):
+            req = self._new_request("REGISTER", registrar, to=aor, from_tag=tag,
+                                    call_id=call_id, cseq=cseq, extra=extra)
+            req.headers.set("From", f"{aor};tag={tag}")
+            loop = asyncio.get_running_loop()
+            future: asyncio.Future[SIPResponse | None] = loop.create_future()
+            self._client[self.endpoint.send_request(req, addr)] = future
+            response = await asyncio.wait_for(future, timeout)
+            if response is None or response.status != 401:
+                return response
+            challenge = response.headers.get("www-authenticate") or ""
+            extra = [("Expires", str(expires)), ("Authorization", build_authorization(
+                challenge, method="REGISTER", uri=registrar, username=username,
+                password=password, nc=1))]
+        return response
+
+
+def _host_of(uri: str) -> str:
+    """The host[:port] part of a SIP URI."""
+    parsed = SipURI.parse(uri)
+    return parsed.host + (f":{parsed.port}" if parsed.port else "")
