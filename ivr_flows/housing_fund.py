@@ -52,4 +52,5 @@ def write_sample(path: Path | str = SAMPLE_CSV, count: int = 40, seed: int = 123
         writer = csv.writer(f)
         writer.writerow(["id_number", "name", "balance"])
         for i, number in enumerate(fake_resident_ids(count, seed)):
-            writer.writerow([number, f"sample-{i + 1:03d}", f"{rng.randrange(0, 30_000_000) / 100:.2f}"])
+            balance = rng.randrange(0, 30_000_000) / 100
+            writer.writerow([number, f"sample-{i + 1:03d}", f"{balance:.2f}"])

@@ -14,7 +14,9 @@ class FlowIssue:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:"
-        return f"{where} node '{self.node}': {self.message}" if self.node else f"{where} {self.message}"
+        if self.node:
+            return f"{where} node '{self.node}': {self.message}"
+        return f"{where} {self.message}"
 
 
 class FlowError(ValueError):
