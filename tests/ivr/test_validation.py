@@ -96,7 +96,8 @@ def test_menu_must_state_its_failure_branch(tmp_path, context, catalogue):
 def test_branch_to_unknown_node(tmp_path, context, catalogue):
     body = GOOD.replace('"2": bye', '"2": byee')
     msgs = errors(tmp_path, context, catalogue, body)
-    assert f"{tmp_path / 'demo.yaml'}:7: node 'menu': 'choice 2' goes to unknown node 'byee'" in msgs
+    file = tmp_path / "demo.yaml"
+    assert f"{file}:7: node 'menu': 'choice 2' goes to unknown node 'byee'" in msgs
     assert any("node 'bye': unreachable" in m for m in msgs)
 
 
@@ -132,7 +133,8 @@ def test_pinned_prompt_needs_only_its_own_language(tmp_path, context, catalogue)
 def test_unknown_prompt(tmp_path, context, catalogue):
     body = GOOD.replace("[goodbye]", "[good_bye]")
     assert errors(tmp_path, context, catalogue, body) == [
-        f"{tmp_path / 'demo.yaml'}:17: node 'bye': unknown prompt 'good_bye' (not in catalogue.yaml)"
+        f"{tmp_path / 'demo.yaml'}:17: node 'bye': "
+        "unknown prompt 'good_bye' (not in catalogue.yaml)"
     ]
 
 
@@ -166,7 +168,8 @@ def test_query_without_error_outcome(tmp_path, context, catalogue):
 
 
 def test_transfer_only_to_a_configured_department(tmp_path, context, catalogue):
-    body = GOOD.replace('"2": bye', '"2": bye, "3": dept') + "  dept: {kind: transfer, department: '110'}\n"
+    dept = "  dept: {kind: transfer, department: '110'}\n"
+    body = GOOD.replace('"2": bye', '"2": bye, "3": dept') + dept
     [msg] = errors(tmp_path, context, catalogue, body)
     assert msg == (f"{tmp_path / 'demo.yaml'}:{line_of(body, 'dept:')}: node 'dept': unknown "
                    "department '110' (known: housing-authority, human-resources, "
@@ -193,10 +196,13 @@ def test_unknown_validator(tmp_path, context, catalogue):
 
 
 def test_unknown_kind_and_field_are_schema_errors_with_lines(tmp_path, context, catalogue):
-    body = GOOD.replace("kind: hangup", "kind: hang_up").replace("tries: 2", "tries: 2\n    retries: 3")
+    body = GOOD.replace("kind: hangup", "kind: hang_up")
+    body = body.replace("tries: 2", "tries: 2\n    retries: 3")
     msgs = errors(tmp_path, context, catalogue, body)
     file = tmp_path / "demo.yaml"
-    assert f"{file}:{line_of(body, 'retries')}: node 'menu': retries: Extra inputs are not permitted" in msgs
+    line = line_of(body, "retries")
+    extra = f"{file}:{line}: node 'menu': retries: Extra inputs are not permitted"
+    assert extra in msgs
     assert any(m.startswith(f"{file}:{line_of(body, 'bye:')}: node 'bye': ") and "'hang_up'" in m
                for m in msgs)
 
