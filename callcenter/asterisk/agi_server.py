@@ -109,6 +109,7 @@ class AGISession:
         self._closed = asyncio.Event()
         self.failure: BaseException | None = None
         self.hangup_sent = False
+        self.handler_task: asyncio.Task[None] | None = None
         self.ended: asyncio.Future[SessionEnd] = loop.create_future()
         self.peer = writer.get_extra_info("peername")
         self._read_task = asyncio.create_task(self._read_loop(), name=f"agi-read-{self.peer}")
@@ -131,7 +132,7 @@ class AGISession:
         await self._hangup.wait()
 
     async def wait_for_environment(self) -> AGIEnvironment:
-        return await self._env
+        return await asyncio.shield(self._env)
 
     # ---- raw command ---------------------------------------------------------------------
 
@@ -409,8 +410,14 @@ class AGIServer:
             end = await self._run(session)
         except asyncio.CancelledError:
             end = SessionEnd(EndReason.SERVER_CLOSED, session.hangup_received)
+            if session.handler_task is not None:
+                session.handler_task.cancel()
             await session._close_transport(abort=True)
             raise
+        except Exception as exc:  # a bug here must still end the session exactly once
+            log.exception("FastAGI %s: session failed", session.peer)
+            end = SessionEnd(EndReason.CONNECTION_LOST, session.hangup_received, exc)
+            await session._close_transport(abort=True)
         finally:
             self.sessions.discard(session)
             if session._end(end) and self.on_session_end is not None:
@@ -433,6 +440,7 @@ class AGIServer:
 
         log.debug("FastAGI %s: call %s for line %r", session.peer, env.uniqueid, env.line)
         handler = asyncio.create_task(self.handler(session), name=f"agi-handler-{env.uniqueid}")
+        session.handler_task = handler
         read_task = session._read_task
         await asyncio.wait({handler, read_task}, return_when=asyncio.FIRST_COMPLETED)
         if isinstance(session.failure, AGIProtocolError):

@@ -224,3 +224,70 @@ def test_handler_exception_is_logged_and_only_that_session_ends(caplog):
     assert healthy_run.commands == ["ANSWER", 'STREAM FILE hello-world ""']
     assert sorted(end.reason.value for end in ends) == ["completed", "handler_error"]
     assert "handler failed" in caplog.text and "flow bug" in caplog.text
+
+
+def test_server_close_ends_running_sessions_once_and_cancels_handlers():
+    (script,) = scripts("agi_session_basic.txt")
+    cancelled: list[bool] = []
+
+    async def hotline(session: AGISession) -> None:
+        await session.answer()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    async def main():
+        ends: list[SessionEnd] = []
+        server = AGIServer(hotline, port=0, on_session_end=lambda s, e: ends.append(e))
+        await server.start()
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(("\n".join(script.environment) + "\n\n").encode())
+        assert await reader.readline() == b"ANSWER\n"
+        writer.write(b"200 result=0\n")
+        await until_true(lambda: bool(server.sessions))
+        await asyncio.sleep(0.05)
+        await server.close()
+        rest = await reader.read()
+        writer.close()
+        return ends, rest
+
+    ends, rest = asyncio.run(main())
+    assert [end.reason for end in ends] == [EndReason.SERVER_CLOSED]
+    assert cancelled == [True] and rest == b""
+
+
+def test_peer_closing_without_hangup_line_counts_as_one_hangup():
+    (script,) = scripts("agi_session_basic.txt")
+
+    async def hotline(session: AGISession) -> None:
+        await session.answer()
+        await session.wait_for_hangup()
+        await session.stream_file("goodbye")
+
+    async def main():
+        ends: list[SessionEnd] = []
+        hangups: list[AGISession] = []
+        server = AGIServer(
+            hotline, port=0, on_hangup=hangups.append, on_session_end=lambda s, e: ends.append(e)
+        )
+        async with server:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(("\n".join(script.environment) + "\n\n").encode())
+            assert await reader.readline() == b"ANSWER\n"
+            writer.write(b"200 result=0\n")
+            writer.close()
+            await until_true(lambda: bool(ends))
+        return ends, hangups
+
+    ends, hangups = asyncio.run(main())
+    (end,) = ends
+    assert len(hangups) == 1
+    assert end.reason is EndReason.CALLER_HUNG_UP and end.hangup_received
+
+
+async def until_true(predicate, timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.005)
