@@ -1,0 +1,146 @@
+"""Database connections behind one small interface: SQLite (stdlib) and PostgreSQL (psycopg).
+
+The SQL the store needs is a handful of inserts, one update and a few selects; it is written
+once with ``?`` placeholders and only the DDL types and the placeholder style differ by
+dialect, so no query builder is needed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+
+class StoreError(Exception):
+    """The record database cannot be used."""
+
+
+class StoreNotFound(StoreError):
+    """The record database does not exist (and was not to be created)."""
+
+
+class Backend(Protocol):
+    dialect: str
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+    def transaction(self) -> contextlib.AbstractContextManager[None]: ...
+    def close(self) -> None: ...
+
+
+class SqliteBackend:
+    """One SQLite connection in WAL mode with ``synchronous=FULL``.
+
+    WAL lets reports read while the engine writes. FULL fsyncs the WAL at every commit, so a
+    committed batch survives a killed process and also a power cut or OS crash (NORMAL would
+    survive the former only); batching makes that one fsync per batch, not per row.
+    """
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str, *, create: bool = True) -> None:
+        self.path = path
+        if not create and not Path(path).is_file():
+            raise StoreNotFound(f"no record database at {path}")
+        if create:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                        timeout=10.0)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open record database {path}: {exc}") from None
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self.conn.execute(sql, params).rowcount
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.conn.execute(sql, params).fetchall()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def integrity_check(self) -> str:
+        return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class PostgresBackend:
+    """One psycopg (version 3) connection; ``?`` placeholders become ``%s``."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        try:
+            import psycopg
+        except ImportError:
+            raise StoreError("PostgreSQL records need the psycopg package "
+                             "(pip install 'psycopg[binary]')") from None
+        try:
+            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
+        except psycopg.OperationalError as exc:
+            raise StoreNotFound(f"cannot connect to {_redact(url)}: {exc}") from None
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self.conn.execute(sql.replace("?", "%s"), params).rowcount
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self.conn.cursor() as cursor:
+            cursor.executemany(sql.replace("?", "%s"), rows)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.conn.execute(sql.replace("?", "%s"), params).fetchall()
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        return self.conn.transaction()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file of a ``sqlite:///relative.db`` or ``sqlite:////absolute.db`` URL (or a plain
+    path); None when ``url`` names another database."""
+    if url.startswith("sqlite:///"):
+        return url[len("sqlite:///"):]
+    if "://" in url:
+        return None
+    return url
+
+
+def connect(url: str, *, create: bool = True) -> SqliteBackend | PostgresBackend:
+    path = sqlite_path(url)
+    if path is not None:
+        if not path:
+            raise StoreError(f"no file name in {url!r}")
+        return SqliteBackend(path, create=create)
+    scheme = url.split("://", 1)[0]
+    if scheme in ("postgresql", "postgres"):
+        return PostgresBackend(url, create=create)
+    raise StoreError(f"unsupported record database URL {_redact(url)!r}; "
+                     "use sqlite:///path.db or postgresql://...")

@@ -1,0 +1,215 @@
+"""``RecordStore``: the synchronous API over the record database (tools, reports, the writer)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from types import TracebackType
+from zoneinfo import ZoneInfo
+
+from acd.commands import AgentStateChanged, CallRecord
+from callcenter.records.backends import (
+    PostgresBackend,
+    SqliteBackend,
+    StoreError,
+    StoreNotFound,
+    connect,
+)
+from callcenter.records.rows import (
+    AGENTSTATE,
+    CALL_COLUMNS,
+    EVENT_COLUMNS,
+    CallRow,
+    EventRow,
+    StoredCall,
+    StoredEvent,
+    agent_state_event,
+    call_events,
+    call_row,
+    check_score,
+    command_rows,
+    survey_event,
+)
+from callcenter.records.schema import SCHEMA_VERSION, migration_sql, version_table_sql
+
+DEFAULT_URL = "sqlite:///callcenter.db"
+
+_INSERT_CALL = (
+    f"INSERT INTO calls ({', '.join(CALL_COLUMNS)}) VALUES ({', '.join('?' * len(CALL_COLUMNS))}) "
+    "ON CONFLICT (call_id) DO NOTHING"
+)
+_INSERT_EVENT = (
+    f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
+)
+_SET_SATISFACTION = "UPDATE calls SET satisfaction = ? WHERE call_id = ?"
+
+Satisfaction = tuple[str, int, float]  # call_id, score, time
+
+
+class SchemaTooNew(StoreError):
+    """The database was written by a newer version of this software."""
+
+
+class RecordStore:
+    """Call records and the event log in one database; every method is one transaction.
+
+    Safe to share between threads (one lock around the connection). A call is recorded once:
+    a second record with the same call id is ignored.
+    """
+
+    def __init__(self, backend: SqliteBackend | PostgresBackend, timezone: str = "Asia/Shanghai"):
+        self.backend = backend
+        self.tz = ZoneInfo(timezone)
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, url: str = DEFAULT_URL, *, timezone: str = "Asia/Shanghai",
+             create: bool = True) -> RecordStore:
+        """Open (and with ``create`` make) the database at ``url``, migrating it to the
+        current schema. Raises ``StoreNotFound`` or ``SchemaTooNew``."""
+        backend = connect(url, create=create)
+        store = cls(backend, timezone)
+        try:
+            store._migrate()
+        except BaseException:
+            backend.close()
+            raise
+        return store
+
+    # ------------------------------------------------------------------ schema
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            rows = self.backend.query("SELECT MAX(version) FROM schema_version")
+        return rows[0][0] or 0
+
+    def _migrate(self) -> None:
+        backend = self.backend
+        with self._lock, backend.transaction():
+            backend.execute(version_table_sql(backend.dialect))
+            current = backend.query("SELECT MAX(version) FROM schema_version")[0][0] or 0
+            if current > SCHEMA_VERSION:
+                raise SchemaTooNew(f"record database has schema version {current}; this "
+                                   f"software knows up to {SCHEMA_VERSION}")
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                for statement in migration_sql(backend.dialect, version):
+                    backend.execute(statement)
+                backend.execute("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                                (version, time.time()))
+
+    # ------------------------------------------------------------------ writing
+
+    def write(self, calls: Sequence[CallRow] = (), events: Sequence[EventRow] = (),
+              satisfactions: Sequence[Satisfaction] = ()) -> None:
+        """Insert rows and apply satisfaction scores, all in one transaction (in that order)."""
+        backend = self.backend
+        with self._lock, backend.transaction():
+            if calls:
+                backend.executemany(_INSERT_CALL, calls)
+            if events:
+                backend.executemany(_INSERT_EVENT, events)
+            for call_id, score, at in satisfactions:
+                backend.execute(_SET_SATISFACTION, (score, call_id))
+                backend.execute(_INSERT_EVENT, survey_event(call_id, score, at))
+
+    def record_commands(self, commands: Iterable[object]) -> None:
+        """Store what the core's commands say (``CallFinished``, ``AgentStateChanged``)."""
+        calls: list[CallRow] = []
+        events: list[EventRow] = []
+        for command in commands:
+            c, e = command_rows(command, self.tz)
+            calls += c
+            events += e
+        self.write(calls, events)
+
+    def add_calls(self, records: Iterable[CallRecord]) -> None:
+        records = list(records)
+        self.write([call_row(r, self.tz) for r in records],
+                   [row for r in records for row in call_events(r)])
+
+    def add_agent_states(self, changes: Iterable[AgentStateChanged]) -> None:
+        self.write(events=[agent_state_event(c) for c in changes])
+
+    def set_satisfaction(self, call_id: object, score: int, at: float | None = None) -> bool:
+        """Record the IVR survey score of a call; False if no such call is recorded (the
+        score is still kept in the event log)."""
+        check_score(score)
+        with self._lock:
+            found = self.call(call_id) is not None
+            self.write(satisfactions=[(str(call_id), score, time.time() if at is None else at)])
+        return found
+
+    # ------------------------------------------------------------------ reading
+
+    def calls(self, day: str | None = None) -> list[StoredCall]:
+        """Call records of ``day`` (arrival date in the center's timezone), or all."""
+        sql = f"SELECT {', '.join(CALL_COLUMNS)} FROM calls"
+        params: tuple = ()
+        if day is not None:
+            sql += " WHERE day = ?"
+            params = (day,)
+        with self._lock:
+            rows = self.backend.query(sql + " ORDER BY arrived_at, id", params)
+        return [StoredCall.from_row(row) for row in rows]
+
+    def call(self, call_id: object) -> StoredCall | None:
+        with self._lock:
+            rows = self.backend.query(
+                f"SELECT {', '.join(CALL_COLUMNS)} FROM calls WHERE call_id = ?", (str(call_id),))
+        return StoredCall.from_row(rows[0]) if rows else None
+
+    def count_calls(self) -> int:
+        with self._lock:
+            return self.backend.query("SELECT COUNT(*) FROM calls")[0][0]
+
+    def events(self, start: float | None = None, end: float | None = None, *,
+               agent: str | None = None, event: str | None = None) -> list[StoredEvent]:
+        """Event-log rows with ``start <= at < end`` in time order (then insertion order)."""
+        where, params = [], []
+        for clause, value in (("at >= ?", start), ("at < ?", end), ("agent = ?", agent),
+                              ("event = ?", event)):
+            if value is not None:
+                where.append(clause)
+                params.append(value)
+        sql = f"SELECT {', '.join(EVENT_COLUMNS)} FROM events"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._lock:
+            rows = self.backend.query(sql + " ORDER BY at, id", params)
+        return [StoredEvent.from_row(row) for row in rows]
+
+    def agent_states_before(self, at: float) -> dict[str, StoredEvent]:
+        """Each agent's last recorded state change before ``at`` (the core emits a seat's changes
+        in time order, so the last row written is the latest)."""
+        sql = (
+            f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE id IN "
+            "(SELECT MAX(id) FROM events WHERE event = ? AND at < ? GROUP BY agent)"
+        )
+        with self._lock:
+            rows = self.backend.query(sql, (AGENTSTATE, at))
+        return {row[3]: StoredEvent.from_row(row) for row in rows}
+
+    def integrity_check(self) -> str:
+        """``ok`` when SQLite finds the file sound (PostgreSQL: always ``ok``)."""
+        if isinstance(self.backend, SqliteBackend):
+            with self._lock:
+                return self.backend.integrity_check()
+        return "ok"
+
+    # ------------------------------------------------------------------ lifetime
+
+    def close(self) -> None:
+        with self._lock:
+            self.backend.close()
+
+    def __enter__(self) -> RecordStore:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+__all__ = ["DEFAULT_URL", "RecordStore", "SchemaTooNew", "StoreError", "StoreNotFound"]

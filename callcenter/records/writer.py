@@ -1,0 +1,144 @@
+"""``RecordWriter``: batched, non-blocking recording of the engine's commands.
+
+The engine's loop only puts commands on a queue (``sink`` costs a list append and a lock);
+one writer thread takes whatever has piled up, up to ``max_batch`` items, and commits it in
+one transaction. Under load batches grow on their own; when idle each item commits at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Sequence
+
+from acd.commands import AgentStateChanged, CallFinished, CallRecord
+from callcenter.records.rows import CallRow, EventRow, check_score, command_rows
+from callcenter.records.store import RecordStore, Satisfaction
+
+log = logging.getLogger(__name__)
+
+_STOP = object()
+
+
+class RecordWriter:
+    """Writes call records and state changes to ``store`` on a thread of its own.
+
+    A failed batch is retried with backoff for about ``retry_seconds`` (a locked or full disk
+    may recover) before it is logged and dropped; ``failed`` counts the dropped items.
+    """
+
+    def __init__(self, store: RecordStore, *, max_batch: int = 1000,
+                 retry_seconds: float = 30.0) -> None:
+        self.store = store
+        self.max_batch = max_batch
+        self.retry_seconds = retry_seconds
+        self.written = 0
+        self.failed = 0
+        self.batches = 0
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._submitted = 0
+        self._done = 0
+        self._cond = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="record-writer", daemon=True)
+        self._thread.start()
+
+    # ------------------------------------------------------------------ producer side
+
+    def sink(self, commands: Sequence[object]) -> None:
+        """A ``CoreDriver`` sink: queue the recorded commands, never waiting on the disk."""
+        for command in commands:
+            if isinstance(command, (CallFinished, AgentStateChanged)):
+                self._put(command)
+
+    def add_call(self, record: CallRecord) -> None:
+        self._put(CallFinished(record))
+
+    def add_agent_state(self, change: AgentStateChanged) -> None:
+        self._put(change)
+
+    def set_satisfaction(self, call_id: object, score: int, at: float | None = None) -> None:
+        """Queue the IVR survey score; applied after every record queued before it."""
+        check_score(score)
+        self._put((str(call_id), score, time.time() if at is None else at))
+
+    def _put(self, item: object) -> None:
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("record writer is closed")
+            self._submitted += 1
+        self._queue.put(item)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything queued so far is committed (or dropped); False on timeout."""
+        with self._cond:
+            target = self._submitted
+            return self._cond.wait_for(lambda: self._done >= target, timeout)
+
+    def close(self, timeout: float | None = None) -> None:
+        """Write what is queued, stop the thread and close the store."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+        if not self._thread.is_alive():
+            self.store.close()
+
+    @property
+    def pending(self) -> int:
+        with self._cond:
+            return self._submitted - self._done
+
+    # ------------------------------------------------------------------ writer thread
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            items = [self._queue.get()]
+            while len(items) < self.max_batch:
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if _STOP in items:
+                stop = True
+                items = [item for item in items if item is not _STOP]
+            if items:
+                self._commit(items)
+
+    def _commit(self, items: list[object]) -> None:
+        calls: list[CallRow] = []
+        events: list[EventRow] = []
+        satisfactions: list[Satisfaction] = []
+        for item in items:
+            if isinstance(item, tuple):
+                satisfactions.append(item)  # type: ignore[arg-type]
+            else:
+                c, e = command_rows(item, self.store.tz)
+                calls += c
+                events += e
+        delay, deadline = 0.05, time.monotonic() + self.retry_seconds
+        while True:
+            try:
+                self.store.write(calls, events, satisfactions)
+                self.written += len(items)
+                self.batches += 1
+                break
+            except Exception:
+                if time.monotonic() + delay > deadline:
+                    log.exception("dropping %d record item(s) after retries", len(items))
+                    self.failed += len(items)
+                    break
+                log.warning("record batch failed; retrying in %.2f s", delay, exc_info=True)
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        with self._cond:
+            self._done += len(items)
+            self._cond.notify_all()
+
+
+__all__ = ["RecordWriter"]
