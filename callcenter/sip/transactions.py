@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Union
 
@@ -350,6 +351,10 @@ class TransactionLayer:
 
     def __len__(self) -> int:
         return len(self._transactions)
+
+    def __iter__(self) -> Iterator[_Transaction]:
+        """Live transactions (snapshot)."""
+        return iter(list(self._transactions.values()))
 
     def get(self, key: TransactionKey) -> _Transaction | None:
         """The live transaction with ``key``, if any."""

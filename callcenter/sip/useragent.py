@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -90,11 +91,10 @@ class UserAgent:
         self.registrar = registrar
         self.on_call = on_call
         self.calls: dict[DialogId, Call] = {}
-        self._pending: dict[tuple[str, str], Call] = {}  # UAC calls before a dialog exists
         self._invites: dict[TransactionKey, Call] = {}
         self._client: dict[TransactionKey, asyncio.Future[SIPResponse | None]] = {}
         self.registrations: dict[str, str] = {}
-        self.completed: list[Call] = []
+        self.completed: deque[Call] = deque(maxlen=1000)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -318,7 +318,6 @@ class UserAgent:
                                    call_id=call_id, cseq=1, body=offer,
                                    content_type="application/sdp")
         call = Call(call_id, "uac", invite, addr, state="calling", local_sdp=offer)
-        self._pending[(call_id, tag)] = call
         key = self.endpoint.send_request(invite, addr)
         self._invites[key] = call
         return call
@@ -330,13 +329,30 @@ class UserAgent:
         await asyncio.wait_for(call.answered.wait(), timeout)
         return call
 
+    def cancel(self, call: Call) -> None:
+        """CANCEL an outgoing call that has no final response yet (RFC 3261 section 9.1).
+
+        The INVITE then fails with 487; its client transaction sends the ACK.
+        """
+        if call.role != "uac" or call.status is not None:
+            raise ValueError("only an unanswered outgoing call can be cancelled")
+        invite = call.invite
+        headers = Headers()
+        headers.add("Via", invite.headers.get("via") or "")
+        for route in invite.headers.get_all("route"):
+            headers.add("Route", route)
+        headers.add("Max-Forwards", "70")
+        for name in ("From", "To", "Call-ID"):
+            headers.add(name, invite.headers.get(name) or "")
+        headers.add("CSeq", f"{invite.cseq.seq} CANCEL")
+        self.endpoint.send_request(SIPRequest("CANCEL", invite.uri, headers), call.peer)
+
     def _invite_response(self, call: Call, response: SIPResponse) -> None:
         if response.status < 200:
             if call.state == "calling":
                 call.state = "ringing" if response.status in (180, 183) else call.state
             return
         call.status = response.status
-        self._pending.pop((call.call_id, call.invite.from_tag or ""), None)
         if response.status >= 300:
             self._end(call, f"rejected {response.status}")
             return

@@ -186,3 +186,46 @@ def test_token_bucket_refills_with_the_injected_clock():
     assert limiter.allow("a", 0.0) and limiter.allow("b", 0.0) and limiter.allow("c", 0.0)
     assert len(limiter) == 2
     assert limiter.allow("a", 0.0)  # "a" was evicted, so it starts with a full bucket
+
+
+def test_ringing_then_manual_answer():
+    async def scenario():
+        incoming = []
+        uas, uac = await pair(auto_answer=False, on_call=incoming.append)
+        call = uac.start_call(f"sip:12345@127.0.0.1:{uas.port}", ("127.0.0.1", uas.port))
+        for _ in range(100):
+            if call.state == "ringing":
+                break
+            await asyncio.sleep(0.01)
+        assert call.state == "ringing" and call.status is None
+        assert len(incoming) == 1 and incoming[0].state == "early"
+        uas.answer(incoming[0])
+        await asyncio.wait_for(call.answered.wait(), 2)
+        assert call.status == 200
+        await asyncio.wait_for(incoming[0].confirmed.wait(), 2)
+        await uac.hangup(call)
+        await close(uas, uac)
+
+    asyncio.run(scenario())
+
+
+def test_cancel_before_answer_gets_487_and_transaction_ack():
+    async def scenario():
+        incoming = []
+        uas, uac = await pair(auto_answer=False, on_call=incoming.append)
+        call = uac.start_call(f"sip:12345@127.0.0.1:{uas.port}", ("127.0.0.1", uas.port))
+        while call.state != "ringing":
+            await asyncio.sleep(0.01)
+        uac.cancel(call)
+        await asyncio.wait_for(call.ended.wait(), 2)
+        assert call.status == 487 and call.end_reason == "rejected 487"
+        await asyncio.wait_for(incoming[0].ended.wait(), 2)
+        assert incoming[0].end_reason == "cancelled"
+        await asyncio.sleep(0.05)
+        # The UAS transaction got the ACK that the UAC's INVITE transaction generated.
+        states = [t.state for t in uas.endpoint.layer
+                  if t.request.method == "INVITE"]
+        assert states == ["Confirmed"]
+        await close(uas, uac)
+
+    asyncio.run(scenario())
