@@ -15,6 +15,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "staff": ("callcenter.commands.staff_cmd", "staff", "Agents needed for a service level."),
     "config": ("callcenter.commands.config_cmd", "config", "Check a hotline configuration."),
     "serve": ("callcenter.commands.serve_cmd", "serve", "Run the call-center engine."),
+    "report": ("callcenter.commands.report_cmd", "report", "Daily report from the call records."),
     "flows": ("callcenter.commands.flows_cmd", "flows", "Check IVR flow files."),
     "prompts": ("callcenter.commands.prompts_cmd", "prompts", "Build IVR prompt audio."),
 }
