@@ -160,6 +160,11 @@ def build_prompts(
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         built = list(pool.map(one, jobs))
+    if set(languages) >= set(catalogue.voices):  # a full build: drop stale cache entries
+        used = {cache_file(key, lang).name for key, lang in jobs}
+        for stale in cache.glob("*.wav"):
+            if stale.name not in used:
+                stale.unlink()
     manifest = {"sample_rate": SAMPLE_RATE, "prompts": [asdict(b) for b in built]}
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
                                        encoding="utf-8")

@@ -43,3 +43,15 @@ def flows(context, catalogue):
 @pytest.fixture(scope="session")
 def durations(catalogue):
     return PromptDurations.estimated(catalogue)
+
+
+@pytest.fixture(scope="session")
+def built_prompts(tmp_path_factory, catalogue):
+    """The whole catalogue synthesised once per test session."""
+    import shutil
+
+    from ivr_flows.prompts_build import build_prompts
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (Debian package espeak-ng)")
+    return build_prompts(catalogue, tmp_path_factory.mktemp("prompts"))
