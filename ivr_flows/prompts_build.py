@@ -165,7 +165,20 @@ def build_prompts(
         for stale in cache.glob("*.wav"):
             if stale.name not in used:
                 stale.unlink()
-    manifest = {"sample_rate": SAMPLE_RATE, "prompts": [asdict(b) for b in built]}
-    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
-                                       encoding="utf-8")
+    _write_manifest(out, catalogue, built)
     return BuildReport(out, built, time.perf_counter() - started)
+
+
+def _write_manifest(out: Path, catalogue: Catalogue, built: list[BuiltPrompt]) -> None:
+    """Write ``manifest.json``, keeping earlier entries for languages not built this time."""
+    path = out / "manifest.json"
+    entries = {(b.key, b.language): asdict(b) for b in built}
+    if path.exists():
+        for old in json.loads(path.read_text(encoding="utf-8")).get("prompts", []):
+            slot = (old["key"], old["language"])
+            still_valid = old["key"] in catalogue.texts and (out / old["file"]).exists()
+            if slot not in entries and still_valid:
+                entries[slot] = old
+    manifest = {"sample_rate": SAMPLE_RATE, "prompts": sorted(
+        entries.values(), key=lambda e: (e["language"], e["key"]))}
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
