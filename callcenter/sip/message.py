@@ -65,6 +65,7 @@ REASON_PHRASES = {
     486: "Busy Here", 487: "Request Terminated", 488: "Not Acceptable Here",
     491: "Request Pending", 500: "Server Internal Error", 501: "Not Implemented",
     503: "Service Unavailable", 504: "Server Time-out", 505: "Version Not Supported",
+    513: "Message Too Large",
     600: "Busy Everywhere", 603: "Decline", 604: "Does Not Exist Anywhere",
     606: "Not Acceptable",
 }
@@ -107,7 +108,8 @@ class SIPParseError(ValueError):
         for name in _REQUIRED:
             for value in self.headers.get_all(name):
                 headers.add(name, value)
-        reason = "Bad Request - " + _printable(self.reason)
+        phrase = REASON_PHRASES.get(self.status, "Bad Request")
+        reason = f"{phrase} - {_printable(self.reason)}"
         return SIPResponse(self.status, reason[:120], headers)
 
 
@@ -606,7 +608,10 @@ def _split_head(data: bytes) -> tuple[bytes, bytes]:
 
 
 def _parse_start_line(line: str) -> tuple[str | None, str | None, int, str]:
-    """Return (method, uri, 0, "") for a request or (None, None, status, reason)."""
+    """Return (method, uri, 0, "") for a request or (None, None, status, reason).
+
+    A request line with another SIP version returns (method, uri, 505, version).
+    """
     if line.startswith("SIP/"):
         parts = line.split(" ", 2)
         if parts[0] != SIP_VERSION or len(parts) < 2:
@@ -619,8 +624,7 @@ def _parse_start_line(line: str) -> tuple[str | None, str | None, int, str]:
     if len(parts) != 3 or not _TOKEN_RE.match(parts[0]) or ":" not in parts[1]:
         raise SIPParseError(f"bad request line: {line[:80]!r}")
     if parts[2] != SIP_VERSION:
-        raise SIPParseError(f"unsupported version: {parts[2][:20]!r}", method=parts[0],
-                            status=505)
+        return parts[0], parts[1], 505, parts[2][:20]
     return parts[0], parts[1], 0, ""
 
 
@@ -662,6 +666,9 @@ def parse_message(data: bytes, *, stream: bool = False) -> SIPRequest | SIPRespo
         last = [value.strip(), _key(name), canonical_name(name)]
     if last is not None:
         items.append((last[1], last[2], last[0]))
+    if method is not None and status == 505:
+        raise SIPParseError(f"unsupported version: {reason!r}", method=method, headers=headers,
+                            status=505)
     present = {key for key, _, value in items if value}
     for required in _REQUIRED:
         if required not in present:

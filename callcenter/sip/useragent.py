@@ -178,17 +178,18 @@ class UserAgent:
                     remote_media=(answer.remote_address, answer.remote_port),
                     payload_type=answer.codec.payload_type,
                     dtmf_payload_type=answer.dtmf_payload_type)
-        if self.ring:
-            self.endpoint.respond(make_response(request, 180, to_tag=tag,
-                                                headers=[("Contact", self.contact)]))
         ok = make_response(request, 200, to_tag=tag, body=call.local_sdp,
                            content_type="application/sdp",
                            headers=[("Contact", self.contact), ("Allow", ALLOW)])
         try:
             call.dialog = Dialog.from_uas(request, ok, local_contact=self.contact)
-        except ValueError:
-            self.endpoint.respond(make_response(request, 400, to_tag=tag))
+        except ValueError as exc:
+            self.endpoint.respond(make_response(request, 400, f"Bad Request - {exc}",
+                                                to_tag=tag))
             return
+        if self.ring:
+            self.endpoint.respond(make_response(request, 180, to_tag=tag,
+                                                headers=[("Contact", self.contact)]))
         self.calls[call.dialog.id] = call
         if self.on_call:
             self.on_call(call)
@@ -263,7 +264,7 @@ class UserAgent:
 
     def _on_options(self, request: SIPRequest, addr: Addr, txn: TransactionKey | None) -> None:
         self.endpoint.respond(make_response(request, 200, to_tag=new_tag(), headers=[
-            ("Allow", ALLOW), ("Accept", "application/sdp"), ("Supported", "")]))
+            ("Allow", ALLOW), ("Accept", "application/sdp")]))
 
     def _on_info(self, request: SIPRequest, addr: Addr, txn: TransactionKey | None) -> None:
         known = dialog_id(request) in self.calls

@@ -277,3 +277,26 @@ def test_mutated_invite_only_raises_parse_error(pos, junk):
     for accessor in ("call_id", "cseq", "from_addr", "to_addr", "vias"):
         with contextlib.suppress(SIPParseError):
             getattr(msg, accessor)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=300), max_size=6))
+def test_stream_framer_random_chunks_only_raise_parse_error(chunks):
+    framer = StreamFramer(max_size=1024)
+    try:
+        for chunk in chunks:
+            for frame in framer.feed(chunk):
+                with contextlib.suppress(SIPParseError):
+                    parse_message(frame, stream=True)
+    except SIPParseError:
+        pass
+
+
+def test_version_error_answers_505():
+    raw = INVITE.replace(b"INVITE sip:12345@192.168.1.10:5060 SIP/2.0",
+                         b"INVITE sip:12345@192.168.1.10:5060 SIP/3.0")
+    with pytest.raises(SIPParseError) as info:
+        parse_message(raw)
+    response = info.value.bad_request()
+    assert response is not None and response.status == 505
+    assert response.reason.startswith("Version Not Supported")
