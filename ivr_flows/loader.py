@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
@@ -15,6 +16,9 @@ from ivr_flows.context import FlowContext
 from ivr_flows.issues import FlowError, FlowIssue
 from ivr_flows.model import Flow
 from ivr_flows.yaml_source import load_yaml
+
+if TYPE_CHECKING:
+    from ivr_flows.plugins import PluginRegistry
 
 FLOWS_DIR = Path(__file__).parent / "flows"
 
@@ -100,3 +104,16 @@ def load_flows(
     if issues:
         raise FlowError(issues)
     return FlowSet(parsed, context, catalogue)
+
+
+def load_for_config(
+    cfg: Any, registry: PluginRegistry, paths: Iterable[Path | str] = (FLOWS_DIR,)
+) -> FlowSet:
+    """The composition root's entry: flows checked against a ``HotlineConfig`` and plug-ins."""
+    context = FlowContext.from_config(cfg, plugins=registry.names())
+    flows = load_flows(paths, context=context)
+    missing = [line for line in getattr(cfg, "lines", ()) if line.flow not in flows]
+    if missing:
+        raise FlowError([FlowIssue("config", 1, None, f"line {line.number} runs unknown flow "
+                                   f"'{line.flow}'") for line in missing])
+    return flows
