@@ -36,3 +36,12 @@ def test_another_key_declines(call):
     out = call.press("2", 101.0)
     assert call.played(out) == [("please_hold", "fr")]
     assert not any(isinstance(x, c.ScheduleCallback) for x in call.log)
+
+
+def test_barge_in_and_hang_up_during_the_offer(call):
+    call.start(at=100.0)
+    out = call.press("1", 100.5)
+    assert out[0] == c.StopPlaying(1)
+    assert call.hang_up(101.0) == []  # during the confirmation
+    assert call.run.outcome.kind == "caller_hung_up"
+    assert call.advance(200.0) == []

@@ -115,3 +115,10 @@ def test_condition_trims_resamples_and_normalises():
     assert np.max(np.abs(out)) == pytest.approx(0.7)
     with pytest.raises(ValueError, match="silent"):
         condition(np.zeros(100), rate)
+
+
+def test_catalogue_is_complete_and_japanese_is_written_in_kana(catalogue):
+    assert catalogue.missing(tuple(catalogue.voices)) == []
+    for key, texts in catalogue.texts.items():
+        kanji = [ch for ch in texts["ja"] if "\u4e00" <= ch <= "\u9fff"]
+        assert kanji == [], f"{key}: espeak-ng's ja voice spells kanji out as Chinese letters"
