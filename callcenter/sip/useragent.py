@@ -135,11 +135,14 @@ class UserAgent:
                 self._invites.pop(txn, None)
             return
         if response.cseq.method == "INVITE" and 200 <= response.status < 300:
-            # 2xx retransmission after the transaction ended: ACK again.
+            # A re-INVITE's 2xx (ACK it), or a retransmitted 2xx (ACK again).
             call = self.calls.get(dialog_id(response))
-            if call is not None and call.ack is not None:
-                self.endpoint.send(call.ack, call.dialog.next_hop() if call.dialog else addr)
-            return
+            if call is not None and call.dialog is not None:
+                if txn is not None and txn in self._client:
+                    call.ack = call.dialog.create_ack(
+                        response.cseq.seq, via_host=self.host, via_port=self.port).to_bytes()
+                if call.ack is not None:
+                    self.endpoint.send(call.ack, call.dialog.next_hop())
         if txn is not None and response.status >= 200:
             future = self._client.pop(txn, None)
             if future is not None and not future.done():

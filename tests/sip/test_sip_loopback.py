@@ -229,3 +229,24 @@ def test_cancel_before_answer_gets_487_and_transaction_ack():
         await close(uas, uac)
 
     asyncio.run(scenario())
+
+
+def test_in_dialog_info_and_reinvite():
+    async def scenario():
+        uas, uac = await pair()
+        call = await uac.call(f"sip:12345@127.0.0.1:{uas.port}", ("127.0.0.1", uas.port))
+        info = await uac.request(call, "INFO", body=b"Signal=5\r\nDuration=160\r\n",
+                                 content_type="application/dtmf-relay")
+        assert info.status == 200
+        offer = call.local_sdp.replace(b"RTP/AVP 0 8 101", b"RTP/AVP 8 101")
+        reinvite = await uac.request(call, "INVITE", body=offer, content_type="application/sdp")
+        assert reinvite.status == 200
+        assert b"RTP/AVP 8 101" in reinvite.body
+        # The UAC ACKs the re-INVITE's 2xx, so no UAS transaction keeps retransmitting it.
+        await asyncio.sleep(0.05)
+        invites = [t for t in uas.endpoint.layer if t.request.method == "INVITE"]
+        assert len(invites) == 2 and all(t.acked for t in invites)
+        await uac.hangup(call)
+        await close(uas, uac)
+
+    asyncio.run(scenario())
