@@ -45,14 +45,15 @@ async def run_sipp(args: list[str], workdir: Path, timeout: float = 25.0) -> tup
     return proc.returncode, output.decode(errors="replace")[-2000:]
 
 
-def test_sipp_uac_places_ten_calls_to_our_uas(tmp_path):
+@pytest.mark.parametrize("transport,calls", [("u1", 10), ("t1", 5)], ids=["udp", "tcp"])
+def test_sipp_uac_places_calls_to_our_uas(tmp_path, transport, calls):
     async def scenario():
-        endpoint = await open_endpoint(port=0)
+        endpoint = await open_endpoint(port=0, tcp=transport == "t1")
         uas = UserAgent(endpoint, user="12345")
         rc, output = await run_sipp(
-            [f"127.0.0.1:{uas.port}", "-sn", "uac", "-i", "127.0.0.1",
+            [f"127.0.0.1:{uas.port}", "-sn", "uac", "-t", transport, "-i", "127.0.0.1",
              "-p", str(free_udp_port()), "-mp", str(free_udp_port()),
-             "-m", "10", "-r", "5", "-d", "200", "-timeout", "20s", "-timeout_error"],
+             "-m", str(calls), "-r", "5", "-d", "200", "-timeout", "20s", "-timeout_error"],
             tmp_path)
         await endpoint.close()
         return rc, output, uas
@@ -60,8 +61,9 @@ def test_sipp_uac_places_ten_calls_to_our_uas(tmp_path):
     rc, output, uas = asyncio.run(scenario())
     assert rc == 0, output
     counters = sipp_counters(tmp_path / "stat.csv")
-    assert counters == {"TotalCallCreated": 10, "SuccessfulCall(C)": 10, "FailedCall(C)": 0}
-    assert len(uas.completed) == 10
+    assert counters == {"TotalCallCreated": calls, "SuccessfulCall(C)": calls,
+                        "FailedCall(C)": 0}
+    assert len(uas.completed) == calls
     assert all(c.end_reason == "remote BYE" and c.confirmed.is_set() for c in uas.completed)
     assert not uas.calls
 
