@@ -45,6 +45,7 @@ _INSERT_EVENT = (
 _SET_SATISFACTION = "UPDATE calls SET satisfaction = ? WHERE call_id = ?"
 
 Satisfaction = tuple[str, int, float]  # call_id, score, time
+_MIGRATION_LOCK = 0x12345  # advisory lock id: one process migrates at a time
 
 
 class SchemaTooNew(StoreError):
@@ -88,6 +89,8 @@ class RecordStore:
     def _migrate(self) -> None:
         backend = self.backend
         with self._lock, backend.transaction():
+            if backend.dialect == "postgresql":  # SQLite's BEGIN IMMEDIATE already serialises
+                backend.query("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
             backend.execute(version_table_sql(backend.dialect))
             current = backend.query("SELECT MAX(version) FROM schema_version")[0][0] or 0
             if current > SCHEMA_VERSION:

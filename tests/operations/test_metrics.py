@@ -1,5 +1,6 @@
 """Prometheus metrics scraped after driving a real ACD on the shipped config."""
 
+import asyncio
 import logging
 from datetime import date
 
@@ -196,3 +197,25 @@ def test_records_report_and_summary_lines_agree_with_the_metrics(tmp_path, caplo
     assert "call_id=c1 line=12345 language=zh queue=zh-general wait=4.000 talk=15.000 " \
            "outcome=answered agent=1002" in summaries
     writer.close()
+
+
+def test_metrics_app_serves_the_engines_registry(engine):
+    from callcenter.metrics import make_metrics_app
+
+    app = make_metrics_app(engine.registry)
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/metrics", "query_string": b"",
+             "headers": []}
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 200
+    body = b"".join(m.get("body", b"") for m in sent[1:]).decode()
+    offered = [f for f in text_string_to_metric_families(body) if f.name == "callcenter_calls_offered"]
+    assert sum(s.value for s in offered[0].samples if s.name.endswith("_total")) == \
+        sum(1 for c in CALLS if c[4])
