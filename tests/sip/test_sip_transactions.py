@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sip_samples import BYE, INVITE, REGISTER
 
 from callcenter.sip.message import Headers, SIPRequest, make_response, parse_message
@@ -245,3 +247,84 @@ def test_cancel_matches_invite_and_stray_response_delivered():
     assert layer.matching_invite(cancel) == out[0].transaction[:-1] + ("INVITE",)
     stray = make_response(request(BYE), 200)
     assert layer.receive(stray, PEER, now=0.2) == [Deliver(stray, PEER, None)]
+
+
+_server_events = st.lists(st.one_of(
+    st.just(("retransmit",)),
+    st.tuples(st.just("respond"), st.sampled_from([180, 183, 200, 486, 603])),
+    st.just(("ack",)),
+    st.just(("ack-2xx",)),
+    st.tuples(st.just("wait"), st.floats(0.0, 10.0)),
+), max_size=25)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_server_events)
+def test_invite_server_random_timelines_always_terminate(events):
+    layer = TransactionLayer()
+    invite = request(INVITE)
+    now = 0.0
+    delivered = [a for a in layer.receive(invite, PEER, now) if isinstance(a, Deliver)]
+    key = delivered[0].transaction
+    for event in events:
+        if event[0] == "retransmit":
+            if layer.get(key) is None:
+                continue  # a copy after the transaction ended would be a new request
+            out = layer.receive(request(INVITE), PEER, now)
+        elif event[0] == "respond":
+            try:
+                out = layer.respond(make_response(invite, event[1], to_tag="t"), now)
+            except TransactionStateError:
+                out = []
+        elif event[0] == "ack":
+            out = layer.receive(derive(invite, "ACK", to_tag="t"), PEER, now)
+        elif event[0] == "ack-2xx":
+            out = layer.receive(derive(invite, "ACK", branch="z9hG4bKack2", to_tag="t"),
+                                PEER, now)
+        else:
+            end = now + event[1]
+            out = [a for _, a in run_until(layer, end)]
+            now = end
+        delivered += [a for a in out if isinstance(a, Deliver) and a.message.method == "INVITE"]
+        for action in out:
+            if isinstance(action, Send):
+                assert action.addr == PEER
+                assert parse_message(action.data).cseq.seq == invite.cseq.seq
+    assert len(delivered) == 1  # retransmissions never reach the TU twice
+    run_until(layer, now + 1000.0)
+    if layer.get(key) is not None:
+        # Still Proceeding (no final response was sent): the TU owns that timeout.
+        assert layer.get(key).state == "Proceeding"
+    else:
+        assert layer.next_deadline() is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(
+    st.tuples(st.just("response"), st.sampled_from([100, 180, 200, 404, 486])),
+    st.tuples(st.just("wait"), st.floats(0.0, 5.0)),
+), max_size=20), st.sampled_from([INVITE, BYE, REGISTER]))
+def test_client_random_timelines_always_terminate(events, raw):
+    layer = TransactionLayer()
+    req = request(raw)
+    now = 0.0
+    layer.send_request(req, PEER, now)
+    finals = 0
+    for event in events:
+        if event[0] == "response":
+            out = layer.receive(make_response(req, event[1], to_tag="t"), PEER, now)
+            finals += sum(1 for a in out if isinstance(a, Deliver) and a.message.status >= 300
+                          and a.transaction is not None)
+        else:
+            now += event[1]
+            run_until(layer, now)
+    # Within its transaction a non-2xx final reaches the TU at most once (later copies
+    # after the transaction ended are strays with transaction=None).
+    assert finals <= 1
+    run_until(layer, now + 1000.0)
+    if len(layer):
+        # An INVITE left in Proceeding waits for the TU (no timer B after a 1xx).
+        (txn,) = list(layer)
+        assert txn.state == "Proceeding" and req.method == "INVITE"
+    else:
+        assert layer.next_deadline() is None
