@@ -94,8 +94,9 @@ class PostgresBackend:
         except ImportError:
             raise StoreError("PostgreSQL records need the psycopg package "
                              "(pip install 'psycopg[binary]')") from None
+        self._connect = lambda: psycopg.connect(url, autocommit=True, connect_timeout=5)
         try:
-            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
+            self.conn = self._connect()
         except psycopg.OperationalError as exc:
             raise StoreNotFound(f"cannot connect to {_redact(url)}: {exc}") from None
 
@@ -110,6 +111,8 @@ class PostgresBackend:
         return self.conn.execute(sql.replace("?", "%s"), params).fetchall()
 
     def transaction(self) -> contextlib.AbstractContextManager[None]:
+        if self.conn.broken:  # the server went away: the writer's retry reconnects here
+            self.conn = self._connect()
         return self.conn.transaction()
 
     def close(self) -> None:

@@ -25,8 +25,9 @@ _STOP = object()
 class RecordWriter:
     """Writes call records and state changes to ``store`` on a thread of its own.
 
-    A failed batch is retried with backoff for about ``retry_seconds`` (a locked or full disk
-    may recover) before it is logged and dropped; ``failed`` counts the dropped items.
+    A batch that fails for a transient reason is retried with backoff for about
+    ``retry_seconds`` (a locked or full disk may recover) before it is logged and dropped;
+    ``failed`` counts the dropped items.
     """
 
     def __init__(self, store: RecordStore, *, max_batch: int = 1000,
@@ -111,6 +112,15 @@ class RecordWriter:
                 self._commit(items)
 
     def _commit(self, items: list[object]) -> None:
+        self._write(items)
+        with self._cond:
+            self._done += len(items)
+            self._cond.notify_all()
+
+    def _write(self, items: list[object]) -> None:
+        """Commit ``items`` in one transaction. A transient failure (locked or full disk, lost
+        connection) is retried with backoff; a batch the database refuses outright is split
+        so that only the refused items are dropped."""
         calls: list[CallRow] = []
         events: list[EventRow] = []
         satisfactions: list[Satisfaction] = []
@@ -125,20 +135,33 @@ class RecordWriter:
         while True:
             try:
                 self.store.write(calls, events, satisfactions)
-                self.written += len(items)
-                self.batches += 1
-                break
-            except Exception:
+            except Exception as exc:
+                if not _transient(exc):
+                    if len(items) > 1:
+                        half = len(items) // 2
+                        self._write(items[:half])
+                        self._write(items[half:])
+                    else:
+                        log.error("record refused by the database, dropped: %r", items[0],
+                                  exc_info=True)
+                        self.failed += 1
+                    return
                 if time.monotonic() + delay > deadline:
                     log.exception("dropping %d record item(s) after retries", len(items))
                     self.failed += len(items)
-                    break
+                    return
                 log.warning("record batch failed; retrying in %.2f s", delay, exc_info=True)
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
-        with self._cond:
-            self._done += len(items)
-            self._cond.notify_all()
+            else:
+                self.written += len(items)
+                self.batches += 1
+                return
+
+
+def _transient(exc: BaseException) -> bool:
+    """DB-API ``OperationalError`` (sqlite3 and psycopg alike): locked, I/O, connection."""
+    return any(cls.__name__ == "OperationalError" for cls in type(exc).__mro__)
 
 
 __all__ = ["RecordWriter"]

@@ -5,6 +5,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -157,3 +158,23 @@ def test_writer_commits_many_items_in_few_batches(tmp_path):
     with RecordStore.open(f"sqlite:///{tmp_path / 'r.db'}") as again:
         assert again.count_calls() == 2000
     assert writer.written == 2000 and 4 <= writer.batches < 2000
+
+
+def test_a_record_the_database_refuses_costs_only_itself(tmp_path, caplog):
+    path = tmp_path / "r.db"
+    writer = RecordWriter(RecordStore.open(f"sqlite:///{path}"))
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")  # so that all six land in one batch
+    for i in range(6):
+        record = make_record(f"c{i}", arrived_at=T + i, wait=1.0, talk=5.0)
+        if i == 3:  # fails the outcome CHECK
+            record = replace(record, outcome="lost-in-space")
+        writer.add_call(record)
+    time.sleep(0.2)
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    assert writer.flush(timeout=30)
+    assert (writer.written, writer.failed) == (5, 1)
+    assert [c.call_id for c in writer.store.calls()] == ["c0", "c1", "c2", "c4", "c5"]
+    assert "record refused by the database" in caplog.text
+    writer.close()

@@ -37,3 +37,16 @@ def test_round_trip_and_writer_on_postgresql(pg_store):
     ids = {c.call_id for c in pg_store.calls("2026-11-20")}
     assert {f"{prefix}-1", f"{prefix}-2"} <= ids
     assert pg_store.call(first.call_id).satisfaction == 1
+
+
+def test_writer_reconnects_after_the_server_drops_the_connection(pg_store):
+    import psycopg
+
+    t = local_epoch("2026-11-20 11:00:00")
+    prefix = uuid.uuid4().hex[:8]
+    with psycopg.connect(URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pg_store.backend.conn.info.backend_pid,))
+    writer = RecordWriter(pg_store)
+    writer.add_call(make_record(f"{prefix}-r", arrived_at=t, wait=1.0, talk=5.0))
+    assert writer.flush(timeout=20) and (writer.written, writer.failed) == (1, 0)
+    assert pg_store.call(f"{prefix}-r") is not None
