@@ -10,7 +10,7 @@ request carried enough headers to address one.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 MAX_MESSAGE_SIZE = 64 * 1024
@@ -129,8 +129,27 @@ def canonical_name(name: str) -> str:
 
 
 def _key(name: str) -> str:
-    lower = name.lower()
-    return COMPACT_FORMS.get(lower, lower)
+    key = _KEY_CACHE.get(name)
+    if key is None:
+        lower = name.strip().lower()
+        key = COMPACT_FORMS.get(lower, lower)
+        if len(_KEY_CACHE) < 2048:  # bounded: header names come from the network
+            _KEY_CACHE[name] = key
+    return key
+
+
+def _names(name: str) -> tuple[str, str]:
+    """(lookup key, canonical spelling) of a header name, memoised for common names."""
+    names = _NAME_CACHE.get(name)
+    if names is None:
+        names = (_key(name), canonical_name(name))
+        if len(_NAME_CACHE) < 2048 and _TOKEN_RE.match(name.strip()):
+            _NAME_CACHE[name] = names
+    return names
+
+
+_KEY_CACHE: dict[str, str] = {}
+_NAME_CACHE: dict[str, tuple[str, str]] = {}
 
 
 def split_list(value: str) -> list[str]:
@@ -175,11 +194,11 @@ class Headers:
 
     def add(self, name: str, value: str) -> None:
         """Append a header field."""
-        self._items.append((_key(name), canonical_name(name), str(value)))
+        self._items.append((*_names(name), str(value)))
 
     def prepend(self, name: str, value: str) -> None:
         """Insert a header field before all others (used for Via)."""
-        self._items.insert(0, (_key(name), canonical_name(name), str(value)))
+        self._items.insert(0, (*_names(name), str(value)))
 
     def set(self, name: str, value: str) -> None:
         """Replace all fields of ``name`` by one, keeping the first one's position."""
@@ -492,9 +511,20 @@ class SIPMessage:
     def call_id(self) -> str:
         return self._required("call-id")
 
+    def _memo(self, name: str, header: str, parse: Callable[[str], object]) -> object:
+        """Parse ``header`` once per distinct raw value; only immutable results are memoised."""
+        raw = self._required(header)
+        memo = self.__dict__.setdefault("_memos", {})
+        entry = memo.get(name)
+        if entry is not None and entry[0] == raw:
+            return entry[1]
+        value = parse(raw)
+        memo[name] = (raw, value)
+        return value
+
     @property
     def cseq(self) -> CSeq:
-        return CSeq.parse(self._required("cseq"))
+        return self._memo("cseq", "cseq", CSeq.parse)  # type: ignore[return-value]
 
     @property
     def from_addr(self) -> NameAddr:
@@ -506,11 +536,11 @@ class SIPMessage:
 
     @property
     def from_tag(self) -> str | None:
-        return self.from_addr.tag
+        return self._memo("from_tag", "from", lambda v: NameAddr.parse(v).tag)  # type: ignore
 
     @property
     def to_tag(self) -> str | None:
-        return self.to_addr.tag
+        return self._memo("to_tag", "to", lambda v: NameAddr.parse(v).tag)  # type: ignore
 
     @property
     def vias(self) -> list[Via]:
@@ -523,7 +553,7 @@ class SIPMessage:
     @property
     def branch(self) -> str | None:
         """The branch parameter of the top Via."""
-        return self.top_via.branch
+        return self._memo("branch", "via", lambda v: Via.parse(v).branch)  # type: ignore
 
     @property
     def content_type(self) -> str | None:
@@ -550,8 +580,6 @@ class SIPMessage:
 class SIPRequest(SIPMessage):
     """A SIP request."""
 
-    __slots__ = ("method", "uri", "headers", "body")
-
     def __init__(self, method: str, uri: str, headers: Headers | None = None,
                  body: bytes = b"") -> None:
         self.method = method
@@ -576,8 +604,6 @@ class SIPRequest(SIPMessage):
 
 class SIPResponse(SIPMessage):
     """A SIP response."""
-
-    __slots__ = ("status", "reason", "headers", "body")
 
     def __init__(self, status: int, reason: str | None = None, headers: Headers | None = None,
                  body: bytes = b"") -> None:
@@ -628,6 +654,19 @@ def _parse_start_line(line: str) -> tuple[str | None, str | None, int, str]:
     return parts[0], parts[1], 0, ""
 
 
+def _unfold(lines: list[str], method: str | None) -> list[str]:
+    """Join continuation lines (leading space or tab) onto the previous header line."""
+    out = [lines[0]]
+    for line in lines[1:]:
+        if line[:1] in (" ", "\t"):
+            if len(out) == 1:
+                raise SIPParseError("continuation line before any header", method=method)
+            out[-1] = out[-1].rstrip() + " " + line.strip()
+        else:
+            out.append(line)
+    return out
+
+
 def parse_message(data: bytes, *, stream: bool = False) -> SIPRequest | SIPResponse:
     """Parse one SIP message.
 
@@ -649,23 +688,19 @@ def parse_message(data: bytes, *, stream: bool = False) -> SIPRequest | SIPRespo
     method, uri, status, reason = _parse_start_line(lines[0].strip())
     headers = Headers()
     items = headers._items
-    last: list[str] | None = None
+    if any(line[:1] in (" ", "\t") for line in lines):
+        lines = _unfold(lines, method)
+    names_cache = _NAME_CACHE
     for line in lines[1:]:
-        if line[:1] in (" ", "\t"):
-            if last is None:
-                raise SIPParseError("continuation line before any header", method=method)
-            last[0] += " " + line.strip()
-            continue
-        if last is not None:
-            items.append((last[1], last[2], last[0]))
         name, colon, value = line.partition(":")
-        name = name.strip()
-        if not colon or not name or not _TOKEN_RE.match(name):
-            raise SIPParseError(f"bad header line: {line[:80]!r}", method=method,
-                                headers=headers)
-        last = [value.strip(), _key(name), canonical_name(name)]
-    if last is not None:
-        items.append((last[1], last[2], last[0]))
+        names = names_cache.get(name)
+        if names is None or not colon:
+            stripped = name.strip()
+            if not colon or not stripped or not _TOKEN_RE.match(stripped):
+                raise SIPParseError(f"bad header line: {line[:80]!r}", method=method,
+                                    headers=headers)
+            names = _names(name)
+        items.append((names[0], names[1], value.strip()))
     if method is not None and status == 505:
         raise SIPParseError(f"unsupported version: {reason!r}", method=method, headers=headers,
                             status=505)
@@ -689,14 +724,17 @@ def parse_message(data: bytes, *, stream: bool = False) -> SIPRequest | SIPRespo
             raise SIPParseError("body shorter than Content-Length", method=method,
                                 headers=headers)
         body = rest[:length]
+    message: SIPRequest | SIPResponse
+    if method is not None:
+        message = SIPRequest(method, uri or "", headers, body)
+    else:
+        message = SIPResponse(status, reason, headers, body)
     try:
-        CSeq.parse(headers.get("cseq") or "")
-        Via.parse(headers.get("via") or "")
+        message.cseq  # noqa: B018 - validates and memoises
+        message.branch  # noqa: B018
     except SIPParseError as exc:
         raise SIPParseError(exc.reason, method=method, headers=headers) from None
-    if method is not None:
-        return SIPRequest(method, uri or "", headers, body)
-    return SIPResponse(status, reason, headers, body)
+    return message
 
 
 class StreamFramer:

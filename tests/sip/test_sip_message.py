@@ -12,6 +12,7 @@ from sip_samples import ALL, INVITE, OK_200, REGISTER, SDP_OFFER
 from callcenter.sip.message import (
     MAX_MESSAGE_SIZE,
     CSeq,
+    Headers,
     NameAddr,
     SIPParseError,
     SIPRequest,
@@ -300,3 +301,19 @@ def test_version_error_answers_505():
     response = info.value.bad_request()
     assert response is not None and response.status == 505
     assert response.reason.startswith("Version Not Supported")
+
+
+def test_header_line_without_colon_rejected_even_for_known_names():
+    Headers([("Via", "x"), ("Bad Name", "y")])  # programmatic names must not whitelist lines
+    for line in (b"Via", b"Bad Name: y", b"Call-ID"):
+        raw = INVITE.replace(b"Max-Forwards: 70", line)
+        with pytest.raises(SIPParseError):
+            parse_message(raw)
+
+
+def test_parsed_fields_follow_header_edits():
+    msg = parse_message(INVITE)
+    assert msg.cseq.seq == 314159 and msg.from_tag == "1928301774"
+    msg.headers.set("CSeq", "7 INVITE")
+    msg.headers.set("From", "<sip:x@y>;tag=changed")
+    assert msg.cseq.seq == 7 and msg.from_tag == "changed"
