@@ -261,8 +261,8 @@ class UserAgent:
         if invite_txn is not None and invite_txn.state == "Proceeding":
             for call in list(self.calls.values()):
                 if call.invite is invite_txn.request:
-                    self.endpoint.respond(make_response(call.invite, 487,
-                                                        to_tag=call.dialog.local_tag))
+                    tag = call.dialog.local_tag if call.dialog else new_tag()
+                    self.endpoint.respond(make_response(call.invite, 487, to_tag=tag))
                     self._end(call, "cancelled")
 
     def _on_options(self, request: SIPRequest, addr: Addr, txn: TransactionKey | None) -> None:
