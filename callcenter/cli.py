@@ -12,6 +12,7 @@ import click
 
 # name -> ("module", "attribute", "one-line help")
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "simulate": ("callcenter.commands.simulate_cmd", "simulate", "Simulate traffic through the ACD."),
     "staff": ("callcenter.commands.staff_cmd", "staff", "Agents needed for a service level."),
     "config": ("callcenter.commands.config_cmd", "config", "Check a hotline configuration."),
     "serve": ("callcenter.commands.serve_cmd", "serve", "Run the call-center engine."),

@@ -1,0 +1,324 @@
+"""Discrete-event simulation on a virtual clock, driving the production ``acd.engine.ACD``.
+
+The simulator plays the callers, the IVR and the agents' hands; every routing decision
+(who gets which call, ring-no-answer, wrap-up, escalation) is the core's. Events sit in one
+heap keyed ``(time, kind, seq)``: equal-time events resolve by kind, then by insertion order,
+so a run is fully determined by its seed. The core's own deadlines are merged in before any
+event at the same or a later time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import math
+import random
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from acd.commands import CallFinished, CallRecord, CancelOffer, OfferCall
+from acd.engine import ACD
+from acd.events import (
+    AgentAnswered,
+    AgentHungUp,
+    AgentLoggedIn,
+    AgentNotReady,
+    AgentReady,
+    CallArrived,
+    CallerHungUp,
+)
+from simulator.arrivals import PiecewisePoisson
+from simulator.roster import (
+    BREAK_START,
+    SHIFT_END,
+    SHIFT_START,
+    RosterAgent,
+    build_roster,
+    schedule_events,
+)
+from simulator.sampling import is_zero, make_sampler
+from simulator.scenario import LoadedScenario
+
+HOUR = 3600.0
+SAMPLE_SECONDS = 60.0
+# Event times sit on a 2**-20 s grid (about 1 microsecond). Sums of grid times and the core's
+# step delays (10 s, 0.5 s, ...) are then exact in floating point, so ``(t + d) - t == d``:
+# without this the core can find an escalation timer due "1e-15 s early" and re-arm it
+# at the same instant forever.
+TICKS = float(2**20)
+
+# Event kinds double as the tie-break priority at equal times (lower first).
+_AGENT, _READY_AGAIN, _HANGUP, _ANSWER, _PATIENCE, _ENQUEUE, _ARRIVE, _SAMPLE = range(8)
+
+
+@dataclass(slots=True)
+class RunResult:
+    """What one replication produced: one record per finished call, plus time series."""
+
+    replication: int
+    records: list[CallRecord]
+    stream_of_call: list[int]  # stream index by call id
+    arrival_of_call: list[float]
+    unfinished: int  # calls still in the system when the run stopped
+    roster: list[RosterAgent]
+    samples: list[tuple[float, int]] = field(default_factory=list)  # (time, calls waiting)
+    events: int = 0
+
+
+def _queue_specs(loaded: LoadedScenario) -> list:
+    specs = loaded.config.queue_specs()
+    override = loaded.scenario.service_level
+    if override is None:
+        return specs
+    return [
+        dataclasses.replace(
+            q,
+            service_level=dataclasses.replace(
+                q.service_level, threshold_seconds=override.threshold_seconds
+            ),
+        )
+        for q in specs
+    ]
+
+
+class Simulation:
+    """One replication of a scenario. ``run()`` once."""
+
+    def __init__(
+        self, loaded: LoadedScenario, seed: int = 0, replication: int = 0, progress: bool = False
+    ) -> None:
+        self.loaded = loaded
+        self.replication = replication
+        self.progress = progress
+        scenario = loaded.scenario
+        config = loaded.config
+        seq = np.random.SeedSequence([seed, replication])
+        rng = np.random.default_rng(seq)
+        self.end = scenario.duration_hours * HOUR
+        self.roster = build_roster(loaded)
+        self.acd = ACD(
+            _queue_specs(loaded),
+            [a.spec for a in self.roster],
+            rng=random.Random(int(seq.generate_state(1)[0])),
+            emit_agent_states=False,
+        )
+        self.streams = []
+        for arrival in scenario.arrivals:
+            stream_rng = np.random.default_rng(seq.spawn(1)[0])
+            self.streams.append(
+                (
+                    PiecewisePoisson(arrival.hourly_rates(), self.end, stream_rng),
+                    config.route_for(arrival.line, arrival.language),
+                    arrival.line,
+                    arrival.language,
+                    arrival.priority,
+                    make_sampler(arrival.handle_time or scenario.handle_time, stream_rng),
+                    make_sampler(arrival.patience or scenario.patience, stream_rng),
+                )
+            )
+        self.ivr = None if is_zero(scenario.ivr_time) else make_sampler(scenario.ivr_time, rng)
+        self.ring = None if is_zero(scenario.ring_time) else make_sampler(scenario.ring_time, rng)
+        self.ready_again = scenario.no_answer_ready_seconds
+
+    def run(self) -> RunResult:
+        acd = self.acd
+        handle = acd.handle
+        on_timer = acd.on_timer
+        next_deadline = acd.next_deadline
+        heap: list[tuple] = []
+        push, pop = heapq.heappush, heapq.heappop
+        seq = 0
+        end = self.end
+        streams = self.streams
+        ivr, ring = self.ivr, self.ring
+        records: list[CallRecord] = []
+        stream_of_call: list[int] = []
+        arrival_of_call: list[float] = []
+        samples: list[tuple[float, int]] = []
+        waiting: set[int] = set()  # in the queue, not answered yet
+        offers: dict[int, str] = {}  # call id -> agent being rung (ring time > 0)
+        on_shift: dict[str, bool] = {}
+        on_break: dict[str, bool] = {}
+        logged_in: set[str] = set()
+        inf = math.inf
+        tk = TICKS
+
+        for index, stream in enumerate(streams):
+            first = stream[0].next_after(0.0)
+            if first < inf:
+                push(heap, (round(first * tk) / tk, _ARRIVE, seq, index, None))
+                seq += 1
+        for agent in self.roster:
+            agent_id = agent.spec.agent_id
+            on_shift[agent_id] = False
+            on_break[agent_id] = False
+            for when, action in schedule_events(agent, end):
+                push(heap, (round(when * tk) / tk, _AGENT, seq, agent_id, action))
+                seq += 1
+        push(heap, (0.0, _SAMPLE, seq, None, None))
+        seq += 1
+
+        bar = None
+        if self.progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=round(end / HOUR, 2), unit="h", desc="simulating", leave=False)
+            shown = 0.0
+
+        deadline = next_deadline()
+        events = 0
+        pending: list = []
+
+        while True:
+            if heap:
+                now = heap[0][0]
+                if deadline is not None and deadline <= now:
+                    now = deadline
+                    pending = on_timer(now)
+                    kind = -1
+                else:
+                    now, kind, _, a, b = pop(heap)
+            elif deadline is not None:
+                now = deadline
+                pending = on_timer(now)
+                kind = -1
+            else:
+                break
+            events += 1
+
+            if kind == _ARRIVE:
+                stream = streams[a]
+                call_id = len(stream_of_call)
+                stream_of_call.append(a)
+                arrival_of_call.append(now)
+                nxt = stream[0].next_after(now)
+                if nxt < inf:
+                    push(heap, (round(nxt * tk) / tk, _ARRIVE, seq, a, None))
+                    seq += 1
+                if ivr is not None:
+                    push(heap, (round((now + ivr()) * tk) / tk, _ENQUEUE, seq, call_id, None))
+                    seq += 1
+                    continue
+                kind, a, b = _ENQUEUE, call_id, None
+            if kind == _ENQUEUE:
+                call_id = a
+                stream = streams[stream_of_call[call_id]]
+                waiting.add(call_id)
+                pending = handle(
+                    CallArrived(call_id, stream[1], stream[4], arrival_of_call[call_id],
+                                stream[3], stream[2]),
+                    now,
+                )
+            elif kind == _HANGUP:
+                pending = handle(AgentHungUp(a), now)
+            elif kind == _ANSWER:
+                if offers.get(b) != a:
+                    continue
+                del offers[b]
+                waiting.discard(b)
+                pending = handle(AgentAnswered(a, b), now)
+                talk = streams[stream_of_call[b]][5]()
+                push(heap, (round((now + talk) * tk) / tk, _HANGUP, seq, a, b))
+                seq += 1
+            elif kind == _PATIENCE:
+                if a not in waiting:
+                    continue
+                pending = handle(CallerHungUp(a), now)
+            elif kind == _AGENT:
+                pending = self._schedule_action(a, b, now, on_shift, on_break, logged_in)
+            elif kind == _READY_AGAIN:
+                if not (on_shift[a] and not on_break[a]):
+                    continue
+                pending = handle(AgentReady(a), now)
+            elif kind == _SAMPLE:
+                samples.append((now, acd.waiting_calls()))
+                if now + SAMPLE_SECONDS < end:
+                    push(heap, (now + SAMPLE_SECONDS, _SAMPLE, seq, None, None))
+                    seq += 1
+                if bar is not None and now / HOUR - shown >= 0.25:
+                    bar.update(round(now / HOUR - shown, 2))
+                    shown = now / HOUR
+                continue
+
+            # Carry out the core's commands; an immediate answer may produce more.
+            while pending:
+                todo, pending = pending, []
+                for cmd in todo:
+                    ctype = type(cmd)
+                    if ctype is OfferCall:
+                        call_id, agent_id = cmd.call_id, cmd.agent_id
+                        if ring is None:
+                            waiting.discard(call_id)
+                            pending.extend(handle(AgentAnswered(agent_id, call_id), now))
+                            talk = streams[stream_of_call[call_id]][5]()
+                            done = round((now + talk) * tk) / tk
+                            push(heap, (done, _HANGUP, seq, agent_id, call_id))
+                        else:
+                            offers[call_id] = agent_id
+                            rung = round((now + ring()) * tk) / tk
+                            push(heap, (rung, _ANSWER, seq, agent_id, call_id))
+                        seq += 1
+                    elif ctype is CallFinished:
+                        record = cmd.record
+                        records.append(record)
+                        if record.outcome != "answered":
+                            waiting.discard(record.call_id)
+                    elif ctype is CancelOffer:
+                        offers.pop(cmd.call_id, None)
+                        if cmd.reason in ("ring-no-answer", "declined"):
+                            again = round((now + self.ready_again) * tk) / tk
+                            push(heap, (again, _READY_AGAIN, seq, cmd.agent_id, None))
+                            seq += 1
+            if kind == _ENQUEUE and a in waiting:
+                patience = streams[stream_of_call[a]][6]()
+                if patience < inf:
+                    push(heap, (round((now + patience) * tk) / tk, _PATIENCE, seq, a, None))
+                    seq += 1
+            deadline = next_deadline()
+
+        if bar is not None:
+            bar.update(max(round(end / HOUR - shown, 2), 0))
+            bar.close()
+        unfinished = len(stream_of_call) - len(records)
+        return RunResult(
+            self.replication, records, stream_of_call, arrival_of_call, unfinished, self.roster,
+            samples, events,
+        )
+
+    def _schedule_action(
+        self,
+        agent_id: str,
+        action: int,
+        now: float,
+        on_shift: dict[str, bool],
+        on_break: dict[str, bool],
+        logged_in: set[str],
+    ) -> list:
+        handle = self.acd.handle
+        if action == SHIFT_START:
+            on_shift[agent_id] = True
+            if agent_id not in logged_in:
+                logged_in.add(agent_id)
+                return handle(AgentLoggedIn(agent_id, ready=not on_break[agent_id]), now)
+            return [] if on_break[agent_id] else handle(AgentReady(agent_id), now)
+        if action == SHIFT_END:
+            on_shift[agent_id] = False
+            if agent_id in logged_in:
+                return handle(AgentNotReady(agent_id, "end-of-shift"), now)
+            return []
+        if action == BREAK_START:
+            on_break[agent_id] = True
+            if agent_id in logged_in and on_shift[agent_id]:
+                return handle(AgentNotReady(agent_id, "break"), now)
+            return []
+        on_break[agent_id] = False  # BREAK_END
+        if agent_id in logged_in and on_shift[agent_id]:
+            return handle(AgentReady(agent_id), now)
+        return []
+
+
+def simulate(loaded: LoadedScenario, seed: int = 0, replication: int = 0,
+             progress: bool = False) -> RunResult:
+    """Run one replication of ``loaded`` with ``seed``."""
+    return Simulation(loaded, seed, replication, progress).run()

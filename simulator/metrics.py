@@ -1,0 +1,171 @@
+"""Figures of one simulated run, overall and per line, language and queue, plus by hour.
+
+Calls count when they arrive inside ``[warmup, duration)``. Service level = answered within
+the threshold / offered (abandons included); occupancy = (talk + wrap-up) / staffed time of
+the agents able to serve the group's queues (breaks and off-shift time excluded).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+from simulator.engine import HOUR, RunResult
+from simulator.roster import available_intervals
+from simulator.scenario import LoadedScenario
+
+FIGURES = (
+    "offered", "answered", "abandoned", "overflowed", "answered_within_threshold",
+    "service_level", "connection_rate", "abandon_rate", "asa_seconds", "aht_seconds",
+    "occupancy",
+)
+
+
+def threshold_seconds(loaded: LoadedScenario) -> float:
+    override = loaded.scenario.service_level
+    if override is not None:
+        return override.threshold_seconds
+    return loaded.config.service_level.threshold_seconds
+
+
+def _overlap(starts: np.ndarray, stops: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    return np.clip(np.minimum(stops, hi) - np.maximum(starts, lo), 0.0, None)
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return num / den if den else None
+
+
+class _Calls:
+    """Per-call arrays of the calls that arrived inside the measuring window."""
+
+    def __init__(self, result: RunResult, window: tuple[float, float], threshold: float) -> None:
+        lo, hi = window
+        rows = [r for r in result.records if lo <= r.arrived_at < hi]
+        self.arrival = np.array([r.arrived_at for r in rows], dtype=float)
+        self.line = np.array([r.line or "" for r in rows], dtype=object)
+        self.language = np.array([r.language or "" for r in rows], dtype=object)
+        self.queue = np.array([r.queue for r in rows], dtype=object)
+        outcome = np.array([r.outcome for r in rows], dtype=object)
+        self.answered = outcome == "answered"
+        self.abandoned = outcome == "abandoned"
+        self.overflowed = outcome == "overflowed"
+        self.wait = np.array([r.wait for r in rows], dtype=float)
+        self.talk = np.array([r.talk for r in rows], dtype=float)
+        self.within = self.answered & (np.array([r.sl_wait for r in rows]) <= threshold)
+
+
+class _Agents:
+    """Staffed and busy seconds per agent inside a time range."""
+
+    def __init__(self, result: RunResult) -> None:
+        self.ids = [a.spec.agent_id for a in result.roster]
+        self.index = {agent_id: i for i, agent_id in enumerate(self.ids)}
+        self.skills = [a.spec.skills for a in result.roster]
+        wrap = {a.spec.agent_id: a.spec.wrap_up_seconds for a in result.roster}
+        starts, stops, owners = [], [], []
+        for i, agent in enumerate(result.roster):
+            for a, b in available_intervals(agent):
+                starts.append(a)
+                stops.append(b)
+                owners.append(i)
+        self.duty = (np.array(starts), np.array(stops), np.array(owners, dtype=int))
+        answered = [r for r in result.records if r.outcome == "answered" and r.agent_id]
+        b_starts = [r.answered_at for r in answered]
+        b_stops = [r.ended_at + wrap[r.agent_id] for r in answered]
+        self.busy = (
+            np.array(b_starts, dtype=float),
+            np.array(b_stops, dtype=float),
+            np.array([self.index[r.agent_id] for r in answered], dtype=int),
+        )
+
+    def seconds(self, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+        """(staffed, busy) seconds per agent inside ``[lo, hi)``."""
+        n = len(self.ids)
+        staffed = np.bincount(self.duty[2], _overlap(self.duty[0], self.duty[1], lo, hi),
+                              minlength=n) if len(self.duty[2]) else np.zeros(n)
+        busy = np.bincount(self.busy[2], _overlap(self.busy[0], self.busy[1], lo, hi),
+                           minlength=n) if len(self.busy[2]) else np.zeros(n)
+        return staffed, busy
+
+    def pool(self, requirements: Iterable[Mapping[str, int]]) -> np.ndarray:
+        """Mask of agents meeting any of ``requirements``."""
+        reqs = list(requirements)
+        return np.array([
+            any(all(skills.get(s, 0) >= level for s, level in req.items()) for req in reqs)
+            for skills in self.skills
+        ], dtype=bool)
+
+
+def _group(calls: _Calls, mask: np.ndarray, occupancy: float | None) -> dict[str, float | None]:
+    offered = int(mask.sum())
+    answered = int((calls.answered & mask).sum())
+    abandoned = int((calls.abandoned & mask).sum())
+    within = int((calls.within & mask).sum())
+    answered_mask = calls.answered & mask
+    return {
+        "offered": offered,
+        "answered": answered,
+        "abandoned": abandoned,
+        "overflowed": int((calls.overflowed & mask).sum()),
+        "answered_within_threshold": within,
+        "service_level": _ratio(within, offered),
+        "connection_rate": _ratio(answered, offered),
+        "abandon_rate": _ratio(abandoned, offered),
+        "asa_seconds": float(calls.wait[answered_mask].mean()) if answered else None,
+        "aht_seconds": float(calls.talk[answered_mask].mean()) if answered else None,
+        "occupancy": occupancy,
+    }
+
+
+def summarize(result: RunResult, loaded: LoadedScenario) -> dict:
+    """Figures of one run: ``overall``, ``lines``, ``languages``, ``queues`` and ``hourly``."""
+    scenario = loaded.scenario
+    lo, hi = scenario.warmup_hours * HOUR, scenario.duration_hours * HOUR
+    calls = _Calls(result, (lo, hi), threshold_seconds(loaded))
+    agents = _Agents(result)
+    staffed, busy = agents.seconds(lo, hi)
+    requirements = {q.name: dict(q.requirements) for q in loaded.config.queues}
+
+    def occupancy(queues: Iterable[str]) -> float | None:
+        pool = agents.pool(requirements[q] for q in queues if q in requirements)
+        return _ratio(float(busy[pool].sum()), float(staffed[pool].sum()))
+
+    everyone = np.ones(len(calls.arrival), dtype=bool)
+    out: dict = {
+        "overall": _group(calls, everyone, _ratio(float(busy.sum()), float(staffed.sum()))),
+        "lines": {}, "languages": {}, "queues": {},
+    }
+    for key, values in (("lines", calls.line), ("languages", calls.language),
+                        ("queues", calls.queue)):
+        for name in sorted(set(values.tolist())):
+            mask = values == name
+            queues = [name] if key == "queues" else sorted(set(calls.queue[mask].tolist()))
+            out[key][name] = _group(calls, mask, occupancy(queues))
+    out["overall"]["unfinished"] = result.unfinished
+    out["hourly"] = _hourly(calls, agents, result, lo, hi)
+    return out
+
+
+def _hourly(calls: _Calls, agents: _Agents, result: RunResult, lo: float, hi: float) -> list:
+    hours = []
+    samples = np.array(result.samples, dtype=float).reshape(-1, 2)
+    for h in range(int(lo // HOUR), math.ceil(hi / HOUR)):
+        start, stop = max(h * HOUR, lo), min((h + 1) * HOUR, hi)
+        mask = (calls.arrival >= start) & (calls.arrival < stop)
+        offered = int(mask.sum())
+        staffed, busy = agents.seconds(start, stop)
+        in_hour = (samples[:, 0] >= start) & (samples[:, 0] < stop)
+        hours.append({
+            "hour": h,
+            "offered": offered,
+            "service_level": _ratio(int((calls.within & mask).sum()), offered),
+            "abandon_rate": _ratio(int((calls.abandoned & mask).sum()), offered),
+            "occupancy": _ratio(float(busy.sum()), float(staffed.sum())),
+            "agents_staffed": float(staffed.sum()) / (stop - start),
+            "mean_waiting": float(samples[in_hour, 1].mean()) if in_hour.any() else 0.0,
+            "max_waiting": int(samples[in_hour, 1].max()) if in_hour.any() else 0,
+        })
+    return hours

@@ -1,0 +1,133 @@
+"""Independent replications (optionally over several processes) and their confidence intervals."""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from scipy import stats
+
+from simulator.engine import simulate
+from simulator.metrics import FIGURES, summarize
+from simulator.scenario import LoadedScenario
+
+RECORD_COLUMNS = (
+    "replication", "arrival_time", "line", "language", "queue", "wait_time", "answered",
+    "abandoned", "handle_time", "agent",
+)
+
+
+@dataclass(slots=True)
+class Replication:
+    """One replication's figures, its call rows (if asked for) and its speed."""
+
+    index: int
+    summary: dict
+    rows: list[tuple] | None
+    calls: int
+    events: int
+    seconds: float
+
+
+def run_one(loaded: LoadedScenario, seed: int, index: int, keep_rows: bool,
+            progress: bool = False) -> Replication:
+    import time
+
+    started = time.perf_counter()
+    result = simulate(loaded, seed=seed, replication=index, progress=progress)
+    elapsed = time.perf_counter() - started
+    rows = None
+    if keep_rows:
+        rows = [
+            (index, round(r.arrived_at, 3), r.line, r.language, r.queue, round(r.wait, 3),
+             int(r.outcome == "answered"), int(r.outcome == "abandoned"), round(r.talk, 3),
+             r.agent_id or "")
+            for r in sorted(result.records, key=lambda r: r.arrived_at)
+        ]
+    return Replication(index, summarize(result, loaded), rows, len(result.records),
+                       result.events, elapsed)
+
+
+def _worker(args: tuple) -> Replication:
+    return run_one(*args)
+
+
+def run_replications(
+    loaded: LoadedScenario,
+    replications: int = 1,
+    seed: int = 0,
+    jobs: int = 1,
+    keep_rows: bool = False,
+    progress: bool = False,
+    on_done: Callable[[Replication], None] | None = None,
+) -> list[Replication]:
+    """Run ``replications`` independent runs (seeded ``(seed, index)``) over ``jobs`` processes."""
+    if replications < 1:
+        raise ValueError("replications must be >= 1")
+    tasks = [(loaded, seed, i, keep_rows, progress and replications == 1)
+             for i in range(replications)]
+    if jobs <= 1 or replications == 1:
+        out = []
+        for task in tasks:
+            out.append(_worker(task))
+            if on_done:
+                on_done(out[-1])
+        return out
+    context = multiprocessing.get_context("fork")
+    with context.Pool(min(jobs, replications)) as pool:
+        out = []
+        for rep in pool.imap(_worker, tasks):
+            out.append(rep)
+            if on_done:
+                on_done(rep)
+    return out
+
+
+def _half_width(values: list[float]) -> float | None:
+    n = len(values)
+    if n < 2:
+        return None
+    mean = sum(values) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    return float(stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n))
+
+
+def _combine_group(groups: list[dict]) -> dict:
+    out: dict = {}
+    ci: dict = {}
+    for name in FIGURES:
+        values = [g[name] for g in groups if g.get(name) is not None]
+        out[name] = sum(values) / len(values) if values else None
+        if len(groups) > 1:
+            ci[name] = _half_width(values)
+    if "unfinished" in groups[0]:
+        out["unfinished"] = sum(g["unfinished"] for g in groups) / len(groups)
+    if len(groups) > 1:
+        out["ci95"] = ci
+    return out
+
+
+def combine(summaries: list[dict]) -> dict:
+    """Mean of every figure over replications; with 2+ replications each group also gets
+    ``ci95``: the 95 % confidence half-width (Student t) of each figure."""
+    out: dict = {"replications": len(summaries),
+                 "overall": _combine_group([s["overall"] for s in summaries])}
+    for key in ("lines", "languages", "queues"):
+        names = sorted({name for s in summaries for name in s[key]})
+        out[key] = {
+            name: _combine_group([s[key][name] for s in summaries if name in s[key]])
+            for name in names
+        }
+    hourly = []
+    for h, first in enumerate(summaries[0]["hourly"]):
+        entry = {"hour": first["hour"]}
+        for name in first:
+            if name == "hour":
+                continue
+            values = [s["hourly"][h][name] for s in summaries if s["hourly"][h][name] is not None]
+            entry[name] = sum(values) / len(values) if values else None
+        hourly.append(entry)
+    out["hourly"] = hourly
+    return out

@@ -1,0 +1,309 @@
+"""Simulation scenarios: arrivals, time distributions, staffing, shifts and breaks.
+
+A scenario names a hotline configuration (``center``) whose lines, queues and roster it uses;
+``staffing`` replaces the roster. Every error names the field (and the file line), e.g.
+``day.yaml:12: arrivals[1].per_hour: expected 24 hourly rates, got 23``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from callcenter.config import ConfigError, HotlineConfig, load_config
+from callcenter.config.schema import Language
+from callcenter.config.yaml_source import Origin, SourceMap, YamlError, load_yaml
+
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Proficiency = Annotated[int, Field(ge=1, le=5)]
+HOURS_PER_DAY = 24
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Distribution(_Model):
+    """A time in seconds: ``exponential``/``fixed`` (mean), ``lognormal`` (mean, sd),
+    ``empirical`` (samples drawn uniformly) or ``none`` (never: infinite patience)."""
+
+    distribution: Literal["exponential", "lognormal", "fixed", "empirical", "none"]
+    mean_seconds: NonNegative | None = None
+    sd_seconds: Positive | None = None
+    samples: list[NonNegative] | None = None
+
+    @model_validator(mode="after")
+    def _parameters(self) -> Distribution:
+        kind = self.distribution
+        if kind in ("exponential", "lognormal") and not self.mean_seconds:
+            raise ValueError(f"{kind} needs mean_seconds > 0")
+        if kind == "fixed" and self.mean_seconds is None:
+            raise ValueError("fixed needs mean_seconds")
+        if kind == "lognormal" and self.sd_seconds is None:
+            raise ValueError("lognormal needs sd_seconds")
+        if kind == "empirical" and not self.samples:
+            raise ValueError("empirical needs a non-empty samples list")
+        return self
+
+    @property
+    def mean(self) -> float:
+        """The distribution's mean in seconds (inf for ``none``)."""
+        if self.distribution == "none":
+            return math.inf
+        if self.distribution == "empirical":
+            assert self.samples
+            return sum(self.samples) / len(self.samples)
+        return float(self.mean_seconds or 0.0)
+
+
+def fixed(seconds: float) -> Distribution:
+    return Distribution(distribution="fixed", mean_seconds=seconds)
+
+
+NEVER = Distribution(distribution="none")
+
+
+class ServiceLevelOverride(_Model):
+    threshold_seconds: Positive
+
+
+class Arrival(_Model):
+    """A Poisson stream of calls of one line and language: a constant rate or 24 hourly rates
+    (repeated each day)."""
+
+    name: str | None = None
+    line: str = "12345"
+    language: Language = "zh"
+    calls_per_hour: NonNegative | None = None
+    per_hour: list[NonNegative] | None = None
+    handle_time: Distribution | None = None
+    patience: Distribution | None = None
+    priority: Annotated[int, Field(ge=0, le=100)] = 0
+
+    @field_validator("per_hour")
+    @classmethod
+    def _24_hours(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and len(value) != HOURS_PER_DAY:
+            raise ValueError(f"expected {HOURS_PER_DAY} hourly rates, got {len(value)}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> Arrival:
+        if (self.calls_per_hour is None) == (self.per_hour is None):
+            raise ValueError("give exactly one of calls_per_hour or per_hour")
+        return self
+
+    def hourly_rates(self) -> list[float]:
+        """Calls per hour for each hour of the day."""
+        if self.per_hour is not None:
+            return list(self.per_hour)
+        return [float(self.calls_per_hour or 0.0)] * HOURS_PER_DAY
+
+    def label(self, index: int) -> str:
+        return self.name or f"{self.line}-{self.language}-{index}"
+
+
+class Shift(_Model):
+    """On duty from ``start_hour`` to ``end_hour`` (hours from the start of the run)."""
+
+    start_hour: NonNegative
+    end_hour: Positive
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Shift:
+        if self.end_hour <= self.start_hour:
+            raise ValueError("end_hour must be after start_hour")
+        return self
+
+
+class Break(_Model):
+    """A break of ``minutes``; the group's agents start it spread evenly over
+    ``[start_hour, start_hour + stagger_minutes]``."""
+
+    start_hour: NonNegative
+    minutes: Positive
+    stagger_minutes: NonNegative = 0.0
+
+
+class StaffGroup(_Model):
+    """``count`` identical agents; no shifts means on duty for the whole run."""
+
+    name: str | None = None
+    count: Annotated[int, Field(ge=1, le=100_000)]
+    skills: dict[str, Proficiency]
+    wrap_up_seconds: NonNegative | None = None
+    shifts: list[Shift] = []
+    breaks: list[Break] = []
+
+
+class Scenario(_Model):
+    """A simulation scenario (see the module docstring)."""
+
+    center: str = "default"
+    duration_hours: Annotated[float, Field(gt=0, le=24 * 366, allow_inf_nan=False)]
+    warmup_hours: NonNegative = 0.0
+    service_level: ServiceLevelOverride | None = None
+    arrivals: Annotated[list[Arrival], Field(min_length=1)]
+    handle_time: Distribution = Distribution(distribution="exponential", mean_seconds=300)
+    patience: Distribution = NEVER
+    ivr_time: Distribution = fixed(0.0)
+    ring_time: Distribution = fixed(0.0)
+    wrap_up_seconds: NonNegative | None = None
+    no_answer_ready_seconds: NonNegative = 10.0
+    staffing: list[StaffGroup] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        if self.warmup_hours >= self.duration_hours:
+            raise ValueError("warmup_hours must be shorter than duration_hours")
+        for name in ("handle_time", "ivr_time", "ring_time"):
+            if getattr(self, name).distribution == "none":
+                raise ValueError(f"{name}: 'none' is only allowed for patience")
+        for arrival in self.arrivals:
+            if arrival.handle_time is not None and arrival.handle_time.distribution == "none":
+                raise ValueError("an arrival's handle_time cannot be 'none'")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioIssue:
+    origin: Origin
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.field}: {self.message}" if self.field else (
+            f"{self.origin}: {self.message}"
+        )
+
+
+class ScenarioError(ValueError):
+    """The scenario is invalid; ``issues`` lists every problem found."""
+
+    def __init__(self, issues: list[ScenarioIssue]) -> None:
+        self.issues = issues
+        super().__init__("\n".join(str(issue) for issue in issues))
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedScenario:
+    """A validated scenario with its hotline configuration."""
+
+    scenario: Scenario
+    config: HotlineConfig
+    path: Path
+
+
+def shipped_scenarios() -> dict[str, Path]:
+    """Scenarios shipped with the package, by name (file stem)."""
+    folder = Path(str(resources.files("simulator") / "scenarios"))
+    return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
+
+
+def resolve_scenario_path(name_or_path: str | Path) -> Path:
+    """A path as given, or a shipped scenario's name (``jinan-day``)."""
+    path = Path(name_or_path)
+    if path.exists() or path.suffix in (".yaml", ".yml"):
+        return path
+    shipped = shipped_scenarios()
+    if str(name_or_path) in shipped:
+        return shipped[str(name_or_path)]
+    return path
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _issues(exc: ValidationError, source: SourceMap) -> list[ScenarioIssue]:
+    issues = []
+    for error in exc.errors():
+        # Drop pydantic's union/tag segments such as "function-after[...]".
+        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif error["type"] == "missing":
+            message = "required field is missing"
+        issues.append(ScenarioIssue(source.locate(loc), _dotted(loc), message))
+    return issues
+
+
+def parse_scenario(data: Any, source: SourceMap, base: Path) -> LoadedScenario:
+    """Validate loaded YAML data; ``base`` is the folder a relative ``center`` path is in."""
+    if not isinstance(data, dict):
+        raise ScenarioError([ScenarioIssue(source.locate(()), "", "expected a mapping")])
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_issues(exc, source)) from None
+    try:
+        if scenario.center == "default":
+            config = load_config(None)
+        else:
+            center = Path(scenario.center)
+            config = load_config(center if center.is_absolute() else base / center)
+    except ConfigError as exc:
+        raise ScenarioError(
+            [ScenarioIssue(source.locate(("center",)), "center", f"invalid hotline config:\n{exc}")]
+        ) from None
+    issues = _cross_check(scenario, config, source)
+    if issues:
+        raise ScenarioError(issues)
+    return LoadedScenario(scenario, config, base)
+
+
+def _cross_check(scenario: Scenario, config: HotlineConfig, source: SourceMap) -> list[
+    ScenarioIssue
+]:
+    issues: list[ScenarioIssue] = []
+
+    def add(loc: tuple[Any, ...], message: str) -> None:
+        issues.append(ScenarioIssue(source.locate(loc), _dotted(loc), message))
+
+    numbers = [line.number for line in config.lines]
+    for i, arrival in enumerate(scenario.arrivals):
+        if arrival.line not in numbers:
+            add(("arrivals", i, "line"),
+                f"unknown line {arrival.line!r}; the center has {', '.join(numbers)}")
+        elif arrival.language not in config.languages:
+            add(("arrivals", i, "language"),
+                f"language {arrival.language!r} is not enabled in the center "
+                f"({', '.join(config.languages)})")
+    skills = set(config.skills)
+    for i, group in enumerate(scenario.staffing or []):
+        for skill in group.skills:
+            if skill not in skills:
+                add(("staffing", i, "skills", skill),
+                    f"unknown skill {skill!r}; allowed: {', '.join(config.skills)}")
+    if scenario.staffing is None and not config.agents:
+        add(("staffing",), "the center has no agents; give a staffing section")
+    return issues
+
+
+def load_scenario(path: str | Path) -> LoadedScenario:
+    """Load and validate a scenario file (or a shipped scenario's name)."""
+    path = resolve_scenario_path(path)
+    try:
+        data, source = load_yaml(path)
+    except YamlError as exc:
+        raise ScenarioError([ScenarioIssue(Origin(str(path), 1), "", str(exc))]) from None
+    except OSError as exc:
+        raise ScenarioError(
+            [ScenarioIssue(Origin(str(path), 1), "", f"cannot read: {exc.strerror or exc}")]
+        ) from None
+    return parse_scenario(data, source, path.parent)
+
+
+def scenario_from_dict(data: dict[str, Any], base: Path | None = None) -> LoadedScenario:
+    """Validate a scenario given as a mapping (tests, benchmarks)."""
+    return parse_scenario(data, SourceMap(default_file="<scenario>"), base or Path.cwd())
