@@ -123,10 +123,27 @@ class UserAgent:
         handler = getattr(self, f"_on_{request.method.lower()}", None)
         if request.method == "ACK":
             self._on_ack(request)
+            return
+        rejection = self._precheck(request)
+        if rejection is not None:
+            self.endpoint.respond(rejection)
         elif handler is None:
             self.endpoint.respond(make_response(request, 501, headers=[("Allow", ALLOW)]))
         else:
             handler(request, addr, txn)
+
+    @staticmethod
+    def _precheck(request: SIPRequest) -> SIPResponse | None:
+        """RFC 3261 8.2.2 / 16.3 checks: Max-Forwards exhausted (483), Require (420)."""
+        max_forwards = request.headers.get("max-forwards")
+        if max_forwards is not None and max_forwards.strip() == "0" and \
+                request.method != "OPTIONS":
+            return make_response(request, 483)
+        required = [opt.strip() for value in request.headers.get_all("require")
+                    for opt in value.split(",") if opt.strip()]
+        if required and request.method != "CANCEL":
+            return make_response(request, 420, headers=[("Unsupported", ", ".join(required))])
+        return None
 
     def on_response(self, response: SIPResponse, addr: Addr, txn: TransactionKey | None) -> None:
         if txn is not None and txn in self._invites:

@@ -102,12 +102,16 @@ def test_options_and_register_with_digest():
 
 
 def udp_exchange(port: int, data: bytes, timeout: float = 2.0) -> bytes | None:
+    """Send one datagram; return the first reply that is not a provisional response."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(timeout)
         sock.bind(("127.0.0.1", 0))
         sock.sendto(data, ("127.0.0.1", port))
         try:
-            return sock.recv(65535)
+            while True:
+                reply = sock.recv(65535)
+                if not reply.startswith(b"SIP/2.0 1"):
+                    return reply
         except TimeoutError:
             return None
 
@@ -250,3 +254,26 @@ def test_in_dialog_info_and_reinvite():
         await close(uas, uac)
 
     asyncio.run(scenario())
+
+
+def test_unsupported_require_and_exhausted_max_forwards():
+    async def scenario():
+        uas, uac = await pair()
+        loop = asyncio.get_running_loop()
+        base = INVITE.replace(b"sip:12345@192.168.1.10:5060", f"sip:12345@127.0.0.1:{uas.port}"
+                              .encode())
+        require = base.replace(b"Max-Forwards: 70\r\n", b"Max-Forwards: 70\r\nRequire: 100rel\r\n")
+        reply = await loop.run_in_executor(None, udp_exchange, uas.port, require)
+        statuses = [parse_message(reply).status]
+        response = parse_message(reply)
+        hops = base.replace(b"Max-Forwards: 70", b"Max-Forwards: 0").replace(
+            b"z9hG4bK776asdhds", b"z9hG4bKother")
+        reply = await loop.run_in_executor(None, udp_exchange, uas.port, hops)
+        statuses.append(parse_message(reply).status)
+        assert not uas.calls
+        await close(uas, uac)
+        return statuses, response
+
+    statuses, response = asyncio.run(scenario())
+    assert statuses == [420, 483]
+    assert response.headers.get("unsupported") == "100rel"
