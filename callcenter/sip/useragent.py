@@ -186,18 +186,23 @@ class UserAgent:
         if request.to_tag:
             self._on_reinvite(request)
             return
-        try:
-            answer = answer_offer(request.body, self.media_host, self.media_port(),
-                                  user=self.user)
-        except SDPError as exc:
-            self.endpoint.respond(make_response(request, exc.status, to_tag=new_tag()))
-            return
         tag = new_tag()
-        call = Call(request.call_id, "uas", request, addr, state="early",
-                    local_sdp=answer.to_bytes(), remote_sdp=request.body,
-                    remote_media=(answer.remote_address, answer.remote_port),
-                    payload_type=answer.codec.payload_type,
-                    dtmf_payload_type=answer.dtmf_payload_type)
+        if request.body:
+            try:
+                answer = answer_offer(request.body, self.media_host, self.media_port(),
+                                      user=self.user)
+            except SDPError as exc:
+                self.endpoint.respond(make_response(request, exc.status, to_tag=tag))
+                return
+            call = Call(request.call_id, "uas", request, addr, state="early",
+                        local_sdp=answer.to_bytes(), remote_sdp=request.body,
+                        remote_media=(answer.remote_address, answer.remote_port),
+                        payload_type=answer.codec.payload_type,
+                        dtmf_payload_type=answer.dtmf_payload_type)
+        else:  # delayed offer: we offer in the 200, the answer comes in the ACK
+            offer = build_offer(self.media_host, self.media_port(), user=self.user)
+            call = Call(request.call_id, "uas", request, addr, state="early",
+                        local_sdp=offer.to_bytes())
         ok = make_response(request, 200, to_tag=tag, body=call.local_sdp,
                            content_type="application/sdp",
                            headers=[("Contact", self.contact), ("Allow", ALLOW)])
@@ -254,6 +259,15 @@ class UserAgent:
     def _on_ack(self, request: SIPRequest) -> None:
         call = self.calls.get(dialog_id(request))
         if call is not None and call.role == "uas" and request.cseq.seq == call.invite.cseq.seq:
+            if call.remote_media is None and request.body:
+                # Delayed offer: our 200 carried the offer, the ACK carries the answer.
+                try:
+                    codec, dtmf, host, port = parse_answer(request.body)
+                    call.remote_sdp = request.body
+                    call.remote_media = (host, port)
+                    call.payload_type, call.dtmf_payload_type = codec.payload_type, dtmf
+                except SDPError as exc:
+                    log.warning("unusable SDP in ACK on %s: %s", call.call_id, exc)
             call.state = "confirmed"
             call.confirmed.set()
 
@@ -330,7 +344,11 @@ class UserAgent:
         return SIPRequest(method, uri, headers, body)
 
     def start_call(self, target: str, addr: Addr, *, offer: bytes | None = None) -> Call:
-        """Send an INVITE to ``target`` (a SIP URI) at ``addr``; returns the Call at once."""
+        """Send an INVITE to ``target`` (a SIP URI) at ``addr``; returns the Call at once.
+
+        ``offer=None`` builds a G.711 offer; ``offer=b""`` sends no SDP (delayed offer), in
+        which case the answer goes in the ACK.
+        """
         if offer is None:
             offer = build_offer(self.media_host, self.media_port(), user=self.user).to_bytes()
         call_id = new_call_id(self.host)
@@ -377,17 +395,33 @@ class UserAgent:
         if response.status >= 300:
             self._end(call, f"rejected {response.status}")
             return
-        dialog = Dialog.from_uac(call.invite, response, local_contact=self.contact)
+        try:
+            dialog = Dialog.from_uac(call.invite, response, local_contact=self.contact)
+        except ValueError as exc:  # e.g. a 2xx without To tag
+            log.warning("unusable 2xx on %s: %s", call.call_id, exc)
+            self._end(call, f"bad 2xx: {exc}")
+            return
         call.dialog = dialog
         call.remote_sdp = response.body
-        if response.body:
-            try:
+        ack_body = b""
+        try:
+            if response.body and not call.local_sdp:
+                # Delayed offer: the 2xx carries the offer and our ACK the answer.
+                answer = answer_offer(response.body, self.media_host, self.media_port(),
+                                      user=self.user)
+                call.local_sdp = ack_body = answer.to_bytes()
+                call.payload_type = answer.codec.payload_type
+                call.dtmf_payload_type = answer.dtmf_payload_type
+                call.remote_media = (answer.remote_address, answer.remote_port)
+            elif response.body:
                 codec, dtmf, host, port = parse_answer(response.body)
                 call.payload_type, call.dtmf_payload_type = codec.payload_type, dtmf
                 call.remote_media = (host, port)
-            except SDPError as exc:
-                log.warning("unusable SDP answer on %s: %s", call.call_id, exc)
-        ack = dialog.create_ack(call.invite.cseq.seq, via_host=self.host, via_port=self.port)
+        except SDPError as exc:
+            log.warning("unusable SDP in 2xx on %s: %s", call.call_id, exc)
+        ack = dialog.create_ack(call.invite.cseq.seq, via_host=self.host, via_port=self.port,
+                                body=ack_body,
+                                content_type="application/sdp" if ack_body else None)
         call.ack = ack.to_bytes()
         self.endpoint.send(call.ack, dialog.next_hop())
         self.calls[dialog.id] = call

@@ -277,3 +277,22 @@ def test_unsupported_require_and_exhausted_max_forwards():
     statuses, response = asyncio.run(scenario())
     assert statuses == [420, 483]
     assert response.headers.get("unsupported") == "100rel"
+
+
+def test_delayed_offer_answer_in_ack():
+    async def scenario():
+        uas, uac = await pair()
+        call = await uac.call(f"sip:12345@127.0.0.1:{uas.port}", ("127.0.0.1", uas.port),
+                              offer=b"")
+        assert call.invite.body == b""
+        (server_call,) = list(uas.calls.values())
+        await asyncio.wait_for(server_call.confirmed.wait(), 2)
+        uas_port = int(server_call.local_sdp.split(b"m=audio ")[1].split()[0])
+        uac_port = int(call.local_sdp.split(b"m=audio ")[1].split()[0])
+        assert call.remote_media == ("127.0.0.1", uas_port)
+        assert server_call.remote_media == ("127.0.0.1", uac_port)
+        assert call.payload_type == server_call.payload_type == 0
+        await uac.hangup(call)
+        await close(uas, uac)
+
+    asyncio.run(scenario())
