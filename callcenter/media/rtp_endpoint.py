@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Callable
 
 from callcenter.media import g711
@@ -35,6 +36,14 @@ class RtpEndpoint(asyncio.DatagramProtocol):
                                                           local_addr=(host, port))
         return endpoint
 
+    @classmethod
+    async def from_socket(cls, sock: socket.socket,
+                          on_packet: PacketHandler | None = None) -> RtpEndpoint:
+        """Wrap an already bound UDP socket (see :func:`bind_udp_socket`)."""
+        loop = asyncio.get_running_loop()
+        _, endpoint = await loop.create_datagram_endpoint(lambda: cls(on_packet), sock=sock)
+        return endpoint
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         sock = transport.get_extra_info("sockname")
@@ -59,6 +68,18 @@ class RtpEndpoint(asyncio.DatagramProtocol):
     def close(self) -> None:
         if self.transport is not None:
             self.transport.close()
+
+
+def bind_udp_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A bound non-blocking UDP socket, so its port is known before the event loop wraps it."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.bind((host, port))
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 class RtpBridge:

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from callcenter.media.rtp_endpoint import RtpEndpoint, bind_udp_socket
 from callcenter.sip.dialog import Dialog, DialogId, dialog_id
 from callcenter.sip.digest import DigestServer, build_authorization
 from callcenter.sip.ids import new_branch, new_call_id, new_tag
@@ -53,6 +54,7 @@ class Call:
     dtmf_payload_type: int | None = None
     end_reason: str = ""
     ack: bytes | None = None
+    rtp: asyncio.Future[RtpEndpoint] | None = None
     answered: asyncio.Event = field(default_factory=asyncio.Event)
     confirmed: asyncio.Event = field(default_factory=asyncio.Event)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
@@ -63,6 +65,19 @@ class Call:
             self.end_reason = reason
             self.answered.set()
             self.ended.set()
+            if self.rtp is not None:
+                self.rtp.add_done_callback(_close_endpoint)
+
+    async def media(self) -> RtpEndpoint:
+        """The call's RTP endpoint (only when the user agent runs with ``media=True``)."""
+        if self.rtp is None:
+            raise RuntimeError("this user agent does not open RTP sockets")
+        return await self.rtp
+
+
+def _close_endpoint(future: asyncio.Future[RtpEndpoint]) -> None:
+    if not future.cancelled() and future.exception() is None:
+        future.result().close()
 
 
 class UserAgent:
@@ -79,6 +94,7 @@ class UserAgent:
         auto_answer: bool = True,
         registrar: DigestServer | None = None,
         on_call: Callable[[Call], None] | None = None,
+        media: bool = False,
     ) -> None:
         self.endpoint = endpoint
         endpoint.tu = self
@@ -90,6 +106,7 @@ class UserAgent:
         self.auto_answer = auto_answer
         self.registrar = registrar
         self.on_call = on_call
+        self.media = media
         self.calls: dict[DialogId, Call] = {}
         self._invites: dict[TransactionKey, Call] = {}
         self._client: dict[TransactionKey, asyncio.Future[SIPResponse | None]] = {}
@@ -109,6 +126,14 @@ class UserAgent:
     @property
     def contact(self) -> str:
         return f"<sip:{self.user}@{self.host}:{self.port}>"
+
+    def _allocate_media(self) -> tuple[int, asyncio.Future[RtpEndpoint] | None]:
+        """A media port for SDP; with ``media=True`` also a bound RTP socket being wrapped."""
+        if not self.media:
+            return self.media_port(), None
+        sock = bind_udp_socket(self.media_host, 0)
+        future = asyncio.ensure_future(RtpEndpoint.from_socket(sock))
+        return sock.getsockname()[1], future
 
     def _end(self, call: Call, reason: str) -> None:
         if call.state != "ended":
@@ -187,22 +212,24 @@ class UserAgent:
             self._on_reinvite(request)
             return
         tag = new_tag()
+        port, rtp = self._allocate_media()
         if request.body:
             try:
-                answer = answer_offer(request.body, self.media_host, self.media_port(),
-                                      user=self.user)
+                answer = answer_offer(request.body, self.media_host, port, user=self.user)
             except SDPError as exc:
+                if rtp is not None:
+                    rtp.add_done_callback(_close_endpoint)
                 self.endpoint.respond(make_response(request, exc.status, to_tag=tag))
                 return
             call = Call(request.call_id, "uas", request, addr, state="early",
                         local_sdp=answer.to_bytes(), remote_sdp=request.body,
                         remote_media=(answer.remote_address, answer.remote_port),
                         payload_type=answer.codec.payload_type,
-                        dtmf_payload_type=answer.dtmf_payload_type)
+                        dtmf_payload_type=answer.dtmf_payload_type, rtp=rtp)
         else:  # delayed offer: we offer in the 200, the answer comes in the ACK
-            offer = build_offer(self.media_host, self.media_port(), user=self.user)
+            offer = build_offer(self.media_host, port, user=self.user)
             call = Call(request.call_id, "uas", request, addr, state="early",
-                        local_sdp=offer.to_bytes())
+                        local_sdp=offer.to_bytes(), rtp=rtp)
         ok = make_response(request, 200, to_tag=tag, body=call.local_sdp,
                            content_type="application/sdp",
                            headers=[("Contact", self.contact), ("Allow", ALLOW)])
@@ -349,14 +376,16 @@ class UserAgent:
         ``offer=None`` builds a G.711 offer; ``offer=b""`` sends no SDP (delayed offer), in
         which case the answer goes in the ACK.
         """
+        rtp = None
         if offer is None:
-            offer = build_offer(self.media_host, self.media_port(), user=self.user).to_bytes()
+            port, rtp = self._allocate_media()
+            offer = build_offer(self.media_host, port, user=self.user).to_bytes()
         call_id = new_call_id(self.host)
         tag = new_tag()
         invite = self._new_request("INVITE", target, to=f"<{target}>", from_tag=tag,
                                    call_id=call_id, cseq=1, body=offer,
                                    content_type="application/sdp")
-        call = Call(call_id, "uac", invite, addr, state="calling", local_sdp=offer)
+        call = Call(call_id, "uac", invite, addr, state="calling", local_sdp=offer, rtp=rtp)
         key = self.endpoint.send_request(invite, addr)
         self._invites[key] = call
         return call
@@ -407,8 +436,8 @@ class UserAgent:
         try:
             if response.body and not call.local_sdp:
                 # Delayed offer: the 2xx carries the offer and our ACK the answer.
-                answer = answer_offer(response.body, self.media_host, self.media_port(),
-                                      user=self.user)
+                port, call.rtp = self._allocate_media()
+                answer = answer_offer(response.body, self.media_host, port, user=self.user)
                 call.local_sdp = ack_body = answer.to_bytes()
                 call.payload_type = answer.codec.payload_type
                 call.dtmf_payload_type = answer.dtmf_payload_type

@@ -5,9 +5,16 @@ from __future__ import annotations
 import asyncio
 import socket
 
+import numpy as np
 import pytest
 from sip_samples import INVITE
 
+from callcenter.media import g711
+from callcenter.media.dtmf import detect_tone
+from callcenter.media.player import PromptPlayer
+from callcenter.media.rtp import RtpSender
+from callcenter.media.rtp_endpoint import play
+from callcenter.media.tone import sine
 from callcenter.sip.digest import DigestServer
 from callcenter.sip.message import parse_message
 from callcenter.sip.ratelimit import SourceRateLimiter, TokenBucket
@@ -296,3 +303,35 @@ def test_delayed_offer_answer_in_ack():
         await close(uas, uac)
 
     asyncio.run(scenario())
+
+
+def test_call_with_media_plays_a_tone_to_the_caller():
+    async def scenario():
+        uas_ep, uac_ep = await open_endpoint(port=0), await open_endpoint(port=0)
+        uas = UserAgent(uas_ep, user="12345", media=True)
+        uac = UserAgent(uac_ep, user="1001", media=True)
+        call = await uac.call(f"sip:12345@127.0.0.1:{uas.port}", ("127.0.0.1", uas.port))
+        heard: list[bytes] = []
+        caller_rtp = await call.media()
+        caller_rtp.on_packet = lambda packet, addr: heard.append(packet.payload)
+        (server_call,) = list(uas.calls.values())
+        server_rtp = await server_call.media()
+        # The negotiated addresses are the sockets actually bound on each side.
+        assert server_call.remote_media == caller_rtp.local_addr
+        assert call.remote_media == server_rtp.local_addr
+        prompt = PromptPlayer([sine(1004, 0.3, amplitude=0.3)])
+        sent = await play(server_rtp, prompt, RtpSender(server_call.payload_type),
+                          server_call.remote_media, payload_type=server_call.payload_type,
+                          ptime=0.005)
+        await asyncio.sleep(0.1)
+        await uac.hangup(call)
+        await asyncio.wait_for(server_call.ended.wait(), 2)
+        closed = caller_rtp.transport.is_closing() and server_rtp.transport.is_closing()
+        await close(uas, uac)
+        return sent, heard, call.payload_type, closed
+
+    sent, heard, payload_type, closed = asyncio.run(scenario())
+    assert sent == 15 and len(heard) == sent
+    audio = np.concatenate([g711.decode(p, payload_type) for p in heard])
+    assert detect_tone(audio, 8000, 1004)
+    assert closed
