@@ -1,0 +1,118 @@
+"""Simulated calls per second: our simulator (production ACD in the loop) vs a plain SimPy model.
+
+Both run the same single-queue M/M/c+M system (1,000 calls/h, 300 s handle time, 120 s
+patience, 93 agents) for the same simulated hours in the same process. Also reports how
+much of our time is spent inside the router (``ACD.handle`` / ``on_timer`` /
+``next_deadline``) and the speed on the shipped 7-language day scenario.
+
+    python bench/bench_sim_speed.py [--hours 100] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import random
+import time
+
+import simpy
+
+from simulator.engine import Simulation
+from simulator.scenario import load_scenario
+
+CALLS_PER_HOUR, AHT, PATIENCE, AGENTS = 1000.0, 300.0, 120.0, 93
+
+
+def simpy_mmc_m(hours: float, seed: int) -> int:
+    """The same M/M/c+M queue in SimPy; returns the number of calls simulated."""
+    env = simpy.Environment()
+    agents = simpy.Resource(env, capacity=AGENTS)
+    rng = random.Random(seed)
+    lam, mu, theta = CALLS_PER_HOUR / 3600, 1 / AHT, 1 / PATIENCE
+    end = hours * 3600
+    outcome = {"answered": 0, "abandoned": 0}
+
+    def call(env: simpy.Environment):
+        with agents.request() as request:
+            patience = env.timeout(rng.expovariate(theta))
+            result = yield request | patience
+            if request in result:
+                outcome["answered"] += 1
+                yield env.timeout(rng.expovariate(mu))
+            else:
+                outcome["abandoned"] += 1
+
+    def source(env: simpy.Environment):
+        while True:
+            yield env.timeout(rng.expovariate(lam))
+            if env.now >= end:
+                return
+            env.process(call(env))
+
+    env.process(source(env))
+    env.run()
+    return outcome["answered"] + outcome["abandoned"]
+
+
+def ours(name: str, hours: float | None, seed: int, time_router: bool = False) -> tuple:
+    """(calls, seconds, router seconds or None) for one run of a shipped scenario."""
+    loaded = load_scenario(name)
+    if hours is not None:
+        scenario = loaded.scenario.model_copy(update={"duration_hours": hours})
+        loaded = dataclasses.replace(loaded, scenario=scenario)
+    sim = Simulation(loaded, seed=seed)
+    inside = [0.0]
+    if time_router:
+        clock = time.perf_counter
+        for attr in ("handle", "on_timer", "next_deadline"):
+            original = getattr(sim.acd, attr)
+
+            def timed(*args, _original=original):
+                started = clock()
+                try:
+                    return _original(*args)
+                finally:
+                    inside[0] += clock() - started
+
+            setattr(sim.acd, attr, timed)
+    started = time.perf_counter()
+    result = sim.run()
+    elapsed = time.perf_counter() - started
+    return len(result.records), elapsed, inside[0] if time_router else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hours", type=float, default=100.0)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    best_ours = best_simpy = 0.0
+    for rep in range(args.repeat):
+        calls, seconds, _ = ours("mmc-plus-m", args.hours, seed=rep)
+        best_ours = max(best_ours, calls / seconds)
+        started = time.perf_counter()
+        simpy_calls = simpy_mmc_m(args.hours, seed=rep)
+        best_simpy = max(best_simpy, simpy_calls / (time.perf_counter() - started))
+        print(f"run {rep + 1}: ours {calls / seconds:,.0f} calls/s ({calls} calls), "
+              f"simpy {best_simpy:,.0f} calls/s ({simpy_calls} calls)")
+    print(f"\nM/M/c+M, {AGENTS} agents, {CALLS_PER_HOUR:g} calls/h, {args.hours:g} h simulated "
+          f"(best of {args.repeat}):")
+    print(f"  ours (production ACD in the loop): {best_ours:>10,.0f} calls/s")
+    print(f"  plain SimPy model:                 {best_simpy:>10,.0f} calls/s")
+    print(f"  ratio ours / SimPy:                {best_ours / best_simpy:>10.2f}")
+    print(f"  target 200,000 calls/s reached:    {'yes' if best_ours >= 200_000 else 'no'}")
+
+    calls, seconds, router = ours("mmc-plus-m", args.hours, seed=99, time_router=True)
+    print(f"\ntime split (instrumented run, {calls} calls, {seconds:.2f} s): router "
+          f"{router / seconds:.0%}, simulator loop and sampling {1 - router / seconds:.0%}; "
+          f"router alone would allow {calls / router:,.0f} calls/s")
+
+    day = [ours("jinan-day", None, seed=rep) for rep in range(args.repeat)]
+    best = max(c / s for c, s, _ in day)
+    print(f"\nshipped jinan-day scenario (7 languages, 3 lines, shifts, IVR/ring/wrap-up): "
+          f"{day[0][0]} calls, {best:,.0f} calls/s (best of {args.repeat})")
+
+
+if __name__ == "__main__":
+    main()
