@@ -4,7 +4,9 @@ Protocol modules never touch sockets or clocks; they take bytes and ``now`` and 
 actions, so they can be driven by a hand-advanced clock in tests:
 
 - ``message``: ``parse_message(bytes)``, ``bytes(msg)``, ``StreamFramer`` (TCP),
-  ``make_response(request, code, to_tag=...)``, ``SIPParseError.bad_request()``.
+  ``make_response(request, code, to_tag=...)``, ``SIPParseError.bad_request()``; it
+  re-exports its parts from ``headers``, ``addresses`` (URI, name-addr, Via, CSeq),
+  ``framing`` and ``errors``.
 - ``sdp``: ``parse_sdp``, ``build_offer``, ``answer_offer`` (PCMU/PCMA + telephone-event,
   ``NoCommonCodec`` -> 488), ``parse_answer``.
 - ``transactions``: ``TransactionLayer.receive/send_request/respond/on_timer/next_deadline``
