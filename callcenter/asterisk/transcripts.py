@@ -78,6 +78,7 @@ def parse(text: str, name: str = "<transcript>") -> Transcript:
     title, lines, closed = "", [], False
     at: float | None = None
     step: str | None = None
+    in_header = True
 
     def flush() -> None:
         if lines or closed:
@@ -85,7 +86,8 @@ def parse(text: str, name: str = "<transcript>") -> Transcript:
 
     for lineno, raw in enumerate(text.splitlines(), start=1):
         if raw.startswith("#"):
-            if not sections and not lines and _SECTION.match(raw) is None:
+            in_header = in_header and _SECTION.match(raw) is None and _TIME.match(raw) is None
+            if in_header:
                 header.append(raw)
             if match := _SECTION.match(raw):
                 flush()
@@ -97,6 +99,7 @@ def parse(text: str, name: str = "<transcript>") -> Transcript:
             elif raw[1:].strip() == _EOF:
                 closed = True
             continue
+        in_header = False
         direction, text_part = raw[:2], raw[3:]
         if direction not in (RECEIVED, SENT) or (len(raw) > 2 and raw[2] != " "):
             if raw.strip():
