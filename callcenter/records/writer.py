@@ -66,14 +66,15 @@ class RecordWriter:
         self._put((str(call_id), score, time.time() if at is None else at))
 
     def _put(self, item: object) -> None:
-        with self._cond:
+        with self._cond:  # so that nothing is queued behind the stop mark
             if self._closed:
                 raise RuntimeError("record writer is closed")
             self._submitted += 1
-        self._queue.put(item)
+            self._queue.put(item)
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Wait until everything queued so far is committed (or dropped); False on timeout."""
+        """Wait until everything queued so far is committed (or dropped); False on timeout.
+        For shutdown and tools: it blocks, so the event loop should not call it."""
         with self._cond:
             target = self._submitted
             return self._cond.wait_for(lambda: self._done >= target, timeout)
@@ -84,7 +85,7 @@ class RecordWriter:
             if self._closed:
                 return
             self._closed = True
-        self._queue.put(_STOP)
+            self._queue.put(_STOP)
         self._thread.join(timeout)
         if not self._thread.is_alive():
             self.store.close()
