@@ -144,6 +144,23 @@ class RecordStore:
             self.write(satisfactions=[(str(call_id), score, time.time() if at is None else at)])
         return found
 
+    def close_open_states(self, at: float, reason: str = "engine-restart") -> list[str]:
+        """Log out, at ``at``, every agent the event log still shows logged in.
+
+        Call it when the engine starts: a restarted ACD has every seat logged out, and
+        without this a seat killed mid-call would count as on the call until its next change.
+        Returns the agents closed.
+        """
+        with self._lock:
+            open_agents = sorted(
+                agent for agent, event in self.agent_states_before(at).items()
+                if event.data.get("state") != "logged_out"
+            )
+            self.add_agent_states(
+                AgentStateChanged(agent, "logged_out", "idle", reason, at) for agent in open_agents
+            )
+        return open_agents
+
     # ------------------------------------------------------------------ reading
 
     def calls(self, day: str | None = None) -> list[StoredCall]:

@@ -178,3 +178,21 @@ def test_a_record_the_database_refuses_costs_only_itself(tmp_path, caplog):
     assert [c.call_id for c in writer.store.calls()] == ["c0", "c1", "c2", "c4", "c5"]
     assert "record refused by the database" in caplog.text
     writer.close()
+
+
+def test_a_restart_closes_the_states_a_killed_engine_left_open(tmp_path):
+    with RecordStore.open(f"sqlite:///{tmp_path / 'r.db'}") as store:
+        store.add_agent_states([
+            AgentStateChanged("1001", "available", "on_call", "", T, "c1"),
+            AgentStateChanged("1002", "available", "idle", "", T),
+            AgentStateChanged("1002", "logged_out", "idle", "", T + 5),
+            AgentStateChanged("1003", "not_ready", "idle", "lunch", T + 7),
+        ])
+        assert store.close_open_states(T + 60) == ["1001", "1003"]
+        last = store.agent_states_before(T + 61)
+        assert {a: (e.at, e.data["state"], e.data.get("reason")) for a, e in last.items()} == {
+            "1001": (T + 60, "logged_out", "engine-restart"),
+            "1002": (T + 5, "logged_out", None),
+            "1003": (T + 60, "logged_out", "engine-restart"),
+        }
+        assert store.close_open_states(T + 90) == []
