@@ -26,6 +26,7 @@ LEGACY_END = "--END COMMAND--"
 _HEADER_NAME = re.compile(r"[A-Za-z0-9_\-]+")
 _BANNER = re.compile(r"(?P<product>[^/]+)/(?P<version>\d+(?:\.\d+)+)")
 _HEADER = re.compile(r"(?P<name>[A-Za-z0-9_\-]+):(?P<value>.*)")
+_HEADER_LINES = re.compile(r"^([A-Za-z0-9_\-]+): ?(.*)$", re.MULTILINE)
 
 
 class AMIError(Exception):
@@ -197,9 +198,6 @@ class AMIConnection:
         self.max_headers = max_headers
         self._buffer = bytearray()
         self._eof = False
-        self._headers: list[tuple[str, str]] = []
-        self._body: list[str] = []
-        self._message_bytes = 0
 
     def receive_data(self, data: bytes) -> None:
         if not data:
@@ -223,13 +221,18 @@ class AMIConnection:
         if self.state is State.CLOSED:
             return ConnectionClosed()
         try:
-            while True:
+            if self.state is State.BANNER:
                 line = self._next_line()
                 if line is None:
                     return self._at_end_of_data()
-                event = self._handle_line(line)
-                if event is not None:
-                    return event
+                return self._banner(line)
+            while True:
+                block = self._next_block()
+                if block is None:
+                    return self._at_end_of_data()
+                message = self._parse_block(block)
+                if message is not None:
+                    return MessageReceived(message)
         except AMIProtocolError:
             self.state = State.ERROR
             raise
@@ -242,45 +245,65 @@ class AMIConnection:
             return None
         raw = bytes(self._buffer[:end]).removesuffix(b"\r")
         del self._buffer[: end + 1]
-        self._message_bytes += end + 1
-        if self._message_bytes > self.max_message_bytes:
-            raise AMIProtocolError(f"message larger than {self.max_message_bytes} bytes")
+        return raw.decode("utf-8", errors="replace")
+
+    def _next_block(self) -> str | None:
+        """Cut one message (up to its blank line) off the buffer, checking the size limits."""
+        buffer, limit = self._buffer, self.max_message_bytes
+        end, skip = buffer.find(b"\r\n\r\n", 0, limit + 4), 4
+        bare = buffer.find(b"\n\n", 0, end + 2 if end >= 0 else limit + 2)
+        if bare >= 0 and (end < 0 or bare < end):
+            end, skip = bare, 2
+        if end < 0:
+            if len(buffer) > limit:
+                raise AMIProtocolError(f"message larger than {limit} bytes")
+            if len(buffer) - buffer.rfind(b"\n") - 1 > self.max_line_bytes:
+                raise AMIProtocolError(f"line longer than {self.max_line_bytes} bytes")
+            return None
+        raw = bytes(buffer[:end])
+        del buffer[: end + skip]
+        if end > self.max_line_bytes and max(map(len, raw.split(b"\n"))) > self.max_line_bytes:
+            raise AMIProtocolError(f"line longer than {self.max_line_bytes} bytes")
         return raw.decode("utf-8", errors="replace")
 
     def _at_end_of_data(self) -> Event | _NeedData:
         if not self._eof:
             return NEED_DATA
-        if self._buffer or self._headers:
+        if self._buffer.strip(b"\r\n"):
             raise AMIProtocolError("connection closed in the middle of a message")
         self.state = State.CLOSED
         return ConnectionClosed()
 
-    def _handle_line(self, line: str) -> Event | None:
-        if self.state is State.BANNER:
-            match = _BANNER.fullmatch(line)
-            if match is None:
-                raise AMIProtocolError(f"not an AMI banner: {line[:80]!r}")
-            self.state = State.OPEN
-            self._message_bytes = 0
-            self.banner = BannerReceived(match["product"], match["version"])
-            return self.banner
-        if line == "":
-            if not self._headers:
-                self._message_bytes = 0
-                return None  # stray blank line between messages
-            message = AMIMessage(tuple(self._headers), tuple(self._body))
-            self._headers, self._body, self._message_bytes = [], [], 0
-            return MessageReceived(message)
-        if self._body or (match := _HEADER.fullmatch(line)) is None:
-            if self._is_follows():
-                self._body.append(line)
-                return None
-            raise AMIProtocolError(f"not an AMI header line: {line[:80]!r}")
-        if len(self._headers) >= self.max_headers:
-            raise AMIProtocolError(f"more than {self.max_headers} headers in one message")
-        value = match["value"]
-        self._headers.append((match["name"], value[1:] if value.startswith(" ") else value))
-        return None
+    def _banner(self, line: str) -> BannerReceived:
+        match = _BANNER.fullmatch(line)
+        if match is None:
+            raise AMIProtocolError(f"not an AMI banner: {line[:80]!r}")
+        self.state = State.OPEN
+        self.banner = BannerReceived(match["product"], match["version"])
+        return self.banner
 
-    def _is_follows(self) -> bool:
-        return any(k.lower() == "response" and v == "Follows" for k, v in self._headers)
+    def _parse_block(self, block: str) -> AMIMessage | None:
+        text = block.replace("\r\n", "\n").lstrip("\n")
+        if not text:
+            return None  # stray blank lines between messages
+        pairs = _HEADER_LINES.findall(text)
+        if len(pairs) > self.max_headers:
+            raise AMIProtocolError(f"more than {self.max_headers} headers in one message")
+        if len(pairs) == text.count("\n") + 1:
+            return AMIMessage(tuple(pairs))
+        return self._parse_lines(text.split("\n"))
+
+    def _parse_lines(self, lines: list[str]) -> AMIMessage:
+        """Slow path: legacy ``Response: Follows`` bodies, or a precise error for a bad line."""
+        headers: list[tuple[str, str]] = []
+        body: list[str] = []
+        for line in lines:
+            match = None if body else _HEADER.fullmatch(line)
+            if match is None:
+                if not any(k.lower() == "response" and v == "Follows" for k, v in headers):
+                    raise AMIProtocolError(f"not an AMI header line: {line[:80]!r}")
+                body.append(line)
+                continue
+            value = match["value"]
+            headers.append((match["name"], value[1:] if value.startswith(" ") else value))
+        return AMIMessage(tuple(headers), tuple(body))

@@ -161,3 +161,15 @@ def test_actions_refuse_header_injection():
     with pytest.raises(ValueError):
         format_action("Ping", [("Bad Name", "x")])
     assert format_action("Ping", action_id="p1") == b"Action: Ping\r\nActionID: p1\r\n\r\n"
+
+
+def test_bare_lf_framing_and_stray_blank_lines_are_tolerated():
+    conn = AMIConnection()
+    conn.receive_data(b"Asterisk Call Manager/12.0.0\n\r\n\r\nEvent: A\nX: 1\n\nEvent: B\r\n\r\n")
+    conn.receive_data(b"")
+    events = drain(conn)
+    assert [e.message.headers for e in events[1:-1]] == [
+        (("Event", "A"), ("X", "1")),
+        (("Event", "B"),),
+    ]
+    assert isinstance(events[-1], ConnectionClosed)
