@@ -62,6 +62,7 @@ class RunResult:
     arrival_of_call: list[float]
     unfinished: int  # calls still in the system when the run stopped
     roster: list[RosterAgent]
+    stream_routes: list[tuple[str, str, str]] = field(default_factory=list)  # line, lang, queue
     samples: list[tuple[float, int]] = field(default_factory=list)  # (time, calls waiting)
     events: int = 0
 
@@ -281,9 +282,10 @@ class Simulation:
             bar.update(max(round(end / HOUR - shown, 2), 0))
             bar.close()
         unfinished = len(stream_of_call) - len(records)
+        routes = [(stream[2], stream[3], stream[1]) for stream in streams]
         return RunResult(
             self.replication, records, stream_of_call, arrival_of_call, unfinished, self.roster,
-            samples, events,
+            routes, samples, events,
         )
 
     def _schedule_action(

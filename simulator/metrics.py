@@ -17,7 +17,7 @@ from simulator.roster import available_intervals
 from simulator.scenario import LoadedScenario
 
 FIGURES = (
-    "offered", "answered", "abandoned", "overflowed", "answered_within_threshold",
+    "offered", "answered", "abandoned", "overflowed", "unfinished", "answered_within_threshold",
     "service_level", "connection_rate", "abandon_rate", "asa_seconds", "aht_seconds",
     "occupancy",
 )
@@ -44,17 +44,28 @@ class _Calls:
     def __init__(self, result: RunResult, window: tuple[float, float], threshold: float) -> None:
         lo, hi = window
         rows = [r for r in result.records if lo <= r.arrived_at < hi]
-        self.arrival = np.array([r.arrived_at for r in rows], dtype=float)
-        self.line = np.array([r.line or "" for r in rows], dtype=object)
-        self.language = np.array([r.language or "" for r in rows], dtype=object)
-        self.queue = np.array([r.queue for r in rows], dtype=object)
-        outcome = np.array([r.outcome for r in rows], dtype=object)
+        # Calls still waiting when the run stopped count as offered and not answered.
+        ended = {r.call_id for r in result.records}
+        stuck = [
+            (t, *result.stream_routes[result.stream_of_call[call_id]])
+            for call_id, t in enumerate(result.arrival_of_call)
+            if call_id not in ended and lo <= t < hi
+        ] if result.unfinished else []
+        self.arrival = np.array([r.arrived_at for r in rows] + [s[0] for s in stuck], dtype=float)
+        self.line = np.array([r.line or "" for r in rows] + [s[1] for s in stuck], dtype=object)
+        self.language = np.array([r.language or "" for r in rows] + [s[2] for s in stuck],
+                                 dtype=object)
+        self.queue = np.array([r.queue for r in rows] + [s[3] for s in stuck], dtype=object)
+        outcome = np.array([r.outcome for r in rows] + ["unfinished"] * len(stuck), dtype=object)
         self.answered = outcome == "answered"
         self.abandoned = outcome == "abandoned"
         self.overflowed = outcome == "overflowed"
-        self.wait = np.array([r.wait for r in rows], dtype=float)
-        self.talk = np.array([r.talk for r in rows], dtype=float)
-        self.within = self.answered & (np.array([r.sl_wait for r in rows]) <= threshold)
+        self.unfinished = outcome == "unfinished"
+        nan = [math.nan] * len(stuck)
+        self.wait = np.array([r.wait for r in rows] + nan, dtype=float)
+        self.talk = np.array([r.talk for r in rows] + nan, dtype=float)
+        sl_wait = np.array([r.sl_wait for r in rows] + nan, dtype=float)
+        self.within = self.answered & (sl_wait <= threshold)
 
 
 class _Agents:
@@ -110,6 +121,7 @@ def _group(calls: _Calls, mask: np.ndarray, occupancy: float | None) -> dict[str
         "answered": answered,
         "abandoned": abandoned,
         "overflowed": int((calls.overflowed & mask).sum()),
+        "unfinished": int((calls.unfinished & mask).sum()),
         "answered_within_threshold": within,
         "service_level": _ratio(within, offered),
         "connection_rate": _ratio(answered, offered),
@@ -144,7 +156,6 @@ def summarize(result: RunResult, loaded: LoadedScenario) -> dict:
             mask = values == name
             queues = [name] if key == "queues" else sorted(set(calls.queue[mask].tolist()))
             out[key][name] = _group(calls, mask, occupancy(queues))
-    out["overall"]["unfinished"] = result.unfinished
     out["hourly"] = _hourly(calls, agents, result, lo, hi)
     return out
 

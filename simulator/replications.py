@@ -102,8 +102,6 @@ def _combine_group(groups: list[dict]) -> dict:
         out[name] = sum(values) / len(values) if values else None
         if len(groups) > 1:
             ci[name] = _half_width(values)
-    if "unfinished" in groups[0]:
-        out["unfinished"] = sum(g["unfinished"] for g in groups) / len(groups)
     if len(groups) > 1:
         out["ci95"] = ci
     return out

@@ -104,3 +104,17 @@ def test_piecewise_poisson_counts_match_rates() -> None:
     assert counts[expected == 0].sum() == 0
     z = (counts - expected)[expected > 0] / np.sqrt(expected[expected > 0])
     assert np.abs(z).max() < 4.5 and abs(z.mean()) < 1.0
+
+
+def test_calls_nobody_can_take_count_as_offered_and_unfinished() -> None:
+    from simulator.metrics import summarize
+
+    data = small(duration_hours=1, patience={"distribution": "none"},
+                 arrivals=[{"line": "12345", "language": "zh", "calls_per_hour": 60}],
+                 staffing=[{"count": 2, "skills": {"en": 5}}])
+    loaded = scenario_from_dict(data)
+    result = simulate(loaded, seed=6)
+    overall = summarize(result, loaded)["overall"]
+    assert result.unfinished == len(result.stream_of_call) > 0
+    assert overall["offered"] == overall["unfinished"] == result.unfinished
+    assert overall["service_level"] == 0.0 and overall["answered"] == 0
