@@ -139,6 +139,12 @@ class AGISession:
     async def send(self, line: str) -> AGIResponse:
         """Send one command line and return its 200 response; other codes raise their error."""
         async with self._lock:
+            if self._pending is not None:
+                # An earlier command's caller was cancelled (e.g. a timeout); its answer is
+                # still due and must be read before the next command goes out.
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self._pending)
+                self._pending = None
             if self.failure is not None:
                 raise self.failure
             if self._closed.is_set():
@@ -148,11 +154,11 @@ class AGISession:
             try:
                 self._writer.write(self._conn.send_command(line))
                 await self._writer.drain()
-                event = await future
             except (ConnectionError, OSError) as exc:
-                raise AGIConnectionLost(f"connection lost during {line!r}") from exc
-            finally:
                 self._pending = None
+                raise AGIConnectionLost(f"connection lost during {line!r}") from exc
+            event = await asyncio.shield(future)  # if cancelled, _pending stays pending
+            self._pending = None
         if isinstance(event, CommandFailed):
             raise event.error
         return event.response

@@ -291,3 +291,28 @@ async def until_true(predicate, timeout: float = 5.0) -> None:
     async with asyncio.timeout(timeout):
         while not predicate():
             await asyncio.sleep(0.005)
+
+
+def test_a_command_abandoned_by_a_timeout_does_not_desynchronise_the_session():
+    (script,) = scripts("agi_session_basic.txt")
+    seen: list[object] = []
+
+    async def hotline(session: AGISession) -> None:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(session.wait_for_digit(10000), 0.05)
+        seen.append(await session.get_variable("IVR_CHOICE"))
+
+    async def main():
+        async with AGIServer(hotline, port=0) as server:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(("\n".join(script.environment) + "\n\n").encode())
+            assert await reader.readline() == b"WAIT FOR DIGIT 10000\n"
+            await asyncio.sleep(0.2)  # the handler gave up waiting meanwhile
+            writer.write(b"200 result=50\n")
+            assert await reader.readline() == b"GET VARIABLE IVR_CHOICE\n"
+            writer.write(b"200 result=1 (34)\n")
+            assert await reader.read() == b""  # half-closed after the handler returned
+            writer.close()
+
+    asyncio.run(main())
+    assert seen == ["34"]
