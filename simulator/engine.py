@@ -144,6 +144,8 @@ class Simulation:
         logged_in: set[str] = set()
         inf = math.inf
         tk = TICKS
+        # Events are immutable: one hang-up event per agent serves every call.
+        hung_up = {agent.spec.agent_id: AgentHungUp(agent.spec.agent_id) for agent in self.roster}
 
         for index, stream in enumerate(streams):
             first = stream[0].next_after(0.0)
@@ -212,7 +214,7 @@ class Simulation:
                     now,
                 )
             elif kind == _HANGUP:
-                pending = handle(AgentHungUp(a), now)
+                pending = handle(hung_up[a], now)
             elif kind == _ANSWER:
                 if offers.get(b) != a:
                     continue
@@ -251,7 +253,9 @@ class Simulation:
                         call_id, agent_id = cmd.call_id, cmd.agent_id
                         if ring is None:
                             waiting.discard(call_id)
-                            pending.extend(handle(AgentAnswered(agent_id, call_id), now))
+                            more = handle(AgentAnswered(agent_id, call_id), now)
+                            if more:
+                                pending.extend(more)
                             talk = streams[stream_of_call[call_id]][5]()
                             done = round((now + talk) * tk) / tk
                             push(heap, (done, _HANGUP, seq, agent_id, call_id))
