@@ -93,9 +93,10 @@ def main() -> None:
         best_ours = max(best_ours, calls / seconds)
         started = time.perf_counter()
         simpy_calls = simpy_mmc_m(args.hours, seed=rep)
-        best_simpy = max(best_simpy, simpy_calls / (time.perf_counter() - started))
+        simpy_rate = simpy_calls / (time.perf_counter() - started)
+        best_simpy = max(best_simpy, simpy_rate)
         print(f"run {rep + 1}: ours {calls / seconds:,.0f} calls/s ({calls} calls), "
-              f"simpy {best_simpy:,.0f} calls/s ({simpy_calls} calls)")
+              f"simpy {simpy_rate:,.0f} calls/s ({simpy_calls} calls)")
     print(f"\nM/M/c+M, {AGENTS} agents, {CALLS_PER_HOUR:g} calls/h, {args.hours:g} h simulated "
           f"(best of {args.repeat}):")
     print(f"  ours (production ACD in the loop): {best_ours:>10,.0f} calls/s")
