@@ -94,3 +94,15 @@ def test_bad_scenario_exits_2_naming_the_field(tmp_path: Path) -> None:
     assert "arrivals[1].per_hour: expected 24 hourly rates, got 23" in result.output
     missing = run(str(tmp_path / "nope.yaml"))
     assert missing.exit_code == 2 and "cannot read" in missing.output
+
+
+def test_results_do_not_depend_on_the_number_of_processes(tmp_path: Path) -> None:
+    path = str(write(tmp_path, SCENARIO))
+    results = []
+    for jobs in ("1", "2"):
+        target = tmp_path / f"jobs{jobs}.json"
+        assert run(path, "--replications", "2", "--jobs", jobs, "--seed", "4",
+                   "--json", str(target)).exit_code == 0
+        results.append(json.loads(target.read_text()))
+    assert results[0]["overall"] == results[1]["overall"]
+    assert results[0]["queues"] == results[1]["queues"]
