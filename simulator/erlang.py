@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+import numpy as np
 from scipy import integrate, special, stats
 
 _TINY_LOG = -600.0  # below this a regularized gamma value is computed by series instead
@@ -49,11 +50,22 @@ def _check(calls_per_second: float, aht: float, agents: int) -> None:
         raise ValueError(f"agents must be >= 1, got {agents}")
 
 
+def log_erlang_b(agents: int, load: float) -> float:
+    """Log of the M/M/c/c blocking probability (``load`` > 0), from Poisson log-probabilities."""
+    return float(stats.poisson.logpmf(agents, load) - stats.poisson.logcdf(agents, load))
+
+
 def erlang_b(agents: int, load: float) -> float:
-    """Blocking probability of M/M/c/c with ``load`` erlangs, via Poisson log-probabilities."""
+    """Blocking probability of M/M/c/c with ``load`` erlangs."""
     if load <= 0:
         return 0.0
-    return math.exp(stats.poisson.logpmf(agents, load) - stats.poisson.logcdf(agents, load))
+    return math.exp(log_erlang_b(agents, load))
+
+
+def _log_idle_ratio(agents: int, load: float) -> float:
+    """``log(1/B - 1)``: the chance of a free agent relative to all-busy-nobody-waiting."""
+    log_b = log_erlang_b(agents, load)
+    return math.log1p(-math.exp(log_b)) - log_b if log_b < 0 else -math.inf
 
 
 def erlang_c(agents: int, load: float) -> float:
@@ -121,8 +133,8 @@ class _ErlangA:
 
     def log_pi_c(self) -> float:
         """Log probability of exactly ``agents`` in system (all busy, nobody waiting)."""
-        b = erlang_b(self.agents, self.lam / self.mu)
-        return -math.log(1.0 / b - 1.0 + math.exp(log_series(self.x, self.y)))
+        idle = _log_idle_ratio(self.agents, self.lam / self.mu)
+        return -float(np.logaddexp(idle, log_series(self.x, self.y)))
 
     def answered_after_waiting(self, log_pi_c: float, t: float) -> float:
         """P(caller waits, is answered, and waited at most ``t`` seconds)."""
@@ -174,8 +186,7 @@ def erlang_a_metrics(
         return QueueMetrics(agents, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0)
     system = _ErlangA(calls_per_second, 1.0 / aht, 1.0 / patience, agents)
     log_pi_c = system.log_pi_c()
-    b = erlang_b(agents, load)
-    no_wait = math.exp(log_pi_c) * (1.0 / b - 1.0)
+    no_wait = math.exp(log_pi_c + _log_idle_ratio(agents, load))
     answered = no_wait + system.answered_after_waiting(log_pi_c, math.inf)
     within = no_wait + system.answered_after_waiting(log_pi_c, threshold)
     answered = min(answered, 1.0)

@@ -125,3 +125,16 @@ def test_invalid_inputs_are_rejected() -> None:
         erlang_a_metrics(0.1, 100, 3, 15, -1)
     with pytest.raises(ValueError, match="agents"):
         erlang_a_metrics(0.1, 100, 0, 15, 60)
+
+
+def test_erlang_a_stays_finite_from_deep_overload_to_huge_surplus() -> None:
+    lam = 1_000_000 / 3600  # 83,333 erlangs
+    previous = -1.0
+    for agents in (10, 1000, 50_000, 83_000, 90_000, 200_000):
+        m = erlang_a_metrics(lam, 300, agents, 15, 120)
+        values = (m.prob_wait, m.service_level, m.abandon_rate, m.asa_seconds, m.occupancy)
+        assert all(math.isfinite(v) and v >= 0 for v in values)
+        assert m.service_level >= previous
+        previous = m.service_level
+    deep = erlang_a_metrics(lam, 300, 1000, 15, 120)
+    assert deep.abandon_rate == pytest.approx(1 - 1000 / deep.offered_load, rel=1e-3)
