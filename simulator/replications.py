@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -75,7 +76,9 @@ def run_replications(
             if on_done:
                 on_done(out[-1])
         return out
-    context = multiprocessing.get_context("fork")
+    # Fork is fastest, but forking a process that runs other threads can deadlock.
+    method = "fork" if threading.active_count() == 1 else "spawn"
+    context = multiprocessing.get_context(method)
     with context.Pool(min(jobs, replications)) as pool:
         out = []
         for rep in pool.imap(_worker, tasks):
