@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from acd.commands import Command
 from acd.engine import ACD
 from callcenter.config import HotlineConfig
+from callcenter.metrics import CallMetrics, acd_provider, new_registry
+from callcenter.records import RecordStore, RecordWriter, log_call_summaries
 from callcenter.runtime.core_driver import CoreDriver
 
 log = logging.getLogger("callcenter")
@@ -25,6 +27,16 @@ class Engine:
     config: HotlineConfig
     acd: ACD
     driver: CoreDriver
+    store: RecordStore
+    writer: RecordWriter
+    call_metrics: CallMetrics
+    registry: object  # prometheus CollectorRegistry of this engine only
+
+    def close(self) -> None:
+        """Stop timers and flush every record to disk."""
+        self.driver.close()
+        self.writer.close()
+        self.store.close()
 
     def status_line(self) -> str:
         snapshot = self.acd.snapshot(self.driver.clock())
@@ -37,17 +49,28 @@ class Engine:
         return f"status waiting={waiting} live_calls={self.acd.live_calls()} agents: {agents}"
 
 
-def build_engine(config: HotlineConfig, *, seed: int | None = None) -> Engine:
-    """Wire the routing core and its asyncio driver for ``config``."""
+def build_engine(config: HotlineConfig, *, db_url: str, seed: int | None = None) -> Engine:
+    """Wire the routing core, its asyncio driver, records and metrics for ``config``."""
     acd = ACD(config.queue_specs(), config.agent_specs(), rng=random.Random(seed))
     driver = CoreDriver(acd)
+    store = RecordStore.open(db_url, timezone=config.center.timezone, create=True)
+    closed = store.close_open_states(driver.clock())
+    if closed:
+        log.warning("seats left open by an earlier run were logged out: %s", ", ".join(closed))
+    writer = RecordWriter(store)
+    call_metrics = CallMetrics()
 
     def log_commands(commands: Sequence[Command]) -> None:
         for command in commands:
             log.debug("%s", command)
 
+    driver.add_sink(writer.sink)
+    driver.add_sink(call_metrics.sink)
+    driver.add_sink(log_call_summaries)
     driver.add_sink(log_commands)
-    return Engine(config=config, acd=acd, driver=driver)
+    registry = new_registry(acd_provider(acd, driver.clock, call_metrics))
+    return Engine(config=config, acd=acd, driver=driver, store=store, writer=writer,
+                  call_metrics=call_metrics, registry=registry)
 
 
 async def run(engine: Engine, *, status_interval: float = 60.0, run_for: float | None = None) -> None:
@@ -67,5 +90,5 @@ async def run(engine: Engine, *, status_interval: float = 60.0, run_for: float |
             await asyncio.wait_for(stop.wait(), timeout=status_interval)
         except TimeoutError:
             log.info(engine.status_line())
-    engine.driver.close()
+    engine.close()
     log.info("engine stopped")

@@ -46,10 +46,13 @@ def test_ring_no_answer_fires_on_time_and_a_failing_sink_harms_nobody():
 
 
 def test_serve_starts_on_the_shipped_config_and_refuses_a_broken_one(tmp_path):
+    db = tmp_path / "records" / "cc.db"
     ok = subprocess.run([sys.executable, "-m", "callcenter.cli", "serve", "--run-for", "0.5",
-                         "--status-interval", "0.2"], capture_output=True, text=True, timeout=60)
+                         "--status-interval", "0.2", "--db", f"sqlite:///{db}"],
+                        capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0, ok.stderr
     assert "engine ready" in ok.stderr and "status waiting=0" in ok.stderr
+    assert db.exists()
     bad = tmp_path / "bad.yaml"
     bad.write_text("languages: [zh]\nservices: [general]\nlines: []\nqueues: []\nagents: 3\n")
     refused = subprocess.run([sys.executable, "-m", "callcenter.cli", "serve", "--config", str(bad)],
