@@ -18,6 +18,7 @@ import time
 import simpy
 
 from simulator.engine import Simulation
+from simulator.replications import run_replications
 from simulator.scenario import load_scenario
 
 CALLS_PER_HOUR, AHT, PATIENCE, AGENTS = 1000.0, 300.0, 120.0, 93
@@ -108,6 +109,17 @@ def main() -> None:
     print(f"\ntime split (instrumented run, {calls} calls, {seconds:.2f} s): router "
           f"{router / seconds:.0%}, simulator loop and sampling {1 - router / seconds:.0%}; "
           f"router alone would allow {calls / router:,.0f} calls/s")
+
+    loaded = load_scenario("mmc-plus-m")
+    loaded = dataclasses.replace(
+        loaded, scenario=loaded.scenario.model_copy(update={"duration_hours": args.hours / 2})
+    )
+    started = time.perf_counter()
+    reps = run_replications(loaded, replications=4, seed=7, jobs=2)
+    wall = time.perf_counter() - started
+    calls = sum(r.calls for r in reps)
+    print(f"\n4 replications over 2 processes (--replications): {calls / wall:,.0f} calls/s "
+          f"aggregate ({calls} calls in {wall:.2f} s, including process start-up)")
 
     day = [ours("jinan-day", None, seed=rep) for rep in range(args.repeat)]
     best = max(c / s for c, s, _ in day)
