@@ -22,6 +22,7 @@ from simulator.replications import run_replications
 from simulator.scenario import Distribution, StaffGroup, load_scenario
 
 LAM, AHT, PATIENCE, THRESHOLD = 1000 / 3600, 300.0, 120.0, 15.0
+tqdm.monitor_interval = 0  # no monitor thread: replications fork
 FIGURES = ("service_level", "abandon_rate", "asa_seconds", "occupancy")
 
 

@@ -89,6 +89,7 @@ def simulate(scenario_path: str, seed: int, replications: int, jobs: int | None,
     if show and replications > 1:
         from tqdm import tqdm
 
+        tqdm.monitor_interval = 0  # no monitor thread: replications may fork
         bar = tqdm(total=replications, unit="run", desc="replications")
     started = time.perf_counter()
     reps = run_replications(loaded, replications, seed, jobs, keep_rows=records_path is not None,
