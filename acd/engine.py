@@ -84,6 +84,8 @@ class CallState(StrEnum):
 
 
 _RING, _WRAP, _ESCALATE = 0, 1, 2
+# Times within this margin count as equal (float sums such as t + 10 - t can fall short).
+_TIME_EPSILON = 1e-6
 
 
 class _Agent:
@@ -477,11 +479,18 @@ class ACD:
 
     # ------------------------------------------------------------------ escalation
 
-    def _due_level(self, call: _Call, now: float) -> int:
+    def _due_level(self, call: _Call, now: float, timer: bool = False) -> int:
+        """The escalation level the call has reached by ``now``.
+
+        When its escalation timer fired, the step that timer was for is due even if float
+        rounding makes ``now - entered`` come out a hair short of ``after_seconds``.
+        """
         steps = call.queue.spec.escalation
         level = call.level
-        waited = now - call.queue_entered_at
+        waited = now - call.queue_entered_at + _TIME_EPSILON
         while level < len(steps) and steps[level].after_seconds <= waited:
+            level += 1
+        if timer and level == call.level and level < len(steps):
             level += 1
         return level
 
@@ -499,10 +508,7 @@ class ACD:
             return
         queue = call.queue
         steps = queue.spec.escalation
-        due = self._due_level(call, now)
-        if due <= call.level and not requeue:
-            self._schedule_escalation(call)
-            return
+        due = self._due_level(call, now, timer=not requeue)
         for step in steps[call.level:due]:
             if step.announce:
                 out.append(PlayAnnouncement(call.call_id, step.announce))

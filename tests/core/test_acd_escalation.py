@@ -93,3 +93,14 @@ def test_escalation_due_while_ringing_applies_when_the_offer_fails():
     assert acd.on_timer(5.0) == []  # ringing: nothing happens yet
     out = acd.on_timer(10.0)
     assert [r.outcome for r in finished(out)] == ["overflowed"]
+
+
+def test_escalation_timer_fires_despite_float_rounding():
+    # (24.031490461649103 + 10) - 24.031490461649103 == 9.999999999999996 < 10
+    q = QueueSpec("q", {"zh": 3}, escalation=(EscalationStep(10.0, min_proficiency=1),))
+    acd = ACD([q], [agent("weak", zh=1)])
+    acd.handle(AgentLoggedIn("weak", ready=True), 0.0)
+    acd.handle(CallArrived("c1", "q"), 24.031490461649103)
+    deadline = acd.next_deadline()
+    assert offers(acd.on_timer(deadline)) == [("c1", "weak")]
+    assert acd.next_deadline() == deadline + 15.0  # now the ring timeout
