@@ -45,6 +45,7 @@ from .agi_responses import (
     stream_result,
     variable_value,
 )
+from .need_data import NEED_DATA, NeedData
 
 __all__ = [
     "AGIConnection",
@@ -82,12 +83,6 @@ MAX_USAGE_LINES = 256
 _ENV_LINE = re.compile(r"(?P<key>agi_[A-Za-z0-9_]+): ?(?P<value>.*)")
 
 
-class _NeedData:
-    def __repr__(self) -> str:
-        return "NEED_DATA"
-
-
-NEED_DATA = _NeedData()
 
 
 @dataclass(frozen=True)
@@ -174,7 +169,7 @@ class AGIConnection:
         self.state = State.AWAITING_RESULT
         return line.encode() + b"\n"
 
-    def next_event(self) -> Event | _NeedData:
+    def next_event(self) -> Event | NeedData:
         """Return the next event, or ``NEED_DATA`` if more bytes are needed."""
         if self.state is State.ERROR:
             raise AGIProtocolError("connection already failed")
@@ -208,7 +203,7 @@ class AGIConnection:
             raise AGIProtocolError("NUL byte in AGI line")
         return raw.removesuffix(b"\r").decode("utf-8", errors="replace")
 
-    def _at_end_of_data(self) -> Event | _NeedData:
+    def _at_end_of_data(self) -> Event | NeedData:
         if not self._eof:
             return NEED_DATA
         if self._buffer:

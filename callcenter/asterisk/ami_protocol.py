@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 
+from .need_data import NEED_DATA, NeedData
+
 MAX_LINE_BYTES = 64 * 1024
 MAX_MESSAGE_BYTES = 1024 * 1024
 MAX_HEADERS = 10_000
@@ -131,12 +133,6 @@ class ConnectionClosed:
     pass
 
 
-class _NeedData:
-    def __repr__(self) -> str:
-        return "NEED_DATA"
-
-
-NEED_DATA = _NeedData()
 Event = BannerReceived | MessageReceived | ConnectionClosed
 
 
@@ -215,7 +211,7 @@ class AMIConnection:
             raise AMIError(f"cannot send in state {self.state.value}")
         return format_action(action, headers, action_id=action_id)
 
-    def next_event(self) -> Event | _NeedData:
+    def next_event(self) -> Event | NeedData:
         if self.state is State.ERROR:
             raise AMIProtocolError("connection already failed")
         if self.state is State.CLOSED:
@@ -266,7 +262,7 @@ class AMIConnection:
             raise AMIProtocolError(f"line longer than {self.max_line_bytes} bytes")
         return raw.decode("utf-8", errors="replace")
 
-    def _at_end_of_data(self) -> Event | _NeedData:
+    def _at_end_of_data(self) -> Event | NeedData:
         if not self._eof:
             return NEED_DATA
         if self._buffer.strip(b"\r\n"):
