@@ -10,6 +10,7 @@ the ACD, never by timers or threads here.
 
 from __future__ import annotations
 
+import contextlib
 from enum import StrEnum
 
 
@@ -102,18 +103,39 @@ class Seat:
 
     def apply(self, event: str, now: float, reason: str | None = None) -> bool:
         """Apply ``event`` at ``now``. Returns True if the visible state changed."""
-        presence, activity = self.check(event)
+        target = _TABLE.get((event, self.presence, self.activity))
+        if target is None:
+            self.check(event)  # raises with the precise reason
+            raise IllegalTransition(f"agent {self.agent_id}: {event!r} not allowed")  # pragma: no cover
+        presence, activity = target
         new_reason = self.reason
-        if presence is Presence.NOT_READY and reason is not None:
-            new_reason = reason
-        elif presence is not Presence.NOT_READY:
+        if presence is Presence.NOT_READY:
+            if reason is not None:
+                new_reason = reason
+        else:
             new_reason = ""
-        changed = (presence, activity, new_reason) != (self.presence, self.activity, self.reason)
+        if presence is self.presence and activity is self.activity and new_reason == self.reason:
+            return False
         self.presence, self.activity, self.reason = presence, activity, new_reason
-        if changed:
-            self.since = now
-        return changed
+        self.since = now
+        return True
 
     def __repr__(self) -> str:
         reason = f" ({self.reason})" if self.reason else ""
         return f"Seat({self.agent_id}: {self.presence.value}{reason}/{self.activity.value})"
+
+
+def _build_table() -> dict[tuple[str, Presence, Activity], tuple[Presence, Activity]]:
+    """Every legal (event, presence, activity) with its outcome, precomputed from ``check``."""
+    table = {}
+    seat = Seat("table")
+    for event in sorted(_PRESENCE_EVENTS | _ACTIVITY_EVENTS):
+        for presence in Presence:
+            for activity in Activity:
+                seat.presence, seat.activity = presence, activity
+                with contextlib.suppress(IllegalTransition):
+                    table[(event, presence, activity)] = seat.check(event)
+    return table
+
+
+_TABLE = _build_table()
