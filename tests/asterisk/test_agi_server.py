@@ -229,9 +229,11 @@ def test_handler_exception_is_logged_and_only_that_session_ends(caplog):
 def test_server_close_ends_running_sessions_once_and_cancels_handlers():
     (script,) = scripts("agi_session_basic.txt")
     cancelled: list[bool] = []
+    answered: list[bool] = []
 
     async def hotline(session: AGISession) -> None:
         await session.answer()
+        answered.append(True)
         try:
             await asyncio.sleep(30)
         except asyncio.CancelledError:
@@ -246,8 +248,7 @@ def test_server_close_ends_running_sessions_once_and_cancels_handlers():
         writer.write(("\n".join(script.environment) + "\n\n").encode())
         assert await reader.readline() == b"ANSWER\n"
         writer.write(b"200 result=0\n")
-        await until_true(lambda: bool(server.sessions))
-        await asyncio.sleep(0.05)
+        await until_true(lambda: bool(answered))
         await server.close()
         rest = await reader.read()
         writer.close()
@@ -307,7 +308,7 @@ def test_a_command_abandoned_by_a_timeout_does_not_desynchronise_the_session():
             reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
             writer.write(("\n".join(script.environment) + "\n\n").encode())
             assert await reader.readline() == b"WAIT FOR DIGIT 10000\n"
-            await asyncio.sleep(0.2)  # the handler gave up waiting meanwhile
+            await asyncio.sleep(0.3)  # the handler gives up after 0.05 s meanwhile
             writer.write(b"200 result=50\n")
             assert await reader.readline() == b"GET VARIABLE IVR_CHOICE\n"
             writer.write(b"200 result=1 (34)\n")
