@@ -1,0 +1,624 @@
+"""Call control of the embedded engine: a SIP transaction user and a CoreDriver sink.
+
+Callers dial a configured line; the call is answered, the line's IVR flow runs with prompts
+played over RTP and RFC 4733 keys fed back, and an ``Enqueue`` hands the call to the ACD
+while music on hold plays. The ACD's offers become INVITEs to the agents' registered seats
+(this engine is a B2BUA); an answered seat is bridged to the caller. The engine only ever
+dials registered seats, never a number a caller typed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from acd import commands as acd_cmd
+from acd import events as acd_ev
+from acd.engine import ACDError
+from callcenter.config import HotlineConfig
+from callcenter.media.rtp_endpoint import bind_udp_socket
+from callcenter.media.tone import music_on_hold
+from callcenter.runtime.core_driver import CoreDriver
+from callcenter.sip.dialog import Dialog, DialogId, dialog_id
+from callcenter.sip.ids import new_branch, new_call_id, new_tag
+from callcenter.sip.message import Headers, SIPRequest, SIPResponse, SipURI, make_response
+from callcenter.sip.sdp import SDPError, answer_offer, build_offer, parse_answer
+from callcenter.sip.transactions import Addr, Timeout, TransactionKey
+from callcenter.sip.transport import SipEndpoint
+from callcenter.telephony.media import LegMedia
+from callcenter.telephony.registrar import Registrar
+from ivr_flows import commands as ivr_cmd
+from ivr_flows import events as ivr_ev
+from ivr_flows.handoff import call_arrived
+from ivr_flows.interpreter import FlowRun
+from ivr_flows.loader import FlowSet
+from ivr_flows.plugins import PluginRegistry
+from ivr_flows.say import number_prompts
+from ivr_flows.timing import PromptDurations
+
+log = logging.getLogger(__name__)
+
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER"
+_DIALABLE = re.compile(r"[^0-9+*#]")
+
+
+@dataclass
+class AgentLeg:
+    """The engine's outgoing INVITE to an agent seat for one offer."""
+
+    agent_id: str
+    caller: CallerLeg
+    invite: SIPRequest
+    peer: Addr
+    media: LegMedia
+    dialog: Dialog | None = None
+    ack: bytes | None = None
+    state: str = "ringing"  # ringing | cancelled | answered | ended
+
+
+@dataclass
+class CallerLeg:
+    """An incoming call to a line; ``call_id`` (the SIP Call-ID) is also the ACD's call id."""
+
+    call_id: str
+    line: str
+    invite: SIPRequest
+    dialog: Dialog
+    media: LegMedia
+    language: str
+    run: FlowRun | None = None
+    state: str = "ivr"  # ivr | queued | talking | ended
+    in_acd: bool = False
+    hangup_reported: bool = False
+    agent: AgentLeg | None = None
+    play_id: int | None = None
+    timer: asyncio.TimerHandle | None = None
+    scores: dict[str, int] = field(default_factory=dict)
+
+
+class CallControl:
+    """Answers lines, runs their IVR, and carries out the ACD's commands over SIP and RTP."""
+
+    def __init__(self, config: HotlineConfig, driver: CoreDriver, flows: FlowSet,
+                 registrar: Registrar, prompts_dir: Path | str, *,
+                 plugins: PluginRegistry | None = None, advertise: str | None = None) -> None:
+        self.config = config
+        self.driver = driver
+        self.flows = flows
+        self.registrar = registrar
+        self.prompts_dir = Path(prompts_dir)
+        self.plugins = plugins
+        self.advertise = advertise
+        manifest = self.prompts_dir / "manifest.json"
+        self.durations = PromptDurations.from_manifest(manifest) if manifest.exists() else None
+        self.lines = {line.number: line for line in config.lines}
+        self.endpoint: SipEndpoint | None = None
+        self.callers: dict[str, CallerLeg] = {}
+        self.dialogs: dict[DialogId, CallerLeg | AgentLeg] = {}
+        self._agent_invites: dict[TransactionKey, AgentLeg] = {}
+        self._moh = music_on_hold()
+        self._cseq = itertools.count(1)
+        driver.add_sink(self.sink)
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def attach(self, endpoint: SipEndpoint) -> None:
+        self.endpoint = endpoint
+        endpoint.tu = self
+
+    @property
+    def ep(self) -> SipEndpoint:
+        if self.endpoint is None:
+            raise RuntimeError("call control is not attached to an endpoint")
+        return self.endpoint
+
+    @property
+    def host(self) -> str:
+        return self.advertise or self.ep.local_addr[0]
+
+    @property
+    def port(self) -> int:
+        return self.ep.local_addr[1]
+
+    def contact(self, user: str) -> str:
+        return f"<sip:{user}@{self.host}:{self.port}>"
+
+    def _now(self) -> float:
+        return self.driver.clock()
+
+    def _submit(self, event: acd_ev.Event) -> bool:
+        """Give ``event`` to the ACD; False when the ACD refused it (logged)."""
+        try:
+            self.driver.submit(event)
+        except ACDError as exc:
+            log.warning("ACD refused %s: %s", event, exc)
+            return False
+        return True
+
+    def _submit_later(self, event: acd_ev.Event) -> None:
+        """Submit from inside a sink: after the current command batch has been dispatched."""
+        asyncio.get_running_loop().call_soon(self._submit, event)
+
+    def _send_in_dialog(self, dialog: Dialog, method: str) -> None:
+        request = dialog.create_request(method, via_host=self.host, via_port=self.port)
+        self.ep.send_request(request, dialog.next_hop())
+
+    # -- transaction user ----------------------------------------------------------------------
+
+    def on_request(self, request: SIPRequest, addr: Addr, txn: TransactionKey | None) -> None:
+        try:
+            self._request(request, addr)
+        except Exception:  # noqa: BLE001 - one bad message must not stop the engine
+            log.exception("error handling %s from %s", request.method, addr)
+            if request.method != "ACK":
+                self.ep.respond(make_response(request, 500, to_tag=new_tag()))
+
+    def _request(self, request: SIPRequest, addr: Addr) -> None:
+        method = request.method
+        if method == "ACK":
+            return  # our 2xx transactions absorb ACKs; nothing else to do
+        if method == "INVITE":
+            if request.to_tag:
+                self._reinvite(request)
+            else:
+                self._invite(request, addr)
+        elif method == "BYE":
+            self._bye(request)
+        elif method == "CANCEL":
+            self._cancel(request)
+        elif method == "REGISTER":
+            self.ep.respond(self.registrar.handle(request, addr))
+        elif method == "OPTIONS":
+            self.ep.respond(make_response(request, 200, to_tag=new_tag(), headers=[
+                ("Allow", ALLOW), ("Accept", "application/sdp")]))
+        else:
+            self.ep.respond(make_response(request, 405, to_tag=new_tag(),
+                                          headers=[("Allow", ALLOW)]))
+
+    def on_response(self, response: SIPResponse, addr: Addr, txn: TransactionKey | None) -> None:
+        try:
+            self._response(response, txn)
+        except Exception:  # noqa: BLE001
+            log.exception("error handling response %s", response.status)
+
+    def _response(self, response: SIPResponse, txn: TransactionKey | None) -> None:
+        agent = self._agent_invites.get(txn) if txn is not None else None
+        if agent is not None:
+            if response.status >= 200:
+                del self._agent_invites[txn]
+            self._agent_response(agent, response)
+            return
+        if response.cseq.method == "INVITE" and 200 <= response.status < 300:
+            leg = self.dialogs.get(dialog_id(response))
+            if isinstance(leg, AgentLeg) and leg.ack is not None and leg.dialog is not None:
+                self.ep.send(leg.ack, leg.dialog.next_hop())  # a retransmitted 2xx
+
+    def on_timeout(self, timeout: Timeout) -> None:
+        try:
+            agent = self._agent_invites.pop(timeout.transaction, None)
+            if agent is not None:
+                self._agent_failed(agent, f"timeout {timeout.kind}")
+            elif timeout.kind == "L":
+                leg = self.callers.get(timeout.request.call_id)
+                if leg is not None and leg.invite is timeout.request:
+                    log.warning("no ACK from caller on %s, hanging up", leg.call_id)
+                    self.hang_up(leg)
+        except Exception:  # noqa: BLE001
+            log.exception("error handling %s", timeout)
+
+    # -- caller legs ---------------------------------------------------------------------------
+
+    def _invite(self, request: SIPRequest, addr: Addr) -> None:
+        tag = new_tag()
+        try:
+            number = request.request_uri.user or ""
+        except ValueError:
+            number = ""
+        line = self.lines.get(number)
+        if line is None:
+            log.info("INVITE for unknown line %r from %s", number, addr[0])
+            self.ep.respond(make_response(request, 404, to_tag=tag))
+            return
+        if request.call_id in self.callers:
+            self.ep.respond(make_response(request, 482, to_tag=tag))  # a second fork
+            return
+        if not request.body:
+            self.ep.respond(make_response(request, 488, "Offer required", to_tag=tag))
+            return
+        sock = bind_udp_socket(self.ep.local_addr[0], 0)
+        try:
+            answer = answer_offer(request.body, self.host, sock.getsockname()[1], user=number)
+        except SDPError as exc:
+            sock.close()
+            self.ep.respond(make_response(request, exc.status, to_tag=tag))
+            return
+        ok = make_response(request, 200, to_tag=tag, body=answer.to_bytes(),
+                           content_type="application/sdp",
+                           headers=[("Contact", self.contact(number)), ("Allow", ALLOW)])
+        try:
+            dialog = Dialog.from_uas(request, ok, local_contact=self.contact(number))
+        except ValueError as exc:
+            sock.close()
+            self.ep.respond(make_response(request, 400, f"Bad Request - {exc}", to_tag=tag))
+            return
+        flow = self.flows[line.flow]
+        language = flow.language or self.config.default_language
+        media = LegMedia(sock, remote=(answer.remote_address, answer.remote_port),
+                         payload_type=answer.codec.payload_type,
+                         dtmf_payload_type=answer.dtmf_payload_type)
+        leg = CallerLeg(request.call_id, number, request, dialog, media, language)
+        media.on_digit = lambda digit: self._ivr_event(leg, ivr_ev.DigitPressed(digit))
+        self.callers[leg.call_id] = leg
+        self.dialogs[dialog.id] = leg
+        self.ep.respond(ok)
+        log.info("call %s on line %s answered", leg.call_id, number)
+        leg.run = FlowRun(self.flows, line.flow, durations=self.durations, call_id=leg.call_id)
+        caller = _DIALABLE.sub("", _user_of(request.from_addr.uri)) or None
+        self._ivr(leg, leg.run.handle(ivr_ev.CallStarted(line=number, caller=caller),
+                                      self._now()))
+
+    def _reinvite(self, request: SIPRequest) -> None:
+        """Refresh the session without changing media (hold and moves are not supported yet)."""
+        leg = self.dialogs.get(dialog_id(request))
+        if leg is None or leg.dialog is None:
+            self.ep.respond(make_response(request, 481))
+            return
+        if not leg.dialog.receive_request(request):
+            self.ep.respond(make_response(request, 500))
+            return
+        if isinstance(leg, AgentLeg):
+            body = leg.invite.body
+        else:
+            try:
+                body = answer_offer(request.body or leg.invite.body, self.host,
+                                    leg.media.local_port, version=2).to_bytes()
+            except SDPError as exc:
+                self.ep.respond(make_response(request, exc.status))
+                return
+        self.ep.respond(make_response(request, 200, body=body, content_type="application/sdp",
+                                      headers=[("Contact", leg.dialog.local_contact or "")]))
+
+    def _bye(self, request: SIPRequest) -> None:
+        leg = self.dialogs.get(dialog_id(request))
+        if leg is None or leg.dialog is None:
+            self.ep.respond(make_response(request, 481))
+            return
+        if not leg.dialog.receive_request(request):
+            self.ep.respond(make_response(request, 500))
+            return
+        self.ep.respond(make_response(request, 200))
+        if isinstance(leg, CallerLeg):
+            self._caller_gone(leg, "caller BYE")
+        else:
+            self._agent_hung_up(leg)
+
+    def _cancel(self, request: SIPRequest) -> None:
+        invite_key = self.ep.layer.matching_invite(request)
+        if invite_key is None:
+            self.ep.respond(make_response(request, 481))
+            return
+        self.ep.respond(make_response(request, 200))
+        invite_txn = self.ep.layer.get(invite_key)
+        leg = self.callers.get(request.call_id)
+        if invite_txn is not None and invite_txn.state == "Proceeding" and leg is not None:
+            self.ep.respond(make_response(leg.invite, 487, to_tag=leg.dialog.local_tag))
+            self._caller_gone(leg, "caller CANCEL")
+
+    def hang_up(self, leg: CallerLeg) -> None:
+        """End a caller's call from the engine's side (BYE)."""
+        if leg.state == "ended":
+            return
+        self._send_in_dialog(leg.dialog, "BYE")
+        self._caller_gone(leg, "engine BYE")
+
+    def _caller_gone(self, leg: CallerLeg, reason: str) -> None:
+        """The caller's leg has ended: tell the IVR or the ACD once, release the agent leg."""
+        if leg.state == "ended":
+            return
+        leg.state = "ended"
+        log.info("call %s ended: %s", leg.call_id, reason)
+        if leg.timer is not None:
+            leg.timer.cancel()
+        if leg.run is not None and not leg.run.finished:
+            leg.run.handle(ivr_ev.CallerHungUp(), self._now())
+        if leg.in_acd and not leg.hangup_reported:
+            leg.hangup_reported = True
+            self._submit(acd_ev.CallerHungUp(leg.call_id))  # CancelOffer reaches the sink
+        agent = leg.agent
+        if agent is not None:
+            if agent.state == "answered" and agent.dialog is not None:
+                self._send_in_dialog(agent.dialog, "BYE")
+                self._end_agent_leg(agent)
+            elif agent.state == "ringing":
+                self._cancel_agent(agent)
+        leg.media.close()
+        self.callers.pop(leg.call_id, None)
+        self.dialogs.pop(leg.dialog.id, None)
+
+    # -- IVR -----------------------------------------------------------------------------------
+
+    def _ivr_event(self, leg: CallerLeg, event: ivr_ev.Event) -> None:
+        if leg.state != "ivr" or leg.run is None or leg.run.finished:
+            return
+        try:
+            commands = leg.run.handle(event, self._now())
+        except Exception:  # noqa: BLE001
+            log.exception("IVR failed on %s with %s", leg.call_id, event)
+            self.hang_up(leg)
+            return
+        self._ivr(leg, commands)
+
+    def _ivr_timer(self, leg: CallerLeg) -> None:
+        leg.timer = None
+        if leg.state != "ivr" or leg.run is None:
+            return
+        self._ivr(leg, leg.run.on_timer(self._now()))
+
+    def _ivr(self, leg: CallerLeg, commands: Sequence[ivr_cmd.Command]) -> None:
+        for command in commands:
+            if leg.state == "ended":
+                return
+            try:
+                self._ivr_command(leg, command)
+            except Exception:  # noqa: BLE001
+                log.exception("IVR command %s failed on %s", command, leg.call_id)
+        self._arm_ivr_timer(leg)
+
+    def _ivr_command(self, leg: CallerLeg, command: ivr_cmd.Command) -> None:
+        loop = asyncio.get_running_loop()
+        match command:
+            case ivr_cmd.PlayPrompts(play_id=play_id, items=items):
+                leg.play_id = play_id
+                done = ivr_ev.PromptFinished(play_id)
+                leg.media.play(self._sources(items), on_done=lambda: self._ivr_event(leg, done))
+            case ivr_cmd.StopPlaying(play_id=play_id):
+                if leg.play_id == play_id:
+                    leg.media.stop()
+                    leg.play_id = None
+            case ivr_cmd.SetLanguage(language=language):
+                leg.language = language
+            case ivr_cmd.RunQuery():
+                if self.plugins is None:
+                    answer = ivr_ev.QueryAnswered(command.query_id, "error")
+                else:
+                    answer = self.plugins.answer(command)
+                loop.call_soon(self._ivr_event, leg, answer)
+            case ivr_cmd.RecordScore(name=name, score=score):
+                leg.scores[name] = score
+            case ivr_cmd.Enqueue():
+                self._enqueue(leg, command)
+            case ivr_cmd.HangUp():
+                self.hang_up(leg)
+            case ivr_cmd.ReturnControl():
+                if not leg.in_acd:
+                    self.hang_up(leg)
+            case ivr_cmd.Transfer() | ivr_cmd.ScheduleCallback():
+                log.warning("%s is not supported by the embedded engine yet; ending %s",
+                            type(command).__name__, leg.call_id)
+                self.hang_up(leg)
+            case _:
+                pass  # CollectDigits: keys are always reported
+
+    def _arm_ivr_timer(self, leg: CallerLeg) -> None:
+        if leg.timer is not None:
+            leg.timer.cancel()
+            leg.timer = None
+        if leg.state != "ivr" or leg.run is None:
+            return
+        deadline = leg.run.next_deadline()
+        if deadline is not None:
+            delay = max(0.0, deadline - self._now()) + 0.005
+            leg.timer = asyncio.get_running_loop().call_later(delay, self._ivr_timer, leg)
+
+    def _sources(self, items: Sequence[ivr_cmd.PlayItem]) -> list[Path]:
+        """The WAV files for ``items``; missing prompts are logged and skipped."""
+        prompts: list[ivr_cmd.Prompt] = []
+        for item in items:
+            prompts.extend(number_prompts(item) if isinstance(item, ivr_cmd.Number) else [item])
+        files = []
+        for prompt in prompts:
+            path = self.prompts_dir / prompt.language / f"{prompt.key}.wav"
+            if path.is_file():
+                files.append(path)
+            else:
+                log.warning("prompt %s/%s missing in %s", prompt.language, prompt.key,
+                            self.prompts_dir)
+        return files
+
+    def _enqueue(self, leg: CallerLeg, command: ivr_cmd.Enqueue) -> None:
+        assert leg.run is not None
+        leg.state = "queued"
+        leg.language = command.language
+        if leg.timer is not None:
+            leg.timer.cancel()
+            leg.timer = None
+        self._hold_music(leg)
+        leg.in_acd = True  # before submitting: the offer may come back at once
+        if not self._submit(call_arrived(command, leg.run, line=leg.line)):
+            leg.in_acd = False
+            self.hang_up(leg)
+
+    def _hold_music(self, leg: CallerLeg) -> None:
+        if leg.state in ("queued", "ringing") and not leg.media.playing:
+            leg.media.play([self._moh], loop=True)
+
+    # -- ACD commands --------------------------------------------------------------------------
+
+    def sink(self, commands: Sequence[acd_cmd.Command]) -> None:
+        """CoreDriver sink: carry out the commands that concern calls."""
+        for command in commands:
+            try:
+                self._acd_command(command)
+            except Exception:  # noqa: BLE001
+                log.exception("failed to carry out %s", command)
+
+    def _acd_command(self, command: acd_cmd.Command) -> None:
+        match command:
+            case acd_cmd.OfferCall():
+                self._offer(command)
+            case acd_cmd.CancelOffer(call_id=call_id, agent_id=agent_id):
+                leg = self.callers.get(call_id)  # type: ignore[arg-type]
+                agent = leg.agent if leg is not None else None
+                if agent is not None and agent.agent_id == agent_id:
+                    self._cancel_agent(agent)
+            case acd_cmd.PlayAnnouncement(call_id=call_id, prompt=prompt):
+                leg = self.callers.get(call_id)  # type: ignore[arg-type]
+                if leg is not None and leg.state == "queued":
+                    leg.media.play(self._sources([ivr_cmd.Prompt(prompt, leg.language)]),
+                                   on_done=lambda: self._hold_music(leg))
+            case acd_cmd.OverflowToMessage(call_id=call_id, prompt=prompt):
+                leg = self.callers.get(call_id)  # type: ignore[arg-type]
+                if leg is not None and leg.state != "ended":
+                    leg.media.play(self._sources([ivr_cmd.Prompt(prompt, leg.language)]),
+                                   on_done=lambda: self.hang_up(leg))
+            case acd_cmd.CallFinished(record=record):
+                leg = self.callers.get(record.call_id)  # type: ignore[arg-type]
+                if leg is not None:
+                    leg.in_acd = False
+            case _:
+                pass
+
+    def _offer(self, offer: acd_cmd.OfferCall) -> None:
+        leg = self.callers.get(offer.call_id)  # type: ignore[arg-type]
+        binding = self.registrar.contact_for(offer.agent_id)
+        if leg is None or leg.state == "ended" or offer.callback or binding is None:
+            log.warning("cannot ring agent %s for %s (%s)", offer.agent_id, offer.call_id,
+                        "not registered" if binding is None else "call gone or callback")
+            self._submit_later(acd_ev.AgentDeclined(offer.agent_id, offer.call_id))
+            return
+        sock = bind_udp_socket(self.ep.local_addr[0], 0)
+        sdp = build_offer(self.host, sock.getsockname()[1], user=leg.line).to_bytes()
+        invite = self._agent_invite(leg, binding.contact, sdp)
+        media = LegMedia(sock, remote=None, payload_type=leg.media.payload_type,
+                         dtmf_payload_type=None)
+        agent = AgentLeg(offer.agent_id, leg, invite, binding.addr, media)
+        leg.agent = agent
+        leg.state = "ringing" if leg.state == "queued" else leg.state
+        self._agent_invites[self.ep.send_request(invite, binding.addr)] = agent
+        log.info("ringing agent %s at %s for %s", offer.agent_id, binding.contact, leg.call_id)
+
+    def _agent_invite(self, leg: CallerLeg, target: str, sdp: bytes) -> SIPRequest:
+        caller = _DIALABLE.sub("", _user_of(leg.invite.from_addr.uri)) or "anonymous"
+        headers = Headers()
+        headers.add("Via", f"SIP/2.0/UDP {self.host}:{self.port};branch={new_branch()};rport")
+        headers.add("Max-Forwards", "70")
+        headers.add("From", f'"{caller}" <sip:{leg.line}@{self.host}>;tag={new_tag()}')
+        headers.add("To", f"<{target}>")
+        headers.add("Call-ID", new_call_id(self.host))
+        headers.add("CSeq", f"{next(self._cseq)} INVITE")
+        headers.add("Contact", self.contact(leg.line))
+        headers.add("Allow", ALLOW)
+        headers.add("Content-Type", "application/sdp")
+        return SIPRequest("INVITE", target, headers, sdp)
+
+    def _agent_response(self, agent: AgentLeg, response: SIPResponse) -> None:
+        if response.status < 200:
+            return
+        if response.status >= 300:
+            self._agent_failed(agent, f"rejected {response.status}")
+            return
+        try:
+            dialog = Dialog.from_uac(agent.invite, response,
+                                     local_contact=self.contact(agent.caller.line))
+        except ValueError as exc:
+            self._agent_failed(agent, f"unusable 2xx: {exc}")
+            return
+        agent.dialog = dialog
+        ack = dialog.create_ack(agent.invite.cseq.seq, via_host=self.host, via_port=self.port)
+        agent.ack = ack.to_bytes()
+        self.ep.send(agent.ack, dialog.next_hop())
+        self.dialogs[dialog.id] = agent
+        leg = agent.caller
+        if agent.state != "ringing" or leg.state == "ended":
+            self._send_in_dialog(dialog, "BYE")  # answered after we gave up on it
+            self._end_agent_leg(agent)
+            return
+        try:
+            codec, dtmf, host, port = parse_answer(response.body)
+        except SDPError as exc:
+            log.warning("agent %s answered with unusable SDP: %s", agent.agent_id, exc)
+            self._send_in_dialog(dialog, "BYE")
+            self._agent_failed(agent, "bad SDP")
+            return
+        agent.media.set_remote((host, port), codec.payload_type, dtmf)
+        agent.state = "answered"
+        if not self._submit(acd_ev.AgentAnswered(agent.agent_id, leg.call_id)):
+            self._send_in_dialog(dialog, "BYE")
+            self._end_agent_leg(agent)
+            return
+        leg.state = "talking"
+        asyncio.ensure_future(leg.media.bridge(agent.media))
+        log.info("agent %s answered %s", agent.agent_id, leg.call_id)
+
+    def _agent_failed(self, agent: AgentLeg, reason: str) -> None:
+        """The INVITE to a seat failed: an offer still standing counts as declined."""
+        was_ringing = agent.state == "ringing"
+        self._end_agent_leg(agent)
+        leg = agent.caller
+        log.info("agent %s leg for %s ended: %s", agent.agent_id, leg.call_id, reason)
+        if was_ringing and leg.in_acd and leg.state != "ended":
+            self._submit(acd_ev.AgentDeclined(agent.agent_id, leg.call_id))
+
+    def _cancel_agent(self, agent: AgentLeg) -> None:
+        """Stop ringing a seat (CANCEL), or hang up if it answered meanwhile."""
+        if agent.state == "ringing":
+            agent.state = "cancelled"
+            self.ep.send_request(_cancel_for(agent.invite), agent.peer)
+        elif agent.state == "answered" and agent.dialog is not None:
+            self._send_in_dialog(agent.dialog, "BYE")
+            self._end_agent_leg(agent)
+
+    def _end_agent_leg(self, agent: AgentLeg) -> None:
+        agent.state = "ended"
+        agent.media.close()
+        if agent.dialog is not None:
+            self.dialogs.pop(agent.dialog.id, None)
+        leg = agent.caller
+        if leg.agent is agent:
+            leg.agent = None
+            if leg.state == "ringing":
+                leg.state = "queued"
+                self._hold_music(leg)
+
+    def _agent_hung_up(self, agent: AgentLeg) -> None:
+        was_talking = agent.state == "answered"
+        self._end_agent_leg(agent)
+        leg = agent.caller
+        if was_talking and leg.in_acd:
+            self._submit(acd_ev.AgentHungUp(agent.agent_id))
+        if was_talking:
+            self.hang_up(leg)
+
+    # -- shutdown -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Hang up every call (callers are reported to the ACD as hung up)."""
+        for leg in list(self.callers.values()):
+            try:
+                self.hang_up(leg)
+            except Exception:  # noqa: BLE001
+                log.exception("error hanging up %s", leg.call_id)
+
+
+def _user_of(uri: str) -> str:
+    try:
+        return SipURI.parse(uri).user or ""
+    except ValueError:
+        return ""
+
+
+def _cancel_for(invite: SIPRequest) -> SIPRequest:
+    """A CANCEL for our INVITE (RFC 3261 section 9.1): same Via branch, Call-ID, From, To."""
+    headers = Headers()
+    headers.add("Via", invite.headers.get("via") or "")
+    headers.add("Max-Forwards", "70")
+    for name in ("From", "To", "Call-ID"):
+        headers.add(name, invite.headers.get(name) or "")
+    headers.add("CSeq", f"{invite.cseq.seq} CANCEL")
+    return SIPRequest("CANCEL", invite.uri, headers)
+

@@ -1,0 +1,61 @@
+"""Start the embedded engine's SIP side: registrar and call control on one UDP port."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from callcenter.sip.transport import SipEndpoint, open_endpoint
+from callcenter.telephony.call_control import CallControl
+from callcenter.telephony.registrar import Registrar
+from ivr_flows.loader import load_for_config
+from ivr_flows.plugins import PluginRegistry, default_registry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EmbeddedTelephony:
+    """What :func:`start_embedded` started; ``close()`` hangs up and releases the port."""
+
+    endpoint: SipEndpoint
+    control: CallControl
+    registrar: Registrar
+
+    @property
+    def port(self) -> int:
+        return self.endpoint.local_addr[1]
+
+    async def close(self) -> None:
+        self.control.close()
+        await self.endpoint.close()
+
+
+async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path | str,
+                         passwords: Mapping[str, str], advertise: str | None = None,
+                         realm: str = "callcenter",
+                         plugins: PluginRegistry | None = None) -> EmbeddedTelephony:
+    """Answer the config's lines on ``host:port`` (UDP; 0 picks a free port) for ``engine``.
+
+    ``passwords`` maps agent id (the seat's SIP user) to its SIP password; there are no
+    defaults. ``advertise`` is the address put in SDP and Contact when ``host`` is a
+    wildcard address.
+    """
+    if host in ("0.0.0.0", "::") and not advertise:
+        raise ValueError("binding a wildcard address needs an advertised address")
+    unknown = sorted(set(passwords) - {agent.id for agent in engine.config.agents})
+    if unknown:
+        log.warning("SIP passwords for agents not in the config: %s", ", ".join(unknown))
+    registry = plugins or default_registry()
+    flows = load_for_config(engine.config, registry)
+    registrar = Registrar(passwords, realm=realm, clock=engine.driver.clock)
+    control = CallControl(engine.config, engine.driver, flows, registrar, prompts_dir,
+                          plugins=registry, advertise=advertise)
+    endpoint = await open_endpoint(control, host, port)
+    control.attach(endpoint)
+    log.info("embedded telephony on %s:%s (%d lines, %d seats with passwords)",
+             host, endpoint.local_addr[1], len(control.lines), len(passwords))
+    return EmbeddedTelephony(endpoint, control, registrar)

@@ -1,0 +1,129 @@
+"""Agent seat registrations: REGISTER with digest auth against an explicit password mapping.
+
+The agent id is the SIP user. Nothing is built in: a seat without an entry in the mapping
+cannot register. A binding remembers the Contact URI and the address the REGISTER came
+from (where requests to the seat are sent, which also works behind NAT).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from callcenter.sip.digest import DigestServer
+from callcenter.sip.ids import new_tag
+from callcenter.sip.message import NameAddr, SIPRequest, SIPResponse, SipURI, make_response
+from callcenter.sip.transactions import Addr
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EXPIRES = 3600
+MIN_EXPIRES = 60
+MAX_EXPIRES = 7200
+
+
+@dataclass(frozen=True)
+class Binding:
+    """Where one agent's seat can be reached until ``expires_at``."""
+
+    agent_id: str
+    contact: str  # the Contact URI, used as the Request-URI
+    addr: Addr  # the address the REGISTER came from
+    expires_at: float
+
+
+class Registrar:
+    """Digest-authenticated registrations for the agents in ``passwords``."""
+
+    def __init__(self, passwords: Mapping[str, str], *, realm: str = "callcenter",
+                 clock: Callable[[], float] = time.time, secret: bytes | None = None,
+                 unknown_status: int = 404) -> None:
+        if any(not password for password in passwords.values()):
+            raise ValueError("every agent needs a non-empty SIP password")
+        self._passwords = dict(passwords)
+        self.clock = clock
+        self.unknown_status = unknown_status
+        self.digest = DigestServer(realm, secret or secrets.token_bytes(32), clock,
+                                   lookup=self._passwords.get)
+        self._bindings: dict[str, Binding] = {}
+
+    def contact_for(self, agent_id: str) -> Binding | None:
+        """The agent's live binding, or None when not (or no longer) registered."""
+        binding = self._bindings.get(agent_id)
+        if binding is not None and binding.expires_at <= self.clock():
+            del self._bindings[agent_id]
+            return None
+        return binding
+
+    def handle(self, request: SIPRequest, addr: Addr) -> SIPResponse:
+        """The response to a REGISTER received from ``addr``."""
+        try:
+            aor_user = SipURI.parse(request.to_addr.uri).user
+        except ValueError:
+            return make_response(request, 400, "Bad To", to_tag=new_tag())
+        authorization = request.headers.get("authorization")
+        if not authorization:
+            return self._challenge(request)
+        result = self.digest.verify(authorization, "REGISTER")
+        if result.stale or result.reason in ("bad nonce", "no credentials", "not digest"):
+            return self._challenge(request, stale=result.stale)
+        if result.reason == "unknown user":
+            log.warning("REGISTER for unknown agent %r from %s", result.username, addr[0])
+            return make_response(request, self.unknown_status, to_tag=new_tag())
+        if not result.ok:
+            log.warning("REGISTER refused for %r from %s: %s", result.username, addr[0],
+                        result.reason)
+            return make_response(request, 403, to_tag=new_tag())
+        agent_id = result.username or ""
+        if aor_user != agent_id:
+            log.warning("agent %r tried to register %r", agent_id, aor_user)
+            return make_response(request, 403, "Forbidden - AOR mismatch", to_tag=new_tag())
+        return self._update(request, agent_id, addr)
+
+    def _challenge(self, request: SIPRequest, *, stale: bool = False) -> SIPResponse:
+        return make_response(request, 401, to_tag=new_tag(), headers=[
+            ("WWW-Authenticate", self.digest.challenge(stale=stale))])
+
+    def _update(self, request: SIPRequest, agent_id: str, addr: Addr) -> SIPResponse:
+        header_expires = _int(request.headers.get("expires"), DEFAULT_EXPIRES)
+        contacts = [c.strip() for value in request.headers.get_all("contact")
+                    for c in value.split(",") if c.strip()]
+        now = self.clock()
+        for text in contacts:
+            if text == "*":
+                if header_expires != 0:
+                    return make_response(request, 400, "Bad Contact", to_tag=new_tag())
+                self._bindings.pop(agent_id, None)
+                continue
+            try:
+                contact = NameAddr.parse(text)
+                SipURI.parse(contact.uri)
+            except ValueError:
+                return make_response(request, 400, "Bad Contact", to_tag=new_tag())
+            expires = _int(contact.params.get("expires"), header_expires)
+            if expires == 0:
+                self._bindings.pop(agent_id, None)
+                continue
+            if expires < MIN_EXPIRES:
+                return make_response(request, 423, to_tag=new_tag(),
+                                     headers=[("Min-Expires", str(MIN_EXPIRES))])
+            expires = min(expires, MAX_EXPIRES)
+            self._bindings[agent_id] = Binding(agent_id, contact.uri, addr, now + expires)
+            log.info("agent %s registered at %s (%s:%s) for %ss", agent_id, contact.uri,
+                     addr[0], addr[1], expires)
+        headers = []
+        binding = self._bindings.get(agent_id)
+        if binding is not None:
+            remaining = max(0, int(binding.expires_at - now))
+            headers.append(("Contact", f"<{binding.contact}>;expires={remaining}"))
+        return make_response(request, 200, to_tag=new_tag(), headers=headers)
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return max(0, int(value.strip())) if value is not None else default
+    except ValueError:
+        return default
