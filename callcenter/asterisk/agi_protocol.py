@@ -159,8 +159,15 @@ class AGIConnection:
             self._eof = True
         self._buffer += data
 
-    def send_command(self, line: str) -> bytes:
-        """Encode a command line (see :mod:`.agi_commands`) and mark it in flight."""
+    def send_command(self, line: str, *args: commands.Arg) -> bytes:
+        """Encode a command and mark it in flight.
+
+        Either a full line from :mod:`.agi_commands` (``send_command(commands.answer())``) or a
+        command name plus arguments, each quoted as needed (``send_command("GET DATA", "beep",
+        5000, 4)``).
+        """
+        if args:
+            line = commands.build(line, *(commands.quote(arg) for arg in args))
         if self.state is not State.IDLE:
             raise AGILocalProtocolError(f"cannot send a command in state {self.state.value}")
         if "\n" in line or "\r" in line or not line.strip():

@@ -364,7 +364,11 @@ class AMIClient:
     # ---- events --------------------------------------------------------------------------
 
     def subscribe(self, callback: EventCallback, *event_names: str) -> Callable[[], None]:
-        """Call ``callback(message)`` for events (all, or only the named ones), in wire order."""
+        """Call ``callback(message)`` for events (all, or only the named ones), in wire order.
+
+        Callbacks run on the reading task: keep them short and never block. An exception in a
+        callback is logged and does not stop delivery to the others.
+        """
         entry = (frozenset(event_names) or None, callback)
         self._subscribers.append(entry)
 

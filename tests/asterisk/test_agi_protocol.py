@@ -305,3 +305,14 @@ def test_unknown_status_code_keeps_its_code():
     conn.receive_data(b"599 Something new\n")
     (event,) = drain(conn)
     assert event.error.code == 599 and event.error.text == "Something new"
+
+
+def test_send_command_quotes_separate_arguments():
+    conn = AGIConnection()
+    conn.receive_data(b"agi_network: yes\n\n")
+    drain(conn)
+    assert conn.send_command("GET DATA", "beep", 5000, 4) == b"GET DATA beep 5000 4\n"
+    conn.receive_data(b"200 result=1\n")
+    drain(conn)
+    wire = conn.send_command("EXEC", "Dial", "PJSIP/agent1001,20,tT", "")
+    assert commands.split_command(wire.decode()) == ["EXEC", "Dial", "PJSIP/agent1001,20,tT", ""]
