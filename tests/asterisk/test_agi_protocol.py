@@ -315,4 +315,4 @@ def test_send_command_quotes_separate_arguments():
     conn.receive_data(b"200 result=1\n")
     drain(conn)
     wire = conn.send_command("EXEC", "Dial", "PJSIP/agent1001,20,tT", "")
-    assert commands.split_command(wire.decode()) == ["EXEC", "Dial", "PJSIP/agent1001,20,tT", ""]
+    assert commands.split_command(wire.decode()[:-1]) == ["EXEC", "Dial", "PJSIP/agent1001,20,tT", ""]
