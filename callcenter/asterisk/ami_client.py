@@ -443,6 +443,14 @@ class AMIClient:
         headers = [("Variable", variable)] + ([("Channel", channel)] if channel else [])
         return (await self.send_action("Getvar", headers)).get("Value")
 
+    async def device_states(self) -> list[AMIMessage]:
+        """Current device states as ``DeviceStateChange`` messages (``DeviceStateList``).
+
+        Feed them to a :class:`~.ami_tracking.SeatTracker` after (re)connecting: events sent
+        while the connection was down are lost.
+        """
+        return list((await self.send_action("DeviceStateList")).events)
+
     async def originate(
         self,
         channel: str,

@@ -15,8 +15,8 @@ from callcenter.asterisk.ami_client import (
 )
 from callcenter.asterisk.ami_originate import OriginateResult
 from callcenter.asterisk.ami_protocol import AMIMessage
-from callcenter.asterisk.ami_tracking import CallTracker
-from callcenter.asterisk.transcripts import RECEIVED, AMIBlock, ami_blocks
+from callcenter.asterisk.ami_tracking import CallTracker, SeatTracker
+from callcenter.asterisk.transcripts import RECEIVED, SENT, AMIBlock, ami_blocks
 
 from .fakes import FakeAMIServer
 from .fixtures import transcript
@@ -272,3 +272,37 @@ def test_credentials_are_required():
         AMIClient("127.0.0.1", username="", secret="x")
     with pytest.raises(TypeError):
         AMIClient("127.0.0.1")  # type: ignore[call-arg]
+
+
+def test_device_states_resync_a_seat_tracker():
+    """DeviceStateList in its documented shape (not in the recordings): list of state events."""
+    login = blocks("ami_actions.txt")[:3]
+    listing = [
+        AMIBlock(SENT, ("Action: DeviceStateList", "ActionID: ds-1"), 0),
+        AMIBlock(RECEIVED, ("Response: Success", "ActionID: ds-1", "EventList: start",
+                            "Message: Device State Changes will follow"), 0),
+        AMIBlock(RECEIVED, ("Event: DeviceStateChange", "ActionID: ds-1",
+                            "Device: PJSIP/agent1001", "State: NOT_INUSE"), 0),
+        AMIBlock(RECEIVED, ("Event: DeviceStateChange", "ActionID: ds-1",
+                            "Device: PJSIP/agent1002", "State: UNAVAILABLE"), 0),
+        AMIBlock(RECEIVED, ("Event: DeviceStateListComplete", "ActionID: ds-1",
+                            "EventList: Complete", "ListItems: 2"), 0),
+    ]
+
+    async def main():
+        lost: list[str] = []
+        seats = SeatTracker(on_seat_unreachable=lost.append)
+        async with FakeAMIServer(login + listing) as server:
+            client = client_for(server, reconnect=False)
+            published: list[AMIMessage] = []
+            client.subscribe(published.append, "DeviceStateChange")
+            await client.connect()
+            for message in await client.device_states():
+                seats.handle(message)
+            await client.close()
+        return lost, seats, published, server
+
+    lost, seats, published, server = asyncio.run(main())
+    assert server.mismatches == []
+    assert lost == ["agent1002"] and seats.reachable == {"agent1001": True, "agent1002": False}
+    assert published == []  # list items answer the action; they are not live events
