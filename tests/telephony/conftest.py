@@ -11,6 +11,7 @@ import pytest
 
 from acd.commands import CallFinished, CallRecord, Command
 from acd.engine import ACD
+from acd.events import Event
 from callcenter.config import HotlineConfig, load_config
 from callcenter.runtime.core_driver import CoreDriver
 
@@ -36,10 +37,15 @@ class EngineParts:
     acd: ACD
     driver: CoreDriver
     commands: list[Command] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
 
     @property
     def records(self) -> list[CallRecord]:
         return [c.record for c in self.commands if isinstance(c, CallFinished)]
+
+    def count(self, kind: type) -> int:
+        """How many events of ``kind`` were submitted to the ACD."""
+        return sum(isinstance(e, kind) for e in self.events)
 
 
 def engine_parts() -> EngineParts:
@@ -48,4 +54,11 @@ def engine_parts() -> EngineParts:
     acd = ACD(config.queue_specs(), config.agent_specs(), rng=random.Random(7))
     parts = EngineParts(config, acd, CoreDriver(acd))
     parts.driver.add_sink(parts.commands.extend)
+    submit = parts.driver.submit
+
+    def recording_submit(event: Event) -> list[Command]:
+        parts.events.append(event)
+        return submit(event)
+
+    parts.driver.submit = recording_submit  # type: ignore[method-assign]
     return parts
