@@ -48,9 +48,12 @@ class EngineParts:
         return sum(isinstance(e, kind) for e in self.events)
 
 
-def engine_parts() -> EngineParts:
+def engine_parts(*, ring_timeout: float | None = None) -> EngineParts:
     """The shipped config's routing core and driver (build inside the event loop)."""
     config = load_config()
+    if ring_timeout is not None:
+        defaults = config.defaults.model_copy(update={"ring_timeout_seconds": ring_timeout})
+        config = config.model_copy(update={"defaults": defaults})
     acd = ACD(config.queue_specs(), config.agent_specs(), rng=random.Random(7))
     parts = EngineParts(config, acd, CoreDriver(acd))
     parts.driver.add_sink(parts.commands.extend)

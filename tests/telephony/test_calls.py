@@ -17,6 +17,8 @@ from callcenter.media.tone import sine
 from callcenter.sip.transport import open_endpoint
 from callcenter.sip.useragent import Call, UserAgent
 from callcenter.telephony.embedded import start_embedded
+from ivr_flows.commands import Prompt
+from ivr_flows.timing import PromptDurations
 
 from .conftest import engine_parts
 
@@ -104,11 +106,18 @@ def test_caller_reaches_agent_and_talks_then_hangs_up(prompts_dir):
         caller = UserAgent(await open_endpoint(port=0), user="13800138000", media=True)
         call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
         assert call.status == 200
+        heard = Listener()
+        (await call.media()).on_packet = heard
         # Silence in the greeting menu means Mandarin: the call queues and seat 1001 rings.
         await _wait_for(lambda: rung, 15)
         seat_call = rung[0]
         await asyncio.wait_for(seat_call.confirmed.wait(), 5)
         assert parts.acd.agent_call("1001") == call.call_id
+        greeting = PromptDurations.from_manifest(prompts_dir / "manifest.json").total(
+            [Prompt("welcome_12345", "zh"), Prompt("other_languages", "en")])
+        ivr_audio = heard.tail(60.0)
+        assert len(ivr_audio) >= 8000 * (greeting - 0.3)  # the greeting was streamed
+        assert np.sqrt(np.mean(ivr_audio.astype(np.float64) ** 2)) > 300  # and not silence
         heard_at_seat, heard_by_caller = await _exchange_tones(call, seat_call)
         assert detect_tone(heard_at_seat, 8000, 1000.0)
         assert not detect_tone(heard_at_seat, 8000, 600.0, threshold=0.2)
@@ -125,7 +134,8 @@ def test_caller_reaches_agent_and_talks_then_hangs_up(prompts_dir):
         assert record.language == "zh" and record.queue == "zh-general"
         assert 0 <= record.wait < 5
         assert 0.6 < record.talk < 10
-        assert record.enqueued_at - record.arrived_at > 1.0  # the greeting played first
+        # Queued after the greeting played out (PromptFinished) and the 1.5 s menu wait.
+        assert greeting + 1.3 < record.enqueued_at - record.arrived_at < greeting + 3.0
         assert parts.acd.live_calls() == 0
         assert not tel.control.callers and not tel.control.dialogs
         await tel.close()
@@ -161,6 +171,11 @@ def test_keys_pick_the_language_queue_and_caller_abandons(prompts_dir):
         (arrived,) = [e for e in parts.events if isinstance(e, CallArrived)]
         assert arrived.queue == "en-general" and arrived.language == "en"
         assert parts.acd.snapshot(parts.driver.clock())["queues"]["en-general"]["waiting"] == 1
+        on_hold = Listener()
+        (await call.media()).on_packet = on_hold
+        await asyncio.sleep(0.6)
+        music = on_hold.tail(0.5)
+        assert len(music) >= 3200 and np.abs(music).max() > 1000  # hold music, not silence
         await caller.hangup(call)
         (record,) = parts.records
         assert record.outcome == "abandoned" and record.queue == "en-general"
