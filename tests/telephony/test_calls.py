@@ -7,13 +7,8 @@ import asyncio
 import numpy as np
 import pytest
 
-from acd.events import AgentHungUp, AgentLoggedIn, CallArrived, CallerHungUp
-from callcenter.media import g711
-from callcenter.media.dtmf import detect_tone, dtmf_packets
-from callcenter.media.player import PromptPlayer
-from callcenter.media.rtp import RtpSender
-from callcenter.media.rtp_endpoint import play
-from callcenter.media.tone import sine
+from acd.events import AgentHungUp, CallArrived, CallerHungUp
+from callcenter.media.dtmf import detect_tone
 from callcenter.sip.transport import open_endpoint
 from callcenter.sip.useragent import Call, UserAgent
 from callcenter.telephony.embedded import start_embedded
@@ -21,79 +16,19 @@ from ivr_flows.commands import Prompt
 from ivr_flows.timing import PromptDurations
 
 from .conftest import engine_parts
+from .helpers import (
+    LOCAL,
+    PASSWORDS,
+    Listener,
+    exchange_tones,
+    new_caller,
+    press,
+    register_seat,
+    start,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.sip, pytest.mark.timeout(40)]
-
-PASSWORDS = {"1001": "seat-1001-pass", "1002": "seat-1002-pass"}
-LOCAL = "127.0.0.1"
-
-
-class Listener:
-    """Collects the audio arriving on one call's RTP socket."""
-
-    def __init__(self) -> None:
-        self.samples: list[np.ndarray] = []
-
-    def __call__(self, packet, addr) -> None:
-        if packet.payload_type in (0, 8):
-            self.samples.append(g711.decode(packet.payload, packet.payload_type))
-
-    def tail(self, seconds: float) -> np.ndarray:
-        audio = np.concatenate(self.samples) if self.samples else np.zeros(0, np.int16)
-        return audio[-int(seconds * 8000):]
-
-
-async def _seat(tel, agent_id: str, parts, answered: list[Call], *,
-                auto_answer: bool = True) -> UserAgent:
-    seat = UserAgent(await open_endpoint(port=0), user=agent_id, media=True,
-                     on_call=answered.append, auto_answer=auto_answer)
-    response = await seat.register(f"sip:{LOCAL}:{tel.port}", (LOCAL, tel.port),
-                                   username=agent_id, password=PASSWORDS[agent_id])
-    assert response is not None and response.status == 200
-    parts.driver.submit(AgentLoggedIn(agent_id, ready=True))
-    return seat
-
-
-async def _wait_for(predicate, timeout: float) -> None:
-    async def poll():
-        while not predicate():
-            await asyncio.sleep(0.02)
-    await asyncio.wait_for(poll(), timeout)
-
-
-async def _exchange_tones(caller_call: Call, seat_call: Call) -> tuple[np.ndarray, np.ndarray]:
-    """Both ends send a tone at once; returns (heard by the seat, heard by the caller)."""
-    caller_rtp, seat_rtp = await caller_call.media(), await seat_call.media()
-    at_seat, at_caller = Listener(), Listener()
-    seat_rtp.on_packet, caller_rtp.on_packet = at_seat, at_caller
-    await asyncio.sleep(0.1)  # let hold music in flight drain
-    await asyncio.gather(
-        play(caller_rtp, PromptPlayer([sine(1000, 0.6)]), RtpSender(caller_call.payload_type),
-             caller_call.remote_media, payload_type=caller_call.payload_type),
-        play(seat_rtp, PromptPlayer([sine(600, 0.6)]), RtpSender(seat_call.payload_type),
-             seat_call.remote_media, payload_type=seat_call.payload_type))
-    await asyncio.sleep(0.1)
-    return at_seat.tail(0.3), at_caller.tail(0.3)
-
-
-async def _press(call: Call, digits: str) -> None:
-    """Send RFC 4733 telephone-events for ``digits`` on the call's RTP stream."""
-    rtp = await call.media()
-    sender = RtpSender(call.payload_type)
-    for digit in digits:
-        for packet in dtmf_packets(sender, digit, payload_type=call.dtmf_payload_type):
-            rtp.send(packet, call.remote_media)
-            await asyncio.sleep(0.02)
-        await asyncio.sleep(0.15)
-
-
-async def _start(parts, prompts_dir):
-    return await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
-                                passwords=PASSWORDS)
-
-
-async def _caller() -> UserAgent:
-    return UserAgent(await open_endpoint(port=0), user="13800138000", media=True)
 
 
 def test_caller_reaches_agent_and_talks_then_hangs_up(prompts_dir):
@@ -102,14 +37,14 @@ def test_caller_reaches_agent_and_talks_then_hangs_up(prompts_dir):
         tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
                                    passwords=PASSWORDS)
         rung: list[Call] = []
-        seat = await _seat(tel, "1001", parts, rung)
+        seat = await register_seat(tel, "1001", parts, rung)
         caller = UserAgent(await open_endpoint(port=0), user="13800138000", media=True)
         call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
         assert call.status == 200
         heard = Listener()
         (await call.media()).on_packet = heard
         # Silence in the greeting menu means Mandarin: the call queues and seat 1001 rings.
-        await _wait_for(lambda: rung, 15)
+        await wait_for(lambda: rung, 15)
         seat_call = rung[0]
         await asyncio.wait_for(seat_call.confirmed.wait(), 5)
         assert parts.acd.agent_call("1001") == call.call_id
@@ -118,7 +53,7 @@ def test_caller_reaches_agent_and_talks_then_hangs_up(prompts_dir):
         ivr_audio = heard.tail(60.0)
         assert len(ivr_audio) >= 8000 * (greeting - 0.3)  # the greeting was streamed
         assert np.sqrt(np.mean(ivr_audio.astype(np.float64) ** 2)) > 300  # and not silence
-        heard_at_seat, heard_by_caller = await _exchange_tones(call, seat_call)
+        heard_at_seat, heard_by_caller = await exchange_tones(call, seat_call)
         assert detect_tone(heard_at_seat, 8000, 1000.0)
         assert not detect_tone(heard_at_seat, 8000, 600.0, threshold=0.2)
         assert detect_tone(heard_by_caller, 8000, 600.0)
@@ -163,11 +98,11 @@ def test_unknown_line_is_404(tmp_path):
 def test_keys_pick_the_language_queue_and_caller_abandons(prompts_dir):
     async def scenario():
         parts = engine_parts()
-        tel = await _start(parts, prompts_dir)
-        caller = await _caller()
+        tel = await start(parts, prompts_dir)
+        caller = await new_caller()
         call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
-        await _press(call, "91")  # 9: other languages, 1: English
-        await _wait_for(lambda: parts.count(CallArrived), 5)
+        await press(call, "91")  # 9: other languages, 1: English
+        await wait_for(lambda: parts.count(CallArrived), 5)
         (arrived,) = [e for e in parts.events if isinstance(e, CallArrived)]
         assert arrived.queue == "en-general" and arrived.language == "en"
         assert parts.acd.snapshot(parts.driver.clock())["queues"]["en-general"]["waiting"] == 1
@@ -190,13 +125,13 @@ def test_keys_pick_the_language_queue_and_caller_abandons(prompts_dir):
 def test_agent_hangs_up_and_the_caller_gets_bye(prompts_dir):
     async def scenario():
         parts = engine_parts()
-        tel = await _start(parts, prompts_dir)
+        tel = await start(parts, prompts_dir)
         rung: list[Call] = []
-        seat = await _seat(tel, "1002", parts, rung)
-        caller = await _caller()
+        seat = await register_seat(tel, "1002", parts, rung)
+        caller = await new_caller()
         call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
-        await _press(call, "90")  # 9: other languages, 0: back to Mandarin
-        await _wait_for(lambda: rung, 5)
+        await press(call, "90")  # 9: other languages, 0: back to Mandarin
+        await wait_for(lambda: rung, 5)
         await asyncio.wait_for(rung[0].confirmed.wait(), 5)
         response = await seat.hangup(rung[0])
         assert response is not None and response.status == 200
@@ -216,13 +151,13 @@ def test_agent_hangs_up_and_the_caller_gets_bye(prompts_dir):
 def test_caller_hangs_up_while_the_seat_rings(prompts_dir):
     async def scenario():
         parts = engine_parts()
-        tel = await _start(parts, prompts_dir)
+        tel = await start(parts, prompts_dir)
         rung: list[Call] = []
-        seat = await _seat(tel, "1001", parts, rung, auto_answer=False)
-        caller = await _caller()
+        seat = await register_seat(tel, "1001", parts, rung, auto_answer=False)
+        caller = await new_caller()
         call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
-        await _press(call, "90")
-        await _wait_for(lambda: rung, 5)
+        await press(call, "90")
+        await wait_for(lambda: rung, 5)
         await caller.hangup(call)
         await asyncio.wait_for(rung[0].ended.wait(), 5)
         assert rung[0].end_reason == "cancelled"
@@ -243,8 +178,8 @@ def test_caller_hangs_up_while_the_seat_rings(prompts_dir):
 def test_caller_hangs_up_during_the_ivr(prompts_dir):
     async def scenario():
         parts = engine_parts()
-        tel = await _start(parts, prompts_dir)
-        caller = await _caller()
+        tel = await start(parts, prompts_dir)
+        caller = await new_caller()
         call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
         await asyncio.sleep(0.3)
         await caller.hangup(call)
@@ -260,7 +195,7 @@ def test_caller_hangs_up_during_the_ivr(prompts_dir):
 def test_bad_messages_are_answered_or_dropped_and_the_engine_carries_on(tmp_path):
     async def scenario():
         parts = engine_parts()
-        tel = await _start(parts, tmp_path)
+        tel = await start(parts, tmp_path)
         caller = UserAgent(await open_endpoint(port=0), user="13800138000")
         caller.endpoint.send(b"\x00\xffnot sip at all\r\n\r\n", (LOCAL, tel.port))
         caller.endpoint.send(b"INVITE sip:12345@x SIP/2.0\r\nVia: broken\r\n\r\n",

@@ -13,7 +13,7 @@ from callcenter.sip.transport import open_endpoint
 from callcenter.sip.useragent import Call, UserAgent
 
 from .conftest import engine_parts
-from .test_calls import LOCAL, _caller, _press, _seat, _start, _wait_for
+from .helpers import LOCAL, new_caller, press, register_seat, start, wait_for
 
 pytestmark = [pytest.mark.sip, pytest.mark.timeout(40)]
 
@@ -21,18 +21,18 @@ pytestmark = [pytest.mark.sip, pytest.mark.timeout(40)]
 def test_ring_no_answer_cancels_the_seat_and_the_next_one_answers(prompts_dir):
     async def scenario():
         parts = engine_parts(ring_timeout=1.0)
-        tel = await _start(parts, prompts_dir)
+        tel = await start(parts, prompts_dir)
         silent: list[Call] = []
         answering: list[Call] = []
-        seat_a = await _seat(tel, "1001", parts, silent, auto_answer=False)
-        seat_b = await _seat(tel, "1002", parts, answering)
-        caller = await _caller()
+        seat_a = await register_seat(tel, "1001", parts, silent, auto_answer=False)
+        seat_b = await register_seat(tel, "1002", parts, answering)
+        caller = await new_caller()
         call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
-        await _press(call, "90")
-        await _wait_for(lambda: silent, 5)  # longest idle: 1001 rings first
+        await press(call, "90")
+        await wait_for(lambda: silent, 5)  # longest idle: 1001 rings first
         await asyncio.wait_for(silent[0].ended.wait(), 5)
         assert silent[0].end_reason == "cancelled"
-        await _wait_for(lambda: answering, 5)
+        await wait_for(lambda: answering, 5)
         await asyncio.wait_for(answering[0].confirmed.wait(), 5)
         assert parts.acd.agent_call("1002") == call.call_id
         assert parts.acd.seat("1001").reason == "no-answer"
@@ -52,7 +52,7 @@ def test_ring_no_answer_cancels_the_seat_and_the_next_one_answers(prompts_dir):
 def test_busy_seat_declines_and_the_call_waits(prompts_dir):
     async def scenario():
         parts = engine_parts()
-        tel = await _start(parts, prompts_dir)
+        tel = await start(parts, prompts_dir)
         seat = UserAgent(await open_endpoint(port=0), user="1001", auto_answer=False, ring=False)
         seat.on_call = lambda c: seat.endpoint.respond(
             make_response(c.invite, 486, to_tag=c.dialog.local_tag if c.dialog else "busy"))
@@ -60,10 +60,10 @@ def test_busy_seat_declines_and_the_call_waits(prompts_dir):
                                        username="1001", password="seat-1001-pass")
         assert response is not None and response.status == 200
         parts.driver.submit(AgentLoggedIn("1001", ready=True))
-        caller = await _caller()
+        caller = await new_caller()
         call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
-        await _press(call, "90")
-        await _wait_for(lambda: parts.count(AgentDeclined), 5)
+        await press(call, "90")
+        await wait_for(lambda: parts.count(AgentDeclined), 5)
         assert parts.acd.seat("1001").reason == "declined"
         assert parts.acd.call_state(call.call_id) is CallState.WAITING
         assert call.state == "confirmed"
@@ -81,12 +81,12 @@ def test_busy_seat_declines_and_the_call_waits(prompts_dir):
 def test_logged_in_seat_without_registration_is_not_rung(prompts_dir):
     async def scenario():
         parts = engine_parts()
-        tel = await _start(parts, prompts_dir)
+        tel = await start(parts, prompts_dir)
         parts.driver.submit(AgentLoggedIn("1001", ready=True))  # no REGISTER
-        caller = await _caller()
+        caller = await new_caller()
         call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
-        await _press(call, "90")
-        await _wait_for(lambda: parts.count(AgentDeclined), 5)
+        await press(call, "90")
+        await wait_for(lambda: parts.count(AgentDeclined), 5)
         assert parts.acd.call_state(call.call_id) is CallState.WAITING
         await caller.hangup(call)
         assert parts.acd.live_calls() == 0
