@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from callcenter.sip.ratelimit import SourceRateLimiter
 from callcenter.sip.transport import SipEndpoint, open_endpoint
 from callcenter.telephony.call_control import CallControl
 from callcenter.telephony.registrar import Registrar
@@ -37,12 +38,13 @@ class EmbeddedTelephony:
 async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path | str,
                          passwords: Mapping[str, str], advertise: str | None = None,
                          realm: str = "callcenter",
-                         plugins: PluginRegistry | None = None) -> EmbeddedTelephony:
+                         plugins: PluginRegistry | None = None,
+                         invite_limiter: SourceRateLimiter | None = None) -> EmbeddedTelephony:
     """Answer the config's lines on ``host:port`` (UDP; 0 picks a free port) for ``engine``.
 
     ``passwords`` maps agent id (the seat's SIP user) to its SIP password; there are no
     defaults. ``advertise`` is the address put in SDP and Contact when ``host`` is a
-    wildcard address.
+    wildcard address. ``invite_limiter`` answers INVITE floods from one source with 503.
     """
     if host in ("0.0.0.0", "::") and not advertise:
         raise ValueError("binding a wildcard address needs an advertised address")
@@ -54,7 +56,7 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
     registrar = Registrar(passwords, realm=realm, clock=engine.driver.clock)
     control = CallControl(engine.config, engine.driver, flows, registrar, prompts_dir,
                           plugins=registry, advertise=advertise)
-    endpoint = await open_endpoint(control, host, port)
+    endpoint = await open_endpoint(control, host, port, invite_limiter=invite_limiter)
     control.attach(endpoint)
     log.info("embedded telephony on %s:%s (%d lines, %d seats with passwords)",
              host, endpoint.local_addr[1], len(control.lines), len(passwords))
