@@ -17,7 +17,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from callcenter.config import ConfigError, HotlineConfig, load_config
 from callcenter.config.schema import Language
-from callcenter.config.yaml_source import Origin, SourceMap, YamlError, load_yaml
+from callcenter.config.yaml_source import (
+    Origin,
+    SourceError,
+    SourceIssue,
+    SourceMap,
+    YamlError,
+    load_yaml,
+)
 
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -171,24 +178,11 @@ class Scenario(_Model):
         return self
 
 
-@dataclass(frozen=True, slots=True)
-class ScenarioIssue:
-    origin: Origin
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.origin}: {self.field}: {self.message}" if self.field else (
-            f"{self.origin}: {self.message}"
-        )
+ScenarioIssue = SourceIssue
 
 
-class ScenarioError(ValueError):
+class ScenarioError(SourceError):
     """The scenario is invalid; ``issues`` lists every problem found."""
-
-    def __init__(self, issues: list[ScenarioIssue]) -> None:
-        self.issues = issues
-        super().__init__("\n".join(str(issue) for issue in issues))
 
 
 @dataclass(frozen=True, slots=True)

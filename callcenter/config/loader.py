@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -11,29 +10,24 @@ from typing import Any
 from pydantic import ValidationError
 
 from callcenter.config.schema import LANGUAGES, HotlineConfig
-from callcenter.config.yaml_source import Loc, Origin, SourceMap, YamlError, load_yaml
+from callcenter.config.yaml_source import (
+    Loc,
+    Origin,
+    SourceError,
+    SourceIssue,
+    SourceMap,
+    YamlError,
+    load_yaml,
+)
 
 LIST_SECTIONS = ("lines", "queues", "departments", "agents")
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigIssue:
-    origin: Origin
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.origin}: {self.field}: {self.message}" if self.field else (
-            f"{self.origin}: {self.message}"
-        )
+ConfigIssue = SourceIssue
 
 
-class ConfigError(ValueError):
-    """The configuration is invalid; ``issues`` lists every problem found."""
-
-    def __init__(self, issues: list[ConfigIssue]) -> None:
-        self.issues = issues
-        super().__init__("\n".join(str(issue) for issue in issues))
+class ConfigError(SourceError):
+    """The hotline configuration is invalid; ``issues`` lists every problem found."""
 
 
 def default_config_path() -> Path:

@@ -39,6 +39,28 @@ class SourceMap:
         return self.origins.get((), Origin(self.default_file, 1))
 
 
+@dataclass(frozen=True, slots=True)
+class SourceIssue:
+    """One problem in a YAML source, located by file, line and field path."""
+
+    origin: Origin
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.field}: {self.message}" if self.field else (
+            f"{self.origin}: {self.message}"
+        )
+
+
+class SourceError(ValueError):
+    """A YAML source is invalid; ``issues`` lists every problem found."""
+
+    def __init__(self, issues: list[SourceIssue]) -> None:
+        self.issues = issues
+        super().__init__("\n".join(str(issue) for issue in issues))
+
+
 class YamlError(ValueError):
     """The file is not valid YAML; the message names the file and line."""
 
