@@ -103,6 +103,7 @@ class CallControl:
         self._agent_invites: dict[TransactionKey, AgentLeg] = {}
         self._moh = music_on_hold()
         self._cseq = itertools.count(1)
+        self._tasks: set[asyncio.Task] = set()
         driver.add_sink(self.sink)
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -552,7 +553,9 @@ class CallControl:
             self._end_agent_leg(agent)
             return
         leg.state = "talking"
-        asyncio.ensure_future(leg.media.bridge(agent.media))
+        task = asyncio.ensure_future(leg.media.bridge(agent.media))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
         log.info("agent %s answered %s", agent.agent_id, leg.call_id)
 
     def _agent_failed(self, agent: AgentLeg, reason: str) -> None:

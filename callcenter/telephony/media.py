@@ -147,6 +147,8 @@ class LegMedia:
         """Connect this leg and ``other`` both ways; playback on both stops."""
         self.rtp = await self._ready
         other.rtp = await other._ready
+        if self.closed or other.closed:
+            return
         self.stop()
         other.stop()
         self.peer, other.peer = other, self

@@ -11,7 +11,7 @@ from callcenter.media import g711
 from callcenter.media.dtmf import dtmf_packets
 from callcenter.media.player import PromptPlayer
 from callcenter.media.rtp import RtpSender
-from callcenter.media.rtp_endpoint import play
+from callcenter.media.rtp_endpoint import RtpEndpoint, play
 from callcenter.media.tone import sine
 from callcenter.sip.transport import open_endpoint
 from callcenter.sip.useragent import Call, UserAgent
@@ -54,9 +54,11 @@ async def wait_for(predicate, timeout: float) -> None:
     await asyncio.wait_for(poll(), timeout)
 
 
-async def exchange_tones(caller_call: Call, seat_call: Call) -> tuple[np.ndarray, np.ndarray]:
+async def exchange_tones(caller_call: Call, seat_call: Call, *,
+                         caller_rtp: RtpEndpoint | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Both ends send a tone at once; returns (heard by the seat, heard by the caller)."""
-    caller_rtp, seat_rtp = await caller_call.media(), await seat_call.media()
+    caller_rtp = caller_rtp or await caller_call.media()
+    seat_rtp = await seat_call.media()
     at_seat, at_caller = Listener(), Listener()
     seat_rtp.on_packet, caller_rtp.on_packet = at_seat, at_caller
     await asyncio.sleep(0.1)  # let hold music in flight drain
@@ -69,9 +71,9 @@ async def exchange_tones(caller_call: Call, seat_call: Call) -> tuple[np.ndarray
     return at_seat.tail(0.3), at_caller.tail(0.3)
 
 
-async def press(call: Call, digits: str) -> None:
+async def press(call: Call, digits: str, rtp: RtpEndpoint | None = None) -> None:
     """Send RFC 4733 telephone-events for ``digits`` on the call's RTP stream."""
-    rtp = await call.media()
+    rtp = rtp or await call.media()
     sender = RtpSender(call.payload_type)
     for digit in digits:
         for packet in dtmf_packets(sender, digit, payload_type=call.dtmf_payload_type):

@@ -9,6 +9,8 @@ import pytest
 
 from acd.events import AgentHungUp, CallArrived, CallerHungUp
 from callcenter.media.dtmf import detect_tone
+from callcenter.media.rtp_endpoint import RtpEndpoint, bind_udp_socket
+from callcenter.sip.sdp import PCMA, PCMU, build_offer
 from callcenter.sip.transport import open_endpoint
 from callcenter.sip.useragent import Call, UserAgent
 from callcenter.telephony.embedded import start_embedded
@@ -210,5 +212,34 @@ def test_bad_messages_are_answered_or_dropped_and_the_engine_carries_on(tmp_path
         assert not tel.control.callers and parts.acd.live_calls() == 0
         await tel.close()
         await caller.endpoint.close()
+
+    asyncio.run(scenario())
+
+
+def test_pcma_caller_and_pcmu_seat_hear_each_other(prompts_dir):
+    async def scenario():
+        parts = engine_parts()
+        tel = await start(parts, prompts_dir)
+        rung: list[Call] = []
+        seat = await register_seat(tel, "1001", parts, rung)
+        caller = await new_caller()
+        caller_rtp = await RtpEndpoint.from_socket(bind_udp_socket(LOCAL, 0))
+        offer = build_offer(LOCAL, caller_rtp.local_addr[1], codecs=(PCMA,)).to_bytes()
+        call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port), offer=offer)
+        assert call.status == 200 and call.payload_type == PCMA
+        await press(call, "90", caller_rtp)
+        await wait_for(lambda: rung, 5)
+        await asyncio.wait_for(rung[0].confirmed.wait(), 5)
+        assert rung[0].payload_type == PCMU
+        heard_at_seat, heard_by_caller = await exchange_tones(call, rung[0], caller_rtp=caller_rtp)
+        assert detect_tone(heard_at_seat, 8000, 1000.0)
+        assert detect_tone(heard_by_caller, 8000, 600.0)
+        await caller.hangup(call)
+        await asyncio.wait_for(rung[0].ended.wait(), 5)
+        assert parts.acd.live_calls() == 0
+        caller_rtp.close()
+        await tel.close()
+        await caller.endpoint.close()
+        await seat.endpoint.close()
 
     asyncio.run(scenario())
