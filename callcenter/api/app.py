@@ -1,0 +1,59 @@
+"""``make_app``: the FastAPI application over one engine; every route but the sign-in form
+needs the token (``/metrics``, ``/openapi.json``, the docs and the wallboard included)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from callcenter.api.agents import agents_router
+from callcenter.api.auth import TokenAuth, bearer_scheme, cookie_scheme
+from callcenter.api.errors import add_error_handlers
+from callcenter.api.pages import add_login_redirect, docs_page, pages_router
+from callcenter.api.status import metrics_router, status_router
+from callcenter.runtime.app import Engine
+from callcenter.wallboard import WallboardHub, build_view, wallboard_router
+
+API_VERSION = "1"
+
+
+def make_app(engine: Engine, *, token: str, wallboard_interval: float = 0.25,
+             heartbeat: float = 10.0) -> FastAPI:
+    """The API and wallboard of ``engine``, guarded by ``token``. ``app.state.hub`` is the
+    wallboard's event producer (``await app.state.hub.close()`` ends its streams)."""
+    auth = TokenAuth(token)
+    app = FastAPI(title="Call center engine API", version=API_VERSION, docs_url=None,
+                  redoc_url=None, openapi_url=None,
+                  description="Agents, queues, calls, figures and metrics of a 12345 hotline "
+                              "engine. Authenticate with `Authorization: Bearer <token>`.")
+    add_error_handlers(app)
+    add_login_redirect(app)
+
+    def view() -> dict[str, Any]:
+        now = engine.driver.clock()
+        return build_view(engine.config, engine.acd.snapshot(now), engine.acd.stats, now)
+
+    hub = WallboardHub(view, interval=wallboard_interval, heartbeat=heartbeat,
+                       clock=engine.driver.clock)
+    app.state.hub = hub
+
+    guarded = APIRouter(dependencies=[Depends(bearer_scheme), Depends(cookie_scheme), Depends(auth)])
+    guarded.include_router(agents_router(engine))
+    guarded.include_router(status_router(engine))
+    guarded.include_router(metrics_router(engine))
+    guarded.include_router(wallboard_router(hub))
+
+    @guarded.get("/openapi.json", include_in_schema=False)
+    async def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @guarded.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return docs_page(app)
+
+    app.include_router(guarded)
+    app.include_router(pages_router(auth))
+
+    return app

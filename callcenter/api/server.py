@@ -1,0 +1,110 @@
+"""``start_api``: serve the API with uvicorn inside the engine's running event loop (no
+threads: handlers drive the core from the very loop that runs it)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import uvicorn
+
+from callcenter.api.app import make_app
+from callcenter.api.auth import TOKEN_ENV, check_token, is_loopback, resolve_token
+from callcenter.runtime.app import Engine
+
+log = logging.getLogger(__name__)
+
+
+class ApiConfigError(ValueError):
+    """The API would be unsafe or cannot start as configured."""
+
+
+class _Server(uvicorn.Server):
+    """Leaves SIGINT/SIGTERM to the engine's own handlers."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class ApiServer:
+    """A running API; ``await close()`` ends wallboard streams and stops the server."""
+
+    def __init__(self, server: _Server, task: asyncio.Task, host: str, port: int) -> None:
+        self._server = server
+        self._task = task
+        self.host = host
+        self.port = port
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    async def close(self) -> None:
+        await self._server.config.app.state.hub.close()
+        self._server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ApiConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+async def start_api(engine: Engine, *, host: str = "127.0.0.1", port: int = 8080, token: str | None,
+                    token_file: Path | str | None = None, access_log: bool = False) -> ApiServer:
+    """Start serving ``engine`` on ``host:port`` (port 0: any free port, see ``.port``).
+
+    ``token`` None means: ``$CALLCENTER_API_TOKEN`` if set; otherwise only a loopback host is
+    allowed and the token comes from ``token_file`` (generated there, mode 0600, if absent).
+    Raises ``ApiConfigError`` for a non-loopback host without a configured token, a short
+    token, or an address that cannot be bound.
+    """
+    try:
+        if token is None and os.environ.get(TOKEN_ENV):
+            token = check_token(os.environ[TOKEN_ENV])
+        if token is None:
+            if not is_loopback(host):
+                raise ApiConfigError(
+                    f"refusing to serve the API on {host} without a token: pass one or set "
+                    f"${TOKEN_ENV} (only a loopback host may run with a generated token)")
+            token = resolve_token(None, env={}, file=token_file)
+        else:
+            check_token(token)
+    except ValueError as exc:
+        if isinstance(exc, ApiConfigError):
+            raise
+        raise ApiConfigError(str(exc)) from None
+    app = make_app(engine, token=token)
+    sock = _bind(host, port)
+    config = uvicorn.Config(app, log_level="warning", access_log=access_log, lifespan="off",
+                            timeout_graceful_shutdown=3, ws="none")
+    server = _Server(config)
+    task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]),
+                                                  name="callcenter-api")
+    while not server.started:
+        if task.done():
+            sock.close()
+            task.result()  # raises what stopped the server
+            raise ApiConfigError("the API server stopped while starting")
+        await asyncio.sleep(0.01)
+    bound_port = sock.getsockname()[1]
+    log.info("API and wallboard on http://%s:%d (docs at /docs, wallboard at /wallboard)",
+             host, bound_port)
+    return ApiServer(server, task, host, bound_port)
