@@ -325,6 +325,7 @@ class CallControl:
         log.info("call %s ended: %s", leg.call_id, reason)
         if leg.timer is not None:
             leg.timer.cancel()
+            leg.timer = None
         if leg.run is not None and not leg.run.finished:
             leg.run.handle(ivr_ev.CallerHungUp(), self._now())
         if leg.in_acd and not leg.hangup_reported:

@@ -183,11 +183,15 @@ def test_caller_hangs_up_during_the_ivr(prompts_dir):
         tel = await start(parts, prompts_dir)
         caller = await new_caller()
         call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
+        leg = tel.control.callers[call.call_id]
         await asyncio.sleep(0.3)
+        assert leg.media.playing and leg.timer is not None  # greeting, with its guard timer
         await caller.hangup(call)
-        await asyncio.sleep(2.0)  # past the greeting menu's timeout
+        assert leg.run is not None and leg.run.finished and leg.run.outcome is not None
+        assert leg.timer is None and leg.media.closed and not leg.media.playing
+        await asyncio.sleep(0.2)
         assert not parts.events and not parts.records
-        assert not tel.control.callers
+        assert not tel.control.callers and not tel.control.dialogs
         await tel.close()
         await caller.endpoint.close()
 
