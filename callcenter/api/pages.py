@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from callcenter.api.auth import COOKIE_NAME, TokenAuth
 
 SESSION_SECONDS = 7 * 24 * 3600
+MAX_FORM_BYTES = 4096
 _STYLE = ("body{font:18px system-ui,sans-serif;background:#0b0f14;color:#e8eef5;margin:3em}"
           "input,button{font:inherit;padding:.4em}a{color:#7cc4ff}td,th{padding:.2em .8em;"
           "text-align:left;vertical-align:top}code{color:#ffd479}")
@@ -52,7 +53,12 @@ def pages_router(auth: TokenAuth) -> APIRouter:
 
     @router.post("/login")
     async def login(request: Request) -> Response:
-        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_FORM_BYTES:
+                return login_form("/wallboard", "Form too large.", 413)
+        form = parse_qs(body.decode("utf-8", "replace"))
         target = _safe_next(form.get("next", [""])[0])
         if not auth.token_ok(form.get("token", [""])[0]):
             return login_form(target, "Wrong token.", 401)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
 
 from callcenter.api.app import make_app
 from callcenter.api.auth import TOKEN_ENV, check_token, is_loopback, resolve_token
@@ -42,12 +43,16 @@ class ApiServer:
         self.port = port
 
     @property
+    def app(self) -> FastAPI:
+        return self._server.config.app
+
+    @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
     async def close(self) -> None:
-        await self._server.config.app.state.hub.close()
+        await self.app.state.hub.close()
         self._server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
             await self._task

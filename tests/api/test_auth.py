@@ -87,6 +87,7 @@ def test_sign_in_sets_a_read_only_session_cookie(live):
     away = live.post("/login", token=None,
                      data=urlencode({"next": "//evil.example/", "token": live.token}).encode())
     assert away.headers["Location"] == "/wallboard"
+    assert live.post("/login", token=None, data=b"token=" + b"x" * 10_000).status == 413
 
 
 def test_resolve_token_generates_a_private_file_once(tmp_path, caplog):
@@ -126,3 +127,17 @@ def test_no_token_means_loopback_only(live, tmp_path, monkeypatch):
 def test_a_busy_port_is_a_clear_error(live):
     with pytest.raises(ApiConfigError, match=f"cannot listen on 127.0.0.1:{live.api.port}"):
         live.run(start_api(live.engine, host="127.0.0.1", port=live.api.port, token=live.token))
+
+
+def test_token_from_the_environment(live, monkeypatch, tmp_path):
+    monkeypatch.setenv("CALLCENTER_API_TOKEN", "env-token-0123456789")
+    server = live.run(start_api(live.engine, host="127.0.0.1", port=0, token=None,
+                                token_file=tmp_path / "unused"))
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        conn.request("GET", "/metrics", headers={"Authorization": "Bearer env-token-0123456789"})
+        assert conn.getresponse().status == 200
+        conn.close()
+        assert not (tmp_path / "unused").exists()
+    finally:
+        live.run(server.close())

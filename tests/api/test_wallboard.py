@@ -69,7 +69,13 @@ def test_stream_pushes_a_snapshot_then_each_change(live):
     assert general["connection_rate"] == 0.0 and general["connection_rate_status"] == "red"
     assert {a["queue"] for a in board["alerts"]} == {"zh-general"}
     assert "zh-general: 15-s answer rate 0.0% below target 95%" in [a["text"] for a in board["alerts"]]
+    hub = live.api.app.state.hub
+    assert hub.listeners == 1
     stream.close()
+    deadline = time.monotonic() + 3
+    while hub.listeners and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert hub.listeners == 0  # a closed tab stops costing the engine anything
 
 
 def test_closing_the_server_ends_open_streams(live):
