@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from acd import commands as acd_cmd
@@ -25,11 +23,19 @@ from callcenter.media.rtp_endpoint import bind_udp_socket
 from callcenter.media.tone import music_on_hold
 from callcenter.runtime.core_driver import CoreDriver
 from callcenter.sip.dialog import Dialog, DialogId, dialog_id
-from callcenter.sip.ids import new_branch, new_call_id, new_tag
-from callcenter.sip.message import Headers, SIPRequest, SIPResponse, SipURI, make_response
+from callcenter.sip.ids import new_tag
+from callcenter.sip.message import SIPRequest, SIPResponse, make_response
 from callcenter.sip.sdp import SDPError, answer_offer, build_offer, parse_answer
 from callcenter.sip.transactions import Addr, Timeout, TransactionKey
 from callcenter.sip.transport import SipEndpoint
+from callcenter.telephony.legs import (
+    ALLOW,
+    AgentLeg,
+    CallerLeg,
+    agent_invite,
+    caller_number,
+    cancel_for,
+)
 from callcenter.telephony.media import LegMedia
 from callcenter.telephony.registrar import Registrar
 from ivr_flows import commands as ivr_cmd
@@ -43,42 +49,6 @@ from ivr_flows.timing import PromptDurations
 
 log = logging.getLogger(__name__)
 
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER"
-_DIALABLE = re.compile(r"[^0-9+*#]")
-
-
-@dataclass
-class AgentLeg:
-    """The engine's outgoing INVITE to an agent seat for one offer."""
-
-    agent_id: str
-    caller: CallerLeg
-    invite: SIPRequest
-    peer: Addr
-    media: LegMedia
-    dialog: Dialog | None = None
-    ack: bytes | None = None
-    state: str = "ringing"  # ringing | cancelled | answered | ended
-
-
-@dataclass
-class CallerLeg:
-    """An incoming call to a line; ``call_id`` (the SIP Call-ID) is also the ACD's call id."""
-
-    call_id: str
-    line: str
-    invite: SIPRequest
-    dialog: Dialog
-    media: LegMedia
-    language: str
-    run: FlowRun | None = None
-    state: str = "ivr"  # ivr | queued | talking | ended
-    in_acd: bool = False
-    hangup_reported: bool = False
-    agent: AgentLeg | None = None
-    play_id: int | None = None
-    timer: asyncio.TimerHandle | None = None
-    scores: dict[str, int] = field(default_factory=dict)
 
 
 class CallControl:
@@ -259,7 +229,7 @@ class CallControl:
         self.ep.respond(ok)
         log.info("call %s on line %s answered", leg.call_id, number)
         leg.run = FlowRun(self.flows, line.flow, durations=self.durations, call_id=leg.call_id)
-        caller = _DIALABLE.sub("", _user_of(request.from_addr.uri)) or None
+        caller = caller_number(request) or None
         self._ivr(leg, leg.run.handle(ivr_ev.CallStarted(line=number, caller=caller),
                                       self._now()))
 
@@ -495,7 +465,8 @@ class CallControl:
             return
         sock = bind_udp_socket(self.ep.local_addr[0], 0)
         sdp = build_offer(self.host, sock.getsockname()[1], user=leg.line).to_bytes()
-        invite = self._agent_invite(leg, binding.contact, sdp)
+        invite = agent_invite(leg, binding.contact, sdp, host=self.host, port=self.port,
+                              contact=self.contact(leg.line), cseq=next(self._cseq))
         media = LegMedia(sock, remote=None, payload_type=leg.media.payload_type,
                          dtmf_payload_type=None)
         agent = AgentLeg(offer.agent_id, leg, invite, binding.addr, media)
@@ -503,20 +474,6 @@ class CallControl:
         leg.state = "ringing" if leg.state == "queued" else leg.state
         self._agent_invites[self.ep.send_request(invite, binding.addr)] = agent
         log.info("ringing agent %s at %s for %s", offer.agent_id, binding.contact, leg.call_id)
-
-    def _agent_invite(self, leg: CallerLeg, target: str, sdp: bytes) -> SIPRequest:
-        caller = _DIALABLE.sub("", _user_of(leg.invite.from_addr.uri)) or "anonymous"
-        headers = Headers()
-        headers.add("Via", f"SIP/2.0/UDP {self.host}:{self.port};branch={new_branch()};rport")
-        headers.add("Max-Forwards", "70")
-        headers.add("From", f'"{caller}" <sip:{leg.line}@{self.host}>;tag={new_tag()}')
-        headers.add("To", f"<{target}>")
-        headers.add("Call-ID", new_call_id(self.host))
-        headers.add("CSeq", f"{next(self._cseq)} INVITE")
-        headers.add("Contact", self.contact(leg.line))
-        headers.add("Allow", ALLOW)
-        headers.add("Content-Type", "application/sdp")
-        return SIPRequest("INVITE", target, headers, sdp)
 
     def _agent_response(self, agent: AgentLeg, response: SIPResponse) -> None:
         if response.status < 200:
@@ -572,7 +529,7 @@ class CallControl:
         """Stop ringing a seat (CANCEL), or hang up if it answered meanwhile."""
         if agent.state == "ringing":
             agent.state = "cancelled"
-            self.ep.send_request(_cancel_for(agent.invite), agent.peer)
+            self.ep.send_request(cancel_for(agent.invite), agent.peer)
         elif agent.state == "answered" and agent.dialog is not None:
             self._send_in_dialog(agent.dialog, "BYE")
             self._end_agent_leg(agent)
@@ -607,22 +564,3 @@ class CallControl:
                 self.hang_up(leg)
             except Exception:  # noqa: BLE001
                 log.exception("error hanging up %s", leg.call_id)
-
-
-def _user_of(uri: str) -> str:
-    try:
-        return SipURI.parse(uri).user or ""
-    except ValueError:
-        return ""
-
-
-def _cancel_for(invite: SIPRequest) -> SIPRequest:
-    """A CANCEL for our INVITE (RFC 3261 section 9.1): same Via branch, Call-ID, From, To."""
-    headers = Headers()
-    headers.add("Via", invite.headers.get("via") or "")
-    headers.add("Max-Forwards", "70")
-    for name in ("From", "To", "Call-ID"):
-        headers.add(name, invite.headers.get(name) or "")
-    headers.add("CSeq", f"{invite.cseq.seq} CANCEL")
-    return SIPRequest("CANCEL", invite.uri, headers)
-

@@ -1,0 +1,89 @@
+"""Call legs of the embedded engine and the out-of-dialog requests it sends to seats."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass, field
+
+from callcenter.sip.dialog import Dialog
+from callcenter.sip.ids import new_branch, new_call_id, new_tag
+from callcenter.sip.message import Headers, SIPRequest, SipURI
+from callcenter.sip.transactions import Addr
+from callcenter.telephony.media import LegMedia
+from ivr_flows.interpreter import FlowRun
+
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER"
+_DIALABLE = re.compile(r"[^0-9+*#]")
+
+
+@dataclass
+class AgentLeg:
+    """The engine's outgoing INVITE to an agent seat for one offer."""
+
+    agent_id: str
+    caller: CallerLeg
+    invite: SIPRequest
+    peer: Addr
+    media: LegMedia
+    dialog: Dialog | None = None
+    ack: bytes | None = None
+    state: str = "ringing"  # ringing | cancelled | answered | ended
+
+
+@dataclass
+class CallerLeg:
+    """An incoming call to a line; ``call_id`` (the SIP Call-ID) is also the ACD's call id."""
+
+    call_id: str
+    line: str
+    invite: SIPRequest
+    dialog: Dialog
+    media: LegMedia
+    language: str
+    run: FlowRun | None = None
+    state: str = "ivr"  # ivr | queued | ringing | talking | ended
+    in_acd: bool = False
+    hangup_reported: bool = False
+    agent: AgentLeg | None = None
+    play_id: int | None = None
+    timer: asyncio.TimerHandle | None = None
+    scores: dict[str, int] = field(default_factory=dict)
+
+
+def agent_invite(leg: CallerLeg, target: str, sdp: bytes, *, host: str, port: int,
+                 contact: str, cseq: int) -> SIPRequest:
+    """The INVITE that rings a seat at ``target`` for ``leg``; the caller's number is shown."""
+    caller = caller_number(leg.invite) or "anonymous"
+    headers = Headers()
+    headers.add("Via", f"SIP/2.0/UDP {host}:{port};branch={new_branch()};rport")
+    headers.add("Max-Forwards", "70")
+    headers.add("From", f'"{caller}" <sip:{leg.line}@{host}>;tag={new_tag()}')
+    headers.add("To", f"<{target}>")
+    headers.add("Call-ID", new_call_id(host))
+    headers.add("CSeq", f"{cseq} INVITE")
+    headers.add("Contact", contact)
+    headers.add("Allow", ALLOW)
+    headers.add("Content-Type", "application/sdp")
+    return SIPRequest("INVITE", target, headers, sdp)
+
+
+def caller_number(request: SIPRequest) -> str:
+    """The caller's user part reduced to dialable characters (for display only)."""
+    try:
+        user = SipURI.parse(request.from_addr.uri).user or ""
+    except ValueError:
+        return ""
+    return _DIALABLE.sub("", user)
+
+
+def cancel_for(invite: SIPRequest) -> SIPRequest:
+    """A CANCEL for our INVITE (RFC 3261 section 9.1): same Via branch, Call-ID, From, To."""
+    headers = Headers()
+    headers.add("Via", invite.headers.get("via") or "")
+    headers.add("Max-Forwards", "70")
+    for name in ("From", "To", "Call-ID"):
+        headers.add(name, invite.headers.get(name) or "")
+    headers.add("CSeq", f"{invite.cseq.seq} CANCEL")
+    return SIPRequest("CANCEL", invite.uri, headers)
+
