@@ -12,6 +12,12 @@ import click
 from callcenter.config import ConfigError, load_config_with_warnings
 from callcenter.records import StoreError
 from callcenter.runtime.app import build_engine, run
+from callcenter.runtime.listeners import ListenerOptions, StartupError, parse_address, start_listeners
+
+
+def _refuse(message: str) -> None:
+    click.echo(f"refusing to start: {message}", err=True)
+    sys.exit(2)
 
 
 @click.command("serve")
@@ -19,14 +25,32 @@ from callcenter.runtime.app import build_engine, run
               help="Hotline config file or folder (default: the shipped 12345 config).")
 @click.option("--db", "db_url", default="sqlite:///var/callcenter.db", show_default=True,
               help="Call records: sqlite:///PATH or postgresql://...")
+@click.option("--sip", default="127.0.0.1:5060", show_default=True,
+              help="Embedded SIP address (UDP), or 'off'.")
+@click.option("--prompts", "prompts_dir", type=click.Path(path_type=Path),
+              default=Path("var/prompts"), show_default=True,
+              help="Where the IVR prompts are built and cached.")
+@click.option("--secrets", "secrets_file", type=click.Path(path_type=Path), default=None,
+              help="Agent SIP passwords, 'agent_id = password' lines (mode 0600). Also "
+                   "CALLCENTER_SIP_PASSWORD_<agent> variables. There are no default passwords.")
+@click.option("--api", "api_address", default="127.0.0.1:8080", show_default=True,
+              help="HTTP API and wallboard address, or 'off'.")
+@click.option("--api-token-file", type=click.Path(path_type=Path), default=None,
+              help="Where the API token is read from or generated (default: "
+                   "$XDG_STATE_HOME/callcenter/api-token). $CALLCENTER_API_TOKEN wins.")
 @click.option("--status-interval", type=float, default=60.0, show_default=True,
               help="Seconds between status log lines.")
 @click.option("--run-for", type=float, default=None, help="Stop after this many seconds.")
 @click.option("--log-level", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
-def serve(config_path: str | None, db_url: str, status_interval: float, run_for: float | None,
-          log_level: str) -> None:
-    """Run the call-center engine (refuses to start on a broken config)."""
+def serve(config_path: str | None, db_url: str, sip: str, prompts_dir: Path,
+          secrets_file: Path | None, api_address: str, api_token_file: Path | None,
+          status_interval: float, run_for: float | None, log_level: str) -> None:
+    """Run the call-center engine: SIP callers and seats, IVR, ACD, records, API, wallboard.
+
+    Refuses to start (exit 2) on a broken config, an unusable secrets file or database, or a
+    listener that cannot open.
+    """
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         config, warnings = load_config_with_warnings(config_path)
@@ -37,11 +61,38 @@ def serve(config_path: str | None, db_url: str, status_interval: float, run_for:
         sys.exit(2)
     for warning in warnings:
         logging.getLogger("callcenter").warning("config: %s", warning)
+
+    from callcenter.telephony.passwords import PasswordFileError, load_passwords, passwords_from_env
+
+    passwords = passwords_from_env()
+    if secrets_file is not None:
+        try:
+            passwords.update(load_passwords(secrets_file))
+        except PasswordFileError as exc:
+            _refuse(f"secrets: {exc}")
+    try:
+        options = ListenerOptions(
+            sip=None if sip == "off" else parse_address(sip, 5060),
+            prompts_dir=prompts_dir,
+            passwords=passwords,
+            api=None if api_address == "off" else parse_address(api_address, 8080),
+            api_token_file=api_token_file,
+        )
+    except ValueError as exc:
+        _refuse(str(exc))
+
     if db_url.startswith("sqlite:///"):
         Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     try:
         engine = build_engine(config, db_url=db_url)
     except StoreError as exc:
-        click.echo(f"refusing to start: records database: {exc}", err=True)
-        sys.exit(2)
-    asyncio.run(run(engine, status_interval=status_interval, run_for=run_for))
+        _refuse(f"records database: {exc}")
+
+    async def start(engine_):
+        return await start_listeners(engine_, options)
+
+    try:
+        asyncio.run(run(engine, status_interval=status_interval, run_for=run_for, start=start))
+    except StartupError as exc:
+        engine.close()
+        _refuse(str(exc))

@@ -8,7 +8,7 @@ import gc
 import logging
 import random
 import signal
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from acd.commands import Command
@@ -74,9 +74,15 @@ def build_engine(config: HotlineConfig, *, db_url: str, seed: int | None = None)
                   call_metrics=call_metrics, registry=registry)
 
 
-async def run(engine: Engine, *, status_interval: float = 60.0, run_for: float | None = None) -> None:
-    """Run until SIGINT/SIGTERM (or ``run_for`` seconds), logging a status line now and then."""
+async def run(engine: Engine, *, status_interval: float = 60.0, run_for: float | None = None,
+              start: Callable[[Engine], Awaitable[list[Callable[[], Awaitable[None]]]]] | None = None,
+              ) -> None:
+    """Run until SIGINT/SIGTERM (or ``run_for`` seconds), logging a status line now and then.
+
+    ``start`` opens the listeners (SIP, HTTP) inside the loop and returns their closers.
+    """
     loop = asyncio.get_running_loop()
+    closers = await start(engine) if start is not None else []
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # non-main thread
@@ -95,5 +101,10 @@ async def run(engine: Engine, *, status_interval: float = 60.0, run_for: float |
             await asyncio.wait_for(stop.wait(), timeout=status_interval)
         except TimeoutError:
             log.info(engine.status_line())
+    for close in closers:
+        try:
+            await close()
+        except Exception:
+            log.exception("closing a listener failed")
     engine.close()
     log.info("engine stopped")

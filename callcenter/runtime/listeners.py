@@ -1,0 +1,95 @@
+"""What ``serve`` opens beside the core: embedded SIP, the HTTP API; each closed on stop."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from callcenter.runtime.app import Engine
+
+log = logging.getLogger("callcenter")
+
+
+class StartupError(RuntimeError):
+    """A listener could not start; the message says which and why."""
+
+
+@dataclass
+class ListenerOptions:
+    """Addresses and secrets for the listeners (None: that listener stays off)."""
+
+    sip: tuple[str, int] | None = ("127.0.0.1", 5060)
+    prompts_dir: Path = Path("var/prompts")
+    passwords: dict[str, str] = field(default_factory=dict)
+    api: tuple[str, int] | None = ("127.0.0.1", 8080)
+    api_token: str | None = None
+    api_token_file: Path | None = None
+
+
+def parse_address(text: str, default_port: int) -> tuple[str, int]:
+    """``host:port``, ``host`` or ``:port`` into a pair; ``ValueError`` naming the text."""
+    host, sep, port = text.rpartition(":") if ":" in text else (text, "", "")
+    if not sep:
+        return text, default_port
+    try:
+        number = int(port)
+    except ValueError:
+        raise ValueError(f"bad address {text!r}: port must be a number") from None
+    if not 0 <= number <= 65535:
+        raise ValueError(f"bad address {text!r}: port out of range")
+    return host or "127.0.0.1", number
+
+
+def ensure_prompts(engine: Engine, prompts_dir: Path) -> None:
+    """Build (or take from the cache) the IVR prompts for the config's languages."""
+    from ivr_flows.catalogue import load_catalogue
+    from ivr_flows.prompts_build import EspeakMissing, build_prompts
+
+    try:
+        report = build_prompts(load_catalogue(), prompts_dir, engine.config.languages)
+    except EspeakMissing as exc:
+        raise StartupError(str(exc)) from None
+    sources = Counter(prompt.source for prompt in report.prompts)
+    log.info("%d prompts in %s (%s) in %.1f s", len(report.prompts), prompts_dir,
+             ", ".join(f"{n} {source}" for source, n in sorted(sources.items())), report.elapsed)
+
+
+async def start_listeners(engine: Engine, options: ListenerOptions) -> list[Callable[[], Awaitable[None]]]:
+    """Start what ``options`` asks for; returns the closers, last started first."""
+    closers: list[Callable[[], Awaitable[None]]] = []
+    try:
+        if options.sip is not None:
+            from callcenter.telephony.embedded import start_embedded
+
+            ensure_prompts(engine, options.prompts_dir)
+            if not options.passwords:
+                log.warning("no agent SIP passwords configured (--secrets FILE or "
+                            "CALLCENTER_SIP_PASSWORD_<agent>): no seat can register")
+            host, port = options.sip
+            try:
+                telephony = await start_embedded(engine, host=host, port=port,
+                                                 prompts_dir=options.prompts_dir,
+                                                 passwords=options.passwords)
+            except OSError as exc:
+                raise StartupError(f"SIP on {host}:{port}: {exc.strerror or exc}") from None
+            log.info("SIP listening on udp %s:%d (lines %s)", host, telephony.port,
+                     ", ".join(line.number for line in engine.config.lines))
+            closers.append(telephony.close)
+        if options.api is not None:
+            from callcenter.api.server import ApiConfigError, start_api
+
+            host, port = options.api
+            try:
+                api = await start_api(engine, host=host, port=port, token=options.api_token,
+                                      token_file=options.api_token_file)
+            except ApiConfigError as exc:
+                raise StartupError(f"HTTP API: {exc}") from None
+            closers.append(api.close)
+    except BaseException:
+        for close in reversed(closers):
+            await close()
+        raise
+    return list(reversed(closers))
