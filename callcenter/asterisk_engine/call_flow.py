@@ -1,0 +1,418 @@
+"""The FastAGI handler: a line's IVR flow, the ACD's queue and offers, driven over AGI.
+
+Request paths (``agi://127.0.0.1:4573/<path>``, see the rendered ``extensions.conf``):
+
+* ``<line>``: a caller. The line's flow runs (prompts by ``STREAM FILE callcenter/<key>`` in the
+  prompt's language, keys by escape digits and ``WAIT FOR DIGIT``); ``Enqueue`` hands the call
+  to the ACD (call id = the channel's uniqueid) and holds it on music on hold; each
+  ``OfferCall`` becomes ``Dial(PJSIP/<agent>,<ring timeout>,U(callcenter-answered^<call id>))``.
+* ``answered/<call id>``: run by that ``U()`` on the agent's channel when it answers, before
+  the bridge: the ACD gets ``AgentAnswered`` (a refusal sets ``GOSUB_RESULT=CONTINUE``, which
+  hangs the agent up and gives the caller back to us).
+* ``feature/<code>``: an agent seat's feature code (``*11`` login ready, ``*12`` logout,
+  ``*13`` ready, ``*14`` not ready).
+
+A caller who hangs up is reported to the ACD exactly once, and only once it was queued. A fault
+in this module sets ``CALLCENTER_RESULT=error`` and returns, so the dialplan falls back to a
+plain Asterisk queue. Transfers only dial department numbers from the config.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from acd import commands as acd_cmd
+from acd import events as acd_ev
+from acd.engine import ACDError
+from agents.seat import IllegalTransition
+from callcenter.asterisk import AGICommandFailed, AGISession
+from callcenter.asterisk import CallerHungUp as ChannelGone
+from callcenter.asterisk.agi_responses import digit_from_code
+from callcenter.config import HotlineConfig
+from callcenter.runtime.core_driver import CoreDriver
+from ivr_flows import commands as ivr_cmd
+from ivr_flows import events as ivr_ev
+from ivr_flows.handoff import call_arrived
+from ivr_flows.interpreter import Durations, FlowRun
+from ivr_flows.loader import FlowSet
+from ivr_flows.plugins import PluginRegistry
+from ivr_flows.say import number_prompts
+
+log = logging.getLogger(__name__)
+
+RESULT_VARIABLE = "CALLCENTER_RESULT"
+ANSWERED_CONTEXT = "callcenter-answered"
+SOUNDS = "callcenter"
+DTMF = "0123456789*#"
+FAILED_DIAL = frozenset({"BUSY", "CHANUNAVAIL", "CONGESTION", "INVALIDARGS"})
+FEATURES = {"11": "login", "12": "logout", "13": "ready", "14": "not_ready"}
+FEATURE_PROMPTS = {"login": "agent-loginok", "logout": "agent-loggedoff"}
+_SEAT = re.compile(r"PJSIP/(?P<endpoint>[^/]+)-[0-9a-f]+$")
+
+
+class CallFlowError(RuntimeError):
+    """Something our side cannot carry out (unknown line, an IVR waiting for nothing)."""
+
+
+@dataclass
+class AsteriskCall:
+    """One caller's channel as the engine follows it."""
+
+    call_id: str
+    line: str
+    session: AGISession
+    inbox: asyncio.Queue[acd_cmd.Command] = field(default_factory=asyncio.Queue)
+    run: FlowRun | None = None
+    channel_language: str | None = None
+    in_acd: bool = False  # the ACD holds the call (from CallArrived until CallFinished)
+    hangup_reported: bool = False
+    ringing: str | None = None  # agent whose Dial is in progress
+    answered_by: str | None = None  # agent the ACD accepted as answering
+    record: acd_cmd.CallRecord | None = None
+    scores: dict[str, int] = field(default_factory=dict)
+
+
+def seat_of(channel: str) -> str | None:
+    """``PJSIP/1001-0000000a`` -> ``1001``."""
+    match = _SEAT.match(channel)
+    return match["endpoint"] if match else None
+
+
+class CallFlow:
+    """The AGI handler (call the instance with a session) and a CoreDriver sink."""
+
+    def __init__(self, config: HotlineConfig, driver: CoreDriver, flows: FlowSet, *,
+                 plugins: PluginRegistry | None = None, durations: Durations | None = None,
+                 hold_interval: float = 30.0, moh_class: str = "default",
+                 trunk: str = "trunk", transfer_timeout: int = 60) -> None:
+        self.config = config
+        self.driver = driver
+        self.flows = flows
+        self.plugins = plugins
+        self.durations = durations
+        self.hold_interval = hold_interval
+        self.moh_class = moh_class
+        self.trunk = trunk
+        self.transfer_timeout = transfer_timeout
+        self.lines = {line.number: line for line in config.lines}
+        self.agents = {agent.id for agent in config.agents}
+        self.calls: dict[str, AsteriskCall] = {}
+        driver.add_sink(self.sink)
+
+    def _now(self) -> float:
+        return self.driver.clock()
+
+    def _submit(self, event: acd_ev.Event) -> bool:
+        """Give ``event`` to the ACD; False (logged) when the ACD refuses it."""
+        try:
+            self.driver.submit(event)
+        except (ACDError, IllegalTransition) as exc:
+            log.warning("ACD refused %s: %s", event, exc)
+            return False
+        return True
+
+    # ---- entry -----------------------------------------------------------------------------
+
+    async def __call__(self, session: AGISession) -> None:
+        path = session.env.line
+        kind, _, rest = path.partition("/")
+        try:
+            if kind == "feature":
+                await self._feature(session, rest.lstrip("*"))
+            elif kind == "answered":
+                await self._answered(session, rest)
+            else:
+                await self._caller(session, path)
+        except ChannelGone:
+            raise
+        except Exception:
+            log.exception("call flow failed on %s (%s); handing it to the dialplan fallback",
+                          session.env.channel, path)
+            with contextlib.suppress(Exception):
+                await session.set_variable(RESULT_VARIABLE, "error")
+
+    # ---- callers ---------------------------------------------------------------------------
+
+    async def _caller(self, session: AGISession, number: str) -> None:
+        line = self.lines.get(number)
+        if line is None:
+            raise CallFlowError(f"no line {number!r} in the config")
+        call_id = session.env.uniqueid
+        if not call_id or call_id in self.calls:
+            raise CallFlowError(f"unusable or duplicate channel uniqueid {call_id!r}")
+        call = AsteriskCall(call_id, number, session)
+        self.calls[call_id] = call
+        try:
+            await session.answer()
+            enqueue = await self._ivr(call, line.flow)
+            if enqueue is not None:
+                await self._queue(call, enqueue)
+        finally:
+            self._ended(call)
+
+    def _ended(self, call: AsteriskCall) -> None:
+        """Our part of the call is over: tell the IVR, and the ACD once if it still holds it."""
+        self.calls.pop(call.call_id, None)
+        if call.run is not None and not call.run.finished:
+            call.run.handle(ivr_ev.CallerHungUp(), self._now())
+        if call.in_acd and not call.hangup_reported:
+            call.hangup_reported = True
+            self._submit(acd_ev.CallerHungUp(call.call_id))
+
+    async def _set_language(self, call: AsteriskCall, language: str) -> None:
+        if language != call.channel_language:
+            await call.session.set_variable("CHANNEL(language)", language)
+            call.channel_language = language
+
+    # ---- IVR -------------------------------------------------------------------------------
+
+    async def _ivr(self, call: AsteriskCall, flow: str) -> ivr_cmd.Enqueue | None:
+        """Run the flow until it enqueues (returned), transfers or ends the call (None)."""
+        run = call.run = FlowRun(self.flows, flow, durations=self.durations, call_id=call.call_id)
+        await self._set_language(call, run.language)
+        caller = re.sub(r"[^0-9+]", "", call.session.env.callerid) or None
+        commands = run.handle(ivr_ev.CallStarted(line=call.line, caller=caller), self._now())
+        while True:
+            events: list[ivr_ev.Event] = []
+            for command in commands:
+                match command:
+                    case ivr_cmd.Enqueue():
+                        return command
+                    case ivr_cmd.Transfer():
+                        await self._transfer(call, command)
+                        return None
+                    case ivr_cmd.HangUp() | ivr_cmd.ReturnControl():
+                        await call.session.hangup()
+                        return None
+                    case _:
+                        event = await self._ivr_command(call, command)
+                        if event is not None:
+                            events.append(event)
+            if run.finished:
+                return None
+            commands = []
+            for event in events:
+                commands += run.handle(event, self._now())
+            if not events:
+                commands = await self._wait_for_key(call, run)
+
+    async def _ivr_command(self, call: AsteriskCall, command: ivr_cmd.Command) -> ivr_ev.Event | None:
+        match command:
+            case ivr_cmd.PlayPrompts():
+                return await self._play(call, command)
+            case ivr_cmd.SetLanguage(language=language):
+                await self._set_language(call, language)
+            case ivr_cmd.RunQuery():
+                if self.plugins is None:
+                    return ivr_ev.QueryAnswered(command.query_id, "error")
+                return await asyncio.to_thread(self.plugins.answer, command)
+            case ivr_cmd.RecordScore(name=name, score=score):
+                call.scores[name] = score
+                await call.session.set_variable(f"CALLCENTER_SCORE_{name.upper()}", score)
+            case ivr_cmd.ScheduleCallback():
+                log.warning("callbacks are not offered over Asterisk yet (%s)", call.call_id)
+            case _:
+                pass  # StopPlaying: STREAM FILE already stopped; CollectDigits: keys always read
+        return None
+
+    async def _wait_for_key(self, call: AsteriskCall, run: FlowRun) -> list[ivr_cmd.Command]:
+        deadline = run.next_deadline()
+        if deadline is None:
+            raise CallFlowError(f"flow waits for nothing at {run.node}")
+        timeout_ms = max(1, math.ceil((deadline - self._now()) * 1000))
+        digit = await call.session.wait_for_digit(timeout_ms)
+        if digit is not None:
+            return run.handle(ivr_ev.DigitPressed(digit), self._now())
+        return run.on_timer(max(self._now(), deadline))  # Asterisk waited the full time
+
+    async def _play(self, call: AsteriskCall, command: ivr_cmd.PlayPrompts) -> ivr_ev.Event:
+        """Play the items; a key pressed during a barge-in prompt stops it and is reported."""
+        escape = DTMF if command.barge_in else ""
+        for item in command.items:
+            if isinstance(item, ivr_cmd.Number):
+                digit = await self._say(call, item, escape)
+            else:
+                digit = await self._stream(call, item, escape)
+            if digit is not None:
+                return ivr_ev.DigitPressed(digit)
+        return ivr_ev.PromptFinished(command.play_id)
+
+    async def _stream(self, call: AsteriskCall, prompt: ivr_cmd.Prompt, escape: str) -> str | None:
+        await self._set_language(call, prompt.language)
+        try:
+            return (await call.session.stream_file(f"{SOUNDS}/{prompt.key}", escape)).digit
+        except AGICommandFailed:
+            log.warning("prompt %s/%s/%s missing in Asterisk's sounds", prompt.language, SOUNDS,
+                        prompt.key)
+            return None
+
+    async def _say(self, call: AsteriskCall, item: ivr_cmd.Number, escape: str) -> str | None:
+        value = item.value.strip()
+        if item.style == "digits" and value.isdigit():
+            await self._set_language(call, item.language)
+            return await self._say_native(call, f'SAY DIGITS {value} "{escape}"')
+        if item.style == "number" and value.isdigit():
+            await self._set_language(call, item.language)
+            return await self._say_native(call, f'SAY NUMBER {int(value)} "{escape}"')
+        for prompt in number_prompts(item):  # amounts and odd values: the catalogue's digits
+            digit = await self._stream(call, prompt, escape)
+            if digit is not None:
+                return digit
+        return None
+
+    async def _say_native(self, call: AsteriskCall, line: str) -> str | None:
+        response = await call.session.send(line)
+        code = response.result_int or 0
+        if code < 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(call.session.wait_for_hangup(), 0.25)
+            if call.session.hangup_received:
+                raise ChannelGone(f"{line!r} -> result={code} and the channel hung up")
+            return None
+        return digit_from_code(code)
+
+    async def _transfer(self, call: AsteriskCall, transfer: ivr_cmd.Transfer) -> None:
+        """Dial the department's number from the config (never anything the caller keyed)."""
+        number = self.config.department(transfer.department_id).number
+        await call.session.set_variable(RESULT_VARIABLE, "transferred")
+        await call.session.exec("Dial", f"PJSIP/{number}@{self.trunk},{self.transfer_timeout}")
+        await call.session.hangup()
+
+    # ---- queue -----------------------------------------------------------------------------
+
+    async def _queue(self, call: AsteriskCall, enqueue: ivr_cmd.Enqueue) -> None:
+        assert call.run is not None
+        session = call.session
+        await self._set_language(call, enqueue.language)
+        await session.exec("StartMusicOnHold", self.moh_class)
+        call.in_acd = True  # before submitting: the offer may come back at once
+        try:
+            self.driver.submit(call_arrived(enqueue, call.run, line=call.line))
+        except Exception:
+            call.in_acd = False
+            raise
+        while call.in_acd:
+            command = await self._next_command(call)
+            if command is None:
+                await self._announce(call, "please_hold")
+            elif isinstance(command, acd_cmd.OfferCall):
+                await self._ring(call, command)
+            elif isinstance(command, acd_cmd.PlayAnnouncement):
+                await self._announce(call, command.prompt)
+            elif isinstance(command, acd_cmd.OverflowToMessage):
+                await session.exec("StopMusicOnHold")
+                await self._stream(call, ivr_cmd.Prompt(command.prompt, enqueue.language), "")
+        await session.hangup()
+
+    async def _next_command(self, call: AsteriskCall) -> acd_cmd.Command | None:
+        """The ACD's next command for this call; None after ``hold_interval`` without one."""
+        if not call.inbox.empty():
+            return call.inbox.get_nowait()
+        get = asyncio.ensure_future(call.inbox.get())
+        gone = asyncio.ensure_future(call.session.wait_for_hangup())
+        try:
+            done, _ = await asyncio.wait({get, gone}, timeout=self.hold_interval,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+            if not get.done():
+                get.cancel()
+        if get in done:
+            return get.result()
+        if gone in done:
+            raise ChannelGone("caller hung up while waiting")
+        return None
+
+    async def _announce(self, call: AsteriskCall, prompt: str) -> None:
+        language = call.channel_language or self.config.default_language
+        await call.session.exec("StopMusicOnHold")
+        await self._stream(call, ivr_cmd.Prompt(prompt, language), "")
+        await call.session.exec("StartMusicOnHold", self.moh_class)
+
+    async def _ring(self, call: AsteriskCall, offer: acd_cmd.OfferCall) -> None:
+        """Dial the offered seat; the call stays in its place unless a conversation ends it."""
+        session = call.session
+        agent = offer.agent_id
+        if offer.callback or agent not in self.agents:
+            log.warning("cannot ring %s for %s; the ring timer will move on", agent, call.call_id)
+            return
+        call.ringing, call.answered_by = agent, None
+        timeout = max(1, int(offer.ring_timeout))  # Dial gives up no later than the ACD does
+        await session.exec("StopMusicOnHold")
+        try:
+            await session.exec("Dial", f"PJSIP/{agent},{timeout},U({ANSWERED_CONTEXT}^{call.call_id})")
+        finally:
+            call.ringing = None
+        status = await session.get_variable("DIALSTATUS") or ""
+        if call.answered_by == agent:
+            # The conversation is over and the caller is still here: the agent hung up.
+            if call.in_acd:
+                self._submit(acd_ev.AgentHungUp(agent))
+            return
+        if status == "ANSWER" and call.in_acd and self._submit(acd_ev.AgentAnswered(agent, call.call_id)):
+            log.warning("no answered hook ran for %s on %s: check the dialplan", agent, call.call_id)
+            self._submit(acd_ev.AgentHungUp(agent))
+            return
+        if status in FAILED_DIAL and call.in_acd:
+            self._submit(acd_ev.AgentDeclined(agent, call.call_id))
+        log.info("dial %s for %s: %s", agent, call.call_id, status or "no status")
+        await session.exec("StartMusicOnHold", self.moh_class)
+
+    async def _answered(self, session: AGISession, call_id: str) -> None:
+        """The agent's channel answered a Dial of ours: the ACD decides if the bridge goes ahead."""
+        agent = seat_of(session.env.channel)
+        call = self.calls.get(call_id)
+        accepted = (call is not None and agent is not None and call.ringing == agent
+                    and call.in_acd and self._submit(acd_ev.AgentAnswered(agent, call_id)))
+        if accepted:
+            assert call is not None
+            call.answered_by = agent
+            log.info("agent %s answered %s", agent, call_id)
+        else:
+            log.warning("answer by %s for %s refused", session.env.channel, call_id)
+            await session.set_variable("GOSUB_RESULT", "CONTINUE")
+
+    # ---- ACD commands ----------------------------------------------------------------------
+
+    def sink(self, commands: Sequence[acd_cmd.Command]) -> None:
+        """CoreDriver sink: route the commands about our calls to their AGI sessions."""
+        for command in commands:
+            if isinstance(command, acd_cmd.CallFinished):
+                call = self.calls.get(command.record.call_id)  # type: ignore[arg-type]
+                if call is not None:
+                    call.in_acd = False
+                    call.record = command.record
+            else:
+                call = self.calls.get(getattr(command, "call_id", None))  # type: ignore[arg-type]
+            if call is not None:
+                call.inbox.put_nowait(command)
+
+    # ---- agent feature codes ---------------------------------------------------------------
+
+    async def _feature(self, session: AGISession, code: str) -> None:
+        agent = seat_of(session.env.channel)
+        action = FEATURES.get(code)
+        await session.answer()
+        if agent not in self.agents or action is None:
+            log.warning("feature code %r from %s refused", code, session.env.channel)
+            done = False
+        else:
+            assert agent is not None
+            event: acd_ev.Event = {
+                "login": lambda: acd_ev.AgentLoggedIn(agent, ready=True),
+                "logout": lambda: acd_ev.AgentLoggedOut(agent),
+                "ready": lambda: acd_ev.AgentReady(agent),
+                "not_ready": lambda: acd_ev.AgentNotReady(agent, "break"),
+            }[action]()
+            done = self._submit(event)
+        await session.set_variable(RESULT_VARIABLE, "ok" if done else "refused")
+        prompt = FEATURE_PROMPTS.get(action or "", "beep") if done else "beeperr"
+        with contextlib.suppress(AGICommandFailed):
+            await session.stream_file(prompt)
+        await session.hangup()

@@ -1,0 +1,162 @@
+"""Seats followed over AMI, and :func:`start_asterisk`, which starts the whole Asterisk side.
+
+    handle = await start_asterisk(engine, ami=AMISettings.from_env(), prompts_dir="var/prompts")
+    ...
+    await handle.close()
+
+A seat whose device or contacts go unreachable is made not ready (``unreachable``); it comes
+back by the agent's ready feature code, not by itself. After each (re)connect the device
+states are read again, since events sent while the link was down are lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from acd.engine import ACDError
+from acd.events import AgentNotReady
+from agents.seat import IllegalTransition
+from callcenter.asterisk import AGIServer, AMIAuthError, AMIClient, AMIError, Backoff, SeatTracker
+from callcenter.asterisk_engine.call_flow import CallFlow
+from callcenter.asterisk_engine.secrets import ami_secret
+from callcenter.runtime.core_driver import CoreDriver
+from ivr_flows.loader import load_for_config
+from ivr_flows.plugins import PluginRegistry, default_registry
+from ivr_flows.timing import PromptDurations
+
+log = logging.getLogger(__name__)
+
+AMI_EVENTS = "system,call"  # DeviceStateChange is "call", ContactStatus is "system"
+
+
+@dataclass(frozen=True)
+class AMISettings:
+    """Where and as whom the engine logs in to AMI; the secret has no default."""
+
+    secret: str = field(repr=False)
+    host: str = "127.0.0.1"
+    port: int = 5038
+    username: str = "callcenter"
+
+    @classmethod
+    def from_env(cls, secrets_file: Path | str | None = None,
+                 environ: Mapping[str, str] | None = None, **where: Any) -> AMISettings:
+        """Settings with the secret from ``CALLCENTER_AMI_SECRET`` or the secrets file."""
+        return cls(secret=ami_secret(secrets_file, environ), **where)
+
+
+class SeatFollower:
+    """Makes seats that Asterisk reports unreachable not ready in the ACD."""
+
+    def __init__(self, driver: CoreDriver, agent_ids: Iterable[str]) -> None:
+        self.driver = driver
+        self.tracker = SeatTracker(on_seat_unreachable=self.unreachable,
+                                   on_seat_reachable=self.reachable, seats=frozenset(agent_ids))
+
+    def unreachable(self, agent_id: str) -> None:
+        try:
+            self.driver.submit(AgentNotReady(agent_id, "unreachable"))
+        except (IllegalTransition, ACDError) as exc:  # logged out, or not in the ACD
+            log.info("seat %s unreachable; state unchanged: %s", agent_id, exc)
+            return
+        log.warning("seat %s unreachable: made not ready", agent_id)
+
+    def reachable(self, agent_id: str) -> None:
+        log.info("seat %s reachable again (the agent sets ready with the feature code)", agent_id)
+
+    async def resync(self, client: AMIClient) -> None:
+        """Feed the current device states (after a (re)connect)."""
+        try:
+            for message in await client.device_states():
+                self.tracker.handle(message)
+        except (AMIError, TimeoutError) as exc:
+            log.warning("could not read device states: %s", exc)
+
+
+@dataclass
+class AsteriskHandle:
+    """What :func:`start_asterisk` started."""
+
+    agi: AGIServer
+    flow: CallFlow
+    ami: AMIClient | None = None
+    seats: SeatFollower | None = None
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    @property
+    def agi_port(self) -> int:
+        return self.agi.port
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        if self.ami is not None:
+            await self.ami.close()
+        await self.agi.close()
+
+
+async def start_asterisk(engine: Any, *, agi_host: str = "127.0.0.1", agi_port: int = 4573,
+                         ami: AMISettings | None = None, prompts_dir: Path | str | None = None,
+                         plugins: PluginRegistry | None = None,
+                         hold_interval: float = 30.0) -> AsteriskHandle:
+    """Serve FastAGI for ``engine`` (``agi_port`` 0 picks a free port) and follow seats over AMI.
+
+    ``prompts_dir`` is where ``callcenter prompts build`` wrote the prompts: its manifest gives
+    the IVR prompt durations. Without ``ami`` seats are not followed.
+    """
+    registry = plugins or default_registry()
+    flows = load_for_config(engine.config, registry)
+    manifest = Path(prompts_dir) / "manifest.json" if prompts_dir is not None else None
+    durations = PromptDurations.from_manifest(manifest) if manifest and manifest.is_file() else None
+    flow = CallFlow(engine.config, engine.driver, flows, plugins=registry, durations=durations,
+                    hold_interval=hold_interval)
+    server = AGIServer(flow, host=agi_host, port=agi_port)
+    await server.start()
+    handle = AsteriskHandle(server, flow)
+    if ami is None:
+        log.warning("no AMI settings: seat reachability is not followed")
+        return handle
+    seats = SeatFollower(engine.driver, (agent.id for agent in engine.config.agents))
+
+    def connected() -> None:
+        task = asyncio.get_running_loop().create_task(seats.resync(client))
+        handle._tasks.add(task)
+        task.add_done_callback(handle._tasks.discard)
+
+    client = AMIClient(ami.host, ami.port, username=ami.username, secret=ami.secret,
+                       events=AMI_EVENTS, on_connected=connected)
+    client.subscribe(seats.tracker.handle, *SeatTracker.EVENTS)
+    handle.ami, handle.seats = client, seats
+    try:
+        await client.connect()
+    except AMIAuthError:
+        await handle.close()
+        raise
+    except (OSError, TimeoutError, AMIError) as exc:
+        log.warning("AMI at %s:%s not reachable (%r); retrying in the background",
+                    ami.host, ami.port, exc)
+        task = asyncio.get_running_loop().create_task(_keep_connecting(client))
+        handle._tasks.add(task)
+        task.add_done_callback(handle._tasks.discard)
+    log.info("Asterisk side up: FastAGI on %s:%s, AMI %s@%s:%s", agi_host, server.port,
+             ami.username, ami.host, ami.port)
+    return handle
+
+
+async def _keep_connecting(client: AMIClient) -> None:
+    """First AMI login with retries; afterwards the client reconnects by itself."""
+    for delay in Backoff().delays():
+        await asyncio.sleep(delay)
+        try:
+            await client.connect()
+            return
+        except AMIAuthError:
+            log.error("AMI login refused for %s: check the AMI secret", client.username)
+            return
+        except (OSError, TimeoutError, AMIError) as exc:
+            log.warning("AMI connect to %s:%s failed: %r", client.host, client.port, exc)

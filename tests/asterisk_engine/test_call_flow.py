@@ -1,0 +1,233 @@
+"""Calls from a fake Asterisk over loopback FastAGI through the IVR and the ACD to agent seats."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from acd.engine import CallState
+from acd.events import (
+    AgentAnswered,
+    AgentDeclined,
+    AgentHungUp,
+    AgentLoggedIn,
+    CallArrived,
+    CallerHungUp,
+)
+from callcenter.asterisk import EndReason
+
+from .conftest import engine_parts, start, wait_for
+from .fake_asterisk import FakeChannel, answering, no_answer
+
+pytestmark = pytest.mark.timeout(30)
+BARGE_IN = '"0123456789*#"'
+
+
+def log_in(parts, *agents: str) -> None:
+    for agent in agents:
+        parts.driver.submit(AgentLoggedIn(agent, ready=True))
+
+
+def index_of(commands: list[str], prefix: str) -> int:
+    return next(i for i, command in enumerate(commands) if command.startswith(prefix))
+
+
+def test_mandarin_caller_reaches_an_agent_and_the_agent_hangs_up():
+    async def scenario():
+        parts = engine_parts()
+        running = await start(parts)
+        log_in(parts, "1001")
+        caller = FakeChannel(running.port, "12345", dial=answering(talk=0.3))
+        await caller.run()
+        await wait_for(lambda: running.ends)
+        await running.server.close()
+        return parts, running, caller
+
+    parts, running, caller = asyncio.run(scenario())
+    commands = caller.commands
+    assert commands[0] == "ANSWER"
+    assert 'SET VARIABLE CHANNEL(language) "zh"' in commands
+    assert f"STREAM FILE callcenter/welcome_12345 {BARGE_IN}" in commands
+    # the prompt pinned to English is played with the channel's language set to English
+    english = commands.index('SET VARIABLE CHANNEL(language) "en"')
+    assert commands[english + 1] == f"STREAM FILE callcenter/other_languages {BARGE_IN}"
+    assert commands.index("EXEC StartMusicOnHold default") < index_of(commands, "EXEC Dial")
+    dial = commands[index_of(commands, "EXEC Dial")]
+    assert dial == f"EXEC Dial PJSIP/1001,12,U(callcenter-answered^{caller.uniqueid})"
+    assert commands[-1] == "HANGUP"  # the agent hung up: the engine ends the caller's channel
+    (arrived,) = parts.submitted(CallArrived)
+    assert arrived.queue == "zh-general" and arrived.call_id == caller.uniqueid
+    assert len(parts.submitted(AgentAnswered)) == 1 and len(parts.submitted(AgentHungUp)) == 1
+    assert parts.submitted(CallerHungUp) == []
+    (record,) = parts.records
+    assert record.outcome == "answered" and record.agent_id == "1001"
+    assert record.talk >= 0.25  # answered when the seat picked up, not when Dial returned
+    assert parts.acd.live_calls() == 0
+    assert running.ends[0].reason is EndReason.COMPLETED
+
+
+def test_caller_hanging_up_in_the_conversation_ends_it_once():
+    async def scenario():
+        parts = engine_parts()
+        running = await start(parts)
+        log_in(parts, "1001")
+        caller = FakeChannel(running.port, "12345", dial=answering(talk=0.2, caller_hangs_up=True))
+        await caller.run()
+        await wait_for(lambda: running.ends)
+        await running.server.close()
+        return parts, running
+
+    parts, running = asyncio.run(scenario())
+    assert len(parts.submitted(CallerHungUp)) == 1 and parts.submitted(AgentHungUp) == []
+    (record,) = parts.records
+    assert record.outcome == "answered" and record.talk > 0.1
+    assert running.ends[0].reason is EndReason.CALLER_HUNG_UP
+
+
+def test_foreign_language_caller_is_queued_in_their_language():
+    async def scenario():
+        parts = engine_parts()
+        running = await start(parts)
+        log_in(parts, "1001", "1030")  # 1001 speaks no English, 1030 does
+        keys = [("STREAM FILE callcenter/welcome_12345", "9"), ("STREAM FILE callcenter/offer_en", "1")]
+        caller = FakeChannel(running.port, "12345", keys=keys, dial=answering())
+        await caller.run()
+        await wait_for(lambda: running.ends)
+        await running.server.close()
+        return parts, caller
+
+    parts, caller = asyncio.run(scenario())
+    assert caller.keys == []  # both keys were taken
+    assert "STREAM FILE callcenter/other_languages" not in " ".join(caller.commands)  # barged in
+    (arrived,) = parts.submitted(CallArrived)
+    assert (arrived.queue, arrived.language) == ("en-general", "en")
+    assert caller.variables["CHANNEL(language)"] == "en"
+    (record,) = parts.records
+    assert record.agent_id == "1030" and record.queue == "en-general"
+
+
+def test_caller_hanging_up_while_waiting_is_abandoned_exactly_once():
+    async def scenario():
+        parts = engine_parts()
+        running = await start(parts)  # nobody logged in: the call waits
+        caller = FakeChannel(running.port, "12345")
+        task = asyncio.create_task(caller.run())
+        await wait_for(lambda: parts.acd.waiting_calls() == 1)
+        await wait_for(lambda: "EXEC StartMusicOnHold default" in caller.commands)
+        await asyncio.sleep(0.1)
+        caller.hang_up()
+        await task
+        await wait_for(lambda: running.ends)
+        await running.server.close()
+        return parts, running, caller
+
+    parts, running, caller = asyncio.run(scenario())
+    assert len(parts.submitted(CallerHungUp)) == 1
+    (record,) = parts.records
+    assert record.outcome == "abandoned" and record.wait > 0.05
+    assert parts.acd.live_calls() == 0
+    assert running.ends[0].reason is EndReason.CALLER_HUNG_UP
+    assert "HANGUP" not in caller.commands  # nothing more was sent to a dead channel
+
+
+def test_caller_hanging_up_in_the_ivr_never_reaches_the_acd():
+    async def scenario():
+        parts = engine_parts()
+        running = await start(parts)
+        caller = FakeChannel(running.port, "12345", hangup_on="STREAM FILE callcenter/welcome_12345")
+        await caller.run()
+        await wait_for(lambda: running.ends)
+        await running.server.close()
+        return parts, running
+
+    parts, running = asyncio.run(scenario())
+    assert parts.events == [] and parts.records == []
+    assert running.ends[0].reason is EndReason.CALLER_HUNG_UP
+
+
+def test_ring_no_answer_makes_the_seat_not_ready_and_the_next_one_answers():
+    async def scenario():
+        parts = engine_parts(ring_timeout=1.0)
+        running = await start(parts)
+        log_in(parts, "1001", "1002")
+        dials: list[str] = []
+        answer = answering()
+
+        async def dial(channel, words):
+            dials.append(words[2].split(",")[0])
+            if len(dials) == 1:
+                result = await no_answer(channel, words)
+                states.append(parts.acd.call_state(channel.uniqueid))
+                return result
+            return await answer(channel, words)
+
+        states: list[CallState | None] = []
+        caller = FakeChannel(running.port, "12345", dial=dial)
+        await caller.run()
+        await wait_for(lambda: running.ends)
+        await running.server.close()
+        return parts, caller, dials, states
+
+    parts, caller, dials, states = asyncio.run(scenario())
+    assert dials == ["PJSIP/1001", "PJSIP/1002"]  # longest idle first, then the next seat
+    assert parts.acd.seat("1001").reason == "no-answer"
+    assert parts.submitted(AgentDeclined) == []  # the ACD's ring timer decided, once
+    (record,) = parts.records
+    assert record.outcome == "answered" and record.agent_id == "1002" and record.offers == 2
+    first, second = (i for i, c in enumerate(caller.commands) if c.startswith("EXEC Dial"))
+    assert "EXEC StartMusicOnHold default" in caller.commands[first:second]  # held in between
+    assert "HANGUP" not in caller.commands[:second]
+
+
+def test_busy_seat_declines_at_once_and_the_call_keeps_its_place():
+    async def scenario():
+        parts = engine_parts()
+        running = await start(parts)
+        log_in(parts, "1001", "1002")
+        answer = answering()
+
+        async def dial(channel, words):
+            if "PJSIP/1001," in words[2]:
+                channel.variables["DIALSTATUS"] = "BUSY"
+                return ["200 result=0"]
+            return await answer(channel, words)
+
+        caller = FakeChannel(running.port, "12345", dial=dial)
+        await caller.run()
+        await wait_for(lambda: running.ends)
+        await running.server.close()
+        return parts
+
+    parts = asyncio.run(scenario())
+    assert parts.submitted(AgentDeclined) == [AgentDeclined("1001", parts.records[0].call_id)]
+    assert parts.acd.seat("1001").reason == "declined"
+    assert parts.records[0].agent_id == "1002"
+
+
+def test_a_fault_in_the_engine_hands_the_call_to_the_dialplan_fallback():
+    async def scenario():
+        parts = engine_parts()
+        running = await start(parts)
+        log_in(parts, "1001")
+
+        async def broken(call, offer):
+            raise RuntimeError("boom")
+
+        running.flow._ring = broken  # type: ignore[method-assign]
+        caller = FakeChannel(running.port, "12345")
+        await caller.run()
+        unknown = FakeChannel(running.port, "99999")
+        await unknown.run()
+        await wait_for(lambda: len(running.ends) == 2)
+        await running.server.close()
+        return parts, running, caller, unknown
+
+    parts, running, caller, unknown = asyncio.run(scenario())
+    for channel in (caller, unknown):
+        assert channel.variables["CALLCENTER_RESULT"] == "error"
+        assert "HANGUP" not in channel.commands  # the dialplan carries on to its fallback
+    assert [end.reason for end in running.ends] == [EndReason.COMPLETED, EndReason.COMPLETED]
+    # the queued call left the ACD (once) so the fallback queue can take it
+    assert len(parts.submitted(CallerHungUp)) == 1 and parts.acd.live_calls() == 0
+    assert unknown.commands == ['SET VARIABLE CALLCENTER_RESULT "error"']
