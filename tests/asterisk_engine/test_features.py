@@ -1,0 +1,55 @@
+"""Agent feature codes dialled from a seat reach the ACD through the FastAGI handler."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from acd.events import AgentLoggedIn, AgentLoggedOut, AgentNotReady, AgentReady
+
+from .conftest import engine_parts, start, wait_for
+from .fake_asterisk import FakeChannel
+
+pytestmark = pytest.mark.timeout(20)
+
+
+def dial_codes(*calls: tuple[str, str]):
+    """Each ``(seat endpoint, code)`` dials ``*<code>``; returns the parts and the channels."""
+
+    async def scenario():
+        parts = engine_parts()
+        running = await start(parts)
+        channels = []
+        for endpoint, code in calls:
+            channel = FakeChannel(running.port, f"feature/{code}", channel=f"PJSIP/{endpoint}",
+                                  callerid=endpoint)
+            await channel.run()
+            channels.append(channel)
+        await wait_for(lambda: len(running.ends) == len(calls))
+        await running.server.close()
+        return parts, channels
+
+    return asyncio.run(scenario())
+
+
+def test_login_not_ready_ready_logout_from_the_seat():
+    parts, channels = dial_codes(("1001", "11"), ("1001", "14"), ("1001", "13"), ("1001", "12"))
+    assert parts.events == [AgentLoggedIn("1001", ready=True), AgentNotReady("1001", "break"),
+                            AgentReady("1001"), AgentLoggedOut("1001")]
+    login, not_ready, ready, logout = channels
+    assert login.commands == ["ANSWER", 'SET VARIABLE CALLCENTER_RESULT "ok"',
+                              'STREAM FILE agent-loginok ""', "HANGUP"]
+    assert 'STREAM FILE beep ""' in not_ready.commands and 'STREAM FILE beep ""' in ready.commands
+    assert 'STREAM FILE agent-loggedoff ""' in logout.commands
+    assert parts.acd.seat("1001").presence.value == "logged_out"
+
+
+def test_codes_from_unknown_seats_or_refused_by_the_acd_change_nothing():
+    parts, channels = dial_codes(("trunk", "11"), ("1001", "13"), ("1001", "99"))
+    # the trunk is no agent; 1001 is logged out so cannot be ready; 99 is no feature code
+    assert [e for e in parts.events if not isinstance(e, AgentReady)] == []
+    assert parts.acd.seat("1001").presence.value == "logged_out"
+    for channel in channels:
+        assert channel.variables["CALLCENTER_RESULT"] == "refused"
+        assert 'STREAM FILE beeperr ""' in channel.commands

@@ -1,0 +1,90 @@
+"""Seats followed over AMI: an unreachable seat is made not ready; start_asterisk end to end."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+import pytest
+
+from acd.events import AgentLoggedIn, AgentNotReady
+from callcenter.asterisk.transcripts import RECEIVED, SENT, AMIBlock, ami_blocks
+from callcenter.asterisk_engine import AMISettings, MissingSecret, start_asterisk
+
+from ..asterisk.fakes import FakeAMIServer
+from ..asterisk.fixtures import transcript
+from .conftest import engine_parts, wait_for
+from .fake_asterisk import FakeChannel, answering
+
+pytestmark = pytest.mark.timeout(20)
+SECRET = "engine-test-secret"
+
+
+def device_state(device: str, state: str, action_id: str | None = None) -> AMIBlock:
+    """A DeviceStateChange in the recorded shape (``ami_login_and_events.txt``)."""
+    head = ("Event: DeviceStateChange",) + ((f"ActionID: {action_id}",) if action_id else
+                                           ("Privilege: call,all",))
+    return AMIBlock(RECEIVED, (*head, f"Device: {device}", f"State: {state}"), 0)
+
+
+def ami_script() -> list[AMIBlock]:
+    recorded = ami_blocks(transcript("ami_login_and_events.txt").lines)
+    banner, _login, accepted = recorded[:3]
+    login = AMIBlock(SENT, ("Action: Login", "ActionID: login-1", "Username: engine",
+                            f"Secret: {SECRET}", "Events: system,call"), 0)
+    return [
+        banner, login, accepted,
+        AMIBlock(SENT, ("Action: DeviceStateList", "ActionID: ds-1"), 0),
+        AMIBlock(RECEIVED, ("Response: Success", "ActionID: ds-1", "EventList: start",
+                            "Message: Device State Changes will follow"), 0),
+        device_state("PJSIP/1001", "NOT_INUSE", "ds-1"),
+        device_state("PJSIP/1002", "NOT_INUSE", "ds-1"),
+        AMIBlock(RECEIVED, ("Event: DeviceStateListComplete", "ActionID: ds-1",
+                            "EventList: Complete", "ListItems: 2"), 0),
+        device_state("PJSIP/caller", "UNAVAILABLE"),  # not a seat: ignored
+        device_state("PJSIP/1002", "UNAVAILABLE"),  # logged out: stays logged out
+        device_state("PJSIP/1001", "UNAVAILABLE"),
+        device_state("PJSIP/1001", "UNAVAILABLE"),  # same state again: one transition only
+        AMIBlock(SENT, ("Action: Logoff", "ActionID: logoff-1"), 0),  # the link stays up till then
+        AMIBlock(RECEIVED, ("Response: Goodbye", "ActionID: logoff-1",
+                            "Message: Thanks for all the fish."), 0),
+    ]
+
+
+def test_unreachable_seat_is_made_not_ready_and_calls_still_flow():
+    async def scenario():
+        parts = engine_parts()
+        parts.driver.submit(AgentLoggedIn("1001", ready=True))
+        parts.driver.submit(AgentLoggedIn("1003", ready=True))
+        engine = SimpleNamespace(config=parts.config, driver=parts.driver)
+        async with FakeAMIServer(ami_script()) as ami:
+            handle = await start_asterisk(engine, agi_port=0, ami=AMISettings(
+                SECRET, port=ami.port, username="engine"))
+            try:
+                await wait_for(lambda: parts.submitted(AgentNotReady))
+                await asyncio.sleep(0.1)
+                caller = FakeChannel(handle.agi_port, "12345", dial=answering())
+                await caller.run()
+            finally:
+                await handle.close()
+        return parts, ami
+
+    parts, ami = asyncio.run(scenario())
+    assert ami.mismatches == []
+    assert parts.submitted(AgentNotReady) == [AgentNotReady("1002", "unreachable"),
+                                              AgentNotReady("1001", "unreachable")]
+    assert parts.acd.seat("1001").reason == "unreachable"
+    assert parts.acd.seat("1002").presence.value == "logged_out"
+    (record,) = parts.records
+    assert record.agent_id == "1003"  # the unreachable seat was not offered the call
+
+
+def test_ami_secret_comes_from_the_environment_or_the_secrets_file(tmp_path):
+    with pytest.raises(MissingSecret, match="CALLCENTER_AMI_SECRET"):
+        AMISettings.from_env(environ={})
+    secrets = tmp_path / "secrets"
+    secrets.write_text("ami = from-file\n1001 = seat\n")
+    secrets.chmod(0o600)
+    assert AMISettings.from_env(secrets, environ={}).secret == "from-file"
+    assert AMISettings.from_env(secrets, environ={"CALLCENTER_AMI_SECRET": "env"}).secret == "env"
+    assert "from-file" not in repr(AMISettings.from_env(secrets, environ={}))
