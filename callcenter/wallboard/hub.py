@@ -28,12 +28,13 @@ class WallboardHub:
         self.message = ""
         self.listeners = 0
         self._key = ""
-        self._changed = asyncio.Condition()
+        self._changed = asyncio.Event()  # replaced on every change: a one-shot broadcast
         self._task: asyncio.Task | None = None
         self._closed = False
 
     def sample(self) -> bool:
-        """Take the view now; True (and a new version) if it differs from the last one."""
+        """Take the view now; if it differs from the last one, make a new version and wake
+        the streams. Returns whether it changed."""
         view = self.view()
         key = json.dumps(view, sort_keys=True, separators=(",", ":"))
         if key == self._key:
@@ -42,18 +43,15 @@ class WallboardHub:
         self.version += 1
         self.message = json.dumps({**view, "server_time": self.clock(), "version": self.version},
                                   separators=(",", ":"), ensure_ascii=False)
+        self._wake()
         return True
 
     async def _produce(self) -> None:
         while self.listeners and not self._closed:
             try:
-                changed = self.sample()
+                self.sample()
             except Exception:  # a broken view must not end the streams
                 log.exception("wallboard view failed")
-                changed = False
-            if changed:
-                async with self._changed:
-                    self._changed.notify_all()
             await asyncio.sleep(self.interval)
         self._task = None
 
@@ -74,21 +72,23 @@ class WallboardHub:
                     sent = self.version
                     yield f"event: snapshot\nid: {sent}\ndata: {self.message}\n\n"
                     continue
-                async with self._changed:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(
-                            self._changed.wait_for(lambda seen=sent: self.version != seen or self._closed),
-                            self.heartbeat)
+                changed = self._changed  # taken after the version check: no lost wake-up
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.heartbeat):
+                        await changed.wait()
                 if self.version == sent and not self._closed:
                     yield f"event: heartbeat\ndata: {json.dumps({'server_time': self.clock()})}\n\n"
         finally:
             self.listeners -= 1
 
+    def _wake(self) -> None:
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
     async def close(self) -> None:
         """End every stream (so that the server can shut down) and stop sampling."""
         self._closed = True
-        async with self._changed:
-            self._changed.notify_all()
+        self._wake()
         task = self._task
         if task is not None:
             task.cancel()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
+import time
+
 from acd.events import AgentAnswered, CallArrived
 
 
@@ -98,3 +101,15 @@ def test_openapi_documents_the_routes_and_the_bearer_scheme(live):
     assert {"HTTPBearer": []} in paths["/api/queues"]["get"]["security"]
     docs = live.get("/docs")
     assert docs.status == 200 and b"<code>/api/agents/{agent_id}/wrap-up-done</code>" in docs.body
+
+
+def test_keep_alive_responses_do_not_stall(live):
+    """Nagle plus delayed ACKs would add ~40 ms to each response on a reused connection."""
+    conn = http.client.HTTPConnection("127.0.0.1", live.api.port, timeout=5)
+    headers = {"Authorization": f"Bearer {live.token}"}
+    started = time.perf_counter()
+    for _ in range(20):
+        conn.request("GET", "/api/queues", headers=headers)
+        assert conn.getresponse().read()
+    conn.close()
+    assert time.perf_counter() - started < 0.5
