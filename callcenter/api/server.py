@@ -94,14 +94,15 @@ async def start_api(engine: Engine, *, host: str = "127.0.0.1", port: int = 8080
             token = resolve_token(None, env={}, file=token_file)
         else:
             check_token(token)
-    except ValueError as exc:
-        if isinstance(exc, ApiConfigError):
-            raise
-        raise ApiConfigError(str(exc)) from None
+    except ApiConfigError:
+        raise
+    except (ValueError, OSError) as exc:  # a short token, an unwritable token file
+        raise ApiConfigError(f"API token: {exc}") from None
     app = make_app(engine, token=token)
     sock = _bind(host, port)
-    config = uvicorn.Config(app, log_level="warning", access_log=access_log, lifespan="off",
-                            timeout_graceful_shutdown=3, ws="none")
+    # log_config=None: uvicorn's records go through the engine's own logging set-up.
+    config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=access_log,
+                            lifespan="off", timeout_graceful_shutdown=3, ws="none")
     server = _Server(config)
     task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]),
                                                   name="callcenter-api")
