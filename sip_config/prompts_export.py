@@ -1,0 +1,50 @@
+"""Export built prompts into Asterisk's sound folders: ``sounds/<lang>/callcenter/<key>.wav``.
+
+``STREAM FILE callcenter/<key>`` then finds the prompt in the channel's language. Only
+8 kHz mono 16-bit WAV files are exported (what ``callcenter prompts build`` writes and what
+Asterisk's ``wav`` format reads).
+"""
+
+from __future__ import annotations
+
+import shutil
+import wave
+from pathlib import Path
+
+ASTERISK_LANGUAGES = ("zh", "en", "ja", "ko", "fr", "de", "ru")
+SOUNDS_FOLDER = "callcenter"
+
+
+class PromptExportError(ValueError):
+    """A prompt file Asterisk could not play."""
+
+
+def _check_wav(path: Path) -> None:
+    try:
+        with wave.open(str(path), "rb") as wav:
+            shape = (wav.getframerate(), wav.getnchannels(), wav.getsampwidth())
+    except (wave.Error, EOFError) as exc:
+        raise PromptExportError(f"{path}: not a WAV file ({exc})") from None
+    if shape != (8000, 1, 2):
+        raise PromptExportError(f"{path}: {shape[0]} Hz, {shape[1]} channel(s), "
+                                f"{8 * shape[2]}-bit; Asterisk needs 8000 Hz mono 16-bit")
+
+
+def export_prompts(prompts_dir: Path | str, out_dir: Path | str) -> dict[str, int]:
+    """Copy ``<prompts>/<lang>/<key>.wav`` to ``<out>/sounds/<lang>/callcenter/``; count per language."""
+    prompts_dir, out_dir = Path(prompts_dir), Path(out_dir)
+    if not prompts_dir.is_dir():
+        raise PromptExportError(f"{prompts_dir}: no such prompts folder")
+    counts: dict[str, int] = {}
+    for language in ASTERISK_LANGUAGES:
+        source = prompts_dir / language
+        files = sorted(p for p in source.glob("*.wav") if not p.name.endswith(".recorded.wav"))
+        if not files:
+            continue
+        target = out_dir / "sounds" / language / SOUNDS_FOLDER
+        target.mkdir(parents=True, exist_ok=True)
+        for path in files:
+            _check_wav(path)
+            shutil.copyfile(path, target / path.name)
+        counts[language] = len(files)
+    return counts

@@ -1,0 +1,176 @@
+"""Render the Asterisk configuration of a hotline: pjsip, extensions, manager, musiconhold, queues.
+
+The dialplan sends each line number to the engine over FastAGI and falls back to a sorry prompt
+and a plain Asterisk queue of all agents when the engine cannot be reached or reports
+``CALLCENTER_RESULT=error``. Seats may dial feature codes only. Secrets are passed in (see
+:mod:`callcenter.asterisk_engine.secrets`); nothing here has a default secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from callcenter.config import HotlineConfig
+
+FEATURE_CODES = {"*11": "login", "*12": "logout", "*13": "ready", "*14": "not ready"}
+LINES_CONTEXT = "callcenter-lines"
+SEATS_CONTEXT = "callcenter-seats"
+FALLBACK_CONTEXT = "callcenter-fallback"
+ANSWERED_CONTEXT = "callcenter-answered"
+
+
+@dataclass(frozen=True)
+class AsteriskOptions:
+    """Where things are; the defaults suit Asterisk and the engine on one host."""
+
+    agi_host: str = "127.0.0.1"
+    agi_port: int = 4573
+    sip_bind: str = "0.0.0.0:5060"
+    trunk_host: str = "127.0.0.1"
+    trunk_port: int = 5060
+    ami_port: int = 5038
+    ami_username: str = "callcenter"
+    moh_class: str = "default"
+    moh_directory: str = "moh"
+    fallback_queue: str = "hotline-fallback"
+    codecs: tuple[str, ...] = ("alaw", "ulaw")
+    qualify_seconds: int = 30
+    header: str = field(default="Rendered by `callcenter asterisk-config`; re-render, do not edit.")
+
+    @property
+    def agi_url(self) -> str:
+        return f"agi://{self.agi_host}:{self.agi_port}"
+
+
+DEFAULT_OPTIONS = AsteriskOptions()
+
+
+def conf_value(value: str, what: str) -> str:
+    """A value safe on one conf line: no line breaks; ``;`` (a comment) escaped."""
+    if any(ch in value for ch in "\r\n\0"):
+        raise ValueError(f"{what} must not contain line breaks")
+    return value.replace(";", r"\;")
+
+
+def _label(text: str) -> str:
+    """Free text (names) for caller ids, comments and queue member names."""
+    return "".join(ch for ch in text if ch.isprintable() and ch not in '"<>,;()[]\\')
+
+
+def _head(options: AsteriskOptions, what: str) -> list[str]:
+    return [f"; {what}", f"; {options.header}", ""]
+
+
+def render_pjsip(config: HotlineConfig, passwords: Mapping[str, str],
+                 options: AsteriskOptions = DEFAULT_OPTIONS) -> str:
+    """One UDP transport, an endpoint/auth/aor per agent seat, and the callers' trunk."""
+    allow = ",".join(options.codecs)
+    out = _head(options, "pjsip.conf: SIP transport, agent seats and the callers' trunk")
+    out += ["[transport-udp]", "type=transport", "protocol=udp", f"bind={options.sip_bind}", ""]
+    out += ["[seat-endpoint](!)", "type=endpoint", "transport=transport-udp",
+            f"context={SEATS_CONTEXT}", "disallow=all", f"allow={allow}", "dtmf_mode=rfc4733",
+            "direct_media=no", "rtp_symmetric=yes", "force_rport=yes", "rewrite_contact=yes",
+            f"language={config.default_language}", "",
+            "[seat-auth](!)", "type=auth", "auth_type=userpass", "",
+            "[seat-aor](!)", "type=aor", "max_contacts=1", "remove_existing=yes",
+            f"qualify_frequency={options.qualify_seconds}", ""]
+    for agent in config.agents:
+        password = passwords.get(agent.id)
+        if not password:
+            raise ValueError(f"no SIP password for agent {agent.id}")
+        name = _label(agent.name)
+        out += [f"; seat of {name}",
+                f"[{agent.id}](seat-endpoint)", f"auth={agent.id}-auth", f"aors={agent.id}",
+                f'callerid="{name}" <{agent.id}>', "",
+                f"[{agent.id}-auth](seat-auth)", f"username={agent.id}",
+                f"password={conf_value(password, f'password of agent {agent.id}')}", "",
+                f"[{agent.id}](seat-aor)", ""]
+    out += ["; the callers' side: a SIP trunk identified by its address",
+            "[trunk]", "type=endpoint", "transport=transport-udp", f"context={LINES_CONTEXT}",
+            "disallow=all", f"allow={allow}", "dtmf_mode=rfc4733", "direct_media=no",
+            "aors=trunk", f"language={config.default_language}", "",
+            "[trunk]", "type=aor", f"contact=sip:{options.trunk_host}:{options.trunk_port}", "",
+            "[trunk-identify]", "type=identify", "endpoint=trunk", f"match={options.trunk_host}", ""]
+    return "\n".join(out)
+
+
+def render_extensions(config: HotlineConfig, options: AsteriskOptions = DEFAULT_OPTIONS) -> str:
+    """Lines to the engine (with a fallback), the answered hook, and the seats' feature codes."""
+    agi = options.agi_url
+    out = _head(options, "extensions.conf: hotline lines, engine fallback, agent feature codes")
+    out += ["[general]", "static=yes", "writeprotect=yes", "clearglobalvars=no", ""]
+    out += [f"[{LINES_CONTEXT}]"]
+    for line in config.lines:
+        out += [f"; {_label(line.name)}",
+                f"exten => {line.number},1,NoOp(line {line.number})",
+                " same => n,Set(CALLCENTER_RESULT=)",
+                f" same => n,AGI({agi}/{line.number})",
+                f' same => n,GotoIf($["${{AGISTATUS}}" = "FAILURE"]?{FALLBACK_CONTEXT},s,1)',
+                f' same => n,GotoIf($["${{CALLCENTER_RESULT}}" = "error"]?{FALLBACK_CONTEXT},s,1)',
+                " same => n,Hangup()"]
+    out += ["", "; the engine is unreachable or failed on the call: a plain queue of all agents",
+            f"[{FALLBACK_CONTEXT}]",
+            "exten => s,1,NoOp(engine fallback)",
+            " same => n,Answer()",
+            " same => n,StopMusicOnHold()",
+            " same => n,Playback(callcenter/system_error)",
+            f" same => n,Queue({options.fallback_queue},,,,600)",
+            " same => n,Hangup()", ""]
+    out += ["; Dial(...,U(callcenter-answered^<call id>)) runs this on the agent's channel on answer",
+            f"[{ANSWERED_CONTEXT}]",
+            f"exten => s,1,AGI({agi}/answered/${{ARG1}})",
+            " same => n,Return()", ""]
+    out += ["; agent seats may dial the feature codes only", f"[{SEATS_CONTEXT}]"]
+    for code, what in FEATURE_CODES.items():
+        out += [f"; {what}",
+                f"exten => {code},1,AGI({agi}/feature/{code.lstrip('*')})",
+                " same => n,Hangup()"]
+    return "\n".join(out) + "\n"
+
+
+def render_manager(ami_secret: str, options: AsteriskOptions = DEFAULT_OPTIONS) -> str:
+    """AMI on loopback only, one user for the engine."""
+    if not ami_secret:
+        raise ValueError("no AMI secret")
+    out = _head(options, "manager.conf: the engine's AMI user, loopback only")
+    out += ["[general]", "enabled=yes", f"port={options.ami_port}", "bindaddr=127.0.0.1",
+            "displayconnects=no", "webenabled=no", "",
+            f"[{options.ami_username}]", f"secret={conf_value(ami_secret, 'AMI secret')}",
+            "deny=0.0.0.0/0.0.0.0", "permit=127.0.0.1/255.255.255.255",
+            "read=system,call,reporting", "write=system,call,reporting", "writetimeout=5000", ""]
+    return "\n".join(out)
+
+
+def render_musiconhold(options: AsteriskOptions = DEFAULT_OPTIONS) -> str:
+    out = _head(options, "musiconhold.conf: the hold music callers hear while they wait")
+    out += ["[general]", "", f"[{options.moh_class}]", "mode=files",
+            f"directory={options.moh_directory}", "sort=random", ""]
+    return "\n".join(out)
+
+
+def render_queues(config: HotlineConfig, options: AsteriskOptions = DEFAULT_OPTIONS) -> str:
+    """The fallback queue with every agent (used only when the engine is out)."""
+    out = _head(options, "queues.conf: the fallback queue when the engine is out")
+    out += ["[general]", "persistentmembers=no", "autofill=yes", "",
+            f"[{options.fallback_queue}]", "strategy=rrmemory", "timeout=15", "retry=2",
+            "wrapuptime=5", f"musicclass={options.moh_class}", "joinempty=yes",
+            "leavewhenempty=no", "ringinuse=no"]
+    out += [f"member => PJSIP/{agent.id},0,{_label(agent.name)}" for agent in config.agents]
+    return "\n".join(out) + "\n"
+
+
+def render_all(config: HotlineConfig, *, passwords: Mapping[str, str], ami_secret: str,
+               options: AsteriskOptions = DEFAULT_OPTIONS) -> dict[str, str]:
+    """File name -> text of every rendered file."""
+    return {
+        "pjsip.conf": render_pjsip(config, passwords, options),
+        "extensions.conf": render_extensions(config, options),
+        "manager.conf": render_manager(ami_secret, options),
+        "musiconhold.conf": render_musiconhold(options),
+        "queues.conf": render_queues(config, options),
+    }
+
+
+SECRET_FILES = frozenset({"pjsip.conf", "manager.conf"})
+"""Files holding secrets: written readable by the owner only."""

@@ -1,0 +1,88 @@
+"""``callcenter asterisk-config``: secrets from env or file only, private files, prompt export."""
+
+from __future__ import annotations
+
+import stat
+import wave
+
+from click.testing import CliRunner
+
+from callcenter.cli import main
+from callcenter.config import load_config
+from sip_config import check_all, parse_conf
+
+AGENTS = [agent.id for agent in load_config().agents]
+
+
+def secrets_file(tmp_path, *, ami: bool = True, skip: str | None = None, mode: int = 0o600):
+    lines = [f"{agent} = pw-{agent}-k9" for agent in AGENTS if agent != skip]
+    path = tmp_path / "secrets"
+    path.write_text(("ami = ami-from-file\n" if ami else "") + "\n".join(lines) + "\n")
+    path.chmod(mode)
+    return path
+
+
+def run(*args: str, env: dict[str, str] | None = None):
+    clean = {"CALLCENTER_AMI_SECRET": "", **{f"CALLCENTER_SIP_PASSWORD_{a}": "" for a in AGENTS}}
+    return CliRunner().invoke(main, ["asterisk-config", *args], env={**clean, **(env or {})})
+
+
+def write_wav(path, rate: int = 8000) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(b"\0\0" * 800)
+
+
+def test_missing_ami_secret_exits_2_naming_the_variable(tmp_path):
+    result = run("--out", str(tmp_path / "out"), "--secrets", str(secrets_file(tmp_path, ami=False)))
+    assert result.exit_code == 2
+    assert "CALLCENTER_AMI_SECRET" in result.output and "secrets" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_seat_password_exits_2_naming_the_agent(tmp_path):
+    result = run("--out", str(tmp_path / "out"), "--secrets", str(secrets_file(tmp_path, skip="1007")))
+    assert result.exit_code == 2
+    assert "CALLCENTER_SIP_PASSWORD_1007" in result.output
+
+
+def test_no_secrets_at_all_exits_2(tmp_path):
+    result = run("--out", str(tmp_path / "out"))
+    assert result.exit_code == 2 and "CALLCENTER_AMI_SECRET" in result.output
+
+
+def test_a_secrets_file_readable_by_others_is_refused(tmp_path):
+    result = run("--out", str(tmp_path / "out"), "--secrets", str(secrets_file(tmp_path, mode=0o644)))
+    assert result.exit_code == 2 and "chmod 600" in result.output
+
+
+def test_renders_private_files_and_exports_prompts(tmp_path):
+    prompts = tmp_path / "prompts"
+    write_wav(prompts / "zh" / "welcome_12345.wav")
+    write_wav(prompts / "en" / "please_hold.wav")
+    write_wav(prompts / "en" / "please_hold.recorded.wav", rate=44100)  # the source, not exported
+    out = tmp_path / "out"
+    result = run("--out", str(out), "--secrets", str(secrets_file(tmp_path)), "--prompts", str(prompts),
+                 env={"CALLCENTER_AMI_SECRET": "ami-from-env"})
+    assert result.exit_code == 0, result.output
+    files = {p.name: p.read_text() for p in out.glob("*.conf")}
+    assert set(files) == {"pjsip.conf", "extensions.conf", "manager.conf", "musiconhold.conf",
+                          "queues.conf"}
+    assert check_all(files, load_config()) == []
+    manager = parse_conf(files["manager.conf"])
+    assert manager.get(manager.named("callcenter")[0], "secret") == "ami-from-env"  # env wins
+    for name in ("pjsip.conf", "manager.conf"):
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o600
+    assert (out / "sounds" / "zh" / "callcenter" / "welcome_12345.wav").is_file()
+    assert sorted(p.name for p in (out / "sounds" / "en" / "callcenter").iterdir()) == ["please_hold.wav"]
+
+
+def test_prompts_asterisk_cannot_play_are_refused(tmp_path):
+    prompts = tmp_path / "prompts"
+    write_wav(prompts / "zh" / "welcome_12345.wav", rate=16000)
+    result = run("--out", str(tmp_path / "out"), "--secrets", str(secrets_file(tmp_path)),
+                 "--prompts", str(prompts))
+    assert result.exit_code == 2 and "8000 Hz mono 16-bit" in result.output

@@ -1,0 +1,91 @@
+"""Rendered Asterisk configs: structural check (Asterisk itself is not available to load them)."""
+
+from __future__ import annotations
+
+import pytest
+
+from callcenter.config import load_config
+from sip_config import AsteriskOptions, check_all, parse_conf, render_all
+from sip_config.check import ConfError, dialplan
+
+CONFIG = load_config()
+PASSWORDS = {agent.id: f"seat-{agent.id}-Xq7;p" for agent in CONFIG.agents}
+AMI = "ami-test-Zr81"
+
+
+def rendered(**options: object) -> dict[str, str]:
+    return render_all(CONFIG, passwords=PASSWORDS, ami_secret=AMI, options=AsteriskOptions(**options))
+
+
+def test_rendered_configs_pass_the_structural_check():
+    assert check_all(rendered(), CONFIG) == []
+
+
+def test_every_line_reaches_the_engine_then_the_fallback():
+    plan = dialplan(parse_conf(rendered(agi_port=4999)["extensions.conf"]))
+    for line in CONFIG.lines:
+        steps = plan["callcenter-lines"][line.number]
+        assert [s.priority for s in steps] == list(range(1, len(steps) + 1))
+        apps = [s.app for s in steps]
+        assert apps.index("AGI") < apps.index("GotoIf")
+        assert steps[apps.index("AGI")].args == f"agi://127.0.0.1:4999/{line.number}"
+    assert sorted(plan["callcenter-seats"]) == ["*11", "*12", "*13", "*14"]
+    assert any(s.app == "Queue" and s.args.startswith("hotline-fallback,")
+               for s in plan["callcenter-fallback"]["s"])
+
+
+def test_secrets_are_the_given_ones_and_ami_is_loopback_only():
+    files = rendered()
+    pjsip = parse_conf(files["pjsip.conf"])
+    auths = pjsip.of_type("auth")
+    assert len(auths) == len(CONFIG.agents)
+    assert {pjsip.get(a, "username"): pjsip.get(a, "password") for a in auths} == PASSWORDS
+    manager = parse_conf(files["manager.conf"])
+    (user,) = manager.named("callcenter")
+    assert manager.get(user, "secret") == AMI
+    assert manager.items(user)[1:3] == [("deny", "0.0.0.0/0.0.0.0"),
+                                        ("permit", "127.0.0.1/255.255.255.255")]
+    text = "\n".join(files.values()).lower()
+    for default in ("secret=password", "secret=secret", "password=1234", "changeme", "password=\n"):
+        assert default not in text
+    with pytest.raises(ValueError, match="no SIP password for agent 1001"):
+        render_all(CONFIG, passwords={}, ami_secret=AMI)
+    with pytest.raises(ValueError, match="no AMI secret"):
+        render_all(CONFIG, passwords=PASSWORDS, ami_secret="")
+    with pytest.raises(ValueError, match="line breaks"):
+        render_all(CONFIG, passwords={**PASSWORDS, "1001": "a\n[evil]"}, ami_secret=AMI)
+
+
+@pytest.mark.parametrize(("file", "old", "new", "problem"), [
+    ("extensions.conf", "AGI(agi://127.0.0.1:4573/12315)", "NoOp(x)", "line 12315 never reaches"),
+    ("extensions.conf", 'GotoIf($["${CALLCENTER_RESULT}" = "error"]?callcenter-fallback,s,1)',
+     "NoOp(x)", "no fallback after its AGI"),
+    ("extensions.conf", "Queue(hotline-fallback", "Queue(other", "does not reach Queue"),
+    ("extensions.conf", "exten => *14,1,AGI", "exten => *14,1,NoOp", "feature code *14"),
+    ("pjsip.conf", "auth=1002-auth\n", "", "endpoint 1002: neither auth"),
+    ("pjsip.conf", "aors=1003\n", "aors=nope\n", "endpoint 1003: aors"),
+    ("manager.conf", "permit=127.0.0.1/255.255.255.255", "permit=0.0.0.0/0.0.0.0", "ACL must be"),
+    ("manager.conf", "deny=0.0.0.0/0.0.0.0\n", "", "ACL must be"),
+    ("manager.conf", "bindaddr=127.0.0.1", "bindaddr=0.0.0.0", "bind to 127.0.0.1"),
+    ("queues.conf", "member => PJSIP/1005,", "member => PJSIP/9999,", "lacks agents ['1005']"),
+    ("pjsip.conf", "[1001](seat-endpoint)", "[1001](no-such-template)", "unknown template"),
+    ("extensions.conf", " same => n,Hangup()", "Hangup()", "not a section"),
+])
+def test_the_checker_finds_broken_configs(file, old, new, problem):
+    files = rendered()
+    assert old in files[file]
+    files[file] = files[file].replace(old, new, 1)
+    problems = check_all(files, CONFIG)
+    assert any(problem in p for p in problems), problems
+
+
+def test_parser_reads_templates_escapes_and_dialplan_arrows():
+    conf = parse_conf("[base](!)\ntype=endpoint\nallow=ulaw ; codec\n[a](base)\n"
+                      "password=x\\;y\nexten => 1,1,NoOp(a;b)\n")
+    (section,) = conf.named("a")
+    assert conf.get(section, "type") == "endpoint" and conf.get(section, "password") == "x;y"
+    assert conf.get(section, "allow") == "ulaw"
+    with pytest.raises(ConfError):
+        parse_conf("key=value before a section\n")
+    with pytest.raises(ConfError, match="first priority"):
+        dialplan(parse_conf("[c]\nexten => 1,2,NoOp()\n"))
