@@ -13,7 +13,7 @@ from callcenter.asterisk import AGIServer, AGISession, SessionEnd
 from callcenter.asterisk_engine import CallFlow
 from callcenter.config import HotlineConfig, load_config
 from callcenter.runtime.core_driver import CoreDriver
-from ivr_flows.loader import load_for_config
+from ivr_flows.loader import FlowSet, load_for_config
 from ivr_flows.plugins import default_registry
 
 
@@ -33,9 +33,9 @@ class EngineParts:
         return [e for e in self.events if isinstance(e, kind)]
 
 
-def engine_parts(*, ring_timeout: float | None = None) -> EngineParts:
-    """The shipped config's ACD and driver (build inside the event loop)."""
-    config = load_config()
+def engine_parts(*, ring_timeout: float | None = None, config: HotlineConfig | None = None) -> EngineParts:
+    """The shipped config's (or ``config``'s) ACD and driver (build inside the event loop)."""
+    config = config or load_config()
     if ring_timeout is not None:
         defaults = config.defaults.model_copy(update={"ring_timeout_seconds": ring_timeout})
         config = config.model_copy(update={"defaults": defaults})
@@ -69,8 +69,8 @@ class Running:
         return self.server.port
 
 
-async def start(parts: EngineParts, **options: object) -> Running:
-    flows = load_for_config(parts.config, default_registry())
+async def start(parts: EngineParts, flows: FlowSet | None = None, **options: object) -> Running:
+    flows = flows or load_for_config(parts.config, default_registry())
     flow = CallFlow(parts.config, parts.driver, flows, plugins=default_registry(), **options)
     sessions: list[tuple[str, SessionEnd]] = []
 

@@ -1,0 +1,127 @@
+"""IVR paths over AGI that do not end with an agent: self-service, transfer, queue escalations."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+
+import pytest
+
+from acd.events import CallArrived, CallerHungUp
+from ivr_flows.loader import FLOWS_DIR, load_for_config
+from ivr_flows.plugins import default_registry
+
+from .conftest import engine_parts, start, wait_for
+from .fake_asterisk import FakeChannel
+
+pytestmark = pytest.mark.timeout(30)
+RESIDENT_ID = "420111196606283771"  # in the shipped sample data, balance 234681.64
+
+TRANSFER_FLOW = """
+flow: line_12345
+language: zh
+start: ask
+fallback: out
+nodes:
+  ask:
+    kind: collect
+    prompts: [enter_id]
+    into: typed
+    min_length: 1
+    max_length: 11
+    terminator: "#"
+    tries: 1
+    wait: 3
+    inter_digit: 2
+    invalid: out
+    timeout: out
+    failure: out
+    next: out
+  out:
+    kind: transfer
+    prompts: [transferring]
+    department: housing-authority
+"""
+
+
+def streamed(channel: FakeChannel) -> list[str]:
+    return [c.split()[2] for c in channel.commands if c.startswith("STREAM FILE")]
+
+
+def test_housing_fund_balance_is_read_out_without_an_agent():
+    keys = [("STREAM FILE callcenter/welcome_12329", "1"), ("STREAM FILE callcenter/enter_id", "4")]
+    keys += [("WAIT FOR DIGIT", digit) for digit in RESIDENT_ID[1:]]
+    keys += [("STREAM FILE callcenter/after_balance", "#")]
+
+    async def scenario():
+        parts = engine_parts()
+        running = await start(parts)
+        caller = FakeChannel(running.port, "12329", keys=keys)
+        await caller.run()
+        await wait_for(lambda: running.ends)
+        await running.server.close()
+        return parts, caller
+
+    parts, caller = asyncio.run(scenario())
+    assert caller.keys == []
+    played = streamed(caller)
+    amount = played[played.index("callcenter/balance_is") + 1:played.index("callcenter/after_balance")]
+    assert amount == [f"callcenter/{key}" for key in (
+        "digit_2", "digit_3", "digit_4", "digit_6", "digit_8", "digit_1", "point", "digit_6",
+        "digit_4", "yuan")]
+    assert played[-1] == "callcenter/goodbye" and caller.commands[-1] == "HANGUP"
+    assert parts.events == []  # self-service: the ACD never saw the call
+
+
+def test_transfer_dials_the_configured_department_not_the_typed_number(tmp_path):
+    flows_dir = tmp_path / "flows"
+    shutil.copytree(FLOWS_DIR, flows_dir)
+    (flows_dir / "line_12345.yaml").write_text(TRANSFER_FLOW)
+    keys = [("STREAM FILE callcenter/enter_id", "1")] + [("WAIT FOR DIGIT", d) for d in "3800138000#"]
+
+    async def scenario():
+        parts = engine_parts()
+        flows = load_for_config(parts.config, default_registry(), paths=[flows_dir])
+        running = await start(parts, flows=flows)
+
+        async def department_answers(channel, words):
+            channel.variables["DIALSTATUS"] = "ANSWER"
+            return ["200 result=-1"]  # talked, then the department hung up
+
+        caller = FakeChannel(running.port, "12345", keys=keys, dial=department_answers)
+        await caller.run()
+        await wait_for(lambda: running.ends)
+        await running.server.close()
+        return parts, caller
+
+    parts, caller = asyncio.run(scenario())
+    dials = [c for c in caller.commands if c.startswith("EXEC Dial")]
+    assert dials == ["EXEC Dial PJSIP/053100100001@trunk,60"]
+    assert "13800138000" not in " ".join(caller.commands)
+    assert caller.variables["CALLCENTER_RESULT"] == "transferred"
+    assert parts.events == []
+
+
+def test_hold_prompts_while_waiting_then_overflow_to_a_message():
+    async def scenario():
+        parts = engine_parts()
+        zh = parts.config.queue("zh-general")
+        escalation = [zh.escalation[0].model_copy(update={
+            "after_seconds": 0.6, "min_proficiency": None, "overflow_message": "leave_message"})]
+        queues = [q.model_copy(update={"escalation": escalation}) if q.name == "zh-general" else q
+                  for q in parts.config.queues]
+        parts = engine_parts(config=parts.config.model_copy(update={"queues": queues}))
+        running = await start(parts, hold_interval=0.2)
+        caller = FakeChannel(running.port, "12345")
+        await caller.run()
+        await wait_for(lambda: running.ends)
+        await running.server.close()
+        return parts, caller
+
+    parts, caller = asyncio.run(scenario())
+    assert len(parts.submitted(CallArrived)) == 1 and parts.submitted(CallerHungUp) == []
+    played = streamed(caller)
+    assert played.count("callcenter/please_hold") >= 2
+    assert played[-1] == "callcenter/leave_message" and caller.commands[-1] == "HANGUP"
+    (record,) = parts.records
+    assert record.outcome == "overflowed"
