@@ -18,6 +18,7 @@ from pathlib import Path
 from acd import commands as acd_cmd
 from acd import events as acd_ev
 from acd.engine import ACDError
+from agents.seat import IllegalTransition, Presence
 from callcenter.config import HotlineConfig
 from callcenter.media.rtp_endpoint import bind_udp_socket
 from callcenter.media.tone import music_on_hold
@@ -28,6 +29,7 @@ from callcenter.sip.message import SIPRequest, SIPResponse, make_response
 from callcenter.sip.sdp import SDPError, answer_offer, build_offer, parse_answer
 from callcenter.sip.transactions import Addr, Timeout, TransactionKey
 from callcenter.sip.transport import SipEndpoint
+from callcenter.telephony.feature_codes import CONFIRMATION, FEATURE_CODES, authorised, seat_of
 from callcenter.telephony.legs import (
     ALLOW,
     AgentLeg,
@@ -38,6 +40,7 @@ from callcenter.telephony.legs import (
 )
 from callcenter.telephony.media import LegMedia
 from callcenter.telephony.registrar import Registrar
+from callcenter.telephony.watched import WatchedMedia
 from ivr_flows import commands as ivr_cmd
 from ivr_flows import events as ivr_ev
 from ivr_flows.handoff import call_arrived
@@ -49,14 +52,21 @@ from ivr_flows.timing import PromptDurations
 
 log = logging.getLogger(__name__)
 
+RTP_TIMEOUT = 30.0  # seconds without RTP from a caller before the call is ended
 
 
 class CallControl:
-    """Answers lines, runs their IVR, and carries out the ACD's commands over SIP and RTP."""
+    """Answers lines, runs their IVR, and carries out the ACD's commands over SIP and RTP.
+
+    Seats dial :data:`FEATURE_CODES` to log in and out. A seat whose registration expires or
+    is removed is logged out (or made not ready while on a call). A caller that sends no RTP
+    for ``rtp_timeout`` seconds (None: never) is hung up.
+    """
 
     def __init__(self, config: HotlineConfig, driver: CoreDriver, flows: FlowSet,
                  registrar: Registrar, prompts_dir: Path | str, *,
-                 plugins: PluginRegistry | None = None, advertise: str | None = None) -> None:
+                 plugins: PluginRegistry | None = None, advertise: str | None = None,
+                 rtp_timeout: float | None = RTP_TIMEOUT) -> None:
         self.config = config
         self.driver = driver
         self.flows = flows
@@ -67,6 +77,9 @@ class CallControl:
         manifest = self.prompts_dir / "manifest.json"
         self.durations = PromptDurations.from_manifest(manifest) if manifest.exists() else None
         self.lines = {line.number: line for line in config.lines}
+        self.agent_ids = {agent.id for agent in config.agents}
+        self.rtp_timeout = rtp_timeout
+        self._housekeeping: asyncio.TimerHandle | None = None
         self.endpoint: SipEndpoint | None = None
         self.callers: dict[str, CallerLeg] = {}
         self.dialogs: dict[DialogId, CallerLeg | AgentLeg] = {}
@@ -75,12 +88,33 @@ class CallControl:
         self._cseq = itertools.count(1)
         self._tasks: set[asyncio.Task] = set()
         driver.add_sink(self.sink)
+        registrar.on_removed = self._seat_unreachable
 
     # -- plumbing ----------------------------------------------------------------------------
 
     def attach(self, endpoint: SipEndpoint) -> None:
         self.endpoint = endpoint
         endpoint.tu = self
+        self._arm_housekeeping()
+
+    def _arm_housekeeping(self) -> None:
+        interval = 1.0 if self.rtp_timeout is None else min(1.0, max(0.05, self.rtp_timeout / 4))
+        self._housekeeping = asyncio.get_running_loop().call_later(interval, self._housekeep)
+
+    def _housekeep(self) -> None:
+        """Expire registrations and hang up callers whose RTP stopped."""
+        try:
+            self.registrar.expire()
+            if self.rtp_timeout is not None:
+                for leg in list(self.callers.values()):
+                    media = leg.media
+                    if isinstance(media, WatchedMedia) and media.silent_for() > self.rtp_timeout:
+                        log.warning("no RTP from the caller on %s for %.1fs, hanging up",
+                                    leg.call_id, media.silent_for())
+                        self.hang_up(leg)
+        except Exception:  # noqa: BLE001
+            log.exception("housekeeping failed")
+        self._arm_housekeeping()
 
     @property
     def ep(self) -> SipEndpoint:
@@ -190,24 +224,46 @@ class CallControl:
             number = request.request_uri.user or ""
         except ValueError:
             number = ""
+        if number in FEATURE_CODES:
+            self._feature(request, addr, number)
+            return
         line = self.lines.get(number)
         if line is None:
             log.info("INVITE for unknown line %r from %s", number, addr[0])
             self.ep.respond(make_response(request, 404, to_tag=tag))
             return
+        prepared = self._prepare_answer(request, number, tag)
+        if prepared is None:
+            return
+        leg, ok = prepared
+        flow = self.flows[line.flow]
+        leg.language = flow.language or self.config.default_language
+        leg.media.on_digit = lambda digit: self._ivr_event(leg, ivr_ev.DigitPressed(digit))
+        self.callers[leg.call_id] = leg
+        self.dialogs[leg.dialog.id] = leg
+        self.ep.respond(ok)
+        log.info("call %s on line %s answered", leg.call_id, number)
+        leg.run = FlowRun(self.flows, line.flow, durations=self.durations, call_id=leg.call_id)
+        caller = caller_number(request) or None
+        self._ivr(leg, leg.run.handle(ivr_ev.CallStarted(line=number, caller=caller),
+                                      self._now()))
+
+    def _prepare_answer(self, request: SIPRequest, number: str,
+                        tag: str) -> tuple[CallerLeg, SIPResponse] | None:
+        """The leg and 200 for an INVITE to ``number``; None once an error was answered."""
         if request.call_id in self.callers:
             self.ep.respond(make_response(request, 482, to_tag=tag))  # a second fork
-            return
+            return None
         if not request.body:
             self.ep.respond(make_response(request, 488, "Offer required", to_tag=tag))
-            return
+            return None
         sock = bind_udp_socket(self.ep.local_addr[0], 0)
         try:
             answer = answer_offer(request.body, self.host, sock.getsockname()[1], user=number)
         except SDPError as exc:
             sock.close()
             self.ep.respond(make_response(request, exc.status, to_tag=tag))
-            return
+            return None
         ok = make_response(request, 200, to_tag=tag, body=answer.to_bytes(),
                            content_type="application/sdp",
                            headers=[("Contact", self.contact(number)), ("Allow", ALLOW)])
@@ -216,22 +272,68 @@ class CallControl:
         except ValueError as exc:
             sock.close()
             self.ep.respond(make_response(request, 400, f"Bad Request - {exc}", to_tag=tag))
+            return None
+        media = WatchedMedia(sock, remote=(answer.remote_address, answer.remote_port),
+                             payload_type=answer.codec.payload_type,
+                             dtmf_payload_type=answer.dtmf_payload_type)
+        leg = CallerLeg(request.call_id, number, request, dialog, media,
+                        self.config.default_language)
+        return leg, ok
+
+    # -- seats: feature codes and registrations ----------------------------------------------
+
+    def _feature(self, request: SIPRequest, addr: Addr, code: str) -> None:
+        """A seat dialled a feature code: check who it is, change its state, confirm."""
+        tag = new_tag()
+        agent_id = seat_of(request)
+        if agent_id not in self.agent_ids:
+            log.warning("feature code %s from unknown seat %r at %s", code, agent_id, addr[0])
+            self.ep.respond(make_response(request, 404, "Not Found - unknown seat", to_tag=tag))
             return
-        flow = self.flows[line.flow]
-        language = flow.language or self.config.default_language
-        media = LegMedia(sock, remote=(answer.remote_address, answer.remote_port),
-                         payload_type=answer.codec.payload_type,
-                         dtmf_payload_type=answer.dtmf_payload_type)
-        leg = CallerLeg(request.call_id, number, request, dialog, media, language)
-        media.on_digit = lambda digit: self._ivr_event(leg, ivr_ev.DigitPressed(digit))
+        allowed = authorised(self.registrar, request, agent_id, addr)
+        if allowed is None:
+            self.ep.respond(self.registrar.challenge(request))
+            return
+        if not allowed:
+            log.warning("feature code %s for seat %s refused from %s", code, agent_id, addr[0])
+            self.ep.respond(make_response(request, 403, "Forbidden - not this seat", to_tag=tag))
+            return
+        prepared = self._prepare_answer(request, code, tag)
+        if prepared is None:
+            return
+        leg, ok = prepared
+        label, make_event = FEATURE_CODES[code]
+        try:
+            self.driver.submit(make_event(agent_id))
+        except (ACDError, IllegalTransition) as exc:
+            leg.media.close()
+            reason = " ".join(str(exc).split())[:100]
+            log.info("feature code %s (%s) refused for %s: %s", code, label, agent_id, reason)
+            self.ep.respond(make_response(request, 403, f"Forbidden - {reason}", to_tag=tag))
+            return
+        log.info("agent %s dialled %s: %s", agent_id, code, label)
+        leg.state = "feature"
         self.callers[leg.call_id] = leg
-        self.dialogs[dialog.id] = leg
+        self.dialogs[leg.dialog.id] = leg
         self.ep.respond(ok)
-        log.info("call %s on line %s answered", leg.call_id, number)
-        leg.run = FlowRun(self.flows, line.flow, durations=self.durations, call_id=leg.call_id)
-        caller = caller_number(request) or None
-        self._ivr(leg, leg.run.handle(ivr_ev.CallStarted(line=number, caller=caller),
-                                      self._now()))
+        leg.media.play([CONFIRMATION], on_done=lambda: self.hang_up(leg))
+
+    def _seat_unreachable(self, agent_id: str, reason: str) -> None:
+        """A seat's registration ended: log it out, or make it not ready while on a call."""
+        if agent_id in self.agent_ids:
+            asyncio.get_running_loop().call_soon(self._release_seat, agent_id, reason)
+
+    def _release_seat(self, agent_id: str, reason: str) -> None:
+        acd = self.driver.acd
+        if acd.seat(agent_id).presence is Presence.LOGGED_OUT:
+            return
+        try:
+            self.driver.submit(acd_ev.AgentLoggedOut(agent_id))
+            log.info("agent %s logged out: registration %s", agent_id, reason)
+        except (ACDError, IllegalTransition):
+            if acd.agent_call(agent_id) is not None:
+                log.info("agent %s not ready: registration %s during a call", agent_id, reason)
+                self._submit(acd_ev.AgentNotReady(agent_id, "unreachable"))
 
     def _reinvite(self, request: SIPRequest) -> None:
         """Refresh the session without changing media (hold and moves are not supported yet)."""
@@ -559,6 +661,9 @@ class CallControl:
 
     def close(self) -> None:
         """Hang up every call (callers are reported to the ACD as hung up)."""
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            self._housekeeping = None
         for leg in list(self.callers.values()):
             try:
                 self.hang_up(leg)

@@ -10,7 +10,7 @@ from typing import Any
 
 from callcenter.sip.ratelimit import SourceRateLimiter
 from callcenter.sip.transport import SipEndpoint, open_endpoint
-from callcenter.telephony.call_control import CallControl
+from callcenter.telephony.call_control import RTP_TIMEOUT, CallControl
 from callcenter.telephony.registrar import Registrar
 from ivr_flows.loader import load_for_config
 from ivr_flows.plugins import PluginRegistry, default_registry
@@ -39,12 +39,14 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
                          passwords: Mapping[str, str], advertise: str | None = None,
                          realm: str = "callcenter",
                          plugins: PluginRegistry | None = None,
-                         invite_limiter: SourceRateLimiter | None = None) -> EmbeddedTelephony:
+                         invite_limiter: SourceRateLimiter | None = None,
+                         rtp_timeout: float | None = RTP_TIMEOUT) -> EmbeddedTelephony:
     """Answer the config's lines on ``host:port`` (UDP; 0 picks a free port) for ``engine``.
 
     ``passwords`` maps agent id (the seat's SIP user) to its SIP password; there are no
     defaults. ``advertise`` is the address put in SDP and Contact when ``host`` is a
     wildcard address. ``invite_limiter`` answers INVITE floods from one source with 503.
+    A caller silent on RTP for ``rtp_timeout`` seconds is hung up (None: never).
     """
     if host in ("0.0.0.0", "::") and not advertise:
         raise ValueError("binding a wildcard address needs an advertised address")
@@ -55,7 +57,7 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
     flows = load_for_config(engine.config, registry)
     registrar = Registrar(passwords, realm=realm, clock=engine.driver.clock)
     control = CallControl(engine.config, engine.driver, flows, registrar, prompts_dir,
-                          plugins=registry, advertise=advertise)
+                          plugins=registry, advertise=advertise, rtp_timeout=rtp_timeout)
     endpoint = await open_endpoint(control, host, port, invite_limiter=invite_limiter)
     control.attach(endpoint)
     log.info("embedded telephony on %s:%s (%d lines, %d seats with passwords)",

@@ -49,12 +49,27 @@ class Registrar:
         self.digest = DigestServer(realm, secret or secrets.token_bytes(32), clock,
                                    lookup=self._passwords.get)
         self._bindings: dict[str, Binding] = {}
+        self.on_removed: Callable[[str, str], None] | None = None
+
+    def _drop(self, agent_id: str, reason: str) -> None:
+        """Forget the agent's binding and report it (``reason``: "expired" or "unregistered")."""
+        if self._bindings.pop(agent_id, None) is None:
+            return
+        log.info("agent %s %s", agent_id, reason)
+        if self.on_removed is not None:
+            self.on_removed(agent_id, reason)
+
+    def expire(self) -> None:
+        """Drop every binding whose time is up (reported through ``on_removed``)."""
+        now = self.clock()
+        for agent_id in [a for a, b in self._bindings.items() if b.expires_at <= now]:
+            self._drop(agent_id, "expired")
 
     def contact_for(self, agent_id: str) -> Binding | None:
         """The agent's live binding, or None when not (or no longer) registered."""
         binding = self._bindings.get(agent_id)
         if binding is not None and binding.expires_at <= self.clock():
-            del self._bindings[agent_id]
+            self._drop(agent_id, "expired")
             return None
         return binding
 
@@ -83,6 +98,10 @@ class Registrar:
             return make_response(request, 403, "Forbidden - AOR mismatch", to_tag=new_tag())
         return self._update(request, agent_id, addr)
 
+    def challenge(self, request: SIPRequest, *, stale: bool = False) -> SIPResponse:
+        """A 401 with a fresh digest challenge for ``request``."""
+        return self._challenge(request, stale=stale)
+
     def _challenge(self, request: SIPRequest, *, stale: bool = False) -> SIPResponse:
         return make_response(request, 401, to_tag=new_tag(), headers=[
             ("WWW-Authenticate", self.digest.challenge(stale=stale))])
@@ -96,7 +115,7 @@ class Registrar:
             if text == "*":
                 if header_expires != 0:
                     return make_response(request, 400, "Bad Contact", to_tag=new_tag())
-                self._bindings.pop(agent_id, None)
+                self._drop(agent_id, "unregistered")
                 continue
             try:
                 contact = NameAddr.parse(text)
@@ -105,7 +124,7 @@ class Registrar:
                 return make_response(request, 400, "Bad Contact", to_tag=new_tag())
             expires = _int(contact.params.get("expires"), header_expires)
             if expires == 0:
-                self._bindings.pop(agent_id, None)
+                self._drop(agent_id, "unregistered")
                 continue
             if expires < MIN_EXPIRES:
                 return make_response(request, 423, to_tag=new_tag(),

@@ -1,0 +1,61 @@
+"""Feature codes an agent dials from a registered seat to change its state in the ACD.
+
+=====  ========================  ===================================
+Code   ACD event                 Meaning
+=====  ========================  ===================================
+``*11``  ``AgentLoggedIn(ready)``  log in and become ready
+``*12``  ``AgentLoggedOut``        log out
+``*13``  ``AgentReady``            ready for calls
+``*14``  ``AgentNotReady(break)``  not ready (reason ``break``)
+``*15``  ``WrapUpDone``            wrap-up finished
+=====  ========================  ===================================
+
+The engine answers a permitted code with 200, plays a short confirmation beep and hangs up.
+It answers 404 for a seat that is not in the config, 401 (a digest challenge) when the
+INVITE neither comes from the address the seat registered from nor carries valid
+credentials, and 403 with the ACD's reason for a change the seat's state does not allow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from acd import events as acd_ev
+from callcenter.media.tone import sine
+from callcenter.sip.message import SIPRequest, SipURI
+from callcenter.sip.transactions import Addr
+from callcenter.telephony.registrar import Registrar
+
+FEATURE_CODES: Mapping[str, tuple[str, Callable[[str], acd_ev.Event]]] = {
+    "*11": ("login and ready", lambda agent: acd_ev.AgentLoggedIn(agent, ready=True)),
+    "*12": ("logout", acd_ev.AgentLoggedOut),
+    "*13": ("ready", acd_ev.AgentReady),
+    "*14": ("not ready (break)", lambda agent: acd_ev.AgentNotReady(agent, "break")),
+    "*15": ("wrap-up done", acd_ev.WrapUpDone),
+}
+
+CONFIRMATION = sine(880, 0.3)
+
+
+def seat_of(request: SIPRequest) -> str:
+    """The agent id a feature-code INVITE claims to come from (its From user)."""
+    try:
+        return SipURI.parse(request.from_addr.uri).user or ""
+    except ValueError:
+        return ""
+
+
+def authorised(registrar: Registrar, request: SIPRequest, agent_id: str, addr: Addr) -> bool | None:
+    """True if the seat may use feature codes: it sends from its registered address or
+    authenticates the INVITE; None when credentials are missing (challenge), False if wrong."""
+    binding = registrar.contact_for(agent_id)
+    if binding is not None and binding.addr == addr:
+        return True
+    authorization = (request.headers.get("authorization")
+                     or request.headers.get("proxy-authorization"))
+    if not authorization:
+        return None
+    result = registrar.digest.verify(authorization, "INVITE")
+    if result.stale or result.reason in ("bad nonce", "not digest"):
+        return None
+    return result.ok and result.username == agent_id

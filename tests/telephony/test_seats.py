@@ -1,0 +1,204 @@
+"""Seats over loopback: feature codes, registrations that end, and callers whose RTP stops."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from acd.events import AgentLoggedOut, AgentNotReady, CallerHungUp
+from agents.seat import Activity, Presence
+from callcenter.media.rtp import RtpSender
+from callcenter.sip.message import SIPResponse
+from callcenter.sip.transport import open_endpoint
+from callcenter.sip.useragent import Call, UserAgent
+from callcenter.telephony.embedded import start_embedded
+from callcenter.telephony.feature_codes import FEATURE_CODES
+
+from .conftest import engine_parts
+from .helpers import LOCAL, PASSWORDS, new_caller, press, wait_for
+
+pytestmark = [pytest.mark.sip, pytest.mark.timeout(30)]
+
+
+async def seat_ua(tel, agent_id: str, rung: list[Call] | None = None) -> UserAgent:
+    """A registered seat that has not logged in to the ACD yet."""
+    seat = UserAgent(await open_endpoint(port=0), user=agent_id, media=True,
+                     on_call=rung.append if rung is not None else None, auto_answer=True)
+    reply = await seat.register(f"sip:{LOCAL}:{tel.port}", (LOCAL, tel.port),
+                                username=agent_id, password=PASSWORDS[agent_id])
+    assert reply is not None and reply.status == 200
+    return seat
+
+
+async def dial(seat: UserAgent, tel, code: str) -> Call:
+    """Dial a feature code; a confirmed call is waited for until the engine hangs up."""
+    call = await seat.call(f"sip:{code}@{LOCAL}:{tel.port}", (LOCAL, tel.port))
+    if call.status == 200:
+        await asyncio.wait_for(call.ended.wait(), 3)
+        assert call.end_reason == "remote BYE"
+    return call
+
+
+def spy_responses(ua: UserAgent) -> list[SIPResponse]:
+    """Every response ``ua`` receives, in order."""
+    seen: list[SIPResponse] = []
+    original = ua.on_response
+
+    def on_response(response, addr, txn):
+        seen.append(response)
+        original(response, addr, txn)
+
+    ua.on_response = on_response  # type: ignore[method-assign]
+    return seen
+
+
+def test_feature_code_table_is_documented():
+    import callcenter.telephony.feature_codes as module
+
+    for code in FEATURE_CODES:
+        assert f"``{code}``" in (module.__doc__ or "")
+
+
+def test_feature_codes_change_the_seat_and_refuse_illegal_moves(prompts_dir):
+    async def scenario():
+        parts = engine_parts()
+        tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
+                                   passwords=PASSWORDS)
+        seat = await seat_ua(tel, "1001")
+        replies = spy_responses(seat)
+        acd = parts.acd
+        beep = await dial(seat, tel, "*11")
+        assert beep.status == 200 and acd.seat("1001").presence is Presence.AVAILABLE
+        again = await dial(seat, tel, "*11")
+        assert again.status == 403
+        assert "'login' not allowed while available" in replies[-1].reason
+        assert (await dial(seat, tel, "*14")).status == 200
+        assert acd.seat("1001").presence is Presence.NOT_READY
+        assert acd.seat("1001").reason == "break"
+        assert (await dial(seat, tel, "*15")).status == 403  # not in wrap-up
+        assert (await dial(seat, tel, "*13")).status == 200
+        assert acd.seat("1001").presence is Presence.AVAILABLE
+        assert (await dial(seat, tel, "*12")).status == 200
+        assert acd.seat("1001").presence is Presence.LOGGED_OUT
+
+        # Another address claiming seat 1001 is challenged; an unknown seat is not found.
+        impostor = UserAgent(await open_endpoint(port=0), user="1001", media=True)
+        assert (await dial(impostor, tel, "*11")).status == 401
+        stranger = UserAgent(await open_endpoint(port=0), user="9999", media=True)
+        assert (await dial(stranger, tel, "*11")).status == 404
+        assert acd.seat("1001").presence is Presence.LOGGED_OUT
+        assert not tel.control.callers and not tel.control.dialogs
+        await tel.close()
+        for ua in (seat, impostor, stranger):
+            await ua.endpoint.close()
+
+    asyncio.run(scenario())
+
+
+def test_unregistering_logs_out_and_expiry_too(prompts_dir):
+    async def scenario():
+        parts = engine_parts()
+        tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
+                                   passwords=PASSWORDS)
+        seat = await seat_ua(tel, "1001")
+        assert (await dial(seat, tel, "*11")).status == 200
+        reply = await seat.register(f"sip:{LOCAL}:{tel.port}", (LOCAL, tel.port),
+                                    username="1001", password=PASSWORDS["1001"], expires=0)
+        assert reply is not None and reply.status == 200
+        await wait_for(lambda: parts.count(AgentLoggedOut) == 1, 2)
+        assert parts.acd.seat("1001").presence is Presence.LOGGED_OUT
+
+        other = await seat_ua(tel, "1002")
+        assert (await dial(other, tel, "*11")).status == 200
+        clock = tel.registrar.clock
+        tel.registrar.clock = lambda: clock() + 4 * 3600  # every binding is out of date
+        await wait_for(lambda: parts.count(AgentLoggedOut) == 2, 3)
+        assert parts.acd.seat("1002").presence is Presence.LOGGED_OUT
+        assert tel.registrar.contact_for("1002") is None
+        await tel.close()
+        await seat.endpoint.close()
+        await other.endpoint.close()
+
+    asyncio.run(scenario())
+
+
+def test_seat_unregistering_during_a_call_becomes_unreachable_then_wraps_up(prompts_dir):
+    async def scenario():
+        parts = engine_parts()
+        tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
+                                   passwords=PASSWORDS)
+        rung: list[Call] = []
+        seat = await seat_ua(tel, "1001", rung)
+        assert (await dial(seat, tel, "*11")).status == 200
+        caller = await new_caller()
+        call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
+        await press(call, "90")
+        await wait_for(lambda: rung, 5)
+        await asyncio.wait_for(rung[0].confirmed.wait(), 5)
+        await seat.register(f"sip:{LOCAL}:{tel.port}", (LOCAL, tel.port), username="1001",
+                            password=PASSWORDS["1001"], expires=0)
+        await wait_for(lambda: parts.count(AgentNotReady), 2)
+        seat_state = parts.acd.seat("1001")
+        assert seat_state.presence is Presence.NOT_READY and seat_state.reason == "unreachable"
+        assert parts.acd.agent_call("1001") == call.call_id  # the conversation goes on
+        await caller.hangup(call)
+        await asyncio.wait_for(rung[0].ended.wait(), 3)
+        assert parts.acd.seat("1001").activity is Activity.WRAP_UP
+        # Wrap-up done needs the seat's registered address (or credentials): register again.
+        await seat.register(f"sip:{LOCAL}:{tel.port}", (LOCAL, tel.port), username="1001",
+                            password=PASSWORDS["1001"])
+        assert (await dial(seat, tel, "*15")).status == 200
+        assert parts.acd.seat("1001").activity is Activity.IDLE
+        (record,) = parts.records
+        assert record.outcome == "answered" and parts.count(CallerHungUp) == 1
+        assert parts.acd.live_calls() == 0 and not tel.control.callers and not tel.control.dialogs
+        await tel.close()
+        await seat.endpoint.close()
+        await caller.endpoint.close()
+
+    asyncio.run(scenario())
+
+
+def test_caller_whose_rtp_stops_is_hung_up_once(prompts_dir):
+    async def scenario():
+        parts = engine_parts()
+        tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
+                                   passwords=PASSWORDS, rtp_timeout=1.0)
+        rung: list[Call] = []
+        seat = await seat_ua(tel, "1001", rung)
+        assert (await dial(seat, tel, "*11")).status == 200
+        caller = await new_caller()
+        call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
+        rtp = await call.media()
+        sender = RtpSender(call.payload_type)
+        talking = True
+
+        async def keep_talking():
+            while talking:
+                rtp.send(sender.packet(b"\xff" * 160, 160), call.remote_media)
+                await asyncio.sleep(0.1)
+
+        task = asyncio.ensure_future(keep_talking())
+        await press(call, "90", rtp)
+        await wait_for(lambda: rung, 5)
+        await asyncio.wait_for(rung[0].confirmed.wait(), 5)
+        await asyncio.sleep(0.5)
+        talking = False  # the caller's network goes away: no RTP, no BYE
+        await task
+        silent_since = time.monotonic()
+        await asyncio.wait_for(rung[0].ended.wait(), 4)
+        assert 0.9 < time.monotonic() - silent_since < 2.0
+        assert rung[0].end_reason == "remote BYE"
+        await asyncio.wait_for(call.ended.wait(), 1)  # the engine's BYE to the caller
+        await asyncio.sleep(1.2)
+        assert parts.count(CallerHungUp) == 1
+        (record,) = parts.records
+        assert record.outcome == "answered" and record.agent_id == "1001"
+        assert parts.acd.live_calls() == 0 and not tel.control.callers and not tel.control.dialogs
+        await tel.close()
+        await seat.endpoint.close()
+        await caller.endpoint.close()
+
+    asyncio.run(scenario())
