@@ -5,7 +5,8 @@ Request paths (``agi://127.0.0.1:4573/<path>``, see the rendered ``extensions.co
 * ``<line>``: a caller. The line's flow runs (prompts by ``STREAM FILE callcenter/<key>`` in the
   prompt's language, keys by escape digits and ``WAIT FOR DIGIT``); ``Enqueue`` hands the call
   to the ACD (call id = the channel's uniqueid) and holds it on music on hold; each
-  ``OfferCall`` becomes ``Dial(PJSIP/<agent>,<ring timeout>,U(callcenter-answered^<call id>))``.
+  ``OfferCall`` becomes ``Dial(PJSIP/<agent>,<ring timeout>,m(<class>)U(callcenter-answered^<id>))``
+  (the caller keeps hearing hold music while the seat rings).
 * ``answered/<call id>``: run by that ``U()`` on the agent's channel when it answers, before
   the bridge: the ACD gets ``AgentAnswered`` (a refusal sets ``GOSUB_RESULT=CONTINUE``, which
   hangs the agent up and gives the caller back to us).
@@ -346,7 +347,8 @@ class CallFlow:
         timeout = max(1, int(offer.ring_timeout))  # Dial gives up no later than the ACD does
         await session.exec("StopMusicOnHold")
         try:
-            await session.exec("Dial", f"PJSIP/{agent},{timeout},U({ANSWERED_CONTEXT}^{call.call_id})")
+            await session.exec("Dial", f"PJSIP/{agent},{timeout},"
+                                       f"m({self.moh_class})U({ANSWERED_CONTEXT}^{call.call_id})")
         finally:
             call.ringing = None
         status = await session.get_variable("DIALSTATUS") or ""

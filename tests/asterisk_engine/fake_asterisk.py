@@ -179,8 +179,8 @@ def answering(talk: float = 0.2, *, caller_hangs_up: bool = False,
 
     async def dial(channel: FakeChannel, words: list[str]) -> list[str]:
         agent, _ = dial_target(words)
-        subroutine = words[2].split(",")[2]  # U(callcenter-answered^<call id>)
-        call_id = subroutine.removeprefix("U(callcenter-answered^").removesuffix(")")
+        options = words[2].split(",")[2]  # m(default)U(callcenter-answered^<call id>)
+        call_id = options.partition("U(callcenter-answered^")[2].removesuffix(")")
         seat = FakeChannel(channel.port, f"answered/{call_id}", channel=f"PJSIP/{agent}")
         if seats is not None:
             seats[agent] = seat

@@ -54,7 +54,7 @@ def test_mandarin_caller_reaches_an_agent_and_the_agent_hangs_up():
     assert commands[english + 1] == f"STREAM FILE callcenter/other_languages {BARGE_IN}"
     assert commands.index("EXEC StartMusicOnHold default") < index_of(commands, "EXEC Dial")
     dial = commands[index_of(commands, "EXEC Dial")]
-    assert dial == f"EXEC Dial PJSIP/1001,12,U(callcenter-answered^{caller.uniqueid})"
+    assert dial == f"EXEC Dial PJSIP/1001,12,m(default)U(callcenter-answered^{caller.uniqueid})"
     assert commands[-1] == "HANGUP"  # the agent hung up: the engine ends the caller's channel
     (arrived,) = parts.submitted(CallArrived)
     assert arrived.queue == "zh-general" and arrived.call_id == caller.uniqueid
@@ -231,3 +231,30 @@ def test_a_fault_in_the_engine_hands_the_call_to_the_dialplan_fallback():
     # the queued call left the ACD (once) so the fallback queue can take it
     assert len(parts.submitted(CallerHungUp)) == 1 and parts.acd.live_calls() == 0
     assert unknown.commands == ['SET VARIABLE CALLCENTER_RESULT "error"']
+
+
+def test_a_seat_answering_after_the_acd_gave_up_is_not_bridged():
+    async def scenario():
+        parts = engine_parts(ring_timeout=1.0)
+        running = await start(parts)
+        log_in(parts, "1001", "1002")
+        seats: dict[str, FakeChannel] = {}
+        answer = answering(seats=seats)
+
+        async def dial(channel, words):
+            if "PJSIP/1001," in words[2]:
+                await asyncio.sleep(1.3)  # picks up after the ACD's ring timer moved the call on
+            return await answer(channel, words)
+
+        caller = FakeChannel(running.port, "12345", dial=dial)
+        await caller.run()
+        await wait_for(lambda: running.ends)
+        await running.server.close()
+        return parts, seats
+
+    parts, seats = asyncio.run(scenario())
+    assert seats["1001"].variables["GOSUB_RESULT"] == "CONTINUE"  # Asterisk hangs the late seat up
+    assert "GOSUB_RESULT" not in seats["1002"].variables
+    (record,) = parts.records
+    assert record.agent_id == "1002" and record.outcome == "answered"
+    assert parts.acd.seat("1001").reason == "no-answer"
