@@ -15,6 +15,7 @@ from callcenter.api.pages import add_login_redirect, docs_page, pages_router
 from callcenter.api.status import metrics_router, status_router
 from callcenter.runtime.app import Engine
 from callcenter.wallboard import WallboardHub, build_view, wallboard_router
+from callcenter.wallboard.today import TodayCounters
 
 API_VERSION = "1"
 
@@ -22,7 +23,8 @@ API_VERSION = "1"
 def make_app(engine: Engine, *, token: str, wallboard_interval: float = 0.25,
              heartbeat: float = 10.0) -> FastAPI:
     """The API and wallboard of ``engine``, guarded by ``token``. ``app.state.hub`` is the
-    wallboard's event producer (``await app.state.hub.close()`` ends its streams)."""
+    wallboard's event producer (``await app.state.hub.close()`` ends its streams);
+    ``app.state.today`` the day's counters (``start_api`` rolls them over at midnight)."""
     auth = TokenAuth(token)
     app = FastAPI(title="Call center engine API", version=API_VERSION, docs_url=None,
                   redoc_url=None, openapi_url=None,
@@ -31,9 +33,13 @@ def make_app(engine: Engine, *, token: str, wallboard_interval: float = 0.25,
     add_error_handlers(app)
     add_login_redirect(app)
 
+    today = TodayCounters(engine.config.center.timezone, engine.driver.clock())
+    app.state.today = today
+
     def view() -> dict[str, Any]:
         now = engine.driver.clock()
-        return build_view(engine.config, engine.acd.snapshot(now), engine.acd.stats, now)
+        return build_view(engine.config, engine.acd.snapshot(now), today.today(engine.acd.stats, now),
+                          now, since=today.since)
 
     hub = WallboardHub(view, interval=wallboard_interval, heartbeat=heartbeat,
                        clock=engine.driver.clock)
@@ -41,7 +47,7 @@ def make_app(engine: Engine, *, token: str, wallboard_interval: float = 0.25,
 
     guarded = APIRouter(dependencies=[Depends(bearer_scheme), Depends(cookie_scheme), Depends(auth)])
     guarded.include_router(agents_router(engine))
-    guarded.include_router(status_router(engine))
+    guarded.include_router(status_router(engine, today))
     guarded.include_router(metrics_router(engine))
     guarded.include_router(wallboard_router(hub))
 

@@ -68,9 +68,11 @@ class Targets(BaseModel):
 
 
 class FiguresOut(BaseModel):
-    """The ACD's own counters (they start at zero when the engine starts)."""
+    """The ACD's live counters for today: since local midnight in the center's timezone, or
+    since the engine started if that was later (``since``). The records store has the whole
+    day: see the daily report."""
 
-    scope: str = "since the engine started"
+    since: float
     now: float
     targets: Targets
     overall: dict[str, Any]

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from callcenter.api.app import make_app
 from callcenter.api.auth import TOKEN_ENV, check_token, is_loopback, resolve_token
 from callcenter.runtime.app import Engine
+from callcenter.wallboard.today import TodayCounters
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +37,11 @@ class _Server(uvicorn.Server):
 class ApiServer:
     """A running API; ``await close()`` ends wallboard streams and stops the server."""
 
-    def __init__(self, server: _Server, task: asyncio.Task, host: str, port: int) -> None:
+    def __init__(self, server: _Server, task: asyncio.Task, host: str, port: int,
+                 rollover: asyncio.Task) -> None:
         self._server = server
         self._task = task
+        self._rollover = rollover
         self.host = host
         self.port = port
 
@@ -52,6 +55,7 @@ class ApiServer:
         return f"http://{host}:{self.port}"
 
     async def close(self) -> None:
+        self._rollover.cancel()
         await self.app.state.hub.close()
         self._server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
@@ -115,4 +119,14 @@ async def start_api(engine: Engine, *, host: str = "127.0.0.1", port: int = 8080
     bound_port = sock.getsockname()[1]
     log.info("API and wallboard on http://%s:%d (docs at /docs, wallboard at /wallboard)",
              host, bound_port)
-    return ApiServer(server, task, host, bound_port)
+    rollover = asyncio.get_running_loop().create_task(_roll_at_midnight(engine, app.state.today))
+    return ApiServer(server, task, host, bound_port, rollover)
+
+
+async def _roll_at_midnight(engine: Engine, today: TodayCounters) -> None:
+    """Start the day's counters afresh at each local midnight."""
+    clock = engine.driver.clock
+    while True:
+        await asyncio.sleep(max(0.0, today.next_midnight(clock()) - clock()) + 0.01)
+        if today.roll(engine.acd.stats, clock()):
+            log.info("wallboard and figures: a new day, counters start at zero")

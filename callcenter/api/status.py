@@ -14,11 +14,13 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
+from acd.stats import QueueStats
 from callcenter.api.models import CallOut, CallsOut, FiguresOut, Problem, QueueOut, Targets
 from callcenter.metrics import render_metrics
 from callcenter.reports.daily import Targets as ReportTargets
 from callcenter.reports.daily import build_daily_report, parse_day
 from callcenter.runtime.app import Engine
+from callcenter.wallboard.today import TodayCounters
 from callcenter.wallboard.view import combine_stats, queue_languages
 
 
@@ -28,7 +30,13 @@ def _targets(engine: Engine) -> Targets:
                    connection_rate=sl.connection_rate_target, definition=sl.policy().describe())
 
 
-def status_router(engine: Engine) -> APIRouter:
+def _figures(stats: QueueStats) -> dict[str, Any]:
+    figures = stats.as_dict()
+    del figures["max_wait_seconds"]  # not kept per day
+    return figures
+
+
+def status_router(engine: Engine, today: TodayCounters) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["status"])
     languages = queue_languages(engine.config)
 
@@ -60,11 +68,12 @@ def status_router(engine: Engine) -> APIRouter:
                 summary="Offered, answered, abandoned, service level, connection rate, ASA, AHT "
                         "per queue and overall, from the ACD's live counters")
     async def figures() -> FiguresOut:
-        stats = engine.acd.stats
+        now = engine.driver.clock()
+        stats = today.today(engine.acd.stats, now)
         policy = engine.config.service_level.policy()
-        return FiguresOut(now=engine.driver.clock(), targets=_targets(engine),
-                          overall=combine_stats(stats.values(), policy).as_dict(),
-                          queues={name: s.as_dict() for name, s in stats.items()})
+        return FiguresOut(since=today.since, now=now, targets=_targets(engine),
+                          overall=_figures(combine_stats(stats.values(), policy)),
+                          queues={name: _figures(s) for name, s in stats.items()})
 
     @router.get("/reports/daily/{day}", summary="The daily report from the call records",
                 description="``day`` is YYYY-MM-DD or ``today``, in the center's timezone.",

@@ -80,8 +80,9 @@ def _since(now: float, longest_wait: float, waiting: int) -> float | None:
 
 
 def build_view(config: HotlineConfig, snapshot: Mapping[str, Any], stats: Mapping[str, QueueStats],
-               now: float) -> dict[str, Any]:
-    """The wallboard's JSON from ``ACD.snapshot(now)`` and ``ACD.stats``."""
+               now: float, *, since: float | None = None) -> dict[str, Any]:
+    """The wallboard's JSON from ``ACD.snapshot(now)`` and the day's counters per queue
+    (counted since ``since``)."""
     sl = config.service_level
     policy = sl.policy()
     languages = queue_languages(config)
@@ -138,6 +139,7 @@ def build_view(config: HotlineConfig, snapshot: Mapping[str, Any], stats: Mappin
                 })
     return {
         "center": config.center.name,
+        "counts_since": since,
         "threshold_seconds": sl.threshold_seconds,
         "targets": {"service_level": sl.target, "connection_rate": sl.connection_rate_target,
                     "amber_band": AMBER_BAND},

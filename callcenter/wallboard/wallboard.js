@@ -95,7 +95,10 @@ function agentTile(a) {
 function render(data) {
   snapshot = data;
   $("#center").textContent = data.center;
-  $("#definition").textContent = data.definition;
+  const since = data.counts_since
+    ? new Date(data.counts_since * 1000).toLocaleTimeString([], { hour12: false, hour: "2-digit", minute: "2-digit" })
+    : "?";
+  $("#definition").textContent = `Today's counts since ${since}. ${data.definition}`;
   document.querySelectorAll(".sl-head").forEach((th) => {
     th.textContent = `Answered in ${data.threshold_seconds} s`;
   });

@@ -56,6 +56,7 @@ def test_todays_figures_and_the_daily_report(live):
     place_calls(live)
     figures = live.get("/api/figures/today").json()
     assert figures["targets"]["threshold_seconds"] == 15 and figures["targets"]["service_level"] == 0.95
+    assert figures["since"] <= figures["now"] and "max_wait_seconds" not in figures["overall"]
     overall = figures["overall"]
     assert (overall["offered"], overall["answered"], overall["abandoned"]) == (4, 2, 1)
     assert figures["queues"]["zh-general"]["service_level"] == 1.0

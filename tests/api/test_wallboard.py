@@ -52,6 +52,7 @@ def test_stream_pushes_a_snapshot_then_each_change(live):
     kind, board = next_event(stream)
     assert kind == "snapshot" and queue_of(board, "zh-general")["waiting"] == 0
     assert board["threshold_seconds"] == 15 and board["targets"]["service_level"] == 0.95
+    assert time.time() - 60 < board["counts_since"] <= time.time()  # today's counts: since start
     started = time.monotonic()
     live.submit(CallArrived("s1", "zh-general", language="zh", line="12345"))
     kind, board = next_event(stream)
