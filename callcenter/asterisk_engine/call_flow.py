@@ -52,6 +52,8 @@ ANSWERED_CONTEXT = "callcenter-answered"
 SOUNDS = "callcenter"
 DTMF = "0123456789*#"
 FAILED_DIAL = frozenset({"BUSY", "CHANUNAVAIL", "CONGESTION", "INVALIDARGS"})
+NATIVE_SAY_LANGUAGES = frozenset({"en", "fr", "ru", "ja"})
+"""Languages of Asterisk's core sound packages that our lines use (no zh, ko or de sounds)."""
 FEATURES = {"11": "login", "12": "logout", "13": "ready", "14": "not_ready"}
 FEATURE_PROMPTS = {"login": "agent-loginok", "logout": "agent-loggedoff"}
 _SEAT = re.compile(r"PJSIP/(?P<endpoint>[^/]+)-[0-9a-f]+$")
@@ -254,14 +256,14 @@ class CallFlow:
             return None
 
     async def _say(self, call: AsteriskCall, item: ivr_cmd.Number, escape: str) -> str | None:
+        """SAY DIGITS/NUMBER where Asterisk ships number sounds, else the catalogue's digits."""
         value = item.value.strip()
-        if item.style == "digits" and value.isdigit():
+        native = {"digits": "SAY DIGITS", "number": "SAY NUMBER"}.get(item.style)
+        if native and value.isdigit() and item.language in NATIVE_SAY_LANGUAGES:
             await self._set_language(call, item.language)
-            return await self._say_native(call, f'SAY DIGITS {value} "{escape}"')
-        if item.style == "number" and value.isdigit():
-            await self._set_language(call, item.language)
-            return await self._say_native(call, f'SAY NUMBER {int(value)} "{escape}"')
-        for prompt in number_prompts(item):  # amounts and odd values: the catalogue's digits
+            spoken = value if item.style == "digits" else str(int(value))
+            return await self._say_native(call, f'{native} {spoken} "{escape}"')
+        for prompt in number_prompts(item):
             digit = await self._stream(call, prompt, escape)
             if digit is not None:
                 return digit

@@ -43,6 +43,27 @@ nodes:
     department: housing-authority
 """
 
+SAY_FLOW = """
+flow: line_12345
+language: zh
+start: vars
+fallback: bye
+nodes:
+  vars: {kind: set, variables: {ref: "305"}, next: zh_read}
+  zh_read: {kind: play, prompts: [{say: ref, as: number}], next: en_lang}
+  en_lang: {kind: set, language: en, next: en_read}
+  en_read: {kind: play, prompts: [{say: ref, as: number}, {say: ref, as: digits}], next: bye}
+  bye: {kind: hangup, prompts: [goodbye]}
+"""
+
+
+def flows_with(tmp_path, line_12345: str):
+    """The shipped flows with line 12345's flow replaced."""
+    flows_dir = tmp_path / "flows"
+    shutil.copytree(FLOWS_DIR, flows_dir)
+    (flows_dir / "line_12345.yaml").write_text(line_12345)
+    return flows_dir
+
 
 def streamed(channel: FakeChannel) -> list[str]:
     return [c.split()[2] for c in channel.commands if c.startswith("STREAM FILE")]
@@ -74,9 +95,7 @@ def test_housing_fund_balance_is_read_out_without_an_agent():
 
 
 def test_transfer_dials_the_configured_department_not_the_typed_number(tmp_path):
-    flows_dir = tmp_path / "flows"
-    shutil.copytree(FLOWS_DIR, flows_dir)
-    (flows_dir / "line_12345.yaml").write_text(TRANSFER_FLOW)
+    flows_dir = flows_with(tmp_path, TRANSFER_FLOW)
     keys = [("STREAM FILE callcenter/enter_id", "1")] + [("WAIT FOR DIGIT", d) for d in "3800138000#"]
 
     async def scenario():
@@ -125,3 +144,21 @@ def test_hold_prompts_while_waiting_then_overflow_to_a_message():
     assert played[-1] == "callcenter/leave_message" and caller.commands[-1] == "HANGUP"
     (record,) = parts.records
     assert record.outcome == "overflowed"
+
+
+def test_values_are_said_natively_only_where_asterisk_has_number_sounds(tmp_path):
+    async def scenario():
+        parts = engine_parts()
+        flows = load_for_config(parts.config, default_registry(), paths=[flows_with(tmp_path, SAY_FLOW)])
+        running = await start(parts, flows=flows)
+        caller = FakeChannel(running.port, "12345")
+        await caller.run()
+        await wait_for(lambda: running.ends)
+        await running.server.close()
+        return caller
+
+    commands = asyncio.run(scenario()).commands
+    zh = commands.index('SET VARIABLE CHANNEL(language) "zh"')
+    en = commands.index('SET VARIABLE CHANNEL(language) "en"')
+    assert commands[zh + 1:en] == [f'STREAM FILE callcenter/digit_{d} ""' for d in "305"]
+    assert commands[en + 1:en + 3] == ['SAY NUMBER 305 ""', 'SAY DIGITS 305 ""']
