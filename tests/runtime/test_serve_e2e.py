@@ -49,73 +49,114 @@ def api(port: int, path: str, body: dict | None = None) -> dict:
         return json.loads(response.read())
 
 
-def test_serve_takes_a_real_call_from_caller_to_seat_and_records_it(tmp_path, shared_prompts):
+def start_serve(tmp_path: Path, prompts: Path, db: Path, sip_port: int, api_port: int,
+                secrets: Path) -> tuple[subprocess.Popen, list[str]]:
+    env = {**os.environ, "CALLCENTER_API_TOKEN": TOKEN}
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "callcenter.cli", "serve", "--sip", f"{LOCAL}:{sip_port}",
+         "--api", f"{LOCAL}:{api_port}", "--db", f"sqlite:///{db}", "--prompts", str(prompts),
+         "--secrets", str(secrets)],
+        stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    log_lines: list[str] = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        line = serve.stderr.readline()
+        if not line:
+            break
+        log_lines.append(line)
+        if "engine ready" in line:
+            return serve, log_lines
+    serve.kill()
+    raise AssertionError("serve did not start:\n" + "".join(log_lines))
+
+
+def scrape(port: int) -> dict[tuple[str, tuple], float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    request = urllib.request.Request(f"http://{LOCAL}:{port}/metrics",
+                                     headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        text = response.read().decode()
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(text) for sample in family.samples}
+
+
+def stored_calls(db: Path) -> list:
+    store = RecordStore.open(f"sqlite:///{db}")
+    try:
+        assert store.integrity_check() == "ok"
+        return store.calls()
+    finally:
+        store.close()
+
+
+async def one_call(sip_port: int, api_port: int) -> tuple[str, float]:
+    """A seat registers and logs in, a caller dials 12345, the seat answers, they talk 1 s."""
+    rung: list[Call] = []
+    seat = UserAgent(await open_endpoint(port=0), user="1001", media=True,
+                     on_call=rung.append, auto_answer=True)
+    reply = await seat.register(f"sip:{LOCAL}:{sip_port}", (LOCAL, sip_port),
+                                username="1001", password="seat-1001-e2e-password")
+    assert reply is not None and reply.status == 200
+    agent = await asyncio.to_thread(api, api_port, "/api/agents/1001/login", {"ready": True})
+    assert agent["presence"] == "available"
+    caller = UserAgent(await open_endpoint(port=0), user="13800138000", media=True)
+    call = await caller.call(f"sip:12345@{LOCAL}:{sip_port}", (LOCAL, sip_port))
+    assert call.status == 200
+
+    async def rang() -> None:
+        while not rung:
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(rang(), 20)  # greeting, no digit = Mandarin, queue, seat
+    await asyncio.wait_for(rung[0].confirmed.wait(), 5)
+    await asyncio.sleep(1.0)  # talk
+    hung_up_at = time.time()
+    reply = await caller.hangup(call)
+    assert reply is not None and reply.status == 200
+    await asyncio.wait_for(rung[0].ended.wait(), 5)
+    await caller.endpoint.close()
+    await seat.endpoint.close()
+    return call.call_id, hung_up_at
+
+
+def test_serve_takes_a_real_call_records_it_and_survives_a_kill(tmp_path, shared_prompts):
     secrets = tmp_path / "seats.secret"
     secrets.write_text("1001 = seat-1001-e2e-password\n", encoding="utf-8")
     secrets.chmod(0o600)
     sip_port, api_port = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_STREAM)
     db = tmp_path / "records.db"
-    env = {**os.environ, "CALLCENTER_API_TOKEN": TOKEN}
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "callcenter.cli", "serve", "--sip", f"{LOCAL}:{sip_port}",
-         "--api", f"{LOCAL}:{api_port}", "--db", f"sqlite:///{db}", "--prompts",
-         str(shared_prompts), "--secrets", str(secrets)],
-        stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
-    log_lines: list[str] = []
+    serve, log_lines = start_serve(tmp_path, shared_prompts, db, sip_port, api_port, secrets)
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            line = serve.stderr.readline()
-            if not line:
-                break
-            log_lines.append(line)
-            if "engine ready" in line:
-                break
-        assert any("engine ready" in line for line in log_lines), "".join(log_lines)
-
-        async def call_flow() -> tuple[str, float]:
-            rung: list[Call] = []
-            seat = UserAgent(await open_endpoint(port=0), user="1001", media=True,
-                             on_call=rung.append, auto_answer=True)
-            reply = await seat.register(f"sip:{LOCAL}:{sip_port}", (LOCAL, sip_port),
-                                        username="1001", password="seat-1001-e2e-password")
-            assert reply is not None and reply.status == 200
-            agent = await asyncio.to_thread(api, api_port, "/api/agents/1001/login", {"ready": True})
-            assert agent["presence"] == "available"
-            caller = UserAgent(await open_endpoint(port=0), user="13800138000", media=True)
-            call = await caller.call(f"sip:12345@{LOCAL}:{sip_port}", (LOCAL, sip_port))
-            assert call.status == 200
-            async def rang() -> None:
-                while not rung:
-                    await asyncio.sleep(0.05)
-            await asyncio.wait_for(rang(), 20)  # greeting, no digit = Mandarin, queue, seat
-            await asyncio.wait_for(rung[0].confirmed.wait(), 5)
-            await asyncio.sleep(1.0)  # talk
-            hung_up_at = time.time()
-            reply = await caller.hangup(call)
-            assert reply is not None and reply.status == 200
-            await asyncio.wait_for(rung[0].ended.wait(), 5)
-            await caller.endpoint.close()
-            await seat.endpoint.close()
-            return call.call_id, hung_up_at
-
-        call_id, hung_up_at = asyncio.run(call_flow())
+        call_id, hung_up_at = asyncio.run(one_call(sip_port, api_port))
+        # The counters scraped over HTTP match the one call placed over SIP.
+        metrics = scrape(api_port)
+        labels = (("language", "zh"), ("line", "12345"), ("queue", "zh-general"))
+        assert metrics[("callcenter_calls_answered_total", labels)] == 1
+        assert metrics[("callcenter_calls_offered_total", labels)] == 1
+        assert metrics.get(("callcenter_calls_abandoned_total", labels), 0) == 0
+        # The record reaches the disk; then the engine is killed without warning.
+        deadline = time.monotonic() + 10
+        while not [c for c in stored_calls(db) if c.call_id == call_id]:
+            assert time.monotonic() < deadline, "the call record never reached the database"
+            time.sleep(0.2)
     finally:
-        serve.send_signal(signal.SIGTERM)
+        serve.kill()
         _, rest = serve.communicate(timeout=30)
         log_lines.append(rest or "")
     log = "".join(log_lines)
-    assert serve.returncode == 0, log
     summary = re.search(rf"call_id={re.escape(call_id)} line=12345 language=zh queue=zh-general "
                         r"wait=(\S+) talk=(\S+) outcome=answered agent=1001", log)
     assert summary, log
     wait, talk = float(summary.group(1)), float(summary.group(2))
     assert 0 <= wait < 5 and 0.8 < talk < 5
-    store = RecordStore.open(f"sqlite:///{db}")
-    try:
-        (record,) = [c for c in store.calls() if c.call_id == call_id]
-        assert record.outcome == "answered" and record.agent_id == "1001"
-        assert abs(record.ended_at - hung_up_at) < 2
-        assert store.integrity_check() == "ok"
-    finally:
-        store.close()
+    (record,) = [c for c in stored_calls(db) if c.call_id == call_id]  # integrity checked too
+    assert record.outcome == "answered" and record.agent_id == "1001"
+    assert abs(record.ended_at - hung_up_at) < 2
+
+    # A restart on the same database keeps what was recorded and stops cleanly.
+    serve, log_lines = start_serve(tmp_path, shared_prompts, db, sip_port, api_port, secrets)
+    serve.send_signal(signal.SIGTERM)
+    _, rest = serve.communicate(timeout=30)
+    assert serve.returncode == 0, "".join(log_lines) + (rest or "")
+    assert [c.call_id for c in stored_calls(db)] == [call_id]
