@@ -10,6 +10,8 @@ Request paths (``agi://127.0.0.1:4573/<path>``, see the rendered ``extensions.co
 * ``answered/<call id>``: run by that ``U()`` on the agent's channel when it answers, before
   the bridge: the ACD gets ``AgentAnswered`` (a refusal sets ``GOSUB_RESULT=CONTINUE``, which
   hangs the agent up and gives the caller back to us).
+* After a conversation the agent ended, the ``survey`` flow (if loaded) asks for a score; the
+  ``satisfaction`` score goes to ``on_score(call_id, score)``.
 * ``feature/<code>``: an agent seat's feature code (``*11`` login ready, ``*12`` logout,
   ``*13`` ready, ``*14`` not ready).
 
@@ -25,7 +27,7 @@ import contextlib
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from acd import commands as acd_cmd
@@ -73,6 +75,7 @@ class AsteriskCall:
     inbox: asyncio.Queue[acd_cmd.Command] = field(default_factory=asyncio.Queue)
     run: FlowRun | None = None
     channel_language: str | None = None
+    language: str | None = None  # the language the call was queued in
     in_acd: bool = False  # the ACD holds the call (from CallArrived until CallFinished)
     hangup_reported: bool = False
     ringing: str | None = None  # agent whose Dial is in progress
@@ -93,7 +96,9 @@ class CallFlow:
     def __init__(self, config: HotlineConfig, driver: CoreDriver, flows: FlowSet, *,
                  plugins: PluginRegistry | None = None, durations: Durations | None = None,
                  hold_interval: float = 30.0, moh_class: str = "default",
-                 trunk: str = "trunk", transfer_timeout: int = 60) -> None:
+                 trunk: str = "trunk", transfer_timeout: int = 60,
+                 survey_flow: str | None = "survey",
+                 on_score: Callable[[str, int], None] | None = None) -> None:
         self.config = config
         self.driver = driver
         self.flows = flows
@@ -103,6 +108,8 @@ class CallFlow:
         self.moh_class = moh_class
         self.trunk = trunk
         self.transfer_timeout = transfer_timeout
+        self.survey_flow = survey_flow if survey_flow in flows else None
+        self.on_score = on_score
         self.lines = {line.number: line for line in config.lines}
         self.agents = {agent.id for agent in config.agents}
         self.calls: dict[str, AsteriskCall] = {}
@@ -175,9 +182,11 @@ class CallFlow:
 
     # ---- IVR -------------------------------------------------------------------------------
 
-    async def _ivr(self, call: AsteriskCall, flow: str) -> ivr_cmd.Enqueue | None:
+    async def _ivr(self, call: AsteriskCall, flow: str,
+                   language: str | None = None) -> ivr_cmd.Enqueue | None:
         """Run the flow until it enqueues (returned), transfers or ends the call (None)."""
-        run = call.run = FlowRun(self.flows, flow, durations=self.durations, call_id=call.call_id)
+        run = call.run = FlowRun(self.flows, flow, language=language, durations=self.durations,
+                                 call_id=call.call_id)
         await self._set_language(call, run.language)
         caller = re.sub(r"[^0-9+]", "", call.session.env.callerid) or None
         commands = run.handle(ivr_ev.CallStarted(line=call.line, caller=caller), self._now())
@@ -218,6 +227,11 @@ class CallFlow:
             case ivr_cmd.RecordScore(name=name, score=score):
                 call.scores[name] = score
                 await call.session.set_variable(f"CALLCENTER_SCORE_{name.upper()}", score)
+                if name == "satisfaction" and self.on_score is not None:
+                    try:
+                        self.on_score(call.call_id, score)
+                    except Exception:  # a records problem must not cut the caller off
+                        log.exception("could not store the survey score of %s", call.call_id)
             case ivr_cmd.ScheduleCallback():
                 log.warning("callbacks are not offered over Asterisk yet (%s)", call.call_id)
             case _:
@@ -292,6 +306,7 @@ class CallFlow:
     async def _queue(self, call: AsteriskCall, enqueue: ivr_cmd.Enqueue) -> None:
         assert call.run is not None
         session = call.session
+        call.language = enqueue.language
         await self._set_language(call, enqueue.language)
         await session.exec("StartMusicOnHold", self.moh_class)
         call.in_acd = True  # before submitting: the offer may come back at once
@@ -311,7 +326,10 @@ class CallFlow:
             elif isinstance(command, acd_cmd.OverflowToMessage):
                 await session.exec("StopMusicOnHold")
                 await self._stream(call, ivr_cmd.Prompt(command.prompt, enqueue.language), "")
-        await session.hangup()
+        if call.answered_by is not None and self.survey_flow is not None:
+            await self._ivr(call, self.survey_flow, call.language)  # the agent hung up first
+        if not session.hangup_sent:
+            await session.hangup()
 
     async def _next_command(self, call: AsteriskCall) -> acd_cmd.Command | None:
         """The ACD's next command for this call; None after ``hold_interval`` without one."""

@@ -113,8 +113,9 @@ async def start_asterisk(engine: Any, *, agi_host: str = "127.0.0.1", agi_port: 
     flows = load_for_config(engine.config, registry)
     manifest = Path(prompts_dir) / "manifest.json" if prompts_dir is not None else None
     durations = PromptDurations.from_manifest(manifest) if manifest and manifest.is_file() else None
+    writer = getattr(engine, "writer", None)  # the records writer stores survey scores
     flow = CallFlow(engine.config, engine.driver, flows, plugins=registry, durations=durations,
-                    hold_interval=hold_interval)
+                    hold_interval=hold_interval, on_score=getattr(writer, "set_satisfaction", None))
     server = AGIServer(flow, host=agi_host, port=agi_port)
     await server.start()
     handle = AsteriskHandle(server, flow)

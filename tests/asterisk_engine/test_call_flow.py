@@ -258,3 +258,24 @@ def test_a_seat_answering_after_the_acd_gave_up_is_not_bridged():
     (record,) = parts.records
     assert record.agent_id == "1002" and record.outcome == "answered"
     assert parts.acd.seat("1001").reason == "no-answer"
+
+
+def test_after_the_agent_hangs_up_the_caller_rates_the_call():
+    async def scenario():
+        parts = engine_parts()
+        scores: list[tuple[str, int]] = []
+        running = await start(parts, on_score=lambda call_id, score: scores.append((call_id, score)))
+        log_in(parts, "1001")
+        caller = FakeChannel(running.port, "12345", dial=answering(),
+                             keys=[("STREAM FILE callcenter/survey_question", "5")])
+        await caller.run()
+        await wait_for(lambda: running.ends)
+        await running.server.close()
+        return caller, scores
+
+    caller, scores = asyncio.run(scenario())
+    assert scores == [(caller.uniqueid, 5)]
+    assert caller.variables["CALLCENTER_SCORE_SATISFACTION"] == "5"
+    tail = caller.commands[index_of(caller.commands, "EXEC Dial"):]
+    assert 'STREAM FILE callcenter/survey_thanks ""' in tail and tail[-1] == "HANGUP"
+    assert tail.count("HANGUP") == 1

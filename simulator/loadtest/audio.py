@@ -1,0 +1,100 @@
+"""Recognising what a caller hears, by exact G.711 payloads: hold music and the agent's tone.
+
+The engine plays its music on hold from a fixed 4 s loop and a seat sends a 1400 Hz tone
+whose 20 ms frames are all identical (28 whole cycles each), so both arrive as known payload
+bytes (relayed unchanged, or transcoded between PCMU and PCMA). A set lookup per packet is
+exact and cheap; seats also send an RFC 4733 event ``D`` when they answer, which the bridge
+relays, so an answer is seen even if a codec path changed the tone's bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+from callcenter.media import g711
+from callcenter.media.dtmf import TelephoneEvent, digit_to_event
+from callcenter.media.rtp import RtpPacket
+from callcenter.media.tone import music_on_hold, sine
+
+FRAME = 160
+TONE_HZ = 1400.0
+ANSWER_EVENT = digit_to_event("D")
+CODECS = (0, 8)
+
+
+def _variants(frame) -> set[bytes]:
+    out = set()
+    for pt in CODECS:
+        payload = g711.encode(frame, pt)
+        out.add(payload)
+        other = 8 if pt == 0 else 0
+        out.add(g711.encode(g711.decode(payload, pt), other))
+    return out
+
+
+@lru_cache(maxsize=1)
+def hold_payloads() -> frozenset[bytes]:
+    """Payloads of every 20 ms frame of the engine's hold music, in PCMU and PCMA."""
+    moh = music_on_hold()
+    out: set[bytes] = set()
+    for start in range(0, len(moh) - FRAME + 1, FRAME):
+        frame = moh[start:start + FRAME]
+        if abs(frame.astype(int)).max() > 200:  # skip near-silent frames
+            out |= _variants(frame)
+    return frozenset(out)
+
+
+@lru_cache(maxsize=1)
+def tone_frame() -> dict[int, bytes]:
+    """One 20 ms frame of the seat's tone per payload type (every frame is the same)."""
+    frame = sine(TONE_HZ, FRAME / 8000, amplitude=0.4)
+    return {pt: g711.encode(frame, pt) for pt in CODECS}
+
+
+@lru_cache(maxsize=1)
+def tone_payloads() -> frozenset[bytes]:
+    return frozenset(_variants(sine(TONE_HZ, FRAME / 8000, amplitude=0.4)))
+
+
+class Ear:
+    """Watches one caller's incoming RTP: audio, hold music, and the agent's answer."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self.packets = 0
+        self.first_audio: float | None = None
+        self.hold_at: float | None = None
+        self.agent_at: float | None = None
+        self._hold = hold_payloads()
+        self._tone = tone_payloads()
+        self._hold_run = 0
+        self.on_agent: Callable[[], None] | None = None
+        self.on_audio: Callable[[], None] | None = None
+
+    def __call__(self, packet: RtpPacket, addr) -> None:
+        self.packets += 1
+        payload = packet.payload
+        if packet.payload_type in CODECS:
+            if self.first_audio is None:
+                self.first_audio = self.clock()
+                if self.on_audio is not None:
+                    self.on_audio()
+            if self.hold_at is None:
+                self._hold_run = self._hold_run + 1 if payload in self._hold else 0
+                if self._hold_run >= 2:
+                    self.hold_at = self.clock() - 0.02
+            if self.agent_at is None and payload in self._tone:
+                self._agent()
+        elif self.agent_at is None and len(payload) >= 4:
+            try:
+                event = TelephoneEvent.parse(payload)
+            except ValueError:
+                return
+            if event.event == ANSWER_EVENT:
+                self._agent()
+
+    def _agent(self) -> None:
+        self.agent_at = self.clock()
+        if self.on_agent is not None:
+            self.on_agent()

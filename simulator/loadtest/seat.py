@@ -1,0 +1,138 @@
+"""Agent seats: SIP user agents that register, log in, ring, answer, talk (a tone), hang up.
+
+The ACD owns the seat's state: after a call it keeps the agent in wrap-up for the configured
+time and then offers the next call; after a ring-no-answer it sets the agent not ready, and
+the seat (like a person noticing) goes ready again after the scenario's delay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from callcenter.media.dtmf import dtmf_packets
+from callcenter.media.rtp import RtpSender
+from callcenter.sip.message import SipURI
+from callcenter.sip.transactions import Addr
+from callcenter.sip.transport import open_endpoint
+from callcenter.sip.useragent import Call, UserAgent
+from simulator.loadtest.audio import FRAME, tone_frame
+from simulator.loadtest.control import AgentControl
+from simulator.loadtest.plan import index_of
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SeatStats:
+    agent_id: str
+    offers: int = 0
+    taken: int = 0
+    missed: int = 0  # rang out (cancelled before answering)
+    talk: float = 0.0
+    call_ids: list[str] = field(default_factory=list)
+
+
+class Seat:
+    """One agent's softphone. ``handle_for(index)`` gives a call's talk time,
+    ``ring_time()`` samples how long the seat rings before answering."""
+
+    def __init__(self, agent_id: str, password: str, control: AgentControl, *,
+                 handle_for: Callable[[int | None], float], ring_time: Callable[[], float],
+                 ready_after: float, host: str = "127.0.0.1") -> None:
+        self.agent_id = agent_id
+        self.password = password
+        self.control = control
+        self.handle_for = handle_for
+        self.ring_time = ring_time
+        self.ready_after = ready_after
+        self.host = host
+        self.stats = SeatStats(agent_id)
+        self.ua: UserAgent | None = None
+        self._tasks: set[asyncio.Task] = set()
+
+    async def start(self, registrar: str, addr: Addr) -> None:
+        """REGISTER (digest) and log in ready; raises RuntimeError if either fails."""
+        endpoint = await open_endpoint(port=0, host=self.host)
+        self.ua = UserAgent(endpoint, user=self.agent_id, media=True, auto_answer=False,
+                            on_call=self._rung)
+        response = await self.ua.register(registrar, addr, username=self.agent_id,
+                                          password=self.password)
+        if response is None or response.status != 200:
+            raise RuntimeError(f"seat {self.agent_id}: REGISTER got "
+                               f"{response.status if response else 'no answer'}")
+        await self.control.login(self.agent_id)
+
+    def _rung(self, call: Call) -> None:
+        task = asyncio.ensure_future(self._call(call))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _call(self, call: Call) -> None:
+        assert self.ua is not None
+        self.stats.offers += 1
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(call.ended.wait(), self.ring_time())
+        if call.state == "ended":  # cancelled: caller gone, or the engine's ring timeout
+            self.stats.missed += 1
+            await asyncio.sleep(self.ready_after)
+            await self.control.ready(self.agent_id)
+            return
+        self.ua.answer(call)
+        try:
+            await asyncio.wait_for(call.confirmed.wait(), 5)
+        except TimeoutError:
+            log.warning("seat %s: no ACK for %s", self.agent_id, call.call_id)
+            return
+        started = time.monotonic()
+        self.stats.taken += 1
+        self.stats.call_ids.append(call.call_id)
+        try:
+            number = SipURI.parse(call.invite.from_addr.uri).user or ""
+        except ValueError:
+            number = ""
+        display = call.invite.headers.get("from") or ""
+        handle = self.handle_for(index_of(display.split("<")[0]) or index_of(number))
+        await self._talk(call, handle)
+        self.stats.talk += time.monotonic() - started
+        if call.state != "ended":
+            with contextlib.suppress(Exception):
+                await self.ua.hangup(call, timeout=10)
+
+    async def _talk(self, call: Call, seconds: float) -> None:
+        """Send the answer event, then the tone every 20 ms until ``seconds`` or a BYE."""
+        rtp = await call.media()
+        pt = call.payload_type or 0
+        sender = RtpSender(pt)
+        if call.dtmf_payload_type is not None:
+            for packet in dtmf_packets(sender, "D", payload_type=call.dtmf_payload_type,
+                                       duration_ms=60):
+                rtp.send(packet, call.remote_media)
+        payload = tone_frame()[pt]
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        next_at = start
+        first = True
+        while not call.ended.is_set() and loop.time() - start < seconds:
+            rtp.send(sender.packet(payload, FRAME, marker=first), call.remote_media)
+            first = False
+            next_at += 0.02
+            await asyncio.sleep(max(0.0, next_at - loop.time()))
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self.ua is not None:
+            await self.ua.endpoint.close()
+
+    async def kill(self) -> None:
+        """Disappear without a word, as a crashed softphone: no BYE, no more answers."""
+        for task in list(self._tasks):
+            task.cancel()
+        if self.ua is not None:
+            await self.ua.endpoint.close()
+            self.ua = None
