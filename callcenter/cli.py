@@ -21,6 +21,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "prompts": ("callcenter.commands.prompts_cmd", "prompts", "Build IVR prompt audio."),
     "asterisk-config": ("callcenter.commands.asterisk_config_cmd", "asterisk_config",
                         "Render Asterisk configs and export prompts."),
+    "loadtest": ("callcenter.commands.loadtest_cmd", "loadtest",
+                 "Live SIP load test: real callers and agent seats."),
 }
 
 
