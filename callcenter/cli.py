@@ -19,6 +19,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "report": ("callcenter.commands.report_cmd", "report", "Daily report from the call records."),
     "flows": ("callcenter.commands.flows_cmd", "flows", "Check IVR flow files."),
     "prompts": ("callcenter.commands.prompts_cmd", "prompts", "Build IVR prompt audio."),
+    "agent-phone": ("callcenter.commands.agent_phone_cmd", "agent_phone",
+                    "Softphone seat for one agent (pjsua2, text UI)."),
     "asterisk-config": ("callcenter.commands.asterisk_config_cmd", "asterisk_config",
                         "Render Asterisk configs and export prompts."),
     "loadtest": ("callcenter.commands.loadtest_cmd", "loadtest",

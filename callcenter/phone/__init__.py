@@ -1,0 +1,1 @@
+"""Agent seat softphone on pjsua2: ``callcenter agent-phone`` and the tests' SIP parties."""

@@ -1,0 +1,151 @@
+"""pjsua2 peers end to end: a pjsua2 caller and ``callcenter agent-phone`` as the English seat."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from acd.events import AgentAnswered, CallArrived, CallerHungUp
+from agents.seat import Presence
+from callcenter.media.dtmf import detect_tone
+from callcenter.phone.softphone import PhoneEvent, Softphone
+from callcenter.records import call_summary_line
+from callcenter.telephony.embedded import start_embedded
+from tests.telephony.conftest import engine_parts
+from tests.telephony.helpers import wait_for
+
+pytestmark = [pytest.mark.sip, pytest.mark.timeout(60)]
+
+LOCAL = "127.0.0.1"
+SEAT, SEAT_PASSWORD = "1030", "seat-1030-pjsua2-pass"
+
+
+async def read_wav(path: Path, timeout: float = 3.0) -> tuple[np.ndarray, int]:
+    """The samples of a WAV file pjsua2 finishes asynchronously (its header comes last)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            with wave.open(str(path), "rb") as wav:
+                frames = wav.readframes(wav.getnframes())
+                if frames:
+                    return np.frombuffer(frames, np.int16), wav.getframerate()
+        except (wave.Error, EOFError, FileNotFoundError):
+            pass
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{path.name} was not completed")
+        await asyncio.sleep(0.05)
+
+
+def rms(samples: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) if len(samples) else 0.0
+
+
+class SeatProcess:
+    """``callcenter agent-phone`` in auto mode; its output lines are collected as they come."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        self.reader = asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        assert self.process.stdout is not None
+        async for raw in self.process.stdout:
+            self.lines.append(raw.decode().strip())
+
+    def saw(self, prefix: str) -> bool:
+        return any(line.startswith(prefix) for line in self.lines)
+
+    async def quit(self) -> int:
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"quit\n")
+        self.process.stdin.close()
+        try:
+            return await asyncio.wait_for(self.process.wait(), 10)
+        finally:
+            if self.process.returncode is None:
+                self.process.kill()
+            await self.reader
+
+
+async def start_seat(port: int, record: Path) -> SeatProcess:
+    env = {**os.environ, f"CALLCENTER_SIP_PASSWORD_{SEAT}": SEAT_PASSWORD}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "callcenter.cli", "agent-phone", "--server", f"{LOCAL}:{port}",
+        "--agent", SEAT, "--login", "--auto-answer", "0.5", "--tone", "600",
+        "--record", str(record), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        env=env)
+    return SeatProcess(process)
+
+
+def test_pjsua2_caller_picks_english_and_talks_to_an_agent_phone(prompts_dir, pj_worker, tmp_path):
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        parts = engine_parts()
+        tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
+                                   passwords={SEAT: SEAT_PASSWORD})
+        seat = await start_seat(tel.port, tmp_path / "seat.wav")
+        await wait_for(lambda: seat.saw("feature call=0 *11 ok"), 15)
+        assert seat.saw("registered")
+        assert parts.acd.seat(SEAT).presence is Presence.AVAILABLE
+
+        events: list[PhoneEvent] = []
+        caller = await asyncio.to_thread(
+            Softphone, pj_worker, f"{LOCAL}:{tel.port}", "13800138000",
+            on_event=lambda event: loop.call_soon_threadsafe(events.append, event))
+        call = await asyncio.to_thread(caller.dial, "12345")
+        await wait_for(lambda: any(e.kind == "media" and e.call == call for e in events), 5)
+        await asyncio.to_thread(caller.record, tmp_path / "ivr.wav", call)
+        await asyncio.sleep(1.5)  # the greeting
+        await asyncio.to_thread(caller.digits, "9", call)  # other languages (RFC 2833)
+        await asyncio.sleep(0.8)
+        await asyncio.to_thread(caller.digits, "1", call)  # English
+        await wait_for(lambda: parts.count(CallArrived), 8)
+        arrived_at = loop.time()
+        (arrived,) = [e for e in parts.events if isinstance(e, CallArrived)]
+        assert arrived.language == "en" and arrived.queue == "en-general"
+        await wait_for(lambda: seat.saw("ringing"), 5)
+        await wait_for(lambda: parts.count(AgentAnswered), 5)
+        answered_at = loop.time()
+        await asyncio.to_thread(caller.stop_recording, call)
+        await asyncio.to_thread(caller.record, tmp_path / "talk.wav", call)
+        await asyncio.to_thread(caller.tone, 1000, call)
+        await asyncio.sleep(1.5)
+        await asyncio.to_thread(caller.hangup, call)
+        await wait_for(lambda: parts.count(CallerHungUp), 5)
+        hung_up_at = loop.time()
+        await wait_for(lambda: any(e.kind == "ended" and e.call == call for e in events), 5)
+        await wait_for(lambda: seat.saw("ended"), 5)
+
+        assert seat.saw("connected")
+        ivr, rate = await read_wav(tmp_path / "ivr.wav")
+        assert len(ivr) > rate * 1.0 and rms(ivr[: rate]) > 300  # a prompt, not silence
+        talk, rate = await read_wav(tmp_path / "talk.wav")
+        heard_by_caller = talk[-int(0.5 * rate):]
+        assert detect_tone(heard_by_caller, rate, 600.0)
+        assert not detect_tone(heard_by_caller, rate, 1000.0, threshold=0.2)
+        at_seat, rate = await read_wav(tmp_path / "seat.wav")
+        heard_at_seat = at_seat[-int(0.8 * rate):-int(0.2 * rate)]
+        assert detect_tone(heard_at_seat, rate, 1000.0)
+        assert not detect_tone(heard_at_seat, rate, 600.0, threshold=0.2)
+
+        (record,) = parts.records
+        fields = dict(item.split("=", 1) for item in call_summary_line(record).split())
+        assert fields["outcome"] == "answered" and fields["agent"] == SEAT
+        assert fields["language"] == "en" and fields["queue"] == "en-general"
+        wait, talk_time = float(fields["wait"]), float(fields["talk"])
+        assert 0.5 <= wait < 3 and abs(wait - (answered_at - arrived_at)) < 0.15
+        assert abs(talk_time - (hung_up_at - answered_at)) < 0.15 and talk_time > 1.4
+        assert parts.acd.live_calls() == 0 and not tel.control.callers and not tel.control.dialogs
+
+        assert await seat.quit() == 0
+        await wait_for(lambda: parts.acd.seat(SEAT).presence is Presence.LOGGED_OUT, 3)
+        await tel.close()
+
+    asyncio.run(scenario())
