@@ -79,6 +79,7 @@ class AsteriskCall:
     in_acd: bool = False  # the ACD holds the call (from CallArrived until CallFinished)
     hangup_reported: bool = False
     ringing: str | None = None  # agent whose Dial is in progress
+    offered_at: dict[str, float] = field(default_factory=dict)  # agent -> when the ACD offered
     answered_by: str | None = None  # agent the ACD accepted as answering
     record: acd_cmd.CallRecord | None = None
     scores: dict[str, int] = field(default_factory=dict)
@@ -363,8 +364,10 @@ class CallFlow:
         if offer.callback or agent not in self.agents:
             log.warning("cannot ring %s for %s; the ring timer will move on", agent, call.call_id)
             return
+        waited = self._now() - call.offered_at.pop(agent, self._now())
+        # Dial (whole seconds) gives up about when the ACD does; a later answer is refused anyway.
+        timeout = max(1, math.floor(offer.ring_timeout - waited + 0.25))
         call.ringing, call.answered_by = agent, None
-        timeout = max(1, int(offer.ring_timeout))  # Dial gives up no later than the ACD does
         await session.exec("StopMusicOnHold")
         try:
             await session.exec("Dial", f"PJSIP/{agent},{timeout},"
@@ -413,6 +416,8 @@ class CallFlow:
             else:
                 call = self.calls.get(getattr(command, "call_id", None))  # type: ignore[arg-type]
             if call is not None:
+                if isinstance(command, acd_cmd.OfferCall):
+                    call.offered_at[command.agent_id] = self._now()
                 call.inbox.put_nowait(command)
 
     # ---- agent feature codes ---------------------------------------------------------------
