@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from types import SimpleNamespace
 
 import pytest
@@ -88,3 +89,33 @@ def test_ami_secret_comes_from_the_environment_or_the_secrets_file(tmp_path):
     assert AMISettings.from_env(secrets, environ={}).secret == "from-file"
     assert AMISettings.from_env(secrets, environ={"CALLCENTER_AMI_SECRET": "env"}).secret == "env"
     assert "from-file" not in repr(AMISettings.from_env(secrets, environ={}))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_without_ami_or_with_ami_down_the_fastagi_side_still_serves():
+    closed_port = free_port()
+
+    async def scenario():
+        parts = engine_parts()
+        engine = SimpleNamespace(config=parts.config, driver=parts.driver)
+        handles = [await start_asterisk(engine, agi_port=0),
+                   await start_asterisk(engine, agi_port=0, ami=AMISettings(
+                       SECRET, port=closed_port, username="engine"))]
+        try:
+            assert handles[0].ami is None and handles[1].ami is not None
+            assert not handles[1].ami.connected  # retried in the background
+            for handle, seat in zip(handles, ("1001", "1002"), strict=True):
+                login = FakeChannel(handle.agi_port, "feature/11", channel=f"PJSIP/{seat}")
+                await login.run()
+        finally:
+            for handle in handles:
+                await handle.close()
+        return parts
+
+    parts = asyncio.run(scenario())
+    assert parts.submitted(AgentLoggedIn) == [AgentLoggedIn("1001", True), AgentLoggedIn("1002", True)]
