@@ -61,6 +61,17 @@ FEATURE_PROMPTS = {"login": "agent-loginok", "logout": "agent-loggedoff"}
 _SEAT = re.compile(r"PJSIP/(?P<endpoint>[^/]+)-[0-9a-f]+$")
 
 
+def feature_event(action: str, agent: str) -> acd_ev.Event:
+    """The ACD event of a feature code's action for ``agent``."""
+    if action == "login":
+        return acd_ev.AgentLoggedIn(agent, ready=True)
+    if action == "logout":
+        return acd_ev.AgentLoggedOut(agent)
+    if action == "ready":
+        return acd_ev.AgentReady(agent)
+    return acd_ev.AgentNotReady(agent, "break")
+
+
 class CallFlowError(RuntimeError):
     """Something our side cannot carry out (unknown line, an IVR waiting for nothing)."""
 
@@ -409,16 +420,20 @@ class CallFlow:
         """CoreDriver sink: route the commands about our calls to their AGI sessions."""
         for command in commands:
             if isinstance(command, acd_cmd.CallFinished):
-                call = self.calls.get(command.record.call_id)  # type: ignore[arg-type]
-                if call is not None:
-                    call.in_acd = False
-                    call.record = command.record
+                call_id = command.record.call_id
+            elif isinstance(command, acd_cmd.AgentStateChanged):
+                continue
             else:
-                call = self.calls.get(getattr(command, "call_id", None))  # type: ignore[arg-type]
-            if call is not None:
-                if isinstance(command, acd_cmd.OfferCall):
-                    call.offered_at[command.agent_id] = self._now()
-                call.inbox.put_nowait(command)
+                call_id = command.call_id
+            call = self.calls.get(str(call_id))
+            if call is None:
+                continue
+            if isinstance(command, acd_cmd.CallFinished):
+                call.in_acd = False
+                call.record = command.record
+            elif isinstance(command, acd_cmd.OfferCall):
+                call.offered_at[command.agent_id] = self._now()
+            call.inbox.put_nowait(command)
 
     # ---- agent feature codes ---------------------------------------------------------------
 
@@ -431,13 +446,7 @@ class CallFlow:
             done = False
         else:
             assert agent is not None
-            event: acd_ev.Event = {
-                "login": lambda: acd_ev.AgentLoggedIn(agent, ready=True),
-                "logout": lambda: acd_ev.AgentLoggedOut(agent),
-                "ready": lambda: acd_ev.AgentReady(agent),
-                "not_ready": lambda: acd_ev.AgentNotReady(agent, "break"),
-            }[action]()
-            done = self._submit(event)
+            done = self._submit(feature_event(action, agent))
         await session.set_variable(RESULT_VARIABLE, "ok" if done else "refused")
         prompt = FEATURE_PROMPTS.get(action or "", "beep") if done else "beeperr"
         with contextlib.suppress(AGICommandFailed):
