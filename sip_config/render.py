@@ -108,7 +108,8 @@ def render_extensions(config: HotlineConfig, options: AsteriskOptions = DEFAULT_
                 f" same => n,AGI({agi}/{line.number})",
                 f' same => n,GotoIf($["${{AGISTATUS}}" = "FAILURE"]?{FALLBACK_CONTEXT},s,1)',
                 f' same => n,GotoIf($["${{CALLCENTER_RESULT}}" = "error"]?{FALLBACK_CONTEXT},s,1)',
-                " same => n,Hangup()"]
+                "; the engine hangs up every call it finishes: a live channel here was dropped",
+                f" same => n,Goto({FALLBACK_CONTEXT},s,1)"]
     out += ["", "; the engine is unreachable or failed on the call: a plain queue of all agents",
             f"[{FALLBACK_CONTEXT}]",
             "exten => s,1,NoOp(engine fallback)",
