@@ -171,6 +171,11 @@ def check_pjsip(conf: Conf, config: HotlineConfig) -> list[str]:
                     problems.append(f"pjsip auth {auth}: username is not {endpoint.name}")
         if not conf.get(endpoint, "context"):
             problems.append(f"{where}: no context")
+    binds = {(conf.get(t, "bind") or "").rpartition(":")[2] for t in conf.of_type("transport")}
+    for aor in conf.of_type("aor"):
+        host, _, port = (conf.get(aor, "contact") or "").removeprefix("sip:").rpartition(":")
+        if host in ("127.0.0.1", "localhost") and port in binds:
+            problems.append(f"pjsip aor {aor.name}: contact is Asterisk itself (a call loop)")
     seats = {e.name for e in endpoints if conf.get(e, "auth")}
     for agent in config.agents:
         if agent.id not in seats:

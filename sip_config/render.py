@@ -28,7 +28,7 @@ class AsteriskOptions:
     agi_port: int = 4573
     sip_bind: str = "0.0.0.0:5060"
     trunk_host: str = "127.0.0.1"
-    trunk_port: int = 5060
+    trunk_port: int = 5080  # not Asterisk's own 5060: a local test caller (SIPp) by default
     ami_port: int = 5038
     ami_username: str = "callcenter"
     moh_class: str = "default"

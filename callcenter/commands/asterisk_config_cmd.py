@@ -35,8 +35,10 @@ def _write(path: Path, text: str, private: bool) -> None:
 @click.option("--sip-bind", default="0.0.0.0:5060", show_default=True, help="Asterisk's SIP UDP address.")
 @click.option("--trunk-host", default="127.0.0.1", show_default=True,
               help="Address of the callers' SIP trunk (carrier gateway).")
+@click.option("--trunk-port", type=int, default=5080, show_default=True)
 def asterisk_config(out: Path, config_path: str | None, secrets: Path | None, prompts: Path | None,
-                    agi_host: str, agi_port: int, sip_bind: str, trunk_host: str) -> None:
+                    agi_host: str, agi_port: int, sip_bind: str, trunk_host: str,
+                    trunk_port: int) -> None:
     """Render pjsip, extensions, manager, musiconhold and queues .conf files for Asterisk 20+.
 
     Secrets come from CALLCENTER_AMI_SECRET and CALLCENTER_SIP_PASSWORD_<agent>, or --secrets;
@@ -61,7 +63,7 @@ def asterisk_config(out: Path, config_path: str | None, secrets: Path | None, pr
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     options = AsteriskOptions(agi_host=agi_host, agi_port=agi_port, sip_bind=sip_bind,
-                              trunk_host=trunk_host)
+                              trunk_host=trunk_host, trunk_port=trunk_port)
     try:
         files = render_all(config, passwords=passwords, ami_secret=secret, options=options)
     except ValueError as exc:

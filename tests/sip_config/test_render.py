@@ -70,6 +70,7 @@ def test_secrets_are_the_given_ones_and_ami_is_loopback_only():
     ("queues.conf", "member => PJSIP/1005,", "member => PJSIP/9999,", "lacks agents ['1005']"),
     ("pjsip.conf", "[1001](seat-endpoint)", "[1001](no-such-template)", "unknown template"),
     ("extensions.conf", " same => n,Hangup()", "Hangup()", "not a section"),
+    ("pjsip.conf", "contact=sip:127.0.0.1:5080", "contact=sip:127.0.0.1:5060", "a call loop"),
 ])
 def test_the_checker_finds_broken_configs(file, old, new, problem):
     files = rendered()
