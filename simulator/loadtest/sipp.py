@@ -1,0 +1,263 @@
+"""SIPp scenarios for pure-SIP capacity tests of the engine with the standard tool.
+
+``caller_<lang>.xml`` dials a line (``-s 12345``), sends the language keys as RFC 4733 events
+(``play_pcap_audio`` of ``keys_<lang>.pcap``, written alongside), waits in the queue for the
+call duration (``-d``) and hangs up.
+``agent_register.xml`` registers a seat with digest auth and ``agent_uas.xml`` answers the
+calls the engine rings it with, talks for ``-d`` and hangs up.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+from callcenter.media.dtmf import dtmf_packets
+from callcenter.media.rtp import RtpSender
+from simulator.loadtest.plan import MENU_KEYS
+
+_HEAD = '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<!DOCTYPE scenario SYSTEM "sipp.dtd">\n'
+
+_INVITE = """  <send retrans="500">
+    <![CDATA[
+
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:1380[call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:1380[call_number]@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=sipp 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="200" rtd="true"/>
+  <send>
+    <![CDATA[
+
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:1380[call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Contact: <sip:1380[call_number]@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+"""
+
+_KEYS = """  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>
+  <pause milliseconds="{ms}"/>
+"""
+KEY_GAP = 0.4
+
+_BYE = """  <pause/>
+  <send retrans="500">
+    <![CDATA[
+
+      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:1380[call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 2 BYE
+      Contact: <sip:1380[call_number]@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200" crlf="true"/>
+  <ResponseTimeRepartition value="10, 20, 50, 100, 200, 500, 1000"/>
+</scenario>
+"""
+
+_AGENT_UAS = _HEAD + """<scenario name="12345 agent seat (UAS)">
+  <recv request="INVITE" crlf="true"/>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 180 Ringing
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[field0]@[local_ip]:[local_port]>
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <pause milliseconds="1000"/>
+  <send retrans="500">
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Contact: <sip:[field0]@[local_ip]:[local_port]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=sipp 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+
+    ]]>
+  </send>
+  <recv request="ACK" rtd="true" crlf="true"/>
+  <pause/>
+  <send retrans="500">
+    <![CDATA[
+
+      BYE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:[field0]@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
+      To: [$remote_to]
+      [last_Call-ID:]
+      CSeq: 2 BYE
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200"/>
+</scenario>
+"""
+
+_REGISTER = _HEAD + """<scenario name="12345 agent seat registration">
+  <send retrans="500">
+    <![CDATA[
+
+      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:[field0]@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag02[call_number]
+      To: <sip:[field0]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 REGISTER
+      Contact: <sip:[field0]@[local_ip]:[uas_port]>
+      Expires: 3600
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="401" auth="true"/>
+  <send retrans="500">
+    <![CDATA[
+
+      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:[field0]@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag02[call_number]
+      To: <sip:[field0]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 2 REGISTER
+      Contact: <sip:[field0]@[local_ip]:[uas_port]>
+      [authentication username=[field0] password=[field1]]
+      Expires: 3600
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200"/>
+</scenario>
+"""
+
+README = """SIPp scenarios for the 12345 engine (exported by `callcenter loadtest --export-sipp`).
+
+Callers (queue for -d ms, then hang up; run with no seat answering, or seats that talk longer):
+  sipp 127.0.0.1:5060 -sf caller_zh.xml -s 12345 -r 2 -m 100 -d 20000 -mp 16000 -trace_err
+Seat (agent 1001; seats.csv holds "SEQUENTIAL" then "1001;password" lines; log the agent in
+through the API, POST /api/agents/1001/login {"ready": true}):
+  sipp 127.0.0.1:5060 -sf agent_register.xml -inf seats.csv -key uas_port 5070 -m 1
+  sipp -sf agent_uas.xml -inf seats.csv -p 5070 -d 5000 -trace_err
+"""
+
+
+def keys_pcap(keys: str) -> bytes:
+    """A pcap of RFC 4733 events (payload type 101) for ``keys``, one event after the other.
+
+    sip-tester's ``dtmf_2833_<d>.pcap`` files all start at the same RTP timestamp, so a
+    receiver that (rightly) drops events repeating an earlier timestamp hears only the first
+    of two keys played from them; here every key has its own, later timestamp.
+    """
+    sender = RtpSender(0, ssrc=0x12345, sequence=1, timestamp=8000)
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
+    t = 0.0
+    for key in keys:
+        for packet in dtmf_packets(sender, key, payload_type=101):
+            rtp = packet.to_bytes()
+            udp = struct.pack("!HHHH", 16000, 6000, 8 + len(rtp), 0) + rtp
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                             bytes([127, 0, 0, 1]), bytes([127, 0, 0, 1])) + udp
+            frame = b"\x00" * 12 + b"\x08\x00" + ip
+            sec, usec = int(t), int(round((t - int(t)) * 1e6))
+            out.append(struct.pack("<IIII", sec, usec, len(frame), len(frame)) + frame)
+            t += 0.02
+        sender.timestamp = (sender.timestamp + int(KEY_GAP * 8000)) & 0xFFFFFFFF
+        t += KEY_GAP
+    return b"".join(out)
+
+
+def caller_scenario(language: str, pcap: str | None = None) -> str:
+    """A caller for ``language``; ``pcap`` holds its menu keys (None for Mandarin: no keys)."""
+    keys = MENU_KEYS[language]
+    body = ""
+    if keys and pcap:
+        ms = int(1000 * len(keys) * (0.2 + KEY_GAP)) + 200
+        body = '  <pause milliseconds="1500"/>\n' + _KEYS.format(pcap=pcap, ms=ms)
+    return _HEAD + f'<scenario name="12345 caller ({language})">\n' + _INVITE + body + _BYE
+
+
+def export_sipp(folder: Path | str) -> list[Path]:
+    """Write the callers (one per language, with their key pcaps), the seat and registration
+    scenarios and a README."""
+    folder = Path(folder).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    files: dict[str, str | bytes] = {}
+    for lang, keys in MENU_KEYS.items():
+        pcap = None
+        if keys:
+            pcap = str(folder / f"keys_{lang}.pcap")
+            files[f"keys_{lang}.pcap"] = keys_pcap(keys)
+        files[f"caller_{lang}.xml"] = caller_scenario(lang, pcap)
+    files["agent_uas.xml"] = _AGENT_UAS
+    files["agent_register.xml"] = _REGISTER
+    files["README.txt"] = README
+    out = []
+    for name, text in files.items():
+        path = folder / name
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+        out.append(path)
+    return out
