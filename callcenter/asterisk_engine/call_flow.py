@@ -92,6 +92,7 @@ class AsteriskCall:
     ringing: str | None = None  # agent whose Dial is in progress
     offered_at: dict[str, float] = field(default_factory=dict)  # agent -> when the ACD offered
     answered_by: str | None = None  # agent the ACD accepted as answering
+    refused: str | None = None  # agent whose answer the ACD refused (hung up by Asterisk)
     record: acd_cmd.CallRecord | None = None
     scores: dict[str, int] = field(default_factory=dict)
 
@@ -378,7 +379,7 @@ class CallFlow:
         waited = self._now() - call.offered_at.pop(agent, self._now())
         # Dial (whole seconds) gives up about when the ACD does; a later answer is refused anyway.
         timeout = max(1, math.floor(offer.ring_timeout - waited + 0.25))
-        call.ringing, call.answered_by = agent, None
+        call.ringing, call.answered_by, call.refused = agent, None, None
         await session.exec("StopMusicOnHold")
         try:
             await session.exec("Dial", f"PJSIP/{agent},{timeout},"
@@ -391,7 +392,8 @@ class CallFlow:
             if call.in_acd:
                 self._submit(acd_ev.AgentHungUp(agent))
             return
-        if status == "ANSWER" and call.in_acd and self._submit(acd_ev.AgentAnswered(agent, call.call_id)):
+        unhooked = status == "ANSWER" and call.refused != agent and call.in_acd
+        if unhooked and self._submit(acd_ev.AgentAnswered(agent, call.call_id)):
             log.warning("no answered hook ran for %s on %s: check the dialplan", agent, call.call_id)
             self._submit(acd_ev.AgentHungUp(agent))
             return
@@ -412,6 +414,8 @@ class CallFlow:
             log.info("agent %s answered %s", agent, call_id)
         else:
             log.warning("answer by %s for %s refused", session.env.channel, call_id)
+            if call is not None:
+                call.refused = agent
             await session.set_variable("GOSUB_RESULT", "CONTINUE")
 
     # ---- ACD commands ----------------------------------------------------------------------

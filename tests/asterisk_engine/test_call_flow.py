@@ -254,6 +254,7 @@ def test_a_seat_answering_after_the_acd_gave_up_is_not_bridged():
 
     parts, seats = asyncio.run(scenario())
     assert seats["1001"].variables["GOSUB_RESULT"] == "CONTINUE"  # Asterisk hangs the late seat up
+    assert len(parts.submitted(AgentAnswered)) == 2  # refused once for 1001, accepted for 1002
     assert "GOSUB_RESULT" not in seats["1002"].variables
     (record,) = parts.records
     assert record.agent_id == "1002" and record.outcome == "answered"
@@ -279,3 +280,25 @@ def test_after_the_agent_hangs_up_the_caller_rates_the_call():
     tail = caller.commands[index_of(caller.commands, "EXEC Dial"):]
     assert 'STREAM FILE callcenter/survey_thanks ""' in tail and tail[-1] == "HANGUP"
     assert tail.count("HANGUP") == 1
+
+
+def test_an_answer_without_the_hook_still_ends_the_call_in_the_acd():
+    async def scenario():
+        parts = engine_parts()
+        running = await start(parts)
+        log_in(parts, "1001")
+
+        async def unhooked(channel, words):  # a dialplan without callcenter-answered
+            channel.variables["DIALSTATUS"] = "ANSWER"
+            return ["200 result=-1"]
+
+        caller = FakeChannel(running.port, "12345", dial=unhooked)
+        await caller.run()
+        await wait_for(lambda: running.ends)
+        await running.server.close()
+        return parts
+
+    parts = asyncio.run(scenario())
+    assert len(parts.submitted(AgentAnswered)) == 1 and len(parts.submitted(AgentHungUp)) == 1
+    (record,) = parts.records
+    assert record.outcome == "answered" and parts.acd.live_calls() == 0
