@@ -34,9 +34,8 @@ from acd import commands as acd_cmd
 from acd import events as acd_ev
 from acd.engine import ACDError
 from agents.seat import IllegalTransition
-from callcenter.asterisk import AGICommandFailed, AGISession
+from callcenter.asterisk import AGISession
 from callcenter.asterisk import CallerHungUp as ChannelGone
-from callcenter.asterisk.agi_responses import digit_from_code
 from callcenter.config import HotlineConfig
 from callcenter.runtime.core_driver import CoreDriver
 from ivr_flows import commands as ivr_cmd
@@ -45,31 +44,14 @@ from ivr_flows.handoff import call_arrived
 from ivr_flows.interpreter import Durations, FlowRun
 from ivr_flows.loader import FlowSet
 from ivr_flows.plugins import PluginRegistry
-from ivr_flows.say import number_prompts
+
+from .channel_audio import ChannelAudio
+from .features import RESULT_VARIABLE, feature_code, seat_of
 
 log = logging.getLogger(__name__)
 
-RESULT_VARIABLE = "CALLCENTER_RESULT"
 ANSWERED_CONTEXT = "callcenter-answered"
-SOUNDS = "callcenter"
-DTMF = "0123456789*#"
 FAILED_DIAL = frozenset({"BUSY", "CHANUNAVAIL", "CONGESTION", "INVALIDARGS"})
-NATIVE_SAY_LANGUAGES = frozenset({"en", "fr", "ru", "ja"})
-"""Languages of Asterisk's core sound packages that our lines use (no zh, ko or de sounds)."""
-FEATURES = {"11": "login", "12": "logout", "13": "ready", "14": "not_ready"}
-FEATURE_PROMPTS = {"login": "agent-loginok", "logout": "agent-loggedoff"}
-_SEAT = re.compile(r"PJSIP/(?P<endpoint>[^/]+)-[0-9a-f]+$")
-
-
-def feature_event(action: str, agent: str) -> acd_ev.Event:
-    """The ACD event of a feature code's action for ``agent``."""
-    if action == "login":
-        return acd_ev.AgentLoggedIn(agent, ready=True)
-    if action == "logout":
-        return acd_ev.AgentLoggedOut(agent)
-    if action == "ready":
-        return acd_ev.AgentReady(agent)
-    return acd_ev.AgentNotReady(agent, "break")
 
 
 class CallFlowError(RuntimeError):
@@ -83,9 +65,9 @@ class AsteriskCall:
     call_id: str
     line: str
     session: AGISession
+    audio: ChannelAudio
     inbox: asyncio.Queue[acd_cmd.Command] = field(default_factory=asyncio.Queue)
     run: FlowRun | None = None
-    channel_language: str | None = None
     language: str | None = None  # the language the call was queued in
     in_acd: bool = False  # the ACD holds the call (from CallArrived until CallFinished)
     hangup_reported: bool = False
@@ -95,12 +77,6 @@ class AsteriskCall:
     refused: str | None = None  # agent whose answer the ACD refused (hung up by Asterisk)
     record: acd_cmd.CallRecord | None = None
     scores: dict[str, int] = field(default_factory=dict)
-
-
-def seat_of(channel: str) -> str | None:
-    """``PJSIP/1001-0000000a`` -> ``1001``."""
-    match = _SEAT.match(channel)
-    return match["endpoint"] if match else None
 
 
 class CallFlow:
@@ -147,7 +123,7 @@ class CallFlow:
         kind, _, rest = path.partition("/")
         try:
             if kind == "feature":
-                await self._feature(session, rest.lstrip("*"))
+                await feature_code(session, rest, self.agents, self._submit)
             elif kind == "answered":
                 await self._answered(session, rest)
             else:
@@ -169,7 +145,7 @@ class CallFlow:
         call_id = session.env.uniqueid
         if not call_id or call_id in self.calls:
             raise CallFlowError(f"unusable or duplicate channel uniqueid {call_id!r}")
-        call = AsteriskCall(call_id, number, session)
+        call = AsteriskCall(call_id, number, session, ChannelAudio(session))
         self.calls[call_id] = call
         try:
             await session.answer()
@@ -188,11 +164,6 @@ class CallFlow:
             call.hangup_reported = True
             self._submit(acd_ev.CallerHungUp(call.call_id))
 
-    async def _set_language(self, call: AsteriskCall, language: str) -> None:
-        if language != call.channel_language:
-            await call.session.set_variable("CHANNEL(language)", language)
-            call.channel_language = language
-
     # ---- IVR -------------------------------------------------------------------------------
 
     async def _ivr(self, call: AsteriskCall, flow: str,
@@ -200,7 +171,7 @@ class CallFlow:
         """Run the flow until it enqueues (returned), transfers or ends the call (None)."""
         run = call.run = FlowRun(self.flows, flow, language=language, durations=self.durations,
                                  call_id=call.call_id)
-        await self._set_language(call, run.language)
+        await call.audio.set_language(run.language)
         caller = re.sub(r"[^0-9+]", "", call.session.env.callerid) or None
         commands = run.handle(ivr_ev.CallStarted(line=call.line, caller=caller), self._now())
         while True:
@@ -230,9 +201,9 @@ class CallFlow:
     async def _ivr_command(self, call: AsteriskCall, command: ivr_cmd.Command) -> ivr_ev.Event | None:
         match command:
             case ivr_cmd.PlayPrompts():
-                return await self._play(call, command)
+                return await call.audio.play(command)
             case ivr_cmd.SetLanguage(language=language):
-                await self._set_language(call, language)
+                await call.audio.set_language(language)
             case ivr_cmd.RunQuery():
                 if self.plugins is None:
                     return ivr_ev.QueryAnswered(command.query_id, "error")
@@ -261,52 +232,6 @@ class CallFlow:
             return run.handle(ivr_ev.DigitPressed(digit), self._now())
         return run.on_timer(max(self._now(), deadline))  # Asterisk waited the full time
 
-    async def _play(self, call: AsteriskCall, command: ivr_cmd.PlayPrompts) -> ivr_ev.Event:
-        """Play the items; a key pressed during a barge-in prompt stops it and is reported."""
-        escape = DTMF if command.barge_in else ""
-        for item in command.items:
-            if isinstance(item, ivr_cmd.Number):
-                digit = await self._say(call, item, escape)
-            else:
-                digit = await self._stream(call, item, escape)
-            if digit is not None:
-                return ivr_ev.DigitPressed(digit)
-        return ivr_ev.PromptFinished(command.play_id)
-
-    async def _stream(self, call: AsteriskCall, prompt: ivr_cmd.Prompt, escape: str) -> str | None:
-        await self._set_language(call, prompt.language)
-        try:
-            return (await call.session.stream_file(f"{SOUNDS}/{prompt.key}", escape)).digit
-        except AGICommandFailed:
-            log.warning("prompt %s/%s/%s missing in Asterisk's sounds", prompt.language, SOUNDS,
-                        prompt.key)
-            return None
-
-    async def _say(self, call: AsteriskCall, item: ivr_cmd.Number, escape: str) -> str | None:
-        """SAY DIGITS/NUMBER where Asterisk ships number sounds, else the catalogue's digits."""
-        value = item.value.strip()
-        native = {"digits": "SAY DIGITS", "number": "SAY NUMBER"}.get(item.style)
-        if native and value.isdigit() and item.language in NATIVE_SAY_LANGUAGES:
-            await self._set_language(call, item.language)
-            spoken = value if item.style == "digits" else str(int(value))
-            return await self._say_native(call, f'{native} {spoken} "{escape}"')
-        for prompt in number_prompts(item):
-            digit = await self._stream(call, prompt, escape)
-            if digit is not None:
-                return digit
-        return None
-
-    async def _say_native(self, call: AsteriskCall, line: str) -> str | None:
-        response = await call.session.send(line)
-        code = response.result_int or 0
-        if code < 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(call.session.wait_for_hangup(), 0.25)
-            if call.session.hangup_received:
-                raise ChannelGone(f"{line!r} -> result={code} and the channel hung up")
-            return None
-        return digit_from_code(code)
-
     async def _transfer(self, call: AsteriskCall, transfer: ivr_cmd.Transfer) -> None:
         """Dial the department's number from the config (never anything the caller keyed)."""
         number = self.config.department(transfer.department_id).number
@@ -320,7 +245,7 @@ class CallFlow:
         assert call.run is not None
         session = call.session
         call.language = enqueue.language
-        await self._set_language(call, enqueue.language)
+        await call.audio.set_language(enqueue.language)
         await session.exec("StartMusicOnHold", self.moh_class)
         call.in_acd = True  # before submitting: the offer may come back at once
         try:
@@ -338,7 +263,7 @@ class CallFlow:
                 await self._announce(call, command.prompt)
             elif isinstance(command, acd_cmd.OverflowToMessage):
                 await session.exec("StopMusicOnHold")
-                await self._stream(call, ivr_cmd.Prompt(command.prompt, enqueue.language), "")
+                await call.audio.stream(ivr_cmd.Prompt(command.prompt, enqueue.language))
         if call.answered_by is not None and self.survey_flow is not None:
             await self._ivr(call, self.survey_flow, call.language)  # the agent hung up first
         if not session.hangup_sent:
@@ -364,9 +289,9 @@ class CallFlow:
         return None
 
     async def _announce(self, call: AsteriskCall, prompt: str) -> None:
-        language = call.channel_language or self.config.default_language
+        language = call.language or self.config.default_language
         await call.session.exec("StopMusicOnHold")
-        await self._stream(call, ivr_cmd.Prompt(prompt, language), "")
+        await call.audio.stream(ivr_cmd.Prompt(prompt, language))
         await call.session.exec("StartMusicOnHold", self.moh_class)
 
     async def _ring(self, call: AsteriskCall, offer: acd_cmd.OfferCall) -> None:
@@ -438,21 +363,3 @@ class CallFlow:
             elif isinstance(command, acd_cmd.OfferCall):
                 call.offered_at[command.agent_id] = self._now()
             call.inbox.put_nowait(command)
-
-    # ---- agent feature codes ---------------------------------------------------------------
-
-    async def _feature(self, session: AGISession, code: str) -> None:
-        agent = seat_of(session.env.channel)
-        action = FEATURES.get(code)
-        await session.answer()
-        if agent not in self.agents or action is None:
-            log.warning("feature code %r from %s refused", code, session.env.channel)
-            done = False
-        else:
-            assert agent is not None
-            done = self._submit(feature_event(action, agent))
-        await session.set_variable(RESULT_VARIABLE, "ok" if done else "refused")
-        prompt = FEATURE_PROMPTS.get(action or "", "beep") if done else "beeperr"
-        with contextlib.suppress(AGICommandFailed):
-            await session.stream_file(prompt)
-        await session.hangup()
