@@ -1,0 +1,170 @@
+"""Hostile or broken input over loopback: each is refused or dropped, and the engine carries on."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import socket
+
+import pytest
+
+from callcenter.sip.ratelimit import SourceRateLimiter
+from callcenter.sip.transport import open_endpoint
+from callcenter.sip.useragent import UserAgent
+from callcenter.telephony.embedded import start_embedded
+
+from .conftest import engine_parts
+from .helpers import LOCAL, PASSWORDS
+
+pytestmark = [pytest.mark.sip, pytest.mark.timeout(30)]
+
+_branches = itertools.count(1)
+
+
+class RawPeer:
+    """A bare UDP socket that sends hand-written SIP and reads the status lines it gets back."""
+
+    def __init__(self, engine_port: int, host: str = LOCAL) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((host, 0))
+        self.sock.setblocking(False)
+        self.host, self.port = self.sock.getsockname()
+        self.engine = (LOCAL, engine_port)
+
+    def request(self, method: str, user: str = "12345", *, call_id: str | None = "auto",
+                extra: str = "", body: bytes = b"", content_length: int | None = None) -> bytes:
+        n = next(_branches)
+        head = [f"{method} sip:{user}@{LOCAL}:{self.engine[1]} SIP/2.0",
+                f"Via: SIP/2.0/UDP {self.host}:{self.port};branch=z9hG4bKraw{n}",
+                "Max-Forwards: 70", f"From: <sip:1001@{self.host}>;tag=raw{n}",
+                f"To: <sip:{user}@{LOCAL}>", f"CSeq: 1 {method}",
+                f"Contact: <sip:1001@{self.host}:{self.port}>"]
+        if call_id is not None:
+            head.append(f"Call-ID: {f'raw-{n}@{self.host}' if call_id == 'auto' else call_id}")
+        length = len(body) if content_length is None else content_length
+        text = "\r\n".join(head) + f"\r\n{extra}Content-Length: {length}\r\n\r\n"
+        return text.encode() + body
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendto(data, self.engine)
+
+    async def replies(self, wait: float = 0.4) -> list[str]:
+        """Status lines of the final responses that arrive within ``wait`` seconds."""
+        return [line for line, _ in await self.responses(wait) if not line.startswith("SIP/2.0 1")]
+
+    async def responses(self, wait: float) -> list[tuple[str, str]]:
+        """(status line, Call-ID) of every response that arrives within ``wait`` seconds."""
+        loop, lines = asyncio.get_running_loop(), []
+        deadline = loop.time() + wait
+        while (left := deadline - loop.time()) > 0:
+            try:
+                data = await asyncio.wait_for(loop.sock_recv(self.sock, 70_000), left)
+            except TimeoutError:
+                break
+            text = data.decode(errors="replace")
+            call_id = next((h.split(":", 1)[1].strip() for h in text.split("\r\n")
+                            if h.lower().startswith("call-id:")), "")
+            lines.append((text.split("\r\n", 1)[0], call_id))
+        return lines
+
+    async def exchange(self, data: bytes) -> list[str]:
+        self.send(data)
+        return await self.replies()
+
+
+async def assert_serving_and_idle(tel, parts) -> None:
+    """A fresh peer still gets answers, and no call is left anywhere."""
+    probe = RawPeer(tel.port)
+    assert await probe.exchange(probe.request("OPTIONS")) == ["SIP/2.0 200 OK"]
+    probe.sock.close()
+    assert parts.acd.live_calls() == 0
+    assert not tel.control.callers and not tel.control.dialogs and not tel.control._agent_invites
+
+
+def test_register_without_or_with_wrong_credentials_binds_nothing(tmp_path):
+    async def scenario():
+        parts = engine_parts()
+        tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=tmp_path,
+                                   passwords=PASSWORDS)
+        peer = RawPeer(tel.port)
+        (reply,) = await peer.exchange(peer.request("REGISTER", "1001"))
+        assert reply == "SIP/2.0 401 Unauthorized"
+        forged = 'Authorization: Digest username="1001", realm="callcenter", nonce="x", ' \
+                 f'uri="sip:{LOCAL}", response="00000000000000000000000000000000"\r\n'
+        (reply,) = await peer.exchange(peer.request("REGISTER", "1001", extra=forged))
+        assert reply == "SIP/2.0 401 Unauthorized"  # a nonce we never issued: challenged again
+        seat = UserAgent(await open_endpoint(port=0), user="1001")
+        wrong = await seat.register(f"sip:{LOCAL}:{tel.port}", (LOCAL, tel.port),
+                                    username="1001", password="not-the-password")
+        assert wrong is not None and wrong.status == 403
+        assert tel.registrar.contact_for("1001") is None
+        await assert_serving_and_idle(tel, parts)
+        peer.sock.close()
+        await seat.endpoint.close()
+        await tel.close()
+
+    asyncio.run(scenario())
+
+
+def test_missing_call_id_and_oversized_messages_are_refused(tmp_path, caplog):
+    async def scenario():
+        parts = engine_parts()
+        tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=tmp_path,
+                                   passwords=PASSWORDS)
+        peer = RawPeer(tel.port)
+        sdp = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" \
+              b"m=audio 4000 RTP/AVP 0\r\n"
+        (reply,) = await peer.exchange(peer.request("INVITE", call_id=None, body=sdp))
+        assert reply == "SIP/2.0 400 Bad Request - missing Call-ID header"
+        # The biggest datagram UDP carries, claiming a body of more than 64 KiB.
+        padding = "X-Padding: " + "a" * 64_000 + "\r\n"
+        huge = peer.request("INVITE", extra=padding, body=sdp, content_length=70_000)
+        assert 64_000 < len(huge) <= 65_507
+        (reply,) = await peer.exchange(huge)
+        assert reply.startswith("SIP/2.0 400 ")
+        with pytest.raises(OSError):  # more than 64 KiB cannot even leave as one datagram
+            peer.send(peer.request("OPTIONS", extra="X: " + "a" * 66_000 + "\r\n"))
+        # More than 64 KiB as a stream transport would hand it over: dropped and logged.
+        dropped = tel.endpoint.dropped
+        with caplog.at_level(logging.WARNING, logger="callcenter.sip.transport"):
+            tel.endpoint.message_received(peer.request("OPTIONS", extra=padding * 2),
+                                          (peer.host, peer.port), reliable=True)
+        assert tel.endpoint.dropped == dropped + 1
+        assert any("message too large" in r.getMessage() for r in caplog.records)
+        await assert_serving_and_idle(tel, parts)
+        peer.sock.close()
+        await tel.close()
+
+    asyncio.run(scenario())
+
+
+def test_invite_flood_from_one_address_gets_503_and_others_are_served(tmp_path):
+    async def scenario():
+        parts = engine_parts()
+        tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=tmp_path,
+                                   passwords=PASSWORDS,
+                                   invite_limiter=SourceRateLimiter(rate=1.0, burst=3))
+        flooder = RawPeer(tel.port)
+        for _ in range(20):
+            flooder.send(flooder.request("INVITE", "99999", body=b"v=0\r\n"))
+        finals = {call_id: line for line, call_id in await flooder.responses(0.6)
+                  if not line.startswith("SIP/2.0 1")}  # retransmissions counted once
+        assert len(finals) == 20
+        assert list(finals.values()).count("SIP/2.0 404 Not Found") == 3
+        assert list(finals.values()).count("SIP/2.0 503 Service Unavailable") == 17
+        assert tel.endpoint.dropped >= 17
+        # Other requests from the flooder and INVITEs from elsewhere are still answered.
+        assert await flooder.exchange(flooder.request("OPTIONS")) == ["SIP/2.0 200 OK"]
+        caller = UserAgent(await open_endpoint(host="127.0.0.2", port=0), user="13800138000",
+                           media=True)
+        call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
+        assert call.status == 200
+        await caller.hangup(call)
+        await asyncio.sleep(0.1)
+        await assert_serving_and_idle(tel, parts)
+        flooder.sock.close()
+        await caller.endpoint.close()
+        await tel.close()
+
+    asyncio.run(scenario())
