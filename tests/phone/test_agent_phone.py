@@ -12,13 +12,15 @@ import numpy as np
 import pytest
 
 from acd.events import AgentAnswered, CallArrived, CallerHungUp
-from agents.seat import Presence
+from agents.seat import Activity, Presence
 from callcenter.media.dtmf import detect_tone
 from callcenter.phone.softphone import PhoneEvent, Softphone
 from callcenter.records import call_summary_line
+from callcenter.sip.transport import open_endpoint
+from callcenter.sip.useragent import UserAgent
 from callcenter.telephony.embedded import start_embedded
 from tests.telephony.conftest import engine_parts
-from tests.telephony.helpers import wait_for
+from tests.telephony.helpers import press, wait_for
 
 pytestmark = [pytest.mark.sip, pytest.mark.timeout(60)]
 
@@ -146,6 +148,63 @@ def test_pjsua2_caller_picks_english_and_talks_to_an_agent_phone(prompts_dir, pj
 
         assert await seat.quit() == 0
         await wait_for(lambda: parts.acd.seat(SEAT).presence is Presence.LOGGED_OUT, 3)
+        await tel.close()
+
+    asyncio.run(scenario())
+
+
+def test_agent_phone_text_ui_logs_in_answers_hangs_up_and_wraps_up(prompts_dir, tmp_path):
+    async def scenario():
+        parts = engine_parts()
+        tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
+                                   passwords={SEAT: SEAT_PASSWORD})
+        secrets = tmp_path / "seat.secret"
+        secrets.write_text(f"{SEAT} = {SEAT_PASSWORD}\n", encoding="utf-8")
+        secrets.chmod(0o600)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "callcenter.cli", "agent-phone", "--server",
+            f"{LOCAL}:{tel.port}", "--agent", SEAT, "--password-file", str(secrets),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        seat = SeatProcess(process)
+        assert process.stdin is not None
+
+        async def do(command: str, expect: str, timeout: float = 5) -> None:
+            seen = len(seat.lines)
+            process.stdin.write(command.encode() + b"\n")
+            try:
+                await wait_for(lambda: any(expect in line for line in seat.lines[seen:]), timeout)
+            except TimeoutError:
+                raise AssertionError(f"{command!r}: no {expect!r} in {seat.lines[seen:]}") from None
+
+        await wait_for(lambda: seat.saw("registered"), 10)
+        acd = parts.acd
+        await do("login", "feature call=0 *11 ok")
+        assert acd.seat(SEAT).presence is Presence.AVAILABLE
+        caller = UserAgent(await open_endpoint(port=0), user="13800138000", media=True)
+        call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
+        await press(call, "91")
+        await wait_for(lambda: seat.saw("ringing"), 8)
+        await do("answer", "connected")
+        await wait_for(lambda: parts.count(AgentAnswered), 3)
+        await do("hangup", "ended")
+        await asyncio.wait_for(call.ended.wait(), 3)
+        assert call.end_reason == "remote BYE"
+        assert acd.seat(SEAT).activity is Activity.WRAP_UP
+        await do("wrapup", "*15 ok")
+        assert acd.seat(SEAT).activity is Activity.IDLE
+        await do("wrapup", "*15 refused 403")  # not in wrap-up any more
+        await do("notready lunch", "error only the reason 'break'")
+        await do("notready", "*14 ok")
+        assert acd.seat(SEAT).presence is Presence.NOT_READY and acd.seat(SEAT).reason == "break"
+        await do("dance", "error unknown command")
+        await do("answer", "error no call")  # nothing is ringing
+        await do("logout", "*12 ok")
+        assert acd.seat(SEAT).presence is Presence.LOGGED_OUT
+        assert await seat.quit() == 0
+        (record,) = parts.records
+        assert record.outcome == "answered" and record.agent_id == SEAT
+        assert parts.acd.live_calls() == 0 and not tel.control.callers and not tel.control.dialogs
+        await caller.endpoint.close()
         await tel.close()
 
     asyncio.run(scenario())
