@@ -12,6 +12,7 @@ states are read again, since events sent while the link was down are lost.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -109,6 +110,9 @@ async def start_asterisk(engine: Any, *, agi_host: str = "127.0.0.1", agi_port: 
     ``prompts_dir`` is where ``callcenter prompts build`` wrote the prompts: its manifest gives
     the IVR prompt durations. Without ``ami`` seats are not followed.
     """
+    if not ipaddress.ip_address(agi_host).is_loopback:
+        log.warning("FastAGI on %s: anyone who reaches it can log seats in and out; "
+                    "firewall it to the Asterisk host", agi_host)
     registry = plugins or default_registry()
     flows = load_for_config(engine.config, registry)
     manifest = Path(prompts_dir) / "manifest.json" if prompts_dir is not None else None
