@@ -110,7 +110,7 @@ async def start_asterisk(engine: Any, *, agi_host: str = "127.0.0.1", agi_port: 
     ``prompts_dir`` is where ``callcenter prompts build`` wrote the prompts: its manifest gives
     the IVR prompt durations. Without ``ami`` seats are not followed.
     """
-    if not ipaddress.ip_address(agi_host).is_loopback:
+    if not _is_loopback(agi_host):
         log.warning("FastAGI on %s: anyone who reaches it can log seats in and out; "
                     "firewall it to the Asterisk host", agi_host)
     registry = plugins or default_registry()
@@ -165,3 +165,10 @@ async def _keep_connecting(client: AMIClient) -> None:
             return
         except (OSError, TimeoutError, AMIError) as exc:
             log.warning("AMI connect to %s:%s failed: %r", client.host, client.port, exc)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
