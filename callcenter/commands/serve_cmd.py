@@ -38,6 +38,11 @@ def _refuse(message: str) -> None:
 @click.option("--api-token-file", type=click.Path(path_type=Path), default=None,
               help="Where the API token is read from or generated (default: "
                    "$XDG_STATE_HOME/callcenter/api-token). $CALLCENTER_API_TOKEN wins.")
+@click.option("--agi", "agi_address", default="127.0.0.1:4573", show_default=True,
+              help="FastAGI address for an Asterisk in front of the engine, or 'off'.")
+@click.option("--ami", "ami_address", default=None,
+              help="Follow seats over Asterisk's AMI at host:port (user 'callcenter'; secret from "
+                   "$CALLCENTER_AMI_SECRET or the secrets file's 'ami = ...' line).")
 @click.option("--status-interval", type=float, default=60.0, show_default=True,
               help="Seconds between status log lines.")
 @click.option("--run-for", type=float, default=None, help="Stop after this many seconds.")
@@ -45,8 +50,10 @@ def _refuse(message: str) -> None:
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
 def serve(config_path: str | None, db_url: str, sip: str, prompts_dir: Path,
           secrets_file: Path | None, api_address: str, api_token_file: Path | None,
+          agi_address: str, ami_address: str | None,
           status_interval: float, run_for: float | None, log_level: str) -> None:
-    """Run the call-center engine: SIP callers and seats, IVR, ACD, records, API, wallboard.
+    """Run the call-center engine: SIP callers and seats (or Asterisk over FastAGI/AMI), IVR,
+    ACD, records, API, wallboard.
 
     Refuses to start (exit 2) on a broken config, an unusable secrets file or database, or a
     listener that cannot open.
@@ -70,6 +77,15 @@ def serve(config_path: str | None, db_url: str, sip: str, prompts_dir: Path,
             passwords.update(load_passwords(secrets_file))
         except PasswordFileError as exc:
             _refuse(f"secrets: {exc}")
+    ami = None
+    if ami_address is not None:
+        from callcenter.asterisk_engine import AMISettings
+
+        try:
+            host, port = parse_address(ami_address, 5038)
+            ami = AMISettings.from_env(secrets_file, host=host, port=port)
+        except ValueError as exc:
+            _refuse(f"AMI: {exc}")
     try:
         options = ListenerOptions(
             sip=None if sip == "off" else parse_address(sip, 5060),
@@ -77,6 +93,8 @@ def serve(config_path: str | None, db_url: str, sip: str, prompts_dir: Path,
             passwords=passwords,
             api=None if api_address == "off" else parse_address(api_address, 8080),
             api_token_file=api_token_file,
+            agi=None if agi_address == "off" else parse_address(agi_address, 4573),
+            ami=ami,
         )
     except ValueError as exc:
         _refuse(str(exc))

@@ -27,6 +27,8 @@ class ListenerOptions:
     api: tuple[str, int] | None = ("127.0.0.1", 8080)
     api_token: str | None = None
     api_token_file: Path | None = None
+    agi: tuple[str, int] | None = ("127.0.0.1", 4573)
+    ami: object | None = None  # callcenter.asterisk_engine.AMISettings: follow seats over AMI
 
 
 def parse_address(text: str, default_port: int) -> tuple[str, int]:
@@ -78,6 +80,20 @@ async def start_listeners(engine: Engine, options: ListenerOptions) -> list[Call
             log.info("SIP listening on udp %s:%d (lines %s)", host, telephony.port,
                      ", ".join(line.number for line in engine.config.lines))
             closers.append(telephony.close)
+        if options.agi is not None:
+            from callcenter.asterisk_engine import start_asterisk
+
+            if options.sip is None:
+                ensure_prompts(engine, options.prompts_dir)
+            host, port = options.agi
+            try:
+                asterisk = await start_asterisk(engine, agi_host=host, agi_port=port,
+                                                ami=options.ami, prompts_dir=options.prompts_dir)
+            except OSError as exc:
+                raise StartupError(f"FastAGI on {host}:{port}: {exc.strerror or exc}") from None
+            log.info("FastAGI listening on %s:%d (Asterisk: AGI(agi://%s:%d/<line>))%s", host, port,
+                     host, port, "; following seats over AMI" if options.ami else "")
+            closers.append(asterisk.close)
         if options.api is not None:
             from callcenter.api.server import ApiConfigError, start_api
 

@@ -49,7 +49,7 @@ def test_serve_starts_on_the_shipped_config_and_refuses_a_broken_one(tmp_path):
     db = tmp_path / "records" / "cc.db"
     ok = subprocess.run([sys.executable, "-m", "callcenter.cli", "serve", "--run-for", "0.5",
                          "--status-interval", "0.2", "--db", f"sqlite:///{db}",
-                         "--sip", "off", "--api", "off"],
+                         "--sip", "off", "--api", "off", "--agi", "off"],
                         capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0, ok.stderr
     assert "engine ready" in ok.stderr and "status waiting=0" in ok.stderr

@@ -50,12 +50,13 @@ def api(port: int, path: str, body: dict | None = None) -> dict:
 
 
 def start_serve(tmp_path: Path, prompts: Path, db: Path, sip_port: int, api_port: int,
-                secrets: Path) -> tuple[subprocess.Popen, list[str]]:
+                secrets: Path, agi_port: int | None = None) -> tuple[subprocess.Popen, list[str]]:
     env = {**os.environ, "CALLCENTER_API_TOKEN": TOKEN}
     serve = subprocess.Popen(
         [sys.executable, "-m", "callcenter.cli", "serve", "--sip", f"{LOCAL}:{sip_port}",
          "--api", f"{LOCAL}:{api_port}", "--db", f"sqlite:///{db}", "--prompts", str(prompts),
-         "--secrets", str(secrets)],
+         "--secrets", str(secrets),
+         "--agi", f"{LOCAL}:{agi_port}" if agi_port else "off"],
         stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
     log_lines: list[str] = []
     deadline = time.monotonic() + 90
@@ -125,9 +126,17 @@ def test_serve_takes_a_real_call_records_it_and_survives_a_kill(tmp_path, shared
     secrets.write_text("1001 = seat-1001-e2e-password\n", encoding="utf-8")
     secrets.chmod(0o600)
     sip_port, api_port = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_STREAM)
+    agi_port = free_port(socket.SOCK_STREAM)
     db = tmp_path / "records.db"
-    serve, log_lines = start_serve(tmp_path, shared_prompts, db, sip_port, api_port, secrets)
+    serve, log_lines = start_serve(tmp_path, shared_prompts, db, sip_port, api_port, secrets,
+                                   agi_port)
     try:
+        # The FastAGI side is up too: an Asterisk channel for line 12345 gets answered.
+        with socket.create_connection((LOCAL, agi_port), timeout=10) as agi:
+            agi.sendall(b"agi_network: yes\nagi_network_script: 12345\n"
+                        b"agi_request: agi://127.0.0.1/12345\nagi_channel: PJSIP/caller-1\n"
+                        b"agi_uniqueid: 1700000000.1\nagi_callerid: 5551000\n\n")
+            assert agi.makefile("rb").readline().strip() == b"ANSWER"
         call_id, hung_up_at = asyncio.run(one_call(sip_port, api_port))
         # The counters scraped over HTTP match the one call placed over SIP.
         metrics = scrape(api_port)
