@@ -121,7 +121,8 @@ def _print(report) -> None:
     callers, seats, records = report.callers, report.seats, report.records
     click.echo(table(report.prediction, callers, records))
     click.echo(f"seats: {seats['calls_taken']} calls taken, {seats['talk_seconds']:.0f} s talk, "
-               f"{seats['missed_offers']} offers rang out")
+               f"{seats['missed_offers']} offers rang out, "
+               f"{seats['silent_calls']} calls without the caller's audio")
     if records is not None:
         click.echo(f"records: {records['missing_records']} placed calls missing, "
                    f"{records['duplicate_records']} recorded twice, "

@@ -53,6 +53,13 @@ def tone_frame() -> dict[int, bytes]:
 
 
 @lru_cache(maxsize=1)
+def voice_frame() -> dict[int, bytes]:
+    """The caller's side of the conversation: a quiet 500 Hz frame (10 whole cycles)."""
+    frame = sine(500.0, FRAME / 8000, amplitude=0.1)
+    return {pt: g711.encode(frame, pt) for pt in CODECS}
+
+
+@lru_cache(maxsize=1)
 def tone_payloads() -> frozenset[bytes]:
     return frozenset(_variants(sine(TONE_HZ, FRAME / 8000, amplitude=0.4)))
 

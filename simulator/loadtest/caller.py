@@ -1,6 +1,7 @@
 """Callers: real SIP calls from one user agent (many calls per process), one task per call.
 
-A caller dials the line, presses its language keys as RFC 4733 events once the greeting is
+A caller dials the line, talks (a quiet 500 Hz tone, every 20 ms like a phone) from the
+moment the call connects, presses its language keys as RFC 4733 events once the greeting is
 heard, counts as queued when hold music starts (or right after its last key), and hangs up
 when its patience runs out before an agent's tone or answer event arrives. After an answer
 it listens until the agent's side ends the call.
@@ -18,7 +19,8 @@ from callcenter.media.dtmf import dtmf_packets
 from callcenter.media.rtp import RtpSender
 from callcenter.sip.transactions import Addr
 from callcenter.sip.useragent import UserAgent
-from simulator.loadtest.audio import Ear
+from simulator.loadtest.audio import Ear, voice_frame
+from simulator.loadtest.pacer import Pacer
 from simulator.loadtest.plan import PlannedCall
 
 QUEUE_TIMEOUT = 60.0  # no hold music and no answer this long after answer: count as queued
@@ -63,7 +65,7 @@ async def press(ua: UserAgent, call, keys: str) -> None:
 
 
 async def place_call(ua: UserAgent, plan: PlannedCall, target: str, addr: Addr,
-                     result: CallResult, *, stop: asyncio.Event | None = None,
+                     result: CallResult, pacer: Pacer, *, stop: asyncio.Event | None = None,
                      clock=time.time) -> CallResult:
     """Run one caller to the end; fills and returns ``result``."""
     ua.user = plan.number  # the From user: the seat learns the call's index from it
@@ -83,7 +85,10 @@ async def place_call(ua: UserAgent, plan: PlannedCall, target: str, addr: Addr,
     ear = Ear(clock)
     heard_agent, heard_audio = asyncio.Event(), asyncio.Event()
     ear.on_agent, ear.on_audio = heard_agent.set, heard_audio.set
-    (await call.media()).on_packet = ear
+    rtp = await call.media()
+    rtp.on_packet = ear
+    pt = call.payload_type or 0
+    voice = pacer.add(rtp, RtpSender(pt), voice_frame()[pt], call.remote_media)
     ended = asyncio.ensure_future(call.ended.wait())
     try:
         if plan.keys:
@@ -128,6 +133,7 @@ async def place_call(ua: UserAgent, plan: PlannedCall, target: str, addr: Addr,
         with contextlib.suppress(Exception):
             await ua.hangup(call, timeout=5)
     finally:
+        pacer.remove(voice)
         ended.cancel()
         result.packets = ear.packets
         result.ended_at = clock()

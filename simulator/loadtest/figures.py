@@ -63,6 +63,7 @@ def seat_figures(seats) -> dict:
     return {"calls_taken": taken, "talk_seconds": round(talk, 3),
             "mean_talk_seconds": _ratio(talk, taken), "offers": sum(s.offers for s in seats),
             "missed_offers": sum(s.missed for s in seats),
+            "silent_calls": sum(s.silent for s in seats),
             "per_seat": {s.agent_id: {"taken": s.taken, "missed": s.missed,
                                       "talk_seconds": round(s.talk, 3)} for s in seats}}
 

@@ -15,6 +15,7 @@ from callcenter.sip.transport import open_endpoint
 from callcenter.sip.useragent import UserAgent
 from simulator.loadtest.caller import CallResult, place_call
 from simulator.loadtest.control import AgentControl
+from simulator.loadtest.pacer import Pacer
 from simulator.loadtest.plan import PlannedCall
 from simulator.loadtest.seat import Seat, SeatStats
 from simulator.sampling import make_sampler
@@ -108,8 +109,11 @@ async def run_load(plan: list[PlannedCall], seats: list[tuple[str, str]], contro
     def handle_for(index: int | None) -> float:
         return handles.get(index, default_handle) if index is not None else default_handle
 
+    pacer = Pacer()
+    pacing = asyncio.ensure_future(pacer.run())
     parties = [Seat(agent_id, password, control, handle_for=handle_for, ring_time=ring,
-                    ready_after=scenario.no_answer_ready_seconds, host=settings.host)
+                    ready_after=scenario.no_answer_ready_seconds, pacer=pacer,
+                    host=settings.host)
                for agent_id, password in seats]
     await asyncio.gather(*(s.start(registrar, addr) for s in parties))
     ua = UserAgent(await open_endpoint(port=0, host=settings.host), media=True)
@@ -133,7 +137,7 @@ async def run_load(plan: list[PlannedCall], seats: list[tuple[str, str]], contro
             results.append(result)
             target = f"sip:{call.line}@{addr[0]}:{addr[1]}"
             tasks.append(asyncio.ensure_future(place_call(ua, call, target, addr, result,
-                                                          stop=stop)))
+                                                          pacer, stop=stop)))
 
     async def fault() -> None:
         if not settings.kill_fraction or settings.kill_at is None:
@@ -168,6 +172,7 @@ async def run_load(plan: list[PlannedCall], seats: list[tuple[str, str]], contro
     finally:
         sampler.cancel()
         faulter.cancel()
+        pacing.cancel()
         outcome.stopped = time.time()
         s = _status(loop.time() - t0, settings.duration, results, parties, len(plan))
         progress.show(_line(s))

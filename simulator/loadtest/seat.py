@@ -20,8 +20,9 @@ from callcenter.sip.message import SipURI
 from callcenter.sip.transactions import Addr
 from callcenter.sip.transport import open_endpoint
 from callcenter.sip.useragent import Call, UserAgent
-from simulator.loadtest.audio import FRAME, tone_frame
+from simulator.loadtest.audio import tone_frame
 from simulator.loadtest.control import AgentControl
+from simulator.loadtest.pacer import Pacer
 from simulator.loadtest.plan import index_of
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class SeatStats:
     offers: int = 0
     taken: int = 0
     missed: int = 0  # rang out (cancelled before answering)
+    silent: int = 0  # answered calls on which no audio from the caller arrived
     talk: float = 0.0
     call_ids: list[str] = field(default_factory=list)
 
@@ -43,13 +45,14 @@ class Seat:
 
     def __init__(self, agent_id: str, password: str, control: AgentControl, *,
                  handle_for: Callable[[int | None], float], ring_time: Callable[[], float],
-                 ready_after: float, host: str = "127.0.0.1") -> None:
+                 ready_after: float, pacer: Pacer, host: str = "127.0.0.1") -> None:
         self.agent_id = agent_id
         self.password = password
         self.control = control
         self.handle_for = handle_for
         self.ring_time = ring_time
         self.ready_after = ready_after
+        self.pacer = pacer
         self.host = host
         self.stats = SeatStats(agent_id)
         self.ua: UserAgent | None = None
@@ -96,15 +99,19 @@ class Seat:
         except ValueError:
             number = ""
         display = call.invite.headers.get("from") or ""
-        handle = self.handle_for(index_of(display.split("<")[0]) or index_of(number))
-        await self._talk(call, handle)
+        index = index_of(display.split("<")[0])
+        handle = self.handle_for(index if index is not None else index_of(number))
+        heard = await self._talk(call, handle)
+        if not heard:
+            self.stats.silent += 1
         self.stats.talk += time.monotonic() - started
         if call.state != "ended":
             with contextlib.suppress(Exception):
                 await self.ua.hangup(call, timeout=10)
 
-    async def _talk(self, call: Call, seconds: float) -> None:
-        """Send the answer event, then the tone every 20 ms until ``seconds`` or a BYE."""
+    async def _talk(self, call: Call, seconds: float) -> bool:
+        """Send the answer event, then the tone every 20 ms until ``seconds`` or a BYE;
+        True if audio from the caller arrived meanwhile."""
         rtp = await call.media()
         pt = call.payload_type or 0
         sender = RtpSender(pt)
@@ -112,16 +119,19 @@ class Seat:
             for packet in dtmf_packets(sender, "D", payload_type=call.dtmf_payload_type,
                                        duration_ms=60):
                 rtp.send(packet, call.remote_media)
-        payload = tone_frame()[pt]
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        next_at = start
-        first = True
-        while not call.ended.is_set() and loop.time() - start < seconds:
-            rtp.send(sender.packet(payload, FRAME, marker=first), call.remote_media)
-            first = False
-            next_at += 0.02
-            await asyncio.sleep(max(0.0, next_at - loop.time()))
+        received = [0]
+
+        def count(packet, addr) -> None:
+            received[0] += 1
+
+        rtp.on_packet = count
+        key = self.pacer.add(rtp, sender, tone_frame()[pt], call.remote_media)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(call.ended.wait(), seconds)
+        finally:
+            self.pacer.remove(key)
+        return received[0] > 0
 
     async def close(self) -> None:
         for task in list(self._tasks):

@@ -76,6 +76,7 @@ class Report:
         """No SIP failure, no call without a record, none recorded twice, none stuck."""
         r = self.records or {}
         return (self.callers["sip_failures"] == 0 and self.callers["no_audio"] == 0
+                and self.seats["silent_calls"] == 0
                 and r.get("missing_records", 0) == 0 and r.get("duplicate_records", 0) == 0
                 and not self.engine.get("stuck_calls"))
 
