@@ -318,6 +318,46 @@ class ACD:
         call = self._calls.get(call_id)
         return call.state if call is not None else None
 
+    def queue_position(self, call_id: CallId) -> int | None:
+        """1 for the next caller of the call's queue to be served; None if not waiting.
+
+        Counts the waiting calls of the same queue ahead by priority, then by time waited
+        (an announcement path: it scans the calls, it is not used for routing).
+        """
+        call = self._calls.get(call_id)
+        if call is None or call.state is not CallState.WAITING:
+            return None
+        key = (-call.priority, call.enqueued_at, call.seq)
+        ahead = sum(
+            1 for other in self._calls.values()
+            if other.queue is call.queue and other.state is CallState.WAITING
+            and (-other.priority, other.enqueued_at, other.seq) < key
+        )
+        return ahead + 1
+
+    def estimated_wait(self, call_id: CallId, *, default_handle_seconds: float = 300.0) -> float | None:
+        """Expected seconds until the call is offered: its position times the mean time an
+        agent of the queue needs per call (talk plus wrap-up), shared by the agents serving it.
+
+        Uses the queue's own average talk time once it has answered calls. None if the call
+        is not waiting or nobody who could take it is logged in.
+        """
+        position = self.queue_position(call_id)
+        if position is None:
+            return None
+        call = self._calls[call_id]
+        queue = call.queue
+        serving = [
+            agent for agent in self._order
+            if agent.seat.presence is not Presence.LOGGED_OUT
+            and any(bucket.queue is queue for bucket in agent.buckets)
+        ]
+        if not serving:
+            return None
+        talk = queue.stats.aht if queue.stats.aht is not None else default_handle_seconds
+        wrap = sum(agent.spec.wrap_up_seconds for agent in serving) / len(serving)
+        return position * (talk + wrap) / len(serving)
+
     def waiting_calls(self) -> int:
         return sum(q.waiting for q in self._queues.values())
 

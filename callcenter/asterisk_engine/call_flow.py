@@ -256,7 +256,7 @@ class CallFlow:
         while call.in_acd:
             command = await self._next_command(call)
             if command is None:
-                await self._announce(call, "please_hold")
+                await self._announce_place(call)
             elif isinstance(command, acd_cmd.OfferCall):
                 await self._ring(call, command)
             elif isinstance(command, acd_cmd.PlayAnnouncement):
@@ -287,6 +287,26 @@ class CallFlow:
         if gone in done:
             raise ChannelGone("caller hung up while waiting")
         return None
+
+    async def _announce_place(self, call: AsteriskCall) -> None:
+        """Every hold interval: please hold, the caller's position and the estimated wait."""
+        language = call.language or self.config.default_language
+        items: list[ivr_cmd.Prompt | ivr_cmd.Number] = [ivr_cmd.Prompt("please_hold", language)]
+        position = self.driver.acd.queue_position(call.call_id)
+        if position is not None:
+            items += [ivr_cmd.Prompt("position_in_queue", language),
+                      ivr_cmd.Number(str(position - 1), "number", language)]
+            wait = self.driver.acd.estimated_wait(call.call_id)
+            if wait is not None:
+                items += [ivr_cmd.Prompt("estimated_wait", language),
+                          ivr_cmd.Number(str(max(1, math.ceil(wait / 60))), "number", language)]
+        await call.session.exec("StopMusicOnHold")
+        for item in items:
+            if isinstance(item, ivr_cmd.Number):
+                await call.audio.say(item)
+            else:
+                await call.audio.stream(item)
+        await call.session.exec("StartMusicOnHold", self.moh_class)
 
     async def _announce(self, call: AsteriskCall, prompt: str) -> None:
         language = call.language or self.config.default_language

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from acd.events import CallArrived, CallerHungUp
+from acd.events import AgentLoggedIn, CallArrived, CallerHungUp
 from ivr_flows.loader import FLOWS_DIR, load_for_config
 from ivr_flows.plugins import default_registry
 
@@ -162,3 +162,36 @@ def test_values_are_said_natively_only_where_asterisk_has_number_sounds(tmp_path
     en = commands.index('SET VARIABLE CHANNEL(language) "en"')
     assert commands[zh + 1:en] == [f'STREAM FILE callcenter/digit_{d} ""' for d in "305"]
     assert commands[en + 1:en + 3] == ['SAY NUMBER 305 ""', 'SAY DIGITS 305 ""']
+
+
+def test_hold_announces_position_and_estimated_wait():
+    async def scenario():
+        parts = engine_parts()
+        for agent in ("1001", "1002", "1003"):  # logged in but on a break: they serve zh-general
+            parts.driver.submit(AgentLoggedIn(agent))
+        running = await start(parts, hold_interval=0.2)
+        first = FakeChannel(running.port, "12345", uniqueid="1700000000.1")
+        second = FakeChannel(running.port, "12345", uniqueid="1700000000.2")
+        runs = [asyncio.ensure_future(first.run())]
+        await asyncio.sleep(0.3)
+        runs.append(asyncio.ensure_future(second.run()))
+        await asyncio.sleep(1.5)  # several hold intervals
+        first.hang_up()
+        second.hang_up()
+        await asyncio.gather(*runs)
+        await wait_for(lambda: len(running.ends) == 2)
+        await running.server.close()
+        return parts, first, second
+
+    parts, first, second = asyncio.run(scenario())
+    for channel, ahead in ((first, "0"), (second, "1")):
+        played = streamed(channel)
+        at = played.index("callcenter/position_in_queue")
+        # Mandarin has no Asterisk number sounds: the catalogue's digits say the count.
+        assert played[at + 1] == f"callcenter/digit_{ahead}"
+        assert played[at + 2] == "callcenter/estimated_wait"
+    # Three agents share 330 s per call: the second caller waits about 220 s -> 4 minutes.
+    played = streamed(second)
+    at = played.index("callcenter/estimated_wait")
+    assert played[at + 1] == "callcenter/digit_4"
+    assert len([r for r in parts.records if r.outcome == "abandoned"]) == 2

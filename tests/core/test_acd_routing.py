@@ -245,3 +245,22 @@ def test_agent_logged_in_not_ready_by_default():
     acd = ACD([QueueSpec("zh", {"zh": 1})], [agent("a", zh=3)])
     acd.handle(AgentLoggedIn("a"), 0.0)
     assert offers(acd.handle(CallArrived("c1", "zh"), 1.0)) == []
+
+
+def test_queue_position_and_estimated_wait_for_announcements():
+    acd = ACD([QueueSpec("zh", {"zh": 1}), QueueSpec("en", {"en": 1})],
+              [agent("a", wrap=30.0, zh=3), agent("b", wrap=30.0, zh=3), agent("c", en=3)])
+    acd.handle(AgentLoggedIn("a"), 0.0)  # logged in, not ready: still serving the queue
+    acd.handle(AgentLoggedIn("b"), 0.0)
+    for i, (call, priority) in enumerate((("z1", 0), ("z2", 0), ("urgent", 1))):
+        acd.handle(CallArrived(call, "zh", priority=priority), float(i))
+    acd.handle(CallArrived("e1", "en"), 0.5)  # another queue: never counted ahead
+    assert [acd.queue_position(c) for c in ("urgent", "z1", "z2", "e1")] == [1, 2, 3, 1]
+    # No answered calls yet: 300 s talk + 30 s wrap-up per call, shared by 2 agents.
+    assert acd.estimated_wait("z2") == pytest.approx(3 * 330 / 2)
+    assert acd.estimated_wait("e1") is None  # nobody who takes English is logged in
+    acd.handle(AgentReady("a"), 10.0)  # a takes the urgent call
+    assert acd.queue_position("urgent") is None and acd.queue_position("z1") == 1
+    talk(acd, "a", "urgent", 12.0)
+    acd.handle(AgentHungUp("a"), 72.0)  # 60 s talk: the estimate follows the queue's AHT
+    assert acd.estimated_wait("z1") == pytest.approx(1 * (60 + 30) / 2)
