@@ -7,7 +7,7 @@ import logging
 from typing import Protocol
 
 from acd.engine import ACDError
-from acd.events import AgentLoggedIn, AgentReady
+from acd.events import AgentLoggedIn, AgentLoggedOut, AgentReady
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +16,8 @@ class AgentControl(Protocol):
     async def login(self, agent_id: str) -> None: ...
 
     async def ready(self, agent_id: str) -> None: ...
+
+    async def logout(self, agent_id: str) -> None: ...
 
 
 class DriverControl:
@@ -32,6 +34,12 @@ class DriverControl:
             self.driver.submit(AgentReady(agent_id))
         except ACDError as exc:  # already ready, or on a call again
             log.debug("ready %s: %s", agent_id, exc)
+
+    async def logout(self, agent_id: str) -> None:
+        try:
+            self.driver.submit(AgentLoggedOut(agent_id))
+        except ACDError as exc:
+            log.debug("logout %s: %s", agent_id, exc)
 
 
 class ApiControl:
@@ -51,6 +59,8 @@ class ApiControl:
 
     async def login(self, agent_id: str) -> None:
         status = await asyncio.to_thread(self._post, f"/agents/{agent_id}/login", {"ready": True})
+        if status == 409:  # still logged in from an earlier run: make the seat ready
+            status = await asyncio.to_thread(self._post, f"/agents/{agent_id}/ready")
         if status >= 300:
             raise RuntimeError(f"login of agent {agent_id} refused: HTTP {status}")
 
@@ -58,3 +68,8 @@ class ApiControl:
         status = await asyncio.to_thread(self._post, f"/agents/{agent_id}/ready")
         if status >= 300:
             log.debug("ready %s: HTTP %s", agent_id, status)
+
+    async def logout(self, agent_id: str) -> None:
+        status = await asyncio.to_thread(self._post, f"/agents/{agent_id}/logout")
+        if status >= 300:
+            log.debug("logout %s: HTTP %s", agent_id, status)

@@ -180,6 +180,8 @@ async def run_load(plan: list[PlannedCall], seats: list[tuple[str, str]], contro
         await asyncio.sleep(0.5)  # let the last BYEs settle
         for seat in parties:
             with contextlib.suppress(Exception):
+                await control.logout(seat.agent_id)
+            with contextlib.suppress(Exception):
                 await seat.close()
         await ua.endpoint.close()
     for r in results:
