@@ -23,7 +23,9 @@ from callcenter.config.yaml_source import (
     SourceIssue,
     SourceMap,
     YamlError,
+    dotted,
     load_yaml,
+    validation_issues,
 )
 
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -211,27 +213,6 @@ def resolve_scenario_path(name_or_path: str | Path) -> Path:
     return path
 
 
-def _dotted(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _issues(exc: ValidationError, source: SourceMap) -> list[ScenarioIssue]:
-    issues = []
-    for error in exc.errors():
-        # Drop pydantic's union/tag segments such as "function-after[...]".
-        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "unknown field"
-        elif error["type"] == "missing":
-            message = "required field is missing"
-        issues.append(ScenarioIssue(source.locate(loc), _dotted(loc), message))
-    return issues
-
-
 def parse_scenario(data: Any, source: SourceMap, base: Path) -> LoadedScenario:
     """Validate loaded YAML data; ``base`` is the folder a relative ``center`` path is in."""
     if not isinstance(data, dict):
@@ -239,7 +220,7 @@ def parse_scenario(data: Any, source: SourceMap, base: Path) -> LoadedScenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_issues(exc, source)) from None
+        raise ScenarioError(validation_issues(exc, source)) from None
     try:
         if scenario.center == "default":
             config = load_config(None)
@@ -262,7 +243,7 @@ def _cross_check(scenario: Scenario, config: HotlineConfig, source: SourceMap) -
     issues: list[ScenarioIssue] = []
 
     def add(loc: tuple[Any, ...], message: str) -> None:
-        issues.append(ScenarioIssue(source.locate(loc), _dotted(loc), message))
+        issues.append(ScenarioIssue(source.locate(loc), dotted(loc), message))
 
     numbers = [line.number for line in config.lines]
     for i, arrival in enumerate(scenario.arrivals):

@@ -17,7 +17,9 @@ from callcenter.config.yaml_source import (
     SourceIssue,
     SourceMap,
     YamlError,
+    dotted,
     load_yaml,
+    validation_issues,
 )
 
 LIST_SECTIONS = ("lines", "queues", "departments", "agents")
@@ -57,7 +59,7 @@ def load_config_with_warnings(path: str | Path | None = None) -> tuple[HotlineCo
     try:
         config = HotlineConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_pydantic_issues(exc, source)) from None
+        raise ConfigError(validation_issues(exc, source)) from None
     issues = _cross_check(config, source)
     if issues:
         raise ConfigError(issues)
@@ -97,31 +99,11 @@ def _read(path: Path) -> tuple[Any, SourceMap]:
     return merged, source
 
 
-def _dotted(loc: Loc) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _pydantic_issues(exc: ValidationError, source: SourceMap) -> list[ConfigIssue]:
-    issues = []
-    for error in exc.errors():
-        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
-        message = error["msg"]
-        if error["type"] == "extra_forbidden":
-            message = "unknown field"
-        if error["type"] == "missing":
-            message = "required field is missing"
-        issues.append(ConfigIssue(source.locate(loc), _dotted(loc), message))
-    return issues
-
-
 def _cross_check(config: HotlineConfig, source: SourceMap) -> list[ConfigIssue]:
     issues: list[ConfigIssue] = []
 
     def add(loc: Loc, message: str) -> None:
-        issues.append(ConfigIssue(source.locate(loc), _dotted(loc), message))
+        issues.append(ConfigIssue(source.locate(loc), dotted(loc), message))
 
     languages = set(config.languages)
     skills = set(config.skills)

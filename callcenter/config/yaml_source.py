@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 Loc = tuple[str | int, ...]
 
@@ -59,6 +60,29 @@ class SourceError(ValueError):
     def __init__(self, issues: list[SourceIssue]) -> None:
         self.issues = issues
         super().__init__("\n".join(str(issue) for issue in issues))
+
+
+def dotted(loc: Iterable[str | int]) -> str:
+    """``("queues", 1, "strategy")`` -> ``queues[1].strategy``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def validation_issues(exc: ValidationError, source: SourceMap) -> list[SourceIssue]:
+    """pydantic's errors as issues located by file, line and dotted field."""
+    issues = []
+    for error in exc.errors():
+        # Drop pydantic's union/tag segments such as "function-after[...]".
+        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and "[" in p))
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif error["type"] == "missing":
+            message = "required field is missing"
+        issues.append(SourceIssue(source.locate(loc), dotted(loc), message))
+    return issues
 
 
 class YamlError(ValueError):
