@@ -6,7 +6,7 @@ or does I/O, so the live engine and the simulator drive the very same object.
 
 Indexing. Calls and idle agents meet in *buckets*: one per (queue, requirement alternatives).
 Each bucket keeps a heap of its waiting calls keyed ``(-priority, enqueued_at, seq)`` and a
-sorted list of its idle eligible agents keyed by the queue's strategy. Each agent knows the
+pool of its idle eligible agents keyed by the queue's strategy (``acd/idle_pools.py``). Each agent knows the
 buckets it is eligible for (computed once, from its skills). So:
 
 * a call entering a bucket takes the best idle agent of that bucket, or waits in its heap;
@@ -25,8 +25,6 @@ import random
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from itertools import count
-
-from sortedcontainers import SortedList
 
 from acd.commands import (
     AgentStateChanged,
@@ -93,7 +91,7 @@ class _Agent:
 
     __slots__ = (
         "spec", "seat", "order", "idle_since", "calls_answered", "talk_total", "buckets",
-        "idle_keys", "call", "wrap_version", "skills",
+        "idle_keys", "call", "wrap_version", "skills", "idle_epoch",
     )
 
     def __init__(self, spec: AgentSpec, order: int) -> None:
@@ -106,6 +104,7 @@ class _Agent:
         self.talk_total = 0.0
         self.buckets: list[_Bucket] = []
         self.idle_keys: dict[_Bucket, tuple] = {}
+        self.idle_epoch = 0
         self.call: _Call | None = None
         self.wrap_version = 0
 
@@ -141,7 +140,7 @@ class _Bucket:
         self.queue = queue
         self.alternatives = alternatives
         self.calls: list[tuple] = []
-        self.idle: SortedList = SortedList()
+        self.idle = queue.strategy.new_pool()
         self.stale = 0
 
     def head(self) -> _Call | None:
@@ -621,8 +620,7 @@ class ACD:
         head = bucket.head()
         if head is None:
             return
-        index = bucket.queue.strategy.pick(idle, bucket.queue.strategy_state)
-        agent = self._order[idle[index][-1]]
+        agent = bucket.queue.strategy.pick(idle, bucket.queue.strategy_state)
         heapq.heappop(bucket.calls)
         head.queue.waiting -= 1
         self._offer(head, agent, now, out)
@@ -646,7 +644,7 @@ class ACD:
         for bucket in agent.buckets:
             key = bucket.queue.strategy.key(agent, bucket.queue.spec.requirements)
             agent.idle_keys[bucket] = key
-            bucket.idle.add(key)
+            bucket.idle.add(key, agent)
 
     def _offer(self, call: _Call, agent: _Agent, now: float, out: list[Command]) -> None:
         self._leave_idle(agent)
@@ -665,8 +663,9 @@ class ACD:
 
     def _leave_idle(self, agent: _Agent) -> None:
         if agent.idle_keys:
+            agent.idle_epoch += 1
             for bucket, key in agent.idle_keys.items():
-                bucket.idle.remove(key)
+                bucket.idle.discard(key, agent)
             agent.idle_keys.clear()
 
     def _push_call(self, call: _Call) -> None:
@@ -766,7 +765,7 @@ class ACD:
                     if agent.seat.routable:
                         k = queue.strategy.key(agent, queue.spec.requirements)
                         agent.idle_keys[bucket] = k
-                        bucket.idle.add(k)
+                        bucket.idle.add(k, agent)
         return bucket
 
     def _push_timer(self, when: float, kind: int, obj: object, version: int) -> None:

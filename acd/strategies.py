@@ -1,18 +1,18 @@
 """Agent ranking strategies, registered by the names operators know.
 
 Eligibility (skills, minimum proficiency) is decided elsewhere; a strategy only orders the
-idle eligible agents of one bucket. Each idle agent sits in a sorted list under the key the
-strategy gives it when it becomes idle (its key cannot change while it stays idle), so picking
-is O(log n) and never scans the roster.
+idle eligible agents of one bucket. Each idle agent sits in a pool under the key the strategy
+gives it when it becomes idle (its key cannot change while it stays idle), so picking is
+O(log n) and never scans the roster.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
-from sortedcontainers import SortedList
+from acd.idle_pools import HeapPool, SortedPool
 
 
 class RankedAgent(Protocol):
@@ -34,9 +34,12 @@ class Strategy:
     def key(self, agent: RankedAgent, skills: Mapping[str, int]) -> tuple:
         raise NotImplementedError
 
-    def pick(self, idle: SortedList, state: dict) -> int:
-        """Index into ``idle`` (never empty) of the agent to offer the call to."""
-        return 0
+    def new_pool(self) -> HeapPool | SortedPool:
+        return HeapPool()
+
+    def pick(self, pool: HeapPool | SortedPool, state: dict) -> Any:
+        """The agent of ``pool`` (never empty) to offer the call to."""
+        return pool.best()
 
 
 class LongestIdleAgent(Strategy):
@@ -78,12 +81,17 @@ class RoundRobin(Strategy):
     def key(self, agent: RankedAgent, skills: Mapping[str, int]) -> tuple:
         return (agent.order,)
 
-    def pick(self, idle: SortedList, state: dict) -> int:
-        index = idle.bisect_left((state.get("last", -1) + 1,))
-        if index >= len(idle):
+    def new_pool(self) -> SortedPool:
+        return SortedPool()
+
+    def pick(self, pool: SortedPool, state: dict) -> Any:
+        items = pool.items
+        index = items.bisect_left(((state.get("last", -1) + 1,),))
+        if index >= len(items):
             index = 0
-        state["last"] = idle[index][-1]
-        return index
+        key, agent = items[index]
+        state["last"] = key[-1]
+        return agent
 
 
 class RandomAgent(Strategy):
@@ -97,8 +105,11 @@ class RandomAgent(Strategy):
     def key(self, agent: RankedAgent, skills: Mapping[str, int]) -> tuple:
         return (agent.order,)
 
-    def pick(self, idle: SortedList, state: dict) -> int:
-        return self.rng.randrange(len(idle))
+    def new_pool(self) -> SortedPool:
+        return SortedPool()
+
+    def pick(self, pool: SortedPool, state: dict) -> Any:
+        return pool.items[self.rng.randrange(len(pool.items))][1]
 
 
 STRATEGY_NAMES: tuple[str, ...] = (
