@@ -189,7 +189,7 @@ def engine_run(args: argparse.Namespace, work: Path, scenario_for) -> dict:
     env = {**os.environ, "CALLCENTER_API_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
     engine = subprocess.Popen(
         [sys.executable, "-m", "callcenter.cli", "serve", "--config", str(config),
-         "--sip", f"{LOCAL}:{sip_port}", "--api", f"{LOCAL}:{api_port}",
+         "--sip", f"{LOCAL}:{sip_port}", "--api", f"{LOCAL}:{api_port}", "--agi", "off",
          "--db", f"sqlite:///{work / 'records.db'}", "--prompts", str(args.prompts),
          "--secrets", str(secrets), "--status-interval", "10", "--log-level", args.log_level],
         cwd=work, env=env, stdout=subprocess.DEVNULL,

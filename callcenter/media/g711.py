@@ -106,3 +106,18 @@ def decode(data: bytes, payload_type: int) -> np.ndarray:
     if payload_type == 8:
         return alaw_decode(data)
     raise ValueError(f"not a G.711 payload type: {payload_type}")
+
+
+ULAW_TO_ALAW = ALAW_ENCODE[ULAW_DECODE.astype(np.int32) + 32768].tobytes()
+ALAW_TO_ULAW = ULAW_ENCODE[ALAW_DECODE.astype(np.int32) + 32768].tobytes()
+
+
+def transcode_table(source_pt: int, target_pt: int) -> bytes | None:
+    """A ``bytes.translate`` table from one G.711 law to the other (None: same law)."""
+    if source_pt == target_pt:
+        return None
+    if (source_pt, target_pt) == (0, 8):
+        return ULAW_TO_ALAW
+    if (source_pt, target_pt) == (8, 0):
+        return ALAW_TO_ULAW
+    raise ValueError(f"not a G.711 payload type pair: {source_pt}, {target_pt}")

@@ -1,4 +1,10 @@
-"""One call leg's RTP: paced prompt playback, RFC 4733 digits in, and relaying when bridged."""
+"""One call leg's RTP: paced prompt playback, RFC 4733 digits in, and relaying when bridged.
+
+The hot paths avoid per-packet objects: bridged packets are relayed as raw datagrams (only
+the payload type byte is rewritten, or the payload translated byte for byte between PCMU
+and PCMA), prompts are pre-encoded and paced by one shared 20 ms ticker, and every send
+of a loop pass leaves in one burst (:mod:`callcenter.media.outbox`).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +12,80 @@ import asyncio
 import contextlib
 import logging
 import socket
+import struct
+import time
 from collections.abc import Callable, Sequence
 
 from callcenter.media import g711
 from callcenter.media.dtmf import DtmfReceiver
-from callcenter.media.player import PromptPlayer, Source
-from callcenter.media.rtp import RtpPacket, RtpSender
-from callcenter.media.rtp_endpoint import Addr, RtpEndpoint
+from callcenter.media.outbox import outbox
+from callcenter.media.pacer import PTIME, pacer
+from callcenter.media.player import Source
+from callcenter.media.playout import PayloadPlayer
+from callcenter.media.rtp import RtpPacket, RtpParseError, RtpSender
+from callcenter.media.rtp_endpoint import Addr
 
 log = logging.getLogger(__name__)
 
-PTIME = 0.02
+__all__ = ["PTIME", "LegMedia"]
+
+_HEADER = struct.Struct("!BBHII")
+
+
+class _Receiver(asyncio.DatagramProtocol):
+    def __init__(self, leg: LegMedia) -> None:
+        self.datagram_received = leg._datagram  # type: ignore[method-assign]
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("RTP socket error: %s", exc)
+
+
+class _Route:
+    """How packets from ``source`` are rewritten for ``target``; None drops a packet."""
+
+    __slots__ = ("audio", "dtmf", "audio_byte", "dtmf_byte", "table")
+
+    def __init__(self, source: LegMedia, target: LegMedia) -> None:
+        self.audio = source.payload_type
+        self.dtmf = source.dtmf_payload_type
+        self.audio_byte = None if target.payload_type == self.audio else target.payload_type
+        self.dtmf_byte = (None if target.dtmf_payload_type == self.dtmf
+                          else target.dtmf_payload_type)
+        self.table = g711.transcode_table(self.audio, target.payload_type)
+        if self.dtmf is not None and target.dtmf_payload_type is None:
+            self.dtmf_byte = -1  # the target cannot take telephone-events
+
+    def __call__(self, data: bytes) -> bytes | None:
+        if len(data) < 12:
+            return None
+        pt = data[1] & 0x7F
+        if pt == self.audio:
+            if self.table is None:
+                return data if self.audio_byte is None else _with_pt(data, self.audio_byte)
+            return self._transcode(data)
+        if pt == self.dtmf:
+            if self.dtmf_byte is None:
+                return data
+            return None if self.dtmf_byte < 0 else _with_pt(data, self.dtmf_byte)
+        return None  # comfort noise or anything not negotiated
+
+    def _transcode(self, data: bytes) -> bytes | None:
+        assert self.table is not None and self.audio_byte is not None
+        if data[0] & 0x30:  # header extension or padding: take the long way
+            try:
+                packet = RtpPacket.parse(data)
+            except RtpParseError:
+                return None
+            packet.payload = packet.payload.translate(self.table)
+            packet.payload_type = self.audio_byte
+            return packet.to_bytes()
+        start = 12 + 4 * (data[0] & 0x0F)
+        return (bytes((data[0], (data[1] & 0x80) | self.audio_byte)) + data[2:start]
+                + data[start:].translate(self.table))
+
+
+def _with_pt(data: bytes, pt: int) -> bytes:
+    return bytes((data[0], (data[1] & 0x80) | pt)) + data[2:]
 
 
 class LegMedia:
@@ -25,6 +94,7 @@ class LegMedia:
     Until :meth:`bridge` is called, :meth:`play` sends prompts (one player at a time) and
     telephone-events are reported to ``on_digit``; once bridged, packets received on either
     leg are sent out of the other (transcoding between PCMU and PCMA when they differ).
+    ``last_packet_at`` is the ``time.monotonic()`` of the last datagram received.
     """
 
     def __init__(self, sock: socket.socket, *, remote: Addr | None, payload_type: int,
@@ -35,15 +105,21 @@ class LegMedia:
         self.dtmf_payload_type = dtmf_payload_type
         self.on_digit = on_digit
         self.peer: LegMedia | None = None
-        self.rtp: RtpEndpoint | None = None
         self.closed = False
+        self.received = 0
+        self.last_packet_at = time.monotonic()
+        self._sock = sock
         self._sender = RtpSender(payload_type)
         self._dtmf = DtmfReceiver()
-        self._player: PromptPlayer | None = None
+        self._player: PayloadPlayer | None = None
         self._on_done: Callable[[], None] | None = None
-        self._wake = asyncio.Event()
-        self._ready = asyncio.ensure_future(RtpEndpoint.from_socket(sock, self._on_packet))
-        self._pump = asyncio.ensure_future(self._run())
+        self._first = True
+        self._route: _Route | None = None
+        loop = asyncio.get_running_loop()
+        self._outbox = outbox(loop)
+        self._pacer = pacer(loop)
+        self._ready = asyncio.ensure_future(
+            loop.create_datagram_endpoint(lambda: _Receiver(self), sock=sock))
 
     def set_remote(self, remote: Addr, payload_type: int, dtmf_payload_type: int | None) -> None:
         """Where to send, once known (from an SDP answer)."""
@@ -64,111 +140,103 @@ class LegMedia:
         if self.closed or self.peer is not None:
             return
         try:
-            player = PromptPlayer(sources, loop=loop)
+            player = PayloadPlayer(sources, self.payload_type, loop=loop)
         except Exception:  # noqa: BLE001 - a broken prompt file must not break the call
             log.exception("unplayable prompts %s", sources)
-            player = PromptPlayer([])
+            player = PayloadPlayer([], self.payload_type)
         if player.finished:
             if on_done is not None:
                 asyncio.get_running_loop().call_soon(on_done)
             return
-        self._player, self._on_done = player, on_done
-        self._wake.set()
+        self._player, self._on_done, self._first = player, on_done, True
+        self._pacer.subscribe(id(self), self._tick)
 
     def stop(self) -> None:
         """Stop playback without reporting it as finished."""
         if self._player is not None:
             self._player.interrupt()
+            self._pacer.unsubscribe(id(self))
         self._player = self._on_done = None
 
     @property
     def playing(self) -> bool:
         return self._player is not None
 
-    async def _run(self) -> None:
-        rtp = await self._ready
-        loop = asyncio.get_running_loop()
-        next_at = loop.time()
-        first = True
-        while not self.closed:
-            player = self._player
-            if player is None:
-                self._wake.clear()
-                await self._wake.wait()
-                next_at, first = loop.time(), True
-                continue
-            frame = player.next_frame()
-            if frame is None:
-                done, self._player, self._on_done = self._on_done, None, None
-                if done is not None:
-                    try:
-                        done()
-                    except Exception:  # noqa: BLE001
-                        log.exception("prompt completion handler failed")
-                continue
-            if self.remote is not None:
-                payload = g711.encode(frame.samples, self.payload_type)
-                rtp.send(self._sender.packet(payload, len(frame.samples), marker=first),
-                         self.remote)
-            first = False
-            next_at += PTIME
-            await asyncio.sleep(max(0.0, next_at - loop.time()))
+    def _tick(self) -> None:
+        """One packet time: send the next frame, or report the end of the prompts."""
+        player = self._player
+        payload = player.next_payload() if player is not None and not self.closed else None
+        if payload is None:
+            self._pacer.unsubscribe(id(self))
+            done, self._player, self._on_done = self._on_done, None, None
+            if done is not None and player is not None and not player.interrupted:
+                try:
+                    done()
+                except Exception:  # noqa: BLE001
+                    log.exception("prompt completion handler failed")
+            return
+        if self.remote is not None:
+            sender = self._sender
+            header = _HEADER.pack(0x80, self.payload_type | (0x80 if self._first else 0),
+                                  sender.sequence, sender.timestamp, sender.ssrc)
+            self._outbox.put(self._sock, header + payload, self.remote)
+            sender.sequence = (sender.sequence + 1) & 0xFFFF
+            sender.timestamp = (sender.timestamp + len(payload)) & 0xFFFFFFFF
+        self._first = False
 
     # -- receiving and bridging --------------------------------------------------------------
 
-    def _on_packet(self, packet: RtpPacket, addr: Addr) -> None:
+    def _datagram(self, data: bytes, addr: tuple) -> None:
+        self.last_packet_at = time.monotonic()
+        self.received += 1
         peer = self.peer
         if peer is not None:
-            peer._forward(packet, self)
+            route = self._route
+            out = route(data) if route is not None else None
+            if out is not None and peer.remote is not None and not peer.closed:
+                self._outbox.put(peer._sock, out, peer.remote)
             return
+        if (self.dtmf_payload_type is None or len(data) < 12
+                or data[1] & 0x7F != self.dtmf_payload_type):
+            return
+        try:
+            packet = RtpPacket.parse(data)
+        except RtpParseError:
+            return
+        self._on_packet(packet, (addr[0], addr[1]))
+
+    def _on_packet(self, packet: RtpPacket, addr: Addr) -> None:
+        """A telephone-event packet received while not bridged."""
         if packet.payload_type == self.dtmf_payload_type and self.dtmf_payload_type is not None:
             for digit in self._dtmf.feed(packet):
                 if self.on_digit is not None:
                     self.on_digit(digit.digit)
 
-    def _forward(self, packet: RtpPacket, source: LegMedia) -> None:
-        """Send a packet that arrived on ``source`` out of this leg."""
-        if self.rtp is None or self.remote is None or self.closed:
-            return
-        if packet.payload_type == source.dtmf_payload_type:
-            if self.dtmf_payload_type is None:
-                return
-            packet.payload_type = self.dtmf_payload_type
-        elif packet.payload_type == source.payload_type:
-            if source.payload_type != self.payload_type:
-                samples = g711.decode(packet.payload, source.payload_type)
-                packet.payload = g711.encode(samples, self.payload_type)
-            packet.payload_type = self.payload_type
-        else:
-            return  # comfort noise or anything not negotiated
-        self.rtp.send(packet, self.remote)
-
     async def bridge(self, other: LegMedia) -> None:
         """Connect this leg and ``other`` both ways; playback on both stops."""
-        self.rtp = await self._ready
-        other.rtp = await other._ready
+        await self._ready
+        await other._ready
         if self.closed or other.closed:
             return
         self.stop()
         other.stop()
+        self._route, other._route = _Route(self, other), _Route(other, self)
         self.peer, other.peer = other, self
 
     async def ready(self) -> None:
-        self.rtp = await self._ready
+        await self._ready
 
     def close(self) -> None:
         if self.closed:
             return
         self.closed = True
         self.stop()
-        self._wake.set()
         peer, self.peer = self.peer, None
         if peer is not None and peer.peer is self:
             peer.peer = None
-        self._pump.cancel()
         if self._ready.done():
             with contextlib.suppress(Exception):
-                self._ready.result().close()
+                self._ready.result()[0].close()
         else:
             self._ready.add_done_callback(
-                lambda f: f.cancelled() or f.exception() or f.result().close())
+                lambda f: f.cancelled() or f.exception() or f.result()[0].close())
