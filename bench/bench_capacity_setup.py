@@ -139,7 +139,7 @@ CALLER_XML = """<?xml version="1.0" encoding="UTF-8" ?>
   <nop next="silent" chance="{silent_share}"/>
   <pause milliseconds="600"/>
   <nop><action><exec play_pcap_audio="{dtmf}"/></action></nop>
-  <pause milliseconds="{ivr_digit_ms}"/>
+  <pause milliseconds="{digit_wait_ms}"/>
   <nop next="talk"/>
   <label id="silent"/>
   <pause milliseconds="{ivr_silent_ms}"/>
@@ -169,13 +169,16 @@ def write_caller_scenario(path: Path, *, audio: Path, sink_port: int, payload_ty
                           ivr_ms: int, talk_ms: int, silent_share: float) -> Path:
     """SIPp caller: INVITE 12345, optional keys 9 then 0 (RFC 2833), caller audio, BYE.
 
+    Silent callers wait ``ivr_ms`` (greeting and menu timeout) before talking, callers with
+    keys 1.8 s; then both talk ``talk_ms``, so each occupies a seat for about the same time.
+
     Media from SIPp's pcap player goes to the engine; the engine's media for the caller is
     sent to ``sink_port`` (the SDP address) where the bench counts it per seat stream.
     """
     dtmf = write_dtmf_pcap(path.with_name("keys_9_0.pcap"), "90")
     text = CALLER_XML.replace("[sink_port]", str(sink_port)).format(
         pt=payload_type, codec="PCMU" if payload_type == 0 else "PCMA",
-        silent_share=silent_share, dtmf=dtmf, ivr_digit_ms=max(0, ivr_ms - 600),
+        silent_share=silent_share, dtmf=dtmf, digit_wait_ms=1200,
         ivr_silent_ms=ivr_ms, audio=audio, talk_ms=talk_ms)
     path.write_text(text, encoding="utf-8")
     return path

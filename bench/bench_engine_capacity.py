@@ -73,6 +73,12 @@ def proc_usage(pid: int) -> tuple[float, int]:
     return cpu, rss
 
 
+def machine_busy() -> float:
+    """CPU seconds the machine has been busy (all cores, all processes)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / TICKS
+
+
 class Sampler(threading.Thread):
     """Samples CPU and RSS of some processes every ``interval`` seconds."""
 
@@ -81,15 +87,25 @@ class Sampler(threading.Thread):
         self.pids = pids
         self.interval = interval
         self.samples: list[tuple[float, dict[str, tuple[float, int]]]] = []
+        self.machine: list[tuple[float, float]] = []
         self.stop = threading.Event()
 
     def run(self) -> None:
         while not self.stop.is_set():
             self.samples.append((time.time(), {k: proc_usage(p) for k, p in self.pids.items()}))
+            self.machine.append((time.time(), machine_busy()))
             self.stop.wait(self.interval)
 
+    def machine_busy(self, start: float, end: float) -> float:
+        """Busy CPU of the whole machine in the window, in % of one core."""
+        window = [(t, busy) for t, busy in self.machine if start <= t <= end]
+        if len(window) < 2:
+            return 0.0
+        return 100 * (window[-1][1] - window[0][1]) / (window[-1][0] - window[0][0])
+
     def usage(self, name: str, start: float, end: float) -> dict[str, float]:
-        window = [(t, s[name]) for t, s in self.samples if start <= t <= end and s[name][1]]
+        window = [(t, s[name]) for t, s in self.samples
+                  if start <= t <= end and s.get(name, (0, 0))[1]]
         if len(window) < 2:
             return {"cpu_pct": 0.0, "cpu_s": 0.0, "rss_peak_kib": 0, "rss_start_kib": 0}
         cpu = window[-1][1][0] - window[0][1][0]
@@ -137,7 +153,7 @@ def sipp_counters(stat_file: Path) -> dict[str, str | float]:
 
 
 def run_sipp(target: int, scenario: Path, args: argparse.Namespace, workdir: Path,
-             name: str) -> dict[str, str]:
+             name: str, sampler: Sampler) -> dict[str, str | float]:
     stat = workdir / f"{name}.csv"
     duration = args.calls / args.rate + IVR_SECONDS + args.talk + 30
     argv = ["sipp", f"{LOCAL}:{target}", "-sf", str(scenario), "-i", LOCAL,
@@ -146,8 +162,15 @@ def run_sipp(target: int, scenario: Path, args: argparse.Namespace, workdir: Pat
             "-timeout", f"{int(duration)}s", "-recv_timeout", "20000",
             "-trace_stat", "-stf", str(stat), "-fd", "1", "-trace_err",
             "-error_file", str(workdir / f"{name}_errors.log")]
-    subprocess.run(argv, cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, timeout=duration + 30, check=False)
+    proc = subprocess.Popen(argv, cwd=workdir, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sampler.pids[f"sipp_{name}"] = proc.pid
+    try:
+        proc.wait(timeout=duration + 30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     return sipp_counters(stat)
 
 
@@ -219,8 +242,8 @@ def engine_run(args: argparse.Namespace, work: Path, scenario_for) -> dict:
                                                  {"ready": True})["presence"], ids))
         if states.count("available") != len(ids):
             raise RuntimeError("not every agent is available after login")
-        sampler = Sampler({"engine": engine.pid, **{f"seats{i}": p.pid for i, (p, _) in
-                                                   enumerate(parties[1:])}})
+        sampler = Sampler({"engine": engine.pid, "sink": sink.pid,
+                           **{f"seats{i}": p.pid for i, (p, _) in enumerate(parties[1:])}})
         sampler.start()
         time.sleep(3)
         idle = sampler.usage("engine", time.time() - 2.6, time.time())
@@ -234,7 +257,7 @@ def engine_run(args: argparse.Namespace, work: Path, scenario_for) -> dict:
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False))
             profiler.start()
         start = time.time()
-        counters = run_sipp(sip_port, scenario_for(info["port"]), args, work, "engine")
+        counters = run_sipp(sip_port, scenario_for(info["port"]), args, work, "engine", sampler)
         end = time.time()
         if profiler is not None:
             profiler.join()
@@ -252,9 +275,13 @@ def engine_run(args: argparse.Namespace, work: Path, scenario_for) -> dict:
         usage = sampler.usage("engine", start, end)
         seats_cpu = sum(sampler.usage(f"seats{i}", start, end)["cpu_pct"]
                         for i in range(args.seat_procs))
+        sipp_cpu = sampler.usage("sipp_engine", start, end)["cpu_pct"]
+        sink_cpu = sampler.usage("sink", start, end)["cpu_pct"]
+        machine = sampler.machine_busy(start, end)
         return {"counters": counters, "start": start, "end": end, "idle": idle, "usage": usage,
                 "per_second": per_second, "bridged": bridged, "seat_stats": seat_stats,
-                "seats_cpu_pct": seats_cpu}
+                "seats_cpu_pct": seats_cpu, "sipp_cpu_pct": sipp_cpu, "sink_cpu_pct": sink_cpu,
+                "machine_busy_pct": machine}
     finally:
         for proc, _ in parties:
             proc.send_signal(signal.SIGTERM)
@@ -275,7 +302,7 @@ def baseline_run(args: argparse.Namespace, work: Path, scenario: Path) -> dict:
         sampler = Sampler({"uas": uas.pid})
         sampler.start()
         start = time.time()
-        counters = run_sipp(port, scenario, args, work, "baseline")
+        counters = run_sipp(port, scenario, args, work, "baseline", sampler)
         end = time.time()
         sampler.stop.set()
         return {"counters": counters, "usage": sampler.usage("uas", start, end)}
@@ -288,9 +315,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=50.0, help="call attempts per second")
     parser.add_argument("--calls", type=int, default=3000, help="calls to place")
-    parser.add_argument("--limit", type=int, default=800, help="SIPp's concurrent call cap")
+    parser.add_argument("--limit", type=int, help="SIPp's concurrent call cap (default: 1.5 x "
+                        "rate x call length)")
     parser.add_argument("--talk", type=float, default=7.0, help="seconds after the IVR")
-    parser.add_argument("--agents", type=int, default=400)
+    parser.add_argument("--agents", type=int, default=500)
     parser.add_argument("--seat-procs", type=int, default=2)
     parser.add_argument("--ring", type=float, default=0.3)
     parser.add_argument("--silent-share", type=float, default=0.5,
@@ -302,6 +330,7 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
+    args.limit = args.limit or int(1.5 * args.rate * (IVR_SECONDS + args.talk)) + 10
     if shutil.which("sipp") is None:
         sys.exit("sipp is not installed")
     work = Path(tempfile.mkdtemp(prefix="bench-capacity-"))
@@ -347,6 +376,10 @@ def report(args: argparse.Namespace, ours: dict, base: dict | None) -> None:
     print(f"  engine: CPU {u['cpu_pct']:.0f} % (idle {idle['cpu_pct']:.1f} %), "
           f"RSS {idle['rss_start_kib'] / 1024:.0f} -> {u['rss_peak_kib'] / 1024:.0f} MiB; "
           f"seat processes CPU {ours['seats_cpu_pct']:.0f} %")
+    bench = u["cpu_pct"] + ours["seats_cpu_pct"] + ours["sipp_cpu_pct"] + ours["sink_cpu_pct"]
+    print(f"  machine busy {ours['machine_busy_pct']:.0f} % of 200 %: engine + SIPp "
+          f"{ours['sipp_cpu_pct']:.0f} % + seats + sink {ours['sink_cpu_pct']:.0f} % = {bench:.0f} %,"
+          f" other processes and kernel {ours['machine_busy_pct'] - bench:.0f} %")
     per_call_cpu = u["cpu_s"] / max(ok, 1)
     per_call_kib = (u["rss_peak_kib"] - idle["rss_start_kib"]) / max(peak, 1)
     print(f"  per call: {per_call_cpu * 1000:.1f} ms CPU, {per_call_kib:.0f} KiB RSS "
