@@ -140,7 +140,7 @@ class CallControl:
         """Give ``event`` to the ACD; False when the ACD refused it (logged)."""
         try:
             self.driver.submit(event)
-        except ACDError as exc:
+        except (ACDError, IllegalTransition) as exc:
             log.warning("ACD refused %s: %s", event, exc)
             return False
         return True

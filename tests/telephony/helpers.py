@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import socket
 
 import numpy as np
 
@@ -89,3 +91,68 @@ async def start(parts, prompts_dir):
 
 async def new_caller() -> UserAgent:
     return UserAgent(await open_endpoint(port=0), user="13800138000", media=True)
+
+
+_branches = itertools.count(1)
+
+
+class RawPeer:
+    """A bare UDP socket that sends hand-written SIP and reads the status lines it gets back."""
+
+    def __init__(self, engine_port: int, host: str = LOCAL) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((host, 0))
+        self.sock.setblocking(False)
+        self.host, self.port = self.sock.getsockname()
+        self.engine = (LOCAL, engine_port)
+
+    def request(self, method: str, user: str = "12345", *, call_id: str | None = "auto",
+                extra: str = "", body: bytes = b"", content_length: int | None = None,
+                to_tag: str = "", from_tag: str = "", cseq: int = 1) -> bytes:
+        n = next(_branches)
+        head = [f"{method} sip:{user}@{LOCAL}:{self.engine[1]} SIP/2.0",
+                f"Via: SIP/2.0/UDP {self.host}:{self.port};branch=z9hG4bKraw{n}",
+                "Max-Forwards: 70", f"From: <sip:1001@{self.host}>;tag={from_tag or f'raw{n}'}",
+                f"To: <sip:{user}@{LOCAL}>{f';tag={to_tag}' if to_tag else ''}",
+                f"CSeq: {cseq} {method}",
+                f"Contact: <sip:1001@{self.host}:{self.port}>"]
+        if call_id is not None:
+            head.append(f"Call-ID: {f'raw-{n}@{self.host}' if call_id == 'auto' else call_id}")
+        length = len(body) if content_length is None else content_length
+        text = "\r\n".join(head) + f"\r\n{extra}Content-Length: {length}\r\n\r\n"
+        return text.encode() + body
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendto(data, self.engine)
+
+    async def replies(self, wait: float = 0.4) -> list[str]:
+        """Status lines of the final responses that arrive within ``wait`` seconds."""
+        return [line for line, _ in await self.responses(wait) if not line.startswith("SIP/2.0 1")]
+
+    async def responses(self, wait: float) -> list[tuple[str, str]]:
+        """(status line, Call-ID) of every response that arrives within ``wait`` seconds."""
+        return [(text.split("\r\n", 1)[0], header(text, "call-id"))
+                for text in await self.messages(wait)]
+
+    async def messages(self, wait: float) -> list[str]:
+        """Every message that arrives within ``wait`` seconds, as text."""
+        loop, texts = asyncio.get_running_loop(), []
+        deadline = loop.time() + wait
+        while (left := deadline - loop.time()) > 0:
+            try:
+                data = await asyncio.wait_for(loop.sock_recv(self.sock, 70_000), left)
+            except TimeoutError:
+                break
+            texts.append(data.decode(errors="replace"))
+        return texts
+
+    async def exchange(self, data: bytes) -> list[str]:
+        self.send(data)
+        return await self.replies()
+
+
+def header(text: str, name: str) -> str:
+    """The first ``name`` header of a SIP message in text form ('' if there is none)."""
+    prefix = name.lower() + ":"
+    return next((line.split(":", 1)[1].strip() for line in text.split("\r\n")
+                 if line.lower().startswith(prefix)), "")

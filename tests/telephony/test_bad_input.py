@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
-import socket
 
 import pytest
 
@@ -15,63 +13,9 @@ from callcenter.sip.useragent import UserAgent
 from callcenter.telephony.embedded import start_embedded
 
 from .conftest import engine_parts
-from .helpers import LOCAL, PASSWORDS
+from .helpers import LOCAL, PASSWORDS, RawPeer
 
 pytestmark = [pytest.mark.sip, pytest.mark.timeout(30)]
-
-_branches = itertools.count(1)
-
-
-class RawPeer:
-    """A bare UDP socket that sends hand-written SIP and reads the status lines it gets back."""
-
-    def __init__(self, engine_port: int, host: str = LOCAL) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((host, 0))
-        self.sock.setblocking(False)
-        self.host, self.port = self.sock.getsockname()
-        self.engine = (LOCAL, engine_port)
-
-    def request(self, method: str, user: str = "12345", *, call_id: str | None = "auto",
-                extra: str = "", body: bytes = b"", content_length: int | None = None) -> bytes:
-        n = next(_branches)
-        head = [f"{method} sip:{user}@{LOCAL}:{self.engine[1]} SIP/2.0",
-                f"Via: SIP/2.0/UDP {self.host}:{self.port};branch=z9hG4bKraw{n}",
-                "Max-Forwards: 70", f"From: <sip:1001@{self.host}>;tag=raw{n}",
-                f"To: <sip:{user}@{LOCAL}>", f"CSeq: 1 {method}",
-                f"Contact: <sip:1001@{self.host}:{self.port}>"]
-        if call_id is not None:
-            head.append(f"Call-ID: {f'raw-{n}@{self.host}' if call_id == 'auto' else call_id}")
-        length = len(body) if content_length is None else content_length
-        text = "\r\n".join(head) + f"\r\n{extra}Content-Length: {length}\r\n\r\n"
-        return text.encode() + body
-
-    def send(self, data: bytes) -> None:
-        self.sock.sendto(data, self.engine)
-
-    async def replies(self, wait: float = 0.4) -> list[str]:
-        """Status lines of the final responses that arrive within ``wait`` seconds."""
-        return [line for line, _ in await self.responses(wait) if not line.startswith("SIP/2.0 1")]
-
-    async def responses(self, wait: float) -> list[tuple[str, str]]:
-        """(status line, Call-ID) of every response that arrives within ``wait`` seconds."""
-        loop, lines = asyncio.get_running_loop(), []
-        deadline = loop.time() + wait
-        while (left := deadline - loop.time()) > 0:
-            try:
-                data = await asyncio.wait_for(loop.sock_recv(self.sock, 70_000), left)
-            except TimeoutError:
-                break
-            text = data.decode(errors="replace")
-            call_id = next((h.split(":", 1)[1].strip() for h in text.split("\r\n")
-                            if h.lower().startswith("call-id:")), "")
-            lines.append((text.split("\r\n", 1)[0], call_id))
-        return lines
-
-    async def exchange(self, data: bytes) -> list[str]:
-        self.send(data)
-        return await self.replies()
-
 
 async def assert_serving_and_idle(tel, parts) -> None:
     """A fresh peer still gets answers, and no call is left anywhere."""

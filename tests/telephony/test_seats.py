@@ -10,6 +10,7 @@ import pytest
 from acd.events import AgentLoggedOut, AgentNotReady, CallerHungUp
 from agents.seat import Activity, Presence
 from callcenter.media.rtp import RtpSender
+from callcenter.sip.digest import build_authorization
 from callcenter.sip.message import SIPResponse
 from callcenter.sip.transport import open_endpoint
 from callcenter.sip.useragent import Call, UserAgent
@@ -17,7 +18,7 @@ from callcenter.telephony.embedded import start_embedded
 from callcenter.telephony.feature_codes import FEATURE_CODES
 
 from .conftest import engine_parts
-from .helpers import LOCAL, PASSWORDS, new_caller, press, wait_for
+from .helpers import LOCAL, PASSWORDS, RawPeer, header, new_caller, press, wait_for
 
 pytestmark = [pytest.mark.sip, pytest.mark.timeout(30)]
 
@@ -200,5 +201,48 @@ def test_caller_whose_rtp_stops_is_hung_up_once(prompts_dir):
         await tel.close()
         await seat.endpoint.close()
         await caller.endpoint.close()
+
+    asyncio.run(scenario())
+
+
+def test_feature_code_from_another_address_needs_the_seats_digest_credentials(prompts_dir):
+    async def scenario():
+        parts = engine_parts()
+        tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
+                                   passwords=PASSWORDS)
+        seat = await seat_ua(tel, "1001")  # registered from another port than the dialler
+        peer = RawPeer(tel.port)
+        sdp = (f"v=0\r\no=- 1 1 IN IP4 {LOCAL}\r\ns=-\r\nc=IN IP4 {LOCAL}\r\nt=0 0\r\n"
+               "m=audio 4000 RTP/AVP 0\r\n").encode()
+        uri = f"sip:*11@{LOCAL}:{tel.port}"
+
+        async def invite(authorization: str = "", cseq: int = 1) -> str:
+            extra = f"Authorization: {authorization}\r\n" if authorization else ""
+            peer.send(peer.request("INVITE", "*11", call_id="auth-1", from_tag="dialler",
+                                   extra=extra, body=sdp, cseq=cseq))
+            finals = [m for m in await peer.messages(0.4) if not m.startswith("SIP/2.0 1")]
+            return finals[0]
+
+        challenge = await invite()
+        assert challenge.startswith("SIP/2.0 401")
+        www = header(challenge, "www-authenticate")
+        wrong = build_authorization(www, method="INVITE", uri=uri, username="1001",
+                                    password="guessed")
+        assert (await invite(wrong, 2)).startswith("SIP/2.0 403")
+        assert parts.acd.seat("1001").presence is Presence.LOGGED_OUT
+        right = build_authorization(www, method="INVITE", uri=uri, username="1001",
+                                    password=PASSWORDS["1001"], nc=2)
+        ok = await invite(right, 3)
+        assert ok.startswith("SIP/2.0 200") and parts.acd.seat("1001").presence is Presence.AVAILABLE
+        to_tag = header(ok, "to").split("tag=")[1]
+        peer.send(peer.request("ACK", "*11", call_id="auth-1", from_tag="dialler", to_tag=to_tag,
+                               cseq=3))
+        later = await peer.messages(1.0)  # the confirmation beep is over: the engine hangs up
+        requests = [m.split(" ", 1)[0] for m in later if not m.startswith("SIP/2.0")]
+        assert requests == ["BYE"]  # (401 and 403 are retransmitted: they are never ACKed here)
+        assert not tel.control.callers and not tel.control.dialogs
+        peer.sock.close()
+        await seat.endpoint.close()
+        await tel.close()
 
     asyncio.run(scenario())
