@@ -64,9 +64,10 @@ def agent_phone(server: str, agent: str, password_file: Path | None, bind: str, 
     try:
         auto = AutoMode(auto_answer, tone, hangup_after, record)
         phone = Softphone(worker, server, agent, password=password, on_event=printer, auto=auto)
-        if not printer.registered.wait(10):
-            printer.say("error not registered after 10 s")
-        elif login_first:
+        if not printer.registration.wait(10) or not printer.registered:
+            printer.say(f"error agent {agent} could not register at {server}")
+            sys.exit(1)
+        if login_first:
             phone.login()
         run(phone, sys.stdin, printer, stay=auto_answer is not None)
         phone.unregister()

@@ -143,8 +143,10 @@ class Softphone:
         self.worker.run(self._stop_recording, self._state(call))
 
     def unregister(self) -> None:
+        """Remove the registration (the engine then logs the agent out)."""
         if self.account is not None and self.password:
-            self.worker.run(self.account.setRegistration, False)
+            with contextlib.suppress(pj.Error):
+                self.worker.run(self.account.setRegistration, False)
 
     # -- worker thread ----------------------------------------------------------------------
 

@@ -25,11 +25,13 @@ class EventPrinter:
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self._lock = threading.Lock()
-        self.registered = threading.Event()
+        self.registration = threading.Event()  # the first registration answer arrived
+        self.registered = False
 
     def __call__(self, event: PhoneEvent) -> None:
-        if event.kind == "registered":
-            self.registered.set()
+        if event.kind in ("registered", "registration-failed"):
+            self.registered = event.kind == "registered"
+            self.registration.set()
         call = f" call={event.call}" if event.call >= 0 else ""
         self.say(f"{event.kind}{call} {event.detail}".rstrip())
 
@@ -52,11 +54,13 @@ def command(phone: Softphone, line: str) -> bool:
     }
     if name in ("quit", "exit"):
         return False
+    if name == "help":
+        raise LookupError(HELP)
     if name == "notready" and args and args[0] != "break":
         raise ValueError(f"only the reason 'break' can be dialled (got {args[0]!r})")
     action = actions.get(name)
     if action is None:
-        raise ValueError(f"unknown command {name!r}; type 'help'" if name != "help" else HELP)
+        raise ValueError(f"unknown command {name!r}; type 'help'")
     action()
     return True
 
@@ -68,7 +72,9 @@ def run(phone: Softphone, lines: TextIO, printer: EventPrinter, *, stay: bool) -
         try:
             if not command(phone, line):
                 return
-        except (ValueError, LookupError, KeyError) as exc:
+        except LookupError as exc:
+            printer.say(HELP if exc.args == (HELP,) else f"error {exc}")
+        except ValueError as exc:
             printer.say(f"error {exc}")
         except Exception as exc:  # noqa: BLE001 - pjsua2 errors: report, keep the seat up
             printer.say(f"error {type(exc).__name__}: {exc}")

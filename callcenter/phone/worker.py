@@ -8,12 +8,15 @@ plus timers set from inside it with :meth:`PjWorker.later`. There can be one per
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import heapq
 import itertools
+import os
 import queue
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 POLL_MS = 10
@@ -93,7 +96,8 @@ class PjWorker:
         import pjsua2 as pj
 
         ep = pj.Endpoint()
-        ep.libCreate()
+        with _quiet_stdout():  # pjlib greets on stdout before its log settings apply
+            ep.libCreate()
         cfg = pj.EpConfig()
         cfg.uaConfig.threadCnt = 0
         cfg.uaConfig.mainThreadOnly = True
@@ -118,6 +122,19 @@ class PjWorker:
                                 else 150 if keep else 0)
         ep.libStart()
         self.endpoint = ep
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _run(future: concurrent.futures.Future, fn: Callable[..., Any], args: tuple) -> None:
