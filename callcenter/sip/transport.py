@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from typing import Protocol
 
 from callcenter.sip.message import (
@@ -51,15 +52,53 @@ class TransactionUser(Protocol):
     def on_timeout(self, timeout: Timeout) -> None: ...
 
 
-class _UdpProtocol(asyncio.DatagramProtocol):
-    def __init__(self, endpoint: SipEndpoint) -> None:
+class _UdpSocket:
+    """The UDP socket, read directly from the selector: up to ``burst`` datagrams per wakeup.
+
+    asyncio's datagram transport reads one datagram per readiness event, so with many busy
+    RTP sockets in the same loop the SIP socket gets one message per loop pass and its
+    queue grows without bound under load; draining a burst keeps signalling ahead of media.
+    """
+
+    def __init__(self, endpoint: SipEndpoint, sock: socket.socket, burst: int = 64) -> None:
         self.endpoint = endpoint
+        self.sock = sock
+        self.burst = burst
+        self.loop = asyncio.get_running_loop()
+        self.closed = False
+        self.loop.add_reader(sock.fileno(), self._read_ready)
 
-    def datagram_received(self, data: bytes, addr: tuple) -> None:
-        self.endpoint.datagram_received(data, (addr[0], addr[1]))
+    def _read_ready(self) -> None:
+        for _ in range(self.burst):
+            try:
+                data, addr = self.sock.recvfrom(65535)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # ICMP port unreachable and the like
+                log.debug("UDP error: %s", exc)
+                continue
+            self.endpoint.datagram_received(data, (addr[0], addr[1]))
+            if self.closed:
+                return
 
-    def error_received(self, exc: Exception) -> None:
-        log.debug("UDP error: %s", exc)
+    def sendto(self, data: bytes, addr: Addr) -> None:
+        if self.closed:
+            return
+        try:
+            self.sock.sendto(data, addr)
+        except (BlockingIOError, InterruptedError):
+            log.debug("UDP send buffer full, dropped a message to %s:%s", *addr)
+        except OSError as exc:
+            log.debug("UDP send to %s:%s failed: %s", addr[0], addr[1], exc)
+
+    def get_extra_info(self, name: str) -> object:
+        return self.sock.getsockname() if name == "sockname" else None
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.loop.remove_reader(self.sock.fileno())
+            self.sock.close()
 
 
 class _TcpProtocol(asyncio.Protocol):
@@ -99,7 +138,7 @@ class SipEndpoint:
         self.tu = tu
         self.layer = TransactionLayer(timers)
         self.invite_limiter = invite_limiter
-        self.udp: asyncio.DatagramTransport | None = None
+        self.udp: _UdpSocket | None = None
         self.tcp_server: asyncio.Server | None = None
         self._tcp: dict[Addr, _TcpProtocol] = {}
         self._timer: asyncio.TimerHandle | None = None
@@ -119,10 +158,17 @@ class SipEndpoint:
                     tcp: bool = False) -> SipEndpoint:
         """Bind UDP (and TCP on the same port if ``tcp``); port 0 picks a free one."""
         loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _UdpProtocol(self), local_addr=(host, port))
-        self.udp = transport
-        sock = transport.get_extra_info("sockname")
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+        family, _, _, _, address = infos[0]
+        raw = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            raw.setblocking(False)
+            raw.bind(address)
+        except OSError:
+            raw.close()
+            raise
+        self.udp = _UdpSocket(self, raw)
+        sock = raw.getsockname()
         self.local_addr = (sock[0], sock[1])
         if tcp:
             self.tcp_server = await loop.create_server(

@@ -32,12 +32,7 @@ __all__ = ["PTIME", "LegMedia"]
 _HEADER = struct.Struct("!BBHII")
 
 
-class _Receiver(asyncio.DatagramProtocol):
-    def __init__(self, leg: LegMedia) -> None:
-        self.datagram_received = leg._datagram  # type: ignore[method-assign]
-
-    def error_received(self, exc: Exception) -> None:
-        log.debug("RTP socket error: %s", exc)
+BURST = 16  # datagrams read per readiness event
 
 
 class _Route:
@@ -118,8 +113,8 @@ class LegMedia:
         loop = asyncio.get_running_loop()
         self._outbox = outbox(loop)
         self._pacer = pacer(loop)
-        self._ready = asyncio.ensure_future(
-            loop.create_datagram_endpoint(lambda: _Receiver(self), sock=sock))
+        self._loop = loop
+        loop.add_reader(sock.fileno(), self._read_ready)
 
     def set_remote(self, remote: Addr, payload_type: int, dtmf_payload_type: int | None) -> None:
         """Where to send, once known (from an SDP answer)."""
@@ -186,6 +181,20 @@ class LegMedia:
 
     # -- receiving and bridging --------------------------------------------------------------
 
+    def _read_ready(self) -> None:
+        recvfrom = self._sock.recvfrom
+        for _ in range(BURST):
+            try:
+                data, addr = recvfrom(2048)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # ICMP port unreachable and the like
+                log.debug("RTP socket error: %s", exc)
+                continue
+            self._datagram(data, addr)
+            if self.closed:
+                return
+
     def _datagram(self, data: bytes, addr: tuple) -> None:
         self.last_packet_at = time.monotonic()
         self.received += 1
@@ -214,8 +223,6 @@ class LegMedia:
 
     async def bridge(self, other: LegMedia) -> None:
         """Connect this leg and ``other`` both ways; playback on both stops."""
-        await self._ready
-        await other._ready
         if self.closed or other.closed:
             return
         self.stop()
@@ -224,7 +231,7 @@ class LegMedia:
         self.peer, other.peer = other, self
 
     async def ready(self) -> None:
-        await self._ready
+        """Kept for callers that awaited the socket being wrapped; reading starts at once."""
 
     def close(self) -> None:
         if self.closed:
@@ -234,9 +241,6 @@ class LegMedia:
         peer, self.peer = self.peer, None
         if peer is not None and peer.peer is self:
             peer.peer = None
-        if self._ready.done():
-            with contextlib.suppress(Exception):
-                self._ready.result()[0].close()
-        else:
-            self._ready.add_done_callback(
-                lambda f: f.cancelled() or f.exception() or f.result()[0].close())
+        with contextlib.suppress(Exception):  # the loop may already be closed
+            self._loop.remove_reader(self._sock.fileno())
+        self._sock.close()
