@@ -130,6 +130,10 @@ def _print(report) -> None:
     if report.engine.get("mode") == "in-process":
         click.echo(f"engine: {report.engine['stuck_calls']} calls left in the ACD, "
                    f"{report.engine['open_sip_legs']} caller legs open")
+    wrap = report.engine.get("wrap_up_seconds")
+    if wrap is not None and wrap != report.loaded.scenario.wrap_up_seconds:
+        click.echo(f"note: the engine applies {wrap:g} s wrap-up (scenario: "
+                   f"{report.loaded.scenario.wrap_up_seconds} s); the prediction uses the engine's")
     if report.prediction:
         for key in ("service_level", "abandon_rate"):
             verdict = in_range(report.prediction, callers, key)

@@ -20,6 +20,7 @@ ROWS = (  # (key, label, kind)
     ("other_outcomes", "other outcomes", "int"),
     ("sip_failures", "SIP failures", "int"),
     ("no_audio", "calls without audio", "int"),
+    ("reoffered", "calls offered to 2+ seats", "int"),
     ("missing_records", "placed calls without a record", "int"),
     ("outcome_mismatches", "outcome differs from caller", "int"),
 )
@@ -98,6 +99,7 @@ def record_figures(calls: list[CallResult], stored: list, threshold: float) -> d
         "asa_seconds": _mean([r.wait for r in answered]),
         "aht_seconds": _mean([r.talk for r in answered]),
         "other_outcomes": sum(r.outcome not in ("answered", "abandoned") for r in records),
+        "reoffered": sum(r.offers > 1 for r in records),
         "missing_records": len(missing),
         "duplicate_records": sum(len(r) - 1 for r in rows.values()),
         "outcome_mismatches": len(mismatches),

@@ -116,3 +116,19 @@ def map_to_roster(seats: list[AgentSpec], config: HotlineConfig) -> list[AgentSp
         free.remove(match)
         out.append(replace(seat, agent_id=match.id, name=match.name))
     return out
+
+
+def with_engine_timers(loaded: LoadedScenario, seats: list[AgentSpec]) -> LoadedScenario:
+    """The scenario with the wrap-up the engine will really apply to ``seats`` (mapped onto
+    its roster): a remote engine keeps its own config, whatever the scenario says."""
+    config = loaded.config
+    wraps = {a.id: a.wrap_up_seconds for a in config.agents}
+    default = config.defaults.wrap_up_seconds
+    values = {wraps.get(s.agent_id) if wraps.get(s.agent_id) is not None else default
+              for s in seats}
+    wrap = sum(values) / len(values) if values else default
+    data = loaded.scenario.model_dump()
+    data["wrap_up_seconds"] = wrap
+    for group in data.get("staffing") or []:
+        group["wrap_up_seconds"] = None
+    return type(loaded)(Scenario.model_validate(data), config, loaded.path)

@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 SAMPLE_SECONDS = 1.0
 
 
+class SeatSetupError(RuntimeError):
+    """Seats could not register or log in (engine unreachable, wrong password, API refused)."""
+
+
 @dataclass
 class RunOutcome:
     """What the callers and seats saw, plus one sample per second of the run."""
@@ -115,7 +119,15 @@ async def run_load(plan: list[PlannedCall], seats: list[tuple[str, str]], contro
                     ready_after=scenario.no_answer_ready_seconds, pacer=pacer,
                     host=settings.host)
                for agent_id, password in seats]
-    await asyncio.gather(*(s.start(registrar, addr) for s in parties))
+    started = await asyncio.gather(*(s.start(registrar, addr) for s in parties),
+                                   return_exceptions=True)
+    errors = [e for e in started if isinstance(e, BaseException)]
+    if errors:
+        pacing.cancel()
+        for seat in parties:
+            with contextlib.suppress(Exception):
+                await seat.close()
+        raise SeatSetupError(f"{len(errors)} of {len(parties)} seats could not start: {errors[0]}")
     ua = UserAgent(await open_endpoint(port=0, host=settings.host), media=True)
     ua.endpoint.tu = ua
     progress = Progress(settings.progress)

@@ -15,8 +15,9 @@ from simulator.loadtest.plan import (
     map_to_roster,
     plan_calls,
     seats_on_duty,
+    with_engine_timers,
 )
-from simulator.loadtest.runner import RunOutcome, RunSettings, run_load
+from simulator.loadtest.runner import RunOutcome, RunSettings, SeatSetupError, run_load
 from simulator.metrics import threshold_seconds
 from simulator.scenario import LoadedScenario
 
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 class SetupError(RuntimeError):
-    """The run cannot start (missing passwords, API, prompts...)."""
+    """The run cannot start (missing passwords, API, prompts, seats that cannot register)."""
 
 
 @dataclass
@@ -95,6 +96,7 @@ def _read_records(db_url: str, timezone: str, expected: int, wait: float = 10.0)
 
 
 async def _run(loaded: LoadedScenario, opts: Options) -> tuple[RunOutcome, dict, str]:
+    """Place the calls; returns what was seen, engine facts and the record database URL."""
     from simulator.loadtest.control import ApiControl, DriverControl
     from simulator.loadtest.drain import drain_seconds
 
@@ -129,12 +131,18 @@ async def _run(loaded: LoadedScenario, opts: Options) -> tuple[RunOutcome, dict,
     if not opts.api or not opts.token:
         raise SetupError("give --api URL and --token (or --in-process)")
     seats = map_to_roster(seats, loaded.config)
+    engine_info["wrap_up_seconds"] = with_engine_timers(loaded, seats).scenario.wrap_up_seconds
     missing = [s.agent_id for s in seats if s.agent_id not in opts.passwords]
     if missing:
         raise SetupError(f"no SIP password for agents {', '.join(missing)} (use --secrets)")
-    outcome = await run_load(calls, [(s.agent_id, opts.passwords[s.agent_id]) for s in seats],
-                             ApiControl(opts.api, opts.token), settings, loaded, seed=opts.seed)
-    return outcome, {"mode": "remote", "target": opts.target}, opts.db_url or ""
+    try:
+        outcome = await run_load(calls, [(s.agent_id, opts.passwords[s.agent_id]) for s in seats],
+                                 ApiControl(opts.api, opts.token), settings, loaded,
+                                 seed=opts.seed)
+    except SeatSetupError as exc:
+        raise SetupError(str(exc)) from None
+    engine_info.update(mode="remote", target=opts.target)
+    return outcome, engine_info, opts.db_url or ""
 
 
 def run_session(loaded: LoadedScenario, opts: Options) -> Report:
@@ -149,7 +157,11 @@ def run_session(loaded: LoadedScenario, opts: Options) -> Report:
         connected = sum(c.connected_at is not None for c in outcome.calls)
         rows = _read_records(db_url, loaded.config.center.timezone, connected)
         records = record_figures(outcome.calls, rows, threshold)
-    prediction = predict(loaded, opts.replications, opts.seed, opts.jobs) \
+    predicted = loaded
+    if engine_info.get("mode") == "remote":
+        # The engine applies its own config's wrap-up; predict the system that really ran.
+        predicted = with_engine_timers(loaded, map_to_roster(seats_on_duty(loaded), loaded.config))
+    prediction = predict(predicted, opts.replications, opts.seed, opts.jobs) \
         if opts.replications else None
     return Report(loaded, outcome, threshold, prediction, caller_figures(outcome.calls, threshold),
                   seat_figures(outcome.seats), records, engine_info)

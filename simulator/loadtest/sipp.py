@@ -1,8 +1,8 @@
 """SIPp scenarios for pure-SIP capacity tests of the engine with the standard tool.
 
 ``caller_<lang>.xml`` dials a line (``-s 12345``), sends the language keys as RFC 4733 events
-(``play_pcap_audio`` of ``keys_<lang>.pcap``, written alongside), waits in the queue for the
-call duration (``-d``) and hangs up.
+(``play_pcap_audio`` of ``keys_<lang>.pcap``, written alongside), then streams a quiet tone
+(``rtp_stream`` of ``voice.wav``) while it waits in the queue for ``-d`` ms and hangs up.
 ``agent_register.xml`` registers a seat with digest auth and ``agent_uas.xml`` answers the
 calls the engine rings it with, talks for ``-d`` and hangs up.
 """
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from callcenter.media.dtmf import dtmf_packets
 from callcenter.media.rtp import RtpSender
+from simulator.loadtest.audio import voice_frame
 from simulator.loadtest.plan import MENU_KEYS
 
 _HEAD = '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<!DOCTYPE scenario SYSTEM "sipp.dtd">\n'
@@ -193,7 +194,8 @@ _REGISTER = _HEAD + """<scenario name="12345 agent seat registration">
 
 README = """SIPp scenarios for the 12345 engine (exported by `callcenter loadtest --export-sipp`).
 
-Callers (queue for -d ms, then hang up; run with no seat answering, or seats that talk longer):
+Callers (queue for -d ms while sending audio, then hang up; run with no seat answering, or
+seats that talk longer than -d; a caller the engine hangs up first fails in SIPp):
   sipp 127.0.0.1:5060 -sf caller_zh.xml -s 12345 -r 2 -m 100 -d 20000 -mp 16000 -trace_err
 Seat (agent 1001; seats.csv holds "SEQUENTIAL" then "1001;password" lines; log the agent in
 through the API, POST /api/agents/1001/login {"ready": true}):
@@ -227,13 +229,25 @@ def keys_pcap(keys: str) -> bytes:
     return b"".join(out)
 
 
-def caller_scenario(language: str, pcap: str | None = None) -> str:
-    """A caller for ``language``; ``pcap`` holds its menu keys (None for Mandarin: no keys)."""
+def voice_wav(seconds: float = 2.0) -> bytes:
+    """A mu-law WAV of the caller's quiet 500 Hz tone, for SIPp's ``rtp_stream`` (PCMU)."""
+    frames = voice_frame()[0] * int(seconds * 50)
+    fmt = struct.pack("<HHIIHHH", 7, 1, 8000, 8000, 1, 8, 0)
+    body = (b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"fact" + struct.pack("<II", 4, len(frames))
+            + b"data" + struct.pack("<I", len(frames)) + frames)
+    return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WAVE" + body
+
+
+def caller_scenario(language: str, pcap: str | None = None, wav: str | None = None) -> str:
+    """A caller for ``language``; ``pcap`` holds its menu keys (None for Mandarin: no keys);
+    ``wav`` is streamed in a loop afterwards (the engine hangs up calls that stay silent)."""
     keys = MENU_KEYS[language]
     body = ""
     if keys and pcap:
         ms = int(1000 * len(keys) * (0.2 + KEY_GAP)) + 200
         body = '  <pause milliseconds="1500"/>\n' + _KEYS.format(pcap=pcap, ms=ms)
+    if wav:
+        body += f'  <nop><action><exec rtp_stream="{wav},-1,0"/></action></nop>\n'
     return _HEAD + f'<scenario name="12345 caller ({language})">\n' + _INVITE + body + _BYE
 
 
@@ -242,13 +256,13 @@ def export_sipp(folder: Path | str) -> list[Path]:
     scenarios and a README."""
     folder = Path(folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    files: dict[str, str | bytes] = {}
+    files: dict[str, str | bytes] = {"voice.wav": voice_wav()}
     for lang, keys in MENU_KEYS.items():
         pcap = None
         if keys:
             pcap = str(folder / f"keys_{lang}.pcap")
             files[f"keys_{lang}.pcap"] = keys_pcap(keys)
-        files[f"caller_{lang}.xml"] = caller_scenario(lang, pcap)
+        files[f"caller_{lang}.xml"] = caller_scenario(lang, pcap, str(folder / "voice.wav"))
     files["agent_uas.xml"] = _AGENT_UAS
     files["agent_register.xml"] = _REGISTER
     files["README.txt"] = README
