@@ -40,7 +40,7 @@ from callcenter.telephony.legs import (
 )
 from callcenter.telephony.media import LegMedia
 from callcenter.telephony.registrar import Registrar
-from callcenter.telephony.watched import WatchedMedia
+from callcenter.telephony.watched import WatchedMedia, sends_media
 from ivr_flows import commands as ivr_cmd
 from ivr_flows import events as ivr_ev
 from ivr_flows.handoff import call_arrived
@@ -108,7 +108,8 @@ class CallControl:
             if self.rtp_timeout is not None:
                 for leg in list(self.callers.values()):
                     media = leg.media
-                    if isinstance(media, WatchedMedia) and media.silent_for() > self.rtp_timeout:
+                    if (isinstance(media, WatchedMedia) and not leg.silent_ok
+                            and media.silent_for() > self.rtp_timeout):
                         log.warning("no RTP from the caller on %s for %.1fs, hanging up",
                                     leg.call_id, media.silent_for())
                         self.hang_up(leg)
@@ -353,6 +354,8 @@ class CallControl:
             except SDPError as exc:
                 self.ep.respond(make_response(request, exc.status))
                 return
+            if request.body:
+                leg.silent_ok = not sends_media(request.body)
         self.ep.respond(make_response(request, 200, body=body, content_type="application/sdp",
                                       headers=[("Contact", leg.dialog.local_contact or "")]))
 

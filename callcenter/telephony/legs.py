@@ -44,6 +44,7 @@ class CallerLeg:
     run: FlowRun | None = None
     state: str = "ivr"  # ivr | queued | ringing | talking | ended
     in_acd: bool = False
+    silent_ok: bool = False  # the caller put the call on hold: no RTP is expected
     hangup_reported: bool = False
     agent: AgentLeg | None = None
     play_id: int | None = None

@@ -26,3 +26,12 @@ class WatchedMedia(LegMedia):
     def silent_for(self) -> float:
         """Seconds since the last packet."""
         return time.monotonic() - self.last_packet_at
+
+
+def sends_media(sdp: bytes) -> bool:
+    """False when an offer says its sender will not send audio (hold: ``a=inactive``,
+    ``a=recvonly``, or the old ``c=... 0.0.0.0``)."""
+    lines = {line.strip().lower() for line in sdp.decode("utf-8", "replace").splitlines()}
+    if lines & {"a=inactive", "a=recvonly"}:
+        return False
+    return not any(line.startswith("c=") and line.endswith(" 0.0.0.0") for line in lines)

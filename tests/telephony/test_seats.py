@@ -12,10 +12,12 @@ from agents.seat import Activity, Presence
 from callcenter.media.rtp import RtpSender
 from callcenter.sip.digest import build_authorization
 from callcenter.sip.message import SIPResponse
+from callcenter.sip.sdp import build_offer
 from callcenter.sip.transport import open_endpoint
 from callcenter.sip.useragent import Call, UserAgent
 from callcenter.telephony.embedded import start_embedded
 from callcenter.telephony.feature_codes import FEATURE_CODES
+from callcenter.telephony.watched import sends_media
 
 from .conftest import engine_parts
 from .helpers import LOCAL, PASSWORDS, RawPeer, header, new_caller, press, wait_for
@@ -244,5 +246,44 @@ def test_feature_code_from_another_address_needs_the_seats_digest_credentials(pr
         peer.sock.close()
         await seat.endpoint.close()
         await tel.close()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(("sdp", "sends"), [
+    (b"v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\na=sendrecv\r\n", True),
+    (b"v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\na=sendonly\r\n", True),
+    (b"v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\na=inactive\r\n", False),
+    (b"v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 0\r\na=recvonly\r\n", False),
+    (b"v=0\r\nc=IN IP4 0.0.0.0\r\nm=audio 4000 RTP/AVP 0\r\n", False),
+])
+def test_offers_that_announce_silence(sdp, sends):
+    assert sends_media(sdp) is sends
+
+
+def test_caller_on_hold_is_not_timed_out_until_it_resumes(prompts_dir):
+    async def scenario():
+        parts = engine_parts()
+        tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
+                                   passwords=PASSWORDS, rtp_timeout=0.6)
+        caller = await new_caller()
+        call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
+        port = (await call.media()).local_addr[1]
+
+        async def reinvite(direction: str) -> None:
+            offer = build_offer(LOCAL, port).to_bytes().replace(b"a=sendrecv", direction.encode())
+            assert direction.encode() in offer
+            reply = await caller.request(call, "INVITE", body=offer, content_type="application/sdp",
+                                         timeout=3)
+            assert reply is not None and reply.status == 200
+
+        await reinvite("a=inactive")
+        await asyncio.sleep(1.5)  # well past the RTP timeout: on hold, no RTP is expected
+        assert call.state != "ended" and call.call_id in tel.control.callers
+        await reinvite("a=sendrecv")
+        await asyncio.wait_for(call.ended.wait(), 2)  # resumed, still silent: hung up
+        assert call.end_reason == "remote BYE" and not tel.control.callers
+        await tel.close()
+        await caller.endpoint.close()
 
     asyncio.run(scenario())
