@@ -53,6 +53,7 @@ TOKEN = "bench-capacity-token-0123456789abcdef"
 TICKS = os.sysconf("SC_CLK_TCK")
 IVR_SECONDS = 6.5  # greeting (2.3 s + 1.9 s) + 1.5 s menu wait + routing, silent callers
 TWO_WAY_MIN = 40  # packets per second and direction (of 50) for a call to count
+FLOWING_MIN = 10  # a looser count: media flows both ways in that second
 
 
 def free_port(kind: int = socket.SOCK_DGRAM) -> int:
@@ -77,6 +78,14 @@ def machine_busy() -> float:
     """CPU seconds the machine has been busy (all cores, all processes)."""
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     return (sum(fields) - fields[3] - fields[4]) / TICKS
+
+
+def udp_errors() -> dict[str, int]:
+    """The kernel's UDP error counters (whole machine): receive buffer overflows and so on."""
+    lines = [line.split() for line in Path("/proc/net/snmp").read_text().splitlines()
+             if line.startswith("Udp:")]
+    counters = dict(zip(lines[0][1:], (int(x) for x in lines[1][1:]), strict=False))
+    return {k: counters.get(k, 0) for k in ("InErrors", "RcvbufErrors", "SndbufErrors")}
 
 
 class Sampler(threading.Thread):
@@ -175,14 +184,14 @@ def run_sipp(target: int, scenario: Path, args: argparse.Namespace, workdir: Pat
 
 
 def two_way(seat_counts: dict[str, dict[str, int]], sink_counts: dict[str, dict[str, int]],
-            ) -> tuple[dict[int, int], int]:
+            minimum: int = TWO_WAY_MIN) -> tuple[dict[int, int], int]:
     """Per second, how many calls were two-way; and how many calls ever were."""
     per_second: dict[int, int] = {}
     calls = 0
     for ssrc, seconds in seat_counts.items():
         down = sink_counts.get(ssrc, {})
-        both = [int(s) for s, n in seconds.items() if n >= TWO_WAY_MIN
-                and down.get(s, 0) >= TWO_WAY_MIN]
+        both = [int(s) for s, n in seconds.items() if n >= minimum
+                and down.get(s, 0) >= minimum]
         calls += bool(both)
         for s in both:
             per_second[s] = per_second.get(s, 0) + 1
@@ -256,9 +265,10 @@ def engine_run(args: argparse.Namespace, work: Path, scenario_for) -> dict:
                                                        if args.profile.suffix == ".txt" else [])],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False))
             profiler.start()
-        start = time.time()
+        start, errors_before = time.time(), udp_errors()
         counters = run_sipp(sip_port, scenario_for(info["port"]), args, work, "engine", sampler)
         end = time.time()
+        udp_lost = {k: v - errors_before[k] for k, v in udp_errors().items()}
         if profiler is not None:
             profiler.join()
         sampler.stop.set()
@@ -272,6 +282,9 @@ def engine_run(args: argparse.Namespace, work: Path, scenario_for) -> dict:
             for k, v in r["stats"].items():
                 seat_stats[k] = seat_stats.get(k, 0) + v
         per_second, bridged = two_way(seat_counts, sink_counts)
+        flowing, _ = two_way(seat_counts, sink_counts, FLOWING_MIN)
+        up = sum(sum(v.values()) for v in seat_counts.values())
+        down = sum(sum(v.values()) for k, v in sink_counts.items() if k in seat_counts)
         usage = sampler.usage("engine", start, end)
         seats_cpu = sum(sampler.usage(f"seats{i}", start, end)["cpu_pct"]
                         for i in range(args.seat_procs))
@@ -279,7 +292,8 @@ def engine_run(args: argparse.Namespace, work: Path, scenario_for) -> dict:
         sink_cpu = sampler.usage("sink", start, end)["cpu_pct"]
         machine = sampler.machine_busy(start, end)
         return {"counters": counters, "start": start, "end": end, "idle": idle, "usage": usage,
-                "per_second": per_second, "bridged": bridged, "seat_stats": seat_stats,
+                "per_second": per_second, "bridged": bridged, "flowing": flowing,
+                "packets_up": up, "packets_down": down, "udp_errors": udp_lost, "seat_stats": seat_stats,
                 "seats_cpu_pct": seats_cpu, "sipp_cpu_pct": sipp_cpu, "sink_cpu_pct": sink_cpu,
                 "machine_busy_pct": machine}
     finally:
@@ -371,8 +385,14 @@ def report(args: argparse.Namespace, ours: dict, base: dict | None) -> None:
           f"bridged two-way (seat side) {ours['bridged']}; seats {ours['seat_stats']}")
     print(f"  call attempts/s {c.get('attempt_rate', 0):.1f} (offered {args.rate:g}; "
           f"whole run {wall:.0f} s)")
-    print(f"  concurrent two-way calls: peak {peak}, sustained (median of top half) "
-          f"{sustained:.0f}")
+    print(f"  concurrent two-way calls (>= {TWO_WAY_MIN} of 50 packets/s each way): peak {peak}, "
+          f"sustained (median of the busier half of the seconds) {sustained:.0f}; with media "
+          f"flowing both ways (>= {FLOWING_MIN}/s): peak {max(ours['flowing'].values(), default=0)}")
+    sent = ok * args.talk * 50
+    print(f"  media: seats got {ours['packets_up']} caller packets ({ours['packets_up'] / max(sent, 1):.1%}"
+          f" of the {sent:.0f} SIPp plays), callers got {ours['packets_down']} seat packets back "
+          f"({ours['packets_down'] / max(ours['packets_up'], 1):.1%} of the echoes); kernel UDP "
+          f"errors on the machine during the run: {ours['udp_errors']}")
     print(f"  engine: CPU {u['cpu_pct']:.0f} % (idle {idle['cpu_pct']:.1f} %), "
           f"RSS {idle['rss_start_kib'] / 1024:.0f} -> {u['rss_peak_kib'] / 1024:.0f} MiB; "
           f"seat processes CPU {ours['seats_cpu_pct']:.0f} %")
