@@ -94,7 +94,9 @@ class Softphone:
         self.on_event = on_event or (lambda event: None)
         self.auto = auto or AutoMode()
         self.calls: dict[int, _CallState] = {}
-        self.ended: list[_CallState] = []  # kept until the worker stops: see module docstring
+        # Ended calls are kept until the worker stops: pjsua2 reuses call slots, and deleting
+        # an old Call object would detach whichever new call now has its slot.
+        self.ended: list[_CallState] = []
         self.account: _Account | None = None
         worker.on_shutdown.append(self._forget)
         worker.run(self._create)
@@ -132,15 +134,15 @@ class Softphone:
 
     def tone(self, freq: float, call: int | None = None) -> None:
         """Send a continuous ``freq`` Hz tone on a connected call."""
-        self.worker.run(self._tone, self._state(call), freq)
+        self.worker.run(lambda: self._tone(self._state(call), freq))
 
     def record(self, path: Path | str, call: int | None = None) -> None:
         """Record what this phone hears on a connected call to a WAV file."""
-        self.worker.run(self._record, self._state(call), str(path))
+        self.worker.run(lambda: self._record(self._state(call), str(path)))
 
     def stop_recording(self, call: int | None = None) -> None:
         """Close the call's recorders (their WAV files are complete afterwards)."""
-        self.worker.run(self._stop_recording, self._state(call))
+        self.worker.run(lambda: self._stop_recording(self._state(call)))
 
     def unregister(self) -> None:
         """Remove the registration (the engine then logs the agent out)."""

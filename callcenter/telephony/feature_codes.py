@@ -1,19 +1,20 @@
 """Feature codes an agent dials from a registered seat to change its state in the ACD.
 
-=====  ========================  ===================================
-Code   ACD event                 Meaning
-=====  ========================  ===================================
-``*11``  ``AgentLoggedIn(ready)``  log in and become ready
-``*12``  ``AgentLoggedOut``        log out
-``*13``  ``AgentReady``            ready for calls
-``*14``  ``AgentNotReady(break)``  not ready (reason ``break``)
-``*15``  ``WrapUpDone``            wrap-up finished
-=====  ========================  ===================================
+=======  =========================  ============================
+Code     ACD event                  Meaning
+=======  =========================  ============================
+``*11``  ``AgentLoggedIn(ready)``   log in and become ready
+``*12``  ``AgentLoggedOut``         log out
+``*13``  ``AgentReady``             ready for calls
+``*14``  ``AgentNotReady(break)``   not ready (reason ``break``)
+``*15``  ``WrapUpDone``             wrap-up finished
+=======  =========================  ============================
 
 The engine answers a permitted code with 200, plays a short confirmation beep and hangs up.
 It answers 404 for a seat that is not in the config, 401 (a digest challenge) when the
-INVITE neither comes from the address the seat registered from nor carries valid
-credentials, and 403 with the ACD's reason for a change the seat's state does not allow.
+INVITE neither comes from the address the seat registered from nor carries credentials,
+403 for wrong credentials, and 403 with the ACD's reason (``Forbidden - agent 1001: 'ready'
+not allowed while logged_out``) for a change the seat's state does not allow.
 """
 
 from __future__ import annotations
