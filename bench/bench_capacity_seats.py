@@ -29,6 +29,7 @@ from bench.bench_capacity_setup import password_for  # noqa: E402
 from callcenter.sip.transport import open_endpoint  # noqa: E402
 from callcenter.sip.useragent import Call, UserAgent  # noqa: E402
 
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; needs CAP_NET_ADMIN
 Counts = dict[int, dict[int, int]]  # ssrc -> second -> packets
 
 
@@ -122,6 +123,14 @@ class Sink(asyncio.DatagramProtocol):
             per[second] = per.get(second, 0) + 1
 
 
+def big_buffer(sock: socket.socket, size: int = 8 << 20) -> None:
+    """A receive buffer that rides out the receiver being descheduled for a while."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, size)
+    except OSError:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+
+
 async def wait_stop(run_for: float) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -160,8 +169,10 @@ async def run_seats(args: argparse.Namespace) -> dict:
 async def run_sink(args: argparse.Namespace) -> dict:
     loop = asyncio.get_running_loop()
     sink = Sink()
-    transport, _ = await loop.create_datagram_endpoint(lambda: sink,
-                                                       local_addr=("127.0.0.1", args.port))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", args.port))
+    big_buffer(sock)
+    transport, _ = await loop.create_datagram_endpoint(lambda: sink, sock=sock)
     print(json.dumps({"port": transport.get_extra_info("sockname")[1]}), flush=True)
     await wait_stop(args.run_for)
     transport.close()

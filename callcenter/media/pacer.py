@@ -2,8 +2,10 @@
 
 Every subscriber's ``tick()`` runs on the same timer, so N playing calls cost one timer
 callback per packet time instead of N sleeping tasks; their packets leave in one burst.
-The schedule is absolute: a late tick does not shift later ones, and ticks missed by more
-than ``max_catch_up`` are dropped rather than sent in a rush.
+The schedule is absolute: a late timer does not shift later ticks. When the loop is busy
+and the timer fires late, the ticks that are due run back to back (at most ``max_burst``
+per firing), so prompts last as long as the IVR expects; only when more than
+``max_catch_up`` ticks behind (the loop stalled) does the schedule restart from now.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ class Pacer:
     """Calls each subscriber once per ``ptime`` while there are subscribers."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, ptime: float = PTIME,
-                 max_catch_up: int = 2) -> None:
+                 max_catch_up: int = 50, max_burst: int = 5) -> None:
         self.loop = loop
         self.ptime = ptime
         self.max_catch_up = max_catch_up
+        self.max_burst = max_burst
         self._subscribers: dict[int, Callable[[], None]] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._running = False
@@ -44,14 +47,16 @@ class Pacer:
 
     def _tick(self) -> None:
         self._timer = None
-        self.ticks += 1
-        for tick in list(self._subscribers.values()):
-            tick()
+        now = self.loop.time()
+        due = min(self.max_burst, max(1, int((now - self._next_at) / self.ptime) + 1))
+        for _ in range(due):
+            self.ticks += 1
+            for tick in list(self._subscribers.values()):
+                tick()
         if not self._subscribers:
             self._running = False
             return
-        now = self.loop.time()
-        self._next_at += self.ptime
+        self._next_at += due * self.ptime
         if now - self._next_at > self.max_catch_up * self.ptime:
             self._next_at = now  # too far behind: skip instead of bursting
         self._timer = self.loop.call_at(self._next_at, self._tick)

@@ -10,6 +10,7 @@ dropped, or answered with 400 when it is a request with a usable Via.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from typing import Protocol
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5060
+UDP_RCVBUF = 4 << 20  # rides out a busy loop at hundreds of messages/s without drops
 
 
 class TransactionUser(Protocol):
@@ -60,7 +62,7 @@ class _UdpSocket:
     queue grows without bound under load; draining a burst keeps signalling ahead of media.
     """
 
-    def __init__(self, endpoint: SipEndpoint, sock: socket.socket, burst: int = 64) -> None:
+    def __init__(self, endpoint: SipEndpoint, sock: socket.socket, burst: int = 16) -> None:
         self.endpoint = endpoint
         self.sock = sock
         self.burst = burst
@@ -163,6 +165,8 @@ class SipEndpoint:
         raw = socket.socket(family, socket.SOCK_DGRAM)
         try:
             raw.setblocking(False)
+            with contextlib.suppress(OSError):  # capped by net.core.rmem_max
+                raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_RCVBUF)
             raw.bind(address)
         except OSError:
             raw.close()
