@@ -40,7 +40,7 @@ from callcenter.telephony.legs import (
 )
 from callcenter.telephony.media import LegMedia
 from callcenter.telephony.registrar import Registrar
-from callcenter.telephony.watched import WatchedMedia, sends_media
+from callcenter.telephony.silence import sends_media, silent_for
 from ivr_flows import commands as ivr_cmd
 from ivr_flows import events as ivr_ev
 from ivr_flows.handoff import call_arrived
@@ -107,11 +107,10 @@ class CallControl:
             self.registrar.expire()
             if self.rtp_timeout is not None:
                 for leg in list(self.callers.values()):
-                    media = leg.media
-                    if (isinstance(media, WatchedMedia) and not leg.silent_ok
-                            and media.silent_for() > self.rtp_timeout):
+                    silence = silent_for(leg.media)
+                    if not leg.silent_ok and silence > self.rtp_timeout:
                         log.warning("no RTP from the caller on %s for %.1fs, hanging up",
-                                    leg.call_id, media.silent_for())
+                                    leg.call_id, silence)
                         self.hang_up(leg)
         except Exception:  # noqa: BLE001
             log.exception("housekeeping failed")
@@ -274,9 +273,9 @@ class CallControl:
             sock.close()
             self.ep.respond(make_response(request, 400, f"Bad Request - {exc}", to_tag=tag))
             return None
-        media = WatchedMedia(sock, remote=(answer.remote_address, answer.remote_port),
-                             payload_type=answer.codec.payload_type,
-                             dtmf_payload_type=answer.dtmf_payload_type)
+        media = LegMedia(sock, remote=(answer.remote_address, answer.remote_port),
+                         payload_type=answer.codec.payload_type,
+                         dtmf_payload_type=answer.dtmf_payload_type)
         leg = CallerLeg(request.call_id, number, request, dialog, media,
                         self.config.default_language)
         return leg, ok

@@ -17,7 +17,7 @@ from callcenter.sip.transport import open_endpoint
 from callcenter.sip.useragent import Call, UserAgent
 from callcenter.telephony.embedded import start_embedded
 from callcenter.telephony.feature_codes import FEATURE_CODES
-from callcenter.telephony.watched import sends_media
+from callcenter.telephony.silence import sends_media
 
 from .conftest import engine_parts
 from .helpers import LOCAL, PASSWORDS, RawPeer, header, new_caller, press, wait_for
