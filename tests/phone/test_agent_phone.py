@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import sys
 import wave
 from pathlib import Path
@@ -48,6 +50,17 @@ def rms(samples: np.ndarray) -> float:
     return float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) if len(samples) else 0.0
 
 
+@pytest.fixture
+def seats():
+    """Agent-phone processes a failed test left running are killed afterwards."""
+    started: list[SeatProcess] = []
+    yield started
+    for seat in started:
+        if seat.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(seat.process.pid, signal.SIGKILL)
+
+
 class SeatProcess:
     """``callcenter agent-phone`` in auto mode; its output lines are collected as they come."""
 
@@ -86,13 +99,15 @@ async def start_seat(port: int, record: Path) -> SeatProcess:
     return SeatProcess(process)
 
 
-def test_pjsua2_caller_picks_english_and_talks_to_an_agent_phone(prompts_dir, pj_worker, tmp_path):
+def test_pjsua2_caller_picks_english_and_talks_to_an_agent_phone(prompts_dir, pj_worker, tmp_path,
+                                                                  seats):
     async def scenario():
         loop = asyncio.get_running_loop()
         parts = engine_parts()
         tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
                                    passwords={SEAT: SEAT_PASSWORD})
         seat = await start_seat(tel.port, tmp_path / "seat.wav")
+        seats.append(seat)
         await wait_for(lambda: seat.saw("feature call=0 *11 ok"), 15)
         assert seat.saw("registered")
         assert parts.acd.seat(SEAT).presence is Presence.AVAILABLE
@@ -153,7 +168,7 @@ def test_pjsua2_caller_picks_english_and_talks_to_an_agent_phone(prompts_dir, pj
     asyncio.run(scenario())
 
 
-def test_agent_phone_text_ui_logs_in_answers_hangs_up_and_wraps_up(prompts_dir, tmp_path):
+def test_agent_phone_text_ui_logs_in_answers_hangs_up_and_wraps_up(prompts_dir, tmp_path, seats):
     async def scenario():
         parts = engine_parts()
         tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
@@ -166,6 +181,7 @@ def test_agent_phone_text_ui_logs_in_answers_hangs_up_and_wraps_up(prompts_dir, 
             f"{LOCAL}:{tel.port}", "--agent", SEAT, "--password-file", str(secrets),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
         seat = SeatProcess(process)
+        seats.append(seat)
         assert process.stdin is not None
 
         async def do(command: str, expect: str, timeout: float = 5) -> None:
