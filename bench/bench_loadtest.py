@@ -54,6 +54,21 @@ def rng(bounds: list[float] | None) -> str:
     return "-" if not bounds else f"{100 * bounds[0]:.1f}-{100 * bounds[1]:.1f}"
 
 
+def save(report, out: Path, scale: float) -> None:
+    import json
+
+    from simulator.loadtest.figures import table
+    from simulator.loadtest.plot import plot_run
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"scale{scale:g}.json").write_text(json.dumps(report.as_json(), indent=1, default=str))
+    (out / f"scale{scale:g}.txt").write_text(table(report.prediction, report.callers,
+                                                   report.records) + "\n")
+    plot_run(report.outcome.samples, report.outcome.calls, report.outcome.started,
+             out / f"scale{scale:g}.png", f"capacity x{scale:g}: live SIP run", report.threshold,
+             report.prediction)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default=str(SCENARIO))
@@ -63,6 +78,7 @@ def main() -> None:
     parser.add_argument("--api-port", type=int, default=8096)
     parser.add_argument("--replications", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", default=None, help="Folder for each step's JSON and plot.")
     args = parser.parse_args()
     from simulator.loadtest.inprocess import build_prompt_cache
 
@@ -89,6 +105,8 @@ def main() -> None:
                          c["abandon_rate"], p.get("range95", {}).get("abandon_rate"),
                          time.perf_counter() - started))
             print(f"scale {scale}: {rows[-1]}", flush=True)
+            if args.out:
+                save(report, Path(args.out), scale)
             if proc.poll() is not None:
                 print("engine process died", flush=True)
                 break

@@ -102,7 +102,7 @@ class Seat:
         index = index_of(display.split("<")[0])
         handle = self.handle_for(index if index is not None else index_of(number))
         heard = await self._talk(call, handle)
-        if not heard:
+        if not heard and time.monotonic() - started > 1.0:  # not a caller gone at once
             self.stats.silent += 1
         self.stats.talk += time.monotonic() - started
         if call.state != "ended":
