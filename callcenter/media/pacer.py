@@ -20,7 +20,7 @@ class Pacer:
     """Calls each subscriber once per ``ptime`` while there are subscribers."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, ptime: float = PTIME,
-                 max_catch_up: int = 50, max_burst: int = 5) -> None:
+                 max_catch_up: int = 50, max_burst: int = 25) -> None:
         self.loop = loop
         self.ptime = ptime
         self.max_catch_up = max_catch_up

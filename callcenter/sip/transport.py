@@ -62,7 +62,7 @@ class _UdpSocket:
     queue grows without bound under load; draining a burst keeps signalling ahead of media.
     """
 
-    def __init__(self, endpoint: SipEndpoint, sock: socket.socket, burst: int = 16) -> None:
+    def __init__(self, endpoint: SipEndpoint, sock: socket.socket, burst: int = 128) -> None:
         self.endpoint = endpoint
         self.sock = sock
         self.burst = burst
