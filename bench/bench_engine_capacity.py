@@ -18,10 +18,11 @@ SIPp caller scenario against SIPp's own UAS (``-sn uas``); ratios are printed.
 Run:  python bench/bench_engine_capacity.py [--rate 50 --calls 3000 --talk 8 --agents 500]
       [--profile engine.svg]  (py-spy on the engine for 20 s once calls are bridged)
 
-Measured on the 2-core VM (engine, SIPp and seats on the same machine): 35 calls/s with
-10 s talk: 1750/1750 calls, 314 sustained and 355 peak two-way calls, engine 54 % of a
-core, 22 ms CPU and 73 KiB per call; 50 calls/s with 8 s talk: 3000/3000 calls, peak 352
-two-way, but only 40-63 % of the callers' audio reached the seats (see the report).
+Measured on the 2-core VM (engine, SIPp and seats on the same machine), defaults: 3000/3000
+calls at 49.8 attempts/s, 304 sustained and 346 peak two-way calls (413 with media flowing),
+91.6 % / 93.5 % of the audio delivered up / down, engine 60 % of a core, 14.9 ms CPU and
+116 KiB per call; SIPp's own UAS: 0.54 ms CPU per call. Results vary with other load on
+the machine (the report line "other processes" shows it).
 """
 
 from __future__ import annotations
