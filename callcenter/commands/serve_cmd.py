@@ -26,7 +26,7 @@ def _refuse(message: str) -> None:
 @click.option("--db", "db_url", default="sqlite:///var/callcenter.db", show_default=True,
               help="Call records: sqlite:///PATH or postgresql://...")
 @click.option("--sip", default="127.0.0.1:5060", show_default=True,
-              help="Embedded SIP address (UDP), or 'off'.")
+              help="Embedded SIP address (UDP and TCP on the same port), or 'off'.")
 @click.option("--prompts", "prompts_dir", type=click.Path(path_type=Path),
               default=Path("var/prompts"), show_default=True,
               help="Where the IVR prompts are built and cached.")

@@ -77,7 +77,7 @@ async def start_listeners(engine: Engine, options: ListenerOptions) -> list[Call
                                                  passwords=options.passwords)
             except OSError as exc:
                 raise StartupError(f"SIP on {host}:{port}: {exc.strerror or exc}") from None
-            log.info("SIP listening on udp %s:%d (lines %s)", host, telephony.port,
+            log.info("SIP listening on udp and tcp %s:%d (lines %s)", host, telephony.port,
                      ", ".join(line.number for line in engine.config.lines))
             closers.append(telephony.close)
         if options.agi is not None:

@@ -40,13 +40,15 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
                          realm: str = "callcenter",
                          plugins: PluginRegistry | None = None,
                          invite_limiter: SourceRateLimiter | None = None,
-                         rtp_timeout: float | None = RTP_TIMEOUT) -> EmbeddedTelephony:
+                         rtp_timeout: float | None = RTP_TIMEOUT,
+                         tcp: bool = True) -> EmbeddedTelephony:
     """Answer the config's lines on ``host:port`` (UDP; 0 picks a free port) for ``engine``.
 
     ``passwords`` maps agent id (the seat's SIP user) to its SIP password; there are no
     defaults. ``advertise`` is the address put in SDP and Contact when ``host`` is a
     wildcard address. ``invite_limiter`` answers INVITE floods from one source with 503.
-    A caller silent on RTP for ``rtp_timeout`` seconds is hung up (None: never).
+    A caller silent on RTP for ``rtp_timeout`` seconds is hung up (None: never). With ``tcp``
+    SIP is also served over TCP on the same port as UDP.
     """
     if host in ("0.0.0.0", "::") and not advertise:
         raise ValueError("binding a wildcard address needs an advertised address")
@@ -58,8 +60,9 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
     registrar = Registrar(passwords, realm=realm, clock=engine.driver.clock)
     control = CallControl(engine.config, engine.driver, flows, registrar, prompts_dir,
                           plugins=registry, advertise=advertise, rtp_timeout=rtp_timeout)
-    endpoint = await open_endpoint(control, host, port, invite_limiter=invite_limiter)
+    endpoint = await open_endpoint(control, host, port, tcp=tcp, invite_limiter=invite_limiter)
     control.attach(endpoint)
-    log.info("embedded telephony on %s:%s (%d lines, %d seats with passwords)",
-             host, endpoint.local_addr[1], len(control.lines), len(passwords))
+    log.info("embedded telephony on %s:%s udp%s (%d lines, %d seats with passwords)",
+             host, endpoint.local_addr[1], " and tcp" if tcp else "", len(control.lines),
+             len(passwords))
     return EmbeddedTelephony(endpoint, control, registrar)
