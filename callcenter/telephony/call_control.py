@@ -41,6 +41,7 @@ from callcenter.telephony.legs import (
 from callcenter.telephony.media import LegMedia
 from callcenter.telephony.registrar import Registrar
 from callcenter.telephony.silence import sends_media, silent_for
+from callcenter.telephony.sip_info import info_digit
 from ivr_flows import commands as ivr_cmd
 from ivr_flows import events as ivr_ev
 from ivr_flows.handoff import call_arrived
@@ -176,6 +177,8 @@ class CallControl:
             self._bye(request)
         elif method == "CANCEL":
             self._cancel(request)
+        elif method == "INFO":
+            self._info(request)
         elif method == "REGISTER":
             self.ep.respond(self.registrar.handle(request, addr))
         elif method == "OPTIONS":
@@ -371,6 +374,20 @@ class CallControl:
             self._caller_gone(leg, "caller BYE")
         else:
             self._agent_hung_up(leg)
+
+    def _info(self, request: SIPRequest) -> None:
+        """SIP INFO key presses from a caller count like RFC 4733 ones (the IVR gets them)."""
+        leg = self.dialogs.get(dialog_id(request))
+        if leg is None or leg.dialog is None:
+            self.ep.respond(make_response(request, 481))
+            return
+        if not leg.dialog.receive_request(request):
+            self.ep.respond(make_response(request, 500))
+            return
+        self.ep.respond(make_response(request, 200))
+        digit = info_digit(request)
+        if digit is not None and isinstance(leg, CallerLeg):
+            self._ivr_event(leg, ivr_ev.DigitPressed(digit))
 
     def _cancel(self, request: SIPRequest) -> None:
         invite_key = self.ep.layer.matching_invite(request)

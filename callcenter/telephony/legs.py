@@ -13,7 +13,7 @@ from callcenter.sip.transactions import Addr
 from callcenter.telephony.media import LegMedia
 from ivr_flows.interpreter import FlowRun
 
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER"
+ALLOW = "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS, REGISTER"
 _DIALABLE = re.compile(r"[^0-9+*#]")
 
 
