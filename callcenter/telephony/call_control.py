@@ -103,7 +103,7 @@ class CallControl:
         self._housekeeping = asyncio.get_running_loop().call_later(interval, self._housekeep)
 
     def _housekeep(self) -> None:
-        """Expire registrations and hang up callers whose RTP stopped."""
+        """Expire registrations, hang up callers whose RTP stopped, end calls whose seat did."""
         try:
             self.registrar.expire()
             if self.rtp_timeout is not None:
@@ -113,6 +113,14 @@ class CallControl:
                         log.warning("no RTP from the caller on %s for %.1fs, hanging up",
                                     leg.call_id, silence)
                         self.hang_up(leg)
+                        continue
+                    agent = leg.agent
+                    # A seat that has sent audio and then stops is gone; one that never sent
+                    # any (silence suppression without comfort noise) cannot be told apart.
+                    if agent is not None and agent.state == "answered" and agent.media.received:
+                        silence = silent_for(agent.media)
+                        if silence > self.rtp_timeout:
+                            self._seat_gone(agent, silence)
         except Exception:  # noqa: BLE001
             log.exception("housekeeping failed")
         self._arm_housekeeping()
@@ -666,6 +674,16 @@ class CallControl:
             if leg.state == "ringing":
                 leg.state = "queued"
                 self._hold_music(leg)
+
+    def _seat_gone(self, agent: AgentLeg, silence: float) -> None:
+        """A seat that stopped sending RTP mid-call (crashed, unplugged): end its side like a
+        hang-up, tell the caller, and keep the seat from being offered calls it cannot take."""
+        log.warning("no RTP from seat %s on %s for %.1fs: ending the conversation",
+                    agent.agent_id, agent.caller.call_id, silence)
+        if agent.dialog is not None:
+            self._send_in_dialog(agent.dialog, "BYE")
+        self._agent_hung_up(agent)
+        self._submit(acd_ev.AgentNotReady(agent.agent_id, "unreachable"))
 
     def _agent_hung_up(self, agent: AgentLeg) -> None:
         was_talking = agent.state == "answered"

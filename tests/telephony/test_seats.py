@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from acd.events import AgentLoggedOut, AgentNotReady, CallerHungUp
+from acd.events import AgentHungUp, AgentLoggedOut, AgentNotReady, CallerHungUp
 from agents.seat import Activity, Presence
 from callcenter.media.rtp import RtpSender
 from callcenter.sip.digest import build_authorization
@@ -284,6 +284,59 @@ def test_caller_on_hold_is_not_timed_out_until_it_resumes(prompts_dir):
         await asyncio.wait_for(call.ended.wait(), 2)  # resumed, still silent: hung up
         assert call.end_reason == "remote BYE" and not tel.control.callers
         await tel.close()
+        await caller.endpoint.close()
+
+    asyncio.run(scenario())
+
+
+def test_seat_whose_rtp_stops_mid_call_is_released_and_made_not_ready(prompts_dir):
+    async def scenario():
+        parts = engine_parts()
+        tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
+                                   passwords=PASSWORDS, rtp_timeout=1.0)
+        rung: list[Call] = []
+        seat = await seat_ua(tel, "1001", rung)
+        assert (await dial(seat, tel, "*11")).status == 200
+        caller = await new_caller()
+        call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
+        caller_rtp = await call.media()
+        caller_sender = RtpSender(call.payload_type)
+        seat_talking = True
+
+        async def caller_talks():
+            while not call.ended.is_set():
+                caller_rtp.send(caller_sender.packet(b"\xff" * 160, 160), call.remote_media)
+                await asyncio.sleep(0.1)
+
+        talk = asyncio.ensure_future(caller_talks())
+        await wait_for(lambda: rung, 15)
+        seat_call = rung[0]
+        await asyncio.wait_for(seat_call.confirmed.wait(), 5)
+        seat_rtp = await seat_call.media()
+        seat_sender = RtpSender(seat_call.payload_type)
+
+        async def seat_talks():
+            while seat_talking:
+                seat_rtp.send(seat_sender.packet(b"\xff" * 160, 160), seat_call.remote_media)
+                await asyncio.sleep(0.1)
+
+        seat_task = asyncio.ensure_future(seat_talks())
+        await asyncio.sleep(0.6)
+        seat_talking = False  # the seat's softphone dies: no RTP, no BYE
+        await seat_task
+        silent_since = time.monotonic()
+        await asyncio.wait_for(call.ended.wait(), 4)  # the engine ends the caller's side
+        assert 0.9 < time.monotonic() - silent_since < 2.5
+        await talk
+        await asyncio.sleep(0.2)
+        (record,) = parts.records
+        assert record.outcome == "answered" and record.agent_id == "1001"
+        assert parts.count(AgentHungUp) == 1 and parts.count(CallerHungUp) == 0
+        seat_state = parts.acd.seat("1001")
+        assert (seat_state.presence.value, seat_state.reason) == ("not_ready", "unreachable")
+        assert parts.acd.live_calls() == 0 and not tel.control.callers and not tel.control.dialogs
+        await tel.close()
+        await seat.endpoint.close()
         await caller.endpoint.close()
 
     asyncio.run(scenario())
