@@ -346,14 +346,21 @@ class CallControl:
                 log.info("agent %s not ready: registration %s during a call", agent_id, reason)
                 self._submit(acd_ev.AgentNotReady(agent_id, "unreachable"))
 
-    def _reinvite(self, request: SIPRequest) -> None:
-        """Refresh the session without changing media (hold and moves are not supported yet)."""
+    def _dialog_leg(self, request: SIPRequest) -> CallerLeg | AgentLeg | None:
+        """The leg an in-dialog request belongs to; None after answering 481 or 500."""
         leg = self.dialogs.get(dialog_id(request))
         if leg is None or leg.dialog is None:
             self.ep.respond(make_response(request, 481))
-            return
+            return None
         if not leg.dialog.receive_request(request):
             self.ep.respond(make_response(request, 500))
+            return None
+        return leg
+
+    def _reinvite(self, request: SIPRequest) -> None:
+        """Refresh the session without changing media (hold and moves are not supported yet)."""
+        leg = self._dialog_leg(request)
+        if leg is None:
             return
         if isinstance(leg, AgentLeg):
             body = leg.invite.body
@@ -370,12 +377,8 @@ class CallControl:
                                       headers=[("Contact", leg.dialog.local_contact or "")]))
 
     def _bye(self, request: SIPRequest) -> None:
-        leg = self.dialogs.get(dialog_id(request))
-        if leg is None or leg.dialog is None:
-            self.ep.respond(make_response(request, 481))
-            return
-        if not leg.dialog.receive_request(request):
-            self.ep.respond(make_response(request, 500))
+        leg = self._dialog_leg(request)
+        if leg is None:
             return
         self.ep.respond(make_response(request, 200))
         if isinstance(leg, CallerLeg):
@@ -385,12 +388,8 @@ class CallControl:
 
     def _info(self, request: SIPRequest) -> None:
         """SIP INFO key presses from a caller count like RFC 4733 ones (the IVR gets them)."""
-        leg = self.dialogs.get(dialog_id(request))
-        if leg is None or leg.dialog is None:
-            self.ep.respond(make_response(request, 481))
-            return
-        if not leg.dialog.receive_request(request):
-            self.ep.respond(make_response(request, 500))
+        leg = self._dialog_leg(request)
+        if leg is None:
             return
         self.ep.respond(make_response(request, 200))
         digit = info_digit(request)
