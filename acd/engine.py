@@ -43,6 +43,7 @@ from acd.events import (
     AgentHungUp,
     AgentLoggedIn,
     AgentLoggedOut,
+    AgentLost,
     AgentNotReady,
     AgentReady,
     CallArrived,
@@ -160,7 +161,8 @@ class _Call:
     __slots__ = (
         "call_id", "queue", "bucket", "base_priority", "priority", "arrived_at", "enqueued_at",
         "queue_entered_at", "seq", "level", "state", "version", "agent", "offers", "callback",
-        "line", "language", "extra", "answered_at", "first_queue", "esc_version",
+        "line", "language", "extra", "answered_at", "first_queue", "esc_version", "talk_started",
+        "prior_talk",
     )
 
     def __init__(self, event: CallArrived, queue: _Queue, now: float, seq: int) -> None:
@@ -182,7 +184,9 @@ class _Call:
         self.line = event.line
         self.language = event.language
         self.extra = requirement_set(event.requirements) if event.requirements else None
-        self.answered_at: float | None = None
+        self.answered_at: float | None = None  # the first answer (service level, wait)
+        self.talk_started: float | None = None  # the current conversation's answer
+        self.prior_talk = 0.0  # talk before a seat was lost mid-call
         self.first_queue = queue.spec.name
         self.esc_version = 0
 
@@ -225,6 +229,7 @@ class ACD:
             AgentAnswered: self._on_agent_answered,
             AgentDeclined: self._on_agent_declined,
             AgentHungUp: self._on_agent_hung_up,
+            AgentLost: self._on_agent_lost,
             AgentLoggedIn: self._on_logged_in,
             AgentLoggedOut: self._on_logged_out,
             AgentReady: self._on_ready,
@@ -431,6 +436,9 @@ class ACD:
             call.queue.waiting -= 1
             call.bucket.stale += 1
         call.state = CallState.WAITING  # for the record; the call is gone below
+        if call.answered_at is not None:  # talked, lost its seat, hung up while back in queue
+            self._finish_answered(call, now, out)
+            return
         wait = now - call.enqueued_at
         sl_wait = self._sl_wait(call, now)
         call.queue.stats.record_abandon(wait, sl_wait)
@@ -456,10 +464,12 @@ class ACD:
             )
         self._seat(agent, "answer", now, out)
         call.state = CallState.ANSWERED
-        call.answered_at = now
+        call.talk_started = now
         call.esc_version += 1
         agent.calls_answered += 1
-        call.queue.stats.record_answer(now - call.enqueued_at, self._sl_wait(call, now))
+        if call.answered_at is None:
+            call.answered_at = now
+            call.queue.stats.record_answer(now - call.enqueued_at, self._sl_wait(call, now))
 
     def _on_agent_declined(self, event: AgentDeclined, now: float, out: list[Command]) -> None:
         agent = self._agent(event.agent_id)
@@ -477,22 +487,45 @@ class ACD:
             raise IllegalTransition(f"agent {event.agent_id}: no conversation to hang up")
         self._end_conversation(call, now, out)
 
+    def _on_agent_lost(self, event: AgentLost, now: float, out: list[Command]) -> None:
+        agent = self._agent(event.agent_id)
+        call = agent.call
+        if call is None or call.state is not CallState.ANSWERED:
+            raise IllegalTransition(f"agent {event.agent_id}: no conversation to lose")
+        talk = now - call.talk_started
+        call.prior_talk += talk
+        agent.talk_total += talk
+        agent.call = None
+        self._seat(agent, "not_ready", now, out, reason=event.reason)
+        self._seat(agent, "hang_up", now, out)
+        self._end_wrap_up(agent, now, out)  # not ready: nothing is routed to it
+        self._leave_idle(agent)
+        call.talk_started = None
+        self._schedule_escalation(call)
+        self._requeue(call, now, out)
+
     def _end_conversation(self, call: _Call, now: float, out: list[Command]) -> None:
         agent = call.agent
-        talk = now - call.answered_at
-        call.queue.stats.record_talk(talk)
+        talk = now - call.talk_started
         agent.talk_total += talk
         agent.call = None
         self._seat(agent, "hang_up", now, out)
-        del self._calls[call.call_id]
-        wait = call.answered_at - call.enqueued_at
-        record = self._record(call, "answered", now, wait, self._sl_wait(call, call.answered_at))
-        out.append(CallFinished(record))
+        self._finish_answered(call, now, out)
         if agent.spec.wrap_up_seconds > 0:
             agent.wrap_version += 1
             self._push_timer(now + agent.spec.wrap_up_seconds, _WRAP, agent, agent.wrap_version)
         else:
             self._end_wrap_up(agent, now, out)
+
+    def _finish_answered(self, call: _Call, now: float, out: list[Command]) -> None:
+        """End an answered call: its talk (all conversations) and its record."""
+        record = self._record(call, "answered", now, call.answered_at - call.enqueued_at,
+                              self._sl_wait(call, call.answered_at))
+        call.queue.stats.record_talk(record.talk)
+        del self._calls[call.call_id]
+        call.version += 1
+        call.esc_version += 1
+        out.append(CallFinished(record))
 
     def _ring_ended(self, call: _Call, now: float, reason: str, out: list[Command]) -> None:
         """The offer failed (no answer or declined): the agent is made not ready and the call
@@ -778,7 +811,11 @@ class ACD:
 
     def _record(self, call: _Call, outcome: str, now: float, wait: float, sl_wait: float,
                 overflow_target: str | None = None) -> CallRecord:
-        agent = call.agent if outcome == "answered" else None
+        answered_here = outcome == "answered" and call.state is CallState.ANSWERED
+        agent = call.agent if answered_here else None
+        talk = call.prior_talk
+        if call.talk_started is not None and call.state is CallState.ANSWERED:
+            talk += now - call.talk_started
         return CallRecord(
             call_id=call.call_id,
             queue=call.queue.spec.name,
@@ -793,7 +830,7 @@ class ACD:
             agent_id=agent.spec.agent_id if agent is not None else None,
             wait=wait,
             sl_wait=sl_wait,
-            talk=(now - call.answered_at) if call.answered_at is not None else 0.0,
+            talk=talk,
             offers=call.offers,
             callback=call.callback,
             overflow_target=overflow_target,

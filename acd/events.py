@@ -61,6 +61,18 @@ class AgentHungUp:
 
 
 @dataclass(frozen=True, slots=True)
+class AgentLost:
+    """The agent's seat failed mid-conversation (crashed softphone, network loss).
+
+    The caller goes back to the queue at their original place (their first answer still
+    counts for the service level) and the agent is made not ready with ``reason``.
+    """
+
+    agent_id: str
+    reason: str = "unreachable"
+
+
+@dataclass(frozen=True, slots=True)
 class AgentLoggedIn:
     agent_id: str
     ready: bool = False
@@ -96,6 +108,7 @@ Event = (
     | AgentAnswered
     | AgentDeclined
     | AgentHungUp
+    | AgentLost
     | AgentLoggedIn
     | AgentLoggedOut
     | AgentReady

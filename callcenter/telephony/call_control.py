@@ -675,14 +675,21 @@ class CallControl:
                 self._hold_music(leg)
 
     def _seat_gone(self, agent: AgentLeg, silence: float) -> None:
-        """A seat that stopped sending RTP mid-call (crashed, unplugged): end its side like a
-        hang-up, tell the caller, and keep the seat from being offered calls it cannot take."""
-        log.warning("no RTP from seat %s on %s for %.1fs: ending the conversation",
-                    agent.agent_id, agent.caller.call_id, silence)
+        """A seat that stopped sending RTP mid-call (crashed, unplugged): end its leg, put the
+        caller back in the queue at their place (on hold music), and make the seat not ready."""
+        leg = agent.caller
+        log.warning("no RTP from seat %s on %s for %.1fs: caller back to the queue",
+                    agent.agent_id, leg.call_id, silence)
         if agent.dialog is not None:
             self._send_in_dialog(agent.dialog, "BYE")
-        self._agent_hung_up(agent)
-        self._submit(acd_ev.AgentNotReady(agent.agent_id, "unreachable"))
+        self._end_agent_leg(agent)
+        if leg.state != "talking" or not leg.in_acd:
+            self.hang_up(leg)
+            return
+        leg.state = "queued"
+        self._hold_music(leg)  # before the ACD answers: it may offer the call again at once
+        if not self._submit(acd_ev.AgentLost(agent.agent_id, "unreachable")):
+            self.hang_up(leg)
 
     def _agent_hung_up(self, agent: AgentLeg) -> None:
         was_talking = agent.state == "answered"

@@ -21,6 +21,7 @@ from acd.events import (
     AgentHungUp,
     AgentLoggedIn,
     AgentLoggedOut,
+    AgentLost,
     AgentNotReady,
     AgentReady,
     CallArrived,
@@ -161,6 +162,17 @@ class RouterMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def agent_hangs_up(self, data):
         self.do(AgentHungUp(data.draw(st.sampled_from(sorted(self.talking)))))
+
+    @precondition(lambda self: self.talking)
+    @rule(data=st.data())
+    def seat_lost_mid_call(self, data):
+        """The seat dies while talking: the caller is back in the queue at its old place."""
+        agent = data.draw(st.sampled_from(sorted(self.talking)))
+        call = self.talking.pop(agent)
+        self.waiting.add(call)
+        self.apply(self.acd.handle(AgentLost(agent), self.now))
+        assert not self.acd.seat(agent).routable
+        assert self.acd.seat(agent).reason == "unreachable"
 
     @rule(agent=st.sampled_from(AGENT_IDS))
     def wrap_up_done(self, agent):

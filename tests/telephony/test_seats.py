@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import pytest
 
-from acd.events import AgentHungUp, AgentLoggedOut, AgentNotReady, CallerHungUp
+from acd.events import AgentLoggedOut, AgentLost, AgentNotReady, CallerHungUp
 from agents.seat import Activity, Presence
 from callcenter.media.rtp import RtpSender
 from callcenter.sip.digest import build_authorization
@@ -289,54 +290,73 @@ def test_caller_on_hold_is_not_timed_out_until_it_resumes(prompts_dir):
     asyncio.run(scenario())
 
 
-def test_seat_whose_rtp_stops_mid_call_is_released_and_made_not_ready(prompts_dir):
+class Talker:
+    """Streams 20 ms frames of ``byte`` on a call's RTP until stopped (a softphone talking)."""
+
+    def __init__(self, call: Call, rtp, byte: int) -> None:
+        self.call, self.rtp, self.frame = call, rtp, bytes([byte]) * 160
+        self.sender = RtpSender(call.payload_type)
+        self.heard: list[bytes] = []
+        rtp.on_packet = lambda packet, addr: self.heard.append(packet.payload)
+        self.task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        while not self.call.ended.is_set():
+            self.rtp.send(self.sender.packet(self.frame, 160), self.call.remote_media)
+            await asyncio.sleep(0.05)
+
+    def heard_from(self, other: Talker) -> int:
+        return sum(1 for payload in self.heard if payload == other.frame)
+
+    async def stop(self) -> None:
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+
+
+def test_seat_whose_rtp_stops_mid_call_gives_the_caller_back_to_the_queue(prompts_dir):
+    """A seat's softphone dies mid-call (no RTP, no BYE): after the RTP timeout the caller is
+    back on hold at their place, the next seat takes the call, the dead seat is not ready."""
     async def scenario():
         parts = engine_parts()
         tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
                                    passwords=PASSWORDS, rtp_timeout=1.0)
-        rung: list[Call] = []
-        seat = await seat_ua(tel, "1001", rung)
-        assert (await dial(seat, tel, "*11")).status == 200
+        rung: dict[str, list[Call]] = {"1001": [], "1002": []}
+        first = await seat_ua(tel, "1001", rung["1001"])
+        second = await seat_ua(tel, "1002", rung["1002"])
+        assert (await dial(first, tel, "*11")).status == 200
         caller = await new_caller()
         call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
-        caller_rtp = await call.media()
-        caller_sender = RtpSender(call.payload_type)
-        seat_talking = True
-
-        async def caller_talks():
-            while not call.ended.is_set():
-                caller_rtp.send(caller_sender.packet(b"\xff" * 160, 160), call.remote_media)
-                await asyncio.sleep(0.1)
-
-        talk = asyncio.ensure_future(caller_talks())
-        await wait_for(lambda: rung, 15)
-        seat_call = rung[0]
-        await asyncio.wait_for(seat_call.confirmed.wait(), 5)
-        seat_rtp = await seat_call.media()
-        seat_sender = RtpSender(seat_call.payload_type)
-
-        async def seat_talks():
-            while seat_talking:
-                seat_rtp.send(seat_sender.packet(b"\xff" * 160, 160), seat_call.remote_media)
-                await asyncio.sleep(0.1)
-
-        seat_task = asyncio.ensure_future(seat_talks())
-        await asyncio.sleep(0.6)
-        seat_talking = False  # the seat's softphone dies: no RTP, no BYE
-        await seat_task
+        voice = Talker(call, await call.media(), 0x11)
+        await wait_for(lambda: rung["1001"], 15)
+        dying = rung["1001"][0]
+        await asyncio.wait_for(dying.confirmed.wait(), 5)
+        dead_seat = Talker(dying, await dying.media(), 0x22)
+        await wait_for(lambda: voice.heard_from(dead_seat) > 5, 3)
+        await dead_seat.stop()  # the softphone dies: no more RTP, no BYE
         silent_since = time.monotonic()
-        await asyncio.wait_for(call.ended.wait(), 4)  # the engine ends the caller's side
+        await wait_for(lambda: parts.count(AgentLost) == 1, 4)
         assert 0.9 < time.monotonic() - silent_since < 2.5
-        await talk
-        await asyncio.sleep(0.2)
-        (record,) = parts.records
-        assert record.outcome == "answered" and record.agent_id == "1001"
-        assert parts.count(AgentHungUp) == 1 and parts.count(CallerHungUp) == 0
+        assert not call.ended.is_set()  # the caller was not dropped
         seat_state = parts.acd.seat("1001")
         assert (seat_state.presence.value, seat_state.reason) == ("not_ready", "unreachable")
+        assert parts.acd.queue_position(call.call_id) == 1
+        assert (await dial(second, tel, "*11")).status == 200
+        await wait_for(lambda: rung["1002"], 5)
+        rescuer = rung["1002"][0]
+        await asyncio.wait_for(rescuer.confirmed.wait(), 5)
+        live_seat = Talker(rescuer, await rescuer.media(), 0x33)
+        await wait_for(lambda: voice.heard_from(live_seat) > 5 and live_seat.heard_from(voice) > 5,
+                       3)
+        await second.hangup(rescuer)
+        await asyncio.wait_for(call.ended.wait(), 3)
+        await asyncio.gather(voice.stop(), live_seat.stop())
+        (record,) = parts.records
+        assert record.outcome == "answered" and record.agent_id == "1002"
+        assert record.offers == 2 and parts.count(CallerHungUp) == 0
         assert parts.acd.live_calls() == 0 and not tel.control.callers and not tel.control.dialogs
         await tel.close()
-        await seat.endpoint.close()
-        await caller.endpoint.close()
+        for ua in (first, second, caller):
+            await ua.endpoint.close()
 
     asyncio.run(scenario())
