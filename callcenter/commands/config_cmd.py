@@ -54,6 +54,9 @@ def summary(cfg: HotlineConfig) -> str:
     skills = Counter(skill for agent in cfg.agents for skill in agent.skills)
     out.append(f"agents: {len(cfg.agents)}")
     out.append("skills: " + ", ".join(f"{s} {skills.get(s, 0)}" for s in cfg.skills))
-    out.append(f"departments: {len(cfg.departments)}")
+    reachable = sum(cfg.department_gateway(d) is not None for d in cfg.departments)
+    gateway = cfg.transfers.gateway or "none"
+    out.append(f"departments: {len(cfg.departments)} ({reachable} reachable by transfer; "
+               f"transfer gateway {gateway})")
     out.append(cfg.service_level.policy().describe())
     return "\n".join(out)

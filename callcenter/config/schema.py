@@ -23,6 +23,8 @@ StrategyName = Literal[
 Proficiency = Annotated[int, Field(ge=1, le=5)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 DialNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{3,20}$")]
+SipHostPort = Annotated[str, StringConstraints(
+    pattern=r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$")]
 
 
 class _Model(BaseModel):
@@ -92,6 +94,14 @@ class Department(_Model):
     id: Name
     name: str
     number: DialNumber
+    gateway: SipHostPort | None = None  # host:port that reaches ``number``; default the center's
+
+
+class Transfers(_Model):
+    """Where the embedded SIP engine sends blind transfers (REFER) to department numbers."""
+
+    gateway: SipHostPort | None = None  # the SIP gateway or PBX that routes department numbers
+    ring_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 60.0
 
 
 class Agent(_Model):
@@ -111,6 +121,7 @@ class HotlineConfig(_Model):
     lines: list[Line]
     queues: list[Queue]
     departments: list[Department] = []
+    transfers: Transfers = Transfers()
     agents: list[Agent] = []
 
     # ------------------------------------------------------------- derived views
@@ -137,6 +148,14 @@ class HotlineConfig(_Model):
             if department.id == department_id:
                 return department
         raise KeyError(f"unknown department {department_id!r}")
+
+    def department_gateway(self, department: Department) -> tuple[str, int] | None:
+        """The (host, port) that reaches ``department``'s number; None without a gateway."""
+        gateway = department.gateway or self.transfers.gateway
+        if gateway is None:
+            return None
+        host, _, port = gateway.rpartition(":")
+        return host.strip("[]"), int(port)
 
     def route_for(self, line: str, language: str) -> str:
         """The queue a caller of ``line`` speaking ``language`` waits in."""

@@ -33,7 +33,7 @@ from callcenter.sip.transport import SipEndpoint
 
 log = logging.getLogger(__name__)
 
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER"
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER, NOTIFY"
 
 
 @dataclass
@@ -58,6 +58,8 @@ class Call:
     answered: asyncio.Event = field(default_factory=asyncio.Event)
     confirmed: asyncio.Event = field(default_factory=asyncio.Event)
     ended: asyncio.Event = field(default_factory=asyncio.Event)
+    notifies: list[str] = field(default_factory=list)  # sipfrag status lines of a transfer
+    notified: asyncio.Event = field(default_factory=asyncio.Event)
 
     def finish(self, reason: str) -> None:
         if self.state != "ended":
@@ -330,6 +332,21 @@ class UserAgent:
     def _on_info(self, request: SIPRequest, addr: Addr, txn: TransactionKey | None) -> None:
         known = dialog_id(request) in self.calls
         self.endpoint.respond(make_response(request, 200 if known else 481))
+
+    def _on_notify(self, request: SIPRequest, addr: Addr, txn: TransactionKey | None) -> None:
+        """Transfer progress (RFC 3515): the sipfrag status line is kept on the call."""
+        call = self.calls.get(dialog_id(request))
+        if call is None or call.dialog is None or not call.dialog.receive_request(request):
+            self.endpoint.respond(make_response(request, 481))
+            return
+        self.endpoint.respond(make_response(request, 200))
+        call.notifies.append(request.body.decode("utf-8", "replace").split("\r\n")[0])
+        call.notified.set()
+
+    async def transfer(self, call: Call, target: str, timeout: float = 40.0) -> SIPResponse | None:
+        """Blind-transfer ``call`` to ``target`` (a SIP URI) with REFER; the final response."""
+        return await self.request(call, "REFER", headers=[("Refer-To", f"<{target}>")],
+                                  timeout=timeout)
 
     def _on_register(self, request: SIPRequest, addr: Addr, txn: TransactionKey | None) -> None:
         if self.registrar is None:

@@ -34,6 +34,7 @@ from callcenter.telephony.legs import (
     ALLOW,
     AgentLeg,
     CallerLeg,
+    DepartmentLeg,
     agent_invite,
     caller_number,
     cancel_for,
@@ -42,6 +43,7 @@ from callcenter.telephony.media import LegMedia
 from callcenter.telephony.registrar import Registrar
 from callcenter.telephony.silence import sends_media, silent_for
 from callcenter.telephony.sip_info import info_digit
+from callcenter.telephony.transfer_control import Transfers
 from ivr_flows import commands as ivr_cmd
 from ivr_flows import events as ivr_ev
 from ivr_flows.handoff import call_arrived
@@ -83,11 +85,12 @@ class CallControl:
         self._housekeeping: asyncio.TimerHandle | None = None
         self.endpoint: SipEndpoint | None = None
         self.callers: dict[str, CallerLeg] = {}
-        self.dialogs: dict[DialogId, CallerLeg | AgentLeg] = {}
+        self.dialogs: dict[DialogId, CallerLeg | AgentLeg | DepartmentLeg] = {}
         self._agent_invites: dict[TransactionKey, AgentLeg] = {}
         self._moh = music_on_hold()
         self._cseq = itertools.count(1)
         self._tasks: set[asyncio.Task] = set()
+        self.transfers = Transfers(self)
         driver.add_sink(self.sink)
         registrar.on_removed = self._seat_unreachable
 
@@ -145,7 +148,7 @@ class CallControl:
     def _now(self) -> float:
         return self.driver.clock()
 
-    def _submit(self, event: acd_ev.Event) -> bool:
+    def submit(self, event: acd_ev.Event) -> bool:
         """Give ``event`` to the ACD; False when the ACD refused it (logged)."""
         try:
             self.driver.submit(event)
@@ -154,11 +157,20 @@ class CallControl:
             return False
         return True
 
+    def next_cseq(self) -> int:
+        return next(self._cseq)
+
+    def spawn(self, coro) -> None:
+        """Run ``coro`` as a task kept until it ends."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def _submit_later(self, event: acd_ev.Event) -> None:
         """Submit from inside a sink: after the current command batch has been dispatched."""
-        asyncio.get_running_loop().call_soon(self._submit, event)
+        asyncio.get_running_loop().call_soon(self.submit, event)
 
-    def _send_in_dialog(self, dialog: Dialog, method: str) -> None:
+    def send_in_dialog(self, dialog: Dialog, method: str) -> None:
         request = dialog.create_request(method, via_host=self.host, via_port=self.port)
         self.ep.send_request(request, dialog.next_hop())
 
@@ -187,6 +199,8 @@ class CallControl:
             self._cancel(request)
         elif method == "INFO":
             self._info(request)
+        elif method == "REFER":
+            self._refer(request)
         elif method == "REGISTER":
             self.ep.respond(self.registrar.handle(request, addr))
         elif method == "OPTIONS":
@@ -203,6 +217,12 @@ class CallControl:
             log.exception("error handling response %s", response.status)
 
     def _response(self, response: SIPResponse, txn: TransactionKey | None) -> None:
+        department = self.transfers.invites.get(txn) if txn is not None else None
+        if department is not None:
+            if response.status >= 200:
+                del self.transfers.invites[txn]
+            self.transfers.on_response(department, response)
+            return
         agent = self._agent_invites.get(txn) if txn is not None else None
         if agent is not None:
             if response.status >= 200:
@@ -211,13 +231,17 @@ class CallControl:
             return
         if response.cseq.method == "INVITE" and 200 <= response.status < 300:
             leg = self.dialogs.get(dialog_id(response))
-            if isinstance(leg, AgentLeg) and leg.ack is not None and leg.dialog is not None:
+            if isinstance(leg, AgentLeg | DepartmentLeg) and leg.ack is not None \
+                    and leg.dialog is not None:
                 self.ep.send(leg.ack, leg.dialog.next_hop())  # a retransmitted 2xx
 
     def on_timeout(self, timeout: Timeout) -> None:
         try:
             agent = self._agent_invites.pop(timeout.transaction, None)
-            if agent is not None:
+            department = self.transfers.invites.pop(timeout.transaction, None)
+            if department is not None:
+                self.transfers.on_timeout(department)
+            elif agent is not None:
                 self._agent_failed(agent, f"timeout {timeout.kind}")
             elif timeout.kind == "L":
                 leg = self.callers.get(timeout.request.call_id)
@@ -344,9 +368,9 @@ class CallControl:
         except (ACDError, IllegalTransition):
             if acd.agent_call(agent_id) is not None:
                 log.info("agent %s not ready: registration %s during a call", agent_id, reason)
-                self._submit(acd_ev.AgentNotReady(agent_id, "unreachable"))
+                self.submit(acd_ev.AgentNotReady(agent_id, "unreachable"))
 
-    def _dialog_leg(self, request: SIPRequest) -> CallerLeg | AgentLeg | None:
+    def _dialog_leg(self, request: SIPRequest) -> CallerLeg | AgentLeg | DepartmentLeg | None:
         """The leg an in-dialog request belongs to; None after answering 481 or 500."""
         leg = self.dialogs.get(dialog_id(request))
         if leg is None or leg.dialog is None:
@@ -362,7 +386,7 @@ class CallControl:
         leg = self._dialog_leg(request)
         if leg is None:
             return
-        if isinstance(leg, AgentLeg):
+        if isinstance(leg, AgentLeg | DepartmentLeg):
             body = leg.invite.body
         else:
             try:
@@ -383,8 +407,20 @@ class CallControl:
         self.ep.respond(make_response(request, 200))
         if isinstance(leg, CallerLeg):
             self._caller_gone(leg, "caller BYE")
+        elif isinstance(leg, DepartmentLeg):
+            self.transfers.department_left(leg)
         else:
             self._agent_hung_up(leg)
+
+    def _refer(self, request: SIPRequest) -> None:
+        """A seat's blind transfer; REFER from anyone else in a dialog is refused."""
+        leg = self._dialog_leg(request)
+        if leg is None:
+            return
+        if not isinstance(leg, AgentLeg):
+            self.ep.respond(make_response(request, 403, "Forbidden - only agents transfer"))
+            return
+        self.transfers.on_refer(request, leg)
 
     def _info(self, request: SIPRequest) -> None:
         """SIP INFO key presses from a caller count like RFC 4733 ones (the IVR gets them)."""
@@ -412,7 +448,7 @@ class CallControl:
         """End a caller's call from the engine's side (BYE)."""
         if leg.state == "ended":
             return
-        self._send_in_dialog(leg.dialog, "BYE")
+        self.send_in_dialog(leg.dialog, "BYE")
         self._caller_gone(leg, "engine BYE")
 
     def _caller_gone(self, leg: CallerLeg, reason: str) -> None:
@@ -428,14 +464,16 @@ class CallControl:
             leg.run.handle(ivr_ev.CallerHungUp(), self._now())
         if leg.in_acd and not leg.hangup_reported:
             leg.hangup_reported = True
-            self._submit(acd_ev.CallerHungUp(leg.call_id))  # CancelOffer reaches the sink
+            self.submit(acd_ev.CallerHungUp(leg.call_id))  # CancelOffer reaches the sink
         agent = leg.agent
         if agent is not None:
             if agent.state == "answered" and agent.dialog is not None:
-                self._send_in_dialog(agent.dialog, "BYE")
-                self._end_agent_leg(agent)
+                self.send_in_dialog(agent.dialog, "BYE")
+                self.end_agent_leg(agent)
             elif agent.state == "ringing":
                 self._cancel_agent(agent)
+        if leg.department is not None:
+            self.transfers.caller_left(leg.department)
         leg.media.close()
         self.callers.pop(leg.call_id, None)
         self.dialogs.pop(leg.dialog.id, None)
@@ -475,7 +513,7 @@ class CallControl:
             case ivr_cmd.PlayPrompts(play_id=play_id, items=items):
                 leg.play_id = play_id
                 done = ivr_ev.PromptFinished(play_id)
-                leg.media.play(self._sources(items), on_done=lambda: self._ivr_event(leg, done))
+                leg.media.play(self.sources(items), on_done=lambda: self._ivr_event(leg, done))
             case ivr_cmd.StopPlaying(play_id=play_id):
                 if leg.play_id == play_id:
                     leg.media.stop()
@@ -515,7 +553,7 @@ class CallControl:
             delay = max(0.0, deadline - self._now()) + 0.005
             leg.timer = asyncio.get_running_loop().call_later(delay, self._ivr_timer, leg)
 
-    def _sources(self, items: Sequence[ivr_cmd.PlayItem]) -> list[Path]:
+    def sources(self, items: Sequence[ivr_cmd.PlayItem]) -> list[Path]:
         """The WAV files for ``items``; missing prompts are logged and skipped."""
         prompts: list[ivr_cmd.Prompt] = []
         for item in items:
@@ -537,14 +575,14 @@ class CallControl:
         if leg.timer is not None:
             leg.timer.cancel()
             leg.timer = None
-        self._hold_music(leg)
+        self.hold_music(leg)
         leg.in_acd = True  # before submitting: the offer may come back at once
-        if not self._submit(call_arrived(command, leg.run, line=leg.line)):
+        if not self.submit(call_arrived(command, leg.run, line=leg.line)):
             leg.in_acd = False
             self.hang_up(leg)
 
-    def _hold_music(self, leg: CallerLeg) -> None:
-        if leg.state in ("queued", "ringing") and not leg.media.playing:
+    def hold_music(self, leg: CallerLeg) -> None:
+        if leg.state in ("queued", "ringing", "transferring") and not leg.media.playing:
             leg.media.play([self._moh], loop=True)
 
     # -- ACD commands --------------------------------------------------------------------------
@@ -569,12 +607,12 @@ class CallControl:
             case acd_cmd.PlayAnnouncement(call_id=call_id, prompt=prompt):
                 leg = self.callers.get(call_id)  # type: ignore[arg-type]
                 if leg is not None and leg.state == "queued":
-                    leg.media.play(self._sources([ivr_cmd.Prompt(prompt, leg.language)]),
-                                   on_done=lambda: self._hold_music(leg))
+                    leg.media.play(self.sources([ivr_cmd.Prompt(prompt, leg.language)]),
+                                   on_done=lambda: self.hold_music(leg))
             case acd_cmd.OverflowToMessage(call_id=call_id, prompt=prompt):
                 leg = self.callers.get(call_id)  # type: ignore[arg-type]
                 if leg is not None and leg.state != "ended":
-                    leg.media.play(self._sources([ivr_cmd.Prompt(prompt, leg.language)]),
+                    leg.media.play(self.sources([ivr_cmd.Prompt(prompt, leg.language)]),
                                    on_done=lambda: self.hang_up(leg))
             case acd_cmd.CallFinished(record=record):
                 leg = self.callers.get(record.call_id)  # type: ignore[arg-type]
@@ -594,7 +632,7 @@ class CallControl:
         sock = bind_udp_socket(self.ep.local_addr[0], 0)
         sdp = build_offer(self.host, sock.getsockname()[1], user=leg.line).to_bytes()
         invite = agent_invite(leg, binding.contact, sdp, host=self.host, port=self.port,
-                              contact=self.contact(leg.line), cseq=next(self._cseq))
+                              contact=self.contact(leg.line), cseq=self.next_cseq())
         media = LegMedia(sock, remote=None, payload_type=leg.media.payload_type,
                          dtmf_payload_type=None)
         agent = AgentLeg(offer.agent_id, leg, invite, binding.addr, media)
@@ -622,36 +660,34 @@ class CallControl:
         self.dialogs[dialog.id] = agent
         leg = agent.caller
         if agent.state != "ringing" or leg.state == "ended":
-            self._send_in_dialog(dialog, "BYE")  # answered after we gave up on it
-            self._end_agent_leg(agent)
+            self.send_in_dialog(dialog, "BYE")  # answered after we gave up on it
+            self.end_agent_leg(agent)
             return
         try:
             codec, dtmf, host, port = parse_answer(response.body)
         except SDPError as exc:
             log.warning("agent %s answered with unusable SDP: %s", agent.agent_id, exc)
-            self._send_in_dialog(dialog, "BYE")
+            self.send_in_dialog(dialog, "BYE")
             self._agent_failed(agent, "bad SDP")
             return
         agent.media.set_remote((host, port), codec.payload_type, dtmf)
         agent.state = "answered"
-        if not self._submit(acd_ev.AgentAnswered(agent.agent_id, leg.call_id)):
-            self._send_in_dialog(dialog, "BYE")
-            self._end_agent_leg(agent)
+        if not self.submit(acd_ev.AgentAnswered(agent.agent_id, leg.call_id)):
+            self.send_in_dialog(dialog, "BYE")
+            self.end_agent_leg(agent)
             return
         leg.state = "talking"
-        task = asyncio.ensure_future(leg.media.bridge(agent.media))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.spawn(leg.media.bridge(agent.media))
         log.info("agent %s answered %s", agent.agent_id, leg.call_id)
 
     def _agent_failed(self, agent: AgentLeg, reason: str) -> None:
         """The INVITE to a seat failed: an offer still standing counts as declined."""
         was_ringing = agent.state == "ringing"
-        self._end_agent_leg(agent)
+        self.end_agent_leg(agent)
         leg = agent.caller
         log.info("agent %s leg for %s ended: %s", agent.agent_id, leg.call_id, reason)
         if was_ringing and leg.in_acd and leg.state != "ended":
-            self._submit(acd_ev.AgentDeclined(agent.agent_id, leg.call_id))
+            self.submit(acd_ev.AgentDeclined(agent.agent_id, leg.call_id))
 
     def _cancel_agent(self, agent: AgentLeg) -> None:
         """Stop ringing a seat (CANCEL), or hang up if it answered meanwhile."""
@@ -659,10 +695,10 @@ class CallControl:
             agent.state = "cancelled"
             self.ep.send_request(cancel_for(agent.invite), agent.peer)
         elif agent.state == "answered" and agent.dialog is not None:
-            self._send_in_dialog(agent.dialog, "BYE")
-            self._end_agent_leg(agent)
+            self.send_in_dialog(agent.dialog, "BYE")
+            self.end_agent_leg(agent)
 
-    def _end_agent_leg(self, agent: AgentLeg) -> None:
+    def end_agent_leg(self, agent: AgentLeg) -> None:
         agent.state = "ended"
         agent.media.close()
         if agent.dialog is not None:
@@ -672,7 +708,7 @@ class CallControl:
             leg.agent = None
             if leg.state == "ringing":
                 leg.state = "queued"
-                self._hold_music(leg)
+                self.hold_music(leg)
 
     def _seat_gone(self, agent: AgentLeg, silence: float) -> None:
         """A seat that stopped sending RTP mid-call (crashed, unplugged): end its leg, put the
@@ -681,24 +717,25 @@ class CallControl:
         log.warning("no RTP from seat %s on %s for %.1fs: caller back to the queue",
                     agent.agent_id, leg.call_id, silence)
         if agent.dialog is not None:
-            self._send_in_dialog(agent.dialog, "BYE")
-        self._end_agent_leg(agent)
+            self.send_in_dialog(agent.dialog, "BYE")
+        self.end_agent_leg(agent)
         if leg.state != "talking" or not leg.in_acd:
             self.hang_up(leg)
             return
         leg.state = "queued"
-        self._hold_music(leg)  # before the ACD answers: it may offer the call again at once
-        if not self._submit(acd_ev.AgentLost(agent.agent_id, "unreachable")):
+        self.hold_music(leg)  # before the ACD answers: it may offer the call again at once
+        if not self.submit(acd_ev.AgentLost(agent.agent_id, "unreachable")):
             self.hang_up(leg)
 
     def _agent_hung_up(self, agent: AgentLeg) -> None:
         was_talking = agent.state == "answered"
-        self._end_agent_leg(agent)
+        self.end_agent_leg(agent)
         leg = agent.caller
-        if was_talking and leg.in_acd:
-            self._submit(acd_ev.AgentHungUp(agent.agent_id))
-        if was_talking:
-            self.hang_up(leg)
+        if not was_talking or self.transfers.transferor_left(agent):
+            return  # after a REFER the caller stays while the department rings
+        if leg.in_acd:
+            self.submit(acd_ev.AgentHungUp(agent.agent_id))
+        self.hang_up(leg)
 
     # -- shutdown -------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from callcenter.sip.transactions import Addr
 from callcenter.telephony.media import LegMedia
 from ivr_flows.interpreter import FlowRun
 
-ALLOW = "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS, REGISTER"
+ALLOW = "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS, REGISTER, REFER"
 _DIALABLE = re.compile(r"[^0-9+*#]")
 
 
@@ -32,6 +32,23 @@ class AgentLeg:
 
 
 @dataclass
+class DepartmentLeg:
+    """The engine's INVITE to a department for an agent's blind transfer of ``caller``."""
+
+    department_id: str
+    number: str
+    caller: CallerLeg
+    transferor: AgentLeg | None  # the agent's leg until the department answers or it hangs up
+    invite: SIPRequest
+    peer: Addr
+    media: LegMedia
+    dialog: Dialog | None = None
+    ack: bytes | None = None
+    state: str = "ringing"  # ringing | cancelled | answered | ended
+    timer: asyncio.TimerHandle | None = None  # the ring timeout
+
+
+@dataclass
 class CallerLeg:
     """An incoming call to a line; ``call_id`` (the SIP Call-ID) is also the ACD's call id."""
 
@@ -42,11 +59,13 @@ class CallerLeg:
     media: LegMedia
     language: str
     run: FlowRun | None = None
-    state: str = "ivr"  # ivr | queued | ringing | talking | ended
+    state: str = "ivr"  # ivr | queued | ringing | talking | transferring | transferred
+    # | ended
     in_acd: bool = False
     silent_ok: bool = False  # the caller put the call on hold: no RTP is expected
     hangup_reported: bool = False
     agent: AgentLeg | None = None
+    department: DepartmentLeg | None = None
     play_id: int | None = None
     timer: asyncio.TimerHandle | None = None
     scores: dict[str, int] = field(default_factory=dict)
