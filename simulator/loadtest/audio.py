@@ -65,19 +65,35 @@ def tone_payloads() -> frozenset[bytes]:
 
 
 class Ear:
-    """Watches one caller's incoming RTP: audio, hold music, and the agent's answer."""
+    """Watches one caller's incoming RTP: audio, hold music, and the agent's answer.
+
+    After an answer, hold music again means the engine put the caller back in the queue (its
+    seat died); an agent's tone after that is a rescue. ``on_change`` fires on every answer,
+    re-queue and rescue.
+    """
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self.clock = clock
         self.packets = 0
         self.first_audio: float | None = None
         self.hold_at: float | None = None
-        self.agent_at: float | None = None
+        self.agent_at: float | None = None  # first answer
+        self.answer_at: float | None = None  # latest answer (first or rescue)
+        self.tone_last: float | None = None  # latest agent tone frame
+        self.requeued_at: float | None = None  # first time hold music came back
+        self.rescued_at: float | None = None  # first answer after a re-queue
+        self.requeues = 0
+        self.held = False  # back in the queue after an answer, no agent yet
         self._hold = hold_payloads()
         self._tone = tone_payloads()
         self._hold_run = 0
         self.on_agent: Callable[[], None] | None = None
         self.on_audio: Callable[[], None] | None = None
+        self.on_change: Callable[[], None] | None = None
+
+    @property
+    def talking(self) -> bool:
+        return self.agent_at is not None and not self.held
 
     def __call__(self, packet: RtpPacket, addr) -> None:
         self.packets += 1
@@ -87,13 +103,19 @@ class Ear:
                 self.first_audio = self.clock()
                 if self.on_audio is not None:
                     self.on_audio()
-            if self.hold_at is None:
+            if self.hold_at is None or self.talking:
                 self._hold_run = self._hold_run + 1 if payload in self._hold else 0
                 if self._hold_run >= 2:
-                    self.hold_at = self.clock() - 0.02
-            if self.agent_at is None and payload in self._tone:
-                self._agent()
-        elif self.agent_at is None and len(payload) >= 4:
+                    self._hold_run = 0
+                    if self.hold_at is None:
+                        self.hold_at = self.clock() - 0.02
+                    else:
+                        self._requeued()
+            if payload in self._tone:
+                self.tone_last = self.clock()
+                if not self.talking:
+                    self._agent()
+        elif not self.talking and len(payload) >= 4:
             try:
                 event = TelephoneEvent.parse(payload)
             except ValueError:
@@ -102,6 +124,23 @@ class Ear:
                 self._agent()
 
     def _agent(self) -> None:
-        self.agent_at = self.clock()
-        if self.on_agent is not None:
-            self.on_agent()
+        now = self.clock()
+        if self.agent_at is None:
+            self.agent_at = now
+            if self.on_agent is not None:
+                self.on_agent()
+        elif self.rescued_at is None:
+            self.rescued_at = now
+        self.answer_at, self.held = now, False
+        self._changed()
+
+    def _requeued(self) -> None:
+        self.held = True
+        self.requeues += 1
+        if self.requeued_at is None:
+            self.requeued_at = self.clock()
+        self._changed()
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()

@@ -4,7 +4,9 @@ A caller dials the line, talks (a quiet 500 Hz tone, every 20 ms like a phone) f
 moment the call connects, presses its language keys as RFC 4733 events once the greeting is
 heard, counts as queued when hold music starts (or right after its last key), and hangs up
 when its patience runs out before an agent's tone or answer event arrives. After an answer
-it listens until the agent's side ends the call.
+it listens until the agent's side ends the call; if hold music comes back instead (its seat
+died and the engine put it back in the queue), it waits for the next agent. A call the engine
+ends before the agent's talk time is through counts as dropped.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from simulator.loadtest.plan import PlannedCall
 
 QUEUE_TIMEOUT = 60.0  # no hold music and no answer this long after answer: count as queued
 END_GRACE = 30.0  # after the planned handle time, wait this long for the agent's BYE
+DROP_SLACK = 2.0  # an agent's tone heard this much shorter than its handle time: cut short
 
 
 @dataclass
@@ -42,6 +45,9 @@ class CallResult:
     outcome: str = "pending"  # pending|answered|abandoned|ended-by-engine|failed|unfinished
     failure: str = ""
     packets: int = 0
+    rescued_at: float | None = None  # answered again after being put back in the queue
+    requeues: int = 0  # times hold music came back after an answer
+    dropped: bool = False  # the engine ended the call before the agent's talk was through
 
     @property
     def wait(self) -> float | None:
@@ -118,13 +124,9 @@ async def place_call(ua: UserAgent, plan: PlannedCall, target: str, addr: Addr,
         if ear.agent_at is not None:
             result.answered_at = ear.agent_at
             result.outcome = "answered"
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(ended), plan.handle + END_GRACE)
-            if not ended.done():
-                result.failure = "agent never hung up"
-                await ua.hangup(call, timeout=5)
+            await _converse(ua, call, plan, ear, ended, result, stop, clock)
         elif ended.done():
-            result.outcome = "ended-by-engine"
+            result.outcome, result.dropped = "ended-by-engine", True
         else:
             result.outcome = "abandoned" if stop is None or not stop.is_set() else "unfinished"
             await ua.hangup(call, timeout=10)
@@ -136,7 +138,44 @@ async def place_call(ua: UserAgent, plan: PlannedCall, target: str, addr: Addr,
         pacer.remove(voice)
         ended.cancel()
         result.packets = ear.packets
+        result.rescued_at, result.requeues = ear.rescued_at, ear.requeues
         result.ended_at = clock()
     if ear.packets == 0 and not result.failure:
         result.failure = "no audio"
     return result
+
+
+async def _converse(ua: UserAgent, call, plan: PlannedCall, ear: Ear, ended: asyncio.Future,
+                    result: CallResult, stop: asyncio.Event | None, clock) -> None:
+    """From the answer to the end of the call: listen to the agent until its side hangs up;
+    back in the queue, wait for the next agent (or the run's stop). Marks a call the engine
+    ends while the caller is held again, or before the agent's tone lasted its handle time,
+    as dropped."""
+    changed = asyncio.Event()
+    ear.on_change = changed.set
+    hung_up = False
+    while not ended.done():
+        changed.clear()
+        waits = [asyncio.ensure_future(changed.wait())]
+        if ear.held and stop is not None:
+            waits.append(asyncio.ensure_future(stop.wait()))
+        answer_at = ear.answer_at if ear.answer_at is not None else clock()
+        timeout = None if ear.held else max(0.0, answer_at + plan.handle + END_GRACE - clock())
+        await asyncio.wait([ended, *waits], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        for w in waits:
+            w.cancel()
+        if ended.done():
+            break
+        if changed.is_set():
+            continue
+        result.failure = "stopped while back in the queue" if ear.held else "agent never hung up"
+        hung_up = True
+        await ua.hangup(call, timeout=5)
+    ear.on_change = None
+    if hung_up:
+        return
+    if ear.held:
+        result.dropped = True
+    elif ear.answer_at is not None:
+        heard = (ear.tone_last or clock()) - ear.answer_at
+        result.dropped = heard < plan.handle - DROP_SLACK
