@@ -40,6 +40,11 @@ def _fail(message: str) -> None:
               help="Fault run: this share of the seats disappears mid-run.")
 @click.option("--kill-after-minutes", type=click.FloatRange(min=0), default=None,
               help="When the seats disappear (default: half the duration).")
+@click.option("--seat-processes", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Host the seats in this many child processes, an equal slice each (0: "
+                   "inside the generator); a fault run then SIGKILLs whole processes.")
+@click.option("--rtp-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="In-process engine: seconds without RTP before it gives up on a party.")
 @click.option("--progress/--no-progress", default=True, show_default=True)
 @click.option("--export-sipp", "sipp_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write SIPp scenarios to this folder and exit.")
@@ -48,8 +53,9 @@ def loadtest(scenario_path: str | None, target: str, duration_minutes: float | N
              rate_scale: float, seed: int, json_path: str | None, plot_path: str | None,
              db_url: str | None, api: str | None, token: str | None, in_process: bool,
              secrets_file: Path | None, replications: int, drain_seconds: float | None,
-             kill_fraction: float, kill_after_minutes: float | None, progress: bool,
-             sipp_dir: Path | None, verbose: bool) -> None:
+             kill_fraction: float, kill_after_minutes: float | None, seat_processes: int,
+             rtp_timeout: float | None, progress: bool, sipp_dir: Path | None,
+             verbose: bool) -> None:
     """Place real SIP calls at the Poisson times of SCENARIO (the `callcenter simulate` format)
     while agent seats register, answer and talk; print the simulator's prediction, the
     callers' measurement and the engine's records side by side.
@@ -95,7 +101,7 @@ def loadtest(scenario_path: str | None, target: str, duration_minutes: float | N
                    in_process=in_process, db_url=db_url, api=api, token=token,
                    passwords=passwords, replications=replications, drain=drain_seconds,
                    kill_fraction=kill_fraction, kill_after=kill_after if kill_fraction else None,
-                   progress=progress)
+                   progress=progress, seat_processes=seat_processes, rtp_timeout=rtp_timeout)
     try:
         report = run_session(loaded, opts)
     except (ScenarioError, PlanError, SetupError, PromptsUnavailable, ValueError) as exc:
@@ -120,9 +126,19 @@ def _print(report) -> None:
 
     callers, seats, records = report.callers, report.seats, report.records
     click.echo(table(report.prediction, callers, records))
-    click.echo(f"seats: {seats['calls_taken']} calls taken, {seats['talk_seconds']:.0f} s talk, "
-               f"{seats['missed_offers']} offers rang out, "
+    lost = seats.get("lost_seats") or []
+    click.echo(f"seats{' (surviving)' if lost else ''}: {seats['calls_taken']} calls taken, "
+               f"{seats['talk_seconds']:.0f} s talk, {seats['missed_offers']} offers rang out, "
                f"{seats['silent_calls']} calls without the caller's audio")
+    outcome = report.outcome
+    if outcome.killed:
+        how = (f"{len(outcome.killed_pids)} seat processes SIGKILLed" if outcome.killed_pids
+               else "sockets closed")
+        click.echo(f"fault: {len(outcome.killed)} seats killed ({how}): "
+                   f"{', '.join(outcome.killed)}")
+        if lost:
+            click.echo(f"fault: the figures of the {len(lost)} killed seats died with them "
+                       f"(n/a); callers and records still count every call")
     if records is not None:
         click.echo(f"records: {records['missing_records']} placed calls missing, "
                    f"{records['duplicate_records']} recorded twice, "

@@ -20,9 +20,16 @@ ROWS = (  # (key, label, kind)
     ("other_outcomes", "other outcomes", "int"),
     ("sip_failures", "SIP failures", "int"),
     ("no_audio", "calls without audio", "int"),
-    ("reoffered", "calls offered to 2+ seats", "int"),
+    ("dropped", "dropped by engine", "int"),
+    ("reoffered", "re-offered (rung 2+ seats)", "int"),
+    ("reoffered_asa_seconds", "time to answer if re-offered, s", "sec"),
     ("missing_records", "placed calls without a record", "int"),
     ("outcome_mismatches", "outcome differs from caller", "int"),
+)
+FAULT_ROWS = (  # shown after a fault run's kill
+    ("requeued", "put back in the queue", "int"),
+    ("rescued", "rescued (answered again)", "int"),
+    ("answered_after_kill", "answered after the kill", "int"),
 )
 
 
@@ -34,8 +41,15 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def caller_figures(calls: Iterable[CallResult], threshold: float) -> dict:
-    """Figures from the callers' side; SIP failures count as offered and not answered."""
+def _answered_after(call: CallResult, at: float) -> bool:
+    times = (call.answered_at, call.rescued_at)
+    return call.outcome == "answered" and any(t is not None and t > at for t in times)
+
+
+def caller_figures(calls: Iterable[CallResult], threshold: float,
+                   killed_at: float | None = None) -> dict:
+    """Figures from the callers' side; SIP failures count as offered and not answered.
+    ``killed_at``: when a fault run's seats died (adds the fault figures)."""
     calls = list(calls)
     answered = [c for c in calls if c.outcome == "answered"]
     waits = [c.wait for c in answered if c.wait is not None]
@@ -54,27 +68,42 @@ def caller_figures(calls: Iterable[CallResult], threshold: float) -> dict:
         "other_outcomes": sum(c.outcome in ("ended-by-engine", "unfinished") for c in calls),
         "sip_failures": sum(c.outcome == "failed" for c in calls),
         "no_audio": sum(c.failure == "no audio" for c in calls),
+        "dropped": sum(c.dropped for c in calls),
+        "requeued": sum(c.requeues > 0 for c in calls),
+        "rescued": sum(c.rescued_at is not None for c in calls),
+        "answered_after_kill": None if killed_at is None
+        else sum(_answered_after(c, killed_at) for c in calls),
+        "dropped_call_ids": [c.call_id for c in calls if c.dropped][:20],
         "failures": sorted({c.failure for c in calls if c.failure}),
     }
 
 
-def seat_figures(seats) -> dict:
+def seat_figures(seats, lost: Iterable[str] = ()) -> dict:
+    """The seats' own counts; seats killed with their process (``lost``) have none ("n/a"),
+    so the totals cover the surviving seats only."""
+    lost = list(lost)
+    per_seat: dict[str, dict | str] = {s.agent_id: {"taken": s.taken, "missed": s.missed,
+                                                    "talk_seconds": round(s.talk, 3)}
+                                       for s in seats}
+    per_seat.update({agent_id: "n/a" for agent_id in lost})
     taken = sum(s.taken for s in seats)
     talk = sum(s.talk for s in seats)
     return {"calls_taken": taken, "talk_seconds": round(talk, 3),
             "mean_talk_seconds": _ratio(talk, taken), "offers": sum(s.offers for s in seats),
             "missed_offers": sum(s.missed for s in seats),
-            "silent_calls": sum(s.silent for s in seats),
-            "per_seat": {s.agent_id: {"taken": s.taken, "missed": s.missed,
-                                      "talk_seconds": round(s.talk, 3)} for s in seats}}
+            "silent_calls": sum(s.silent for s in seats), "lost_seats": lost,
+            "per_seat": per_seat}
 
 
-def record_figures(calls: list[CallResult], stored: list, threshold: float) -> dict:
+def record_figures(calls: list[CallResult], stored: list, threshold: float,
+                   killed_at: float | None = None, killed: Iterable[str] = ()) -> dict:
     """Figures from the engine's records of the calls this run placed (matched by Call-ID).
 
     ``missing_records`` counts connected calls with no record (lost or still stuck);
-    ``duplicate_records`` counts call ids recorded more than once.
+    ``duplicate_records`` counts call ids recorded more than once. After a kill at
+    ``killed_at``, ``answered_after_kill`` counts calls the surviving seats answered later.
     """
+    killed = set(killed)
     ours = {c.call_id: c for c in calls}
     rows: dict[str, list] = {}
     for row in stored:
@@ -100,6 +129,11 @@ def record_figures(calls: list[CallResult], stored: list, threshold: float) -> d
         "aht_seconds": _mean([r.talk for r in answered]),
         "other_outcomes": sum(r.outcome not in ("answered", "abandoned") for r in records),
         "reoffered": sum(r.offers > 1 for r in records),
+        "reoffered_asa_seconds": _mean([r.wait for r in answered if r.offers > 1]),
+        "answered_after_kill": None if killed_at is None
+        else sum(r.answered_at is not None and r.answered_at > killed_at
+                 and r.agent_id not in killed for r in answered),
+        "killed_seats_answered": sorted({r.agent_id for r in answered if r.agent_id in killed}),
         "missing_records": len(missing),
         "duplicate_records": sum(len(r) - 1 for r in rows.values()),
         "outcome_mismatches": len(mismatches),
@@ -125,7 +159,8 @@ def table(prediction: dict | None, callers: dict, records: dict | None) -> str:
     heads = ["figure", "simulator mean [95% of runs]", "callers", "engine records"]
     ranges = (prediction or {}).get("range95", {})
     cells = []
-    for key, label, kind in ROWS:
+    fault = callers.get("answered_after_kill") is not None
+    for key, label, kind in ROWS + (FAULT_ROWS if fault else ()):
         pred = "-"
         if prediction and prediction.get(key) is not None:
             pred = _cell(prediction[key], kind)

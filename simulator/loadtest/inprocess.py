@@ -57,13 +57,17 @@ class LocalEngine:
 
 
 async def start_local(loaded: LoadedScenario, seats: list[AgentSpec], db_url: str,
-                      prompts_dir: Path, host: str = "127.0.0.1") -> LocalEngine:
-    """Start an engine whose roster is ``seats``; each seat gets a fresh random password."""
+                      prompts_dir: Path, host: str = "127.0.0.1",
+                      rtp_timeout: float | None = None) -> LocalEngine:
+    """Start an engine whose roster is ``seats``; each seat gets a fresh random password.
+    ``rtp_timeout``: seconds of RTP silence after which the engine gives up on a party
+    (None: the engine's default)."""
     from callcenter.runtime.app import build_engine
     from callcenter.telephony.embedded import start_embedded
 
     engine = build_engine(engine_config(loaded, seats), db_url=db_url)
     passwords = {s.agent_id: secrets.token_urlsafe(12) for s in seats}
+    extra = {} if rtp_timeout is None else {"rtp_timeout": rtp_timeout}
     telephony = await start_embedded(engine, host=host, port=0, prompts_dir=prompts_dir,
-                                     passwords=passwords)
+                                     passwords=passwords, **extra)
     return LocalEngine(engine, telephony, passwords)

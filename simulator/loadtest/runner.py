@@ -17,15 +17,11 @@ from simulator.loadtest.caller import CallResult, place_call
 from simulator.loadtest.control import AgentControl
 from simulator.loadtest.pacer import Pacer
 from simulator.loadtest.plan import PlannedCall
-from simulator.loadtest.seat import Seat, SeatStats
-from simulator.sampling import make_sampler
+from simulator.loadtest.seat import SeatStats
+from simulator.loadtest.seat_pool import LocalSeats, SeatJob, SeatPool, SeatSetupError
 
 log = logging.getLogger(__name__)
 SAMPLE_SECONDS = 1.0
-
-
-class SeatSetupError(RuntimeError):
-    """Seats could not register or log in (engine unreachable, wrong password, API refused)."""
 
 
 @dataclass
@@ -37,7 +33,11 @@ class RunOutcome:
     started: float
     stopped: float
     samples: list[dict] = field(default_factory=list)
-    killed: list[str] = field(default_factory=list)
+    killed: list[str] = field(default_factory=list)  # agent ids of the seats killed
+    killed_at: float | None = None  # wall-clock time of the kill
+    killed_pids: list[int] = field(default_factory=list)  # seat processes killed
+    seat_pids: list[int] = field(default_factory=list)  # every seat process started
+    lost_seats: list[str] = field(default_factory=list)  # seats whose figures died with them
 
 
 @dataclass
@@ -49,6 +49,7 @@ class RunSettings:
     kill_at: float | None = None
     progress: bool = True
     host: str = "127.0.0.1"
+    seat_processes: int = 0  # 0: seats inside the generator; N: N child processes
 
 
 def target_addr(target: str) -> tuple[str, int]:
@@ -75,8 +76,7 @@ class Progress:
             self.stream.write("\n")
 
 
-def _status(elapsed: float, total: float, results: list[CallResult], seats: list[Seat],
-            planned: int) -> dict:
+def _status(elapsed: float, total: float, results: list[CallResult], planned: int) -> dict:
     counts = {"placed": len(results), "planned": planned}
     for name in ("answered", "abandoned", "failed", "ended-by-engine", "unfinished"):
         counts[name] = sum(r.outcome == name for r in results)
@@ -100,34 +100,24 @@ async def run_load(plan: list[PlannedCall], seats: list[tuple[str, str]], contro
                    settings: RunSettings, loaded, *, seed: int = 0,
                    engine_waiting: Callable[[], int] | None = None) -> RunOutcome:
     """Register ``seats`` ((agent id, password)), place ``plan``'s calls, wait for the end."""
-    import numpy as np
-
     scenario = loaded.scenario
     addr = target_addr(settings.target)
-    registrar = f"sip:{addr[0]}:{addr[1]}"
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5EA7]))
-    ring = make_sampler(scenario.ring_time, rng)
-    handles = {c.index: c.handle for c in plan}
-    default_handle = scenario.handle_time.mean
-
-    def handle_for(index: int | None) -> float:
-        return handles.get(index, default_handle) if index is not None else default_handle
-
+    job = SeatJob(addr, {c.index: c.handle for c in plan}, scenario.handle_time.mean,
+                  scenario.ring_time, scenario.no_answer_ready_seconds, seed, settings.host)
     pacer = Pacer()
     pacing = asyncio.ensure_future(pacer.run())
-    parties = [Seat(agent_id, password, control, handle_for=handle_for, ring_time=ring,
-                    ready_after=scenario.no_answer_ready_seconds, pacer=pacer,
-                    host=settings.host)
-               for agent_id, password in seats]
-    started = await asyncio.gather(*(s.start(registrar, addr) for s in parties),
-                                   return_exceptions=True)
-    errors = [e for e in started if isinstance(e, BaseException)]
-    if errors:
+    pool: SeatPool
+    if settings.seat_processes > 0:
+        from simulator.loadtest.seat_processes import SeatProcesses
+
+        pool = SeatProcesses(seats, control, job, settings.seat_processes)
+    else:
+        pool = LocalSeats(seats, control, job, pacer)
+    try:
+        await pool.start()
+    except SeatSetupError:
         pacing.cancel()
-        for seat in parties:
-            with contextlib.suppress(Exception):
-                await seat.close()
-        raise SeatSetupError(f"{len(errors)} of {len(parties)} seats could not start: {errors[0]}")
+        raise
     ua = UserAgent(await open_endpoint(port=0, host=settings.host), media=True)
     ua.endpoint.tu = ua
     progress = Progress(settings.progress)
@@ -136,7 +126,8 @@ async def run_load(plan: list[PlannedCall], seats: list[tuple[str, str]], contro
     results: list[CallResult] = []
     tasks: list[asyncio.Task] = []
     stop = asyncio.Event()
-    outcome = RunOutcome(results, [s.stats for s in parties], started_wall, started_wall)
+    outcome = RunOutcome(results, [], started_wall, started_wall,
+                         seat_pids=list(getattr(pool, "pids", [])))
 
     async def dial() -> None:
         for call in plan:
@@ -155,15 +146,14 @@ async def run_load(plan: list[PlannedCall], seats: list[tuple[str, str]], contro
         if not settings.kill_fraction or settings.kill_at is None:
             return
         await asyncio.sleep(settings.kill_at)
-        victims = parties[:max(1, round(len(parties) * settings.kill_fraction))]
-        for seat in victims:
-            outcome.killed.append(seat.agent_id)
-            await seat.kill()
+        outcome.killed_at = time.time()
+        outcome.killed = await pool.kill(settings.kill_fraction)
+        outcome.killed_pids = list(getattr(pool, "killed_pids", []))
 
     async def sample() -> None:
         while True:
             elapsed = loop.time() - t0
-            s = _status(elapsed, settings.duration, results, parties, len(plan))
+            s = _status(elapsed, settings.duration, results, len(plan))
             s["engine_waiting"] = engine_waiting() if engine_waiting else None
             outcome.samples.append(s)
             progress.show(_line(s))
@@ -186,15 +176,15 @@ async def run_load(plan: list[PlannedCall], seats: list[tuple[str, str]], contro
         faulter.cancel()
         pacing.cancel()
         outcome.stopped = time.time()
-        s = _status(loop.time() - t0, settings.duration, results, parties, len(plan))
+        s = _status(loop.time() - t0, settings.duration, results, len(plan))
         progress.show(_line(s))
         progress.done()
         await asyncio.sleep(0.5)  # let the last BYEs settle
-        for seat in parties:
+        outcome.seats = await pool.stop()
+        outcome.lost_seats = list(pool.lost)
+        for agent_id in pool.agent_ids:
             with contextlib.suppress(Exception):
-                await control.logout(seat.agent_id)
-            with contextlib.suppress(Exception):
-                await seat.close()
+                await control.logout(agent_id)
         await ua.endpoint.close()
     for r in results:
         if r.outcome == "pending":

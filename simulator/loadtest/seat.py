@@ -45,7 +45,8 @@ class Seat:
 
     def __init__(self, agent_id: str, password: str, control: AgentControl, *,
                  handle_for: Callable[[int | None], float], ring_time: Callable[[], float],
-                 ready_after: float, pacer: Pacer, host: str = "127.0.0.1") -> None:
+                 ready_after: float, pacer: Pacer, host: str = "127.0.0.1",
+                 on_talk: Callable[[str, bool], None] | None = None) -> None:
         self.agent_id = agent_id
         self.password = password
         self.control = control
@@ -54,6 +55,8 @@ class Seat:
         self.ready_after = ready_after
         self.pacer = pacer
         self.host = host
+        self.on_talk = on_talk  # (agent id, talking) when a conversation starts and ends
+        self.talking = False
         self.stats = SeatStats(agent_id)
         self.ua: UserAgent | None = None
         self._tasks: set[asyncio.Task] = set()
@@ -101,13 +104,22 @@ class Seat:
         display = call.invite.headers.get("from") or ""
         index = index_of(display.split("<")[0])
         handle = self.handle_for(index if index is not None else index_of(number))
-        heard = await self._talk(call, handle)
+        self._talking(True)
+        try:
+            heard = await self._talk(call, handle)
+        finally:
+            self._talking(False)
         if not heard and time.monotonic() - started > 1.0:  # not a caller gone at once
             self.stats.silent += 1
         self.stats.talk += time.monotonic() - started
         if call.state != "ended":
             with contextlib.suppress(Exception):
                 await self.ua.hangup(call, timeout=10)
+
+    def _talking(self, talking: bool) -> None:
+        self.talking = talking
+        if self.on_talk is not None:
+            self.on_talk(self.agent_id, talking)
 
     async def _talk(self, call: Call, seconds: float) -> bool:
         """Send the answer event, then the tone every 20 ms until ``seconds`` or a BYE;

@@ -17,7 +17,8 @@ from simulator.loadtest.plan import (
     seats_on_duty,
     with_engine_timers,
 )
-from simulator.loadtest.runner import RunOutcome, RunSettings, SeatSetupError, run_load
+from simulator.loadtest.runner import RunOutcome, RunSettings, run_load
+from simulator.loadtest.seat_pool import SeatSetupError
 from simulator.metrics import threshold_seconds
 from simulator.scenario import LoadedScenario
 
@@ -46,6 +47,8 @@ class Options:
     kill_after: float | None = None  # seconds
     progress: bool = True
     prompts_dir: Path | None = None
+    seat_processes: int = 0  # seats in this many child processes (0: in the generator)
+    rtp_timeout: float | None = None  # in-process engine's RTP timeout (None: its default)
 
 
 @dataclass
@@ -66,17 +69,22 @@ class Report:
             "started_at": self.outcome.started, "stopped_at": self.outcome.stopped,
             "prediction": self.prediction, "callers": self.callers, "seats": self.seats,
             "records": self.records, "engine": self.engine, "killed_seats": self.outcome.killed,
-            "samples": self.outcome.samples,
+            "killed_at": self.outcome.killed_at, "killed_pids": self.outcome.killed_pids,
+            "seat_pids": self.outcome.seat_pids, "samples": self.outcome.samples,
             "calls": [{"call_id": c.call_id, "stream": c.plan.stream, "language": c.plan.language,
                        "planned_at": round(c.plan.at, 3), "outcome": c.outcome,
-                       "wait": c.wait, "failure": c.failure} for c in self.outcome.calls],
+                       "wait": c.wait, "failure": c.failure, "answered_at": c.answered_at,
+                       "requeues": c.requeues, "rescued_at": c.rescued_at,
+                       "dropped": c.dropped} for c in self.outcome.calls],
         }
 
     @property
     def clean(self) -> bool:
-        """No SIP failure, no call without a record, none recorded twice, none stuck."""
+        """No SIP failure, no caller dropped, no call without a record, none recorded twice,
+        none stuck."""
         r = self.records or {}
         return (self.callers["sip_failures"] == 0 and self.callers["no_audio"] == 0
+                and self.callers["dropped"] == 0
                 and self.seats["silent_calls"] == 0
                 and r.get("missing_records", 0) == 0 and r.get("duplicate_records", 0) == 0
                 and not self.engine.get("stuck_calls"))
@@ -107,20 +115,23 @@ async def _run(loaded: LoadedScenario, opts: Options) -> tuple[RunOutcome, dict,
     settings = RunSettings(opts.target, loaded.scenario.duration_hours * 3600.0,
                            drain=opts.drain if opts.drain is not None else drain_seconds(loaded),
                            kill_fraction=opts.kill_fraction, kill_at=opts.kill_after,
-                           progress=opts.progress)
+                           progress=opts.progress, seat_processes=opts.seat_processes)
     engine_info: dict = {}
     if opts.in_process:
         from simulator.loadtest.inprocess import build_prompt_cache, prompt_languages, start_local
 
         prompts = build_prompt_cache(prompt_languages(loaded), opts.prompts_dir)
         db_url = opts.db_url or f"sqlite:///{tempfile.mkdtemp(prefix='loadtest-')}/records.db"
-        local = await start_local(loaded, seats, db_url, prompts)
+        local = await start_local(loaded, seats, db_url, prompts, rtp_timeout=opts.rtp_timeout)
         settings.target = f"sip:12345@127.0.0.1:{local.port}"
         engine = local.engine
         try:
-            outcome = await run_load(calls, list(local.passwords.items()),
-                                     DriverControl(engine.driver), settings, loaded,
-                                     seed=opts.seed, engine_waiting=engine.acd.waiting_calls)
+            try:
+                outcome = await run_load(calls, list(local.passwords.items()),
+                                         DriverControl(engine.driver), settings, loaded,
+                                         seed=opts.seed, engine_waiting=engine.acd.waiting_calls)
+            except SeatSetupError as exc:
+                raise SetupError(str(exc)) from None
             await asyncio.sleep(0.5)
             engine_info = {"mode": "in-process", "stuck_calls": engine.acd.live_calls(),
                            "open_sip_legs": len(local.telephony.control.callers)}
@@ -156,12 +167,14 @@ def run_session(loaded: LoadedScenario, opts: Options) -> Report:
     if db_url:
         connected = sum(c.connected_at is not None for c in outcome.calls)
         rows = _read_records(db_url, loaded.config.center.timezone, connected)
-        records = record_figures(outcome.calls, rows, threshold)
+        records = record_figures(outcome.calls, rows, threshold, outcome.killed_at,
+                                 outcome.killed)
     predicted = loaded
     if engine_info.get("mode") == "remote":
         # The engine applies its own config's wrap-up; predict the system that really ran.
         predicted = with_engine_timers(loaded, map_to_roster(seats_on_duty(loaded), loaded.config))
     prediction = predict(predicted, opts.replications, opts.seed, opts.jobs) \
         if opts.replications else None
-    return Report(loaded, outcome, threshold, prediction, caller_figures(outcome.calls, threshold),
-                  seat_figures(outcome.seats), records, engine_info)
+    return Report(loaded, outcome, threshold, prediction,
+                  caller_figures(outcome.calls, threshold, outcome.killed_at),
+                  seat_figures(outcome.seats, outcome.lost_seats), records, engine_info)
