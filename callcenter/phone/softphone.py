@@ -116,8 +116,18 @@ class Softphone:
     def ready(self) -> int:
         return self.dial("*13")
 
-    def not_ready(self) -> int:
-        return self.dial("*14")
+    def not_ready(self, reason: str = "break") -> int:
+        """Not ready with ``reason`` (one of the engine's not-ready reasons)."""
+        from callcenter.telephony.feature_codes import NOT_READY_REASONS
+
+        digits = {name: digit for digit, name in NOT_READY_REASONS.items()}
+        if reason not in digits:
+            raise ValueError(f"unknown reason {reason!r}; one of {', '.join(digits)}")
+        return self.dial("*14" if reason == "break" else f"*14{digits[reason]}")
+
+    def transfer(self, number: str, call: int | None = None) -> None:
+        """Blind-transfer the connected call to a department ``number`` (REFER)."""
+        self.worker.run(lambda: self._transfer(self._state(call), number))
 
     def wrap_up_done(self) -> int:
         return self.dial("*15")
@@ -232,6 +242,10 @@ class Softphone:
                 return
             raise
         state.call.hangup(pj.CallOpParam(True))
+
+    def _transfer(self, state: _CallState, number: str) -> None:
+        target = number if number.startswith("sip:") else f"sip:{number}@{self.server}"
+        state.call.xfer(target, pj.CallOpParam(True))
 
     def _reg_state(self, prm) -> None:
         if prm.code // 100 == 2:

@@ -12,9 +12,11 @@ HELP = """commands:
   login              log in and become ready (*11)
   logout             log out (*12)
   ready              ready for calls (*13)
-  notready [reason]  not ready (*14; the engine records the reason "break")
+  notready [reason]  not ready (*14N): break, meal, training, meeting, paperwork,
+                     coaching, technical (default break)
   answer             answer the ringing call
   hangup             hang up the current call
+  transfer NUMBER    blind-transfer the caller to a department number (REFER)
   wrapup             wrap-up done (*15)
   quit               unregister and exit"""
 
@@ -49,15 +51,21 @@ def command(phone: Softphone, line: str) -> bool:
     name, args = words[0].lower(), words[1:]
     actions: dict[str, Callable[[], object]] = {
         "login": phone.login, "logout": phone.logout, "ready": phone.ready,
-        "notready": phone.not_ready, "wrapup": phone.wrap_up_done,
+        "wrapup": phone.wrap_up_done,
         "answer": phone.answer, "hangup": phone.hangup,
     }
     if name in ("quit", "exit"):
         return False
     if name == "help":
         raise LookupError(HELP)
-    if name == "notready" and args and args[0] != "break":
-        raise ValueError(f"only the reason 'break' can be dialled (got {args[0]!r})")
+    if name == "notready":
+        phone.not_ready(args[0] if args else "break")
+        return True
+    if name == "transfer":
+        if len(args) != 1 or not args[0].isdigit():
+            raise ValueError("usage: transfer NUMBER (a department's number)")
+        phone.transfer(args[0])
+        return True
     action = actions.get(name)
     if action is None:
         raise ValueError(f"unknown command {name!r}; type 'help'")

@@ -7,8 +7,13 @@ Code     ACD event                  Meaning
 ``*12``  ``AgentLoggedOut``         log out
 ``*13``  ``AgentReady``             ready for calls
 ``*14``  ``AgentNotReady(break)``   not ready (reason ``break``)
+``*14N`` ``AgentNotReady(reason)``  not ready with reason N (below)
 ``*15``  ``WrapUpDone``             wrap-up finished
 =======  =========================  ============================
+
+Not-ready reasons (shown on the wallboard and in reports): ``*141`` break, ``*142`` meal,
+``*143`` training, ``*144`` meeting, ``*145`` paperwork (follow-up of a request), ``*146``
+coaching, ``*147`` technical problem.
 
 The engine answers a permitted code with 200, plays a short confirmation beep and hangs up.
 It answers 404 for a seat that is not in the config, 401 (a digest challenge) when the
@@ -27,11 +32,23 @@ from callcenter.sip.message import SIPRequest, SipURI
 from callcenter.sip.transactions import Addr
 from callcenter.telephony.registrar import Registrar
 
+NOT_READY_REASONS: Mapping[str, str] = {
+    "1": "break", "2": "meal", "3": "training", "4": "meeting", "5": "paperwork",
+    "6": "coaching", "7": "technical",
+}
+
+
+def _not_ready(reason: str) -> Callable[[str], acd_ev.Event]:
+    return lambda agent: acd_ev.AgentNotReady(agent, reason)
+
+
 FEATURE_CODES: Mapping[str, tuple[str, Callable[[str], acd_ev.Event]]] = {
     "*11": ("login and ready", lambda agent: acd_ev.AgentLoggedIn(agent, ready=True)),
     "*12": ("logout", acd_ev.AgentLoggedOut),
     "*13": ("ready", acd_ev.AgentReady),
-    "*14": ("not ready (break)", lambda agent: acd_ev.AgentNotReady(agent, "break")),
+    "*14": ("not ready (break)", _not_ready("break")),
+    **{f"*14{digit}": (f"not ready ({reason})", _not_ready(reason))
+       for digit, reason in NOT_READY_REASONS.items()},
     "*15": ("wrap-up done", acd_ev.WrapUpDone),
 }
 

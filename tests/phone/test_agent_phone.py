@@ -15,11 +15,13 @@ import pytest
 
 from acd.events import AgentAnswered, CallArrived, CallerHungUp
 from agents.seat import Activity, Presence
+from callcenter.config import load_config
+from callcenter.config.schema import Transfers
 from callcenter.media.dtmf import detect_tone
 from callcenter.phone.softphone import PhoneEvent, Softphone
 from callcenter.records import call_summary_line
 from callcenter.sip.transport import open_endpoint
-from callcenter.sip.useragent import UserAgent
+from callcenter.sip.useragent import Call, UserAgent
 from callcenter.telephony.embedded import start_embedded
 from tests.telephony.conftest import engine_parts
 from tests.telephony.helpers import press, wait_for
@@ -170,7 +172,13 @@ def test_pjsua2_caller_picks_english_and_talks_to_an_agent_phone(prompts_dir, pj
 
 def test_agent_phone_text_ui_logs_in_answers_hangs_up_and_wraps_up(prompts_dir, tmp_path, seats):
     async def scenario():
-        parts = engine_parts()
+        dept_calls: list[Call] = []
+        department = UserAgent(await open_endpoint(port=0), user="053100100001", media=True,
+                               on_call=dept_calls.append, auto_answer=True)
+        config = load_config()
+        config = config.model_copy(update={
+            "transfers": Transfers(gateway=f"{LOCAL}:{department.port}")})
+        parts = engine_parts(config=config)
         tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
                                    passwords={SEAT: SEAT_PASSWORD})
         secrets = tmp_path / "seat.secret"
@@ -209,18 +217,32 @@ def test_agent_phone_text_ui_logs_in_answers_hangs_up_and_wraps_up(prompts_dir, 
         await do("wrapup", "*15 ok")
         assert acd.seat(SEAT).activity is Activity.IDLE
         await do("wrapup", "*15 refused 403")  # not in wrap-up any more
-        await do("notready lunch", "error only the reason 'break'")
+        # A second caller, blind-transferred to the housing authority by the agent.
+        second = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
+        await press(second, "91")
+        await wait_for(lambda: sum(line.startswith("ringing") for line in seat.lines) == 2, 8)
+        await do("answer", "connected")
+        await do("transfer housing", "error usage: transfer NUMBER")
+        await do("transfer 053100100001", "ended")  # REFER, NOTIFY 200, the seat is released
+        await wait_for(lambda: dept_calls and dept_calls[0].state == "confirmed", 5)
+        assert second.state == "confirmed" and acd.seat(SEAT).activity is Activity.WRAP_UP
+        await caller.hangup(second)
+        await asyncio.wait_for(dept_calls[0].ended.wait(), 3)
+        await do("wrapup", "*15 ok")
+        await do("notready lunch", "error unknown reason 'lunch'")
+        await do("notready meal", "*142 ok")
+        assert acd.seat(SEAT).presence is Presence.NOT_READY and acd.seat(SEAT).reason == "meal"
         await do("notready", "*14 ok")
-        assert acd.seat(SEAT).presence is Presence.NOT_READY and acd.seat(SEAT).reason == "break"
+        assert acd.seat(SEAT).reason == "break"
         await do("dance", "error unknown command")
         await do("answer", "error no call")  # nothing is ringing
         await do("logout", "*12 ok")
         assert acd.seat(SEAT).presence is Presence.LOGGED_OUT
         assert await seat.quit() == 0
-        (record,) = parts.records
-        assert record.outcome == "answered" and record.agent_id == SEAT
+        assert [(r.outcome, r.agent_id) for r in parts.records] == [("answered", SEAT)] * 2
         assert parts.acd.live_calls() == 0 and not tel.control.callers and not tel.control.dialogs
         await caller.endpoint.close()
+        await department.endpoint.close()
         await tel.close()
 
     asyncio.run(scenario())
