@@ -41,6 +41,7 @@ from callcenter.runtime.core_driver import CoreDriver
 from ivr_flows import commands as ivr_cmd
 from ivr_flows import events as ivr_ev
 from ivr_flows.handoff import call_arrived
+from ivr_flows.hold_announcement import place_announcement
 from ivr_flows.interpreter import Durations, FlowRun
 from ivr_flows.loader import FlowSet
 from ivr_flows.plugins import PluginRegistry
@@ -291,15 +292,9 @@ class CallFlow:
     async def _announce_place(self, call: AsteriskCall) -> None:
         """Every hold interval: please hold, the caller's position and the estimated wait."""
         language = call.language or self.config.default_language
-        items: list[ivr_cmd.Prompt | ivr_cmd.Number] = [ivr_cmd.Prompt("please_hold", language)]
-        position = self.driver.acd.queue_position(call.call_id)
-        if position is not None:
-            items += [ivr_cmd.Prompt("position_in_queue", language),
-                      ivr_cmd.Number(str(position - 1), "number", language)]
-            wait = self.driver.acd.estimated_wait(call.call_id)
-            if wait is not None:
-                items += [ivr_cmd.Prompt("estimated_wait", language),
-                          ivr_cmd.Number(str(max(1, math.ceil(wait / 60))), "number", language)]
+        acd = self.driver.acd
+        items = place_announcement(language, acd.queue_position(call.call_id),
+                                   acd.estimated_wait(call.call_id))
         await call.session.exec("StopMusicOnHold")
         for item in items:
             if isinstance(item, ivr_cmd.Number):

@@ -56,6 +56,8 @@ class ServiceLevel(_Model):
 class Defaults(_Model):
     ring_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 15.0
     wrap_up_seconds: Annotated[float, Field(ge=0, le=3600)] = 30.0
+    # a waiting caller hears their place and estimated wait this often (0: never)
+    hold_announcement_seconds: Annotated[float, Field(ge=0, le=600)] = 30.0
 
 
 class Line(_Model):

@@ -89,8 +89,10 @@ async def start_listeners(engine: Engine, options: ListenerOptions) -> list[Call
                 ensure_prompts(engine, options.prompts_dir)
             host, port = options.agi
             try:
+                every = engine.config.defaults.hold_announcement_seconds or 86_400.0  # 0: never
                 asterisk = await start_asterisk(engine, agi_host=host, agi_port=port,
-                                                ami=options.ami, prompts_dir=options.prompts_dir)
+                                                ami=options.ami, prompts_dir=options.prompts_dir,
+                                                hold_interval=every)
             except OSError as exc:
                 raise StartupError(f"FastAGI on {host}:{port}: {exc.strerror or exc}") from None
             log.info("FastAGI listening on %s:%d (Asterisk: AGI(agi://%s:%d/<line>))%s", host, port,

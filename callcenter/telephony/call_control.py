@@ -47,6 +47,7 @@ from callcenter.telephony.transfer_control import Transfers
 from ivr_flows import commands as ivr_cmd
 from ivr_flows import events as ivr_ev
 from ivr_flows.handoff import call_arrived
+from ivr_flows.hold_announcement import place_announcement
 from ivr_flows.interpreter import FlowRun
 from ivr_flows.loader import FlowSet
 from ivr_flows.plugins import PluginRegistry
@@ -56,6 +57,7 @@ from ivr_flows.timing import PromptDurations
 log = logging.getLogger(__name__)
 
 RTP_TIMEOUT = 30.0  # seconds without RTP from a caller before the call is ended
+HOLD_INTERVAL = 30.0  # seconds of hold music between "callers ahead of you" announcements
 
 
 class CallControl:
@@ -63,13 +65,15 @@ class CallControl:
 
     Seats dial :data:`FEATURE_CODES` to log in and out. A seat whose registration expires or
     is removed is logged out (or made not ready while on a call). A caller that sends no RTP
-    for ``rtp_timeout`` seconds (None: never) is hung up.
+    for ``rtp_timeout`` seconds (None: never) is hung up. A waiting caller hears their place
+    and estimated wait every ``hold_interval`` seconds (None: never).
     """
 
     def __init__(self, config: HotlineConfig, driver: CoreDriver, flows: FlowSet,
                  registrar: Registrar, prompts_dir: Path | str, *,
                  plugins: PluginRegistry | None = None, advertise: str | None = None,
-                 rtp_timeout: float | None = RTP_TIMEOUT) -> None:
+                 rtp_timeout: float | None = RTP_TIMEOUT,
+                 hold_interval: float | None = HOLD_INTERVAL) -> None:
         self.config = config
         self.driver = driver
         self.flows = flows
@@ -82,6 +86,7 @@ class CallControl:
         self.lines = {line.number: line for line in config.lines}
         self.agent_ids = {agent.id for agent in config.agents}
         self.rtp_timeout = rtp_timeout
+        self.hold_interval = hold_interval
         self._housekeeping: asyncio.TimerHandle | None = None
         self.endpoint: SipEndpoint | None = None
         self.callers: dict[str, CallerLeg] = {}
@@ -457,9 +462,10 @@ class CallControl:
             return
         leg.state = "ended"
         log.info("call %s ended: %s", leg.call_id, reason)
-        if leg.timer is not None:
-            leg.timer.cancel()
-            leg.timer = None
+        for timer in (leg.timer, leg.hold_timer):
+            if timer is not None:
+                timer.cancel()
+        leg.timer = leg.hold_timer = None
         if leg.run is not None and not leg.run.finished:
             leg.run.handle(ivr_ev.CallerHungUp(), self._now())
         if leg.in_acd and not leg.hangup_reported:
@@ -576,10 +582,31 @@ class CallControl:
             leg.timer.cancel()
             leg.timer = None
         self.hold_music(leg)
+        self._arm_place_announcement(leg)
         leg.in_acd = True  # before submitting: the offer may come back at once
         if not self.submit(call_arrived(command, leg.run, line=leg.line)):
             leg.in_acd = False
             self.hang_up(leg)
+
+    def _arm_place_announcement(self, leg: CallerLeg, after: float = 0.0) -> None:
+        if self.hold_interval is not None and leg.state != "ended":
+            leg.hold_timer = asyncio.get_running_loop().call_later(
+                after + self.hold_interval, self._announce_place, leg)
+
+    def _announce_place(self, leg: CallerLeg) -> None:
+        """Every hold interval: please hold, callers ahead and the estimated wait, then music."""
+        leg.hold_timer = None
+        if leg.state == "ended" or not leg.in_acd:
+            return
+        if leg.state != "queued":
+            self._arm_place_announcement(leg)  # ringing a seat: try again an interval later
+            return
+        acd = self.driver.acd
+        items = place_announcement(leg.language, acd.queue_position(leg.call_id),
+                                   acd.estimated_wait(leg.call_id))
+        leg.media.play(self.sources(items), on_done=lambda: self.hold_music(leg))
+        # the interval is music between announcements (re-armed even if this one is cut short)
+        self._arm_place_announcement(leg, after=leg.media.seconds_left())
 
     def hold_music(self, leg: CallerLeg) -> None:
         if leg.state in ("queued", "ringing", "transferring") and not leg.media.playing:

@@ -41,13 +41,16 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
                          plugins: PluginRegistry | None = None,
                          invite_limiter: SourceRateLimiter | None = None,
                          rtp_timeout: float | None = RTP_TIMEOUT,
+                         hold_interval: float | None = None,
                          tcp: bool = True) -> EmbeddedTelephony:
     """Answer the config's lines on ``host:port`` (UDP; 0 picks a free port) for ``engine``.
 
     ``passwords`` maps agent id (the seat's SIP user) to its SIP password; there are no
     defaults. ``advertise`` is the address put in SDP and Contact when ``host`` is a
     wildcard address. ``invite_limiter`` answers INVITE floods from one source with 503.
-    A caller silent on RTP for ``rtp_timeout`` seconds is hung up (None: never). With ``tcp``
+    A caller silent on RTP for ``rtp_timeout`` seconds is hung up (None: never). Waiting callers
+    hear their place every ``hold_interval`` seconds (default: the config's
+    ``defaults.hold_announcement_seconds``; 0 or None there: never). With ``tcp``
     SIP is also served over TCP on the same port as UDP.
     """
     if host in ("0.0.0.0", "::") and not advertise:
@@ -59,7 +62,9 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
     flows = load_for_config(engine.config, registry)
     registrar = Registrar(passwords, realm=realm, clock=engine.driver.clock)
     control = CallControl(engine.config, engine.driver, flows, registrar, prompts_dir,
-                          plugins=registry, advertise=advertise, rtp_timeout=rtp_timeout)
+                          plugins=registry, advertise=advertise, rtp_timeout=rtp_timeout,
+                          hold_interval=(hold_interval if hold_interval is not None else
+                                         engine.config.defaults.hold_announcement_seconds) or None)
     endpoint = await open_endpoint(control, host, port, tcp=tcp, invite_limiter=invite_limiter)
     control.attach(endpoint)
     log.info("embedded telephony on %s:%s udp%s (%d lines, %d seats with passwords)",

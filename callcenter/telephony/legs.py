@@ -67,7 +67,8 @@ class CallerLeg:
     agent: AgentLeg | None = None
     department: DepartmentLeg | None = None
     play_id: int | None = None
-    timer: asyncio.TimerHandle | None = None
+    timer: asyncio.TimerHandle | None = None  # the IVR's next deadline
+    hold_timer: asyncio.TimerHandle | None = None  # the next place-in-queue announcement
     scores: dict[str, int] = field(default_factory=dict)
 
 

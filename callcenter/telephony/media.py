@@ -153,6 +153,13 @@ class LegMedia:
             self._pacer.unsubscribe(id(self))
         self._player = self._on_done = None
 
+    def seconds_left(self) -> float:
+        """How long what is playing still lasts (0 when nothing plays; one pass if looping)."""
+        player = self._player
+        if player is None:
+            return 0.0
+        return max(0, len(player.data) - player.position) / 8000
+
     @property
     def playing(self) -> bool:
         return self._player is not None
