@@ -29,6 +29,7 @@ from callcenter.sip.message import SIPRequest, SIPResponse, make_response
 from callcenter.sip.sdp import SDPError, answer_offer, build_offer, parse_answer
 from callcenter.sip.transactions import Addr, Timeout, TransactionKey
 from callcenter.sip.transport import SipEndpoint
+from callcenter.telephony.callbacks import Callbacks
 from callcenter.telephony.feature_codes import CONFIRMATION, FEATURE_CODES, authorised, seat_of
 from callcenter.telephony.legs import (
     ALLOW,
@@ -57,6 +58,7 @@ from ivr_flows.timing import PromptDurations
 log = logging.getLogger(__name__)
 
 RTP_TIMEOUT = 30.0  # seconds without RTP from a caller before the call is ended
+CALLBACK_FLOW = "queue_busy"  # offers a waiting caller a callback (press 1)
 HOLD_INTERVAL = 30.0  # seconds of hold music between "callers ahead of you" announcements
 
 
@@ -96,6 +98,7 @@ class CallControl:
         self._cseq = itertools.count(1)
         self._tasks: set[asyncio.Task] = set()
         self.transfers = Transfers(self)
+        self.callbacks = Callbacks(self)
         driver.add_sink(self.sink)
         registrar.on_removed = self._seat_unreachable
 
@@ -228,6 +231,12 @@ class CallControl:
                 del self.transfers.invites[txn]
             self.transfers.on_response(department, response)
             return
+        callback = self.callbacks.invites.get(txn) if txn is not None else None
+        if callback is not None:
+            if response.status >= 200:
+                del self.callbacks.invites[txn]
+            self.callbacks.on_response(callback, response)
+            return
         agent = self._agent_invites.get(txn) if txn is not None else None
         if agent is not None:
             if response.status >= 200:
@@ -236,7 +245,7 @@ class CallControl:
             return
         if response.cseq.method == "INVITE" and 200 <= response.status < 300:
             leg = self.dialogs.get(dialog_id(response))
-            if isinstance(leg, AgentLeg | DepartmentLeg) and leg.ack is not None \
+            if leg is not None and leg.ack is not None \
                     and leg.dialog is not None:
                 self.ep.send(leg.ack, leg.dialog.next_hop())  # a retransmitted 2xx
 
@@ -244,7 +253,10 @@ class CallControl:
         try:
             agent = self._agent_invites.pop(timeout.transaction, None)
             department = self.transfers.invites.pop(timeout.transaction, None)
-            if department is not None:
+            callback = self.callbacks.invites.pop(timeout.transaction, None)
+            if callback is not None:
+                self.callbacks.on_timeout(callback)
+            elif department is not None:
                 self.transfers.on_timeout(department)
             elif agent is not None:
                 self._agent_failed(agent, f"timeout {timeout.kind}")
@@ -445,7 +457,8 @@ class CallControl:
         self.ep.respond(make_response(request, 200))
         invite_txn = self.ep.layer.get(invite_key)
         leg = self.callers.get(request.call_id)
-        if invite_txn is not None and invite_txn.state == "Proceeding" and leg is not None:
+        if invite_txn is not None and invite_txn.state == "Proceeding" and leg is not None \
+                and leg.dialog is not None:
             self.ep.respond(make_response(leg.invite, 487, to_tag=leg.dialog.local_tag))
             self._caller_gone(leg, "caller CANCEL")
 
@@ -453,13 +466,22 @@ class CallControl:
         """End a caller's call from the engine's side (BYE)."""
         if leg.state == "ended":
             return
-        self.send_in_dialog(leg.dialog, "BYE")
+        if leg.dialog is not None:  # None: a callback whose caller has not answered
+            self.send_in_dialog(leg.dialog, "BYE")
         self._caller_gone(leg, "engine BYE")
+
+    def hang_up_agent(self, agent: AgentLeg) -> None:
+        """End a seat's conversation from the engine's side (BYE); the caller is hung up."""
+        if agent.dialog is not None:
+            self.send_in_dialog(agent.dialog, "BYE")
+        self._agent_hung_up(agent)
 
     def _caller_gone(self, leg: CallerLeg, reason: str) -> None:
         """The caller's leg has ended: tell the IVR or the ACD once, release the agent leg."""
         if leg.state == "ended":
             return
+        if leg.dialog is None:
+            self.callbacks.caller_leg_gone(leg)
         leg.state = "ended"
         log.info("call %s ended: %s", leg.call_id, reason)
         for timer in (leg.timer, leg.hold_timer):
@@ -481,16 +503,31 @@ class CallControl:
         if leg.department is not None:
             self.transfers.caller_left(leg.department)
         leg.media.close()
-        self.callers.pop(leg.call_id, None)
-        self.dialogs.pop(leg.dialog.id, None)
+        if self.callers.get(leg.call_id) is leg:
+            del self.callers[leg.call_id]
+        if leg.dialog is not None:
+            self.dialogs.pop(leg.dialog.id, None)
 
     # -- IVR -----------------------------------------------------------------------------------
 
+    @staticmethod
+    def _active_run(leg: CallerLeg) -> FlowRun | None:
+        """The flow the caller's keys and prompts belong to: the line's IVR, or a flow played
+        while queued (the callback offer)."""
+        if leg.state == "ivr":
+            run = leg.run
+        elif leg.state == "queued":
+            run = leg.side_run
+        else:
+            return None
+        return run if run is not None and not run.finished else None
+
     def _ivr_event(self, leg: CallerLeg, event: ivr_ev.Event) -> None:
-        if leg.state != "ivr" or leg.run is None or leg.run.finished:
+        run = self._active_run(leg)
+        if run is None:
             return
         try:
-            commands = leg.run.handle(event, self._now())
+            commands = run.handle(event, self._now())
         except Exception:  # noqa: BLE001
             log.exception("IVR failed on %s with %s", leg.call_id, event)
             self.hang_up(leg)
@@ -499,9 +536,9 @@ class CallControl:
 
     def _ivr_timer(self, leg: CallerLeg) -> None:
         leg.timer = None
-        if leg.state != "ivr" or leg.run is None:
-            return
-        self._ivr(leg, leg.run.on_timer(self._now()))
+        run = self._active_run(leg)
+        if run is not None:
+            self._ivr(leg, run.on_timer(self._now()))
 
     def _ivr(self, leg: CallerLeg, commands: Sequence[ivr_cmd.Command]) -> None:
         for command in commands:
@@ -541,10 +578,16 @@ class CallControl:
             case ivr_cmd.ReturnControl():
                 if not leg.in_acd:
                     self.hang_up(leg)
-            case ivr_cmd.Transfer() | ivr_cmd.ScheduleCallback():
-                log.warning("%s is not supported by the embedded engine yet; ending %s",
-                            type(command).__name__, leg.call_id)
-                self.hang_up(leg)
+                elif leg.side_run is not None:  # declined the callback: back to the music
+                    leg.side_run = None
+                    self.hold_music(leg)
+            case ivr_cmd.Transfer(department_id=department_id):
+                if not self.transfers.from_ivr(leg, department_id):
+                    leg.media.play(self.sources([ivr_cmd.Prompt("service_unavailable",
+                                                                leg.language)]),
+                                   on_done=lambda: self.hang_up(leg))
+            case ivr_cmd.ScheduleCallback():
+                self.callbacks.accepted(leg)
             case _:
                 pass  # CollectDigits: keys are always reported
 
@@ -552,9 +595,8 @@ class CallControl:
         if leg.timer is not None:
             leg.timer.cancel()
             leg.timer = None
-        if leg.state != "ivr" or leg.run is None:
-            return
-        deadline = leg.run.next_deadline()
+        run = self._active_run(leg)
+        deadline = run.next_deadline() if run is not None else None
         if deadline is not None:
             delay = max(0.0, deadline - self._now()) + 0.005
             leg.timer = asyncio.get_running_loop().call_later(delay, self._ivr_timer, leg)
@@ -598,8 +640,8 @@ class CallControl:
         leg.hold_timer = None
         if leg.state == "ended" or not leg.in_acd:
             return
-        if leg.state != "queued":
-            self._arm_place_announcement(leg)  # ringing a seat: try again an interval later
+        if leg.state != "queued" or self._active_run(leg) is not None:
+            self._arm_place_announcement(leg)  # ringing a seat, or offering a callback
             return
         acd = self.driver.acd
         items = place_announcement(leg.language, acd.queue_position(leg.call_id),
@@ -631,6 +673,14 @@ class CallControl:
                 agent = leg.agent if leg is not None else None
                 if agent is not None and agent.agent_id == agent_id:
                     self._cancel_agent(agent)
+            case acd_cmd.OfferCallback(call_id=call_id):
+                leg = self.callers.get(call_id)  # type: ignore[arg-type]
+                if leg is not None and leg.state == "queued" and leg.side_run is None \
+                        and CALLBACK_FLOW in self.flows:
+                    leg.side_run = FlowRun(self.flows, CALLBACK_FLOW, language=leg.language,
+                                           durations=self.durations, call_id=leg.call_id)
+                    start = ivr_ev.CallStarted(line=leg.line, caller=None)
+                    self._ivr(leg, leg.side_run.handle(start, self._now()))
             case acd_cmd.PlayAnnouncement(call_id=call_id, prompt=prompt):
                 leg = self.callers.get(call_id)  # type: ignore[arg-type]
                 if leg is not None and leg.state == "queued":
@@ -642,6 +692,7 @@ class CallControl:
                     leg.media.play(self.sources([ivr_cmd.Prompt(prompt, leg.language)]),
                                    on_done=lambda: self.hang_up(leg))
             case acd_cmd.CallFinished(record=record):
+                self.callbacks.finished(record.call_id)  # type: ignore[arg-type]
                 leg = self.callers.get(record.call_id)  # type: ignore[arg-type]
                 if leg is not None:
                     leg.in_acd = False
@@ -649,11 +700,14 @@ class CallControl:
                 pass
 
     def _offer(self, offer: acd_cmd.OfferCall) -> None:
-        leg = self.callers.get(offer.call_id)  # type: ignore[arg-type]
+        if offer.callback:
+            leg = self.callbacks.leg_for(offer)
+        else:
+            leg = self.callers.get(offer.call_id)  # type: ignore[arg-type]
         binding = self.registrar.contact_for(offer.agent_id)
-        if leg is None or leg.state == "ended" or offer.callback or binding is None:
+        if leg is None or leg.state == "ended" or binding is None:
             log.warning("cannot ring agent %s for %s (%s)", offer.agent_id, offer.call_id,
-                        "not registered" if binding is None else "call gone or callback")
+                        "not registered" if binding is None else "call gone")
             self._submit_later(acd_ev.AgentDeclined(offer.agent_id, offer.call_id))
             return
         sock = bind_udp_socket(self.ep.local_addr[0], 0)
@@ -703,9 +757,12 @@ class CallControl:
             self.send_in_dialog(dialog, "BYE")
             self.end_agent_leg(agent)
             return
-        leg.state = "talking"
         self.spawn(leg.media.bridge(agent.media))
         log.info("agent %s answered %s", agent.agent_id, leg.call_id)
+        if leg.state == "callback":
+            self.callbacks.dial_back(leg)
+        else:
+            leg.state = "talking"
 
     def _agent_failed(self, agent: AgentLeg, reason: str) -> None:
         """The INVITE to a seat failed: an offer still standing counts as declined."""

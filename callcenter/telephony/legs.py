@@ -55,12 +55,15 @@ class CallerLeg:
     call_id: str
     line: str
     invite: SIPRequest
-    dialog: Dialog
+    dialog: Dialog | None  # None for a callback until the caller answers
     media: LegMedia
     language: str
     run: FlowRun | None = None
+    side_run: FlowRun | None = None  # a flow played while queued (the callback offer)
+    callback_invite: SIPRequest | None = None  # the engine's INVITE calling the caller back
+    ack: bytes | None = None  # our ACK to the caller's 2xx, for a callback
     state: str = "ivr"  # ivr | queued | ringing | talking | transferring | transferred
-    # | ended
+    # | callback (the seat rings for a caller to call back) | dialling-back | ended
     in_acd: bool = False
     silent_ok: bool = False  # the caller put the call on hold: no RTP is expected
     hangup_reported: bool = False
@@ -76,10 +79,29 @@ def agent_invite(leg: CallerLeg, target: str, sdp: bytes, *, host: str, port: in
                  contact: str, cseq: int) -> SIPRequest:
     """The INVITE that rings a seat at ``target`` for ``leg``; the caller's number is shown."""
     caller = caller_number(leg.invite) or "anonymous"
+    return new_invite(caller, leg.line, target, sdp, host=host, port=port, contact=contact,
+                      cseq=cseq)
+
+
+def callback_target(invite: SIPRequest) -> tuple[str, Addr] | None:
+    """Where to call a caller back: the Contact of their own INVITE (never a typed number)."""
+    try:
+        address = invite.contact or invite.from_addr
+        uri = SipURI.parse(address.uri)
+    except ValueError:
+        return None
+    if not uri.host:
+        return None
+    return str(uri), (uri.host.strip("[]"), uri.port or 5060)
+
+
+def new_invite(display: str, line: str, target: str, sdp: bytes, *, host: str, port: int,
+               contact: str, cseq: int) -> SIPRequest:
+    """An out-of-dialog INVITE from the engine's ``line`` (shown as ``display``) to ``target``."""
     headers = Headers()
     headers.add("Via", f"SIP/2.0/UDP {host}:{port};branch={new_branch()};rport")
     headers.add("Max-Forwards", "70")
-    headers.add("From", f'"{caller}" <sip:{leg.line}@{host}>;tag={new_tag()}')
+    headers.add("From", f'"{display}" <sip:{line}@{host}>;tag={new_tag()}')
     headers.add("To", f"<{target}>")
     headers.add("Call-ID", new_call_id(host))
     headers.add("CSeq", f"{cseq} INVITE")

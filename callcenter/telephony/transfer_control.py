@@ -7,12 +7,13 @@ import logging
 from typing import TYPE_CHECKING
 
 from acd import events as acd_ev
+from callcenter.config.schema import Department
 from callcenter.media.rtp_endpoint import bind_udp_socket
 from callcenter.sip.dialog import Dialog
 from callcenter.sip.message import SIPRequest, SIPResponse, make_response
 from callcenter.sip.sdp import SDPError, build_offer, parse_answer
 from callcenter.sip.transactions import TransactionKey
-from callcenter.telephony.legs import AgentLeg, DepartmentLeg, agent_invite, cancel_for
+from callcenter.telephony.legs import AgentLeg, CallerLeg, DepartmentLeg, agent_invite, cancel_for
 from callcenter.telephony.media import LegMedia
 from callcenter.telephony.transfer import (
     TransferRefused,
@@ -60,6 +61,26 @@ class Transfers:
             return
         c.ep.respond(make_response(request, 202))
         self._notify(agent, 100, "Trying", final=False)
+        log.info("agent %s transfers %s to %s", agent.agent_id, caller.call_id, department.id)
+        self.dial(caller, department, gateway, transferor=agent)
+
+    def from_ivr(self, caller: CallerLeg, department_id: str) -> bool:
+        """The IVR sends the caller to a department; False if it cannot be reached."""
+        try:
+            department, gateway = department_for(self.control.config, department_id)
+        except TransferRefused as exc:
+            log.warning("IVR transfer of %s to %s impossible: %s", caller.call_id,
+                        department_id, exc)
+            return False
+        caller.state = "transferring"
+        self.control.hold_music(caller)
+        self.dial(caller, department, gateway, transferor=None)
+        return True
+
+    def dial(self, caller: CallerLeg, department: Department, gateway: tuple[str, int], *,
+             transferor: AgentLeg | None) -> None:
+        """INVITE the department's number at ``gateway`` on behalf of ``caller``."""
+        c = self.control
         sock = bind_udp_socket(c.ep.local_addr[0], 0)
         sdp = build_offer(c.host, sock.getsockname()[1], user=caller.line).to_bytes()
         host = f"[{gateway[0]}]" if ":" in gateway[0] else gateway[0]
@@ -68,14 +89,14 @@ class Transfers:
                               contact=c.contact(caller.line), cseq=c.next_cseq())
         media = LegMedia(sock, remote=None, payload_type=caller.media.payload_type,
                          dtmf_payload_type=None)
-        leg = DepartmentLeg(department.id, department.number, caller, agent, invite, gateway,
-                            media)
+        leg = DepartmentLeg(department.id, department.number, caller, transferor, invite,
+                            gateway, media)
         caller.department = leg
         self.invites[c.ep.send_request(invite, gateway)] = leg
         leg.timer = asyncio.get_running_loop().call_later(
             c.config.transfers.ring_timeout_seconds, self._ring_timeout, leg)
-        log.info("agent %s transfers %s to %s (%s) via %s:%d", agent.agent_id, caller.call_id,
-                 department.id, department.number, *gateway)
+        log.info("calling department %s (%s) via %s:%d for %s", department.id,
+                 department.number, *gateway, caller.call_id)
 
     def _notify(self, agent: AgentLeg, status: int, reason: str, *, final: bool) -> None:
         """Tell the transferring seat how the transfer goes (RFC 3515 NOTIFY, sipfrag)."""
