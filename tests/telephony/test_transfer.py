@@ -151,3 +151,33 @@ def test_agent_hanging_up_right_after_refer_leaves_the_caller_to_the_department(
             await ua.endpoint.close()
 
     asyncio.run(scenario())
+
+
+def test_ivr_transfer_command_connects_the_caller_to_the_department(prompts_dir):
+    """A flow's transfer node: the caller goes straight to the department, no agent involved."""
+    from ivr_flows.commands import Transfer
+
+    async def scenario():
+        dept_calls: list[Call] = []
+        department = await department_ua(dept_calls)
+        config = load_config().model_copy(update={
+            "transfers": Transfers(gateway=f"{LOCAL}:{department.port}")})
+        parts = engine_parts(config=config)
+        tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
+                                   passwords=PASSWORDS)
+        caller = await new_caller()
+        call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
+        leg = tel.control.callers[call.call_id]
+        assert leg.state == "ivr"
+        tel.control._ivr(leg, [Transfer("housing-authority", HOUSING)])
+        await wait_for(lambda: dept_calls and dept_calls[0].state == "confirmed", 5)
+        assert await talking(call, dept_calls[0])
+        assert leg.state == "transferred" and not parts.records  # never reached the ACD
+        await caller.hangup(call)
+        await asyncio.wait_for(dept_calls[0].ended.wait(), 3)
+        assert not tel.control.callers and not tel.control.dialogs
+        await tel.close()
+        for ua in (caller, department):
+            await ua.endpoint.close()
+
+    asyncio.run(scenario())
