@@ -17,180 +17,110 @@ from callcenter.media.rtp import RtpSender
 from simulator.loadtest.audio import voice_frame
 from simulator.loadtest.plan import MENU_KEYS
 
-_HEAD = '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<!DOCTYPE scenario SYSTEM "sipp.dtd">\n'
-
-_INVITE = """  <send retrans="500">
-    <![CDATA[
-
-      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:1380[call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: <sip:1380[call_number]@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=sipp 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
-
-    ]]>
-  </send>
-  <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
-  <recv response="183" optional="true"/>
-  <recv response="200" rtd="true"/>
-  <send>
-    <![CDATA[
-
-      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:1380[call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Contact: <sip:1380[call_number]@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Length: 0
-
-    ]]>
-  </send>
+SKELETON = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="{name}">
+{body}</scenario>
 """
 
-_KEYS = """  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>
-  <pause milliseconds="{ms}"/>
-"""
+SDP = """v=0
+o=sipp 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000"""
+
+CALLER = "<sip:1380[call_number]@[local_ip]:[local_port]>"
+SERVICE = "<sip:[service]@[remote_ip]:[remote_port]>"
+SEAT = "<sip:[field0]@[local_ip]:[local_port]>"
+SEAT_AOR = "<sip:[field0]@[remote_ip]:[remote_port]>"
+VIA = "Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]"
 KEY_GAP = 0.4
 
-_BYE = """  <pause/>
-  <send retrans="500">
-    <![CDATA[
 
-      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:1380[call_number]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 2 BYE
-      Contact: <sip:1380[call_number]@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      Content-Length: 0
+def scenario(name: str, *steps: str) -> str:
+    """A whole SIPp scenario file: the one XML skeleton around ``steps``."""
+    return SKELETON.format(name=name, body="".join(steps))
 
-    ]]>
-  </send>
-  <recv response="200" crlf="true"/>
-  <ResponseTimeRepartition value="10, 20, 50, 100, 200, 500, 1000"/>
-</scenario>
-"""
 
-_AGENT_UAS = _HEAD + """<scenario name="12345 agent seat (UAS)">
-  <recv request="INVITE" crlf="true"/>
-  <send>
-    <![CDATA[
+def send(message: str, retrans: bool = True) -> str:
+    """A ``<send>`` of one SIP message (its lines; a body after an empty line)."""
+    lines = "\n".join(f"      {line}" if line else "" for line in message.split("\n"))
+    attr = ' retrans="500"' if retrans else ""
+    return f"  <send{attr}>\n    <![CDATA[\n\n{lines}\n\n    ]]>\n  </send>\n"
 
-      SIP/2.0 180 Ringing
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:[field0]@[local_ip]:[local_port]>
-      Content-Length: 0
 
-    ]]>
-  </send>
-  <pause milliseconds="1000"/>
-  <send retrans="500">
-    <![CDATA[
+def recv(what: str, **attrs: str) -> str:
+    """``<recv response="200"/>`` or ``<recv request="ACK"/>`` with extra attributes."""
+    kind = "response" if what.isdigit() else "request"
+    extra = "".join(f' {k}="{v}"' for k, v in attrs.items())
+    return f'  <recv {kind}="{what}"{extra}/>\n'
 
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Contact: <sip:[field0]@[local_ip]:[local_port]>
-      Content-Type: application/sdp
-      Content-Length: [len]
 
-      v=0
-      o=sipp 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
+def pause(ms: int | None = None) -> str:
+    return "  <pause/>\n" if ms is None else f'  <pause milliseconds="{ms}"/>\n'
 
-    ]]>
-  </send>
-  <recv request="ACK" rtd="true" crlf="true"/>
-  <pause/>
-  <send retrans="500">
-    <![CDATA[
 
-      BYE [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:[field0]@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
-      To: [$remote_to]
-      [last_Call-ID:]
-      CSeq: 2 BYE
-      Max-Forwards: 70
-      Content-Length: 0
+def exec_action(**attrs: str) -> str:
+    extra = "".join(f' {k}="{v}"' for k, v in attrs.items())
+    return f"  <nop><action><exec{extra}/></action></nop>\n"
 
-    ]]>
-  </send>
-  <recv response="200"/>
-</scenario>
-"""
 
-_REGISTER = _HEAD + """<scenario name="12345 agent seat registration">
-  <send retrans="500">
-    <![CDATA[
+def caller_request(method: str, cseq: int, *, to_tag: bool, body: str | None = None) -> str:
+    """A request of the caller's dialog (INVITE, ACK, BYE) to the service number."""
+    head = [f"{method} sip:[service]@[remote_ip]:[remote_port] SIP/2.0", VIA,
+            f"From: {CALLER};tag=[pid]SIPpTag00[call_number]",
+            f"To: {SERVICE}{'[peer_tag_param]' if to_tag else ''}", "Call-ID: [call_id]",
+            f"CSeq: {cseq} {method}", f"Contact: {CALLER}", "Max-Forwards: 70"]
+    if body is None:
+        return "\n".join([*head, "Content-Length: 0"])
+    return "\n".join([*head, "Content-Type: application/sdp", "Content-Length: [len]", "", body])
 
-      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:[field0]@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag02[call_number]
-      To: <sip:[field0]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 REGISTER
-      Contact: <sip:[field0]@[local_ip]:[uas_port]>
-      Expires: 3600
-      Max-Forwards: 70
-      Content-Length: 0
 
-    ]]>
-  </send>
-  <recv response="401" auth="true"/>
-  <send retrans="500">
-    <![CDATA[
+def seat_response(status: str, body: str | None = None) -> str:
+    """The seat's response to the engine's INVITE."""
+    head = [f"SIP/2.0 {status}", "[last_Via:]", "[last_From:]",
+            "[last_To:];tag=[pid]SIPpTag01[call_number]", "[last_Call-ID:]", "[last_CSeq:]",
+            f"Contact: {SEAT}"]
+    if body is None:
+        return "\n".join([*head, "Content-Length: 0"])
+    return "\n".join([*head, "Content-Type: application/sdp", "Content-Length: [len]", "", body])
 
-      REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:[field0]@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag02[call_number]
-      To: <sip:[field0]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 2 REGISTER
-      Contact: <sip:[field0]@[local_ip]:[uas_port]>
-      [authentication username=[field0] password=[field1]]
-      Expires: 3600
-      Max-Forwards: 70
-      Content-Length: 0
 
-    ]]>
-  </send>
-  <recv response="200"/>
-</scenario>
-"""
+def register(cseq: int, auth: bool) -> str:
+    """The seat's REGISTER, first without and then with digest credentials."""
+    return "\n".join([
+        "REGISTER sip:[remote_ip]:[remote_port] SIP/2.0", VIA,
+        f"From: {SEAT_AOR};tag=[pid]SIPpTag02[call_number]", f"To: {SEAT_AOR}",
+        "Call-ID: [call_id]", f"CSeq: {cseq} REGISTER",
+        "Contact: <sip:[field0]@[local_ip]:[uas_port]>",
+        *(["[authentication username=[field0] password=[field1]]"] if auth else []),
+        "Expires: 3600", "Max-Forwards: 70", "Content-Length: 0"])
+
+
+CALLER_SETUP = (send(caller_request("INVITE", 1, to_tag=False, body=SDP + "\na=fmtp:101 0-15"))
+                + recv("100", optional="true") + recv("180", optional="true")
+                + recv("183", optional="true") + recv("200", rtd="true")
+                + send(caller_request("ACK", 1, to_tag=True), retrans=False))
+CALLER_HANGUP = (pause() + send(caller_request("BYE", 2, to_tag=True))
+                 + recv("200", crlf="true")
+                 + '  <ResponseTimeRepartition value="10, 20, 50, 100, 200, 500, 1000"/>\n')
+
+AGENT_UAS = scenario(
+    "12345 agent seat (UAS)",
+    recv("INVITE", crlf="true"), send(seat_response("180 Ringing"), retrans=False), pause(1000),
+    send(seat_response("200 OK", SDP)), recv("ACK", rtd="true", crlf="true"), pause(),
+    send("\n".join(["BYE [next_url] SIP/2.0", VIA,
+                    f"From: {SEAT};tag=[pid]SIPpTag01[call_number]", "To: [$remote_to]",
+                    "[last_Call-ID:]", "CSeq: 2 BYE", "Max-Forwards: 70", "Content-Length: 0"])),
+    recv("200"))
+
+REGISTER = scenario(
+    "12345 agent seat registration",
+    send(register(1, auth=False)), recv("401", auth="true"), send(register(2, auth=True)),
+    recv("200"))
 
 README = """SIPp scenarios for the 12345 engine (exported by `callcenter loadtest --export-sipp`).
 
@@ -242,13 +172,13 @@ def caller_scenario(language: str, pcap: str | None = None, wav: str | None = No
     """A caller for ``language``; ``pcap`` holds its menu keys (None for Mandarin: no keys);
     ``wav`` is streamed in a loop afterwards (the engine hangs up calls that stay silent)."""
     keys = MENU_KEYS[language]
-    body = ""
+    steps = [CALLER_SETUP]
     if keys and pcap:
         ms = int(1000 * len(keys) * (0.2 + KEY_GAP)) + 200
-        body = '  <pause milliseconds="1500"/>\n' + _KEYS.format(pcap=pcap, ms=ms)
+        steps += [pause(1500), exec_action(play_pcap_audio=pcap), pause(ms)]
     if wav:
-        body += f'  <nop><action><exec rtp_stream="{wav},-1,0"/></action></nop>\n'
-    return _HEAD + f'<scenario name="12345 caller ({language})">\n' + _INVITE + body + _BYE
+        steps.append(exec_action(rtp_stream=f"{wav},-1,0"))
+    return scenario(f"12345 caller ({language})", *steps, CALLER_HANGUP)
 
 
 def export_sipp(folder: Path | str) -> list[Path]:
@@ -263,8 +193,8 @@ def export_sipp(folder: Path | str) -> list[Path]:
             pcap = str(folder / f"keys_{lang}.pcap")
             files[f"keys_{lang}.pcap"] = keys_pcap(keys)
         files[f"caller_{lang}.xml"] = caller_scenario(lang, pcap, str(folder / "voice.wav"))
-    files["agent_uas.xml"] = _AGENT_UAS
-    files["agent_register.xml"] = _REGISTER
+    files["agent_uas.xml"] = AGENT_UAS
+    files["agent_register.xml"] = REGISTER
     files["README.txt"] = README
     out = []
     for name, text in files.items():
