@@ -31,13 +31,30 @@ from callcenter.sip.useragent import Call, UserAgent  # noqa: E402
 
 SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; needs CAP_NET_ADMIN
 Counts = dict[int, dict[int, int]]  # ssrc -> second -> packets
+Spans = dict[int, list[int]]  # ssrc -> [first sequence number, last (unwrapped), packets]
+
+
+def track(spans: Spans, ssrc: int, data: bytes) -> None:
+    """Extend the stream's sequence span: gaps inside it are packets lost on the way."""
+    seq = int.from_bytes(data[2:4], "big")
+    span = spans.get(ssrc)
+    if span is None:
+        spans[ssrc] = [seq, seq, 1]
+        return
+    last = span[1]
+    step = (seq - last) & 0xFFFF
+    if step < 0x8000:
+        span[1] = last + step
+    span[2] += 1
 
 
 class EchoLeg(asyncio.DatagramProtocol):
     """One seat call's RTP: counts what arrives and sends it back with the seat's SSRC."""
 
-    def __init__(self, counts: Counts, ssrc: int) -> None:
+    def __init__(self, counts: Counts, spans: Spans, ssrc: int) -> None:
         self.counts = counts[ssrc]
+        self.spans = spans
+        self.ssrc_id = ssrc
         self.ssrc = ssrc.to_bytes(4, "big")
         self.remote: tuple[str, int] | None = None
         self.transport: asyncio.DatagramTransport | None = None
@@ -48,6 +65,8 @@ class EchoLeg(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple) -> None:
         second = int(time.time())
         self.counts[second] = self.counts.get(second, 0) + 1
+        if len(data) >= 12 and data[1] & 0x7F in (0, 8):
+            track(self.spans, self.ssrc_id, data)
         if self.remote is not None and self.transport is not None and len(data) >= 12:
             self.transport.sendto(data[:8] + self.ssrc + data[12:], self.remote)
 
@@ -60,6 +79,7 @@ class Seats:
         self.ring = ring
         self.max_hold = max_hold
         self.counts: Counts = defaultdict(dict)
+        self.spans: Spans = {}
         self.legs: dict[int, EchoLeg] = {}
         self.next_ssrc = 0
         self.stats = {"offered": 0, "answered": 0, "caller_bye": 0, "seat_bye": 0,
@@ -74,7 +94,7 @@ class Seats:
         sock.bind((self.ua.media_host, 0))
         sock.setblocking(False)
         self.next_ssrc += 1
-        leg = EchoLeg(self.counts, self.next_ssrc)
+        leg = EchoLeg(self.counts, self.spans, self.next_ssrc)
         loop = asyncio.get_running_loop()
         task = asyncio.ensure_future(loop.create_datagram_endpoint(lambda: leg, sock=sock))
         self.tasks.add(task)
@@ -115,10 +135,14 @@ class Sink(asyncio.DatagramProtocol):
 
     def __init__(self) -> None:
         self.counts: Counts = defaultdict(dict)
+        self.spans: Spans = {}
 
     def datagram_received(self, data: bytes, addr: tuple) -> None:
         if len(data) >= 12:
-            per = self.counts[int.from_bytes(data[8:12], "big")]
+            ssrc = int.from_bytes(data[8:12], "big")
+            if data[1] & 0x7F in (0, 8):
+                track(self.spans, ssrc, data)
+            per = self.counts[ssrc]
             second = int(time.time())
             per[second] = per.get(second, 0) + 1
 
@@ -163,7 +187,7 @@ async def run_seats(args: argparse.Namespace) -> dict:
     print(json.dumps({"registered": len(ids) - len(failed), "failed": failed}), flush=True)
     await wait_stop(args.run_for)
     await endpoint.close()
-    return {"stats": seats.stats, "counts": seats.counts}
+    return {"stats": seats.stats, "counts": seats.counts, "spans": seats.spans}
 
 
 async def run_sink(args: argparse.Namespace) -> dict:
@@ -176,7 +200,7 @@ async def run_sink(args: argparse.Namespace) -> dict:
     print(json.dumps({"port": transport.get_extra_info("sockname")[1]}), flush=True)
     await wait_stop(args.run_for)
     transport.close()
-    return {"counts": sink.counts}
+    return {"counts": sink.counts, "spans": sink.spans}
 
 
 def main() -> None:

@@ -64,14 +64,17 @@ def write_pcap(path: Path, packets: list[tuple[float, bytes]]) -> Path:
     return path
 
 
+AUDIO_FIRST_SEQ = 1000  # the callers' audio starts at this RTP sequence number
+
+
 def write_audio_pcap(path: Path, seconds: float, payload_type: int = 0) -> Path:
-    """20 ms G.711 packets of a speech-like two-tone signal."""
+    """20 ms G.711 packets of a speech-like two-tone signal, from :data:`AUDIO_FIRST_SEQ`."""
     n = int(seconds * 50)
     t = np.arange(n * 160) / 8000
     envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 3 * t)
     audio = (0.25 * envelope * (np.sin(2 * np.pi * 300 * t) + 0.5 * np.sin(2 * np.pi * 1100 * t)))
     samples = np.round(audio * 32767).astype(np.int16)
-    sender = RtpSender(payload_type, ssrc=0x51BB0001)
+    sender = RtpSender(payload_type, ssrc=0x51BB0001, sequence=AUDIO_FIRST_SEQ)
     return write_pcap(path, [
         (i * PTIME, sender.packet(g711.encode(samples[i * 160:(i + 1) * 160], payload_type),
                                   160, marker=i == 0).to_bytes()) for i in range(n)])

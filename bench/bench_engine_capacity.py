@@ -48,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_capacity_setup import (  # noqa: E402
+    AUDIO_FIRST_SEQ,
     agent_ids,
     write_audio_pcap,
     write_caller_scenario,
@@ -205,6 +206,25 @@ def two_way(seat_counts: dict[str, dict[str, int]], sink_counts: dict[str, dict[
     return per_second, calls
 
 
+def where_packets_went(seat_spans: dict[str, list[int]],
+                       sink_spans: dict[str, list[int]]) -> dict[str, int]:
+    """Account the callers' audio by RTP sequence number: packets played before the seat's
+    leg was bridged (the engine does not relay them, by design), packets missing inside a
+    stream (lost on the way), and the same for the seats' echoes back to the callers."""
+    out = {"up_received": 0, "up_before_bridge": 0, "up_gaps": 0, "down_echoed": 0,
+           "down_received": 0, "down_gaps": 0}
+    for ssrc, (first, last, count) in seat_spans.items():
+        out["up_received"] += count
+        out["up_before_bridge"] += max(0, first - AUDIO_FIRST_SEQ)
+        out["up_gaps"] += last - first + 1 - count
+        out["down_echoed"] += count
+        down = sink_spans.get(ssrc)
+        if down is not None:
+            out["down_received"] += down[2]
+            out["down_gaps"] += down[1] - down[0] + 1 - down[2]
+    return out
+
+
 def spawn_party(args_: list[str], out: Path) -> tuple[subprocess.Popen, dict]:
     proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "bench_capacity_seats.py"),
                              *args_, "--out", str(out)], stdout=subprocess.PIPE, text=True)
@@ -288,6 +308,10 @@ def engine_run(args: argparse.Namespace, work: Path, scenario_for) -> dict:
             seat_counts.update(r["counts"])
             for k, v in r["stats"].items():
                 seat_stats[k] = seat_stats.get(k, 0) + v
+        seat_spans: dict[str, list[int]] = {}
+        for r in results[1:]:
+            seat_spans.update(r.get("spans", {}))
+        media_path = where_packets_went(seat_spans, results[0].get("spans", {}))
         per_second, bridged = two_way(seat_counts, sink_counts)
         flowing, _ = two_way(seat_counts, sink_counts, FLOWING_MIN)
         up = sum(sum(v.values()) for v in seat_counts.values())
@@ -300,7 +324,8 @@ def engine_run(args: argparse.Namespace, work: Path, scenario_for) -> dict:
         machine = sampler.machine_busy(start, end)
         return {"counters": counters, "start": start, "end": end, "idle": idle, "usage": usage,
                 "per_second": per_second, "bridged": bridged, "flowing": flowing,
-                "packets_up": up, "packets_down": down, "udp_errors": udp_lost, "seat_stats": seat_stats,
+                "packets_up": up, "packets_down": down, "media_path": media_path,
+                "udp_errors": udp_lost, "seat_stats": seat_stats,
                 "seats_cpu_pct": seats_cpu, "sipp_cpu_pct": sipp_cpu, "sink_cpu_pct": sink_cpu,
                 "machine_busy_pct": machine}
     finally:
@@ -395,6 +420,14 @@ def report(args: argparse.Namespace, ours: dict, base: dict | None) -> None:
     print(f"  concurrent two-way calls (>= {TWO_WAY_MIN} of 50 packets/s each way): peak {peak}, "
           f"sustained (median of the busier half of the seconds) {sustained:.0f}; with media "
           f"flowing both ways (>= {FLOWING_MIN}/s): peak {max(ours['flowing'].values(), default=0)}")
+    path = ours.get("media_path")
+    if path:
+        lost_down = path["down_echoed"] - path["down_received"]
+        print(f"  caller audio by RTP sequence: {path['up_before_bridge']} packets played before "
+              f"the seat was bridged (not relayed, by design), {path['up_gaps']} missing inside "
+              f"streams (lost on the way) of {path['up_received'] + path['up_gaps']}; seat echoes: "
+              f"{path['down_echoed']} sent, {lost_down} not arriving "
+              f"({path['down_gaps']} inside streams)")
     sent = ok * args.talk * 50
     print(f"  media: seats got {ours['packets_up']} caller packets ({ours['packets_up'] / max(sent, 1):.1%}"
           f" of the {sent:.0f} SIPp plays), callers got {ours['packets_down']} seat packets back "
