@@ -46,6 +46,9 @@ def _refuse(message: str) -> None:
 @click.option("--rtp-timeout", type=click.FloatRange(min=0.5), default=30.0, show_default=True,
               help="Seconds without RTP after which a caller is hung up, or a talking seat is "
                    "taken as gone (its caller goes back to the queue).")
+@click.option("--qualify-interval", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="Ping registered seats with OPTIONS this often; a seat that stops answering "
+                   "is logged out (0: never).")
 @click.option("--status-interval", type=float, default=60.0, show_default=True,
               help="Seconds between status log lines.")
 @click.option("--run-for", type=float, default=None, help="Stop after this many seconds.")
@@ -54,7 +57,7 @@ def _refuse(message: str) -> None:
 def serve(config_path: str | None, db_url: str, sip: str, prompts_dir: Path,
           secrets_file: Path | None, api_address: str, api_token_file: Path | None,
           agi_address: str, ami_address: str | None, rtp_timeout: float,
-          status_interval: float, run_for: float | None, log_level: str) -> None:
+          qualify_interval: float, status_interval: float, run_for: float | None, log_level: str) -> None:
     """Run the call-center engine: SIP callers and seats (or Asterisk over FastAGI/AMI), IVR,
     ACD, records, API, wallboard.
 
@@ -95,6 +98,7 @@ def serve(config_path: str | None, db_url: str, sip: str, prompts_dir: Path,
             prompts_dir=prompts_dir,
             passwords=passwords,
             rtp_timeout=rtp_timeout,
+            qualify_interval=qualify_interval or None,
             api=None if api_address == "off" else parse_address(api_address, 8080),
             api_token_file=api_token_file,
             agi=None if agi_address == "off" else parse_address(agi_address, 4573),

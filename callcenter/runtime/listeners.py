@@ -25,6 +25,7 @@ class ListenerOptions:
     prompts_dir: Path = Path("var/prompts")
     passwords: dict[str, str] = field(default_factory=dict)
     rtp_timeout: float | None = 30.0  # seconds of RTP silence that end a leg (None: never)
+    qualify_interval: float | None = 30.0  # OPTIONS pings to registered seats (None: never)
     api: tuple[str, int] | None = ("127.0.0.1", 8080)
     api_token: str | None = None
     api_token_file: Path | None = None
@@ -76,7 +77,8 @@ async def start_listeners(engine: Engine, options: ListenerOptions) -> list[Call
                 telephony = await start_embedded(engine, host=host, port=port,
                                                  prompts_dir=options.prompts_dir,
                                                  passwords=options.passwords,
-                                                 rtp_timeout=options.rtp_timeout)
+                                                 rtp_timeout=options.rtp_timeout,
+                                                 qualify_interval=options.qualify_interval)
             except OSError as exc:
                 raise StartupError(f"SIP on {host}:{port}: {exc.strerror or exc}") from None
             log.info("SIP listening on udp and tcp %s:%d (lines %s)", host, telephony.port,

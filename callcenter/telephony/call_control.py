@@ -41,6 +41,7 @@ from callcenter.telephony.legs import (
     cancel_for,
 )
 from callcenter.telephony.media import LegMedia
+from callcenter.telephony.qualify import Qualifier
 from callcenter.telephony.registrar import Registrar
 from callcenter.telephony.silence import sends_media, silent_for
 from callcenter.telephony.sip_info import info_digit
@@ -68,14 +69,16 @@ class CallControl:
     Seats dial :data:`FEATURE_CODES` to log in and out. A seat whose registration expires or
     is removed is logged out (or made not ready while on a call). A caller that sends no RTP
     for ``rtp_timeout`` seconds (None: never) is hung up. A waiting caller hears their place
-    and estimated wait every ``hold_interval`` seconds (None: never).
+    and estimated wait every ``hold_interval`` seconds (None: never). With ``qualify_interval``
+    registered seats are pinged with OPTIONS and dropped when they stop answering.
     """
 
     def __init__(self, config: HotlineConfig, driver: CoreDriver, flows: FlowSet,
                  registrar: Registrar, prompts_dir: Path | str, *,
                  plugins: PluginRegistry | None = None, advertise: str | None = None,
                  rtp_timeout: float | None = RTP_TIMEOUT,
-                 hold_interval: float | None = HOLD_INTERVAL) -> None:
+                 hold_interval: float | None = HOLD_INTERVAL,
+                 qualify_interval: float | None = None, qualify_timeout: float = 5.0) -> None:
         self.config = config
         self.driver = driver
         self.flows = flows
@@ -89,6 +92,8 @@ class CallControl:
         self.agent_ids = {agent.id for agent in config.agents}
         self.rtp_timeout = rtp_timeout
         self.hold_interval = hold_interval
+        self.qualifier = (Qualifier(registrar, qualify_interval, qualify_timeout)
+                          if qualify_interval else None)
         self._housekeeping: asyncio.TimerHandle | None = None
         self.endpoint: SipEndpoint | None = None
         self.callers: dict[str, CallerLeg] = {}
@@ -117,6 +122,8 @@ class CallControl:
         """Expire registrations, hang up callers whose RTP stopped, end calls whose seat did."""
         try:
             self.registrar.expire()
+            if self.qualifier is not None:
+                self.qualifier.tick(self.ep, self.host, self.port)
             if self.rtp_timeout is not None:
                 for leg in list(self.callers.values()):
                     silence = silent_for(leg.media)
@@ -131,7 +138,7 @@ class CallControl:
                     if agent is not None and agent.state == "answered" and agent.media.received:
                         silence = silent_for(agent.media)
                         if silence > self.rtp_timeout:
-                            self._seat_gone(agent, silence)
+                            self._seat_gone(agent, f"no RTP for {silence:.1f}s")
         except Exception:  # noqa: BLE001
             log.exception("housekeeping failed")
         self._arm_housekeeping()
@@ -225,6 +232,8 @@ class CallControl:
             log.exception("error handling response %s", response.status)
 
     def _response(self, response: SIPResponse, txn: TransactionKey | None) -> None:
+        if txn is not None and self.qualifier is not None and self.qualifier.answered(txn):
+            return
         department = self.transfers.invites.get(txn) if txn is not None else None
         if department is not None:
             if response.status >= 200:
@@ -251,6 +260,8 @@ class CallControl:
 
     def on_timeout(self, timeout: Timeout) -> None:
         try:
+            if self.qualifier is not None and self.qualifier.timed_out(timeout.transaction):
+                return
             agent = self._agent_invites.pop(timeout.transaction, None)
             department = self.transfers.invites.pop(timeout.transaction, None)
             callback = self.callbacks.invites.pop(timeout.transaction, None)
@@ -378,6 +389,12 @@ class CallControl:
     def _release_seat(self, agent_id: str, reason: str) -> None:
         acd = self.driver.acd
         if acd.seat(agent_id).presence is Presence.LOGGED_OUT:
+            return
+        talking = next((leg.agent for leg in self.callers.values() if leg.agent is not None
+                        and leg.agent.agent_id == agent_id and leg.agent.state == "answered"),
+                       None)
+        if reason == "unreachable" and talking is not None:
+            self._seat_gone(talking, "its registration is unreachable")
             return
         try:
             self.driver.submit(acd_ev.AgentLoggedOut(agent_id))
@@ -794,12 +811,12 @@ class CallControl:
                 leg.state = "queued"
                 self.hold_music(leg)
 
-    def _seat_gone(self, agent: AgentLeg, silence: float) -> None:
-        """A seat that stopped sending RTP mid-call (crashed, unplugged): end its leg, put the
+    def _seat_gone(self, agent: AgentLeg, why: str) -> None:
+        """A seat that died mid-call (no RTP, no answer to OPTIONS): end its leg, put the
         caller back in the queue at their place (on hold music), and make the seat not ready."""
         leg = agent.caller
-        log.warning("no RTP from seat %s on %s for %.1fs: caller back to the queue",
-                    agent.agent_id, leg.call_id, silence)
+        log.warning("seat %s gone on %s (%s): caller back to the queue", agent.agent_id,
+                    leg.call_id, why)
         if agent.dialog is not None:
             self.send_in_dialog(agent.dialog, "BYE")
         self.end_agent_leg(agent)

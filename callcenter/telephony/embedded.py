@@ -42,6 +42,7 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
                          invite_limiter: SourceRateLimiter | None = None,
                          rtp_timeout: float | None = RTP_TIMEOUT,
                          hold_interval: float | None = None,
+                         qualify_interval: float | None = None,
                          tcp: bool = True) -> EmbeddedTelephony:
     """Answer the config's lines on ``host:port`` (UDP; 0 picks a free port) for ``engine``.
 
@@ -50,7 +51,8 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
     wildcard address. ``invite_limiter`` answers INVITE floods from one source with 503.
     A caller silent on RTP for ``rtp_timeout`` seconds is hung up (None: never). Waiting callers
     hear their place every ``hold_interval`` seconds (default: the config's
-    ``defaults.hold_announcement_seconds``; 0 or None there: never). With ``tcp``
+    ``defaults.hold_announcement_seconds``; 0 or None there: never). With ``qualify_interval``
+    seats are pinged with OPTIONS that often and dropped when they stop answering. With ``tcp``
     SIP is also served over TCP on the same port as UDP.
     """
     if host in ("0.0.0.0", "::") and not advertise:
@@ -64,7 +66,8 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
     control = CallControl(engine.config, engine.driver, flows, registrar, prompts_dir,
                           plugins=registry, advertise=advertise, rtp_timeout=rtp_timeout,
                           hold_interval=(hold_interval if hold_interval is not None else
-                                         engine.config.defaults.hold_announcement_seconds) or None)
+                                         engine.config.defaults.hold_announcement_seconds) or None,
+                          qualify_interval=qualify_interval)
     endpoint = await open_endpoint(control, host, port, tcp=tcp, invite_limiter=invite_limiter)
     control.attach(endpoint)
     log.info("embedded telephony on %s:%s udp%s (%d lines, %d seats with passwords)",

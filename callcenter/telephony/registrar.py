@@ -59,6 +59,18 @@ class Registrar:
         if self.on_removed is not None:
             self.on_removed(agent_id, reason)
 
+    def bindings(self) -> list[Binding]:
+        """Every current binding (a copy)."""
+        return list(self._bindings.values())
+
+    def drop_if(self, binding: Binding, reason: str) -> bool:
+        """Drop ``binding`` if it is still the agent's current one (the seat may have
+        registered again meanwhile); reported through ``on_removed``."""
+        if self._bindings.get(binding.agent_id) is not binding:
+            return False
+        self._drop(binding.agent_id, reason)
+        return True
+
     def expire(self) -> None:
         """Drop every binding whose time is up (reported through ``on_removed``)."""
         now = self.clock()

@@ -360,3 +360,56 @@ def test_seat_whose_rtp_stops_mid_call_gives_the_caller_back_to_the_queue(prompt
             await ua.endpoint.close()
 
     asyncio.run(scenario())
+
+
+def test_seat_that_stops_answering_options_is_logged_out(prompts_dir):
+    """Qualify: a registered seat that vanishes (no unREGISTER) is logged out within the
+    ping interval plus the timeout, instead of being offered calls until it expires."""
+    async def scenario():
+        parts = engine_parts()
+        tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
+                                   passwords=PASSWORDS, qualify_interval=0.5)
+        tel.control.qualifier.timeout = 1.0
+        seat = await seat_ua(tel, "1001")
+        assert (await dial(seat, tel, "*11")).status == 200
+        await asyncio.sleep(2.0)  # several rounds of pings, all answered
+        assert parts.acd.seat("1001").presence is Presence.AVAILABLE
+        await seat.endpoint.close()  # the softphone dies
+        vanished = time.monotonic()
+        await wait_for(lambda: parts.acd.seat("1001").presence is Presence.LOGGED_OUT, 4)
+        assert time.monotonic() - vanished < 2.5
+        assert tel.registrar.contact_for("1001") is None
+        await tel.close()
+
+    asyncio.run(scenario())
+
+
+def test_talking_seat_that_vanishes_without_ever_sending_rtp_gives_the_caller_back(prompts_dir):
+    """A seat with silence suppression sends no RTP, so only its lack of answers to OPTIONS
+    tells that it died; its caller goes back to the queue."""
+    async def scenario():
+        parts = engine_parts()
+        tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
+                                   passwords=PASSWORDS, qualify_interval=0.5)
+        tel.control.qualifier.timeout = 1.0
+        rung: list[Call] = []
+        seat = await seat_ua(tel, "1001", rung)
+        assert (await dial(seat, tel, "*11")).status == 200
+        caller = await new_caller()
+        call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
+        await wait_for(lambda: rung, 15)
+        await asyncio.wait_for(rung[0].confirmed.wait(), 5)
+        assert parts.acd.agent_call("1001") == call.call_id
+        await seat.endpoint.close()  # dies mid-call, having sent no audio at all
+        await wait_for(lambda: parts.count(AgentLost) == 1, 4)
+        assert call.state != "ended" and parts.acd.queue_position(call.call_id) == 1
+        assert parts.acd.seat("1001").reason == "unreachable"
+        await caller.hangup(call)
+        await wait_for(lambda: parts.records, 3)
+        (record,) = parts.records
+        assert record.outcome == "answered"  # its first answer still counts
+        assert parts.acd.live_calls() == 0 and not tel.control.callers and not tel.control.dialogs
+        await tel.close()
+        await caller.endpoint.close()
+
+    asyncio.run(scenario())

@@ -1,0 +1,78 @@
+"""Keeping track of seats that vanish: OPTIONS pings to registered seats (like Asterisk's
+``qualify``). A seat that does not answer within ``timeout`` seconds is dropped from the
+registrar, so its agent is logged out (or, during a call, its caller goes back to the queue)
+before calls are offered to a softphone that is no longer there. Any answer, even an error
+status, counts as alive.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from callcenter.sip.ids import new_branch, new_call_id, new_tag
+from callcenter.sip.message import Headers, SIPRequest
+from callcenter.sip.transactions import TransactionKey
+from callcenter.sip.transport import SipEndpoint
+from callcenter.telephony.registrar import Binding, Registrar
+
+log = logging.getLogger(__name__)
+
+
+class Qualifier:
+    """Pings every registered seat each ``interval`` seconds on the engine's clock."""
+
+    def __init__(self, registrar: Registrar, interval: float, timeout: float = 5.0) -> None:
+        if interval <= 0 or timeout <= 0:
+            raise ValueError("qualify interval and timeout must be positive")
+        self.registrar = registrar
+        self.interval = interval
+        self.timeout = timeout
+        self.pending: dict[TransactionKey, tuple[Binding, float]] = {}
+        self._next_round: float | None = None
+
+    def tick(self, endpoint: SipEndpoint, host: str, port: int) -> None:
+        """Drop seats whose ping went unanswered; start a new round when one is due."""
+        now = self.registrar.clock()
+        for key, (binding, deadline) in list(self.pending.items()):
+            if deadline <= now:
+                del self.pending[key]
+                self._unreachable(binding, f"no answer to OPTIONS in {self.timeout:g} s")
+        if self._next_round is None:
+            self._next_round = now + self.interval
+        if now < self._next_round:
+            return
+        self._next_round = now + self.interval
+        waiting = {binding.agent_id for binding, _ in self.pending.values()}
+        for binding in self.registrar.bindings():
+            if binding.agent_id not in waiting:
+                key = endpoint.send_request(options(binding, host, port), binding.addr)
+                self.pending[key] = (binding, now + self.timeout)
+
+    def answered(self, key: TransactionKey) -> bool:
+        """A response to one of our pings (True: it was ours, the seat is alive)."""
+        return self.pending.pop(key, None) is not None
+
+    def timed_out(self, key: TransactionKey) -> bool:
+        entry = self.pending.pop(key, None)
+        if entry is None:
+            return False
+        self._unreachable(entry[0], "OPTIONS timed out")
+        return True
+
+    def _unreachable(self, binding: Binding, why: str) -> None:
+        if self.registrar.drop_if(binding, "unreachable"):
+            log.warning("seat %s at %s:%d is unreachable (%s)", binding.agent_id,
+                        *binding.addr, why)
+
+
+def options(binding: Binding, host: str, port: int) -> SIPRequest:
+    """An out-of-dialog OPTIONS to the seat's Contact."""
+    headers = Headers()
+    headers.add("Via", f"SIP/2.0/UDP {host}:{port};branch={new_branch()};rport")
+    headers.add("Max-Forwards", "70")
+    headers.add("From", f"<sip:qualify@{host}:{port}>;tag={new_tag()}")
+    headers.add("To", f"<{binding.contact}>")
+    headers.add("Call-ID", new_call_id(host))
+    headers.add("CSeq", "1 OPTIONS")
+    headers.add("Accept", "application/sdp")
+    return SIPRequest("OPTIONS", binding.contact, headers)
