@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from acd import commands as acd_cmd
@@ -98,7 +98,8 @@ class CallControl:
         self.endpoint: SipEndpoint | None = None
         self.callers: dict[str, CallerLeg] = {}
         self.dialogs: dict[DialogId, CallerLeg | AgentLeg | DepartmentLeg] = {}
-        self._agent_invites: dict[TransactionKey, AgentLeg] = {}
+        self.invites: dict[TransactionKey, tuple[Callable[[SIPResponse], None],
+                                                 Callable[[Timeout], None]]] = {}
         self._moh = music_on_hold()
         self._cseq = itertools.count(1)
         self._tasks: set[asyncio.Task] = set()
@@ -181,6 +182,20 @@ class CallControl:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def send_invite(self, invite: SIPRequest, addr: Addr,
+                    on_response: Callable[[SIPResponse], None],
+                    on_timeout: Callable[[Timeout], None]) -> None:
+        """Send an INVITE of ours; its responses and its timeout go to the handlers."""
+        self.invites[self.ep.send_request(invite, addr)] = (on_response, on_timeout)
+
+    def confirm(self, invite: SIPRequest, response: SIPResponse, line: str) -> tuple[Dialog, bytes]:
+        """The dialog of a 2xx to our INVITE, ACKed; ``ValueError`` for an unusable 2xx."""
+        dialog = Dialog.from_uac(invite, response, local_contact=self.contact(line))
+        ack = dialog.create_ack(invite.cseq.seq, via_host=self.host, via_port=self.port)
+        data = ack.to_bytes()
+        self.ep.send(data, dialog.next_hop())
+        return dialog, data
+
     def _submit_later(self, event: acd_ev.Event) -> None:
         """Submit from inside a sink: after the current command batch has been dispatched."""
         asyncio.get_running_loop().call_soon(self.submit, event)
@@ -234,43 +249,24 @@ class CallControl:
     def _response(self, response: SIPResponse, txn: TransactionKey | None) -> None:
         if txn is not None and self.qualifier is not None and self.qualifier.answered(txn):
             return
-        department = self.transfers.invites.get(txn) if txn is not None else None
-        if department is not None:
+        handlers = self.invites.get(txn) if txn is not None else None
+        if handlers is not None:
             if response.status >= 200:
-                del self.transfers.invites[txn]
-            self.transfers.on_response(department, response)
-            return
-        callback = self.callbacks.invites.get(txn) if txn is not None else None
-        if callback is not None:
-            if response.status >= 200:
-                del self.callbacks.invites[txn]
-            self.callbacks.on_response(callback, response)
-            return
-        agent = self._agent_invites.get(txn) if txn is not None else None
-        if agent is not None:
-            if response.status >= 200:
-                del self._agent_invites[txn]
-            self._agent_response(agent, response)
+                del self.invites[txn]
+            handlers[0](response)
             return
         if response.cseq.method == "INVITE" and 200 <= response.status < 300:
             leg = self.dialogs.get(dialog_id(response))
-            if leg is not None and leg.ack is not None \
-                    and leg.dialog is not None:
+            if leg is not None and leg.ack is not None and leg.dialog is not None:
                 self.ep.send(leg.ack, leg.dialog.next_hop())  # a retransmitted 2xx
 
     def on_timeout(self, timeout: Timeout) -> None:
         try:
             if self.qualifier is not None and self.qualifier.timed_out(timeout.transaction):
                 return
-            agent = self._agent_invites.pop(timeout.transaction, None)
-            department = self.transfers.invites.pop(timeout.transaction, None)
-            callback = self.callbacks.invites.pop(timeout.transaction, None)
-            if callback is not None:
-                self.callbacks.on_timeout(callback)
-            elif department is not None:
-                self.transfers.on_timeout(department)
-            elif agent is not None:
-                self._agent_failed(agent, f"timeout {timeout.kind}")
+            handlers = self.invites.pop(timeout.transaction, None)
+            if handlers is not None:
+                handlers[1](timeout)
             elif timeout.kind == "L":
                 leg = self.callers.get(timeout.request.call_id)
                 if leg is not None and leg.invite is timeout.request:
@@ -736,7 +732,8 @@ class CallControl:
         agent = AgentLeg(offer.agent_id, leg, invite, binding.addr, media)
         leg.agent = agent
         leg.state = "ringing" if leg.state == "queued" else leg.state
-        self._agent_invites[self.ep.send_request(invite, binding.addr)] = agent
+        self.send_invite(invite, binding.addr, lambda response: self._agent_response(agent, response),
+                         lambda timeout: self._agent_failed(agent, f"timeout {timeout.kind}"))
         log.info("ringing agent %s at %s for %s", offer.agent_id, binding.contact, leg.call_id)
 
     def _agent_response(self, agent: AgentLeg, response: SIPResponse) -> None:
@@ -746,15 +743,11 @@ class CallControl:
             self._agent_failed(agent, f"rejected {response.status}")
             return
         try:
-            dialog = Dialog.from_uac(agent.invite, response,
-                                     local_contact=self.contact(agent.caller.line))
+            dialog, agent.ack = self.confirm(agent.invite, response, agent.caller.line)
         except ValueError as exc:
             self._agent_failed(agent, f"unusable 2xx: {exc}")
             return
         agent.dialog = dialog
-        ack = dialog.create_ack(agent.invite.cseq.seq, via_host=self.host, via_port=self.port)
-        agent.ack = ack.to_bytes()
-        self.ep.send(agent.ack, dialog.next_hop())
         self.dialogs[dialog.id] = agent
         leg = agent.caller
         if agent.state != "ringing" or leg.state == "ended":

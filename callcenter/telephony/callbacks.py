@@ -14,10 +14,8 @@ from typing import TYPE_CHECKING
 from acd import commands as acd_cmd
 from acd import events as acd_ev
 from callcenter.media.rtp_endpoint import bind_udp_socket
-from callcenter.sip.dialog import Dialog
 from callcenter.sip.message import SIPResponse
 from callcenter.sip.sdp import SDPError, build_offer, parse_answer
-from callcenter.sip.transactions import TransactionKey
 from callcenter.telephony.legs import CallerLeg, callback_target, cancel_for, new_invite
 from callcenter.telephony.media import LegMedia
 
@@ -35,7 +33,6 @@ class Callbacks:
     def __init__(self, control: CallControl) -> None:
         self.control = control
         self.pending: dict[str, CallerLeg] = {}  # the caller's leg as it was when accepted
-        self.invites: dict[TransactionKey, CallerLeg] = {}
 
     def accepted(self, leg: CallerLeg) -> None:
         """The caller pressed to be called back: the ACD keeps the call, this leg may end."""
@@ -86,7 +83,8 @@ class Callbacks:
         invite = new_invite(leg.line, leg.line, uri, sdp, host=c.host, port=c.port,
                             contact=c.contact(leg.line), cseq=c.next_cseq())
         leg.callback_invite = invite
-        self.invites[c.ep.send_request(invite, addr)] = leg
+        c.send_invite(invite, addr, lambda response: self.on_response(leg, response),
+                      lambda timeout: self.on_timeout(leg))
         leg.timer = asyncio.get_running_loop().call_later(DIAL_BACK_TIMEOUT, self._no_answer, leg)
         log.info("calling %s back at %s", leg.call_id, uri)
 
@@ -102,15 +100,11 @@ class Callbacks:
             return
         assert leg.callback_invite is not None
         try:
-            dialog = Dialog.from_uac(leg.callback_invite, response,
-                                     local_contact=c.contact(leg.line))
+            dialog, leg.ack = c.confirm(leg.callback_invite, response, leg.line)
         except ValueError as exc:
             self._failed(leg, f"unusable 2xx: {exc}")
             return
         leg.dialog = dialog
-        leg.ack = dialog.create_ack(leg.callback_invite.cseq.seq, via_host=c.host,
-                                    via_port=c.port).to_bytes()
-        c.ep.send(leg.ack, dialog.next_hop())
         c.dialogs[dialog.id] = leg
         if leg.state != "dialling-back":
             c.send_in_dialog(dialog, "BYE")  # the agent left meanwhile

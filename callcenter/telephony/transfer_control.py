@@ -9,10 +9,8 @@ from typing import TYPE_CHECKING
 from acd import events as acd_ev
 from callcenter.config.schema import Department
 from callcenter.media.rtp_endpoint import bind_udp_socket
-from callcenter.sip.dialog import Dialog
 from callcenter.sip.message import SIPRequest, SIPResponse, make_response
 from callcenter.sip.sdp import SDPError, build_offer, parse_answer
-from callcenter.sip.transactions import TransactionKey
 from callcenter.telephony.legs import AgentLeg, CallerLeg, DepartmentLeg, agent_invite, cancel_for
 from callcenter.telephony.media import LegMedia
 from callcenter.telephony.transfer import (
@@ -40,7 +38,6 @@ class Transfers:
 
     def __init__(self, control: CallControl) -> None:
         self.control = control
-        self.invites: dict[TransactionKey, DepartmentLeg] = {}
 
     # -- the seat's REFER --------------------------------------------------------------------
 
@@ -92,7 +89,8 @@ class Transfers:
         leg = DepartmentLeg(department.id, department.number, caller, transferor, invite,
                             gateway, media)
         caller.department = leg
-        self.invites[c.ep.send_request(invite, gateway)] = leg
+        c.send_invite(invite, gateway, lambda response: self.on_response(leg, response),
+                      lambda timeout: self.on_timeout(leg))
         leg.timer = asyncio.get_running_loop().call_later(
             c.config.transfers.ring_timeout_seconds, self._ring_timeout, leg)
         log.info("calling department %s (%s) via %s:%d for %s", department.id,
@@ -119,15 +117,11 @@ class Transfers:
             return
         c = self.control
         try:
-            dialog = Dialog.from_uac(leg.invite, response,
-                                     local_contact=c.contact(leg.caller.line))
+            dialog, leg.ack = c.confirm(leg.invite, response, leg.caller.line)
         except ValueError as exc:
             self._failed(leg, 502, f"Bad Gateway - {exc}")
             return
         leg.dialog = dialog
-        ack = dialog.create_ack(leg.invite.cseq.seq, via_host=c.host, via_port=c.port)
-        leg.ack = ack.to_bytes()
-        c.ep.send(leg.ack, dialog.next_hop())
         c.dialogs[dialog.id] = leg
         if leg.state != "ringing" or leg.caller.state == "ended":
             c.send_in_dialog(dialog, "BYE")

@@ -23,7 +23,7 @@ async def assert_serving_and_idle(tel, parts) -> None:
     assert await probe.exchange(probe.request("OPTIONS")) == ["SIP/2.0 200 OK"]
     probe.sock.close()
     assert parts.acd.live_calls() == 0
-    assert not tel.control.callers and not tel.control.dialogs and not tel.control._agent_invites
+    assert not tel.control.callers and not tel.control.dialogs and not tel.control.invites
 
 
 def test_register_without_or_with_wrong_credentials_binds_nothing(tmp_path):
