@@ -2,7 +2,9 @@
 ``qualify``). A seat that does not answer within ``timeout`` seconds is dropped from the
 registrar, so its agent is logged out (or, during a call, its caller goes back to the queue)
 before calls are offered to a softphone that is no longer there. Any answer, even an error
-status, counts as alive.
+status, counts as alive. Only a seat that has answered a ping is ever dropped for missing
+one: a user agent that ignores OPTIONS (SIPp's UAS does) is left to its registration expiry
+and the RTP timeout.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Qualifier:
         self.interval = interval
         self.timeout = timeout
         self.pending: dict[TransactionKey, tuple[Binding, float]] = {}
+        self.answering: set[tuple[str, str, tuple]] = set()  # seats that answer pings
         self._next_round: float | None = None
 
     def tick(self, endpoint: SipEndpoint, host: str, port: int) -> None:
@@ -50,7 +53,11 @@ class Qualifier:
 
     def answered(self, key: TransactionKey) -> bool:
         """A response to one of our pings (True: it was ours, the seat is alive)."""
-        return self.pending.pop(key, None) is not None
+        entry = self.pending.pop(key, None)
+        if entry is None:
+            return False
+        self.answering.add(_seat(entry[0]))
+        return True
 
     def timed_out(self, key: TransactionKey) -> bool:
         entry = self.pending.pop(key, None)
@@ -60,9 +67,17 @@ class Qualifier:
         return True
 
     def _unreachable(self, binding: Binding, why: str) -> None:
+        seat = _seat(binding)
+        if seat not in self.answering:
+            return  # never answered a ping: OPTIONS tell nothing about this seat
+        self.answering.discard(seat)
         if self.registrar.drop_if(binding, "unreachable"):
             log.warning("seat %s at %s:%d is unreachable (%s)", binding.agent_id,
                         *binding.addr, why)
+
+
+def _seat(binding: Binding) -> tuple[str, str, tuple]:
+    return binding.agent_id, binding.contact, tuple(binding.addr)
 
 
 def options(binding: Binding, host: str, port: int) -> SIPRequest:

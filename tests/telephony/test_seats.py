@@ -384,6 +384,24 @@ def test_seat_that_stops_answering_options_is_logged_out(prompts_dir):
     asyncio.run(scenario())
 
 
+def test_seat_that_never_answers_options_is_not_dropped_for_it(prompts_dir):
+    async def scenario():
+        parts = engine_parts()
+        tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
+                                   passwords=PASSWORDS, qualify_interval=0.3)
+        tel.control.qualifier.timeout = 0.5
+        seat = await seat_ua(tel, "1001")
+        seat._on_options = lambda *args: None  # a user agent that ignores OPTIONS
+        assert (await dial(seat, tel, "*11")).status == 200
+        await asyncio.sleep(2.0)  # pings go unanswered, round after round
+        assert parts.acd.seat("1001").presence is Presence.AVAILABLE
+        assert tel.registrar.contact_for("1001") is not None
+        await tel.close()
+        await seat.endpoint.close()
+
+    asyncio.run(scenario())
+
+
 def test_talking_seat_that_vanishes_without_ever_sending_rtp_gives_the_caller_back(prompts_dir):
     """A seat with silence suppression sends no RTP, so only its lack of answers to OPTIONS
     tells that it died; its caller goes back to the queue."""
