@@ -116,7 +116,12 @@ class CallControl:
         self._arm_housekeeping()
 
     def _arm_housekeeping(self) -> None:
-        interval = 1.0 if self.rtp_timeout is None else min(1.0, max(0.05, self.rtp_timeout / 4))
+        interval = 1.0
+        if self.rtp_timeout is not None:
+            interval = min(interval, self.rtp_timeout / 4)
+        if self.qualifier is not None:
+            interval = min(interval, self.qualifier.interval / 2, self.qualifier.timeout / 2)
+        interval = max(0.05, interval)
         self._housekeeping = asyncio.get_running_loop().call_later(interval, self._housekeep)
 
     def _housekeep(self) -> None:

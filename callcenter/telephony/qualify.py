@@ -40,9 +40,7 @@ class Qualifier:
             if deadline <= now:
                 del self.pending[key]
                 self._unreachable(binding, f"no answer to OPTIONS in {self.timeout:g} s")
-        if self._next_round is None:
-            self._next_round = now + self.interval
-        if now < self._next_round:
+        if self._next_round is not None and now < self._next_round:
             return
         self._next_round = now + self.interval
         waiting = {binding.agent_id for binding, _ in self.pending.values()}
