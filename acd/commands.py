@@ -78,6 +78,7 @@ class CallRecord:
     callback: bool = False
     overflow_target: str | None = None
     first_queue: str | None = None
+    transferred_to: str | None = None  # the department an agent transferred the caller to
 
 
 @dataclass(frozen=True, slots=True)

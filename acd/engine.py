@@ -485,7 +485,7 @@ class ACD:
         call = agent.call
         if call is None or call.state is not CallState.ANSWERED:
             raise IllegalTransition(f"agent {event.agent_id}: no conversation to hang up")
-        self._end_conversation(call, now, out)
+        self._end_conversation(call, now, out, event.transferred_to)
 
     def _on_agent_lost(self, event: AgentLost, now: float, out: list[Command]) -> None:
         agent = self._agent(event.agent_id)
@@ -504,23 +504,26 @@ class ACD:
         self._schedule_escalation(call)
         self._requeue(call, now, out)
 
-    def _end_conversation(self, call: _Call, now: float, out: list[Command]) -> None:
+    def _end_conversation(self, call: _Call, now: float, out: list[Command],
+                          transferred_to: str | None = None) -> None:
         agent = call.agent
         talk = now - call.talk_started
         agent.talk_total += talk
         agent.call = None
         self._seat(agent, "hang_up", now, out)
-        self._finish_answered(call, now, out)
+        self._finish_answered(call, now, out, transferred_to)
         if agent.spec.wrap_up_seconds > 0:
             agent.wrap_version += 1
             self._push_timer(now + agent.spec.wrap_up_seconds, _WRAP, agent, agent.wrap_version)
         else:
             self._end_wrap_up(agent, now, out)
 
-    def _finish_answered(self, call: _Call, now: float, out: list[Command]) -> None:
+    def _finish_answered(self, call: _Call, now: float, out: list[Command],
+                         transferred_to: str | None = None) -> None:
         """End an answered call: its talk (all conversations) and its record."""
         record = self._record(call, "answered", now, call.answered_at - call.enqueued_at,
-                              self._sl_wait(call, call.answered_at))
+                              self._sl_wait(call, call.answered_at),
+                              transferred_to=transferred_to)
         call.queue.stats.record_talk(record.talk)
         del self._calls[call.call_id]
         call.version += 1
@@ -810,7 +813,8 @@ class ACD:
         return now - start
 
     def _record(self, call: _Call, outcome: str, now: float, wait: float, sl_wait: float,
-                overflow_target: str | None = None) -> CallRecord:
+                overflow_target: str | None = None,
+                transferred_to: str | None = None) -> CallRecord:
         answered_here = outcome == "answered" and call.state is CallState.ANSWERED
         agent = call.agent if answered_here else None
         talk = call.prior_talk
@@ -835,6 +839,7 @@ class ACD:
             callback=call.callback,
             overflow_target=overflow_target,
             first_queue=call.first_queue,
+            transferred_to=transferred_to,
         )
 
     def _agent(self, agent_id: str) -> _Agent:

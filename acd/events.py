@@ -55,9 +55,11 @@ class AgentDeclined:
 
 @dataclass(frozen=True, slots=True)
 class AgentHungUp:
-    """The agent ended the conversation (hang-up or completed blind transfer)."""
+    """The agent ended the conversation: a hang-up, or a blind transfer to the department
+    ``transferred_to`` (recorded with the call)."""
 
     agent_id: str
+    transferred_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from acd.commands import AgentStateChanged, CallFinished, CallRecord
 CALL_COLUMNS = (
     "call_id", "day", "line", "language", "queue", "first_queue", "priority", "arrived_at",
     "enqueued_at", "answered_at", "ended_at", "outcome", "agent_id", "wait", "sl_wait", "talk",
-    "offers", "callback", "overflow_target", "satisfaction",
+    "offers", "callback", "overflow_target", "satisfaction", "transferred_to",
 )
 EVENT_COLUMNS = ("at", "call_id", "queue", "agent", "event", "data")
 
@@ -39,7 +39,7 @@ def call_row(record: CallRecord, tz: ZoneInfo) -> CallRow:
         record.queue, record.first_queue, record.priority, record.arrived_at,
         record.enqueued_at, record.answered_at, record.ended_at, record.outcome,
         record.agent_id, record.wait, record.sl_wait, record.talk, record.offers,
-        int(record.callback), record.overflow_target, None,
+        int(record.callback), record.overflow_target, None, record.transferred_to,
     )
 
 
@@ -59,7 +59,8 @@ def call_events(record: CallRecord) -> list[EventRow]:
         rows.append((record.answered_at, call_id, record.queue, record.agent_id, CONNECT,
                      _data(wait=record.wait, offers=record.offers)))
         rows.append((record.ended_at, call_id, record.queue, record.agent_id, COMPLETE,
-                     _data(wait=record.wait, talk=record.talk)))
+                     _data(wait=record.wait, talk=record.talk,
+                           transferred_to=record.transferred_to)))
     elif record.outcome == "abandoned":
         rows.append((record.ended_at, call_id, record.queue, None, ABANDON,
                      _data(wait=record.wait, offers=record.offers)))
@@ -129,6 +130,7 @@ class StoredCall:
     callback: bool
     overflow_target: str | None
     satisfaction: int | None
+    transferred_to: str | None
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> StoredCall:

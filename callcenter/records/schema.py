@@ -6,7 +6,7 @@ missing steps in one transaction and refuses a database newer than this code.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Types that differ between the two dialects. REAL is 4 bytes in PostgreSQL: epoch seconds
 # need DOUBLE PRECISION there.
@@ -65,6 +65,9 @@ MIGRATIONS: list[list[str]] = [
         """,
         "CREATE INDEX events_at ON events (at)",
         "CREATE INDEX events_agent_at ON events (agent, at)",
+    ],
+    [
+        "ALTER TABLE calls ADD COLUMN transferred_to TEXT",  # the department, after a transfer
     ],
 ]
 

@@ -51,6 +51,7 @@ class DailyReport:
     agents: list[AgentFigures]
     surveyed: int
     satisfaction_mean: float | None
+    transfers: dict[str, int]  # answered calls an agent transferred, by department
 
     @property
     def definition(self) -> str:
@@ -75,6 +76,9 @@ class DailyReport:
             "by_queue": section(self.by_queue),
             "agents": [a.as_dict() for a in self.agents],
             "satisfaction": {"surveyed": self.surveyed, "mean_score": self.satisfaction_mean},
+            "transfers": {"total": sum(self.transfers.values()),
+                          "handled_directly": self.overall.answered - sum(self.transfers.values()),
+                          "by_department": self.transfers},
         }
 
 
@@ -124,6 +128,10 @@ def build_daily_report(
     agents = agent_figures(calls, store.agent_states_before(start),
                            store.events(start, until, event=AGENTSTATE), start, max(start, until))
     scores = [c.satisfaction for c in calls if c.satisfaction is not None]
+    transfers: dict[str, int] = {}
+    for call in calls:
+        if call.transferred_to:
+            transfers[call.transferred_to] = transfers.get(call.transferred_to, 0) + 1
     return DailyReport(
         day=day.isoformat(),
         timezone=timezone,
@@ -137,4 +145,5 @@ def build_daily_report(
         agents=agents,
         surveyed=len(scores),
         satisfaction_mean=sum(scores) / len(scores) if scores else None,
+        transfers=dict(sorted(transfers.items())),
     )

@@ -66,6 +66,13 @@ def render_text(report: DailyReport, *, line_names: Mapping[str, str] | None = N
         for a in report.agents:
             out.append(f"{a.agent_id:<10}{a.calls_answered:>9}{a.talk_seconds / 60:>9.1f}"
                        + "".join(f"{a.state_seconds.get(s, 0.0) / 60:>11.1f}" for s in states))
+    if report.transfers:
+        total = sum(report.transfers.values())
+        answered = report.overall.answered
+        out += ["", f"Transferred to departments: {total} of {answered} answered "
+                    f"({100 * total / max(answered, 1):.1f}%); handled directly {answered - total}",
+                *(f"  {department:<28}{count:>6}"
+                  for department, count in report.transfers.items())]
     if report.surveyed:
         out += ["", f"Satisfaction: {report.surveyed} surveyed, mean score "
                     f"{report.satisfaction_mean:.2f}"]

@@ -160,7 +160,7 @@ class Transfers:
                 c.send_in_dialog(agent.dialog, "BYE")
             c.end_agent_leg(agent)
             if caller.in_acd:
-                c.submit(acd_ev.AgentHungUp(agent.agent_id))
+                c.submit(acd_ev.AgentHungUp(agent.agent_id, transferred_to=leg.department_id))
         caller.state = "transferred"
         caller.media.stop()
         c.spawn(caller.media.bridge(leg.media))
@@ -195,7 +195,7 @@ class Transfers:
             return False
         leg.transferor = None
         if caller.in_acd:
-            c.submit(acd_ev.AgentHungUp(agent.agent_id))
+            c.submit(acd_ev.AgentHungUp(agent.agent_id, transferred_to=leg.department_id))
         caller.state = "transferring"
         caller.media.play(c.sources([ivr_cmd.Prompt("transferring", caller.language)]),
                           on_done=lambda: c.hold_music(caller))

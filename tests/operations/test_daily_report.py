@@ -150,3 +150,24 @@ def test_satisfaction_and_an_empty_day(store):
 def test_bad_days_are_refused(text):
     with pytest.raises(ValueError, match="YYYY-MM-DD"):
         parse_day(text)
+
+
+def test_transfers_to_departments_are_counted_beside_calls_handled_directly(tmp_path):
+    from callcenter.reports.render import render_text
+
+    with RecordStore.open(f"sqlite:///{tmp_path / 'records.db'}") as store:
+        store.add_calls([
+            make_record("t1", arrived_at=T, wait=2, talk=30, transferred_to="housing-authority"),
+            make_record("t2", arrived_at=T + 60, wait=2, talk=30,
+                        transferred_to="housing-authority"),
+            make_record("t3", arrived_at=T + 120, wait=2, talk=30,
+                        transferred_to="market-regulation"),
+            make_record("t4", arrived_at=T + 180, wait=2, talk=30),
+            make_record("t5", arrived_at=T + 240, wait=9, outcome="abandoned"),
+        ])
+        assert store.call("t1").transferred_to == "housing-authority"
+        r = report(store)
+    assert r.transfers == {"housing-authority": 2, "market-regulation": 1}
+    assert r.as_dict()["transfers"]["handled_directly"] == 1
+    text = render_text(r)
+    assert "Transferred to departments: 3 of 4 answered (75.0%); handled directly 1" in text

@@ -112,6 +112,26 @@ def test_reopening_migrates_once_and_a_newer_schema_is_refused(tmp_path):
         RecordStore.open(url)
 
 
+def test_a_version_1_database_gains_the_transfer_column_and_keeps_its_calls(tmp_path):
+    from callcenter.records.schema import migration_sql, version_table_sql
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.execute(version_table_sql("sqlite"))
+    for statement in migration_sql("sqlite", 1):
+        conn.execute(statement)
+    conn.execute("INSERT INTO schema_version VALUES (1, 0)")
+    conn.execute("INSERT INTO calls (call_id, day, queue, priority, arrived_at, enqueued_at, "
+                 "ended_at, outcome, wait, sl_wait, talk, offers, callback) VALUES "
+                 "('old', '2026-11-20', 'zh-general', 0, 1, 2, 3, 'abandoned', 1, 1, 0, 0, 0)")
+    conn.commit()
+    conn.close()
+    with RecordStore.open(f"sqlite:///{path}") as store:
+        assert store.backend.query("SELECT version FROM schema_version") == [(1,), (2,)]
+        old = store.call("old")
+        assert old is not None and old.outcome == "abandoned" and old.transferred_to is None
+
+
 def test_opening_without_create_needs_an_existing_database(tmp_path):
     with pytest.raises(StoreNotFound):
         RecordStore.open(f"sqlite:///{tmp_path / 'missing.db'}", create=False)

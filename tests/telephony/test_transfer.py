@@ -69,6 +69,7 @@ def test_agent_transfers_caller_to_department(prompts_dir):
         assert parts.acd.seat("1001").activity is Activity.WRAP_UP
         (record,) = parts.records
         assert record.outcome == "answered" and record.agent_id == "1001"
+        assert record.transferred_to == "housing-authority"
         assert parts.count(AgentHungUp) == 1 and parts.count(CallerHungUp) == 0
         await caller.hangup(call)
         await asyncio.wait_for(dept_call.ended.wait(), 3)  # the department is hung up too
