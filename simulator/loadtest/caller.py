@@ -48,6 +48,7 @@ class CallResult:
     rescued_at: float | None = None  # answered again after being put back in the queue
     requeues: int = 0  # times hold music came back after an answer
     dropped: bool = False  # the engine ended the call before the agent's talk was through
+    audio_cut: bool = False  # the agent's tone stopped early, though the call ended on time
 
     @property
     def wait(self) -> float | None:
@@ -149,8 +150,8 @@ async def _converse(ua: UserAgent, call, plan: PlannedCall, ear: Ear, ended: asy
                     result: CallResult, stop: asyncio.Event | None, clock) -> None:
     """From the answer to the end of the call: listen to the agent until its side hangs up;
     back in the queue, wait for the next agent (or the run's stop). Marks a call the engine
-    ends while the caller is held again, or before the agent's tone lasted its handle time,
-    as dropped."""
+    ends while the caller is held again, before the agent's handle time is through, or well
+    after the agent's tone stopped short of it, as dropped."""
     changed = asyncio.Event()
     ear.on_change = changed.set
     hung_up = False
@@ -177,5 +178,10 @@ async def _converse(ua: UserAgent, call, plan: PlannedCall, ear: Ear, ended: asy
     if ear.held:
         result.dropped = True
     elif ear.answer_at is not None:
-        heard = (ear.tone_last or clock()) - ear.answer_at
-        result.dropped = heard < plan.handle - DROP_SLACK
+        end, due = clock(), ear.answer_at + plan.handle
+        tone_stopped = (ear.tone_last or end) < due - DROP_SLACK
+        # Ended early, or ended late after the agent had gone quiet (a dead seat noticed by
+        # the engine's RTP timeout). Ended on time after a quiet spell: the seat was there
+        # (it hung up on time) and only its audio did not arrive.
+        result.dropped = end < due - DROP_SLACK or (tone_stopped and end > due + DROP_SLACK)
+        result.audio_cut = tone_stopped and not result.dropped

@@ -132,6 +132,10 @@ class SeatProcesses:
                     await asyncio.wait_for(child.reader, 5)
         for task in list(self._tasks):
             task.cancel()
+        for child in self.children:
+            if child.stats is None and not child.killed:  # died on its own
+                log.warning("seat process %s ended without its figures", child.pid)
+                self.lost += child.agent_ids
         return [s for c in self.children for s in (c.stats or [])]
 
     async def _send(self, child: Child, message: dict) -> None:

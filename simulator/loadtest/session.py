@@ -75,7 +75,8 @@ class Report:
                        "planned_at": round(c.plan.at, 3), "outcome": c.outcome,
                        "wait": c.wait, "failure": c.failure, "answered_at": c.answered_at,
                        "requeues": c.requeues, "rescued_at": c.rescued_at,
-                       "dropped": c.dropped} for c in self.outcome.calls],
+                       "dropped": c.dropped, "audio_cut": c.audio_cut}
+                      for c in self.outcome.calls],
         }
 
     @property
