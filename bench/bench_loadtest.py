@@ -187,8 +187,10 @@ def main() -> None:
             time.sleep(2)
             c, r, p = report.callers, report.records or {}, report.prediction or {}
             rate = sum(a.calls_per_hour or 0 for a in step.scenario.arrivals) * scale / 3600
-            rows.append((rate, seats, c["offered"], c["sip_failures"], c["no_audio"],
-                         report.seats["silent_calls"], c["dropped"], r.get("missing_records"),
+            rows.append((rate, seats, c["offered"], r.get("offered"), c["sip_failures"],
+                         c["no_audio"],
+                         report.seats["silent_calls"], c["dropped"], c["audio_cut"],
+                         r.get("missing_records"),
                          r.get("duplicate_records"), engine_calls(api, token),
                          c["service_level"], p.get("range95", {}).get("service_level"),
                          c["abandon_rate"], p.get("range95", {}).get("abandon_rate"),
@@ -202,11 +204,12 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(30)
-    print("calls/s  seats  placed  failed  no-audio  silent  dropped  unrecorded  twice  "
-          "in-engine  SL (sim 95% range)  abandon (sim 95% range)  wall s  load 1-min")
-    for (rate, seats, n, f, na, si, dr, miss, dup, live, sl, slr, ab, abr, wall,
+    print("calls/s  seats  placed  recorded  failed  no-audio  silent  dropped  audio-cut  "
+          "unrecorded  twice  in-engine  SL (sim 95% range)  abandon (sim 95% range)  wall s  load 1-min")
+    for (rate, seats, n, rec, f, na, si, dr, cut, miss, dup, live, sl, slr, ab, abr, wall,
          l0, l1) in rows:
-        print(f"{rate:7.2f}  {seats:5d}  {n:6d}  {f:6d}  {na:8d}  {si:6d}  {dr:7d}  "
+        print(f"{rate:7.2f}  {seats:5d}  {n:6d}  {rec!s:>8}  {f:6d}  {na:8d}  {si:6d}  {dr:7d}  "
+              f"{cut:9d}  "
               f"{miss!s:>10}  {dup!s:>5}  {live!s:>9}  {fmt(sl)} ({rng(slr)})  "
               f"{fmt(ab)} ({rng(abr)})  {wall:.0f}  {l0:.2f}->{l1:.2f}")
 
