@@ -32,8 +32,6 @@ from dataclasses import dataclass, field
 
 from acd import commands as acd_cmd
 from acd import events as acd_ev
-from acd.engine import ACDError
-from agents.seat import IllegalTransition
 from callcenter.asterisk import AGISession
 from callcenter.asterisk import CallerHungUp as ChannelGone
 from callcenter.config import HotlineConfig
@@ -109,13 +107,7 @@ class CallFlow:
         return self.driver.clock()
 
     def _submit(self, event: acd_ev.Event) -> bool:
-        """Give ``event`` to the ACD; False (logged) when the ACD refuses it."""
-        try:
-            self.driver.submit(event)
-        except (ACDError, IllegalTransition) as exc:
-            log.warning("ACD refused %s: %s", event, exc)
-            return False
-        return True
+        return self.driver.try_submit(event)
 
     # ---- entry -----------------------------------------------------------------------------
 

@@ -83,18 +83,12 @@ def loadtest(scenario_path: str | None, target: str, duration_minutes: float | N
         _fail(f"invalid scenario:\n{exc}")
     passwords: dict[str, str] = {}
     if not in_process:
-        from callcenter.telephony.passwords import (
-            PasswordFileError,
-            load_passwords,
-            passwords_from_env,
-        )
+        from callcenter.telephony.passwords import PasswordFileError, seat_passwords
 
-        passwords = passwords_from_env()
-        if secrets_file is not None:
-            try:
-                passwords.update(load_passwords(secrets_file))
-            except PasswordFileError as exc:
-                _fail(f"secrets: {exc}")
+        try:
+            passwords = seat_passwords(secrets_file)
+        except PasswordFileError as exc:
+            _fail(f"secrets: {exc}")
     minutes = duration_minutes or loaded.scenario.duration_hours * 60
     kill_after = kill_after_minutes * 60 if kill_after_minutes is not None else minutes * 30
     opts = Options(target=target, minutes=duration_minutes, rate_scale=rate_scale, seed=seed,

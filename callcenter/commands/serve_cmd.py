@@ -75,14 +75,12 @@ def serve(config_path: str | None, db_url: str, sip: str, prompts_dir: Path,
     for warning in warnings:
         logging.getLogger("callcenter").warning("config: %s", warning)
 
-    from callcenter.telephony.passwords import PasswordFileError, load_passwords, passwords_from_env
+    from callcenter.telephony.passwords import PasswordFileError, seat_passwords
 
-    passwords = passwords_from_env()
-    if secrets_file is not None:
-        try:
-            passwords.update(load_passwords(secrets_file))
-        except PasswordFileError as exc:
-            _refuse(f"secrets: {exc}")
+    try:
+        passwords = seat_passwords(secrets_file)
+    except PasswordFileError as exc:
+        _refuse(f"secrets: {exc}")
     ami = None
     if ami_address is not None:
         from callcenter.asterisk_engine import AMISettings

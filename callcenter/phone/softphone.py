@@ -222,26 +222,26 @@ class Softphone:
         if self.auto.answer_after is not None:
             self.worker.later(self.auto.answer_after, lambda: self._answer(call_id, quiet=True))
 
-    def _answer(self, call: int | None, quiet: bool = False) -> None:
+    def _found(self, call: int | None, quiet: bool) -> _CallState | None:
+        """The call's state; None for a call gone meanwhile when ``quiet`` (timers)."""
         try:
-            state = self._state(call)
+            return self._state(call)
         except (LookupError, KeyError):
             if quiet:
-                return
+                return None
             raise
-        if state.incoming and not state.confirmed:
+
+    def _answer(self, call: int | None, quiet: bool = False) -> None:
+        state = self._found(call, quiet)
+        if state is not None and state.incoming and not state.confirmed:
             ok = pj.CallOpParam()
             ok.statusCode = 200
             state.call.answer(ok)
 
     def _hangup(self, call: int | None, quiet: bool = False) -> None:
-        try:
-            state = self._state(call)
-        except (LookupError, KeyError):
-            if quiet:
-                return
-            raise
-        state.call.hangup(pj.CallOpParam(True))
+        state = self._found(call, quiet)
+        if state is not None:
+            state.call.hangup(pj.CallOpParam(True))
 
     def _transfer(self, state: _CallState, number: str) -> None:
         target = number if number.startswith("sip:") else f"sip:{number}@{self.server}"

@@ -14,8 +14,9 @@ import time
 from collections.abc import Callable, Sequence
 
 from acd.commands import Command
-from acd.engine import ACD
+from acd.engine import ACD, ACDError
 from acd.events import Event
+from agents.seat import IllegalTransition
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,16 @@ class CoreDriver:
         self._dispatch(commands)
         self._rearm()
         return commands
+
+    def try_submit(self, event: Event) -> bool:
+        """Apply ``event``; False (logged) when the ACD refuses it, which changes nothing.
+        For adapters, whose events may race the core's own decisions."""
+        try:
+            self.submit(event)
+        except (ACDError, IllegalTransition) as exc:
+            log.warning("ACD refused %s: %s", event, exc)
+            return False
+        return True
 
     def _fire(self) -> None:
         self._timer = None

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from callcenter.media.rtp_endpoint import RtpEndpoint, bind_udp_socket
 from callcenter.sip.dialog import Dialog, DialogId, dialog_id
 from callcenter.sip.digest import DigestServer, build_authorization
-from callcenter.sip.ids import new_branch, new_call_id, new_tag
+from callcenter.sip.ids import new_call_id, new_tag
 from callcenter.sip.message import (
     Headers,
     NameAddr,
@@ -27,6 +27,7 @@ from callcenter.sip.message import (
     SipURI,
     make_response,
 )
+from callcenter.sip.requests import new_request
 from callcenter.sip.sdp import SDPError, answer_offer, build_offer, parse_answer, parse_sdp
 from callcenter.sip.transactions import Addr, Timeout, TransactionKey
 from callcenter.sip.transport import SipEndpoint
@@ -373,19 +374,10 @@ class UserAgent:
     def _new_request(self, method: str, uri: str, *, to: str, from_tag: str, call_id: str,
                      cseq: int, body: bytes = b"", content_type: str | None = None,
                      extra: list[tuple[str, str]] | None = None) -> SIPRequest:
-        headers = Headers()
-        headers.add("Via", f"SIP/2.0/UDP {self.host}:{self.port};branch={new_branch()};rport")
-        headers.add("Max-Forwards", "70")
-        headers.add("From", str(NameAddr(f"sip:{self.user}@{self.host}").with_tag(from_tag)))
-        headers.add("To", to)
-        headers.add("Call-ID", call_id)
-        headers.add("CSeq", f"{cseq} {method}")
-        headers.add("Contact", self.contact)
-        for name, value in extra or []:
-            headers.add(name, value)
-        if body and content_type:
-            headers.add("Content-Type", content_type)
-        return SIPRequest(method, uri, headers, body)
+        return new_request(method, uri, via=(self.host, self.port),
+                           from_=str(NameAddr(f"sip:{self.user}@{self.host}").with_tag(from_tag)),
+                           to=to, call_id=call_id, cseq=cseq, contact=self.contact, body=body,
+                           content_type=content_type, extra=extra or ())
 
     def start_call(self, target: str, addr: Addr, *, offer: bytes | None = None) -> Call:
         """Send an INVITE to ``target`` (a SIP URI) at ``addr``; returns the Call at once.

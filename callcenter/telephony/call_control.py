@@ -170,13 +170,7 @@ class CallControl:
         return self.driver.clock()
 
     def submit(self, event: acd_ev.Event) -> bool:
-        """Give ``event`` to the ACD; False when the ACD refused it (logged)."""
-        try:
-            self.driver.submit(event)
-        except (ACDError, IllegalTransition) as exc:
-            log.warning("ACD refused %s: %s", event, exc)
-            return False
-        return True
+        return self.driver.try_submit(event)
 
     def next_cseq(self) -> int:
         return next(self._cseq)

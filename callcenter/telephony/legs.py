@@ -7,8 +7,9 @@ import re
 from dataclasses import dataclass, field
 
 from callcenter.sip.dialog import Dialog
-from callcenter.sip.ids import new_branch, new_call_id, new_tag
+from callcenter.sip.ids import new_call_id, new_tag
 from callcenter.sip.message import Headers, SIPRequest, SipURI
+from callcenter.sip.requests import new_request
 from callcenter.sip.transactions import Addr
 from callcenter.telephony.media import LegMedia
 from ivr_flows.interpreter import FlowRun
@@ -98,17 +99,10 @@ def callback_target(invite: SIPRequest) -> tuple[str, Addr] | None:
 def new_invite(display: str, line: str, target: str, sdp: bytes, *, host: str, port: int,
                contact: str, cseq: int) -> SIPRequest:
     """An out-of-dialog INVITE from the engine's ``line`` (shown as ``display``) to ``target``."""
-    headers = Headers()
-    headers.add("Via", f"SIP/2.0/UDP {host}:{port};branch={new_branch()};rport")
-    headers.add("Max-Forwards", "70")
-    headers.add("From", f'"{display}" <sip:{line}@{host}>;tag={new_tag()}')
-    headers.add("To", f"<{target}>")
-    headers.add("Call-ID", new_call_id(host))
-    headers.add("CSeq", f"{cseq} INVITE")
-    headers.add("Contact", contact)
-    headers.add("Allow", ALLOW)
-    headers.add("Content-Type", "application/sdp")
-    return SIPRequest("INVITE", target, headers, sdp)
+    return new_request("INVITE", target, via=(host, port),
+                       from_=f'"{display}" <sip:{line}@{host}>;tag={new_tag()}',
+                       to=f"<{target}>", call_id=new_call_id(host), cseq=cseq, contact=contact,
+                       body=sdp, content_type="application/sdp", extra=[("Allow", ALLOW)])
 
 
 def caller_number(request: SIPRequest) -> str:

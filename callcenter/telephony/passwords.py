@@ -48,3 +48,12 @@ def passwords_from_env(environ: Mapping[str, str] | None = None,
     environ = os.environ if environ is None else environ
     return {name[len(prefix):]: value for name, value in environ.items()
             if name.startswith(prefix) and len(name) > len(prefix) and value}
+
+
+def seat_passwords(secrets_file: Path | str | None) -> dict[str, str]:
+    """The agents' SIP passwords: the environment, then ``secrets_file`` (which wins).
+    Raises ``PasswordFileError`` for an unusable file."""
+    passwords = passwords_from_env()
+    if secrets_file is not None:
+        passwords.update(load_passwords(secrets_file))
+    return passwords

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 
-from callcenter.sip.ids import new_branch, new_call_id, new_tag
-from callcenter.sip.message import Headers, SIPRequest
+from callcenter.sip.ids import new_call_id, new_tag
+from callcenter.sip.message import SIPRequest
+from callcenter.sip.requests import new_request
 from callcenter.sip.transactions import TransactionKey
 from callcenter.sip.transport import SipEndpoint
 from callcenter.telephony.registrar import Binding, Registrar
@@ -80,12 +81,7 @@ def _seat(binding: Binding) -> tuple[str, str, tuple]:
 
 def options(binding: Binding, host: str, port: int) -> SIPRequest:
     """An out-of-dialog OPTIONS to the seat's Contact."""
-    headers = Headers()
-    headers.add("Via", f"SIP/2.0/UDP {host}:{port};branch={new_branch()};rport")
-    headers.add("Max-Forwards", "70")
-    headers.add("From", f"<sip:qualify@{host}:{port}>;tag={new_tag()}")
-    headers.add("To", f"<{binding.contact}>")
-    headers.add("Call-ID", new_call_id(host))
-    headers.add("CSeq", "1 OPTIONS")
-    headers.add("Accept", "application/sdp")
-    return SIPRequest("OPTIONS", binding.contact, headers)
+    return new_request("OPTIONS", binding.contact, via=(host, port),
+                       from_=f"<sip:qualify@{host}:{port}>;tag={new_tag()}",
+                       to=f"<{binding.contact}>", call_id=new_call_id(host), cseq=1,
+                       extra=[("Accept", "application/sdp")])

@@ -34,6 +34,18 @@ FAULT_ROWS = (  # shown after a fault run's kill
 )
 
 
+def _headline(offered: int, answered: int, abandoned: int, within: int) -> dict:
+    """Counts and the rates over ``offered`` that both the callers' and the records' columns
+    show."""
+    return {
+        "offered": offered, "answered": answered, "abandoned": abandoned,
+        "answered_within_threshold": within,
+        "service_level": _ratio(within, offered),
+        "connection_rate": _ratio(answered, offered),
+        "abandon_rate": _ratio(abandoned, offered),
+    }
+
+
 def _ratio(a: float, b: float) -> float | None:
     return a / b if b else None
 
@@ -60,11 +72,7 @@ def caller_figures(calls: Iterable[CallResult], threshold: float,
     abandoned = sum(c.outcome == "abandoned" for c in calls)
     offered = len(calls)
     return {
-        "offered": offered, "answered": len(answered), "abandoned": abandoned,
-        "answered_within_threshold": within,
-        "service_level": _ratio(within, offered),
-        "connection_rate": _ratio(len(answered), offered),
-        "abandon_rate": _ratio(abandoned, offered),
+        **_headline(offered, len(answered), abandoned, within),
         "asa_seconds": _mean(waits), "aht_seconds": _mean(talks),
         "other_outcomes": sum(c.outcome in ("ended-by-engine", "unfinished") for c in calls),
         "sip_failures": sum(c.outcome == "failed" for c in calls),
@@ -122,11 +130,7 @@ def record_figures(calls: list[CallResult], stored: list, threshold: float,
                   and c.outcome in expected and rows[c.call_id][0].outcome != expected[c.outcome]]
     offered = len(records)
     return {
-        "offered": offered, "answered": len(answered), "abandoned": abandoned,
-        "answered_within_threshold": within,
-        "service_level": _ratio(within, offered),
-        "connection_rate": _ratio(len(answered), offered),
-        "abandon_rate": _ratio(abandoned, offered),
+        **_headline(offered, len(answered), abandoned, within),
         "asa_seconds": _mean([r.wait for r in answered]),
         "aht_seconds": _mean([r.talk for r in answered]),
         "other_outcomes": sum(r.outcome not in ("answered", "abandoned") for r in records),
