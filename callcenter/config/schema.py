@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from acd.model import EscalationStep, QueueSpec, ServiceLevelPolicy
 from agents.model import AgentSpec
@@ -23,8 +24,17 @@ StrategyName = Literal[
 Proficiency = Annotated[int, Field(ge=1, le=5)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 DialNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{3,20}$")]
-SipHostPort = Annotated[str, StringConstraints(
-    pattern=r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$")]
+_HOST_PORT = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$")
+
+
+def _host_port(value: str) -> str:
+    match = _HOST_PORT.match(value)
+    if match is None or not 0 < int(match.group(2)) < 65536:
+        raise ValueError(f"expected host:port, e.g. 10.1.2.3:5060, got {value!r}")
+    return value
+
+
+SipHostPort = Annotated[str, AfterValidator(_host_port)]
 
 
 class _Model(BaseModel):

@@ -70,6 +70,8 @@ def test_good_config_converts_to_core_specs(tmp_path):
         (("languages: [zh, en]", "languages: [zh, en, xx]"), 1, "languages[2]", "'ru'"),
         (("en: q2}", "en: q9}"), 4, "lines[0].queues.en", "unknown queue 'q9'"),
         (("services: [general]", "services: [general]\nbogus: 1"), 3, "bogus", "unknown field"),
+        (("services: [general]", "services: [general]\ntransfers: {gateway: pbx.example}"), 3,
+         "transfers.gateway", "expected host:port, e.g. 10.1.2.3:5060, got 'pbx.example'"),
     ],
 )
 def test_broken_config_names_file_line_field(tmp_path, change, line, field, words):
