@@ -89,6 +89,8 @@ def test_transfer_to_any_other_number_or_without_gateway_is_refused(prompts_dir)
         reply = await seat.transfer(seat_call, f"sip:13900001111@{LOCAL}")
         assert reply is not None and reply.status == 403
         assert "not a department number" in reply.reason
+        reply = await seat.request(seat_call, "REFER", timeout=3)  # no Refer-To at all
+        assert reply is not None and reply.status == 400 and "Refer-To missing" in reply.reason
         assert await talking(call, seat_call)  # the conversation goes on
         assert not dept_calls
         await caller.hangup(call)
