@@ -6,7 +6,9 @@ missing steps in one transaction and refuses a database newer than this code.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+from callcenter.records.case_schema import CASES_MIGRATION
+
+SCHEMA_VERSION = 3
 
 # Types that differ between the two dialects. REAL is 4 bytes in PostgreSQL: epoch seconds
 # need DOUBLE PRECISION there.
@@ -23,8 +25,10 @@ CREATE TABLE IF NOT EXISTS schema_version (
 )
 """
 
-# MIGRATIONS[v - 1] brings a database from version v - 1 to v.
-MIGRATIONS: list[list[str]] = [
+# MIGRATIONS[v - 1] brings a database from version v - 1 to v. A statement that differs by
+# dialect is a dict of dialect -> statement (a dialect not named skips it).
+Statement = str | dict[str, str]
+MIGRATIONS: list[list[Statement]] = [
     [
         """
         CREATE TABLE calls (
@@ -69,6 +73,7 @@ MIGRATIONS: list[list[str]] = [
     [
         "ALTER TABLE calls ADD COLUMN transferred_to TEXT",  # the department, after a transfer
     ],
+    CASES_MIGRATION,
 ]
 
 
@@ -78,4 +83,11 @@ def version_table_sql(dialect: str) -> str:
 
 def migration_sql(dialect: str, to_version: int) -> list[str]:
     """The statements that bring a database from ``to_version - 1`` to ``to_version``."""
-    return [statement.format(**_TYPES[dialect]) for statement in MIGRATIONS[to_version - 1]]
+    out = []
+    for statement in MIGRATIONS[to_version - 1]:
+        if isinstance(statement, dict):
+            if dialect not in statement:
+                continue
+            statement = statement[dialect]
+        out.append(statement.format(**_TYPES[dialect]))
+    return out

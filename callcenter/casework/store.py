@@ -1,0 +1,242 @@
+"""``CaseStore``: cases' event log, their current state, settings, over the record database.
+
+Every change to a case is one transaction: its new events appended to ``case_events`` (never
+updated or deleted) and its projection row in ``cases`` rewritten, guarded by the case's
+version so that two writers cannot both extend the same history. A committed change survives
+``kill -9`` (SQLite WAL with ``synchronous=FULL``; PostgreSQL's own commit).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from callcenter.records import RecordStore
+
+CASE_COLUMNS = ("case_id", "status", "category", "urgency", "channel", "caller", "district",
+                "address", "call_id", "intake_by", "created_at", "day", "closed_at",
+                "next_deadline", "card", "supervised", "version", "state")
+
+
+class ConcurrentChange(Exception):
+    """The case changed since it was read (another request won); nothing was written."""
+
+
+@dataclass
+class CaseRow:
+    """The projection of one case: the columns queries filter on, and the full state (JSON)."""
+
+    case_id: str
+    status: str
+    category: str
+    urgency: str
+    channel: str
+    caller: str | None
+    district: str | None
+    address: str | None
+    call_id: str | None
+    intake_by: str
+    created_at: float
+    day: str
+    closed_at: float | None
+    next_deadline: float | None
+    card: str | None
+    supervised: int
+    version: int
+    state: str
+
+    def values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, c) for c in CASE_COLUMNS)
+
+    def state_dict(self) -> dict[str, Any]:
+        return json.loads(self.state)
+
+    def summary(self) -> dict[str, Any]:
+        """The row without the full state (for lists)."""
+        out = asdict(self)
+        del out["state"]
+        return out
+
+
+assert tuple(f.name for f in fields(CaseRow)) == CASE_COLUMNS
+
+
+@dataclass(frozen=True)
+class StoredCaseEvent:
+    case_id: str
+    seq: int
+    at: float
+    kind: str
+    actor: str
+    data: dict[str, Any]
+
+
+@dataclass
+class CaseQuery:
+    """Filters for ``CaseStore.find``; None means any."""
+
+    status: str | None = None
+    category: str | None = None  # a code or a code prefix (a parent category)
+    urgency: str | None = None
+    district: str | None = None
+    department: str | None = None
+    caller: str | None = None
+    card: str | None = None
+    supervised: bool | None = None
+    created_from: float | None = None
+    created_to: float | None = None
+    due_before: float | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+_SELECT_CASE = f"SELECT {', '.join('c.' + c for c in CASE_COLUMNS)} FROM cases c"
+_UPSERT = (f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}) VALUES ({', '.join('?' * len(CASE_COLUMNS))}) "
+           "ON CONFLICT (case_id) DO UPDATE SET "
+           + ", ".join(f"{c} = excluded.{c}" for c in CASE_COLUMNS if c != "case_id"))
+
+
+class CaseStore:
+    """Case storage over one ``RecordStore`` connection (thread-safe through its lock)."""
+
+    def __init__(self, records: RecordStore) -> None:
+        self.records = records
+        self.backend = records.backend
+        self._lock = records._lock
+
+    @classmethod
+    def open(cls, url: str, *, timezone: str = "Asia/Shanghai") -> CaseStore:
+        return cls(RecordStore.open(url, timezone=timezone, create=True))
+
+    def close(self) -> None:
+        self.records.close()
+
+    # ------------------------------------------------------------------ writing
+
+    def commit(self, row: CaseRow, events: Sequence[dict[str, Any]],
+               departments: Iterable[tuple[str, str]], *, expected_version: int) -> None:
+        """Append ``events`` (dicts with ``type``, ``at``, ``actor``) to the case's history and
+        store ``row`` (whose ``version`` is the new event count) and its departments, all or
+        nothing. Raises ``ConcurrentChange`` if the stored version is not ``expected_version``."""
+        backend = self.backend
+        with self._lock, backend.transaction():
+            stored = backend.query("SELECT version FROM cases WHERE case_id = ?", (row.case_id,))
+            if (stored[0][0] if stored else 0) != expected_version:
+                raise ConcurrentChange(f"case {row.case_id} changed meanwhile")
+            backend.executemany(
+                "INSERT INTO case_events (case_id, seq, at, kind, actor, data) VALUES (?, ?, ?, ?, ?, ?)",
+                [(row.case_id, expected_version + i + 1, float(e["at"]), str(e["type"]),
+                  str(e.get("actor") or "system"), json.dumps(e, ensure_ascii=False, sort_keys=True))
+                 for i, e in enumerate(events)])
+            backend.execute(_UPSERT, row.values())
+            backend.execute("DELETE FROM case_departments WHERE case_id = ?", (row.case_id,))
+            backend.executemany(
+                "INSERT INTO case_departments (case_id, department, role) VALUES (?, ?, ?)",
+                [(row.case_id, d, r) for d, r in departments])
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, case_id: str) -> CaseRow | None:
+        with self._lock:
+            rows = self.backend.query(_SELECT_CASE + " WHERE c.case_id = ?", (case_id,))
+        return CaseRow(*rows[0]) if rows else None
+
+    def departments(self, case_id: str) -> dict[str, str]:
+        with self._lock:
+            rows = self.backend.query(
+                "SELECT department, role FROM case_departments WHERE case_id = ?", (case_id,))
+        return dict(rows)
+
+    def history(self, case_id: str) -> list[StoredCaseEvent]:
+        with self._lock:
+            rows = self.backend.query(
+                "SELECT case_id, seq, at, kind, actor, data FROM case_events WHERE case_id = ? "
+                "ORDER BY seq", (case_id,))
+        return [StoredCaseEvent(*row[:5], json.loads(row[5])) for row in rows]
+
+    def find(self, q: CaseQuery) -> list[CaseRow]:
+        where: list[str] = []
+        params: list[Any] = []
+        for column, value in (("status", q.status), ("urgency", q.urgency),
+                              ("district", q.district), ("caller", q.caller), ("card", q.card)):
+            if value is not None:
+                where.append(f"c.{column} = ?")
+                params.append(value)
+        if q.category is not None:
+            where.append("(c.category = ? OR c.category LIKE ?)")
+            params += [q.category, q.category + ".%"]
+        if q.supervised is not None:
+            where.append("c.supervised = ?")
+            params.append(int(q.supervised))
+        for clause, value in (("c.created_at >= ?", q.created_from), ("c.created_at < ?", q.created_to),
+                              ("c.next_deadline < ?", q.due_before)):
+            if value is not None:
+                where.append(clause)
+                params.append(value)
+        if q.department is not None:
+            where.append("c.case_id IN (SELECT case_id FROM case_departments WHERE department = ?)")
+            params.append(q.department)
+        sql = _SELECT_CASE + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY c.created_at DESC, c.case_id LIMIT ? OFFSET ?"
+        with self._lock:
+            rows = self.backend.query(sql, (*params, q.limit, q.offset))
+        return [CaseRow(*row) for row in rows]
+
+    def by_call(self, call_id: str) -> list[CaseRow]:
+        with self._lock:
+            rows = self.backend.query(_SELECT_CASE + " WHERE c.call_id = ? ORDER BY c.created_at",
+                                      (call_id,))
+        return [CaseRow(*row) for row in rows]
+
+    def all_in(self, start: float | None = None, end: float | None = None) -> Iterable[CaseRow]:
+        """Cases created in ``[start, end)`` in creation order (all when both are None)."""
+        sql, params = _SELECT_CASE, []
+        where = []
+        if start is not None:
+            where.append("c.created_at >= ?")
+            params.append(start)
+        if end is not None:
+            where.append("c.created_at < ?")
+            params.append(end)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._lock:
+            rows = self.backend.query(sql + " ORDER BY c.created_at, c.case_id", params)
+        return [CaseRow(*row) for row in rows]
+
+    def due(self, now: float, limit: int = 500) -> list[str]:
+        """Cases whose next deadline has come, earliest first."""
+        with self._lock:
+            rows = self.backend.query(
+                "SELECT case_id FROM cases WHERE next_deadline <= ? ORDER BY next_deadline LIMIT ?",
+                (now, limit))
+        return [row[0] for row in rows]
+
+    def next_deadline(self) -> float | None:
+        with self._lock:
+            return self.backend.query("SELECT MIN(next_deadline) FROM cases")[0][0]
+
+    def count(self) -> int:
+        with self._lock:
+            return self.backend.query("SELECT COUNT(*) FROM cases")[0][0]
+
+    def count_events(self) -> int:
+        with self._lock:
+            return self.backend.query("SELECT COUNT(*) FROM case_events")[0][0]
+
+    # ------------------------------------------------------------------ settings
+
+    def put_setting(self, name: str, data: Any) -> None:
+        with self._lock, self.backend.transaction():
+            self.backend.execute(
+                "INSERT INTO case_settings (name, data, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+                (name, json.dumps(data, ensure_ascii=False), time.time()))
+
+    def setting(self, name: str) -> Any:
+        with self._lock:
+            rows = self.backend.query("SELECT data FROM case_settings WHERE name = ?", (name,))
+        return json.loads(rows[0][0]) if rows else None
