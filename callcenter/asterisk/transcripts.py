@@ -1,4 +1,4 @@
-"""Reader for the recorded Asterisk wire transcripts (``fixtures/asterisk/*.txt``).
+"""Reader for the recorded Asterisk wire transcripts (``tests/fixtures/asterisk/*.txt``).
 
 Line format: ``<< text`` came from Asterisk, ``>> text`` was sent to Asterisk, a bare ``<<`` /
 ``>>`` is an empty line, ``#`` starts a comment (``# @+S.SSSs`` is the time since connect,
@@ -26,12 +26,11 @@ _EOF = "(Asterisk closed the TCP connection: EOF)"
 
 
 def fixtures_dir() -> Path:
-    """The fixture folder: ``$CALLCENTER_ASTERISK_FIXTURES`` or ``<repo>/../shared/...``."""
+    """The fixture folder: ``$CALLCENTER_ASTERISK_FIXTURES`` or the repository's own copy."""
     configured = os.environ.get(FIXTURES_ENV)
     if configured:
         return Path(configured)
-    repo_root = Path(__file__).resolve().parents[2]
-    return (repo_root / ".." / "shared" / "fixtures" / "asterisk").resolve()
+    return Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "asterisk"
 
 
 @dataclass(frozen=True)

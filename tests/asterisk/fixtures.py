@@ -1,4 +1,7 @@
-"""Shared fixtures: locate the recorded transcripts, or skip with a reason."""
+"""Locate the recorded transcripts the repository keeps in ``tests/fixtures/asterisk``.
+
+They belong to the project, so a missing file fails the test (it never skips silently).
+"""
 
 from __future__ import annotations
 
@@ -10,13 +13,13 @@ from callcenter.asterisk.transcripts import FIXTURES_ENV, Transcript, fixtures_d
 
 
 def fixture_path(name: str) -> Path:
-    """Path of one transcript file; skips the test if the fixture folder is not there."""
+    """Path of one transcript file; fails the test if it is not there."""
     folder = fixtures_dir()
     if not folder.is_dir():
-        pytest.skip(f"Asterisk fixtures not found at {folder} (set {FIXTURES_ENV})")
+        pytest.fail(f"Asterisk fixtures not found at {folder} (set {FIXTURES_ENV})", pytrace=False)
     path = folder / name
     if not path.is_file():
-        pytest.skip(f"Asterisk fixture {name} missing in {folder}")
+        pytest.fail(f"Asterisk fixture {name} missing in {folder}", pytrace=False)
     return path
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from callcenter.asterisk import transcripts
@@ -69,8 +71,17 @@ def test_malformed_lines_are_rejected():
 def test_fixture_folder_comes_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv(transcripts.FIXTURES_ENV, str(tmp_path))
     assert transcripts.fixtures_dir() == tmp_path
-    with pytest.raises(pytest.skip.Exception, match="missing"):
+    with pytest.raises(pytest.fail.Exception, match="missing"):
         fixture_path("agi_session_basic.txt")
     monkeypatch.setenv(transcripts.FIXTURES_ENV, str(tmp_path / "absent"))
-    with pytest.raises(pytest.skip.Exception, match="not found"):
+    with pytest.raises(pytest.fail.Exception, match="not found"):
         fixture_path("agi_session_basic.txt")
+
+
+def test_the_repository_owns_its_fixtures(monkeypatch):
+    """Without the variable the transcripts come from the repository, wherever it is cloned."""
+    monkeypatch.delenv(transcripts.FIXTURES_ENV, raising=False)
+    folder = transcripts.fixtures_dir()
+    assert folder == Path(__file__).resolve().parents[1] / "fixtures" / "asterisk"
+    assert (folder / "README.txt").is_file() and (folder / "live" / "README.txt").is_file()
+    assert fixture_path("agi_session_basic.txt").parent == folder

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 from collections.abc import Awaitable, Callable
 
@@ -27,13 +28,14 @@ _ids = itertools.count(1)
 Dial = Callable[["FakeChannel", list[str]], Awaitable[list[str]]]
 
 
-def recorded_environment() -> list[tuple[str, str]]:
+@functools.cache
+def recorded_environment() -> tuple[tuple[str, str], ...]:
     section = transcript("agi_env_block.txt").sections[0]
     pairs = []
     for line in agi_script(section).environment:
         key, _, value = line.partition(": ")
         pairs.append((key, value))
-    return pairs
+    return tuple(pairs)
 
 
 class FakeChannel:
@@ -63,6 +65,9 @@ class FakeChannel:
         self.dead = False
         self.gone = asyncio.Event()
         self._writer: asyncio.StreamWriter | None = None
+        # Read the recorded env block here, in the test's own code: a missing fixture then
+        # fails the test at once instead of killing the task that runs the channel.
+        self._environment = recorded_environment()
 
     def environment(self) -> list[str]:
         replace = {
@@ -73,7 +78,7 @@ class FakeChannel:
             "agi_callerid": self.callerid,
             "agi_extension": self.path.rpartition("/")[2],
         }
-        return [f"{k}: {replace.get(k, v)}" for k, v in recorded_environment()]
+        return [f"{k}: {replace.get(k, v)}" for k, v in self._environment]
 
     def _write(self, lines: list[str]) -> None:
         assert self._writer is not None

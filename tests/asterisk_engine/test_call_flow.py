@@ -302,3 +302,18 @@ def test_an_answer_without_the_hook_still_ends_the_call_in_the_acd():
     assert len(parts.submitted(AgentAnswered)) == 1 and len(parts.submitted(AgentHungUp)) == 1
     (record,) = parts.records
     assert record.outcome == "answered" and parts.acd.live_calls() == 0
+
+
+def test_a_missing_transcript_fails_the_test_where_the_channel_is_made(monkeypatch, tmp_path):
+    """Not inside the task that runs the channel, where it would die unseen and the test hang."""
+    from callcenter.asterisk import transcripts
+
+    from . import fake_asterisk
+
+    monkeypatch.setenv(transcripts.FIXTURES_ENV, str(tmp_path))
+    fake_asterisk.recorded_environment.cache_clear()
+    try:
+        with pytest.raises(pytest.fail.Exception, match="agi_env_block.txt missing"):
+            FakeChannel(1, "12345")
+    finally:
+        fake_asterisk.recorded_environment.cache_clear()
