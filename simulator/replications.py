@@ -8,8 +8,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from scipy import stats
-
 from simulator.engine import simulate
 from simulator.metrics import FIGURES, summarize
 from simulator.scenario import LoadedScenario
@@ -94,6 +92,8 @@ def _half_width(values: list[float]) -> float | None:
         return None
     mean = sum(values) / n
     sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    from scipy import stats  # about 1 s to import: only when there are intervals to compute
+
     return float(stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n))
 
 

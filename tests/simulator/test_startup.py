@@ -1,0 +1,52 @@
+"""Start-up cost: ``callcenter --help`` and a small simulation do not import the heavy modules.
+
+Run in a fresh interpreter with ``-X importtime``, which lists every module imported.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("scipy", "matplotlib")
+
+
+def imported(*args: str, cwd: Path) -> set[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "callcenter.cli", *args],
+                          capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    names = set()
+    for line in done.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip())
+    return names
+
+
+def top_level(names: set[str]) -> set[str]:
+    return {name.split(".")[0] for name in names}
+
+
+def test_help_imports_neither_numpy_nor_scipy_nor_matplotlib(tmp_path: Path) -> None:
+    roots = top_level(imported("--help", cwd=tmp_path))
+    assert "click" in roots
+    assert not roots & {*HEAVY, "numpy", "pydantic"}
+
+
+def test_a_small_simulation_imports_no_scipy_or_matplotlib(tmp_path: Path) -> None:
+    names = imported("simulate", "mmc-plus-m", "--duration-hours", "0.6", "--no-progress",
+                     cwd=tmp_path)
+    assert "simulator.engine" in names and "acd.engine" in names
+    assert not top_level(names) & set(HEAVY)
+
+
+def test_intervals_and_plots_still_load_them_when_asked(tmp_path: Path) -> None:
+    png = tmp_path / "day.png"
+    names = imported("simulate", "mmc-plus-m", "--duration-hours", "0.6", "--no-progress",
+                     "--replications", "2", "--jobs", "1", "--plot", str(png), cwd=tmp_path)
+    assert any(name.startswith("scipy.stats.") for name in names)
+    assert "matplotlib.pyplot" in names
+    assert png.stat().st_size > 10_000
