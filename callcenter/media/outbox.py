@@ -3,13 +3,17 @@
 On loopback and in VMs a ``sendto`` that wakes a sleeping receiver costs tens of
 microseconds; sending a pass's datagrams back to back wakes each receiver once per burst
 instead of once per packet. Sends use the raw non-blocking socket: a full send buffer or
-a closed socket drops the datagram, as a network would.
+a closed socket drops the datagram, as a network would. Whatever one send raises (a bad
+address included) drops that datagram only: one stream can never stop another.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
+
+log = logging.getLogger(__name__)
 
 Addr = tuple[str, int]
 
@@ -35,6 +39,9 @@ class Outbox:
                 sock.sendto(data, addr)
             except OSError:  # full buffer, closed socket, unreachable port
                 self.dropped += 1
+            except Exception as exc:  # noqa: BLE001 - e.g. OverflowError for a bad port
+                self.dropped += 1
+                log.debug("unsendable datagram to %r: %s", addr, exc)
         self.sent += len(queue)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 
 PCMU = 0
@@ -104,14 +105,18 @@ class SessionDescription:
         return next((m for m in self.media if m.media == "audio"), None)
 
     def connection_address(self, media: MediaDescription) -> str:
-        """The unicast address of ``media`` (media-level c= overrides session-level)."""
+        """The unicast IP address of ``media`` (media-level c= overrides session-level).
+
+        Only IP literals of the line's address type are accepted (488 otherwise): a host name
+        would need a DNS lookup on the media path, and a multicast address is not a peer.
+        """
         conn = media.connection or self.connection
         if not conn:
             raise SDPError("no c= line for media")
         parts = conn.split()
         if len(parts) != 3 or parts[0] != "IN":
             raise SDPError(f"bad c= line: {conn!r}")
-        return parts[2].split("/")[0]
+        return unicast_address(parts[1], parts[2].split("/")[0])
 
     def to_bytes(self) -> bytes:
         lines = [f"v={self.version}", f"o={self.origin}", f"s={self.session_name}"]
@@ -125,6 +130,32 @@ class SessionDescription:
 
     def __bytes__(self) -> bytes:
         return self.to_bytes()
+
+
+def unicast_address(addrtype: str, text: str) -> str:
+    """``text`` as a normalised IPv4 (``IP4``) or IPv6 (``IP6``) literal; :class:`SDPError` (488)
+    for a name, a literal of the other family, or a multicast or broadcast address. The
+    unspecified address (``0.0.0.0``, hold in RFC 2543 style) is kept."""
+    versions = {"IP4": 4, "IP6": 6}
+    if addrtype not in versions:
+        raise SDPError(f"unsupported address type {addrtype[:10]!r}", 488)
+    try:
+        address = ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        raise SDPError(f"c= address is not an IP address: {text[:60]!r}", 488) from None
+    if address.version != versions[addrtype]:
+        raise SDPError(f"c= address {text!r} is not {addrtype}", 488)
+    if address.is_multicast or (address.version == 4 and address == ipaddress.IPv4Address(
+            "255.255.255.255")):
+        raise SDPError(f"c= address {text!r} is not a unicast address", 488)
+    return str(address)
+
+
+def media_port(media: MediaDescription) -> int:
+    """The port of an accepted stream: 1 to 65535 (488 otherwise: port 0 rejects the stream)."""
+    if not 1 <= media.port <= 65535:
+        raise SDPError(f"audio port {media.port} out of range 1-65535", 488)
+    return media.port
 
 
 def _attribute(value: str) -> tuple[str, str | None]:
@@ -154,8 +185,9 @@ def parse_sdp(data: bytes | str) -> SessionDescription:
             seen_version = True
         elif kind == "m":
             parts = value.split()
-            if len(parts) < 4 or not parts[1].split("/")[0].isdigit():
-                raise SDPError(f"bad m= line: {value!r}")
+            port = parts[1].split("/")[0] if len(parts) >= 4 else ""
+            if not (port.isascii() and port.isdigit() and len(port) <= 5):
+                raise SDPError(f"bad m= line: {value[:60]!r}")
             current = MediaDescription(parts[0], int(parts[1].split("/")[0]), parts[2], parts[3:])
             session.media.append(current)
         elif kind == "c":
@@ -251,11 +283,14 @@ def answer_offer(
     session_id: int = 1,
     version: int = 1,
     user: str = "callcenter",
+    addrtype: str | None = None,
 ) -> AudioAnswer:
     """Answer an audio offer choosing the offerer's first G.711 codec we also prefer.
 
     Raises :class:`NoCommonCodec` (488) when neither PCMU nor PCMA is offered, and
-    :class:`SDPError` when the offer has no audio stream. Non-audio streams are
+    :class:`SDPError` when the offer has no audio stream, a port out of 1-65535 or an
+    address that is not an IP literal (of ``addrtype``, IP4 or IP6, when given: the
+    family our RTP socket can reach). Non-audio streams are
     rejected in the answer with port 0, as RFC 3264 section 6 requires.
     """
     if not isinstance(offer, SessionDescription):
@@ -300,7 +335,10 @@ def answer_offer(
         connection=f"IN IP4 {address}",
         media=media_out,
     )
-    return AudioAnswer(sdp, chosen, dtmf, offer.connection_address(audio), audio.port, direction)
+    remote = offer.connection_address(audio)
+    if addrtype is not None and (":" in remote) != (addrtype == "IP6"):
+        raise SDPError(f"c= address {remote} is not reachable over {addrtype}", 488)
+    return AudioAnswer(sdp, chosen, dtmf, remote, media_port(audio), direction)
 
 
 def parse_answer(answer: SessionDescription | bytes | str) -> tuple[Codec, int | None, str, int]:
@@ -317,5 +355,5 @@ def parse_answer(answer: SessionDescription | bytes | str) -> tuple[Codec, int |
             if name in ("PCMU", "PCMA"):
                 codec = Codec(int(fmt), name)
                 return (codec, _find_codec(audio, "telephone-event"),
-                        answer.connection_address(audio), audio.port)
+                        answer.connection_address(audio), media_port(audio))
     raise NoCommonCodec("answer has no G.711 codec")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import socket
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -317,7 +318,8 @@ class CallControl:
             return None
         sock = bind_udp_socket(self.ep.local_addr[0], 0)
         try:
-            answer = answer_offer(request.body, self.host, sock.getsockname()[1], user=number)
+            answer = answer_offer(request.body, self.host, sock.getsockname()[1], user=number,
+                                  addrtype="IP6" if sock.family == socket.AF_INET6 else "IP4")
         except SDPError as exc:
             sock.close()
             self.ep.respond(make_response(request, exc.status, to_tag=tag))
