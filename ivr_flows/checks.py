@@ -212,6 +212,45 @@ def _check_graph(report: _Report, flow: Flow) -> None:
                              "hang-up or return (dead air for the caller)")
 
 
+def terminator_warnings(parsed: ParsedFlow) -> list[FlowIssue]:
+    """Menus with a key equal to the terminator of a collect that leads to them.
+
+    The interpreter takes that key, pressed right after a full-length entry, as the end of the
+    entry: the menu only gets it the second time. Legal, but likely not what the author meant.
+    """
+    report = _Report(parsed)
+    nodes = parsed.flow.nodes
+    for name, node in nodes.items():
+        if not isinstance(node, CollectNode) or not node.terminator:
+            continue
+        starts = [t for t in (node.next, node.invalid, node.failure) if t in nodes]
+        for menu_name in _next_asking(starts, nodes):
+            menu = nodes[menu_name]
+            if isinstance(menu, MenuNode) and node.terminator in menu.choices:
+                report.add(menu_name, f"warning: key '{node.terminator}' is also the terminator "
+                                      f"of collect '{name}' that leads here; pressed right after "
+                                      f"a full-length entry it ends that entry, not this menu",
+                           "choices", node.terminator)
+    return sorted(report.issues, key=lambda i: (i.line, i.message))
+
+
+def _next_asking(starts: list[str], nodes: dict) -> list[str]:
+    """The first nodes that wait for keys from ``starts``, through nodes that do not."""
+    seen, found, todo = set(starts), [], deque(starts)
+    while todo:
+        name = todo.popleft()
+        node = nodes[name]
+        if isinstance(node, MenuNode | CollectNode | SurveyNode | CallbackNode):
+            found.append(name)
+            continue
+        if isinstance(node, PlayNode | SetNode | GotoNode | QueryNode):
+            for target in node.exits().values():
+                if target in nodes and target not in seen:
+                    seen.add(target)
+                    todo.append(target)
+    return found
+
+
 def _closure(roots: list[str], edges: dict[str, list[str]]) -> set[str]:
     seen = set(roots)
     todo = deque(roots)

@@ -94,6 +94,8 @@ class FlowRun:
         self._digits = ""
         self._attempt = 0
         self._deadline: float | None = None
+        self._late_terminator: tuple[str, float] | None = None
+        """(key, until): a full-length entry's terminator still expected, whatever node is next."""
 
     # ---- public surface -------------------------------------------------------------------
 
@@ -163,6 +165,9 @@ class FlowRun:
         return self._act(now)
 
     def _digit(self, digit: str, now: float) -> list[c.Command]:
+        late, self._late_terminator = self._late_terminator, None
+        if late is not None and digit == late[0] and now <= late[1]:
+            return []  # "18 digits, then #": the # ends the entry already taken, not the next menu
         node = self._current()
         out: list[c.Command] = []
         if self._phase == "playing" and isinstance(node, PlayNode) and node.barge_in:
@@ -218,6 +223,8 @@ class FlowRun:
             return self._complete(node, now)
         self._digits += digit
         if len(self._digits) >= node.max_length:
+            if node.terminator:
+                self._late_terminator = (node.terminator, now + node.inter_digit)
             return self._complete(node, now)
         self._deadline = now + node.inter_digit
         return []
@@ -345,6 +352,7 @@ class FlowRun:
 
     def _finish(self, kind: str, now: float) -> None:
         self._phase = "done"
+        self._late_terminator = None
         self._deadline = None
         self._playing = None
         self.outcome = Outcome(kind, self._flow.flow, self._name, now)

@@ -11,7 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from ivr_flows.catalogue import Catalogue, load_catalogue
-from ivr_flows.checks import ParsedFlow, check_flow
+from ivr_flows.checks import ParsedFlow, check_flow, terminator_warnings
 from ivr_flows.context import FlowContext
 from ivr_flows.issues import FlowError, FlowIssue
 from ivr_flows.model import Flow
@@ -30,6 +30,8 @@ class FlowSet(Mapping[str, Flow]):
     parsed: dict[str, ParsedFlow]
     context: FlowContext
     catalogue: Catalogue | None
+    warnings: tuple[FlowIssue, ...] = ()
+    """Legal but doubtful constructs (``flows check`` prints them)."""
 
     def __getitem__(self, name: str) -> Flow:
         return self.parsed[name].flow
@@ -103,7 +105,8 @@ def load_flows(
         issues.extend(check_flow(one, context, catalogue, known))
     if issues:
         raise FlowError(issues)
-    return FlowSet(parsed, context, catalogue)
+    warnings = tuple(w for one in parsed.values() for w in terminator_warnings(one))
+    return FlowSet(parsed, context, catalogue, warnings)
 
 
 def load_for_config(

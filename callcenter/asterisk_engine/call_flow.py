@@ -188,6 +188,8 @@ class CallFlow:
             commands = []
             for event in events:
                 commands += run.handle(event, self._now())
+            if resumed := call.audio.resumption(run.playing):
+                commands.append(resumed)
             if not events:
                 commands = await self._wait_for_key(call, run)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 
 from callcenter.asterisk import AGICommandFailed, AGISession
@@ -32,6 +33,8 @@ class ChannelAudio:
     def __init__(self, session: AGISession) -> None:
         self.session = session
         self.language: str | None = None  # the channel's CHANNEL(language) as we last set it
+        self.unplayed: ivr_cmd.PlayPrompts | None = None
+        """The rest of the last playback a key stopped (from the item it stopped), if any."""
 
     async def set_language(self, language: str) -> None:
         if language != self.language:
@@ -41,14 +44,24 @@ class ChannelAudio:
     async def play(self, command: ivr_cmd.PlayPrompts) -> ivr_ev.Event:
         """Play the items; a key pressed during a barge-in prompt stops it and is reported."""
         escape = DTMF if command.barge_in else ""
-        for item in command.items:
+        self.unplayed = None
+        for index, item in enumerate(command.items):
             if isinstance(item, ivr_cmd.Number):
                 digit = await self.say(item, escape)
             else:
                 digit = await self.stream(item, escape)
             if digit is not None:
+                self.unplayed = dataclasses.replace(command, items=command.items[index:])
                 return ivr_ev.DigitPressed(digit)
         return ivr_ev.PromptFinished(command.play_id)
+
+    def resumption(self, waiting_for: int | None) -> ivr_cmd.PlayPrompts | None:
+        """The stopped playback to play on when the IVR still waits for it (the key was not
+        a barge-in, such as the ``#`` after a full-length entry)."""
+        unplayed, self.unplayed = self.unplayed, None
+        if unplayed is not None and unplayed.play_id == waiting_for:
+            return unplayed
+        return None
 
     async def stream(self, prompt: ivr_cmd.Prompt, escape: str = "") -> str | None:
         """Play one prompt; a missing prompt is logged and skipped."""

@@ -44,6 +44,8 @@ def check(paths: tuple[Path, ...], config_path: Path | None, catalogue_path: Pat
     if loaded is not None and not paths:
         problems += [f"line {line.number}: runs unknown flow '{line.flow}'"
                      for line in cfg.lines if line.flow not in loaded]
+    for warning in loaded.warnings if loaded is not None else ():
+        click.echo(str(warning), err=True)
     if problems:
         for problem in problems:
             click.echo(problem, err=True)

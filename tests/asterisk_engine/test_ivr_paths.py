@@ -72,7 +72,7 @@ def streamed(channel: FakeChannel) -> list[str]:
 def test_housing_fund_balance_is_read_out_without_an_agent():
     keys = [("STREAM FILE callcenter/welcome_12329", "1"), ("STREAM FILE callcenter/enter_id", "4")]
     keys += [("WAIT FOR DIGIT", digit) for digit in RESIDENT_ID[1:]]
-    keys += [("STREAM FILE callcenter/after_balance", "#")]
+    keys += [("STREAM FILE callcenter/after_balance", "9")]
 
     async def scenario():
         parts = engine_parts()
@@ -92,6 +92,30 @@ def test_housing_fund_balance_is_read_out_without_an_agent():
         "digit_4", "yuan")]
     assert played[-1] == "callcenter/goodbye" and caller.commands[-1] == "HANGUP"
     assert parts.events == []  # self-service: the ACD never saw the call
+
+
+def test_hash_after_the_id_plays_the_balance_on_as_in_the_recorded_call():
+    """The live capture: '#' 0.6 s after the 18th digit stopped balance_is and hung up."""
+    keys = [("STREAM FILE callcenter/welcome_12329", "1"), ("STREAM FILE callcenter/enter_id", "4")]
+    keys += [("WAIT FOR DIGIT", digit) for digit in RESIDENT_ID[1:]]
+    keys += [("STREAM FILE callcenter/balance_is", "#")]
+
+    async def scenario():
+        parts = engine_parts()
+        running = await start(parts)
+        caller = FakeChannel(running.port, "12329", keys=keys)
+        await caller.run()
+        await wait_for(lambda: running.ends)
+        await running.server.close()
+        return caller
+
+    caller = asyncio.run(scenario())
+    assert caller.keys == []
+    played = streamed(caller)
+    assert played.count("callcenter/balance_is") == 2  # stopped by the '#', then played again
+    resumed = len(played) - 1 - played[::-1].index("callcenter/balance_is")
+    assert played[resumed + 1] == "callcenter/digit_2" and "callcenter/after_balance" in played
+    assert played[-1] == "callcenter/goodbye"  # silence in the balance menu: goodbye
 
 
 def test_transfer_dials_the_configured_department_not_the_typed_number(tmp_path):

@@ -58,10 +58,10 @@ def test_balance_found_is_read_out_as_an_amount(call, registry, account):
     play = only(out, c.PlayPrompts)
     assert play.items[1] == c.Number(account["balance"], "amount", "zh")
     assert [i.key for i in play.items if isinstance(i, c.Prompt)] == ["balance_is", "after_balance"]
-    # 1 hears it again, # ends the call politely
+    # 1 hears it again, 9 ends the call politely
     out = call.press("1", 18.0)
     assert c.Number(account["balance"], "amount", "zh") in only(out, c.PlayPrompts).items
-    out = call.press("#", 19.0)
+    out = call.press("9", 19.0)
     assert call.played(out) == [("goodbye", "zh")]
     assert call.prompt_done(21.0) == [c.HangUp()]
     assert call.run.outcome.kind == "hung_up"
@@ -154,3 +154,28 @@ def test_caller_hangs_up_while_typing(call):
     assert call.run.outcome.kind == "caller_hung_up"
     assert call.run.outcome.node == "enter_id"
     assert "id_number" not in call.run.variables
+
+
+def test_press_1_then_18_digits_then_hash_hears_the_balance(call, registry, account):
+    """As the prompt says: the ID, then '#'. The '#' ends the entry; it is not the menu's key."""
+    at_id_prompt(call)
+    last = 11.0 + 17 * 0.3
+    out = call.press_all(typed(account["id_number"]), 11.0)
+    out = call.send(registry.answer(query(out)), last + 0.05)  # the 18th key completed the entry
+    play = only(out, c.PlayPrompts)
+    assert play.items[1] == c.Number(account["balance"], "amount", "zh")
+    assert call.press("#", last + 0.6) == []  # no StopPlaying, no goodbye: the amount plays on
+    assert call.played(call.prompt_done(last + 9.0)) == []  # heard to the end; the menu waits
+    assert call.run.node == "balance" and not call.run.finished
+    out = call.press("#", last + 10.0)  # later, '#' is the menu's (not a choice: goodbye)
+    assert call.played(out)[-1] == ("goodbye", "zh")
+
+
+def test_hash_typed_while_the_query_runs_is_ignored(call, registry, account):
+    at_id_prompt(call)
+    out = call.press_all(typed(account["id_number"]), 11.0)
+    run_query = query(out)
+    assert call.press("#", 16.5) == []
+    out = call.send(registry.answer(run_query), 17.0)
+    assert only(out, c.PlayPrompts).items[1] == c.Number(account["balance"], "amount", "zh")
+    assert call.press("1", 18.0) != []  # and it used up the entry's '#': the next key counts

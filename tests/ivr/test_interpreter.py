@@ -178,3 +178,73 @@ def test_no_dead_air_and_one_ending(flows, flow, steps):
     assert len(endings) == (1 if run.finished and run.outcome.kind != "caller_hung_up" else 0)
     assert run.errors == []
 
+
+
+ENTRY = """
+flow: entry
+language: zh
+start: code
+nodes:
+  code:
+    kind: collect
+    prompts: [enter_id]
+    into: code
+    min_length: 4
+    max_length: 4
+    terminator: "#"
+    inter_digit: 5
+    invalid: retry
+    timeout: retry
+    failure: bye
+    next: after
+  after:
+    kind: menu
+    prompts: [after_balance]
+    choices: {"1": code, "#": bye, "0": safe}
+    invalid: retry
+    timeout: bye
+    failure: bye
+  safe: {kind: route, queue: zh-general}
+  bye: {kind: hangup, prompts: [goodbye]}
+"""
+
+
+@pytest.fixture
+def entry(tmp_path, context, catalogue):
+    return load_text(tmp_path, context, catalogue, entry=ENTRY)
+
+
+def test_terminator_right_after_a_full_length_entry_belongs_to_the_entry(entry):
+    call = Call(entry, "entry")
+    call.start()
+    call.prompt_done(3.0)
+    out = call.press_all("1234", 4.0)  # complete on the 4th key
+    assert call.played(out) == [("after_balance", "zh")] and call.run.variables["code"] == "1234"
+    assert call.press("#", 5.5) == []  # the "then #" of "enter the code, then #"
+    assert call.run.node == "after" and call.run.playing is not None
+    out = call.press("#", 7.0)  # a second '#' is the menu's
+    assert call.played(out) == [("goodbye", "zh")]
+
+
+def test_a_late_terminator_or_another_key_first_goes_to_the_menu(entry):
+    late = Call(entry, "entry")
+    late.start()
+    late.prompt_done(3.0)
+    late.press_all("1234", 4.0)
+    out = late.press("#", 4.9 + 5.1)  # after the entry's inter-digit time: the menu's key
+    assert late.played(out) == [("goodbye", "zh")]
+    other = Call(entry, "entry")
+    other.start()
+    other.prompt_done(3.0)
+    other.press_all("1234", 4.0)
+    other.press("1", 5.0)  # back to the entry: the next '#' is not swallowed twice
+    out = other.press("#", 5.5)  # '#' on an empty entry: too short, asks again
+    assert other.played(out)[0] == ("invalid_input", "zh")
+
+
+def test_terminator_after_a_short_entry_still_ends_it(entry):
+    call = Call(entry, "entry")
+    call.start()
+    call.prompt_done(3.0)
+    out = call.press_all("12#", 4.0)
+    assert call.played(out)[0] == ("invalid_input", "zh") and call.run.node == "code"
