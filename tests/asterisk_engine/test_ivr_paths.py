@@ -69,21 +69,25 @@ def streamed(channel: FakeChannel) -> list[str]:
     return [c.split()[2] for c in channel.commands if c.startswith("STREAM FILE")]
 
 
-def test_housing_fund_balance_is_read_out_without_an_agent():
+def call_12329(*then: tuple[str, str]):
+    """A 12329 caller: 1 for the balance, the resident ID, then the keys ``then``."""
     keys = [("STREAM FILE callcenter/welcome_12329", "1"), ("STREAM FILE callcenter/enter_id", "4")]
     keys += [("WAIT FOR DIGIT", digit) for digit in RESIDENT_ID[1:]]
-    keys += [("STREAM FILE callcenter/after_balance", "9")]
 
     async def scenario():
         parts = engine_parts()
         running = await start(parts)
-        caller = FakeChannel(running.port, "12329", keys=keys)
+        caller = FakeChannel(running.port, "12329", keys=keys + list(then))
         await caller.run()
         await wait_for(lambda: running.ends)
         await running.server.close()
         return parts, caller
 
-    parts, caller = asyncio.run(scenario())
+    return asyncio.run(scenario())
+
+
+def test_housing_fund_balance_is_read_out_without_an_agent():
+    parts, caller = call_12329(("STREAM FILE callcenter/after_balance", "9"))
     assert caller.keys == []
     played = streamed(caller)
     amount = played[played.index("callcenter/balance_is") + 1:played.index("callcenter/after_balance")]
@@ -96,20 +100,7 @@ def test_housing_fund_balance_is_read_out_without_an_agent():
 
 def test_hash_after_the_id_plays_the_balance_on_as_in_the_recorded_call():
     """The live capture: '#' 0.6 s after the 18th digit stopped balance_is and hung up."""
-    keys = [("STREAM FILE callcenter/welcome_12329", "1"), ("STREAM FILE callcenter/enter_id", "4")]
-    keys += [("WAIT FOR DIGIT", digit) for digit in RESIDENT_ID[1:]]
-    keys += [("STREAM FILE callcenter/balance_is", "#")]
-
-    async def scenario():
-        parts = engine_parts()
-        running = await start(parts)
-        caller = FakeChannel(running.port, "12329", keys=keys)
-        await caller.run()
-        await wait_for(lambda: running.ends)
-        await running.server.close()
-        return caller
-
-    caller = asyncio.run(scenario())
+    _, caller = call_12329(("STREAM FILE callcenter/balance_is", "#"))
     assert caller.keys == []
     played = streamed(caller)
     assert played.count("callcenter/balance_is") == 2  # stopped by the '#', then played again
