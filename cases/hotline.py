@@ -1,0 +1,97 @@
+"""All cases of a hotline in one pure object: routes events to their case, runs the repeat and
+cluster detectors on intakes, and keeps one timer queue for every case's next deadline.
+
+The same code drives the live engine (fed by the store and the API) and the simulator."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable
+
+from cases import events as ev
+from cases.case import Case
+from cases.clusters import DAY, ClusterDetector, RepeatDetector
+from cases.errors import CaseError
+from cases.workflow import Context, Outcome, decide, next_deadline, open_case, timer
+
+
+class Hotline:
+    def __init__(self, context: Context, cluster_threshold: int = 20, cluster_window: float = DAY) -> None:
+        self.context = context
+        self.cases: dict[str, Case] = {}
+        self.repeats = RepeatDetector(context.rules.repeat_count, context.rules.repeat_days)
+        self.clusters = ClusterDetector(cluster_threshold, cluster_window)
+        self._timers: list[tuple[float, str]] = []  # (when, case id); stale entries skipped
+
+    def apply(self, event: ev.Event) -> Outcome:
+        """Apply one event from outside; raises ``CaseError`` and changes nothing if refused."""
+        if isinstance(event, ev.CaseOpened):
+            if event.case_id in self.cases:
+                raise CaseError(f"case_id: case {event.case_id} already exists")
+            # Check before the detectors remember anything.
+            open_case(event, self.context)
+            repeats = self.repeats.observe(event)
+            case, outcome = open_case(event, self.context, repeats)
+            alerts = self.clusters.observe(event)
+            outcome = Outcome(outcome.events, outcome.commands + tuple(alerts))
+        else:
+            current = self.cases.get(event.case_id)
+            if current is None:
+                raise CaseError(f"case_id: no case {event.case_id!r}")
+            case, outcome = decide(current, event, self.context)
+        self._store(case)
+        return outcome
+
+    def on_timer(self, now: float) -> Outcome:
+        """Everything due at ``now`` across all cases."""
+        events: list[ev.Event] = []
+        commands = []
+        while self._timers and self._timers[0][0] <= now:
+            _, case_id = heapq.heappop(self._timers)
+            case = self.cases[case_id]
+            due = next_deadline(case, self.context.rules)
+            if due is None or due > now:
+                if due is not None:
+                    heapq.heappush(self._timers, (due, case_id))
+                continue
+            case, outcome = timer(case, now, self.context)
+            self._store(case)
+            events.extend(outcome.events)
+            commands.extend(outcome.commands)
+        return Outcome(tuple(events), tuple(commands))
+
+    def next_deadline(self) -> float | None:
+        while self._timers:
+            when, case_id = self._timers[0]
+            if next_deadline(self.cases[case_id], self.context.rules) == when:
+                return when
+            heapq.heappop(self._timers)
+            due = next_deadline(self.cases[case_id], self.context.rules)
+            if due is not None:
+                heapq.heappush(self._timers, (due, case_id))
+        return None
+
+    def restore(self, events: Iterable[ev.Event]) -> None:
+        """Rebuild from a stored log (events of many cases, in order); intakes feed the detectors
+        again without deriving anything."""
+        for event in events:
+            if isinstance(event, ev.CaseOpened):
+                self.repeats.observe(event)
+                self.clusters.observe(event)
+                self.cases[event.case_id] = Case.open(event)
+            else:
+                case = self.cases.get(event.case_id)
+                if case is None:
+                    raise CaseError(f"log: {type(event).__name__} for unknown case {event.case_id!r}")
+                case.apply(event)
+        for case in self.cases.values():
+            self._schedule(case)
+
+    def _store(self, case: Case) -> None:
+        self.cases[case.case_id] = case
+        self._schedule(case)
+
+    def _schedule(self, case: Case) -> None:
+        due = next_deadline(case, self.context.rules)
+        if due is not None:
+            heapq.heappush(self._timers, (due, case.case_id))

@@ -1,0 +1,95 @@
+"""Working days over real holidays (National Day and Spring Festival with their make-up days)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cases.calendar import CalendarGap, WorkCalendar, YearOverride
+
+CAL = WorkCalendar()
+D = dt.date
+
+
+@pytest.mark.parametrize(("start", "n", "expected"), [
+    # National Day 2024: 1-7 Oct off; Sun 29 Sep and Sat 12 Oct are make-up working days.
+    (D(2024, 9, 27), 1, D(2024, 9, 29)),
+    (D(2024, 9, 27), 2, D(2024, 9, 30)),
+    (D(2024, 9, 30), 1, D(2024, 10, 8)),
+    (D(2024, 9, 27), 5, D(2024, 10, 10)),
+    (D(2024, 10, 11), 1, D(2024, 10, 12)),
+    (D(2024, 10, 3), 0, D(2024, 10, 8)),  # 0: the next working day when the day is off
+    (D(2024, 10, 8), 0, D(2024, 10, 8)),
+    # Spring Festival 2024: 10-17 Feb off; Sun 4 Feb and Sun 18 Feb are make-up working days.
+    (D(2024, 2, 3), 1, D(2024, 2, 4)),
+    (D(2024, 2, 8), 2, D(2024, 2, 18)),
+    # Spring Festival 2025: 28 Jan - 4 Feb off; Sun 26 Jan and Sat 8 Feb worked.
+    (D(2025, 1, 24), 1, D(2025, 1, 26)),
+    (D(2025, 1, 27), 1, D(2025, 2, 5)),
+    (D(2025, 2, 7), 1, D(2025, 2, 8)),
+    # National Day 2025: 1-8 Oct off; Sun 28 Sep and Sat 11 Oct worked.
+    (D(2025, 9, 26), 1, D(2025, 9, 28)),
+    (D(2025, 9, 30), 1, D(2025, 10, 9)),
+    (D(2025, 10, 10), 1, D(2025, 10, 11)),
+])
+def test_adding_working_days_over_holidays(start: dt.date, n: int, expected: dt.date) -> None:
+    assert CAL.add_working_days(start, n) == expected
+
+
+@pytest.mark.parametrize(("start", "end", "count"), [
+    (D(2024, 9, 27), D(2024, 10, 10), 5),
+    (D(2024, 9, 30), D(2024, 10, 7), 0),  # the whole holiday week counts nothing
+    (D(2024, 10, 7), D(2024, 10, 13), 5),  # 8-12 Oct, Saturday 12 included
+    (D(2024, 2, 9), D(2024, 2, 18), 1),
+    (D(2025, 1, 25), D(2025, 2, 8), 6),  # 26, 27 Jan, 5, 6, 7, 8 Feb
+    (D(2024, 10, 10), D(2024, 9, 27), -5),
+])
+def test_counting_working_days_over_holidays(start: dt.date, end: dt.date, count: int) -> None:
+    assert CAL.working_days_between(start, end) == count
+
+
+@given(st.dates(D(2004, 1, 1), D(2026, 11, 30)), st.integers(1, 20))
+def test_counting_inverts_adding(start: dt.date, n: int) -> None:
+    end = CAL.add_working_days(start, n)
+    assert CAL.is_working_day(end)
+    assert CAL.working_days_between(start, end) == n
+    assert CAL.working_days_between(start, end - dt.timedelta(days=1)) == n - 1
+
+
+def test_due_after_is_the_end_of_the_local_day() -> None:
+    at = dt.datetime(2024, 9, 30, 16, 0, tzinfo=CAL.tz).timestamp()
+    due = dt.datetime.fromtimestamp(CAL.due_after(at, 1), CAL.tz)
+    assert due == dt.datetime(2024, 10, 9, 0, 0, tzinfo=CAL.tz)  # end of 8 Oct
+
+
+def test_a_year_without_data_is_refused_not_computed_on_weekdays() -> None:
+    with pytest.raises(CalendarGap, match=r"no holiday data for 2027.*calendar\.years\.2027"):
+        CAL.add_working_days(D(2026, 12, 30), 3)
+    assert not CAL.covers(2027)
+    assert CAL.gaps(D(2026, 12, 1)) == [2027]
+
+
+def test_overrides_cover_a_new_year_and_replace_a_known_one() -> None:
+    cal = WorkCalendar.from_config({
+        2027: {"holidays": ["2027-01-01"], "workdays": ["2027-01-02"]},
+        "2024": {"workdays": ["2024-10-05"]},
+    })
+    assert cal.covers(2027) and cal.gaps(D(2026, 12, 1)) == []
+    assert cal.add_working_days(D(2026, 12, 31), 1) == D(2027, 1, 2)  # 1 Jan off, Sat 2 Jan worked
+    # For a year the package knows, the configuration changes only the days it lists.
+    assert cal.is_working_day(D(2024, 10, 5)) and not cal.is_working_day(D(2024, 10, 4))
+    assert cal.is_working_day(D(2024, 10, 12))
+
+
+def test_bad_overrides_name_the_field() -> None:
+    with pytest.raises(ValueError, match=r"calendar\.years\.2027\.holidays: '2027-13-01' is not a date"):
+        WorkCalendar.from_config({2027: {"holidays": ["2027-13-01"]}})
+    with pytest.raises(ValueError, match=r"calendar\.years\.2027: 2026-12-31 is not in 2027"):
+        WorkCalendar.from_config({2027: {"holidays": ["2026-12-31"]}})
+    with pytest.raises(ValueError, match=r"calendar\.years\.2027\.holiday: unknown field"):
+        WorkCalendar.from_config({2027: {"holiday": []}})
+    with pytest.raises(ValueError, match="both a holiday and a workday"):
+        YearOverride(2027, frozenset({D(2027, 1, 1)}), frozenset({D(2027, 1, 1)}))
