@@ -7,8 +7,9 @@ import multiprocessing
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from simulator.engine import simulate
+from simulator.engine import RunResult, simulate
 from simulator.metrics import FIGURES, summarize
 from simulator.scenario import LoadedScenario
 
@@ -28,10 +29,11 @@ class Replication:
     calls: int
     events: int
     seconds: float
+    reduced: Any = None  # what ``reduce`` made of the run, if given
 
 
 def run_one(loaded: LoadedScenario, seed: int, index: int, keep_rows: bool,
-            progress: bool = False) -> Replication:
+            progress: bool = False, reduce: Callable[[RunResult], Any] | None = None) -> Replication:
     import time
 
     started = time.perf_counter()
@@ -46,7 +48,7 @@ def run_one(loaded: LoadedScenario, seed: int, index: int, keep_rows: bool,
             for r in sorted(result.records, key=lambda r: r.arrived_at)
         ]
     return Replication(index, summarize(result, loaded), rows, len(result.records),
-                       result.events, elapsed)
+                       result.events, elapsed, reduce(result) if reduce else None)
 
 
 def _worker(args: tuple) -> Replication:
@@ -61,11 +63,13 @@ def run_replications(
     keep_rows: bool = False,
     progress: bool = False,
     on_done: Callable[[Replication], None] | None = None,
+    reduce: Callable[[RunResult], Any] | None = None,
 ) -> list[Replication]:
-    """Run ``replications`` independent runs (seeded ``(seed, index)``) over ``jobs`` processes."""
+    """Run ``replications`` independent runs (seeded ``(seed, index)``) over ``jobs`` processes;
+    ``reduce`` (picklable) turns each run into ``Replication.reduced``."""
     if replications < 1:
         raise ValueError("replications must be >= 1")
-    tasks = [(loaded, seed, i, keep_rows, progress and replications == 1)
+    tasks = [(loaded, seed, i, keep_rows, progress and replications == 1, reduce)
              for i in range(replications)]
     if jobs <= 1 or replications == 1:
         out = []
@@ -86,7 +90,7 @@ def run_replications(
     return out
 
 
-def _half_width(values: list[float]) -> float | None:
+def half_width(values: list[float]) -> float | None:
     n = len(values)
     if n < 2:
         return None
@@ -104,7 +108,7 @@ def _combine_group(groups: list[dict]) -> dict:
         values = [g[name] for g in groups if g.get(name) is not None]
         out[name] = sum(values) / len(values) if values else None
         if len(groups) > 1:
-            ci[name] = _half_width(values)
+            ci[name] = half_width(values)
     if len(groups) > 1:
         out["ci95"] = ci
     return out

@@ -116,11 +116,25 @@ class Transfers(_Model):
     ring_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 60.0
 
 
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class AgentShift(_Model):
+    """A planned shift (``callcenter roster`` writes them): local start and end, the meal."""
+
+    start: ClockTime
+    end: ClockTime  # before start: the shift ends the next day
+    meal: ClockTime | None = None
+    meal_minutes: Annotated[int, Field(ge=0, le=180)] = 0
+    day: Annotated[int, Field(ge=1, le=7)] | None = None  # day of the plan; none: every day
+
+
 class Agent(_Model):
     id: Name
     name: str
     skills: dict[Name, Proficiency]
     wrap_up_seconds: Annotated[float, Field(ge=0, le=3600)] | None = None
+    shifts: list[AgentShift] = []
 
 
 class HotlineConfig(_Model):
