@@ -11,18 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from callcenter.config.schema import Language, Name
 from callcenter.config.yaml_source import (
-    Origin,
     SourceError,
     SourceIssue,
     SourceMap,
-    YamlError,
     dotted,
-    load_yaml,
-    validation_issues,
+    load_yaml_or_raise,
+    validate_mapping,
 )
 
 MINUTES_PER_DAY = 1440
@@ -250,23 +248,12 @@ def _cross_check(loaded: LoadedPlan) -> list[SourceIssue]:
 def load_plan(path: str | Path) -> LoadedPlan:
     """Load and validate a roster plan file."""
     path = Path(path)
-    try:
-        data, source = load_yaml(path)
-    except YamlError as exc:
-        raise PlanError([SourceIssue(Origin(str(path), 1), "", str(exc).split(": ", 1)[-1])]) from None
-    except OSError as exc:
-        raise PlanError([SourceIssue(Origin(str(path), 1), "",
-                                     f"cannot read: {exc.strerror or exc}")]) from None
+    data, source = load_yaml_or_raise(path, PlanError)
     return parse_plan(data, source, path)
 
 
 def parse_plan(data: Any, source: SourceMap, path: Path) -> LoadedPlan:
-    if not isinstance(data, dict):
-        raise PlanError([SourceIssue(source.locate(()), "", "expected a mapping")])
-    try:
-        plan = Plan.model_validate(data)
-    except ValidationError as exc:
-        raise PlanError(validation_issues(exc, source)) from None
+    plan = validate_mapping(Plan, data, source, PlanError)
     loaded = LoadedPlan(plan, source, path)
     issues = _cross_check(loaded)
     if issues:

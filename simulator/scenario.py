@@ -13,19 +13,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from callcenter.config import ConfigError, HotlineConfig, load_config
 from callcenter.config.schema import Language
 from callcenter.config.yaml_source import (
-    Origin,
     SourceError,
     SourceIssue,
     SourceMap,
-    YamlError,
     dotted,
-    load_yaml,
-    validation_issues,
+    load_yaml_or_raise,
+    validate_mapping,
 )
 
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -215,12 +213,7 @@ def resolve_scenario_path(name_or_path: str | Path) -> Path:
 
 def parse_scenario(data: Any, source: SourceMap, base: Path) -> LoadedScenario:
     """Validate loaded YAML data; ``base`` is the folder a relative ``center`` path is in."""
-    if not isinstance(data, dict):
-        raise ScenarioError([ScenarioIssue(source.locate(()), "", "expected a mapping")])
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(validation_issues(exc, source)) from None
+    scenario = validate_mapping(Scenario, data, source, ScenarioError)
     try:
         if scenario.center == "default":
             config = load_config(None)
@@ -268,14 +261,7 @@ def _cross_check(scenario: Scenario, config: HotlineConfig, source: SourceMap) -
 def load_scenario(path: str | Path) -> LoadedScenario:
     """Load and validate a scenario file (or a shipped scenario's name)."""
     path = resolve_scenario_path(path)
-    try:
-        data, source = load_yaml(path)
-    except YamlError as exc:
-        raise ScenarioError([ScenarioIssue(Origin(str(path), 1), "", str(exc))]) from None
-    except OSError as exc:
-        raise ScenarioError(
-            [ScenarioIssue(Origin(str(path), 1), "", f"cannot read: {exc.strerror or exc}")]
-        ) from None
+    data, source = load_yaml_or_raise(path, ScenarioError)
     return parse_scenario(data, source, path.parent)
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 Loc = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,16 @@ def validation_issues(exc: ValidationError, source: SourceMap) -> list[SourceIss
     return issues
 
 
+def validate_mapping(model: type[M], data: Any, source: SourceMap, error: type[SourceError]) -> M:
+    """``model`` validated from loaded YAML ``data``; problems raise ``error`` with located issues."""
+    if not isinstance(data, dict):
+        raise error([SourceIssue(source.locate(()), "", "expected a mapping")])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise error(validation_issues(exc, source)) from None
+
+
 class YamlError(ValueError):
     """The file is not valid YAML; the message names the file and line."""
 
@@ -93,6 +104,20 @@ def load_yaml(path: Path) -> tuple[Any, SourceMap]:
     """Load one YAML file, returning the data and where each value stands."""
     text = path.read_text(encoding="utf-8")
     return loads_yaml(text, str(path))
+
+
+def load_yaml_or_raise(path: Path, error: type[SourceError]) -> tuple[Any, SourceMap]:
+    """``load_yaml``; an unreadable or malformed file raises ``error`` with one located issue."""
+    try:
+        return load_yaml(path)
+    except YamlError as exc:
+        line, _, message = str(exc).removeprefix(f"{path}:").partition(": ")
+        if line.isdigit():
+            raise error([SourceIssue(Origin(str(path), int(line)), "", message)]) from None
+        raise error([SourceIssue(Origin(str(path), 1), "", str(exc))]) from None
+    except OSError as exc:
+        raise error([SourceIssue(Origin(str(path), 1), "",
+                                 f"cannot read: {exc.strerror or exc}")]) from None
 
 
 def loads_yaml(text: str, filename: str) -> tuple[Any, SourceMap]:
