@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ivr_flows.yaml_limits import read_text
 from ivr_flows.yaml_source import SourceMap, load_yaml
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
@@ -44,7 +45,7 @@ class Catalogue:
 
 def load_catalogue(path: Path | str = CATALOGUE_PATH) -> Catalogue:
     path = Path(path)
-    data, source = load_yaml(path.read_text(encoding="utf-8"), str(path))
+    data, source = load_yaml(read_text(path), str(path))
     if not isinstance(data, dict) or not isinstance(data.get("prompts"), dict):
         raise ValueError(f"{path}:1: a prompt catalogue needs a 'prompts' mapping")
     texts = {str(k): {str(lang): str(t) for lang, t in (v or {}).items()}

@@ -15,6 +15,7 @@ from ivr_flows.checks import ParsedFlow, check_flow, terminator_warnings
 from ivr_flows.context import FlowContext
 from ivr_flows.issues import FlowError, FlowIssue
 from ivr_flows.model import Flow
+from ivr_flows.yaml_limits import YamlLimitError, read_text
 from ivr_flows.yaml_source import load_yaml
 
 if TYPE_CHECKING:
@@ -61,6 +62,8 @@ def parse_flow_text(text: str, file: str) -> tuple[ParsedFlow | None, list[FlowI
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
         return None, [FlowIssue(file, line, None, f"not valid YAML: {exc.problem}")]
+    except YamlLimitError as exc:
+        return None, [_limit_issue(exc, file)]
     if not isinstance(data, dict):
         return None, [FlowIssue(file, 1, None, "a flow file must be a mapping")]
     try:
@@ -79,6 +82,10 @@ def parse_flow_text(text: str, file: str) -> tuple[ParsedFlow | None, list[FlowI
     return ParsedFlow(flow, Path(file), source), []
 
 
+def _limit_issue(exc: YamlLimitError, file: str) -> FlowIssue:
+    return FlowIssue(file, exc.line, None, exc.message)
+
+
 def load_flows(
     paths: Iterable[Path | str] = (FLOWS_DIR,),
     context: FlowContext | None = None,
@@ -90,7 +97,12 @@ def load_flows(
     issues: list[FlowIssue] = []
     parsed: dict[str, ParsedFlow] = {}
     for path in flow_files(paths):
-        one, problems = parse_flow_text(path.read_text(encoding="utf-8"), str(path))
+        try:
+            text = read_text(path)
+        except YamlLimitError as exc:
+            issues.append(_limit_issue(exc, str(path)))
+            continue
+        one, problems = parse_flow_text(text, str(path))
         issues.extend(problems)
         if one is None:
             continue

@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from ivr_flows.yaml_limits import check_limits
+
 
 @dataclass(frozen=True, slots=True)
 class SourceMap:
@@ -30,7 +32,11 @@ class SourceMap:
 
 
 def load_yaml(text: str, name: str = "<string>") -> tuple[Any, SourceMap]:
-    """Parse one YAML document; return its plain data and a ``SourceMap``."""
+    """Parse one YAML document; return its plain data and a ``SourceMap``.
+
+    Raises ``yaml.YAMLError``, or ``YamlLimitError`` for a document too deep or too large.
+    """
+    check_limits(text, name)
     node = yaml.compose(text, Loader=yaml.SafeLoader)
     if node is None:
         return None, SourceMap({(): 1})

@@ -9,6 +9,7 @@ from typing import Literal
 
 import yaml
 
+from ivr_flows.yaml_limits import check_limits, read_text
 from simulator.erlang import QueueMetrics, queue_metrics
 
 Model = Literal["erlang-a", "erlang-c"]
@@ -87,8 +88,9 @@ def required_agents(
 def load_profile(path: str | Path) -> list[float]:
     """24 hourly call volumes from YAML (a list, or a mapping with ``per_hour``) or plain text
     with one number per line (``#`` comments allowed)."""
-    text = Path(path).read_text(encoding="utf-8")
+    text = read_text(path)  # YamlLimitError is a ValueError naming file and line
     try:
+        check_limits(text, str(path))
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: not valid YAML or one number per line ({exc})") from None

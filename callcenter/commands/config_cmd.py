@@ -23,9 +23,12 @@ def check(path: str | None) -> None:
     try:
         cfg, warnings = load_config_with_warnings(path)
     except ConfigError as exc:
-        click.echo(f"config invalid: {len(exc.issues)} problem(s)", err=True)
-        for issue in exc.issues:
-            click.echo(f"  {issue}", err=True)
+        if len(exc.issues) == 1:
+            click.echo(f"config invalid: {exc.issues[0]}", err=True)
+        else:
+            click.echo(f"config invalid: {len(exc.issues)} problem(s)", err=True)
+            for issue in exc.issues:
+                click.echo(f"  {issue}", err=True)
         sys.exit(2)
     click.echo(summary(cfg))
     for warning in warnings:

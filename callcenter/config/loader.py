@@ -48,7 +48,7 @@ def load_config_with_warnings(path: str | Path | None = None) -> tuple[HotlineCo
     try:
         data, source = _read(path)
     except YamlError as exc:
-        raise ConfigError([ConfigIssue(Origin(str(path), 1), "", str(exc))]) from None
+        raise ConfigError([ConfigIssue(exc.origin, "", exc.message)]) from None
     except OSError as exc:
         raise ConfigError(
             [ConfigIssue(Origin(str(path), 1), "", f"cannot read: {exc.strerror or exc}")]
@@ -79,16 +79,16 @@ def _read(path: Path) -> tuple[Any, SourceMap]:
         if data is None:
             continue
         if not isinstance(data, dict):
-            raise YamlError(f"{file}:1: expected a mapping at top level")
+            raise YamlError(Origin(str(file), 1), "expected a mapping at top level")
         for key, value in data.items():
             offset = 0
             if key in LIST_SECTIONS and key in merged:
                 if not isinstance(merged[key], list) or not isinstance(value, list):
-                    raise YamlError(f"{part.locate((key,))}: {key} must be a list")
+                    raise YamlError(part.locate((key,)), f"{key} must be a list")
                 offset = len(merged[key])
                 merged[key] = merged[key] + value
             elif key in merged:
-                raise YamlError(f"{part.locate((key,))}: {key} is also set in another file")
+                raise YamlError(part.locate((key,)), f"{key} is also set in another file")
             else:
                 merged[key] = value
             for loc, origin in part.origins.items():

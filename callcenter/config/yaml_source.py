@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from ivr_flows.yaml_limits import YamlLimitError, check_limits, read_text
+
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
 
@@ -97,12 +99,19 @@ def validate_mapping(model: type[M], data: Any, source: SourceMap, error: type[S
 
 
 class YamlError(ValueError):
-    """The file is not valid YAML; the message names the file and line."""
+    """The file is not valid YAML; ``origin`` is the file and line, ``message`` the rest."""
+
+    def __init__(self, origin: Origin, message: str) -> None:
+        super().__init__(f"{origin}: {message}")
+        self.origin, self.message = origin, message
 
 
 def load_yaml(path: Path) -> tuple[Any, SourceMap]:
     """Load one YAML file, returning the data and where each value stands."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = read_text(path)
+    except YamlLimitError as exc:
+        raise YamlError(Origin(exc.file, exc.line), exc.message) from None
     return loads_yaml(text, str(path))
 
 
@@ -122,14 +131,17 @@ def load_yaml_or_raise(path: Path, error: type[SourceError]) -> tuple[Any, Sourc
 
 def loads_yaml(text: str, filename: str) -> tuple[Any, SourceMap]:
     try:
+        check_limits(text, filename)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
-        raise YamlError(f"{filename}:{line}: invalid YAML: {exc.problem or exc}") from None
+        raise YamlError(Origin(filename, line), f"invalid YAML: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:
-        raise YamlError(f"{filename}: invalid YAML: {exc}") from None
+        raise YamlError(Origin(filename, 1), f"invalid YAML: {exc}") from None
+    except YamlLimitError as exc:
+        raise YamlError(Origin(exc.file, exc.line), exc.message) from None
     source = SourceMap(default_file=filename)
     if node is not None:
         _walk(node, (), filename, source.origins)

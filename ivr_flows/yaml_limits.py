@@ -1,0 +1,68 @@
+"""Checks run on YAML text before it is composed: encoding, nesting depth, size after aliases.
+
+PyYAML composes recursively (a hundred thousand ``[`` exhaust Python's stack) and expands
+aliases when the document is walked (nine aliases of nine aliases of ... make billions of
+values out of a few hundred bytes). The checks read the event stream, which PyYAML produces
+without recursion, and refuse such documents with ``file:line: message``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+MAX_DEPTH = 64
+"""Nested mappings and lists; real configs and flows use fewer than ten."""
+MAX_VALUES = 200_000
+"""Values in the document with every alias expanded (the shipped config has a few thousand)."""
+
+
+class YamlLimitError(ValueError):
+    """The text is not UTF-8 or the document is too deep or too large; names file and line."""
+
+    def __init__(self, file: str, line: int, message: str) -> None:
+        super().__init__(f"{file}:{line}: {message}")
+        self.file, self.line, self.message = file, line, message
+
+
+def read_text(path: Path | str) -> str:
+    """A file's text as UTF-8, or ``YamlLimitError`` naming the line of the first bad byte."""
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise YamlLimitError(str(path), line, f"not UTF-8 text (byte 0x{data[exc.start]:02x}); "
+                                              f"save the file as UTF-8") from None
+
+
+def check_limits(text: str, filename: str, *, max_depth: int = MAX_DEPTH,
+                 max_values: int = MAX_VALUES) -> None:
+    """Raise ``YamlLimitError`` if the document nests deeper or expands larger than allowed.
+
+    YAML syntax errors are left to the caller's parser (they raise ``yaml.YAMLError`` here too).
+    """
+    expanded = 0  # values so far, aliases counted with everything they stand for
+    sizes: dict[str, int] = {}  # anchor -> values it stands for
+    open_: list[tuple[str | None, int]] = []  # (anchor, expanded when the collection started)
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = event.start_mark.line + 1 if event.start_mark else 1
+        if isinstance(event, yaml.AliasEvent):
+            expanded += sizes.get(event.anchor, 1)
+        elif isinstance(event, yaml.ScalarEvent):
+            expanded += 1
+            if event.anchor:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.CollectionStartEvent):
+            expanded += 1
+            open_.append((event.anchor, expanded - 1))
+            if len(open_) > max_depth:
+                raise YamlLimitError(filename, line, f"nested deeper than {max_depth} levels")
+        elif isinstance(event, yaml.CollectionEndEvent) and open_:
+            anchor, start = open_.pop()
+            if anchor:
+                sizes[anchor] = expanded - start
+        if expanded > max_values:
+            raise YamlLimitError(filename, line, f"more than {max_values} values once aliases "
+                                                 f"are expanded (an alias bomb?)")
