@@ -12,6 +12,8 @@ import yaml
 from ivr_flows.yaml_limits import check_limits, read_text
 from simulator.erlang import QueueMetrics, queue_metrics
 
+MAX_LOAD_ERLANGS = 100_000
+"""Far above any center; beyond it the Erlang formulas overflow."""
 Model = Literal["erlang-a", "erlang-c"]
 MODELS: tuple[str, ...] = ("erlang-a", "erlang-c")
 
@@ -60,11 +62,14 @@ def required_agents(
     """
     if calls_per_hour < 0 or not math.isfinite(calls_per_hour):
         raise ValueError(f"calls per hour must be >= 0, got {calls_per_hour}")
-    if aht <= 0:
-        raise ValueError(f"handle time must be > 0, got {aht}")
+    if not (aht > 0 and math.isfinite(aht)):
+        raise ValueError(f"handle time must be a finite number > 0, got {aht}")
+    if calls_per_hour * aht / 3600.0 > MAX_LOAD_ERLANGS:
+        raise ValueError(f"offered load {calls_per_hour:g} calls/h x {aht:g} s is above "
+                         f"{MAX_LOAD_ERLANGS:,} erlangs")
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; allowed: {', '.join(MODELS)}")
-    if model == "erlang-a" and (patience is None or patience <= 0):
+    if model == "erlang-a" and not (patience is not None and patience > 0):  # NaN fails too
         raise ValueError("the erlang-a model needs a patience > 0 seconds")
     used_patience = patience if model == "erlang-a" else None
 

@@ -10,6 +10,7 @@ import time
 
 import click
 
+from callcenter.commands.options import Count, OutputFile, Quantity
 from simulator.scenario import ScenarioError, load_scenario
 
 
@@ -48,17 +49,16 @@ def _table(combined: dict) -> str:
 
 @click.command("simulate")
 @click.argument("scenario_path", metavar="SCENARIO")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--seed", type=Count(0), default=0, show_default=True, help="Random seed (0 or more).")
 @click.option("--replications", type=click.IntRange(1, 10_000), default=1, show_default=True,
               help="Independent runs; figures get a mean and a 95% confidence half-width.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None,
               help="Processes for replications (default: CPU count).")
-@click.option("--duration-hours", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--duration-hours", type=Quantity(), default=None,
               help="Override the scenario's duration.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write figures as JSON.")
-@click.option("--records", "records_path", type=click.Path(dir_okay=False),
-              help="Write one CSV row per call.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
+@click.option("--json", "json_path", type=OutputFile(), help="Write figures as JSON.")
+@click.option("--records", "records_path", type=OutputFile(), help="Write one CSV row per call.")
+@click.option("--plot", "plot_path", type=OutputFile(),
               help="Write an hourly chart (PNG).")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar (default: on when stderr is a terminal).")

@@ -7,6 +7,7 @@ import math
 
 import click
 
+from callcenter.commands.options import Quantity, fail
 from simulator.erlang import QueueMetrics
 from simulator.staffing import MODELS, Target, load_profile, required_agents, staff_profile
 
@@ -26,17 +27,13 @@ def _row(m: QueueMetrics) -> dict[str, float | int | None]:
     }
 
 
-def _fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    raise SystemExit(2)
-
-
 @click.command("staff")
-@click.option("--calls-per-hour", type=float, help="Offered calls per hour.")
+@click.option("--calls-per-hour", type=Quantity(strict=False), help="Offered calls per hour.")
 @click.option("--profile", "profile_path", type=click.Path(dir_okay=False),
               help="24 hourly volumes: YAML list or one number per line.")
-@click.option("--aht", type=float, required=True, help="Average handle time, seconds.")
-@click.option("--patience", type=float, help="Mean caller patience, seconds (Erlang A).")
+@click.option("--aht", type=Quantity(), required=True, help="Average handle time, seconds.")
+@click.option("--patience", type=Quantity(infinite=True),
+              help="Mean caller patience, seconds (Erlang A; inf: callers never give up).")
 @click.option("--target", "target_text", default="15:0.8", show_default=True,
               help="SECONDS:FRACTION of offered calls answered within SECONDS.")
 @click.option("--model", type=click.Choice(MODELS), default=None,
@@ -56,10 +53,10 @@ def staff(
     try:
         target = Target.parse(target_text)
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     model = model or ("erlang-a" if patience is not None else "erlang-c")
     if (calls_per_hour is None) == (profile_path is None):
-        _fail("give exactly one of --calls-per-hour or --profile")
+        fail("give exactly one of --calls-per-hour or --profile")
     try:
         if profile_path is not None:
             volumes = load_profile(profile_path)
@@ -68,16 +65,18 @@ def staff(
             volumes = [calls_per_hour]  # type: ignore[list-item]
             results = [required_agents(calls_per_hour, aht, target, patience, model)]  # type: ignore[arg-type]
     except (OSError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     header = {
         "model": model,
         "target": {"threshold_seconds": target.threshold_seconds, "fraction": target.fraction},
         "aht_seconds": aht,
-        "patience_seconds": patience if model == "erlang-a" else None,
+        # JSON has no infinity: null, as for Erlang C, means callers never give up
+        "patience_seconds": patience if model == "erlang-a" and math.isfinite(patience or 0) else None,
     }
     if profile_path is None:
         if as_json:
-            click.echo(json.dumps({**header, "calls_per_hour": calls_per_hour, **_row(results[0])}))
+            click.echo(json.dumps({**header, "calls_per_hour": calls_per_hour, **_row(results[0])},
+                                  allow_nan=False))
             return
         m = results[0]
         click.echo(f"model            {model}")
@@ -92,7 +91,7 @@ def staff(
     pairs = enumerate(zip(volumes, results, strict=True))
     hours = [{"hour": h, "calls": v, **_row(m)} for h, (v, m) in pairs]
     if as_json:
-        click.echo(json.dumps({**header, "hours": hours}))
+        click.echo(json.dumps({**header, "hours": hours}, allow_nan=False))
         return
     click.echo(f"model {model}; target {target.fraction:.1%} of offered within "
                f"{target.threshold_seconds:g} s")
