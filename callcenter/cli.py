@@ -14,6 +14,8 @@ import click
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "simulate": ("callcenter.commands.simulate_cmd", "simulate", "Simulate traffic through the ACD."),
     "staff": ("callcenter.commands.staff_cmd", "staff", "Agents needed for a service level."),
+    "forecast": ("callcenter.commands.forecast_cmd", "forecast",
+                 "Arrivals per half-hour for the coming days, from the call records."),
     "roster": ("callcenter.commands.roster_cmd", "roster",
                "Cheapest shift roster for the required agents, checked by simulation."),
     "config": ("callcenter.commands.config_cmd", "config", "Check a hotline configuration."),

@@ -174,6 +174,13 @@ class RecordStore:
             rows = self.backend.query(sql + " ORDER BY arrived_at, id", params)
         return [StoredCall.from_row(row) for row in rows]
 
+    def arrivals(self) -> list[tuple[float, str, str, str]]:
+        """``(arrived_at, line, language, first queue)`` of every call, in arrival order."""
+        with self._lock:
+            rows = self.backend.query("SELECT arrived_at, line, language, "
+                                      "COALESCE(first_queue, queue) FROM calls ORDER BY arrived_at")
+        return [tuple(row) for row in rows]
+
     def call(self, call_id: object) -> StoredCall | None:
         with self._lock:
             rows = self.backend.query(
