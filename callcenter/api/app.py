@@ -10,7 +10,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from callcenter.api.agents import agents_router
 from callcenter.api.auth import TokenAuth, bearer_scheme, cookie_scheme
-from callcenter.api.errors import add_error_handlers
+from callcenter.api.casework_routes import add_casework_routes
+from callcenter.api.errors import add_case_error_handlers, add_error_handlers
+from callcenter.api.limits import BodyLimit
 from callcenter.api.pages import add_login_redirect, docs_page, pages_router
 from callcenter.api.status import metrics_router, status_router
 from callcenter.runtime.app import Engine
@@ -61,5 +63,9 @@ def make_app(engine: Engine, *, token: str, wallboard_interval: float = 0.25,
 
     app.include_router(guarded)
     app.include_router(pages_router(auth))
+    if engine.casework is not None:  # user sessions, not the engine token
+        add_case_error_handlers(app)
+        add_casework_routes(app, engine.casework)
+        app.add_middleware(BodyLimit)
 
     return app

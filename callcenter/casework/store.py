@@ -99,6 +99,11 @@ _UPSERT = (f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}) VALUES ({', '.join('?
            + ", ".join(f"{c} = excluded.{c}" for c in CASE_COLUMNS if c != "case_id"))
 
 
+def _actor(event: dict[str, Any]) -> str:
+    actor = event.get("actor")
+    return str(actor.get("user", "system")) if isinstance(actor, dict) else str(actor or "system")
+
+
 class CaseStore:
     """Case storage over one ``RecordStore`` connection (thread-safe through its lock)."""
 
@@ -129,7 +134,7 @@ class CaseStore:
             backend.executemany(
                 "INSERT INTO case_events (case_id, seq, at, kind, actor, data) VALUES (?, ?, ?, ?, ?, ?)",
                 [(row.case_id, expected_version + i + 1, float(e["at"]), str(e["type"]),
-                  str(e.get("actor") or "system"), json.dumps(e, ensure_ascii=False, sort_keys=True))
+                  _actor(e), json.dumps(e, ensure_ascii=False, sort_keys=True))
                  for i, e in enumerate(events)])
             backend.execute(_UPSERT, row.values())
             backend.execute("DELETE FROM case_departments WHERE case_id = ?", (row.case_id,))

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 from acd.commands import Command
 from acd.engine import ACD
+from callcenter.casework.service import Casework, build_casework
 from callcenter.config import HotlineConfig
 from callcenter.metrics import CallMetrics, acd_provider, new_registry
 from callcenter.records import RecordStore, RecordWriter, log_call_summaries
 from callcenter.runtime.core_driver import CoreDriver
+from callcenter.runtime.deadline_timer import DeadlineTimer
 
 log = logging.getLogger("callcenter")
 
@@ -32,12 +34,15 @@ class Engine:
     writer: RecordWriter
     call_metrics: CallMetrics
     registry: object  # prometheus CollectorRegistry of this engine only
+    casework: Casework | None = None  # cases (工单), users, knowledge base
 
     def close(self) -> None:
         """Stop timers and flush every record to disk."""
         self.driver.close()
         self.writer.close()
         self.store.close()
+        if self.casework is not None:
+            self.casework.close()
 
     def status_line(self) -> str:
         snapshot = self.acd.snapshot(self.driver.clock())
@@ -70,8 +75,22 @@ def build_engine(config: HotlineConfig, *, db_url: str, seed: int | None = None)
     driver.add_sink(log_call_summaries)
     driver.add_sink(log_commands)
     registry = new_registry(acd_provider(acd, driver.clock, call_metrics))
+    casework = build_casework(db_url, timezone=config.center.timezone, clock=driver.clock)
     return Engine(config=config, acd=acd, driver=driver, store=store, writer=writer,
-                  call_metrics=call_metrics, registry=registry)
+                  call_metrics=call_metrics, registry=registry, casework=casework)
+
+
+def start_case_timer(engine: Engine) -> DeadlineTimer | None:
+    """Drive the case workflow's deadlines (cards, reminders, overdue supervision) from the
+    running loop: one timer for the earliest deadline in the store, re-armed on every change."""
+    if engine.casework is None:
+        return None
+    service = engine.casework.service
+    timer = DeadlineTimer(service.next_deadline, service.fire_due, clock=engine.driver.clock,
+                          loop=asyncio.get_running_loop())
+    service.on_change(timer.poke)
+    timer.start()
+    return timer
 
 
 async def run(engine: Engine, *, status_interval: float = 60.0, run_for: float | None = None,
@@ -82,6 +101,7 @@ async def run(engine: Engine, *, status_interval: float = 60.0, run_for: float |
     ``start`` opens the listeners (SIP, HTTP) inside the loop and returns their closers.
     """
     loop = asyncio.get_running_loop()
+    case_timer = start_case_timer(engine)
     closers = await start(engine) if start is not None else []
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -106,5 +126,7 @@ async def run(engine: Engine, *, status_interval: float = 60.0, run_for: float |
             await close()
         except Exception:
             log.exception("closing a listener failed")
+    if case_timer is not None:
+        await case_timer.close()
     engine.close()
     log.info("engine stopped")

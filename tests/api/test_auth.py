@@ -12,20 +12,24 @@ import pytest
 
 from callcenter.api import ApiConfigError, resolve_token, start_api
 from callcenter.api.auth import COOKIE_NAME
+from callcenter.api.casework_routes import USER_TAGS
 
 EXTRA_ROUTES = [("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/wallboard/static/wallboard.js")]
 
 
-def all_routes(live) -> list[tuple[str, str]]:
+def all_routes(live, *, user_routes: bool = False) -> list[tuple[str, str]]:
     """Every operation the OpenAPI document lists, path parameters filled in, plus the
-    routes kept out of it."""
+    routes kept out of it; with ``user_routes`` only those that take a user's session."""
     paths = live.get("/openapi.json").json()["paths"]
     routes = []
     for path, operations in paths.items():
         concrete = (path.replace("{agent_id}", "1001").replace("{day}", "today")
-                    .replace("{name}", "wallboard.css"))
-        routes += [(method.upper(), concrete) for method in operations]
-    return routes + EXTRA_ROUTES
+                    .replace("{name}", "wallboard.css").replace("{case_id}", "20261116-000001")
+                    .replace("{article_id}", "kb-1").replace("{number}", "13800000001")
+                    .replace("{call_id}", "c1"))
+        routes += [(method.upper(), concrete) for method, op in operations.items()
+                   if user_routes == bool(USER_TAGS & set(op.get("tags", ())))]
+    return routes if user_routes else routes + EXTRA_ROUTES
 
 
 def status_only(live, method: str, path: str, headers: dict[str, str]) -> int:
@@ -55,6 +59,15 @@ def test_every_route_refuses_a_missing_or_wrong_token(live):
             assert status_only(live, method, path, good) == 200, path
     # A refused request changed nothing.
     assert live.get("/api/agents/1001").json()["state"] == "logged_out"
+
+
+def test_the_engine_token_opens_no_case_route(live):
+    routes = all_routes(live, user_routes=True)
+    assert ("POST", "/api/cases") in routes and ("GET", "/api/kb/search") in routes
+    good = {"Authorization": f"Bearer {live.token}"}
+    for method, path in routes:
+        if path != "/api/session" or method != "POST":
+            assert status_only(live, method, path, good) == 401, (method, path)
 
 
 def test_refusal_says_why_and_a_browser_gets_the_sign_in_form(live):

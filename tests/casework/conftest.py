@@ -40,3 +40,22 @@ def case_store(request, tmp_path):
 
     with psycopg.connect(PG_URL, autocommit=True) as admin:
         admin.execute(f"DROP SCHEMA {store.pg_schema} CASCADE")
+
+
+@pytest.fixture
+def api(tmp_path):
+    """The case API over a SQLite file, with an agent, a supervisor, and users of the water
+    and transport departments; the clock at Monday 2026-11-16 09:00 Beijing time."""
+    from tests.casework.api_client import CaseApi, Clock
+
+    case_api = CaseApi(f"sqlite:///{tmp_path / 'cases.db'}", Clock(MONDAY_9AM))
+    case_api.add_user("agent1", "agent")
+    case_api.add_user("agent2", "agent")
+    case_api.add_user("boss", "supervisor")
+    case_api.add_user("water1", "department", "water")
+    case_api.add_user("bus1", "department", "transport")
+    yield case_api
+    case_api.close()
+
+
+MONDAY_9AM = 1_794_790_800.0  # Monday 2026-11-16 09:00 +08:00

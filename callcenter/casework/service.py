@@ -1,0 +1,296 @@
+"""``CaseService``: the pure ``cases`` workflow driven over the store, for the API, the timer
+and the CLI.
+
+One change to a case: read its state (the projection), build the event from the request (the
+core's codec validates it, naming the field), let the workflow decide (it raises and changes
+nothing on an illegal step), then append every resulting event and the new projection in one
+transaction. Commands (notify a department, schedule a visit, show a card, alert on a cluster)
+go to the sinks after the commit. Who may see a case is decided here too: a department user
+asking for another department's case gets ``CaseNotFound``, exactly as for a case that does
+not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from argon2 import PasswordHasher
+
+from callcenter.casework.accounts import Accounts, User
+from callcenter.casework.directory import Directory, load_directory
+from callcenter.casework.knowledge import KnowledgeBase
+from callcenter.casework.store import CaseQuery, CaseRow, CaseStore
+from cases.calendar import WorkCalendar
+from cases.case import Case
+from cases.clusters import DAY, ClusterDetector, RepeatDetector
+from cases.codec import event_from_dict, event_to_dict
+from cases.errors import CaseError
+from cases.commands import Alert
+from cases.events import CaseOpened
+from cases.model import SYSTEM, Actor, Channel, Role
+from cases.rules import Rules
+from cases.workflow import Context, decide, next_deadline, open_case, timer
+
+log = logging.getLogger(__name__)
+
+Sink = Callable[[Sequence[object]], None]
+
+
+class CaseNotFound(LookupError):
+    """No such case, or not one the user may see."""
+
+
+class CaseRefused(ValueError):
+    """The request is refused before it reaches the core (unknown department or category,
+    an agent acting on another agent's intake); the message names the field."""
+
+
+@dataclass
+class Outcome:
+    case: Case
+    events: list[dict[str, Any]]
+    commands: list[object] = field(default_factory=list)
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(user.username, Role(user.role), user.department)
+
+
+class CaseService:
+    """Thread-safe: one lock serialises decisions (the database serialises writes anyway)."""
+
+    def __init__(self, store: CaseStore, directory: Directory, context: Context, *,
+                 clock: Callable[[], float] = time.time, timezone: str = "Asia/Shanghai",
+                 cluster_threshold: int = 20, cluster_window: float = DAY) -> None:
+        self.store = store
+        self.directory = directory
+        self.context = context
+        self.clock = clock
+        self.tz = ZoneInfo(timezone)
+        self._lock = threading.RLock()
+        self._sinks: list[Sink] = []
+        self._on_change: list[Callable[[], None]] = []
+        self.repeats = RepeatDetector(context.rules.repeat_count, context.rules.repeat_days)
+        self.clusters = ClusterDetector(cluster_threshold, cluster_window)
+        self._restore_detectors(max(context.rules.repeat_days * DAY, cluster_window))
+
+    def _restore_detectors(self, horizon: float) -> None:
+        """Feed the repeat and cluster detectors the intakes of the last ``horizon`` seconds
+        (from the projection: no replay of the log), deriving nothing."""
+        for row in self.store.all_in(self.clock() - horizon, None):
+            opened = CaseOpened(row.case_id, row.created_at, SYSTEM, Channel(row.channel),
+                                row.category, "", caller_number=row.caller or "",
+                                address=row.address or "", district=row.district or "")
+            self.repeats.observe(opened)
+            self.clusters.observe(opened)
+
+    def add_sink(self, sink: Sink) -> None:
+        self._sinks.append(sink)
+
+    def on_change(self, callback: Callable[[], None]) -> None:
+        """``callback()`` after every committed change (the deadline timer re-arms on it)."""
+        self._on_change.append(callback)
+
+    # ------------------------------------------------------------------ reading
+
+    def case(self, user: User, case_id: str) -> Case:
+        row = self.store.get(case_id)
+        if row is None or not self._may_see(user, row):
+            raise CaseNotFound(f"no case {case_id!r}")
+        return Case.from_dict(row.state_dict())
+
+    def _may_see(self, user: User, row: CaseRow) -> bool:
+        if user.hotline:
+            return True
+        return user.department in self.store.departments(row.case_id)
+
+    def history(self, user: User, case_id: str) -> list[dict[str, Any]]:
+        self.case(user, case_id)
+        return [e.data for e in self.store.history(case_id)]
+
+    def find(self, user: User, query: CaseQuery) -> list[CaseRow]:
+        if not user.hotline:
+            query.department = user.department
+        return self.store.find(query)
+
+    def by_call(self, user: User, call_id: str) -> list[CaseRow]:
+        return [r for r in self.store.by_call(call_id) if self._may_see(user, r)]
+
+    # ------------------------------------------------------------------ changing
+
+    def open(self, user: User, fields: dict[str, Any]) -> Outcome:
+        """受理: a new case from ``fields`` (the CaseOpened fields but id, time and actor)."""
+        category = fields.get("category")
+        if category not in self.directory.taxonomy:
+            raise CaseRefused(f"category: unknown category {category!r}")
+        with self._lock:
+            now = self.clock()
+            data = {**fields, "type": "CaseOpened", "case_id": self._new_id(now), "at": now,
+                    "actor": _actor_dict(user)}
+            return self._decide(None, data, now)
+
+    def act(self, user: User, case_id: str, kind: str, fields: dict[str, Any]) -> Outcome:
+        """Record a ``kind`` event on the case for ``user``; ``fields`` are its own fields."""
+        with self._lock:
+            case = self.case(user, case_id)
+            self._check_request(user, case, kind, fields)
+            now = self.clock()
+            data = {**fields, "type": kind, "case_id": case_id, "at": now, "actor": _actor_dict(user)}
+            return self._decide(case, data, now)
+
+    def _check_request(self, user: User, case: Case, kind: str, fields: dict[str, Any]) -> None:
+        for name in ("lead", "department"):
+            value = fields.get(name)
+            if value is not None and value not in self.directory.departments:
+                raise CaseRefused(f"{name}: unknown department {value!r}")
+        for value in fields.get("assisting") or ():
+            if value not in self.directory.departments:
+                raise CaseRefused(f"assisting: unknown department {value!r}")
+        department = fields.get("department")
+        if (kind in ("SignedFor", "Replied", "Returned", "ExtensionRequested", "Reminded")
+                and department is not None and department not in case.departments):
+            raise CaseRefused(f"department: {department!r} does not own case {case.case_id}")
+        if (user.role == "agent" and kind in ("Dispatched", "AnsweredDirectly")
+                and case.opened_by != user.username):
+            raise CaseRefused(f"case_id: an agent may {kind} only their own intake "
+                              f"(case {case.case_id} was taken in by {case.opened_by})")
+
+    def _decide(self, case: Case | None, data: dict[str, Any], now: float) -> Outcome:
+        event = event_from_dict(data)
+        if case is None:
+            assert isinstance(event, CaseOpened)
+            open_case(event, self.context)  # refused before the detectors remember anything
+            repeats = self.repeats.observe(event)
+            new, outcome = open_case(event, self.context, repeats)
+            commands = (*outcome.commands, *self.clusters.observe(event))
+        else:
+            new, outcome = decide(case, event, self.context)
+            commands = outcome.commands
+        return self._commit(case, new, outcome.events, commands)
+
+    def _commit(self, before: Case | None, case: Case, events: Sequence[object],
+                commands: Sequence[object]) -> Outcome:
+        dicts = [event_to_dict(e) for e in events]
+        if dicts:
+            self.store.commit(self._row(case), dicts, self._departments(case),
+                              expected_version=before.version if before is not None else 0)
+        for sink in self._sinks:
+            try:
+                sink(commands)
+            except Exception:
+                log.exception("case command sink %r failed", sink)
+        for callback in self._on_change:
+            callback()
+        return Outcome(case, dicts, list(commands))
+
+    # ------------------------------------------------------------------ timers
+
+    def next_deadline(self) -> float | None:
+        return self.store.next_deadline()
+
+    def fire_due(self, now: float | None = None, limit: int = 500) -> int:
+        """Apply the workflow's timer to every case whose deadline has come; returns how many."""
+        now = self.clock() if now is None else now
+        fired = 0
+        for case_id in self.store.due(now, limit):
+            with self._lock:
+                row = self.store.get(case_id)
+                if row is None or row.next_deadline is None or row.next_deadline > now:
+                    continue
+                case = Case.from_dict(row.state_dict())
+                try:
+                    new, outcome = timer(case, now, self.context)
+                except CaseError:
+                    log.exception("case %s: timer refused", case_id)
+                    continue
+                self._commit(case, new, outcome.events, outcome.commands)
+                fired += 1
+        return fired
+
+    # ------------------------------------------------------------------ projection
+
+    def _row(self, case: Case) -> CaseRow:
+        cards = {c.value for (_, _, c) in case.cards}
+        return CaseRow(
+            case_id=case.case_id, status=case.status.value, category=case.category,
+            urgency=case.urgency.value, channel=case.channel.value,
+            caller=case.caller_number or None, district=case.district or None,
+            address=case.address or None, call_id=case.call_id, intake_by=case.opened_by,
+            created_at=case.opened_at, day=self._day(case.opened_at), closed_at=case.closed_at,
+            next_deadline=next_deadline(case, self.context.rules),
+            card="red" if "red" in cards else ("yellow" if cards else None),
+            supervised=int(bool(case.supervision)), version=case.version,
+            state=json.dumps(case.to_dict(), ensure_ascii=False),
+        )
+
+    @staticmethod
+    def _departments(case: Case) -> list[tuple[str, str]]:
+        return [(d, "lead" if d == case.lead else "assisting") for d in case.departments]
+
+    def _day(self, at: float) -> str:
+        return dt.datetime.fromtimestamp(at, self.tz).date().isoformat()
+
+    def _new_id(self, now: float) -> str:
+        """``YYYYMMDD-NNNNNN``: the intake day and its running number."""
+        day = self._day(now)
+        prefix = day.replace("-", "") + "-"
+        last = self.store.backend.query(
+            "SELECT MAX(case_id) FROM cases WHERE day = ? AND case_id LIKE ?", (day, prefix + "%"))[0][0]
+        number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+        return f"{prefix}{number:06d}"
+
+
+def _actor_dict(user: User) -> dict[str, Any]:
+    return {"user": user.username, "role": user.role, "department": user.department}
+
+
+@dataclass
+class Casework:
+    """The case side of the engine, built by the composition root."""
+
+    store: CaseStore
+    accounts: Accounts
+    kb: KnowledgeBase
+    service: CaseService
+    alerts: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=200))
+
+    def keep_alerts(self, commands: Sequence[object]) -> None:
+        """A sink: cluster alerts for the supervisors' board (the latest 200)."""
+        for command in commands:
+            if isinstance(command, Alert):
+                self.alerts.appendleft({"kind": command.kind, "key": command.key,
+                                        "count": command.count, "window": command.window,
+                                        "case_ids": list(command.case_ids)})
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def build_casework(url: str, *, timezone: str = "Asia/Shanghai", clock: Callable[[], float] = time.time,
+                   rules: Rules | None = None, calendar: WorkCalendar | None = None,
+                   hasher: PasswordHasher | None = None) -> Casework:
+    """Open the store at ``url`` and wire the service over the imported (or shipped) taxonomy
+    and departments. Raises ``StoreError``."""
+    store = CaseStore.open(url, timezone=timezone)
+    directory = load_directory(store)
+    context = Context(directory.taxonomy, frozenset(directory.departments),
+                      calendar or WorkCalendar(tz=timezone), rules or Rules())
+    service = CaseService(store, directory, context, clock=clock, timezone=timezone)
+    casework = Casework(store, Accounts(store.records, hasher=hasher), KnowledgeBase(store), service)
+    service.add_sink(casework.keep_alerts)
+    service.add_sink(log_commands)
+    return casework
+
+
+def log_commands(commands: Sequence[object]) -> None:
+    for command in commands:
+        log.info("case command: %s", command)
