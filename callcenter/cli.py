@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                         "Render Asterisk configs and export prompts."),
     "loadtest": ("callcenter.commands.loadtest_cmd", "loadtest",
                  "Live SIP load test: real callers and agent seats."),
+    "cases": ("callcenter.commands.cases_cmd", "cases",
+              "Cases (工单): users, taxonomy, departments, export, evaluation."),
 }
 
 

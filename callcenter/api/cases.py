@@ -8,6 +8,7 @@ action changes nothing and says which field is wrong.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
@@ -236,6 +237,22 @@ def cases_router(casework: Casework, current_user: Callable[[Request], User]) ->
         record = casework.store.records.call(call_id) if user.hotline else None
         return {"call_id": call_id, "record": asdict(record) if record is not None else None,
                 "cases": _summaries(service.by_call(user, call_id))}
+
+    def period(start: dt.date, end: dt.date | None) -> tuple[float, float]:
+        return service.period(start, end or start)
+
+    @router.get("/case-figures/evaluation", summary="评价与考核: departments' figures (supervisors)")
+    def evaluation(start: dt.date, end: dt.date | None = None,
+                   user: User = Depends(current_user)) -> dict[str, Any]:
+        if user.role != "supervisor":
+            raise HTTPException(403, "role: needs a supervisor")
+        return service.evaluation(*period(start, end)).to_dict()
+
+    @router.get("/case-figures/report", summary="The routine report of a period (hotline users)")
+    def report(start: dt.date, end: dt.date | None = None,
+               user: User = Depends(current_user)) -> dict[str, Any]:
+        hotline(user)
+        return service.report(*period(start, end)).to_dict()
 
     @router.get("/case-alerts", summary="Cluster alerts (专题) on the supervisors' board")
     def alerts(user: User = Depends(current_user)) -> list[dict[str, Any]]:

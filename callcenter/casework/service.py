@@ -13,32 +13,34 @@ not exist.
 from __future__ import annotations
 
 import datetime as dt
-from collections import deque
 import json
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
+from cases.calendar import WorkCalendar
+from cases.case import Case
+from cases.clusters import DAY, ClusterDetector, RepeatDetector
+from cases.codec import event_from_dict, event_to_dict
+from cases.commands import Alert
+from cases.errors import CaseError
+from cases.evaluation import Evaluation, evaluate
+from cases.events import CaseOpened
+from cases.model import SYSTEM, Actor, Channel, Role
+from cases.report import RoutineReport, routine_report
+from cases.rules import Rules
+from cases.workflow import Context, decide, next_deadline, open_case, timer
 
 from callcenter.casework.accounts import Accounts, User
 from callcenter.casework.directory import Directory, load_directory
 from callcenter.casework.knowledge import KnowledgeBase
 from callcenter.casework.store import CaseQuery, CaseRow, CaseStore
-from cases.calendar import WorkCalendar
-from cases.case import Case
-from cases.clusters import DAY, ClusterDetector, RepeatDetector
-from cases.codec import event_from_dict, event_to_dict
-from cases.errors import CaseError
-from cases.commands import Alert
-from cases.events import CaseOpened
-from cases.model import SYSTEM, Actor, Channel, Role
-from cases.rules import Rules
-from cases.workflow import Context, decide, next_deadline, open_case, timer
 
 log = logging.getLogger(__name__)
 
@@ -216,6 +218,28 @@ class CaseService:
                 fired += 1
         return fired
 
+    # ------------------------------------------------------------------ figures
+
+    def cases_for(self, start: float, end: float, lookback_days: float = 60) -> list[Case]:
+        """The cases that may count in ``[start, end)``: opened in it, or up to
+        ``lookback_days`` before it (dispatched, returned or re-dispatched within it)."""
+        return [Case.from_dict(row.state_dict())
+                for row in self.store.all_in(start - lookback_days * DAY, end)]
+
+    def evaluation(self, start: float, end: float) -> Evaluation:
+        return evaluate(self.cases_for(start, end), start, end)
+
+    def report(self, start: float, end: float) -> RoutineReport:
+        return routine_report(self.cases_for(start, end), start, end, self.directory.taxonomy)
+
+    def period(self, first_day: dt.date, last_day: dt.date) -> tuple[float, float]:
+        """Epoch bounds of the local days ``first_day`` to ``last_day`` inclusive."""
+        if last_day < first_day:
+            raise CaseRefused("end: before start")
+        start = dt.datetime.combine(first_day, dt.time(), self.tz).timestamp()
+        end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), self.tz).timestamp()
+        return start, end
+
     # ------------------------------------------------------------------ projection
 
     def _row(self, case: Case) -> CaseRow:
@@ -275,16 +299,23 @@ class Casework:
         self.store.close()
 
 
+def build_service(store: CaseStore, *, timezone: str = "Asia/Shanghai",
+                  clock: Callable[[], float] = time.time, rules: Rules | None = None,
+                  calendar: WorkCalendar | None = None) -> CaseService:
+    """The service over ``store`` with the imported (or shipped) taxonomy and departments."""
+    directory = load_directory(store)
+    context = Context(directory.taxonomy, frozenset(directory.departments),
+                      calendar or WorkCalendar(tz=timezone), rules or Rules())
+    return CaseService(store, directory, context, clock=clock, timezone=timezone)
+
+
 def build_casework(url: str, *, timezone: str = "Asia/Shanghai", clock: Callable[[], float] = time.time,
                    rules: Rules | None = None, calendar: WorkCalendar | None = None,
                    hasher: PasswordHasher | None = None) -> Casework:
     """Open the store at ``url`` and wire the service over the imported (or shipped) taxonomy
     and departments. Raises ``StoreError``."""
     store = CaseStore.open(url, timezone=timezone)
-    directory = load_directory(store)
-    context = Context(directory.taxonomy, frozenset(directory.departments),
-                      calendar or WorkCalendar(tz=timezone), rules or Rules())
-    service = CaseService(store, directory, context, clock=clock, timezone=timezone)
+    service = build_service(store, timezone=timezone, clock=clock, rules=rules, calendar=calendar)
     casework = Casework(store, Accounts(store.records, hasher=hasher), KnowledgeBase(store), service)
     service.add_sink(casework.keep_alerts)
     service.add_sink(log_commands)

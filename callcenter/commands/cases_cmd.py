@@ -7,11 +7,14 @@ the file, line and field; never a traceback.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -84,3 +87,115 @@ def list_users(url: str | None) -> None:
     with open_store(url) as store:
         for user in Accounts(store.records).users():
             click.echo(f"{user.username}\t{user.role}\t{user.department or ''}")
+
+
+@cases.command("import-taxonomy")
+@click.argument("path", type=click.Path(path_type=Path))
+@db_option
+def import_taxonomy_cmd(path: Path, url: str | None) -> None:
+    """Replace the request taxonomy with a YAML file (the shape of the shipped one)."""
+    from callcenter.casework.directory import DirectoryError, import_taxonomy
+
+    with open_store(url) as store:
+        try:
+            taxonomy = import_taxonomy(store, path)
+        except DirectoryError as exc:
+            fail(str(exc))
+    click.echo(f"taxonomy: {len(taxonomy.categories)} categories imported from {path}")
+
+
+@cases.command("import-departments")
+@click.argument("path", type=click.Path(path_type=Path))
+@db_option
+def import_departments_cmd(path: Path, url: str | None) -> None:
+    """Replace the handling departments with a CSV file (header ``code,name``)."""
+    from callcenter.casework.directory import DirectoryError, import_departments
+
+    with open_store(url) as store:
+        try:
+            departments = import_departments(store, path)
+        except DirectoryError as exc:
+            fail(str(exc))
+    click.echo(f"departments: {len(departments)} imported from {path}")
+
+
+def _period(store: CaseStore, start: str, end: str | None) -> tuple[float, float]:
+    from callcenter.casework.service import CaseRefused, build_service
+
+    try:
+        first = dt.date.fromisoformat(start)
+    except ValueError:
+        fail(f"--from: {start!r} is not a date (YYYY-MM-DD)")
+    try:
+        last = dt.date.fromisoformat(end) if end else first
+    except ValueError:
+        fail(f"--to: {end!r} is not a date (YYYY-MM-DD)")
+    try:
+        return build_service(store).period(first, last)
+    except CaseRefused:
+        fail("--to: before --from")
+    raise AssertionError  # pragma: no cover
+
+
+period_options = [
+    click.option("--from", "start", required=True, help="First day, YYYY-MM-DD (local)."),
+    click.option("--to", "end", default=None, help="Last day, YYYY-MM-DD (default: --from)."),
+]
+
+
+def _with_period(fn):  # type: ignore[no-untyped-def]
+    for option in reversed(period_options):
+        fn = option(fn)
+    return fn
+
+
+@cases.command("export")
+@_with_period
+@click.option("--out", type=click.File("w", encoding="utf-8"), default="-", show_default=True,
+              help="CSV file to write.")
+@db_option
+def export(start: str, end: str | None, out: Any, url: str | None) -> None:
+    """Write the cases taken in over a period as CSV (one row per case)."""
+    from callcenter.casework.export import write_csv
+
+    with open_store(url) as store:
+        t0, t1 = _period(store, start, end)
+        count = write_csv(store, t0, t1, out)
+    click.echo(f"{count} cases exported", err=True)
+
+
+@cases.command("evaluation")
+@_with_period
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@db_option
+def evaluation(start: str, end: str | None, as_json: bool, url: str | None) -> None:
+    """Print the departments' evaluation (评价与考核) and the hotline's 直办率 and 办结率."""
+    from callcenter.casework.service import build_service
+    from callcenter.casework.tables import evaluation_text
+
+    with open_store(url) as store:
+        t0, t1 = _period(store, start, end)
+        result = build_service(store).evaluation(t0, t1)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(evaluation_text(result), nl=False)
+
+
+@cases.command("report")
+@_with_period
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@db_option
+def report(start: str, end: str | None, as_json: bool, url: str | None) -> None:
+    """Print the routine report: counts by kind, category, district, department, channel,
+    language and urgency, and the evaluation."""
+    from callcenter.casework.service import build_service
+    from callcenter.casework.tables import report_text
+
+    with open_store(url) as store:
+        t0, t1 = _period(store, start, end)
+        result = build_service(store).report(t0, t1)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(report_text(result), nl=False)

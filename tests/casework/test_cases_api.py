@@ -126,3 +126,25 @@ def test_login_is_throttled_and_case_routes_refuse_the_wrong_token(api):
     assert api.request(None, "GET", "/api/cases").status_code == 401
     reply = api.request(None, "GET", "/api/cases", headers={"Authorization": "Bearer not-a-token"})
     assert reply.status_code == 401
+
+
+def test_evaluation_and_report_of_a_day(api):
+    for n in range(3):
+        case_id = intake(api, caller_number=f"1380000010{n}")["case_id"]
+        api.ok("agent1", f"/api/cases/{case_id}/dispatch", {"lead": "water"})
+        api.ok("water1", f"/api/cases/{case_id}/sign")
+        if n == 2:
+            api.ok("water1", f"/api/cases/{case_id}/return", {"reason": "不归我们管"})
+            continue
+        api.ok("water1", f"/api/cases/{case_id}/reply", {"text": "已处理"})
+        api.ok("agent1", f"/api/cases/{case_id}/visit",
+               {"reached": True, "solved": n == 0, "satisfied": n == 0})
+    figures = api.get("boss", "/api/case-figures/evaluation", start="2026-11-16").json()
+    water = {d["department"]: d for d in figures["departments"]}["water"]
+    assert (water["received"], water["returned"], water["due"]) == (3, 1, 2)
+    assert water["rates"]["满意率"] == 0.5 and water["rehandled"] == 1
+    assert figures["hotline"]["opened"] == 3
+    assert api.get("agent1", "/api/case-figures/evaluation", start="2026-11-16").status_code == 403
+    report = api.get("agent1", "/api/case-figures/report", start="2026-11-16", end="2026-11-16").json()
+    assert report["total"] == 3 and report["counts"]["district"] == {"历下区": 3}
+    assert api.get("boss", "/api/case-figures/report", start="2026-11-17", end="2026-11-16").status_code == 422
