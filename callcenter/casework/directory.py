@@ -14,10 +14,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from cases.taxonomy import Taxonomy, load_taxonomy, loads_taxonomy
-
 from callcenter.casework.store import CaseStore
 from callcenter.config.yaml_source import SourceError
+from cases.taxonomy import Taxonomy, load_taxonomy, loads_taxonomy
 
 DEFAULT_DEPARTMENTS = Path(__file__).resolve().parents[1] / "data" / "case_departments.csv"
 _CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")

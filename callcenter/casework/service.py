@@ -24,23 +24,23 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
+from cases.evaluation import Evaluation, evaluate
+from cases.report import RoutineReport, routine_report
+
+from callcenter.casework.accounts import Accounts, User
+from callcenter.casework.directory import Directory, load_directory
+from callcenter.casework.knowledge import KnowledgeBase
+from callcenter.casework.store import CaseQuery, CaseRow, CaseStore
 from cases.calendar import WorkCalendar
 from cases.case import Case
 from cases.clusters import DAY, ClusterDetector, RepeatDetector
 from cases.codec import event_from_dict, event_to_dict
 from cases.commands import Alert
 from cases.errors import CaseError
-from cases.evaluation import Evaluation, evaluate
 from cases.events import CaseOpened
 from cases.model import SYSTEM, Actor, Channel, Role
-from cases.report import RoutineReport, routine_report
 from cases.rules import Rules
 from cases.workflow import Context, decide, next_deadline, open_case, timer
-
-from callcenter.casework.accounts import Accounts, User
-from callcenter.casework.directory import Directory, load_directory
-from callcenter.casework.knowledge import KnowledgeBase
-from callcenter.casework.store import CaseQuery, CaseRow, CaseStore
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +88,10 @@ class CaseService:
     def _restore_detectors(self, horizon: float) -> None:
         """Feed the repeat and cluster detectors the intakes of the last ``horizon`` seconds
         (from the projection: no replay of the log), deriving nothing."""
-        for row in self.store.all_in(self.clock() - horizon, None):
-            opened = CaseOpened(row.case_id, row.created_at, SYSTEM, Channel(row.channel),
-                                row.category, "", caller_number=row.caller or "",
-                                address=row.address or "", district=row.district or "")
+        for case_id, at, channel, category, caller, address, district in self.store.intakes_since(
+                self.clock() - horizon):
+            opened = CaseOpened(case_id, at, SYSTEM, Channel(channel), category, "",
+                                caller_number=caller or "", address=address or "", district=district or "")
             self.repeats.observe(opened)
             self.clusters.observe(opened)
 
@@ -267,8 +267,9 @@ class CaseService:
         """``YYYYMMDD-NNNNNN``: the intake day and its running number."""
         day = self._day(now)
         prefix = day.replace("-", "") + "-"
-        last = self.store.backend.query(
-            "SELECT MAX(case_id) FROM cases WHERE day = ? AND case_id LIKE ?", (day, prefix + "%"))[0][0]
+        last = self.store.backend.query(  # a range on the primary key: no scan of the day
+            "SELECT MAX(case_id) FROM cases WHERE case_id >= ? AND case_id < ?",
+            (prefix, prefix[:-1] + "."))[0][0]
         number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
         return f"{prefix}{number:06d}"
 

@@ -212,6 +212,14 @@ class CaseStore:
             rows = self.backend.query(sql + " ORDER BY c.created_at, c.case_id", params)
         return [CaseRow(*row) for row in rows]
 
+    def intakes_since(self, start: float) -> list[tuple[Any, ...]]:
+        """``(case_id, created_at, channel, category, caller, address, district)`` of the cases
+        taken in since ``start``, oldest first (what the repeat and cluster detectors need)."""
+        with self._lock:
+            return self.backend.query(
+                "SELECT case_id, created_at, channel, category, caller, address, district FROM cases "
+                "WHERE created_at >= ? ORDER BY created_at, case_id", (start,))
+
     def due(self, now: float, limit: int = 500) -> list[str]:
         """Cases whose next deadline has come, earliest first."""
         with self._lock:

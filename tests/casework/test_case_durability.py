@@ -65,3 +65,22 @@ def test_killed_writer_keeps_every_committed_case(tmp_path):
             assert replayed.version == row.version == len(store.history(row.case_id))
     finally:
         casework.close()
+
+
+def test_repeated_requests_are_still_seen_after_a_restart(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cases.db'}"
+    clock = [1_794_790_800.0]
+    agent = User("a1", "agent")
+    fields = {"channel": "phone", "category": "030101", "text": "道路施工噪音",
+              "caller_number": "13800000001", "district": "历下区", "address": "经十路100号"}
+    for _ in range(2):
+        casework = build_casework(url, clock=lambda: clock[0])
+        casework.service.open(agent, fields)
+        clock[0] += 3600
+        casework.close()  # a restart between the requests
+    casework = build_casework(url, clock=lambda: clock[0])
+    try:
+        third = casework.service.open(agent, fields).case
+        assert [reason.value for reason, _ in third.supervision] == ["repeated"]
+    finally:
+        casework.close()

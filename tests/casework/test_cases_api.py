@@ -147,4 +147,5 @@ def test_evaluation_and_report_of_a_day(api):
     assert api.get("agent1", "/api/case-figures/evaluation", start="2026-11-16").status_code == 403
     report = api.get("agent1", "/api/case-figures/report", start="2026-11-16", end="2026-11-16").json()
     assert report["total"] == 3 and report["counts"]["district"] == {"历下区": 3}
-    assert api.get("boss", "/api/case-figures/report", start="2026-11-17", end="2026-11-16").status_code == 422
+    backwards = api.get("boss", "/api/case-figures/report", start="2026-11-17", end="2026-11-16")
+    assert backwards.status_code == 422
