@@ -16,7 +16,7 @@ COLUMNS = ("case_id", "opened", "channel", "category", "urgency", "status", "cal
 def _local(at: float | None, store: CaseStore) -> str:
     if at is None:
         return ""
-    return dt.datetime.fromtimestamp(at, store.records.tz).isoformat(sep=" ", timespec="seconds")
+    return dt.datetime.fromtimestamp(at, store.records.tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def write_csv(store: CaseStore, start: float, end: float, out: TextIO) -> int:
