@@ -93,8 +93,9 @@ def test_export_evaluation_and_report_of_a_day(db):
     agent, water = User("a1", "agent"), User("w1", "department", "water")
     try:
         for n in range(4):
-            case = casework.service.open(agent, {"channel": "phone", "category": "0201", "text": f"停水{n}",
-                                                 "caller_number": f"1380000000{n}", "district": "历下区"}).case
+            fields = {"channel": "phone", "category": "0201", "text": f"停水{n}",
+                      "caller_number": f"1380000000{n}", "district": "历下区"}
+            case = casework.service.open(agent, fields).case
             if n:
                 casework.service.act(agent, case.case_id, "Dispatched", {"lead": "water"})
                 casework.service.act(water, case.case_id, "SignedFor", {"department": "water"})
@@ -115,4 +116,5 @@ def test_export_evaluation_and_report_of_a_day(db):
     report = run("report", "--from", "2026-11-16", "--to", "2026-11-22", "--db", db)
     assert report.exit_code == 0 and "routine report 2026-11-16 to 2026-11-22: 4 requests" in report.output
     bad = run("report", "--from", "16/11/2026", "--db", db)
-    assert bad.exit_code == 2 and bad.output.strip() == "Error: --from: '16/11/2026' is not a date (YYYY-MM-DD)"
+    assert bad.exit_code == 2
+    assert bad.output.strip() == "Error: --from: '16/11/2026' is not a date (YYYY-MM-DD)"
