@@ -302,21 +302,25 @@ class Casework:
 
 def build_service(store: CaseStore, *, timezone: str = "Asia/Shanghai",
                   clock: Callable[[], float] = time.time, rules: Rules | None = None,
-                  calendar: WorkCalendar | None = None) -> CaseService:
+                  calendar: WorkCalendar | None = None, cluster_threshold: int = 20,
+                  cluster_window: float = DAY) -> CaseService:
     """The service over ``store`` with the imported (or shipped) taxonomy and departments."""
     directory = load_directory(store)
     context = Context(directory.taxonomy, frozenset(directory.departments),
                       calendar or WorkCalendar(tz=timezone), rules or Rules())
-    return CaseService(store, directory, context, clock=clock, timezone=timezone)
+    return CaseService(store, directory, context, clock=clock, timezone=timezone,
+                       cluster_threshold=cluster_threshold, cluster_window=cluster_window)
 
 
 def build_casework(url: str, *, timezone: str = "Asia/Shanghai", clock: Callable[[], float] = time.time,
                    rules: Rules | None = None, calendar: WorkCalendar | None = None,
-                   hasher: PasswordHasher | None = None) -> Casework:
+                   hasher: PasswordHasher | None = None, cluster_threshold: int = 20,
+                   cluster_window: float = DAY) -> Casework:
     """Open the store at ``url`` and wire the service over the imported (or shipped) taxonomy
     and departments. Raises ``StoreError``."""
     store = CaseStore.open(url, timezone=timezone)
-    service = build_service(store, timezone=timezone, clock=clock, rules=rules, calendar=calendar)
+    service = build_service(store, timezone=timezone, clock=clock, rules=rules, calendar=calendar,
+                            cluster_threshold=cluster_threshold, cluster_window=cluster_window)
     casework = Casework(store, Accounts(store.records, hasher=hasher), KnowledgeBase(store), service)
     service.add_sink(casework.keep_alerts)
     service.add_sink(log_commands)

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from acd.model import EscalationStep, QueueSpec, ServiceLevelPolicy
 from agents.model import AgentSpec
+from callcenter.config.cases_section import CasesSection
 
 LANGUAGES: tuple[str, ...] = ("zh", "en", "ja", "ko", "fr", "de", "ru")
 LANGUAGE_NAMES: dict[str, str] = {
@@ -149,6 +150,7 @@ class HotlineConfig(_Model):
     departments: list[Department] = []
     transfers: Transfers = Transfers()
     agents: list[Agent] = []
+    cases: CasesSection = Field(default_factory=CasesSection)
 
     # ------------------------------------------------------------- derived views
 

@@ -75,7 +75,11 @@ def build_engine(config: HotlineConfig, *, db_url: str, seed: int | None = None)
     driver.add_sink(log_call_summaries)
     driver.add_sink(log_commands)
     registry = new_registry(acd_provider(acd, driver.clock, call_metrics))
-    casework = build_casework(db_url, timezone=config.center.timezone, clock=driver.clock)
+    tz = config.center.timezone
+    casework = build_casework(db_url, timezone=tz, clock=driver.clock, rules=config.cases.rules,
+                              calendar=config.cases.work_calendar(tz),
+                              cluster_threshold=config.cases.cluster_threshold,
+                              cluster_window=config.cases.cluster_window_hours * 3600)
     return Engine(config=config, acd=acd, driver=driver, store=store, writer=writer,
                   call_metrics=call_metrics, registry=registry, casework=casework)
 

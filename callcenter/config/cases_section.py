@@ -1,0 +1,64 @@
+"""The ``cases:`` section of the hotline config: the case process's time limits and rules, the
+working-day calendar for years the ``chinese-calendar`` package does not know yet, and the
+cluster alert's threshold.
+
+    cases:
+      rules: {dispatch_working_days: 2, sign_hours: 24, yellow_hours: 8}
+      calendar:
+        2027: {holidays: ["2027-01-01", ...], workdays: ["2027-02-06", ...]}
+      cluster_threshold: 20
+      cluster_window_hours: 24
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from cases.calendar import WorkCalendar
+
+if TYPE_CHECKING:
+    from cases.rules import Rules
+
+
+class CalendarYear(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    holidays: list[dt.date] = []
+    workdays: list[dt.date] = []
+
+
+class CasesSection(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Validated as ``cases.rules.Rules``, imported late: the cases core loads its taxonomy with
+    # this package's YAML helpers, so importing it while this package initialises would cycle.
+    rules_: dict[str, Any] = Field(default={}, alias="rules")
+    calendar: dict[Annotated[int, Field(ge=2000, le=2200)], CalendarYear] = {}
+    cluster_threshold: Annotated[int, Field(ge=2, le=100_000)] = 20
+    cluster_window_hours: Annotated[float, Field(gt=0, le=24 * 90)] = 24.0
+
+    _rules: Any = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _check(self) -> CasesSection:
+        from pydantic import ValidationError
+
+        from cases.rules import Rules
+
+        try:
+            self._rules = Rules(**self.rules_)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(str(p) for p in error["loc"])
+            raise ValueError(f"rules.{where}: {error['msg']}") from None
+        self.work_calendar()  # a day in the wrong year or both a holiday and a workday
+        return self
+
+    @property
+    def rules(self) -> Rules:
+        return self._rules
+
+    def work_calendar(self, tz: str = "Asia/Shanghai") -> WorkCalendar:
+        return WorkCalendar.from_config(
+            {year: {"holidays": d.holidays, "workdays": d.workdays} for year, d in self.calendar.items()}, tz)
