@@ -20,12 +20,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
-from cases.evaluation import Evaluation, evaluate
-from cases.report import RoutineReport, routine_report
 
 from callcenter.casework.accounts import Accounts, User
 from callcenter.casework.directory import Directory, load_directory
@@ -41,6 +39,10 @@ from cases.events import CaseOpened
 from cases.model import SYSTEM, Actor, Channel, Role
 from cases.rules import Rules
 from cases.workflow import Context, decide, next_deadline, open_case, timer
+
+if TYPE_CHECKING:
+    from cases.evaluation import Evaluation
+    from cases.report import RoutineReport
 
 log = logging.getLogger(__name__)
 
@@ -227,9 +229,13 @@ class CaseService:
                 for row in self.store.all_in(start - lookback_days * DAY, end)]
 
     def evaluation(self, start: float, end: float) -> Evaluation:
+        from cases.evaluation import evaluate
+
         return evaluate(self.cases_for(start, end), start, end)
 
     def report(self, start: float, end: float) -> RoutineReport:
+        from cases.report import routine_report
+
         return routine_report(self.cases_for(start, end), start, end, self.directory.taxonomy)
 
     def period(self, first_day: dt.date, last_day: dt.date) -> tuple[float, float]:

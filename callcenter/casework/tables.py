@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from cases.evaluation import Evaluation
-from cases.report import RoutineReport
+if TYPE_CHECKING:
+    from cases.evaluation import Evaluation
+    from cases.report import RoutineReport
 
 
 def text_table(rows: list[list[str]]) -> str:

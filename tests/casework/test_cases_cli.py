@@ -88,6 +88,7 @@ def test_imports_name_file_line_and_field(db, tmp_path):
 
 
 def test_export_evaluation_and_report_of_a_day(db):
+    pytest.importorskip("cases.evaluation")
     clock = [MONDAY_9AM]
     casework = build_casework(db, clock=lambda: clock[0])
     agent, water = User("a1", "agent"), User("w1", "department", "water")
