@@ -12,7 +12,13 @@ import click
 from callcenter.config import ConfigError, load_config_with_warnings
 from callcenter.records import StoreError
 from callcenter.runtime.app import build_engine, run
-from callcenter.runtime.listeners import ListenerOptions, StartupError, parse_address, start_listeners
+from callcenter.runtime.listeners import (
+    ListenerOptions,
+    StartupError,
+    check_advertise,
+    parse_address,
+    start_listeners,
+)
 
 
 def _refuse(message: str) -> None:
@@ -27,6 +33,9 @@ def _refuse(message: str) -> None:
               help="Call records: sqlite:///PATH or postgresql://...")
 @click.option("--sip", default="127.0.0.1:5060", show_default=True,
               help="Embedded SIP address (UDP and TCP on the same port), or 'off'.")
+@click.option("--advertise", default=None, metavar="HOST",
+              help="The address callers and seats reach the engine at, put in SDP and Contact; "
+                   "needed when --sip binds every address (0.0.0.0 or ::).")
 @click.option("--prompts", "prompts_dir", type=click.Path(path_type=Path),
               default=Path("var/prompts"), show_default=True,
               help="Where the IVR prompts are built and cached.")
@@ -54,7 +63,7 @@ def _refuse(message: str) -> None:
 @click.option("--run-for", type=float, default=None, help="Stop after this many seconds.")
 @click.option("--log-level", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
-def serve(config_path: str | None, db_url: str, sip: str, prompts_dir: Path,
+def serve(config_path: str | None, db_url: str, sip: str, advertise: str | None, prompts_dir: Path,
           secrets_file: Path | None, api_address: str, api_token_file: Path | None,
           agi_address: str, ami_address: str | None, rtp_timeout: float,
           qualify_interval: float, status_interval: float, run_for: float | None, log_level: str) -> None:
@@ -93,6 +102,7 @@ def serve(config_path: str | None, db_url: str, sip: str, prompts_dir: Path,
     try:
         options = ListenerOptions(
             sip=None if sip == "off" else parse_address(sip, 5060),
+            advertise=advertise,
             prompts_dir=prompts_dir,
             passwords=passwords,
             rtp_timeout=rtp_timeout,
@@ -102,6 +112,7 @@ def serve(config_path: str | None, db_url: str, sip: str, prompts_dir: Path,
             agi=None if agi_address == "off" else parse_address(agi_address, 4573),
             ami=ami,
         )
+        check_advertise(options.sip, advertise)
     except ValueError as exc:
         _refuse(str(exc))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from callcenter.runtime.app import Engine
+from callcenter.runtime.welcome import login_help
 
 log = logging.getLogger("callcenter")
 
@@ -30,6 +32,7 @@ class ListenerOptions:
     api_token: str | None = None
     api_token_file: Path | None = None
     agi: tuple[str, int] | None = ("127.0.0.1", 4573)
+    advertise: str | None = None  # the SIP address put in SDP and Contact (wildcard binds)
     ami: object | None = None  # callcenter.asterisk_engine.AMISettings: follow seats over AMI
 
 
@@ -45,6 +48,22 @@ def parse_address(text: str, default_port: int) -> tuple[str, int]:
     if not 0 <= number <= 65535:
         raise ValueError(f"bad address {text!r}: port out of range")
     return host or "127.0.0.1", number
+
+
+def check_advertise(sip: tuple[str, int] | None, advertise: str | None) -> None:
+    """A wildcard SIP bind needs ``--advertise``, an address a peer can send to."""
+    if advertise is not None:
+        try:
+            address = ipaddress.ip_address(advertise)
+        except ValueError:
+            raise ValueError(f"--advertise {advertise!r}: give an IP address") from None
+        if address.is_unspecified:
+            raise ValueError(f"--advertise {advertise}: give the address callers and seats "
+                             f"reach the engine at, not a wildcard")
+    elif sip is not None and sip[0] in ("0.0.0.0", "::"):
+        raise ValueError(f"--sip {sip[0]}:{sip[1]} binds every address: give --advertise HOST, "
+                         f"the address callers and seats reach the engine at (put in SDP and "
+                         f"Contact)")
 
 
 def ensure_prompts(engine: Engine, prompts_dir: Path) -> None:
@@ -77,10 +96,12 @@ async def start_listeners(engine: Engine, options: ListenerOptions) -> list[Call
                 telephony = await start_embedded(engine, host=host, port=port,
                                                  prompts_dir=options.prompts_dir,
                                                  passwords=options.passwords,
+                                                 advertise=options.advertise,
                                                  rtp_timeout=options.rtp_timeout,
                                                  qualify_interval=options.qualify_interval)
-            except OSError as exc:
-                raise StartupError(f"SIP on {host}:{port}: {exc.strerror or exc}") from None
+            except (OSError, ValueError) as exc:
+                raise StartupError(f"SIP on {host}:{port}: {getattr(exc, 'strerror', None) or exc}"
+                                   ) from None
             log.info("SIP listening on udp and tcp %s:%d (lines %s)", host, telephony.port,
                      ", ".join(line.number for line in engine.config.lines))
             closers.append(telephony.close)
@@ -97,6 +118,7 @@ async def start_listeners(engine: Engine, options: ListenerOptions) -> list[Call
                                                 hold_interval=every)
             except OSError as exc:
                 raise StartupError(f"FastAGI on {host}:{port}: {exc.strerror or exc}") from None
+            port = asterisk.agi_port
             log.info("FastAGI listening on %s:%d (Asterisk: AGI(agi://%s:%d/<line>))%s", host, port,
                      host, port, "; following seats over AMI" if options.ami else "")
             closers.append(asterisk.close)
@@ -110,6 +132,10 @@ async def start_listeners(engine: Engine, options: ListenerOptions) -> list[Call
             except ApiConfigError as exc:
                 raise StartupError(f"HTTP API: {exc}") from None
             closers.append(api.close)
+        sip = options.sip and (options.advertise or options.sip[0], telephony.port)
+        api_address = options.api and (options.api[0], api.port)
+        for line in login_help(engine.config, options.passwords, sip=sip, api=api_address):
+            log.info("%s", line)
     except BaseException:
         for close in reversed(closers):
             await close()
