@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from callcenter.commands.options import require
 from callcenter.telephony.passwords import ENV_PREFIX, PasswordFileError, load_passwords
 
 
@@ -53,6 +54,7 @@ def agent_phone(server: str, agent: str, password_file: Path | None, bind: str, 
     Events are printed one per line (registered, ringing, connected, ended, feature ...).
     With --auto-answer the phone keeps running after the end of input, until interrupted.
     """
+    require("pjsua2", "agent-phone", "phone")
     password = _password(agent, password_file)
     from callcenter.phone.softphone import AutoMode, Softphone
     from callcenter.phone.ui import EventPrinter, run

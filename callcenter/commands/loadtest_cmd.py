@@ -8,10 +8,7 @@ from pathlib import Path
 
 import click
 
-
-def _fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    raise SystemExit(2)
+from callcenter.commands.options import Count, OutputFile, fail, require
 
 
 @click.command("loadtest")
@@ -22,9 +19,9 @@ def _fail(message: str) -> None:
               help="How long calls are placed (default: the scenario's duration).")
 @click.option("--rate-scale", type=click.FloatRange(min=0, min_open=True), default=1.0,
               show_default=True, help="Multiply every arrival rate.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write figures as JSON.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False),
+@click.option("--seed", type=Count(0), default=0, show_default=True)
+@click.option("--json", "json_path", type=OutputFile(), help="Write figures as JSON.")
+@click.option("--plot", "plot_path", type=OutputFile(),
               help="Write calls waiting and service level over time (PNG).")
 @click.option("--db", "db_url", help="The engine's record database URL (read after the run).")
 @click.option("--api", help="The engine's HTTP API base URL, to log the agents in.")
@@ -69,7 +66,9 @@ def loadtest(scenario_path: str | None, target: str, duration_minutes: float | N
             click.echo(f"wrote {path}")
         return
     if scenario_path is None:
-        _fail("missing SCENARIO")
+        fail("missing SCENARIO")
+    if api is not None:
+        require("httpx", "--api", "loadtest")
     from simulator.loadtest.inprocess import PromptsUnavailable
     from simulator.loadtest.plan import PlanError
     from simulator.loadtest.session import Options, SetupError, run_session
@@ -80,7 +79,7 @@ def loadtest(scenario_path: str | None, target: str, duration_minutes: float | N
     try:
         loaded = load_scenario(scenario_path)
     except ScenarioError as exc:
-        _fail(f"invalid scenario:\n{exc}")
+        fail(f"invalid scenario:\n{exc}")
     passwords: dict[str, str] = {}
     if not in_process:
         from callcenter.telephony.passwords import PasswordFileError, seat_passwords
@@ -88,7 +87,7 @@ def loadtest(scenario_path: str | None, target: str, duration_minutes: float | N
         try:
             passwords = seat_passwords(secrets_file)
         except PasswordFileError as exc:
-            _fail(f"secrets: {exc}")
+            fail(f"secrets: {exc}")
     minutes = duration_minutes or loaded.scenario.duration_hours * 60
     kill_after = kill_after_minutes * 60 if kill_after_minutes is not None else minutes * 30
     opts = Options(target=target, minutes=duration_minutes, rate_scale=rate_scale, seed=seed,
@@ -99,7 +98,7 @@ def loadtest(scenario_path: str | None, target: str, duration_minutes: float | N
     try:
         report = run_session(loaded, opts)
     except (ScenarioError, PlanError, SetupError, PromptsUnavailable, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _print(report)
     if json_path:
         Path(json_path).write_text(json.dumps(report.as_json(), indent=1, default=str),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import tempfile
@@ -20,6 +21,14 @@ class UserError(click.ClickException):
 def fail(message: str) -> NoReturn:
     """Stop the command with a one-line message and exit status 2."""
     raise UserError(message)
+
+
+def require(module: str, what: str, extra: str) -> None:
+    """Stop with the install command when an optional dependency is missing."""
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        fail(f"{what} needs {module}, which is not installed: pip install -e '.[{extra}]'")
 
 
 def _name(param: click.Parameter | None) -> str:
