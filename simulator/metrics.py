@@ -157,7 +157,26 @@ def summarize(result: RunResult, loaded: LoadedScenario) -> dict:
             queues = [name] if key == "queues" else sorted(set(calls.queue[mask].tolist()))
             out[key][name] = _group(calls, mask, occupancy(queues))
     out["hourly"] = _hourly(calls, agents, result, lo, hi)
+    out["hourly_queues"] = {
+        name: _hourly_calls(calls, calls.queue == name, lo, hi)
+        for name in sorted(set(calls.queue.tolist()))
+    }
     return out
+
+
+def _hourly_calls(calls: _Calls, mask: np.ndarray, lo: float, hi: float) -> list[dict]:
+    """Offered, service level and abandon rate by hour of the calls in ``mask``."""
+    hours = []
+    for h in range(int(lo // HOUR), math.ceil(hi / HOUR)):
+        in_hour = mask & (calls.arrival >= max(h * HOUR, lo)) & (calls.arrival < min((h + 1) * HOUR, hi))
+        offered = int(in_hour.sum())
+        hours.append({
+            "hour": h,
+            "offered": offered,
+            "service_level": _ratio(int((calls.within & in_hour).sum()), offered),
+            "abandon_rate": _ratio(int((calls.abandoned & in_hour).sum()), offered),
+        })
+    return hours
 
 
 def _hourly(calls: _Calls, agents: _Agents, result: RunResult, lo: float, hi: float) -> list:

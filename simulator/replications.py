@@ -125,14 +125,26 @@ def combine(summaries: list[dict]) -> dict:
             name: _combine_group([s[key][name] for s in summaries if name in s[key]])
             for name in names
         }
-    hourly = []
-    for h, first in enumerate(summaries[0]["hourly"]):
-        entry = {"hour": first["hour"]}
+    out["hourly"] = _combine_hours([s["hourly"] for s in summaries])
+    queues = sorted({q for s in summaries for q in s.get("hourly_queues", {})})
+    out["hourly_queues"] = {
+        q: _combine_hours([s["hourly_queues"][q] for s in summaries if q in s["hourly_queues"]])
+        for q in queues
+    }
+    return out
+
+
+def _combine_hours(runs: list[list[dict]]) -> list[dict]:
+    """Hour by hour means over runs; with 2+ runs, ``ci95`` of the service level and offered."""
+    hours = []
+    for h, first in enumerate(runs[0]):
+        entry: dict = {"hour": first["hour"]}
         for name in first:
             if name == "hour":
                 continue
-            values = [s["hourly"][h][name] for s in summaries if s["hourly"][h][name] is not None]
+            values = [run[h][name] for run in runs if run[h][name] is not None]
             entry[name] = sum(values) / len(values) if values else None
-        hourly.append(entry)
-    out["hourly"] = hourly
-    return out
+            if len(runs) > 1 and name in ("service_level", "offered"):
+                entry.setdefault("ci95", {})[name] = half_width(values)
+        hours.append(entry)
+    return hours

@@ -13,6 +13,8 @@ import click
 from callcenter.commands.options import Count, OutputFile, Quantity
 from simulator.scenario import ScenarioError, load_scenario
 
+PLOT_REPLICATIONS = 8  # a chart without intervals cannot tell a bad hour from a bad draw
+
 
 def _fmt(value: float | None, kind: str, ci: float | None = None) -> str:
     if value is None:
@@ -50,8 +52,9 @@ def _table(combined: dict) -> str:
 @click.command("simulate")
 @click.argument("scenario_path", metavar="SCENARIO")
 @click.option("--seed", type=Count(0), default=0, show_default=True, help="Random seed (0 or more).")
-@click.option("--replications", type=click.IntRange(1, 10_000), default=1, show_default=True,
-              help="Independent runs; figures get a mean and a 95% confidence half-width.")
+@click.option("--replications", type=click.IntRange(1, 10_000), default=None,
+              help="Independent runs; figures get a mean and a 95% confidence half-width "
+                   "(default 1, or 8 with --plot so the chart has intervals).")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None,
               help="Processes for replications (default: CPU count).")
 @click.option("--duration-hours", type=Quantity(), default=None,
@@ -62,7 +65,7 @@ def _table(combined: dict) -> str:
               help="Write an hourly chart (PNG).")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar (default: on when stderr is a terminal).")
-def simulate(scenario_path: str, seed: int, replications: int, jobs: int | None,
+def simulate(scenario_path: str, seed: int, replications: int | None, jobs: int | None,
              duration_hours: float | None, json_path: str | None, records_path: str | None,
              plot_path: str | None, progress: bool | None) -> None:
     """Simulate SCENARIO (a YAML file, or a shipped scenario name such as jinan-day)
@@ -83,6 +86,7 @@ def simulate(scenario_path: str, seed: int, replications: int, jobs: int | None,
     except ValueError as exc:  # pydantic error from the duration override
         click.echo(f"Error: {exc}", err=True)
         raise SystemExit(2) from None
+    replications = replications or (PLOT_REPLICATIONS if plot_path else 1)
     show = sys.stderr.isatty() if progress is None else progress
     jobs = jobs or min(os.cpu_count() or 1, replications)
     bar = None

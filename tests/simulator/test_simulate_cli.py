@@ -40,7 +40,7 @@ def run(*args: str):
 def test_writes_json_csv_and_png(tmp_path: Path) -> None:
     out_json, out_csv, out_png = tmp_path / "o.json", tmp_path / "r.csv", tmp_path / "p.png"
     result = run(str(write(tmp_path, SCENARIO)), "--seed", "5", "--json", str(out_json),
-                 "--records", str(out_csv), "--plot", str(out_png))
+                 "--records", str(out_csv), "--plot", str(out_png), "--replications", "1")
     assert result.exit_code == 0, result.output
     assert "queue zh-general" in result.output and "overall" in result.output
     data = json.loads(out_json.read_text())
