@@ -8,8 +8,10 @@ from callcenter.sip.errors import SIPParseError
 from callcenter.sip.headers import TOKEN_RE
 
 
-def ascii_digits(text: str) -> bool:
-    return text.isascii() and text.isdigit()
+def ascii_digits(text: str, max_len: int = 10) -> bool:
+    """1 to ``max_len`` ASCII digits: every number in SIP fits (a CSeq is 32 bits), and int()
+    is never asked for thousands of digits (Python refuses those with ValueError)."""
+    return 0 < len(text) <= max_len and text.isascii() and text.isdigit()
 
 
 def _parse_params(text: str) -> dict[str, str | None]:
@@ -233,7 +235,7 @@ class CSeq:
     def parse(cls, text: str) -> CSeq:
         parts = text.split()
         if len(parts) != 2 or not ascii_digits(parts[0]) or not TOKEN_RE.match(parts[1]):
-            raise SIPParseError(f"bad CSeq: {text!r}")
+            raise SIPParseError(f"bad CSeq: {text[:40]!r}")
         seq = int(parts[0])
         if seq >= 2**31:
             raise SIPParseError(f"CSeq out of range: {text!r}")

@@ -55,7 +55,7 @@ def _content_length(head: bytes) -> int:
         name, colon, value = line.partition(b":")
         if colon and name.strip().lower() in (b"content-length", b"l"):
             value = value.strip()
-            if not value.isdigit():
+            if not (0 < len(value) <= 10 and value.isdigit()):
                 raise SIPParseError(f"bad Content-Length: {value[:20]!r}")
             return int(value)
     raise SIPParseError("missing Content-Length on stream transport")

@@ -287,7 +287,7 @@ def parse_message(data: bytes, *, stream: bool = False) -> SIPRequest | SIPRespo
         body = rest
     else:
         if not ascii_digits(length_text):
-            raise SIPParseError(f"bad Content-Length: {length_text!r}", method=method,
+            raise SIPParseError(f"bad Content-Length: {length_text[:20]!r}", method=method,
                                 headers=headers)
         length = int(length_text)
         if length > len(rest):
