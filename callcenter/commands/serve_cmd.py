@@ -19,6 +19,7 @@ from callcenter.runtime.listeners import (
     parse_address,
     start_listeners,
 )
+from callcenter.telephony.admission import DEFAULT_MAX_CALLS, AdmissionLimits
 
 
 def _refuse(message: str) -> None:
@@ -58,6 +59,17 @@ def _refuse(message: str) -> None:
 @click.option("--qualify-interval", type=click.FloatRange(min=0), default=30.0, show_default=True,
               help="Ping registered seats with OPTIONS this often; a seat that stops answering "
                    "is logged out (0: never).")
+@click.option("--rtp-window", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Symmetric RTP: seconds the engine streams to a media address on another host "
+                   "than the peer's signalling before the peer's RTP arrives (0: only to the "
+                   "signalling host; RTP is then taken from the first source on that host).")
+@click.option("--max-calls", type=click.IntRange(min=0), default=DEFAULT_MAX_CALLS,
+              show_default=True,
+              help="Live calls at once; further INVITEs get 503 with Retry-After (0: no limit).")
+@click.option("--invite-rate", type=click.FloatRange(min=0), default=50.0, show_default=True,
+              help="New INVITEs per second from one source address; beyond: 503 (0: no limit).")
+@click.option("--register-rate", type=click.FloatRange(min=0), default=10.0, show_default=True,
+              help="REGISTERs per second from one source address; beyond: 503 (0: no limit).")
 @click.option("--status-interval", type=float, default=60.0, show_default=True,
               help="Seconds between status log lines.")
 @click.option("--run-for", type=float, default=None, help="Stop after this many seconds.")
@@ -66,7 +78,9 @@ def _refuse(message: str) -> None:
 def serve(config_path: str | None, db_url: str, sip: str, advertise: str | None, prompts_dir: Path,
           secrets_file: Path | None, api_address: str, api_token_file: Path | None,
           agi_address: str, ami_address: str | None, rtp_timeout: float,
-          qualify_interval: float, status_interval: float, run_for: float | None, log_level: str) -> None:
+          qualify_interval: float, rtp_window: float, max_calls: int, invite_rate: float,
+          register_rate: float, status_interval: float,
+          run_for: float | None, log_level: str) -> None:
     """Run the call-center engine: SIP callers and seats (or Asterisk over FastAGI/AMI), IVR,
     ACD, records, API, wallboard.
 
@@ -107,6 +121,9 @@ def serve(config_path: str | None, db_url: str, sip: str, advertise: str | None,
             passwords=passwords,
             rtp_timeout=rtp_timeout,
             qualify_interval=qualify_interval or None,
+            rtp_window=rtp_window or None,
+            admission=AdmissionLimits(max_calls=max_calls or None, invite_rate=invite_rate or None,
+                                      register_rate=register_rate or None),
             api=None if api_address == "off" else parse_address(api_address, 8080),
             api_token_file=api_token_file,
             agi=None if agi_address == "off" else parse_address(agi_address, 4573),

@@ -117,6 +117,12 @@ class Transfers(_Model):
     ring_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 60.0
 
 
+class Callbacks(_Model):
+    """Where the embedded SIP engine calls callers back (their own number only)."""
+
+    gateway: SipHostPort | None = None  # the outbound route; default: where the call came from
+
+
 ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
@@ -149,6 +155,7 @@ class HotlineConfig(_Model):
     queues: list[Queue]
     departments: list[Department] = []
     transfers: Transfers = Transfers()
+    callbacks: Callbacks = Callbacks()
     agents: list[Agent] = []
     cases: CasesSection = Field(default_factory=CasesSection)
 
@@ -179,11 +186,11 @@ class HotlineConfig(_Model):
 
     def department_gateway(self, department: Department) -> tuple[str, int] | None:
         """The (host, port) that reaches ``department``'s number; None without a gateway."""
-        gateway = department.gateway or self.transfers.gateway
-        if gateway is None:
-            return None
-        host, _, port = gateway.rpartition(":")
-        return host.strip("[]"), int(port)
+        return _hostport(department.gateway or self.transfers.gateway)
+
+    def callback_gateway(self) -> tuple[str, int] | None:
+        """The (host, port) of the outbound route for callbacks; None: none configured."""
+        return _hostport(self.callbacks.gateway)
 
     def route_for(self, line: str, language: str) -> str:
         """The queue a caller of ``line`` speaking ``language`` waits in."""
@@ -230,3 +237,10 @@ class HotlineConfig(_Model):
             )
             for a in self.agents
         ]
+
+
+def _hostport(gateway: str | None) -> tuple[str, int] | None:
+    if gateway is None:
+        return None
+    host, _, port = gateway.rpartition(":")
+    return host.strip("[]"), int(port)

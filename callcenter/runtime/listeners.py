@@ -28,6 +28,8 @@ class ListenerOptions:
     passwords: dict[str, str] = field(default_factory=dict)
     rtp_timeout: float | None = 30.0  # seconds of RTP silence that end a leg (None: never)
     qualify_interval: float | None = 30.0  # OPTIONS pings to registered seats (None: never)
+    rtp_window: float | None = None  # seconds of RTP towards a media host that did not signal
+    admission: object | None = None  # callcenter.telephony.admission.AdmissionLimits (None: off)
     api: tuple[str, int] | None = ("127.0.0.1", 8080)
     api_token: str | None = None
     api_token_file: Path | None = None
@@ -98,7 +100,9 @@ async def start_listeners(engine: Engine, options: ListenerOptions) -> list[Call
                                                  passwords=options.passwords,
                                                  advertise=options.advertise,
                                                  rtp_timeout=options.rtp_timeout,
-                                                 qualify_interval=options.qualify_interval)
+                                                 qualify_interval=options.qualify_interval,
+                                                 rtp_window=options.rtp_window,
+                                                 admission=options.admission)
             except (OSError, ValueError) as exc:
                 raise StartupError(f"SIP on {host}:{port}: {getattr(exc, 'strerror', None) or exc}"
                                    ) from None

@@ -45,6 +45,7 @@ class Dialog:
     is_uac: bool = True
     local_contact: str | None = None
     state: str = "confirmed"
+    peer: tuple[str, int] | None = None  # where the peer signals from: in-dialog requests go here
 
     @property
     def id(self) -> DialogId:
@@ -194,7 +195,10 @@ class Dialog:
             self.state = "terminated"
 
     def next_hop(self) -> tuple[str, int]:
-        """Host and port to send in-dialog requests to: the first route or the target."""
+        """Host and port to send in-dialog requests to: ``peer`` when set (a Contact or route
+        naming another host must not redirect them), else the first route or the target."""
+        if self.peer is not None:
+            return self.peer
         uri = NameAddr.parse(self.route_set[0]).uri if self.route_set else self.remote_target
         parsed = SipURI.parse(uri)
         if "maddr" in parsed.params and parsed.params["maddr"]:

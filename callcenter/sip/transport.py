@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+from collections.abc import Mapping
 from typing import Protocol
 
 from callcenter.sip.message import (
@@ -136,10 +137,15 @@ class SipEndpoint:
     """A SIP endpoint bound to one UDP socket and optionally a TCP listener."""
 
     def __init__(self, tu: TransactionUser | None = None, *, timers: TimerConfig | None = None,
-                 invite_limiter: SourceRateLimiter | None = None) -> None:
+                 invite_limiter: SourceRateLimiter | None = None,
+                 limiters: Mapping[str, SourceRateLimiter] | None = None,
+                 retry_after: int = 5) -> None:
         self.tu = tu
         self.layer = TransactionLayer(timers)
-        self.invite_limiter = invite_limiter
+        self.limiters = dict(limiters or {})  # method -> per-source limit of new requests
+        if invite_limiter is not None:
+            self.limiters["INVITE"] = invite_limiter
+        self.retry_after = retry_after
         self.udp: _UdpSocket | None = None
         self.tcp_server: asyncio.Server | None = None
         self._tcp: dict[Addr, _TcpProtocol] = {}
@@ -211,13 +217,13 @@ class SipEndpoint:
         except SIPParseError as exc:
             self._reject(exc, addr)
             return
-        if (isinstance(message, SIPRequest) and message.method == "INVITE"
-                and self.invite_limiter is not None and not message.to_tag
-                and not self.invite_limiter.allow(addr[0], self.now())):
-            self.dropped += 1
-            self.send(make_response(message, 503, headers=[("Retry-After", "5")]).to_bytes(),
-                      addr)
-            return
+        if isinstance(message, SIPRequest) and not message.to_tag:
+            limiter = self.limiters.get(message.method)
+            if limiter is not None and not limiter.allow(addr[0], self.now()):
+                self.dropped += 1  # answered statelessly: no transaction, no call, no media
+                self.send(make_response(message, 503, headers=[
+                    ("Retry-After", str(self.retry_after))]).to_bytes(), addr)
+                return
         try:
             actions = self.layer.receive(message, addr, self.now(), reliable=reliable)
         except SIPParseError as exc:
@@ -303,8 +309,12 @@ class SipEndpoint:
 async def open_endpoint(tu: TransactionUser | None = None, host: str = DEFAULT_HOST,
                         port: int = DEFAULT_PORT, *, tcp: bool = False,
                         timers: TimerConfig | None = None,
-                        invite_limiter: SourceRateLimiter | None = None) -> SipEndpoint:
-    """Create and bind a :class:`SipEndpoint`."""
-    endpoint = SipEndpoint(tu, timers=timers, invite_limiter=invite_limiter)
+                        invite_limiter: SourceRateLimiter | None = None,
+                        limiters: Mapping[str, SourceRateLimiter] | None = None,
+                        retry_after: int = 5) -> SipEndpoint:
+    """Create and bind a :class:`SipEndpoint`; ``limiters`` answer new requests of a method
+    beyond a source's rate with 503 and ``Retry-After: retry_after``."""
+    endpoint = SipEndpoint(tu, timers=timers, invite_limiter=invite_limiter, limiters=limiters,
+                           retry_after=retry_after)
     return await endpoint.start(host, port, tcp=tcp)
 

@@ -30,6 +30,7 @@ from callcenter.sip.message import SIPRequest, SIPResponse, make_response
 from callcenter.sip.sdp import SDPError, answer_offer, build_offer, parse_answer
 from callcenter.sip.transactions import Addr, Timeout, TransactionKey
 from callcenter.sip.transport import SipEndpoint
+from callcenter.telephony.admission import AdmissionLimits
 from callcenter.telephony.callbacks import Callbacks
 from callcenter.telephony.feature_codes import CONFIRMATION, FEATURE_CODES, authorised, seat_of
 from callcenter.telephony.legs import (
@@ -72,6 +73,9 @@ class CallControl:
     for ``rtp_timeout`` seconds (None: never) is hung up. A waiting caller hears their place
     and estimated wait every ``hold_interval`` seconds (None: never). With ``qualify_interval``
     registered seats are pinged with OPTIONS and dropped when they stop answering.
+    RTP is symmetric (see :class:`LegMedia`); ``rtp_window`` is its policy for peers whose
+    signalled media address is on another host than their signalling. New calls beyond
+    ``admission.max_calls`` live ones are answered 503 (feature codes are always served).
     """
 
     def __init__(self, config: HotlineConfig, driver: CoreDriver, flows: FlowSet,
@@ -79,7 +83,9 @@ class CallControl:
                  plugins: PluginRegistry | None = None, advertise: str | None = None,
                  rtp_timeout: float | None = RTP_TIMEOUT,
                  hold_interval: float | None = HOLD_INTERVAL,
-                 qualify_interval: float | None = None, qualify_timeout: float = 5.0) -> None:
+                 qualify_interval: float | None = None, qualify_timeout: float = 5.0,
+                 rtp_window: float | None = None,
+                 admission: AdmissionLimits | None = None) -> None:
         self.config = config
         self.driver = driver
         self.flows = flows
@@ -92,6 +98,9 @@ class CallControl:
         self.lines = {line.number: line for line in config.lines}
         self.agent_ids = {agent.id for agent in config.agents}
         self.rtp_timeout = rtp_timeout
+        self.rtp_window = rtp_window  # see LegMedia: None sends RTP only to the signalling host
+        self.admission = admission or AdmissionLimits(max_calls=None)
+        self.refused = 0  # calls answered 503 at the live-call ceiling
         self.hold_interval = hold_interval
         self.qualifier = (Qualifier(registrar, qualify_interval, qualify_timeout)
                           if qualify_interval else None)
@@ -188,9 +197,12 @@ class CallControl:
         """Send an INVITE of ours; its responses and its timeout go to the handlers."""
         self.invites[self.ep.send_request(invite, addr)] = (on_response, on_timeout)
 
-    def confirm(self, invite: SIPRequest, response: SIPResponse, line: str) -> tuple[Dialog, bytes]:
-        """The dialog of a 2xx to our INVITE, ACKed; ``ValueError`` for an unusable 2xx."""
+    def confirm(self, invite: SIPRequest, response: SIPResponse, line: str, *,
+                peer: Addr | None = None) -> tuple[Dialog, bytes]:
+        """The dialog of a 2xx to our INVITE, ACKed; ``ValueError`` for an unusable 2xx.
+        In-dialog requests go to ``peer`` (where the INVITE went), not to the 2xx's Contact."""
         dialog = Dialog.from_uac(invite, response, local_contact=self.contact(line))
+        dialog.peer = peer
         ack = dialog.create_ack(invite.cseq.seq, via_host=self.host, via_port=self.port)
         data = ack.to_bytes()
         self.ep.send(data, dialog.next_hop())
@@ -291,7 +303,13 @@ class CallControl:
             log.info("INVITE for unknown line %r from %s", number, addr[0])
             self.ep.respond(make_response(request, 404, to_tag=tag))
             return
-        prepared = self._prepare_answer(request, number, tag)
+        limit = self.admission.max_calls
+        if limit is not None and len(self.callers) >= limit:
+            self.refused += 1  # before any socket or media: cheap, and accepted calls go on
+            self.ep.respond(make_response(request, 503, to_tag=tag, headers=[
+                ("Retry-After", str(self.admission.retry_after))]))
+            return
+        prepared = self._prepare_answer(request, addr, number, tag)
         if prepared is None:
             return
         leg, ok = prepared
@@ -307,7 +325,7 @@ class CallControl:
         self._ivr(leg, leg.run.handle(ivr_ev.CallStarted(line=number, caller=caller),
                                       self._now()))
 
-    def _prepare_answer(self, request: SIPRequest, number: str,
+    def _prepare_answer(self, request: SIPRequest, addr: Addr, number: str,
                         tag: str) -> tuple[CallerLeg, SIPResponse] | None:
         """The leg and 200 for an INVITE to ``number``; None once an error was answered."""
         if request.call_id in self.callers:
@@ -333,11 +351,13 @@ class CallControl:
             sock.close()
             self.ep.respond(make_response(request, 400, f"Bad Request - {exc}", to_tag=tag))
             return None
+        dialog.peer = addr  # in-dialog requests go where the call came from
         media = LegMedia(sock, remote=(answer.remote_address, answer.remote_port),
                          payload_type=answer.codec.payload_type,
-                         dtmf_payload_type=answer.dtmf_payload_type)
+                         dtmf_payload_type=answer.dtmf_payload_type, peer_host=addr[0],
+                         window=self.rtp_window)
         leg = CallerLeg(request.call_id, number, request, dialog, media,
-                        self.config.default_language)
+                        self.config.default_language, source=addr)
         return leg, ok
 
     # -- seats: feature codes and registrations ----------------------------------------------
@@ -358,7 +378,7 @@ class CallControl:
             log.warning("feature code %s for seat %s refused from %s", code, agent_id, addr[0])
             self.ep.respond(make_response(request, 403, "Forbidden - not this seat", to_tag=tag))
             return
-        prepared = self._prepare_answer(request, code, tag)
+        prepared = self._prepare_answer(request, addr, code, tag)
         if prepared is None:
             return
         leg, ok = prepared
@@ -729,7 +749,7 @@ class CallControl:
         invite = agent_invite(leg, binding.contact, sdp, host=self.host, port=self.port,
                               contact=self.contact(leg.line), cseq=self.next_cseq())
         media = LegMedia(sock, remote=None, payload_type=leg.media.payload_type,
-                         dtmf_payload_type=None)
+                         dtmf_payload_type=None, peer_host=binding.addr[0], window=self.rtp_window)
         agent = AgentLeg(offer.agent_id, leg, invite, binding.addr, media)
         leg.agent = agent
         leg.state = "ringing" if leg.state == "queued" else leg.state
@@ -744,7 +764,8 @@ class CallControl:
             self._agent_failed(agent, f"rejected {response.status}")
             return
         try:
-            dialog, agent.ack = self.confirm(agent.invite, response, agent.caller.line)
+            dialog, agent.ack = self.confirm(agent.invite, response, agent.caller.line,
+                                             peer=agent.peer)
         except ValueError as exc:
             self._agent_failed(agent, f"unusable 2xx: {exc}")
             return

@@ -1,8 +1,10 @@
 """Callbacks for the embedded engine: a waiting caller accepts one, hangs up and keeps their
 place; when the ACD offers the call, the agent's seat rings and, once it answers, the engine
-calls the caller back at the Contact of their own INVITE and bridges the two.
+calls the caller back and bridges the two.
 
-The engine only ever calls back the address the caller called from, never a number keyed in.
+The engine only ever calls back the caller's own number, through the configured outbound route
+or at the address the call came from (see :func:`callback_target`): never a number keyed in,
+never a Contact naming another host.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from acd import events as acd_ev
 from callcenter.media.rtp_endpoint import bind_udp_socket
 from callcenter.sip.message import SIPResponse
 from callcenter.sip.sdp import SDPError, build_offer, parse_answer
+from callcenter.sip.transactions import Addr
 from callcenter.telephony.legs import CallerLeg, callback_target, cancel_for, new_invite
 from callcenter.telephony.media import LegMedia
 
@@ -37,7 +40,11 @@ class Callbacks:
     def accepted(self, leg: CallerLeg) -> None:
         """The caller pressed to be called back: the ACD keeps the call, this leg may end."""
         c = self.control
-        if not leg.in_acd or callback_target(leg.invite) is None:
+        if not leg.in_acd:
+            return
+        if self.target(leg) is None:
+            log.warning("no callback for %s: the caller's number is not a phone number",
+                        leg.call_id)
             return
         if not c.submit(acd_ev.CallbackAccepted(leg.call_id)):
             return
@@ -64,18 +71,22 @@ class Callbacks:
             return live  # ringing another agent after a ring-no-answer
         if live is not None:
             return None
+        target = self.target(original)
+        if target is None:
+            return None
         sock = bind_udp_socket(c.ep.local_addr[0], 0)
         media = LegMedia(sock, remote=None, payload_type=original.media.payload_type,
-                         dtmf_payload_type=None)
+                         dtmf_payload_type=None, peer_host=target[1][0], window=c.rtp_window)
         leg = CallerLeg(original.call_id, original.line, original.invite, None, media,
-                        original.language, state="callback", in_acd=True, silent_ok=True)
+                        original.language, state="callback", in_acd=True, silent_ok=True,
+                        source=original.source)
         c.callers[leg.call_id] = leg
         return leg
 
     def dial_back(self, leg: CallerLeg) -> None:
         """The agent answered: call the caller back (the agent hears the line ring)."""
         c = self.control
-        target = callback_target(leg.invite)
+        target = self.target(leg)
         assert target is not None  # checked on acceptance
         uri, addr = target
         leg.state = "dialling-back"
@@ -100,7 +111,8 @@ class Callbacks:
             return
         assert leg.callback_invite is not None
         try:
-            dialog, leg.ack = c.confirm(leg.callback_invite, response, leg.line)
+            dialog, leg.ack = c.confirm(leg.callback_invite, response, leg.line,
+                                        peer=self.target(leg)[1])  # type: ignore[index]
         except ValueError as exc:
             self._failed(leg, f"unusable 2xx: {exc}")
             return
@@ -128,7 +140,7 @@ class Callbacks:
         leg.timer = None
         if leg.state == "dialling-back" and leg.callback_invite is not None:
             self.control.ep.send_request(cancel_for(leg.callback_invite),
-                                         callback_target(leg.invite)[1])  # type: ignore[index]
+                                         self.target(leg)[1])  # type: ignore[index]
 
     def _failed(self, leg: CallerLeg, reason: str) -> None:
         """The caller could not be reached: the agent's call ends (logged; no retry)."""
@@ -143,9 +155,13 @@ class Callbacks:
     def caller_leg_gone(self, leg: CallerLeg) -> None:
         """Clean up a callback leg that ends before the caller answered."""
         if leg.state == "dialling-back" and leg.dialog is None and leg.callback_invite is not None:
-            target = callback_target(leg.invite)
+            target = self.target(leg)
             if target is not None:
                 self.control.ep.send_request(cancel_for(leg.callback_invite), target[1])
+
+    def target(self, leg: CallerLeg) -> tuple[str, Addr] | None:
+        """(URI, address) to call ``leg``'s caller back at; None if they cannot be."""
+        return callback_target(leg, self.control.config.callback_gateway())
 
     def finished(self, call_id: str) -> None:
         """The ACD ended the call (overflow, or after the conversation): forget the callback."""

@@ -10,6 +10,7 @@ from typing import Any
 
 from callcenter.sip.ratelimit import SourceRateLimiter
 from callcenter.sip.transport import SipEndpoint, open_endpoint
+from callcenter.telephony.admission import AdmissionLimits
 from callcenter.telephony.call_control import RTP_TIMEOUT, CallControl
 from callcenter.telephony.registrar import Registrar
 from ivr_flows.loader import load_for_config
@@ -43,6 +44,8 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
                          rtp_timeout: float | None = RTP_TIMEOUT,
                          hold_interval: float | None = None,
                          qualify_interval: float | None = None,
+                         rtp_window: float | None = None,
+                         admission: AdmissionLimits | None = None,
                          tcp: bool = True) -> EmbeddedTelephony:
     """Answer the config's lines on ``host:port`` (UDP; 0 picks a free port) for ``engine``.
 
@@ -53,7 +56,10 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
     hear their place every ``hold_interval`` seconds (default: the config's
     ``defaults.hold_announcement_seconds``; 0 or None there: never). With ``qualify_interval``
     seats are pinged with OPTIONS that often and dropped when they stop answering. With ``tcp``
-    SIP is also served over TCP on the same port as UDP.
+    SIP is also served over TCP on the same port as UDP. RTP is latched (symmetric); a media
+    address on another host than the signalling is used for ``rtp_window`` seconds (None:
+    never, the engine waits for the peer's RTP). ``admission`` caps live calls and per-source
+    INVITE and REGISTER rates (503 with Retry-After beyond them; None: no limits).
     """
     if host in ("0.0.0.0", "::") and not advertise:
         raise ValueError("binding a wildcard address needs an advertised address")
@@ -67,8 +73,12 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
                           plugins=registry, advertise=advertise, rtp_timeout=rtp_timeout,
                           hold_interval=(hold_interval if hold_interval is not None else
                                          engine.config.defaults.hold_announcement_seconds) or None,
-                          qualify_interval=qualify_interval)
-    endpoint = await open_endpoint(control, host, port, tcp=tcp, invite_limiter=invite_limiter)
+                          qualify_interval=qualify_interval, rtp_window=rtp_window,
+                          admission=admission)
+    limiters = admission.limiters() if admission is not None else {}
+    endpoint = await open_endpoint(control, host, port, tcp=tcp, invite_limiter=invite_limiter,
+                                   limiters=limiters,
+                                   retry_after=admission.retry_after if admission else 5)
     control.attach(endpoint)
     log.info("embedded telephony on %s:%s udp%s (%d lines, %d seats with passwords)",
              host, endpoint.local_addr[1], " and tcp" if tcp else "", len(control.lines),

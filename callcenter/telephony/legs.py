@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from callcenter.sip.dialog import Dialog
 from callcenter.sip.ids import new_call_id, new_tag
-from callcenter.sip.message import Headers, SIPRequest, SipURI
+from callcenter.sip.message import Headers, NameAddr, SIPRequest, SipURI
 from callcenter.sip.requests import new_request
 from callcenter.sip.transactions import Addr
 from callcenter.telephony.media import LegMedia
@@ -16,6 +16,8 @@ from ivr_flows.interpreter import FlowRun
 
 ALLOW = "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS, REGISTER, REFER"
 _DIALABLE = re.compile(r"[^0-9+*#]")
+# A mainland number: a mobile, or a landline with its area code (never 00: international).
+_PHONE = re.compile(r"(?:\+?86)?(?:1[3-9]\d{9}|0[1-9]\d{8,10})")
 
 
 @dataclass
@@ -74,6 +76,7 @@ class CallerLeg:
     timer: asyncio.TimerHandle | None = None  # the IVR's next deadline
     hold_timer: asyncio.TimerHandle | None = None  # the next place-in-queue announcement
     scores: dict[str, int] = field(default_factory=dict)
+    source: Addr | None = None  # where the caller's INVITE came from
 
 
 def agent_invite(leg: CallerLeg, target: str, sdp: bytes, *, host: str, port: int,
@@ -84,16 +87,28 @@ def agent_invite(leg: CallerLeg, target: str, sdp: bytes, *, host: str, port: in
                       cseq=cseq)
 
 
-def callback_target(invite: SIPRequest) -> tuple[str, Addr] | None:
-    """Where to call a caller back: the Contact of their own INVITE (never a typed number)."""
+def callback_target(leg: CallerLeg, gateway: Addr | None) -> tuple[str, Addr] | None:
+    """Where to call a caller back: their own number (see :func:`own_number`) through
+    ``gateway`` (the outbound route), or without one at the address their INVITE came from.
+    Never the Contact's host or user, nor a number keyed in; None when there is no number."""
+    number = own_number(leg.invite)
+    to = gateway or leg.source
+    if number is None or to is None:
+        return None
+    host = f"[{to[0]}]" if ":" in to[0] else to[0]
+    return f"sip:{number}@{host}:{to[1]}", to
+
+
+def own_number(request: SIPRequest) -> str | None:
+    """The caller's number from P-Asserted-Identity (else From), if it is a mainland phone
+    number (a mobile, or a landline with area code); None otherwise."""
+    identity = request.headers.get("p-asserted-identity")
     try:
-        address = invite.contact or invite.from_addr
-        uri = SipURI.parse(address.uri)
+        uri = SipURI.parse((NameAddr.parse(identity) if identity else request.from_addr).uri)
     except ValueError:
         return None
-    if not uri.host:
-        return None
-    return str(uri), (uri.host.strip("[]"), uri.port or 5060)
+    user = uri.user or ""
+    return user if _PHONE.fullmatch(user) else None
 
 
 def new_invite(display: str, line: str, target: str, sdp: bytes, *, host: str, port: int,

@@ -89,12 +89,25 @@ class LegMedia:
     Until :meth:`bridge` is called, :meth:`play` sends prompts (one player at a time) and
     telephone-events are reported to ``on_digit``; once bridged, packets received on either
     leg are sent out of the other (transcoding between PCMU and PCMA when they differ).
-    ``last_packet_at`` is the ``time.monotonic()`` of the last datagram received.
+
+    Symmetric RTP (latching): the leg sends to where the peer's RTP comes from once a valid
+    packet has arrived, and from then on takes RTP from that source only; ``last_packet_at``
+    (``time.monotonic()``) counts accepted packets only. Before that it sends to the
+    signalled ``remote`` only when it lies on ``peer_host`` (the host the signalling came
+    from) and latches only onto sources on that host; with ``window`` (seconds) it sends to
+    a signalled address on any host for that long and latches onto the first source.
     """
 
     def __init__(self, sock: socket.socket, *, remote: Addr | None, payload_type: int,
-                 dtmf_payload_type: int | None, on_digit: Callable[[str], None] | None = None):
+                 dtmf_payload_type: int | None, on_digit: Callable[[str], None] | None = None,
+                 peer_host: str | None = None, window: float | None = None):
         self.local_port: int = sock.getsockname()[1]
+        self.peer_host = peer_host
+        self.window = window
+        self.latched: Addr | None = None
+        self.target: Addr | None = None  # where packets go: latched, or a usable ``remote``
+        self.foreign = 0  # datagrams refused: from another source than the latched one
+        self._window_timer: asyncio.TimerHandle | None = None
         self.remote = remote
         self.payload_type = payload_type
         self.dtmf_payload_type = dtmf_payload_type
@@ -115,6 +128,7 @@ class LegMedia:
         self._pacer = pacer(loop)
         self._loop = loop
         loop.add_reader(sock.fileno(), self._read_ready)
+        self._aim()
 
     def set_remote(self, remote: Addr, payload_type: int, dtmf_payload_type: int | None) -> None:
         """Where to send, once known (from an SDP answer)."""
@@ -122,6 +136,45 @@ class LegMedia:
         self.payload_type = payload_type
         self.dtmf_payload_type = dtmf_payload_type
         self._sender.payload_type = payload_type
+        self._aim()
+
+    def _aim(self) -> None:
+        """Choose the target before latching: the signalled address if the policy allows it."""
+        if self.latched is not None:
+            return
+        remote = self.remote
+        self.target = None
+        if remote is None or remote[0] in ("0.0.0.0", "::"):  # noqa: S104 - hold: no peer
+            return
+        if self.peer_host is None or remote[0] == self.peer_host:
+            self.target = remote
+        elif self.window:
+            self.target = remote
+            if self._window_timer is not None:
+                self._window_timer.cancel()
+            self._window_timer = self._loop.call_later(self.window, self._window_over)
+
+    def _window_over(self) -> None:
+        self._window_timer = None
+        if self.latched is None and self.remote is not None:
+            log.info("no RTP from %s:%s within %.1fs: not sending there any more",
+                     self.remote[0], self.remote[1], self.window)
+            self.target = None
+
+    def _latch(self, data: bytes, addr: Addr) -> bool:
+        """Take ``addr`` as the peer if ``data`` is RTP from a source the policy accepts."""
+        if len(data) < 12 or data[0] >> 6 != 2:
+            return False
+        if self.peer_host is not None and not self.window and addr[0] != self.peer_host:
+            return False
+        self.latched = self.target = addr
+        if self._window_timer is not None:
+            self._window_timer.cancel()
+            self._window_timer = None
+        if addr != self.remote:
+            log.info("RTP on port %d latched to %s:%s (signalled %s)", self.local_port,
+                     addr[0], addr[1], self.remote)
+        return True
 
     # -- playback ---------------------------------------------------------------------------
 
@@ -177,11 +230,11 @@ class LegMedia:
                 except Exception:  # noqa: BLE001
                     log.exception("prompt completion handler failed")
             return
-        if self.remote is not None:
+        if self.target is not None:
             sender = self._sender
             header = _HEADER.pack(0x80, self.payload_type | (0x80 if self._first else 0),
                                   sender.sequence, sender.timestamp, sender.ssrc)
-            self._outbox.put(self._sock, header + payload, self.remote)
+            self._outbox.put(self._sock, header + payload, self.target)
             sender.sequence = (sender.sequence + 1) & 0xFFFF
             sender.timestamp = (sender.timestamp + len(payload)) & 0xFFFFFFFF
         self._first = False
@@ -203,14 +256,17 @@ class LegMedia:
                 return
 
     def _datagram(self, data: bytes, addr: tuple) -> None:
+        if addr != self.latched and (self.latched is not None or not self._latch(data, addr)):
+            self.foreign += 1
+            return
         self.last_packet_at = time.monotonic()
         self.received += 1
         peer = self.peer
         if peer is not None:
             route = self._route
             out = route(data) if route is not None else None
-            if out is not None and peer.remote is not None and not peer.closed:
-                self._outbox.put(peer._sock, out, peer.remote)
+            if out is not None and peer.target is not None and not peer.closed:
+                self._outbox.put(peer._sock, out, peer.target)
             return
         if (self.dtmf_payload_type is None or len(data) < 12
                 or data[1] & 0x7F != self.dtmf_payload_type):
@@ -245,6 +301,9 @@ class LegMedia:
             return
         self.closed = True
         self.stop()
+        if self._window_timer is not None:
+            self._window_timer.cancel()
+            self._window_timer = None
         peer, self.peer = self.peer, None
         if peer is not None and peer.peer is self:
             peer.peer = None

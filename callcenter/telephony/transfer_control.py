@@ -85,7 +85,7 @@ class Transfers:
         invite = agent_invite(caller, target, sdp, host=c.host, port=c.port,
                               contact=c.contact(caller.line), cseq=c.next_cseq())
         media = LegMedia(sock, remote=None, payload_type=caller.media.payload_type,
-                         dtmf_payload_type=None)
+                         dtmf_payload_type=None)  # a configured gateway is trusted
         leg = DepartmentLeg(department.id, department.number, caller, transferor, invite,
                             gateway, media)
         caller.department = leg
@@ -117,7 +117,7 @@ class Transfers:
             return
         c = self.control
         try:
-            dialog, leg.ack = c.confirm(leg.invite, response, leg.caller.line)
+            dialog, leg.ack = c.confirm(leg.invite, response, leg.caller.line, peer=leg.peer)
         except ValueError as exc:
             self._failed(leg, 502, f"Bad Gateway - {exc}")
             return
