@@ -15,6 +15,10 @@ class AGIProtocolError(AGIError):
     """The peer sent bytes that are not valid AGI (garbage, oversized or truncated data)."""
 
 
+class AGITimeout(AGIProtocolError):
+    """Asterisk did not answer a command in time: the session is ended and its socket closed."""
+
+
 class AGILocalProtocolError(AGIError):
     """We tried to do something the protocol state does not allow (e.g. two commands at once)."""
 

@@ -32,6 +32,7 @@ from .agi_errors import (
     AGIConnectionLost,
     AGIError,
     AGIProtocolError,
+    AGITimeout,
     CallerHungUp,
 )
 from .agi_protocol import (
@@ -65,6 +66,9 @@ Handler = Callable[["AGISession"], Awaitable[None]]
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 4573
 READ_CHUNK = 65536
+COMMAND_TIMEOUT = 30.0  # seconds Asterisk may take to answer a command (ANSWER, variables...)
+PLAYBACK_TIMEOUT = 600.0  # STREAM FILE and GET DATA: a prompt plays before the answer
+EXEC_TIMEOUT = 4 * 3600.0  # EXEC Dial answers when the conversation ends
 
 
 class EndReason(enum.Enum):
@@ -95,8 +99,10 @@ class AGISession:
         max_line_bytes: int = MAX_LINE_BYTES,
         max_env_bytes: int = MAX_ENV_BYTES,
         on_hangup: Callable[[AGISession], None] | None = None,
+        command_timeout: float = COMMAND_TIMEOUT,
     ) -> None:
         loop = asyncio.get_running_loop()
+        self.command_timeout = command_timeout
         self._reader = reader
         self._writer = writer
         self._conn = AGIConnection(max_line_bytes=max_line_bytes, max_env_bytes=max_env_bytes)
@@ -136,8 +142,11 @@ class AGISession:
 
     # ---- raw command ---------------------------------------------------------------------
 
-    async def send(self, line: str) -> AGIResponse:
-        """Send one command line and return its 200 response; other codes raise their error."""
+    async def send(self, line: str, timeout: float | None = None) -> AGIResponse:
+        """Send one command line and return its 200 response; other codes raise their error.
+
+        No answer within ``timeout`` seconds (default :attr:`command_timeout`) raises
+        :class:`AGITimeout` and fails the session: a silent peer is not held forever."""
         async with self._lock:
             if self._pending is not None:
                 # An earlier command's caller was cancelled (e.g. a timeout); its answer is
@@ -157,15 +166,23 @@ class AGISession:
             except (ConnectionError, OSError) as exc:
                 self._pending = None
                 raise AGIConnectionLost(f"connection lost during {line!r}") from exc
-            event = await asyncio.shield(future)  # if cancelled, _pending stays pending
+            limit = self.command_timeout if timeout is None else timeout
+            try:  # if cancelled, _pending stays pending
+                event = await asyncio.wait_for(asyncio.shield(future), limit)
+            except TimeoutError:
+                error = AGITimeout(f"no answer to {line!r} within {limit:g}s")
+                log.warning("FastAGI %s: %s", self.peer, error)
+                self._fail(error)
+                self._writer.transport.abort()
+                raise error from None
             self._pending = None
         if isinstance(event, CommandFailed):
             raise event.error
         return event.response
 
-    async def _checked(self, line: str) -> AGIResponse:
+    async def _checked(self, line: str, timeout: float | None = None) -> AGIResponse:
         """Like :meth:`send`, but ``result=-1`` followed by HANGUP raises :class:`CallerHungUp`."""
-        response = await self.send(line)
+        response = await self.send(line, timeout)
         if response.result_int == -1:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._hangup.wait(), self._hangup_grace)
@@ -173,8 +190,8 @@ class AGISession:
                 raise CallerHungUp(f"{line!r} -> result=-1 and the channel hung up")
         return response
 
-    async def _must_succeed(self, line: str) -> AGIResponse:
-        response = await self._checked(line)
+    async def _must_succeed(self, line: str, timeout: float | None = None) -> AGIResponse:
+        response = await self._checked(line, timeout)
         if response.result_int == -1:
             raise AGICommandFailed(line, response.result)
         return response
@@ -189,17 +206,18 @@ class AGISession:
     ) -> StreamResult:
         """Play a prompt; a missing prompt raises :class:`AGICommandFailed`."""
         line = commands.stream_file(name, escape_digits, offset)
-        return stream_result(await self._must_succeed(line))
+        return stream_result(await self._must_succeed(line, PLAYBACK_TIMEOUT))
 
     async def get_data(
         self, name: str, timeout_ms: int | None = None, max_digits: int | None = None
     ) -> DataResult:
         line = commands.get_data(name, timeout_ms, max_digits)
-        return data_result(await self._must_succeed(line))
+        return data_result(await self._must_succeed(line, PLAYBACK_TIMEOUT))
 
     async def wait_for_digit(self, timeout_ms: int = -1) -> str | None:
         """The digit pressed, or None on timeout."""
-        response = await self._must_succeed(commands.wait_for_digit(timeout_ms))
+        limit = EXEC_TIMEOUT if timeout_ms < 0 else timeout_ms / 1000 + self.command_timeout
+        response = await self._must_succeed(commands.wait_for_digit(timeout_ms), limit)
         return digit_from_code(response.result_int or 0)
 
     async def say_digits(self, digits: str, escape_digits: str = "") -> str | None:
@@ -218,7 +236,7 @@ class AGISession:
     async def exec(self, application: str, options: str = "") -> int:
         """Run a dialplan application; returns its result code (-2: no such application)."""
         line = commands.exec_app(application, options)
-        response = await self._checked(line)
+        response = await self._checked(line, EXEC_TIMEOUT)
         result = response.result_int
         if result == -2:
             raise AGIApplicationNotFound(line, response.result)
@@ -352,8 +370,10 @@ class AGIServer:
         close_timeout: float = 2.0,
         max_line_bytes: int = MAX_LINE_BYTES,
         max_env_bytes: int = MAX_ENV_BYTES,
+        command_timeout: float = COMMAND_TIMEOUT,
     ) -> None:
         self.handler = handler
+        self.command_timeout = command_timeout
         self.host = host
         self.port = port
         self.on_session_end = on_session_end
@@ -409,6 +429,7 @@ class AGIServer:
             max_line_bytes=self.max_line_bytes,
             max_env_bytes=self.max_env_bytes,
             on_hangup=self.on_hangup,
+            command_timeout=self.command_timeout,
         )
         self.sessions.add(session)
         end = SessionEnd(EndReason.SERVER_CLOSED, False)
