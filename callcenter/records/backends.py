@@ -8,11 +8,16 @@ dialect, so no query builder is needed.
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import sqlite3
+import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
+
+log = logging.getLogger(__name__)
 
 
 class StoreError(Exception):
@@ -33,6 +38,25 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+def _owner_only(path: str) -> None:
+    """Create the database file readable by its owner only (SQLite gives its WAL and shared
+    memory files the same mode); an existing file open to others is narrowed, with a warning."""
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        return
+    except FileExistsError:
+        pass
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    if mode & 0o077:
+        log.warning("record database %s was readable by others (mode %o): now 0600", path, mode)
+        os.chmod(path, 0o600)
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(path + suffix, 0o600)
+
+
 class SqliteBackend:
     """One SQLite connection in WAL mode with ``synchronous=FULL``.
 
@@ -49,6 +73,7 @@ class SqliteBackend:
             raise StoreNotFound(f"no record database at {path}")
         if create:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _owner_only(path)
         try:
             self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
                                         timeout=10.0)
