@@ -41,6 +41,7 @@ class Assignment:
     reply_due: float | None = None
     replied_at: float | None = None  # the last reply (after a re-handling, the new one)
     first_replied_at: float | None = None
+    replied_late: bool = False  # some reply of this department came after its deadline
     extension_days: int = 0  # approved
     extensions_refused: int = 0
     rehandles: int = 0
@@ -250,8 +251,10 @@ def _dispatched(case: Case, event: ev.Dispatched) -> None:
         assignment.active = False
     case.handling = case.handling or "transfer"
     case.lead, case.assisting = event.lead, event.assisting
+    supervised = bool(case.supervision)  # an urgent or repeated case comes supervised
     for department in case.departments:
-        case.assignments.append(Assignment(department, department == event.lead, event.at))
+        case.assignments.append(Assignment(department, department == event.lead, event.at,
+                                           supervised=supervised))
     case.deadlines.pop(DeadlineKind.DISPATCH, None)
     case.extension_pending = None
 
@@ -302,6 +305,9 @@ def _replied(case: Case, event: ev.Replied) -> None:
     assignment = case._assignment(event.department)
     if assignment is not None:
         assignment.replied_at = event.at
+        due = case.deadlines.get(DeadlineKind.REPLY)
+        if assignment.lead and due is not None and event.at > due:
+            assignment.replied_late = True
         if assignment.first_replied_at is None:
             assignment.first_replied_at = event.at
     if event.department == case.lead:

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from cases.errors import CaseError
 from cases.events import EVENT_TYPES, Event
 
 MAX_TEXT = 10_000  # request text, answers, replies
@@ -21,7 +22,7 @@ _LONG_FIELDS = frozenset({"text", "answer", "note", "reason"})
 _CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
 
-class EventFormatError(ValueError):
+class EventFormatError(CaseError):
     """A dict is not a valid event; the message names the field."""
 
 
