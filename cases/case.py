@@ -52,7 +52,7 @@ class Assignment:
     active: bool = True  # False once returned or re-dispatched away
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Visit:
     at: float
     reached: bool
@@ -124,7 +124,14 @@ class Case:
         return case
 
     def copy(self) -> Case:
-        return copy.deepcopy(self)
+        """An independent copy (what is shared is immutable: visits, tuples, enums)."""
+        twin = copy.copy(self)
+        twin.assignments = [copy.copy(a) for a in self.assignments]
+        twin.deadlines = dict(self.deadlines)
+        twin.cards = set(self.cards)
+        twin.supervision = list(self.supervision)
+        twin.visits = list(self.visits)
+        return twin
 
     # ---- queries
 

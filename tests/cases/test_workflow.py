@@ -186,3 +186,38 @@ def test_replaying_the_log_gives_the_same_case() -> None:
     log += flow.on_timer(at(2024, 10, 12)).events
     assert Case.replay(log) == flow.case
     assert Case.from_dict(flow.case.to_dict()) == flow.case
+
+
+def test_a_copy_shares_nothing_mutable() -> None:
+    flow, _ = CaseWorkflow.open(opened(urgency=Urgency.URGENT), context())
+    flow.apply(ev.Dispatched("c1", at(2024, 9, 27, 11), AGENT, "roads"))
+    flow.on_timer(at(2024, 9, 28, 11, 1))
+    case = flow.case
+    twin = case.copy()
+    assert twin == case
+    for name in case.__slots__:
+        value = getattr(case, name)
+        if isinstance(value, list | dict | set):
+            assert getattr(twin, name) is not value, name
+    for mine, theirs in zip(case.assignments, twin.assignments, strict=True):
+        assert mine is not theirs
+
+
+def test_a_hotline_restored_from_its_log_carries_on_where_it_stopped() -> None:
+    from cases.hotline import Hotline
+
+    hotline = Hotline(context())
+    log: list[ev.Event] = []
+    log += hotline.apply(opened("c1")).events
+    log += hotline.apply(opened("c2", when=at(2024, 9, 27, 10, 30))).events
+    log += hotline.apply(ev.Dispatched("c1", at(2024, 9, 27, 11), AGENT, "roads")).events
+    log += hotline.on_timer(at(2024, 9, 28, 12)).events  # the sign-for deadline passed: red card
+    restored = Hotline(context())
+    restored.restore(log)
+    assert restored.cases == hotline.cases
+    assert restored.next_deadline() == hotline.next_deadline()
+    assert restored.on_timer(at(2024, 10, 1)) == hotline.on_timer(at(2024, 10, 1))
+    with pytest.raises(CaseError, match="already exists"):
+        restored.apply(opened("c1"))
+    with pytest.raises(CaseError, match="no case 'c9'"):
+        restored.apply(ev.Remarked("c9", at(2024, 10, 1), AGENT, "x"))
