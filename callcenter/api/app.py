@@ -12,8 +12,9 @@ from callcenter.api.agents import agents_router
 from callcenter.api.auth import TokenAuth, bearer_scheme, cookie_scheme
 from callcenter.api.casework_routes import add_casework_routes
 from callcenter.api.errors import add_case_error_handlers, add_error_handlers
+from callcenter.api.guard import RequestGuard
 from callcenter.api.limits import BodyLimit
-from callcenter.api.pages import add_login_redirect, docs_page, pages_router
+from callcenter.api.pages import add_login_redirect, docs_page, pages_router, sign_in_page
 from callcenter.api.status import metrics_router, status_router
 from callcenter.runtime.app import Engine
 from callcenter.wallboard import WallboardHub, build_view, wallboard_router
@@ -66,6 +67,7 @@ def make_app(engine: Engine, *, token: str, wallboard_interval: float = 0.25,
     if engine.casework is not None:  # user sessions, not the engine token
         add_case_error_handlers(app)
         add_casework_routes(app, engine.casework)
-        app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit)
+    app.add_middleware(RequestGuard, auth=auth, guarded=guarded.routes, refuse_page=sign_in_page)
 
     return app

@@ -95,15 +95,20 @@ def docs_page(app: FastAPI) -> HTMLResponse:
         + "".join(rows) + "</table>"))
 
 
+def sign_in_page(request: Request) -> Response:
+    """The sign-in form a refused browser gets (status 401)."""
+    response = login_form(request.url.path, "Sign in to continue.", 401)
+    response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
 def add_login_redirect(app: FastAPI) -> None:
     """A browser that is refused gets the sign-in form (still with status 401)."""
 
     async def handler(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         if exc.status_code == 401 and "text/html" in request.headers.get("accept", ""):
-            response = login_form(request.url.path, "Sign in to continue.", 401)
-            response.headers["WWW-Authenticate"] = "Bearer"
-            return response
+            return sign_in_page(request)
         return await http_exception_handler(request, exc)
 
     app.add_exception_handler(StarletteHTTPException, handler)

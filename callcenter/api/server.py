@@ -22,6 +22,9 @@ from callcenter.wallboard.today import TodayCounters
 log = logging.getLogger(__name__)
 
 
+MAX_CONNECTIONS = 64  # beyond: 503 at once (the API shares the event loop with SIP and RTP)
+
+
 class ApiConfigError(ValueError):
     """The API would be unsafe or cannot start as configured."""
 
@@ -106,7 +109,9 @@ async def start_api(engine: Engine, *, host: str = "127.0.0.1", port: int = 8080
     sock = _bind(host, port)
     # log_config=None: uvicorn's records go through the engine's own logging set-up.
     config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=access_log,
-                            lifespan="off", timeout_graceful_shutdown=3, ws="none")
+                            lifespan="off", timeout_graceful_shutdown=3, ws="none",
+                            limit_concurrency=MAX_CONNECTIONS, timeout_keep_alive=5,
+                            h11_max_incomplete_event_size=16 * 1024)
     server = _Server(config)
     task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]),
                                                   name="callcenter-api")
