@@ -53,6 +53,8 @@ HOUR = 3600.0
 PASSWORD = "bench password 12345"
 DISTRICTS = ["历下区", "市中区", "槐荫区", "天桥区", "历城区", "长清区", "章丘区", "济阳区", "莱芜区",
              "钢城区", "平阴县", "商河县"]
+STREETS = ["经十路", "泉城路", "解放路", "历山路", "二环东路", "工业南路", "北园大街", "花园路", "舜耕路",
+           "英雄山路", "纬二路", "大明湖路", "山大路", "文化东路", "燕子山路", "旅游路"]
 # (category, weight, share answered directly, departments that handle it)
 CATEGORIES = [
     ("0101", 14, 0.97, ["human-resources"]), ("0102", 16, 0.95, ["human-resources"]),
@@ -88,7 +90,9 @@ class Month:
         self.start, self.days, self.per_day = start, days, per_day
         self.heap: list[tuple[float, int, str, tuple[Any, ...]]] = []
         self.seq = 0
-        self.callers = [f"13{self.rng.randrange(10**9):09d}" for _ in range(max(100, per_day * days // 3))]
+        # Most callers call once; a few call again and again (what repeat supervision is for).
+        self.callers = [f"13{self.rng.randrange(10**9):09d}" for _ in range(max(100, per_day * days * 2))]
+        self.frequent = self.callers[:max(10, per_day * days // 500)]
         weights = [w for _, w, _, _ in CATEGORIES]
         for day in range(days):
             base = start + day * 86_400
@@ -173,13 +177,14 @@ class ApiRun:
     async def _intake(self, rng: random.Random, category: tuple[str, int, float, list[str]]) -> None:
         code, _, direct, handlers = category
         agent = f"agent{rng.randrange(20)}"
-        caller = rng.choice(self.month.callers)
+        caller = rng.choice(self.month.frequent if rng.random() < 0.05 else self.month.callers)
         pop = await self.call("pop", agent, "GET", f"/api/callers/{caller}/cases", params={"limit": 5})
         assert pop is not None
         district = rng.choice(DISTRICTS)
         urgency = rng.choices(["一般", "紧急", "特急"], [94, 5, 1])[0]
         body = {"category": code, "text": f"市民反映{code}问题", "caller_number": caller,
-                "district": district, "address": f"{district}{rng.randrange(1, 300)}号", "urgency": urgency,
+                "district": district, "urgency": urgency,
+                "address": f"{district}{rng.choice(STREETS)}{rng.randrange(1, 400)}号",
                 "call_id": f"call-{self.month.seq}"}
         case = await self.call("intake", agent, "POST", "/api/cases", body)
         if case is None:

@@ -225,8 +225,7 @@ class CaseService:
     def cases_for(self, start: float, end: float, lookback_days: float = 60) -> list[Case]:
         """The cases that may count in ``[start, end)``: opened in it, or up to
         ``lookback_days`` before it (dispatched, returned or re-dispatched within it)."""
-        return [Case.from_dict(row.state_dict())
-                for row in self.store.all_in(start - lookback_days * DAY, end)]
+        return [Case.from_dict(state) for state in self.store.states_in(start - lookback_days * DAY, end)]
 
     def evaluation(self, start: float, end: float) -> Evaluation:
         from cases.evaluation import evaluate

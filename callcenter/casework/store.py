@@ -220,6 +220,13 @@ class CaseStore:
                 "SELECT case_id, created_at, channel, category, caller, address, district FROM cases "
                 "WHERE created_at >= ? ORDER BY created_at, case_id", (start,))
 
+    def states_in(self, start: float, end: float) -> list[dict[str, Any]]:
+        """The full states (projections) of the cases created in ``[start, end)``."""
+        with self._lock:
+            rows = self.backend.query("SELECT state FROM cases WHERE created_at >= ? AND created_at < ?",
+                                      (start, end))
+        return [json.loads(row[0]) for row in rows]
+
     def due(self, now: float, limit: int = 500) -> list[str]:
         """Cases whose next deadline has come, earliest first."""
         with self._lock:
