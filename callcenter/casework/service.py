@@ -28,7 +28,7 @@ from argon2 import PasswordHasher
 from callcenter.casework.accounts import Accounts, User
 from callcenter.casework.directory import Directory, load_directory
 from callcenter.casework.knowledge import KnowledgeBase
-from callcenter.casework.store import CaseQuery, CaseRow, CaseStore
+from callcenter.casework.store import CaseQuery, CaseRow, CaseStore, ConcurrentChange
 from cases.calendar import WorkCalendar
 from cases.case import Case
 from cases.clusters import DAY, ClusterDetector, RepeatDetector
@@ -83,6 +83,7 @@ class CaseService:
         self._lock = threading.RLock()
         self._sinks: list[Sink] = []
         self._on_change: list[Callable[[], None]] = []
+        self._numbers: dict[str, int] = {}  # the day's last running number
         self.repeats = RepeatDetector(context.rules.repeat_count, context.rules.repeat_days)
         self.clusters = ClusterDetector(cluster_threshold, cluster_window)
         self._restore_detectors(max(context.rules.repeat_days * DAY, cluster_window))
@@ -138,9 +139,19 @@ class CaseService:
             raise CaseRefused(f"category: unknown category {category!r}")
         with self._lock:
             now = self.clock()
-            data = {**fields, "type": "CaseOpened", "case_id": self._new_id(now), "at": now,
-                    "actor": _actor_dict(user)}
-            return self._decide(None, data, now)
+            for attempt in (1, 2):
+                case_id = self._new_id(now, fresh=attempt == 2)
+                data = {**fields, "type": "CaseOpened", "case_id": case_id, "at": now,
+                        "actor": _actor_dict(user)}
+                try:
+                    outcome = self._decide(None, data, now)
+                except ConcurrentChange:  # another process took the number: read it again
+                    if attempt == 2:
+                        raise
+                    continue
+                self._numbers[self._day(now)] = int(case_id.rsplit("-", 1)[1])
+                return outcome
+            raise AssertionError("unreachable")  # pragma: no cover
 
     def act(self, user: User, case_id: str, kind: str, fields: dict[str, Any]) -> Outcome:
         """Record a ``kind`` event on the case for ``user``; ``fields`` are its own fields."""
@@ -268,15 +279,16 @@ class CaseService:
     def _day(self, at: float) -> str:
         return dt.datetime.fromtimestamp(at, self.tz).date().isoformat()
 
-    def _new_id(self, now: float) -> str:
-        """``YYYYMMDD-NNNNNN``: the intake day and its running number."""
+    def _new_id(self, now: float, fresh: bool = False) -> str:
+        """``YYYYMMDD-NNNNNN``: the intake day and its running number (read from the store
+        once a day, then counted here)."""
         day = self._day(now)
-        prefix = day.replace("-", "") + "-"
-        last = self.store.backend.query(  # a range on the primary key: no scan of the day
-            "SELECT MAX(case_id) FROM cases WHERE case_id >= ? AND case_id < ?",
-            (prefix, prefix[:-1] + "."))[0][0]
-        number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-        return f"{prefix}{number:06d}"
+        if fresh or day not in self._numbers:
+            with self._lock:
+                last = self.store.backend.query("SELECT MAX(case_id) FROM cases WHERE day = ?",
+                                                (day,))[0][0]
+            self._numbers = {day: int(last.rsplit("-", 1)[1]) if last else 0}
+        return f"{day.replace('-', '')}-{self._numbers[day] + 1:06d}"
 
 
 def _actor_dict(user: User) -> dict[str, Any]:

@@ -13,7 +13,12 @@ from callcenter.casework.store import CaseStore
 PG_URL = os.environ.get("CALLCENTER_TEST_POSTGRES_URL")
 
 
-def _postgres_store() -> CaseStore:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh database: a SQLite file, or a PostgreSQL schema of its own (dropped after)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'cases.db'}"
+        return
     if not PG_URL:
         pytest.skip("set CALLCENTER_TEST_POSTGRES_URL to run against PostgreSQL")
     psycopg = pytest.importorskip("psycopg")
@@ -21,34 +26,25 @@ def _postgres_store() -> CaseStore:
     with psycopg.connect(PG_URL, autocommit=True) as admin:
         admin.execute(f"CREATE SCHEMA {schema}")
     sep = "&" if "?" in PG_URL else "?"
-    store = CaseStore.open(f"{PG_URL}{sep}options=-csearch_path%3D{schema},public")
-    store.pg_schema = schema
-    return store
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def case_store(request, tmp_path):
-    if request.param == "sqlite":
-        store = CaseStore.open(f"sqlite:///{tmp_path / 'cases.db'}")
-        yield store
-        store.close()
-        return
-    store = _postgres_store()
-    yield store
-    store.close()
-    import psycopg
-
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema},public"
     with psycopg.connect(PG_URL, autocommit=True) as admin:
-        admin.execute(f"DROP SCHEMA {store.pg_schema} CASCADE")
+        admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture
-def api(tmp_path):
-    """The case API over a SQLite file, with an agent, a supervisor, and users of the water
+def case_store(db_url):
+    store = CaseStore.open(db_url)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def api(db_url):
+    """The case API over each database, with two agents, a supervisor, and users of the water
     and transport departments; the clock at Monday 2026-11-16 09:00 Beijing time."""
     from tests.casework.api_client import CaseApi, Clock
 
-    case_api = CaseApi(f"sqlite:///{tmp_path / 'cases.db'}", Clock(MONDAY_9AM))
+    case_api = CaseApi(db_url, Clock(MONDAY_9AM))
     case_api.add_user("agent1", "agent")
     case_api.add_user("agent2", "agent")
     case_api.add_user("boss", "supervisor")

@@ -84,3 +84,18 @@ def test_repeated_requests_are_still_seen_after_a_restart(tmp_path):
         assert [reason.value for reason, _ in third.supervision] == ["repeated"]
     finally:
         casework.close()
+
+
+def test_two_processes_taking_in_the_same_day_never_share_a_number(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cases.db'}"
+    clock = lambda: 1_794_790_800.0  # noqa: E731
+    agent = User("a1", "agent")
+    fields = {"channel": "phone", "category": "0101", "text": "咨询"}
+    first, second = build_casework(url, clock=clock), build_casework(url, clock=clock)
+    try:
+        ids = [service.open(agent, fields).case.case_id
+               for service in (first.service, second.service, first.service)]
+        assert ids == ["20261116-000001", "20261116-000002", "20261116-000003"]
+    finally:
+        first.close()
+        second.close()
