@@ -95,3 +95,16 @@ class QueueSpec:
             priority += step.raise_priority
             out.append((frozenset(alternatives), priority))
         return out
+
+    def could_serve(self, skills: Mapping[str, int]) -> bool:
+        """True if an agent with ``skills`` is eligible at some escalation level."""
+        return any(all(skills.get(skill, 0) >= level for skill, level in alternative)
+                   for alternatives, _ in self.levels() for alternative in alternatives)
+
+    def describe_requirements(self) -> str:
+        """``zh>=3 general>=2``, and the alternatives its escalation adds (``or en>=4``)."""
+        seen = [alternative for alternatives, _ in self.levels()
+                for alternative in sorted(alternatives, key=sorted)]
+        texts = list(dict.fromkeys(" ".join(f"{s}>={level}" for s, level in sorted(alt))
+                                   for alt in seen))
+        return " or ".join(texts)

@@ -255,6 +255,35 @@ def _cross_check(scenario: Scenario, config: HotlineConfig, source: SourceMap) -
                     f"unknown skill {skill!r}; allowed: {', '.join(config.skills)}")
     if scenario.staffing is None and not config.agents:
         add(("staffing",), "the center has no agents; give a staffing section")
+    elif not issues:
+        issues += _unserved_queues(scenario, config, source)
+    return issues
+
+
+def _unserved_queues(scenario: Scenario, config: HotlineConfig, source: SourceMap) -> list[
+    ScenarioIssue
+]:
+    """A queue the arrivals reach where no agent (nor any queue it overflows to) can serve."""
+    specs = {spec.name: spec for spec in config.queue_specs()}
+    rosters = ([group.skills for group in scenario.staffing] if scenario.staffing is not None
+               else [agent.skills for agent in config.agents])
+    where = ("staffing",) if scenario.staffing is not None else ("center",)
+    issues: list[ScenarioIssue] = []
+    reported: set[str] = set()
+    for i, arrival in enumerate(scenario.arrivals):
+        name = config.route_for(arrival.line, arrival.language)
+        chain = [name]
+        while (nxt := next((s.overflow_queue for s in specs[chain[-1]].escalation
+                            if s.overflow_queue), None)) and nxt not in chain:
+            chain.append(nxt)
+        if name in reported or any(specs[q].could_serve(skills) for q in chain for skills in rosters):
+            continue
+        reported.add(name)
+        whose = "the staffing" if scenario.staffing is not None else "the center's roster"
+        issues.append(ScenarioIssue(
+            source.locate(where), f"queues[{name}]",
+            f"no agent has the skills {specs[name].describe_requirements()} in {whose}; "
+            f"every call of arrivals[{i}] (line {arrival.line}, {arrival.language}) would be lost"))
     return issues
 
 

@@ -81,7 +81,7 @@ def simulate(scenario_path: str, seed: int, replications: int | None, jobs: int 
             )
             loaded = type(loaded)(scenario, loaded.config, loaded.path)
     except ScenarioError as exc:
-        click.echo(f"Error: invalid scenario:\n{exc}", err=True)
+        click.echo(f"Error: invalid scenario:{chr(10) if len(exc.issues) > 1 else ' '}{exc}", err=True)
         raise SystemExit(2) from None
     except ValueError as exc:  # pydantic error from the duration override
         click.echo(f"Error: {exc}", err=True)

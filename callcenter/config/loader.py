@@ -183,12 +183,10 @@ def _cross_check(config: HotlineConfig, source: SourceMap) -> list[ConfigIssue]:
 def _warnings(config: HotlineConfig) -> list[str]:
     """Things that are legal but probably not meant (a queue nobody can serve)."""
     out = []
-    for queue in config.queues:
-        if not any(
-            all(agent.skills.get(s, 0) >= level for s, level in queue.requirements.items())
-            for agent in config.agents
-        ):
-            out.append(f"queue {queue.name}: no agent in the roster meets its requirements")
+    for queue in config.queue_specs():
+        if not any(queue.could_serve(agent.skills) for agent in config.agents):
+            out.append(f"queue {queue.name}: no agent in the roster has the skills "
+                       f"{queue.describe_requirements()}, even after escalation")
     return out
 
 

@@ -69,3 +69,12 @@ def test_simulate_reports_mistakes_before_simulating(tmp_path, no_simulation, ar
     args = [arg.format(tmp=tmp_path) for arg in args]
     result = CliRunner().invoke(simulate, ["mmc-plus-m", *args, "--no-progress"])
     one_line_exit_2(result, expected.format(tmp=tmp_path))
+
+
+def test_simulate_stops_on_a_queue_nobody_can_serve(tmp_path, no_simulation):
+    path = tmp_path / "nobody.yaml"
+    path.write_text('duration_hours: 1\n'
+                    'arrivals: [{line: "12345", language: ru, calls_per_hour: 10}]\n'
+                    'staffing: [{count: 3, skills: {zh: 5, general: 5}}]\n', encoding="utf-8")
+    result = CliRunner().invoke(simulate, [str(path), "--no-progress"])
+    one_line_exit_2(result, f"{path}:3: queues[ru-general]: no agent has the skills ru>=4")

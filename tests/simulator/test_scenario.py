@@ -109,3 +109,30 @@ def test_shipped_scenarios_are_valid() -> None:
     rates = [sum(a.hourly_rates()[h] for a in day.arrivals) for h in range(24)]
     assert rates[3] < rates[10] / 10 and rates[3] < rates[15] / 10  # night trough, two peaks
     assert rates[12] < rates[10] and rates[12] < rates[15]
+
+
+def test_a_queue_no_agent_can_serve_stops_the_scenario(tmp_path: Path) -> None:
+    """Japanese callers and nobody who speaks Japanese (or English, its fallback)."""
+    data = base()
+    data["arrivals"][1] = {"name": "japanese", "line": "12329", "language": "ja",
+                           "calls_per_hour": 3}
+    data["staffing"] = [{"count": 5, "skills": {"zh": 3, "general": 2}}]
+    path = tmp_path / "no-ja.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    staffing = next(i for i, text in enumerate(path.read_text().splitlines(), 1)
+                    if text.startswith("staffing"))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert str(info.value) == (
+        f"{path}:{staffing}: queues[ja-general]: no agent has the skills ja>=4 or ja>=3 or "
+        f"en>=4 in the staffing; every call of arrivals[1] (line 12329, ja) would be lost")
+
+
+def test_a_queue_served_after_escalation_or_by_its_overflow_queue_is_fine() -> None:
+    data = base()
+    data["arrivals"].append({"name": "japanese", "line": "12345", "language": "ja",
+                             "calls_per_hour": 3})
+    scenario_from_dict(data)  # the staffing speaks English: ja-general's fallback after 30 s
+    housing = base()  # zh-housing-fund needs housing_fund>=3 but overflows to zh-general
+    housing["arrivals"][0]["line"] = "12329"
+    scenario_from_dict(housing)
