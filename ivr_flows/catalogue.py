@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,16 @@ class Catalogue:
     def line(self, key: str, language: str | None = None) -> int:
         path = ("prompts", key, language) if language else ("prompts", key)
         return self.source.line(path)
+
+    def problem(self, key: str, languages: Iterable[str]) -> str | None:
+        """Why ``key`` cannot be played in every one of ``languages``, or None."""
+        if key not in self.texts:
+            return f"unknown prompt '{key}' (not in {self.path.name})"
+        lacking = [lang for lang in languages if not str(self.texts[key].get(lang) or "").strip()]
+        if lacking:
+            return (f"prompt '{key}' has no text for enabled language "
+                    f"{', '.join(repr(lang) for lang in lacking)} ({self.path.name}:{self.line(key)})")
+        return None
 
     def missing(self, languages: tuple[str, ...]) -> list[str]:
         """Messages for every key or voice lacking one of ``languages``."""

@@ -182,14 +182,10 @@ def _check_prompt(
     if isinstance(ref, PinnedPrompt) and ref.language not in context.languages:
         report.add(name, _language_message(ref.language, context), *where)
         return
-    if key not in catalogue.texts:
-        report.add(name, f"unknown prompt '{key}' (not in {catalogue.path.name})", *where)
-        return
     languages = (ref.language,) if isinstance(ref, PinnedPrompt) else context.languages
-    for lang in languages:
-        if not catalogue.texts[key].get(lang, "").strip():
-            report.add(name, f"prompt '{key}' has no text for enabled language '{lang}' "
-                             f"({catalogue.path.name}:{catalogue.line(key)})", *where)
+    problem = catalogue.problem(key, languages)
+    if problem:
+        report.add(name, problem, *where)
 
 
 def _check_graph(report: _Report, flow: Flow) -> None:

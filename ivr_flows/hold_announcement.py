@@ -6,6 +6,8 @@ import math
 
 from ivr_flows.commands import Number, PlayItem, Prompt
 
+HOLD_PROMPTS = ("please_hold", "position_in_queue", "estimated_wait")
+
 
 def place_announcement(language: str, position: int | None,
                        wait_seconds: float | None) -> list[PlayItem]:

@@ -30,9 +30,28 @@ def check(path: str | None) -> None:
             for issue in exc.issues:
                 click.echo(f"  {issue}", err=True)
         sys.exit(2)
+    flow_problems = _flow_problems(cfg)
+    if flow_problems:
+        click.echo(f"config invalid: the flows of its lines: {len(flow_problems)} problem(s)", err=True)
+        for problem in flow_problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(2)
     click.echo(summary(cfg))
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
+
+
+def _flow_problems(cfg: HotlineConfig) -> list[str]:
+    """The lines' IVR flows checked against this config (queues, languages, prompts)."""
+    from ivr_flows.issues import FlowError
+    from ivr_flows.loader import load_for_config
+    from ivr_flows.plugins import default_registry
+
+    try:
+        load_for_config(cfg, default_registry())
+    except FlowError as exc:
+        return [str(issue) for issue in exc.issues]
+    return []
 
 
 def summary(cfg: HotlineConfig) -> str:

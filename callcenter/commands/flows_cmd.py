@@ -28,13 +28,13 @@ def check(paths: tuple[Path, ...], config_path: Path | None, catalogue_path: Pat
     from ivr_flows.loader import FLOWS_DIR, load_flows
     from ivr_flows.plugins import default_registry
 
-    try:
-        cfg = load_config(config_path)
+    catalogue = load_catalogue(catalogue_path or CATALOGUE_PATH)
+    try:  # the config's prompts and the engine's own are looked up in this catalogue too
+        cfg = load_config(config_path, catalogue)
     except Exception as exc:  # noqa: BLE001 - config errors carry their own message
         click.echo(f"config: {exc}", err=True)
         sys.exit(2)
     context = FlowContext.from_config(cfg, plugins=default_registry().names())
-    catalogue = load_catalogue(catalogue_path or CATALOGUE_PATH)
     problems = catalogue.missing(context.languages)
     try:
         loaded = load_flows(paths or (FLOWS_DIR,), context=context, catalogue=catalogue)

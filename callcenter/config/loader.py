@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from callcenter.config.prompt_refs import prompt_issues
 from callcenter.config.schema import LANGUAGES, HotlineConfig
 from callcenter.config.yaml_source import (
     Loc,
@@ -21,6 +22,7 @@ from callcenter.config.yaml_source import (
     load_yaml,
     validation_issues,
 )
+from ivr_flows.catalogue import Catalogue, load_catalogue
 
 LIST_SECTIONS = ("lines", "queues", "departments", "agents")
 
@@ -37,13 +39,18 @@ def default_config_path() -> Path:
     return Path(str(resources.files("callcenter") / "data" / "hotline.yaml"))
 
 
-def load_config(path: str | Path | None = None) -> HotlineConfig:
-    """Load a config file or folder (None: the shipped default). Raises ``ConfigError``."""
-    config, _ = load_config_with_warnings(path)
+def load_config(path: str | Path | None = None, catalogue: Catalogue | None = None) -> HotlineConfig:
+    """Load a config file or folder (None: the shipped default). Raises ``ConfigError``.
+
+    The prompts it names and the engine's own are looked up in ``catalogue`` (default: the
+    shipped one) for every enabled language.
+    """
+    config, _ = load_config_with_warnings(path, catalogue)
     return config
 
 
-def load_config_with_warnings(path: str | Path | None = None) -> tuple[HotlineConfig, list[str]]:
+def load_config_with_warnings(path: str | Path | None = None, catalogue: Catalogue | None = None
+                              ) -> tuple[HotlineConfig, list[str]]:
     path = Path(path) if path is not None else default_config_path()
     try:
         data, source = _read(path)
@@ -61,6 +68,8 @@ def load_config_with_warnings(path: str | Path | None = None) -> tuple[HotlineCo
     except ValidationError as exc:
         raise ConfigError(validation_issues(exc, source)) from None
     issues = _cross_check(config, source)
+    if not issues:
+        issues = prompt_issues(config, source, catalogue or load_catalogue())
     if issues:
         raise ConfigError(issues)
     return config, _warnings(config)

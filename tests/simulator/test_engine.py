@@ -108,7 +108,6 @@ def test_piecewise_poisson_counts_match_rates() -> None:
 
 def test_calls_nobody_can_take_count_as_offered_and_unfinished() -> None:
     from simulator.metrics import summarize
-
     from simulator.scenario import LoadedScenario, StaffGroup
 
     data = small(duration_hours=1, patience={"distribution": "none"},
