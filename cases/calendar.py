@@ -151,6 +151,22 @@ class WorkCalendar:
         is a working day, else the next working day)."""
         return self.end_of(self.add_working_days(self.date_of(at), working_days))
 
+    def add_working_time(self, at: float, seconds: float) -> float:
+        """``at`` plus ``seconds`` counted on working days only (a limit in hours that a holiday
+        week pauses): time on days off does not count."""
+        if seconds < 0:
+            raise ValueError("seconds: must not be negative")
+        day = self.date_of(at)
+        start = at
+        while True:
+            if self.is_working_day(day):
+                end = self.end_of(day)
+                if start + seconds <= end:
+                    return start + seconds
+                seconds -= end - start
+            day += dt.timedelta(days=1)
+            start = self.end_of(day - dt.timedelta(days=1))
+
     def gaps(self, today: dt.date, ahead_days: int = 60) -> list[int]:
         """Years within ``ahead_days`` of ``today`` the calendar does not cover (to warn early)."""
         years = range(today.year, (today + dt.timedelta(days=ahead_days)).year + 1)

@@ -51,7 +51,7 @@ class Rules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     dispatch_working_days: Annotated[int, Field(ge=0, le=10)] = 2  # 转办 within 2 working days
-    sign_hours: Hours = 24.0  # a department signs for a case within this many hours of dispatch
+    sign_hours: Hours = 24.0  # a department signs for a case within this many hours (of working days)
     reply: tuple[ReplyRule, ...] = DEFAULT_REPLY_RULES
     visit_working_days: Annotated[int, Field(ge=0, le=30)] = 3  # visit back within, after a reply
     yellow_hours: Hours = 24.0  # yellow card this long before a deadline

@@ -184,8 +184,9 @@ def _visit(step: _Step, at: float) -> None:
 
 def _after_dispatch(step: _Step, event: ev.Dispatched) -> None:
     rules = step.context.rules
-    step.deadline(DeadlineKind.SIGN, event.at + rules.sign_hours * 3600,
-                  f"sign for within {rules.sign_hours:g} hours", event.lead)
+    sign_due = step.context.calendar.add_working_time(event.at, rules.sign_hours * 3600)
+    why = f"sign for within {rules.sign_hours:g} hours (working days only)"
+    step.deadline(DeadlineKind.SIGN, sign_due, why, event.lead)
     due = _reply_deadline(step, event.at, "reply")
     for department in (event.lead, *event.assisting):
         step.command(cmd.NotifyDepartment(event.case_id, department, "dispatched", due))

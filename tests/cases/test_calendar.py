@@ -93,3 +93,17 @@ def test_bad_overrides_name_the_field() -> None:
         WorkCalendar.from_config({2027: {"holiday": []}})
     with pytest.raises(ValueError, match="both a holiday and a workday"):
         YearOverride(2027, frozenset({D(2027, 1, 1)}), frozenset({D(2027, 1, 1)}))
+
+
+def test_working_time_pauses_over_days_off() -> None:
+    def local(y: int, m: int, d: int, h: int = 0) -> float:
+        return dt.datetime(y, m, d, h, tzinfo=CAL.tz).timestamp()
+
+    assert CAL.add_working_time(local(2024, 9, 27, 10), 6 * 3600) == local(2024, 9, 27, 16)
+    # Fri 10:00 + 24 h: 14 h on Friday, Saturday off, 10 h on the make-up Sunday 29 Sep.
+    assert CAL.add_working_time(local(2024, 9, 27, 10), 24 * 3600) == local(2024, 9, 29, 10)
+    # Mon 30 Sep 20:00 + 24 h: 4 h, then the National Day week off, 20 h on 8 Oct.
+    assert CAL.add_working_time(local(2024, 9, 30, 20), 24 * 3600) == local(2024, 10, 8, 20)
+    # Starting on a holiday: the clock starts on the next working day.
+    assert CAL.add_working_time(local(2024, 10, 3, 9), 2 * 3600) == local(2024, 10, 8, 2)
+    assert CAL.add_working_time(local(2024, 10, 8, 9), 0) == local(2024, 10, 8, 9)

@@ -196,7 +196,8 @@ class CaseMachine(RuleBasedStateMachine):
         elif event.deadline is DeadlineKind.DISPATCH:
             assert event.due == CAL.due_after(event.at, rules.dispatch_working_days)
         elif event.deadline is DeadlineKind.SIGN:
-            assert event.due == event.at + rules.sign_hours * 3600
+            assert event.due >= event.at + rules.sign_hours * 3600
+            assert CAL.is_working_day(CAL.date_of(event.due - 1))
         else:
             assert event.due == CAL.due_after(event.at, rules.visit_working_days)
 

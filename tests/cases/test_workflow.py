@@ -221,3 +221,35 @@ def test_a_hotline_restored_from_its_log_carries_on_where_it_stopped() -> None:
         restored.apply(opened("c1"))
     with pytest.raises(CaseError, match="no case 'c9'"):
         restored.apply(ev.Remarked("c9", at(2024, 10, 1), AGENT, "x"))
+
+
+def test_timeline_over_spring_festival_hour_by_hour() -> None:
+    """Taken in on the eve of the 2024 holiday, dispatched, never signed for: what the timer does,
+    hour by hour, until the department is red-carded after the holiday."""
+    from cases.hotline import Hotline
+
+    hotline = Hotline(context())
+    hotline.apply(opened("c1", when=at(2024, 2, 8, 16)))
+    hotline.apply(ev.Dispatched("c1", at(2024, 2, 9, 10), AGENT, "roads"))
+    case = hotline.cases["c1"]
+    assert local(case.deadlines[DeadlineKind.SIGN]) == dt.datetime(2024, 2, 18, 10)  # 14 h + 10 h
+    assert local(case.deadlines[DeadlineKind.REPLY]) == dt.datetime(2024, 2, 23)  # 18-22 Feb
+    seen = []
+    now = at(2024, 2, 9, 10)
+    while now < at(2024, 2, 24):
+        now += 3600
+        due = hotline.next_deadline()
+        if due is not None and due <= now:
+            for event in hotline.on_timer(now).events:
+                label = getattr(event, "card", None) or getattr(event, "reason", None) or ""
+                seen.append((local(now), type(event).__name__, str(getattr(label, "value", label))))
+    assert seen == [
+        (dt.datetime(2024, 2, 17, 10), "CardRaised", "yellow"),  # 24 h before the sign-for deadline
+        (dt.datetime(2024, 2, 17, 10), "Reminded", ""),
+        (dt.datetime(2024, 2, 18, 10), "CardRaised", "red"),
+        (dt.datetime(2024, 2, 18, 10), "Supervised", "overdue"),
+        (dt.datetime(2024, 2, 22), "CardRaised", "yellow"),  # the reply deadline, end of 22 Feb
+        (dt.datetime(2024, 2, 22), "Reminded", ""),
+        (dt.datetime(2024, 2, 23), "CardRaised", "red"),
+        (dt.datetime(2024, 2, 23), "Supervised", "overdue"),
+    ]
