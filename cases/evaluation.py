@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from cases.case import Assignment, Case
+from cases.events import Event
 
 _COUNTS = ("received", "assisted", "signed_on_time", "responded_in_time", "returned", "due", "closed",
            "closed_on_time", "extended", "rehandled", "supervised", "visited", "solved", "satisfied")
@@ -144,6 +145,11 @@ def evaluate(cases: Iterable[Case], start: float, end: float) -> Evaluation:
                     figures = departments[part.department] = DepartmentFigures(part.department)
                 figures.count(case, part)
     return Evaluation(start, end, hotline, [departments[k] for k in sorted(departments)])
+
+
+def evaluate_logs(logs: Iterable[Iterable[Event]], start: float, end: float) -> Evaluation:
+    """``evaluate`` over event logs (one per case) instead of stored projections."""
+    return evaluate((Case.replay(log) for log in logs), start, end)
 
 
 def _rate(part: int, whole: int) -> float | None:

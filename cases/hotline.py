@@ -16,12 +16,18 @@ from cases.workflow import Context, Outcome, decide, next_deadline, open_case, t
 
 
 class Hotline:
-    def __init__(self, context: Context, cluster_threshold: int = 20, cluster_window: float = DAY) -> None:
+    """``keep_closed`` False forgets a case once it is closed (a long simulation's memory); the
+    events that closed it are still in the outcome."""
+
+    def __init__(self, context: Context, cluster_threshold: int = 20, cluster_window: float = DAY,
+                 keep_closed: bool = True) -> None:
         self.context = context
+        self.keep_closed = keep_closed
         self.cases: dict[str, Case] = {}
         self.repeats = RepeatDetector(context.rules.repeat_count, context.rules.repeat_days)
         self.clusters = ClusterDetector(cluster_threshold, cluster_window)
         self._timers: list[tuple[float, str]] = []  # (when, case id); stale entries skipped
+        self._due: dict[str, float] = {}  # case id -> its next deadline, as scheduled
 
     def apply(self, event: ev.Event) -> Outcome:
         """Apply one event from outside; raises ``CaseError`` and changes nothing if refused."""
@@ -47,29 +53,20 @@ class Hotline:
         events: list[ev.Event] = []
         commands = []
         while self._timers and self._timers[0][0] <= now:
-            _, case_id = heapq.heappop(self._timers)
-            case = self.cases[case_id]
-            due = next_deadline(case, self.context.rules)
-            if due is None or due > now:
-                if due is not None:
-                    heapq.heappush(self._timers, (due, case_id))
-                continue
-            case, outcome = timer(case, now, self.context)
+            when, case_id = heapq.heappop(self._timers)
+            if self._due.get(case_id) != when:
+                continue  # stale: the case's next deadline moved since
+            del self._due[case_id]
+            case, outcome = timer(self.cases[case_id], now, self.context)
             self._store(case)
             events.extend(outcome.events)
             commands.extend(outcome.commands)
         return Outcome(tuple(events), tuple(commands))
 
     def next_deadline(self) -> float | None:
-        while self._timers:
-            when, case_id = self._timers[0]
-            if next_deadline(self.cases[case_id], self.context.rules) == when:
-                return when
+        while self._timers and self._due.get(self._timers[0][1]) != self._timers[0][0]:
             heapq.heappop(self._timers)
-            due = next_deadline(self.cases[case_id], self.context.rules)
-            if due is not None:
-                heapq.heappush(self._timers, (due, case_id))
-        return None
+        return self._timers[0][0] if self._timers else None
 
     def restore(self, events: Iterable[ev.Event]) -> None:
         """Rebuild from a stored log (events of many cases, in order); intakes feed the detectors
@@ -88,10 +85,17 @@ class Hotline:
             self._schedule(case)
 
     def _store(self, case: Case) -> None:
-        self.cases[case.case_id] = case
+        if case.closed and not self.keep_closed:
+            self.cases.pop(case.case_id, None)
+        else:
+            self.cases[case.case_id] = case
         self._schedule(case)
 
     def _schedule(self, case: Case) -> None:
-        due = next_deadline(case, self.context.rules)
-        if due is not None:
+        """One live heap entry per case: the one ``_due`` names (others are skipped as stale)."""
+        due = next_deadline(case, self.context.rules) if case.case_id in self.cases else None
+        if due is None:
+            self._due.pop(case.case_id, None)
+        elif self._due.get(case.case_id) != due:
+            self._due[case.case_id] = due
             heapq.heappush(self._timers, (due, case.case_id))

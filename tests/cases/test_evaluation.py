@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from cases import events as ev
-from cases.evaluation import evaluate
+from cases.evaluation import evaluate, evaluate_logs
 from cases.hotline import Hotline
 from cases.model import Channel, CloseReason, Urgency
-from cases.report import routine_report
+from cases.report import routine_report, special_report
 from tests.cases.helpers import AGENT, HOUSING, MARKET, ROADS, SUPERVISOR, TAXONOMY, at, context
 
 T = at(2024, 11, 4, 9)  # a Monday
@@ -87,3 +89,58 @@ def test_routine_report_counts_by_dimension() -> None:
     assert report.counts["language"] == {"zh": 3, "yue": 1}
     assert report.counts["urgency"] == {"一般": 3, "紧急": 1}
     assert report.to_dict()["evaluation"]["hotline"]["opened"] == 4
+
+
+def test_evaluation_from_event_logs_equals_evaluation_from_projections() -> None:
+    logs: dict[str, list[ev.Event]] = {}
+    hotline = Hotline(context(visit_rate=0.0))
+    original = hotline.apply
+
+    def recording(event: ev.Event) -> object:
+        outcome = original(event)
+        for e in outcome.events:
+            logs.setdefault(e.case_id, []).append(e)
+        return outcome
+
+    hotline.apply = recording  # type: ignore[method-assign]
+    _intake(hotline, "c1", T)
+    hotline.apply(ev.Dispatched("c1", T + H, AGENT, "roads"))
+    hotline.apply(ev.Returned("c1", T + 2 * H, ROADS, "roads", "x"))
+    _intake(hotline, "c2", T)
+    hotline.apply(ev.AnsweredDirectly("c2", T, AGENT, "a"))
+    end = T + 30 * 24 * H
+    assert evaluate_logs(logs.values(), T, end) == evaluate(hotline.cases.values(), T, end)
+
+
+def test_special_report_finds_where_requests_concentrated() -> None:
+    hotline = Hotline(context(visit_rate=0.0))
+    for i in range(12):
+        _intake(hotline, f"c{i}", T + i * H, address="经十路100号" if i % 3 else "泉城路 8 号")
+    spots = special_report(hotline.cases.values(), T, T + 24 * H, minimum=4)
+    assert [(s.kind, s.key, s.count) for s in spots] == [
+        ("subject", "历下区|030101", 12), ("place", "历下区|经十路100号", 8),
+        ("place", "历下区|泉城路8号", 4)]
+    assert spots[2].case_ids == ("c0", "c3", "c6", "c9") and spots[2].last == T + 9 * H
+    assert special_report(hotline.cases.values(), T, T + 24 * H, minimum=13) == []
+
+
+def test_report_periods_are_local_days_weeks_and_months() -> None:
+    from cases.report import period
+    from tests.cases.helpers import CAL
+
+    assert period("day", dt.date(2024, 10, 1), CAL) == (at(2024, 10, 1), at(2024, 10, 2))
+    assert period("week", dt.date(2024, 10, 3), CAL) == (at(2024, 9, 30), at(2024, 10, 7))
+    assert period("month", dt.date(2024, 2, 29), CAL) == (at(2024, 2, 1), at(2024, 3, 1))
+    assert period("month", dt.date(2024, 12, 5), CAL) == (at(2024, 12, 1), at(2025, 1, 1))
+    with pytest.raises(ValueError, match="expected day, week or month"):
+        period("year", dt.date(2024, 1, 1), CAL)  # type: ignore[arg-type]
+
+
+def test_a_hotline_that_forgets_closed_cases_keeps_only_live_ones() -> None:
+    hotline = Hotline(context(visit_rate=0.0), keep_closed=False)
+    _intake(hotline, "c1", T)
+    outcome = hotline.apply(ev.AnsweredDirectly("c1", T, AGENT, "a"))
+    assert [type(e).__name__ for e in outcome.events] == ["AnsweredDirectly", "Closed"]
+    assert hotline.cases == {} and hotline.next_deadline() is None
+    _intake(hotline, "c2", T)
+    assert list(hotline.cases) == ["c2"] and hotline.next_deadline() is not None

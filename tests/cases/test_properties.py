@@ -29,6 +29,7 @@ from cases.model import (
     SupervisionReason,
     Urgency,
 )
+from cases.workflow import next_deadline
 from tests.cases.helpers import AGENT, CAL, SUPERVISOR, TAXONOMY, at, context
 
 DEPTS = ("roads", "housing", "market")
@@ -208,6 +209,11 @@ class CaseMachine(RuleBasedStateMachine):
         assert sorted(self.hotline.cases) == sorted(self.opened)
         for case_id in self.opened[-3:]:  # the log replays to the same case (recent ones: cost)
             assert Case.replay(self.logs[case_id]) == self.hotline.cases[case_id]
+
+    @invariant()
+    def one_timer_queue_for_all_cases(self) -> None:
+        dues = [next_deadline(c, self.ctx.rules) for c in self.hotline.cases.values()]
+        assert self.hotline.next_deadline() == min((d for d in dues if d is not None), default=None)
 
     @invariant()
     def closed_at_most_once(self) -> None:
