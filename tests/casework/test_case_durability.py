@@ -99,3 +99,20 @@ def test_two_processes_taking_in_the_same_day_never_share_a_number(tmp_path):
     finally:
         first.close()
         second.close()
+
+
+def test_a_cluster_of_requests_puts_one_alert_on_the_board(tmp_path):
+    clock = [1_794_790_800.0]
+    casework = build_casework(f"sqlite:///{tmp_path / 'cases.db'}", clock=lambda: clock[0],
+                              cluster_threshold=3, cluster_window=3600)
+    agent = User("a1", "agent")
+    try:
+        for n in range(4):
+            casework.service.open(agent, {"channel": "phone", "category": "030101", "text": "施工噪音",
+                                          "caller_number": f"1380000000{n}", "district": "历下区",
+                                          "address": f"经十路{n}号"})
+            clock[0] += 60
+        alerts = [(a["kind"], a["key"], a["count"]) for a in casework.alerts]
+        assert alerts == [("subject", "历下区|030101", 3)]  # once, not again at the fourth
+    finally:
+        casework.close()
