@@ -57,7 +57,7 @@ STREETS = ["经十路", "泉城路", "解放路", "历山路", "二环东路", "
            "英雄山路", "纬二路", "大明湖路", "山大路", "文化东路", "燕子山路", "旅游路"]
 # (category, weight, share answered directly, departments that handle it)
 CATEGORIES = [
-    ("0101", 14, 0.97, ["human-resources"]), ("0102", 16, 0.95, ["human-resources"]),
+    ("0101", 17, 0.97, ["human-resources"]), ("0102", 19, 0.95, ["human-resources"]),
     ("0103", 10, 0.95, ["housing-fund"]), ("0104", 8, 0.95, ["public-security"]),
     ("0105", 5, 0.92, ["education"]), ("0106", 6, 0.9, ["transport"]), ("0107", 5, 0.9, ["health"]),
     ("0199", 8, 0.9, ["civil-affairs"]),
@@ -381,7 +381,8 @@ def main() -> None:
                                      headers={"Authorization": f"Bearer {run.tokens['boss']}"})
         return time.perf_counter() - t, reply.json()
 
-    eval_seconds, _ = asyncio.run(evaluate())
+    # best of three (a shared machine's load shows in single runs), then the baseline likewise
+    eval_seconds = min(asyncio.run(evaluate())[0] for _ in range(3))
     evaluation = run.service.evaluation(start, end)
 
     print("baseline: the same operations as plain SQL ...", file=sys.stderr)
@@ -391,7 +392,7 @@ def main() -> None:
     case_ids = [r[0] for r in sqlite3.connect(db).execute("SELECT case_id FROM cases")]
     base.intake(min(len(run.latency["intake"]), 20_000), rng, month.callers)
     base.queries(min(len(run.latency["pop"]), 20_000), rng, month.callers, case_ids)
-    base_eval, _ = base.evaluation(start, end)
+    base_eval = min(base.evaluation(start, end)[0] for _ in range(3))
     load_after = os.getloadavg()
 
     events = run.casework.store.count_events()
@@ -410,7 +411,7 @@ def main() -> None:
               f"{pct(base.latency[key], .5):>12.2f}{pct(base.latency[key], .99):>12.2f}")
     print(f"{'other actions (dispatch, sign...)':<34}{pct(run.latency['action'], .5):>12.2f}"
           f"{pct(run.latency['action'], .99):>12.2f}{'':>12}{'':>12}")
-    print(f"{'month evaluation report':<34}{eval_seconds * 1000:>12.0f}{'':>12}{base_eval * 1000:>12.0f}"
+    print(f"{'evaluation report (best of 3)':<34}{eval_seconds * 1000:>12.0f}{'':>12}{base_eval * 1000:>12.0f}"
           f"{'':>12}  (SQL: hotline counts and per-department received/returned only)")
     if run.errors:  # e.g. an extension asked after the reply went out: the core refuses it
         print(f"requests refused by the workflow (the generator does not look at the state): {run.errors}")
