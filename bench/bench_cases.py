@@ -411,8 +411,9 @@ def main() -> None:
               f"{pct(base.latency[key], .5):>12.2f}{pct(base.latency[key], .99):>12.2f}")
     print(f"{'other actions (dispatch, sign...)':<34}{pct(run.latency['action'], .5):>12.2f}"
           f"{pct(run.latency['action'], .99):>12.2f}{'':>12}{'':>12}")
-    print(f"{'evaluation report (best of 3)':<34}{eval_seconds * 1000:>12.0f}{'':>12}{base_eval * 1000:>12.0f}"
-          f"{'':>12}  (SQL: hotline counts and per-department received/returned only)")
+    print(f"{'evaluation report (best of 3)':<34}{eval_seconds * 1000:>12.0f}{'':>12}"
+          f"{base_eval * 1000:>12.0f}{'':>12}  (SQL: hotline counts and per-department "
+          "received/returned only)")
     if run.errors:  # e.g. an extension asked after the reply went out: the core refuses it
         print(f"requests refused by the workflow (the generator does not look at the state): {run.errors}")
     print()
