@@ -34,9 +34,9 @@ from cases.case import Case
 from cases.clusters import DAY, ClusterDetector, RepeatDetector
 from cases.codec import event_from_dict, event_to_dict
 from cases.commands import Alert
-from cases.errors import CaseError
+from cases.errors import CaseError, Forbidden
 from cases.events import CaseOpened
-from cases.model import SYSTEM, Actor, Channel, Role
+from cases.model import SYSTEM, Actor, Channel, Role, Status
 from cases.rules import Rules
 from cases.workflow import Context, decide, next_deadline, open_case, timer
 
@@ -174,10 +174,13 @@ class CaseService:
         if (kind in ("SignedFor", "Replied", "Returned", "ExtensionRequested", "Reminded")
                 and department is not None and department not in case.departments):
             raise CaseRefused(f"department: {department!r} does not own case {case.case_id}")
-        if (user.role == "agent" and kind in ("Dispatched", "AnsweredDirectly")
-                and case.opened_by != user.username):
-            raise CaseRefused(f"case_id: an agent may {kind} only their own intake "
-                              f"(case {case.case_id} was taken in by {case.opened_by})")
+        if user.role == "agent" and kind in ("Dispatched", "AnsweredDirectly"):
+            if case.opened_by != user.username:
+                raise Forbidden(f"case_id: an agent may {kind} only their own intake "
+                                f"(case {case.case_id} was taken in by {case.opened_by})")
+            if case.status is Status.RETURNED:
+                raise Forbidden(f"actor.role: case {case.case_id} was returned; a supervisor "
+                                "re-dispatches or closes it")
 
     def _decide(self, case: Case | None, data: dict[str, Any], now: float) -> Outcome:
         event = event_from_dict(data)

@@ -73,7 +73,7 @@ def test_refusals_name_the_field_and_change_nothing(api):
     refused("agent1", "/api/cases", {"category": "9999", "text": "x"}, 422, "category")
     case_id = intake(api)["case_id"]
     refused("agent1", f"/api/cases/{case_id}/dispatch", {"lead": "nowhere"}, 422, "lead")
-    refused("agent2", f"/api/cases/{case_id}/dispatch", {"lead": "water"}, 422, "case_id")
+    refused("agent2", f"/api/cases/{case_id}/dispatch", {"lead": "water"}, 403, "case_id")
     api.ok("agent1", f"/api/cases/{case_id}/dispatch", {"lead": "water"})
     refused("boss", f"/api/cases/{case_id}/reply", {"text": "x", "department": "water"}, 409,
             "status")  # not signed for yet
@@ -114,6 +114,7 @@ def test_a_return_goes_back_to_the_hotline_and_the_department_loses_sight(api):
     api.ok("agent1", f"/api/cases/{case_id}/dispatch", {"lead": "transport"})
     api.ok("bus1", f"/api/cases/{case_id}/return", {"reason": "不属于交通部门"})
     assert api.get("bus1", f"/api/cases/{case_id}").status_code == 404
+    assert api.post("agent1", f"/api/cases/{case_id}/dispatch", {"lead": "water"}).status_code == 403
     assert api.ok("boss", f"/api/cases/{case_id}/dispatch", {"lead": "water"})["status"] == "dispatched"
     assert api.get("water1", f"/api/cases/{case_id}").status_code == 200
 
