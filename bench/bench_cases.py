@@ -362,11 +362,11 @@ def main() -> None:
     month = Month(start, args.days, args.per_day, args.seed)
     run = ApiRun(f"sqlite:///{db}", month)
     wall = time.perf_counter()
-    with tqdm(total=args.days, unit="day", desc="API run", file=sys.stderr) as bar:
+    with tqdm(total=args.days * 24, unit="h", desc="API run (simulated hours)", file=sys.stderr) as bar:
         def progress(now: float) -> None:
-            day = min(args.days, int((now - start) // 86_400))
-            if day > bar.n:
-                bar.update(day - bar.n)
+            hour = min(args.days * 24, int((now - start) // HOUR))
+            if hour > bar.n:
+                bar.update(hour - bar.n)
                 bar.set_postfix(cases=run.created, timers=run.timer_fired)
         asyncio.run(run.run(progress))
     api_wall = time.perf_counter() - wall
