@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,6 +17,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from callcenter.config.loader import default_config_path
 
 pytestmark = pytest.mark.timeout(120)
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,8 +34,14 @@ def free_port() -> int:
 def start(db: Path, port: int, tmp_path: Path) -> subprocess.Popen:
     env = {**os.environ, "CALLCENTER_API_TOKEN": "engine-token-0123456789abcdef",
            "PYTHONPATH": str(ROOT)}
+    config = tmp_path / "config"  # the shipped config, with a yellow-card window of weeks
+    if not config.exists():
+        config.mkdir()
+        shutil.copy(default_config_path(), config / "hotline.yaml")
+        (config / "cases.yaml").write_text("cases: {rules: {yellow_hours: 1000}}\n")
     serve = subprocess.Popen([sys.executable, "-m", "callcenter.cli", "serve", "--sip", "off", "--agi", "off",
-                              "--api", f"127.0.0.1:{port}", "--db", f"sqlite:///{db}"],
+                              "--api", f"127.0.0.1:{port}", "--db", f"sqlite:///{db}",
+                              "--config", str(config)],
                              stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
     lines = []
     deadline = time.monotonic() + 60
@@ -83,7 +92,7 @@ def test_cases_through_serve_survive_kill_9(tmp_path):
         case_id = case["case_id"]
         status, _ = call(port, "POST", f"/api/cases/{case_id}/dispatch", {"lead": "water"}, token)
         assert status == 200
-        # the sign-for deadline is within the yellow-card window at once: the live timer fires
+        # the sign-for deadline is within the (configured) yellow-card window: the live timer fires
         deadline = time.monotonic() + 20
         kinds: list[str] = []
         while time.monotonic() < deadline and "CardRaised" not in kinds:
