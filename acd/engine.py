@@ -37,6 +37,7 @@ from acd.commands import (
     OverflowToMessage,
     PlayAnnouncement,
 )
+from acd.compiled import mypyc_attr
 from acd.events import (
     AgentAnswered,
     AgentDeclined,
@@ -60,18 +61,22 @@ from agents.model import AgentSpec
 from agents.seat import Activity, IllegalTransition, Presence, Seat
 
 
+@mypyc_attr(native_class=False)  # compiled core: these stay Python classes (KeyError bases)
 class ACDError(Exception):
     """A request the ACD refuses; nothing was changed."""
 
 
+@mypyc_attr(native_class=False)
 class UnknownCall(ACDError, KeyError):
     pass
 
 
+@mypyc_attr(native_class=False)
 class UnknownAgent(ACDError, KeyError):
     pass
 
 
+@mypyc_attr(native_class=False)
 class UnknownQueue(ACDError, KeyError):
     pass
 

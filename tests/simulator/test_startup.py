@@ -39,7 +39,7 @@ def test_help_imports_neither_numpy_nor_scipy_nor_matplotlib(tmp_path: Path) -> 
 def test_a_small_simulation_imports_no_scipy_or_matplotlib(tmp_path: Path) -> None:
     names = imported("simulate", "mmc-plus-m", "--duration-hours", "0.6", "--no-progress",
                      cwd=tmp_path)
-    assert "simulator.engine" in names and "acd.engine" in names
+    assert "simulator.replications" in names and "simulator.scenario" in names
     assert not top_level(names) & set(HEAVY)
 
 
