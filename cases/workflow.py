@@ -9,6 +9,7 @@ supervision. ``CaseWorkflow`` wraps both around one case: ``apply``, ``on_timer`
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
@@ -22,6 +23,8 @@ from cases.rules import Rules
 from cases.taxonomy import EMERGENCY_NUMBERS, Taxonomy
 
 _DEPARTMENT_DEADLINES = (DeadlineKind.SIGN, DeadlineKind.REPLY)
+_NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
 def hash_sampler(case_id: str) -> float:
@@ -85,6 +88,12 @@ def open_case(event: ev.CaseOpened, context: Context, repeats: tuple[str, ...] =
     a repeated request (from ``cases.clusters.RepeatDetector``): it is supervised."""
     if event.category not in context.taxonomy:
         raise CaseError(f"category: unknown code {event.category!r}")
+    if not event.text.strip():
+        raise CaseError("text: the request text is empty")
+    if event.caller_number and not _NUMBER.match(event.caller_number):
+        raise CaseError("caller_number: expected 3-20 digits, optionally after +")
+    if not _LANGUAGE.match(event.language):
+        raise CaseError(f"language: {event.language!r} is not a language code such as zh, yue, en")
     if event.emergency is not None and event.emergency not in EMERGENCY_NUMBERS:
         raise CaseError(f"emergency: expected one of {', '.join(EMERGENCY_NUMBERS)}")
     case = Case.open(event)

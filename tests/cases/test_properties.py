@@ -4,6 +4,7 @@ they must not), timers firing as time passes, then every open case carried to it
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 
 from hypothesis import event as note
@@ -242,6 +243,7 @@ class CaseMachine(RuleBasedStateMachine):
                 if isinstance(event, ev.Returned):
                     assert any(isinstance(e, handled) for e in log[i:])
             assert Case.replay(log) == case
+            assert Case.from_dict(json.loads(json.dumps(case.to_dict()))) == case
 
     def _detour(self, case: Case) -> ev.Event:
         n, cid, dept = self.now, case.case_id, case.lead or ""

@@ -148,6 +148,14 @@ def _refused(flow: CaseWorkflow, event: ev.Event, error: type[Exception], match:
 def test_bad_input_is_refused_precisely_and_changes_nothing() -> None:
     with pytest.raises(CaseError, match="category: unknown code '9999'"):
         CaseWorkflow.open(opened(category="9999"), context())
+    with pytest.raises(CaseError, match="caller_number: expected 3-20 digits"):
+        CaseWorkflow.open(opened(caller_number="138-0000"), context())
+    with pytest.raises(CaseError, match="text: the request text is empty"):
+        CaseWorkflow.open(opened(text=" \n"), context())
+    with pytest.raises(CaseError, match="language: 'Chinese' is not a language code"):
+        CaseWorkflow.open(opened(language="Chinese"), context())
+    with pytest.raises(CaseError, match="emergency: expected one of 110, 119, 120, 122"):
+        CaseWorkflow.open(opened(emergency="911"), context())
     with pytest.raises(CalendarGap, match="no holiday data for 2027"):
         CaseWorkflow.open(opened(when=at(2026, 12, 31, 10)), context())
     flow, _ = CaseWorkflow.open(opened(), context())
