@@ -167,6 +167,23 @@ class WorkCalendar:
             day += dt.timedelta(days=1)
             start = self.end_of(day - dt.timedelta(days=1))
 
+    def sub_working_time(self, at: float, seconds: float) -> float:
+        """The earliest time from which ``seconds`` of working days remain until ``at`` (days off
+        just before it count nothing, so it may fall at the end of the last working day)."""
+        if seconds < 0:
+            raise ValueError("seconds: must not be negative")
+        day, end = self.date_of(at), at
+        while True:
+            start = self.end_of(day - dt.timedelta(days=1))
+            if self.is_working_day(day):
+                if seconds < end - start:
+                    return end - seconds
+                seconds -= end - start
+            day -= dt.timedelta(days=1)
+            end = start
+            if seconds == 0 and self.is_working_day(day):
+                return end
+
     def gaps(self, today: dt.date, ahead_days: int = 60) -> list[int]:
         """Years within ``ahead_days`` of ``today`` the calendar does not cover (to warn early)."""
         years = range(today.year, (today + dt.timedelta(days=ahead_days)).year + 1)

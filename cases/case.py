@@ -85,6 +85,7 @@ class Case:
     assisting: tuple[str, ...] = ()
     assignments: list[Assignment] = field(default_factory=list)
     deadlines: dict[DeadlineKind, float] = field(default_factory=dict)  # the active ones
+    warnings: dict[DeadlineKind, float] = field(default_factory=dict)  # yellow-card times, by deadline
     cards: set[tuple[DeadlineKind, float, Card]] = field(default_factory=set)
     extension_pending: int | None = None  # days asked
     supervision: list[tuple[SupervisionReason, float]] = field(default_factory=list)
@@ -128,6 +129,7 @@ class Case:
         twin = copy.copy(self)
         twin.assignments = [copy.copy(a) for a in self.assignments]
         twin.deadlines = dict(self.deadlines)
+        twin.warnings = dict(self.warnings)
         twin.cards = set(self.cards)
         twin.supervision = list(self.supervision)
         twin.visits = list(self.visits)
@@ -215,6 +217,7 @@ class Case:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["deadlines"] = {k.value: v for k, v in self.deadlines.items()}
+        data["warnings"] = {k.value: v for k, v in self.warnings.items()}
         data["cards"] = sorted([k.value, due, c.value] for k, due, c in self.cards)
         data["supervision"] = [[r.value, at] for r, at in self.supervision]
         data["assisting"] = list(self.assisting)
@@ -234,6 +237,7 @@ class Case:
         data["assignments"] = [Assignment(**a) for a in data["assignments"]]
         data["visits"] = [Visit(**v) for v in data["visits"]]
         data["deadlines"] = {DeadlineKind(k): v for k, v in data["deadlines"].items()}
+        data["warnings"] = {DeadlineKind(k): v for k, v in data.get("warnings", {}).items()}
         data["cards"] = {(DeadlineKind(k), due, Card(c)) for k, due, c in data["cards"]}
         data["supervision"] = [(SupervisionReason(r), at) for r, at in data["supervision"]]
         return cls(**data)
@@ -359,6 +363,10 @@ def _card(case: Case, event: ev.CardRaised) -> None:
 
 def _deadline(case: Case, event: ev.DeadlineSet) -> None:
     case.deadlines[event.deadline] = event.due
+    if event.warn_at is not None:
+        case.warnings[event.deadline] = event.warn_at
+    else:  # logged before warn_at existed: the yellow card falls back to wall-clock hours
+        case.warnings.pop(event.deadline, None)
     department = event.department or case.lead
     assignment = case._assignment(department) if department else None
     if assignment is not None and event.deadline is DeadlineKind.SIGN:

@@ -172,7 +172,8 @@ class CardRaised:
 @dataclass(frozen=True, slots=True)
 class DeadlineSet:
     """A deadline computed by the workflow (from the rules and the calendar) and logged, so that
-    replaying the log gives the same deadlines even after the rules change. ``rule`` says why."""
+    replaying the log gives the same deadlines even after the rules change. ``rule`` says why;
+    ``warn_at`` is when the yellow card is due (``yellow_hours`` of working days before)."""
 
     case_id: str
     at: float
@@ -181,6 +182,7 @@ class DeadlineSet:
     due: float
     rule: str
     department: str | None = None
+    warn_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

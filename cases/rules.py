@@ -54,7 +54,7 @@ class Rules(BaseModel):
     sign_hours: Hours = 24.0  # a department signs for a case within this many hours (of working days)
     reply: tuple[ReplyRule, ...] = DEFAULT_REPLY_RULES
     visit_working_days: Annotated[int, Field(ge=0, le=30)] = 3  # visit back within, after a reply
-    yellow_hours: Hours = 24.0  # yellow card this long before a deadline
+    yellow_hours: Hours = 24.0  # yellow card this long (hours of working days) before a deadline
     visit_attempts: Annotated[int, Field(ge=1, le=10)] = 3  # unreachable after this many tries
     visit_retry_hours: Hours = 4.0
     max_rehandles: Annotated[int, Field(ge=0, le=10)] = 2  # then closed as dissatisfied

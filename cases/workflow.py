@@ -70,7 +70,9 @@ class _Step:
         self.commands.append(command)
 
     def deadline(self, kind: DeadlineKind, due: float, rule: str, department: str | None = None) -> None:
-        self.emit(ev.DeadlineSet(self.case.case_id, self.at, SYSTEM, kind, due, rule, department))
+        yellow = self.context.rules.yellow_hours * 3600
+        warn = max(self.at, self.context.calendar.sub_working_time(due, yellow))
+        self.emit(ev.DeadlineSet(self.case.case_id, self.at, SYSTEM, kind, due, rule, department, warn))
 
     def supervise(self, reason: SupervisionReason, note: str = "", related: tuple[str, ...] = ()) -> None:
         self.emit(ev.Supervised(self.case.case_id, self.at, SYSTEM, reason, note, related))
@@ -132,14 +134,14 @@ def timer(case: Case, now: float, context: Context) -> tuple[Case, Outcome]:
         return case, Outcome()
     trial = case.copy()
     step = _Step(trial, context, now)
-    yellow = context.rules.yellow_hours * 3600
     for kind, due in sorted(case.deadlines.items(), key=lambda item: item[1]):
         department = case.lead if kind in _DEPARTMENT_DEADLINES else None
         if now >= due and (kind, due, Card.RED) not in case.cards:
             step.emit(ev.CardRaised(case.case_id, now, SYSTEM, kind, Card.RED, due))
             step.command(cmd.ShowCard(case.case_id, Card.RED, kind, due, department))
             step.supervise(SupervisionReason.OVERDUE, f"{kind.value} deadline passed")
-        elif now >= due - yellow and not case.cards & {(kind, due, Card.YELLOW), (kind, due, Card.RED)}:
+        elif now >= _warn_at(case, kind, due, context.rules) and not case.cards & {
+                (kind, due, Card.YELLOW), (kind, due, Card.RED)}:
             step.emit(ev.CardRaised(case.case_id, now, SYSTEM, kind, Card.YELLOW, due))
             step.command(cmd.ShowCard(case.case_id, Card.YELLOW, kind, due, department))
             if department is not None:
@@ -150,13 +152,18 @@ def timer(case: Case, now: float, context: Context) -> tuple[Case, Outcome]:
 
 def next_deadline(case: Case, rules: Rules) -> float | None:
     """When ``timer`` next has something to do for the case, or None."""
-    yellow = rules.yellow_hours * 3600
     points = []
     for kind, due in case.deadlines.items():
         if (kind, due, Card.RED) in case.cards:
             continue
-        points.append(due if (kind, due, Card.YELLOW) in case.cards else due - yellow)
+        points.append(due if (kind, due, Card.YELLOW) in case.cards else _warn_at(case, kind, due, rules))
     return min(points, default=None)
+
+
+def _warn_at(case: Case, kind: DeadlineKind, due: float, rules: Rules) -> float:
+    """When the yellow card is due: as logged with the deadline (working hours before it)."""
+    warn = case.warnings.get(kind)
+    return min(warn, due) if warn is not None else due - rules.yellow_hours * 3600
 
 
 # ---- what follows each event

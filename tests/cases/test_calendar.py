@@ -107,3 +107,18 @@ def test_working_time_pauses_over_days_off() -> None:
     # Starting on a holiday: the clock starts on the next working day.
     assert CAL.add_working_time(local(2024, 10, 3, 9), 2 * 3600) == local(2024, 10, 8, 2)
     assert CAL.add_working_time(local(2024, 10, 8, 9), 0) == local(2024, 10, 8, 9)
+
+
+def test_working_time_backwards_ends_where_the_remaining_working_time_starts() -> None:
+    def local(y: int, m: int, d: int, h: int = 0) -> float:
+        return dt.datetime(y, m, d, h, tzinfo=CAL.tz).timestamp()
+
+    assert CAL.sub_working_time(local(2024, 9, 27, 16), 6 * 3600) == local(2024, 9, 27, 10)
+    # 24 h before 10:00 on 8 Oct: 10 h on 8 Oct, the holiday week counts nothing, 14 h on 30 Sep.
+    assert CAL.sub_working_time(local(2024, 10, 8, 10), 24 * 3600) == local(2024, 9, 30, 10)
+    # Exactly one working day before the end of Tue 8 Oct: from the end of 30 Sep, the days off
+    # between them leave nothing more to do.
+    assert CAL.sub_working_time(local(2024, 10, 9), 24 * 3600) == local(2024, 10, 1)
+    assert CAL.sub_working_time(local(2024, 10, 5, 12), 0) == local(2024, 10, 1)
+    start = local(2024, 9, 30, 20)
+    assert CAL.sub_working_time(CAL.add_working_time(start, 24 * 3600), 24 * 3600) == start

@@ -238,6 +238,8 @@ def test_timeline_over_spring_festival_hour_by_hour() -> None:
 
     hotline = Hotline(context())
     hotline.apply(opened("c1", when=at(2024, 2, 8, 16)))
+    # Dispatch by the end of 18 Feb; one working day left from the end of 9 Feb: the yellow card.
+    assert local(hotline.next_deadline() or 0) == dt.datetime(2024, 2, 10)
     hotline.apply(ev.Dispatched("c1", at(2024, 2, 9, 10), AGENT, "roads"))
     case = hotline.cases["c1"]
     assert local(case.deadlines[DeadlineKind.SIGN]) == dt.datetime(2024, 2, 18, 10)  # 14 h + 10 h
@@ -252,8 +254,9 @@ def test_timeline_over_spring_festival_hour_by_hour() -> None:
                 label = getattr(event, "card", None) or getattr(event, "reason", None) or ""
                 seen.append((local(now), type(event).__name__, str(getattr(label, "value", label))))
     assert seen == [
-        (dt.datetime(2024, 2, 17, 10), "CardRaised", "yellow"),  # 24 h before the sign-for deadline
-        (dt.datetime(2024, 2, 17, 10), "Reminded", ""),
+        # The sign-for limit is as long as the yellow-card window (both 24 working hours).
+        (dt.datetime(2024, 2, 9, 11), "CardRaised", "yellow"),
+        (dt.datetime(2024, 2, 9, 11), "Reminded", ""),
         (dt.datetime(2024, 2, 18, 10), "CardRaised", "red"),
         (dt.datetime(2024, 2, 18, 10), "Supervised", "overdue"),
         (dt.datetime(2024, 2, 22), "CardRaised", "yellow"),  # the reply deadline, end of 22 Feb
