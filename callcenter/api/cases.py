@@ -254,6 +254,13 @@ def cases_router(casework: Casework, current_user: Callable[[Request], User]) ->
         hotline(user)
         return service.report(*period(start, end)).to_dict()
 
+    @router.get("/case-figures/special", summary="专题: where requests concentrated (hotline users)")
+    def special(start: dt.date, end: dt.date | None = None,
+                minimum: Annotated[int, Query(ge=2, le=100_000)] = 10,
+                user: User = Depends(current_user)) -> list[dict[str, Any]]:
+        hotline(user)
+        return [asdict(spot) for spot in service.special(*period(start, end), minimum)]
+
     @router.get("/case-alerts", summary="Cluster alerts (专题) on the supervisors' board")
     def alerts(user: User = Depends(current_user)) -> list[dict[str, Any]]:
         hotline(user)

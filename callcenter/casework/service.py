@@ -42,7 +42,7 @@ from cases.workflow import Context, decide, next_deadline, open_case, timer
 
 if TYPE_CHECKING:
     from cases.evaluation import Evaluation
-    from cases.report import RoutineReport
+    from cases.report import Hotspot, RoutineReport
 
 log = logging.getLogger(__name__)
 
@@ -250,6 +250,12 @@ class CaseService:
         from cases.report import routine_report
 
         return routine_report(self.cases_for(start, end), start, end, self.directory.taxonomy)
+
+    def special(self, start: float, end: float, minimum: int = 10) -> list[Hotspot]:
+        """专题: the places and subjects where requests concentrated in the period."""
+        from cases.report import special_report
+
+        return special_report(self.cases_for(start, end, lookback_days=0), start, end, minimum)
 
     def period(self, first_day: dt.date, last_day: dt.date) -> tuple[float, float]:
         """Epoch bounds of the local days ``first_day`` to ``last_day`` inclusive."""

@@ -199,3 +199,22 @@ def report(start: str, end: str | None, as_json: bool, url: str | None) -> None:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo(report_text(result), nl=False)
+
+
+@cases.command("special")
+@_with_period
+@click.option("--minimum", type=click.IntRange(min=2), default=10, show_default=True,
+              help="Requests on one place or subject that make it a hotspot.")
+@db_option
+def special(start: str, end: str | None, minimum: int, url: str | None) -> None:
+    """Print the special report (专题): the places and subjects where requests concentrated."""
+    from callcenter.casework.service import build_service
+    from callcenter.casework.tables import text_table
+
+    with open_store(url) as store:
+        t0, t1 = _period(store, start, end)
+        spots = build_service(store).special(t0, t1, minimum)
+    rows = [["kind", "where / what", "requests", "first case", "last case"]]
+    rows += [[s.kind, s.key, str(s.count), s.case_ids[0], s.case_ids[-1]] for s in spots]
+    click.echo(text_table(rows) if spots else f"no place or subject with {minimum} or more requests\n",
+               nl=False)

@@ -116,6 +116,12 @@ def test_export_evaluation_and_report_of_a_day(db):
         ["water", "3"]]
     report = run("report", "--from", "2026-11-16", "--to", "2026-11-22", "--db", db)
     assert report.exit_code == 0 and "routine report 2026-11-16 to 2026-11-22: 4 requests" in report.output
+    special = run("special", "--from", "2026-11-16", "--minimum", "3", "--db", db)
+    assert special.exit_code == 0
+    assert special.output.splitlines()[1].split() == ["subject", "历下区|0201", "4", "20261116-000001",
+                                                      "20261116-000004"]
+    fewer = run("special", "--from", "2026-11-16", "--minimum", "5", "--db", db)
+    assert fewer.output == "no place or subject with 5 or more requests\n"
     bad = run("report", "--from", "16/11/2026", "--db", db)
     assert bad.exit_code == 2
     assert bad.output.strip() == "Error: --from: '16/11/2026' is not a date (YYYY-MM-DD)"
