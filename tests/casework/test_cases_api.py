@@ -152,6 +152,7 @@ def test_evaluation_and_report_of_a_day(api):
     report = api.get("agent1", "/api/case-figures/report", start="2026-11-16", end="2026-11-16").json()
     assert report["total"] == 3 and report["counts"]["district"] == {"历下区": 3}
     spots = api.get("agent1", "/api/case-figures/special", start="2026-11-16", minimum=3).json()
-    assert [(s["kind"], s["key"], s["count"]) for s in spots] == [("subject", "历下区|0201", 3)]
+    assert [(s["kind"], s["key"], s["count"]) for s in spots] == [
+        ("place", "历下区|文化东路1号", 3), ("subject", "历下区|0201", 3)]
     backwards = api.get("boss", "/api/case-figures/report", start="2026-11-17", end="2026-11-16")
     assert backwards.status_code == 422
