@@ -19,7 +19,11 @@ def requirement_set(skills: Mapping[str, int]) -> RequirementSet:
 
 @dataclass(frozen=True, slots=True)
 class ServiceLevelPolicy:
-    """How the service level is counted; reports print this definition.
+    """How the service level is counted: the one definition the engine, the simulator, the
+    staffing calculator, reports and the wallboard all use, and print (``describe``).
+
+    service level = answered within the threshold / (answered + overflowed [+ abandoned,
+    less the short abandons]). Calls still waiting are not counted yet.
 
     * ``threshold_seconds``: an answer within this wait counts as within target.
     * ``abandons_in_denominator``: abandoned calls count in the denominator.
@@ -32,9 +36,29 @@ class ServiceLevelPolicy:
     short_abandon_seconds: float = 0.0
     clock_start: ClockStart = "queue_entry"
 
+    def is_short_abandon(self, wait: float) -> bool:
+        """An abandon after ``wait`` (the service-level wait) too short to count."""
+        return wait < self.short_abandon_seconds
+
+    def denominator(self, *, answered: int, abandoned: int, short_abandons: int,
+                    overflowed: int) -> int:
+        """The calls the service level is counted over."""
+        counted = answered + overflowed
+        if self.abandons_in_denominator:
+            counted += abandoned - short_abandons
+        return counted
+
+    def ratio(self, within: int, *, answered: int, abandoned: int, short_abandons: int,
+              overflowed: int) -> float | None:
+        """The service level; None before any call is counted."""
+        counted = self.denominator(answered=answered, abandoned=abandoned,
+                                   short_abandons=short_abandons, overflowed=overflowed)
+        return within / counted if counted else None
+
     def describe(self) -> str:
-        """One line naming the definition, for reports."""
-        base = "answered + abandoned" if self.abandons_in_denominator else "answered"
+        """One line naming the definition, for every command that prints a service level."""
+        base = ("answered + overflowed + abandoned" if self.abandons_in_denominator
+                else "answered + overflowed")
         short = (
             f", abandons under {self.short_abandon_seconds:g} s excluded"
             if self.short_abandon_seconds > 0

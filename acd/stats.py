@@ -35,7 +35,7 @@ class QueueStats:
         self.abandoned += 1
         self.wait_abandoned_total += wait
         self.max_wait = max(self.max_wait, wait)
-        if sl_wait < self.policy.short_abandon_seconds:
+        if self.policy.is_short_abandon(sl_wait):
             self.short_abandons += 1
 
     def record_talk(self, talk: float) -> None:
@@ -45,16 +45,16 @@ class QueueStats:
     @property
     def service_level_denominator(self) -> int:
         """Calls the service level is counted over, by the policy's definition."""
-        denominator = self.answered + self.overflowed
-        if self.policy.abandons_in_denominator:
-            denominator += self.abandoned - self.short_abandons
-        return denominator
+        return self.policy.denominator(answered=self.answered, abandoned=self.abandoned,
+                                       short_abandons=self.short_abandons,
+                                       overflowed=self.overflowed)
 
     @property
     def service_level(self) -> float | None:
         """Answered within threshold / denominator; None before any call is counted."""
-        denominator = self.service_level_denominator
-        return self.answered_within_threshold / denominator if denominator else None
+        return self.policy.ratio(self.answered_within_threshold, answered=self.answered,
+                                 abandoned=self.abandoned, short_abandons=self.short_abandons,
+                                 overflowed=self.overflowed)
 
     @property
     def connection_rate(self) -> float | None:

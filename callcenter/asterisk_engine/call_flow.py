@@ -35,6 +35,7 @@ from acd import events as acd_ev
 from callcenter.asterisk import AGISession
 from callcenter.asterisk import CallerHungUp as ChannelGone
 from callcenter.config import HotlineConfig
+from callcenter.records.lifecycle import LOST, CallClosed, CallOpened, ivr_outcome
 from callcenter.runtime.core_driver import CoreDriver
 from ivr_flows import commands as ivr_cmd
 from ivr_flows import events as ivr_ev
@@ -76,6 +77,9 @@ class AsteriskCall:
     refused: str | None = None  # agent whose answer the ACD refused (hung up by Asterisk)
     record: acd_cmd.CallRecord | None = None
     scores: dict[str, int] = field(default_factory=dict)
+    arrived_at: float = 0.0  # when its record opened
+    queued: bool = False  # the ACD has held the call (it closes the record)
+    ivr_transfer: str | None = None  # the department the IVR sent the caller to
 
 
 class CallFlow:
@@ -138,21 +142,38 @@ class CallFlow:
         call_id = session.env.uniqueid
         if not call_id or call_id in self.calls:
             raise CallFlowError(f"unusable or duplicate channel uniqueid {call_id!r}")
-        call = AsteriskCall(call_id, number, session, ChannelAudio(session))
+        call = AsteriskCall(call_id, number, session, ChannelAudio(session),
+                            arrived_at=self._now())
         self.calls[call_id] = call
+        self.driver.publish([CallOpened(call_id, number, call.arrived_at)])
+        ended_by: BaseException | None = None
         try:
             await session.answer()
             enqueue = await self._ivr(call, line.flow)
             if enqueue is not None:
                 await self._queue(call, enqueue)
+        except BaseException as exc:
+            ended_by = exc
+            raise
         finally:
-            self._ended(call)
+            self._ended(call, ended_by)
 
-    def _ended(self, call: AsteriskCall) -> None:
-        """Our part of the call is over: tell the IVR, and the ACD once if it still holds it."""
+    def _ended(self, call: AsteriskCall, ended_by: BaseException | None = None) -> None:
+        """Our part of the call is over: tell the IVR, close the record of a call the ACD never
+        held (by ``ended_by``: none, the caller hanging up, or a fault or stop that loses
+        it), and tell the ACD once if it still holds the call."""
         self.calls.pop(call.call_id, None)
         if call.run is not None and not call.run.finished:
             call.run.handle(ivr_ev.CallerHungUp(), self._now())
+        if not call.queued:
+            if ended_by is None or isinstance(ended_by, ChannelGone):
+                outcome = ivr_outcome(caller_hung_up=ended_by is not None,
+                                      transferred_to=call.ivr_transfer)
+            else:
+                outcome = LOST
+            language = call.run.language if call.run is not None else None
+            self.driver.publish([CallClosed(call.call_id, call.line, outcome, call.arrived_at,
+                                            self._now(), language, call.ivr_transfer)])
         if call.in_acd and not call.hangup_reported:
             call.hangup_reported = True
             self._submit(acd_ev.CallerHungUp(call.call_id))
@@ -230,6 +251,7 @@ class CallFlow:
     async def _transfer(self, call: AsteriskCall, transfer: ivr_cmd.Transfer) -> None:
         """Dial the department's number from the config (never anything the caller keyed)."""
         number = self.config.department(transfer.department_id).number
+        call.ivr_transfer = transfer.department_id
         await call.session.set_variable(RESULT_VARIABLE, "transferred")
         await call.session.exec("Dial", f"PJSIP/{number}@{self.trunk},{self.transfer_timeout}")
         await call.session.hangup()
@@ -242,11 +264,11 @@ class CallFlow:
         call.language = enqueue.language
         await call.audio.set_language(enqueue.language)
         await session.exec("StartMusicOnHold", self.moh_class)
-        call.in_acd = True  # before submitting: the offer may come back at once
+        call.in_acd = call.queued = True  # before submitting: the offer may come back at once
         try:
             self.driver.submit(call_arrived(enqueue, call.run, line=call.line))
         except Exception:
-            call.in_acd = False
+            call.in_acd = call.queued = False
             raise
         while call.in_acd:
             command = await self._next_command(call)
@@ -359,7 +381,7 @@ class CallFlow:
         for command in commands:
             if isinstance(command, acd_cmd.CallFinished):
                 call_id = command.record.call_id
-            elif isinstance(command, acd_cmd.AgentStateChanged):
+            elif isinstance(command, (acd_cmd.AgentStateChanged, CallOpened, CallClosed)):
                 continue
             else:
                 call_id = command.call_id

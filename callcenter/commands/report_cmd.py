@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 
 import click
 
 from callcenter.config import LANGUAGE_NAMES, ConfigError, load_config
-from callcenter.records import DEFAULT_URL, RecordStore, StoreError
+from callcenter.records import DB_ENV, DEFAULT_URL, RecordStore, StoreError, default_url
 from callcenter.reports.daily import Targets, build_daily_report, parse_day
 from callcenter.reports.render import render_text
 
@@ -22,7 +21,7 @@ def _fail(message: str) -> None:
 @click.option("--day", "day_text", required=True, help="The day to report, YYYY-MM-DD "
               "(in the center's timezone).")
 @click.option("--db", "url", default=None,
-              help=f"Record database URL (default: $CALLCENTER_DB or {DEFAULT_URL}).")
+              help=f"Record database URL (default: ${DB_ENV} or {DEFAULT_URL}, as serve).")
 @click.option("--config", "config_path", type=click.Path(), default=None,
               help="Hotline config file or folder (default: the shipped 12345 config).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
@@ -37,7 +36,7 @@ def report(day_text: str, url: str | None, config_path: str | None, as_json: boo
         config = load_config(config_path)
     except ConfigError as exc:
         _fail(f"config invalid:\n{exc}")
-    url = url or os.environ.get("CALLCENTER_DB") or DEFAULT_URL
+    url = url or default_url()
     try:
         store = RecordStore.open(url, timezone=config.center.timezone, create=False)
     except StoreError as exc:

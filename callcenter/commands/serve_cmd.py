@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from callcenter.config import ConfigError, load_config_with_warnings
-from callcenter.records import StoreError
+from callcenter.records import DB_ENV, DEFAULT_URL, StoreError, default_url
 from callcenter.runtime.app import build_engine, run
 from callcenter.runtime.listeners import (
     ListenerOptions,
@@ -30,8 +30,9 @@ def _refuse(message: str) -> None:
 @click.command("serve")
 @click.option("--config", "config_path", type=click.Path(), default=None,
               help="Hotline config file or folder (default: the shipped 12345 config).")
-@click.option("--db", "db_url", default="sqlite:///var/callcenter.db", show_default=True,
-              help="Call records: sqlite:///PATH or postgresql://...")
+@click.option("--db", "db_url", default=None,
+              help=f"Call records: sqlite:///PATH or postgresql://... (default: ${DB_ENV} or "
+                   f"{DEFAULT_URL}).")
 @click.option("--sip", default="127.0.0.1:5060", show_default=True,
               help="Embedded SIP address (UDP and TCP on the same port), or 'off'.")
 @click.option("--advertise", default=None, metavar="HOST",
@@ -75,7 +76,8 @@ def _refuse(message: str) -> None:
 @click.option("--run-for", type=float, default=None, help="Stop after this many seconds.")
 @click.option("--log-level", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
-def serve(config_path: str | None, db_url: str, sip: str, advertise: str | None, prompts_dir: Path,
+def serve(config_path: str | None, db_url: str | None, sip: str, advertise: str | None,
+          prompts_dir: Path,
           secrets_file: Path | None, api_address: str, api_token_file: Path | None,
           agi_address: str, ami_address: str | None, rtp_timeout: float,
           qualify_interval: float, rtp_window: float, max_calls: int, invite_rate: float,
@@ -133,10 +135,11 @@ def serve(config_path: str | None, db_url: str, sip: str, advertise: str | None,
     except ValueError as exc:
         _refuse(str(exc))
 
+    db_url = db_url or default_url()
     if db_url.startswith("sqlite:///"):
         Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     try:
-        engine = build_engine(config, db_url=db_url)
+        engine = build_engine(config, db_url=db_url, hold_records=True)
     except StoreError as exc:
         _refuse(f"records database: {exc}")
 

@@ -72,6 +72,19 @@ def _call_families(calls: CallCounts) -> Iterator[Metric]:
         for key in sorted(counts):
             family.add_metric(list(key), counts[key])
         yield family
+    arrived = CounterMetricFamily("callcenter_calls_arrived",
+                                  "Calls that reached a line (answered by the engine).",
+                                  labels=["line"])
+    for line in sorted(calls.arrived):
+        arrived.add_metric([line], calls.arrived[line])
+    yield arrived
+    ended = CounterMetricFamily(
+        "callcenter_calls_ended", "Calls ended, by line and outcome: answered, abandoned, "
+        "overflowed (in a queue), self_service, ivr_abandoned, ivr_transferred (in the IVR), "
+        "lost (the engine stopped under them).", labels=["line", "outcome"])
+    for key in sorted(calls.ended):
+        ended.add_metric(list(key), calls.ended[key])
+    yield ended
 
 
 def _wait_histogram(calls: CallCounts) -> Metric:

@@ -8,6 +8,7 @@ dialect, so no query builder is needed.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import sqlite3
@@ -28,6 +29,13 @@ class StoreNotFound(StoreError):
     """The record database does not exist (and was not to be created)."""
 
 
+class StoreLocked(StoreError):
+    """Another engine holds the record database."""
+
+
+_ENGINE_LOCK = 0x12329  # PostgreSQL advisory lock id held by the engine that owns the records
+
+
 class Backend(Protocol):
     dialect: str
 
@@ -35,6 +43,7 @@ class Backend(Protocol):
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
     def transaction(self) -> contextlib.AbstractContextManager[None]: ...
+    def lock(self) -> None: ...
     def close(self) -> None: ...
 
 
@@ -104,8 +113,26 @@ class SqliteBackend:
     def integrity_check(self) -> str:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
 
+    def lock(self) -> None:
+        """Hold an exclusive lock on ``<path>.lock`` until closed (or the process dies: the
+        kernel drops it); ``StoreLocked`` naming the holder's pid when another one has it."""
+        lock_path = Path(f"{self.path}.lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise StoreLocked(f"{self.path} is in use by another engine (pid {holder})") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._lock_fd = fd
+
     def close(self) -> None:
         self.conn.close()
+        fd, self._lock_fd = getattr(self, "_lock_fd", None), None
+        if fd is not None:
+            os.close(fd)
 
 
 class PostgresBackend:
@@ -140,8 +167,23 @@ class PostgresBackend:
             self.conn = self._connect()
         return self.conn.transaction()
 
+    def lock(self) -> None:
+        """Hold a session advisory lock on a connection of its own (the writer's may be
+        replaced) until closed; ``StoreLocked`` naming the holder when another one has it."""
+        conn = self._connect()
+        if not conn.execute("SELECT pg_try_advisory_lock(%s)", (_ENGINE_LOCK,)).fetchone()[0]:
+            row = conn.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory' "
+                               "AND objid = %s AND granted", (_ENGINE_LOCK,)).fetchone()
+            conn.close()
+            holder = f"backend pid {row[0]}" if row else "unknown"
+            raise StoreLocked(f"the database is in use by another engine ({holder})")
+        self._lock_conn = conn
+
     def close(self) -> None:
         self.conn.close()
+        conn, self._lock_conn = getattr(self, "_lock_conn", None), None
+        if conn is not None:
+            conn.close()
 
 
 def _redact(url: str) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from acd.commands import AgentStateChanged, CallFinished, CallRecord
+from callcenter.records.lifecycle import OPEN, CallClosed, CallOpened
 
 CALL_COLUMNS = (
     "call_id", "day", "line", "language", "queue", "first_queue", "priority", "arrived_at",
@@ -40,6 +41,24 @@ def call_row(record: CallRecord, tz: ZoneInfo) -> CallRow:
         record.enqueued_at, record.answered_at, record.ended_at, record.outcome,
         record.agent_id, record.wait, record.sl_wait, record.talk, record.offers,
         int(record.callback), record.overflow_target, None, record.transferred_to,
+    )
+
+
+def open_row(opened: CallOpened, tz: ZoneInfo) -> CallRow:
+    """The ``calls`` row of a call that has just arrived (outcome ``open``)."""
+    return (
+        opened.call_id, local_day(opened.arrived_at, tz), opened.line, opened.language, None,
+        None, 0, opened.arrived_at, None, None, None, OPEN, None, 0.0, 0.0, 0.0, 0, 0, None,
+        None, None,
+    )
+
+
+def closed_row(closed: CallClosed, tz: ZoneInfo) -> CallRow:
+    """The ``calls`` row of a call that ended in the IVR."""
+    return (
+        closed.call_id, local_day(closed.arrived_at, tz), closed.line, closed.language, None,
+        None, 0, closed.arrived_at, None, None, closed.ended_at, closed.outcome, None, 0.0, 0.0,
+        0.0, 0, 0, None, None, closed.transferred_to,
     )
 
 
@@ -81,13 +100,36 @@ def survey_event(call_id: str, score: int, at: float) -> EventRow:
     return (at, call_id, None, None, SURVEY, _data(score=score))
 
 
-def command_rows(command: object, tz: ZoneInfo) -> tuple[list[CallRow], list[EventRow]]:
-    """The rows a core command adds (none for commands that are not recorded)."""
-    if isinstance(command, CallFinished):
-        return [call_row(command.record, tz)], call_events(command.record)
-    if isinstance(command, AgentStateChanged):
-        return [], [agent_state_event(command)]
-    return [], []
+@dataclass(slots=True)
+class Rows:
+    """What a batch of commands writes: records opened, records closed, event-log rows."""
+
+    opened: list[CallRow]
+    closed: list[CallRow]
+    events: list[EventRow]
+
+    def add(self, command: object, tz: ZoneInfo) -> None:
+        """Add the rows ``command`` writes (none for commands that are not recorded)."""
+        if isinstance(command, CallFinished):
+            self.closed.append(call_row(command.record, tz))
+            self.events.extend(call_events(command.record))
+        elif isinstance(command, AgentStateChanged):
+            self.events.append(agent_state_event(command))
+        elif isinstance(command, CallOpened):
+            self.opened.append(open_row(command, tz))
+        elif isinstance(command, CallClosed):
+            self.closed.append(closed_row(command, tz))
+
+
+RECORDED = (CallFinished, AgentStateChanged, CallOpened, CallClosed)
+
+
+def command_rows(commands: object, tz: ZoneInfo) -> Rows:
+    """The rows ``commands`` write."""
+    rows = Rows([], [], [])
+    for command in commands:  # type: ignore[attr-defined]
+        rows.add(command, tz)
+    return rows
 
 
 def seat_state(presence: str, activity: str) -> str:
@@ -108,19 +150,20 @@ def check_score(score: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class StoredCall:
-    """A ``calls`` row read back: the ``CallRecord`` fields plus day and satisfaction."""
+    """A ``calls`` row read back: the ``CallRecord`` fields plus day and satisfaction. A call
+    that ended in the IVR (or is open, or was lost) has no queue."""
 
     call_id: str
     day: str
     line: str | None
     language: str | None
-    queue: str
+    queue: str | None  # None: the call never reached a queue
     first_queue: str | None
     priority: int
     arrived_at: float
-    enqueued_at: float
+    enqueued_at: float | None
     answered_at: float | None
-    ended_at: float
+    ended_at: float | None  # None while the call is open
     outcome: str
     agent_id: str | None
     wait: float

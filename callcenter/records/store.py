@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -13,9 +15,11 @@ from callcenter.records.backends import (
     PostgresBackend,
     SqliteBackend,
     StoreError,
+    StoreLocked,
     StoreNotFound,
     connect,
 )
+from callcenter.records.lifecycle import LOST, OPEN
 from callcenter.records.rows import (
     AGENTSTATE,
     CALL_COLUMNS,
@@ -33,12 +37,26 @@ from callcenter.records.rows import (
 )
 from callcenter.records.schema import SCHEMA_VERSION, migration_sql, version_table_sql
 
-DEFAULT_URL = "sqlite:///callcenter.db"
+DEFAULT_URL = "sqlite:///var/callcenter.db"  # what serve writes and report reads
+DB_ENV = "CALLCENTER_DB"
+
+
+def default_url() -> str:
+    """The record database of every command that takes no ``--db``: ``$CALLCENTER_DB``, else
+    :data:`DEFAULT_URL` (relative to the working folder)."""
+    return os.environ.get(DB_ENV) or DEFAULT_URL
 
 _INSERT_CALL = (
     f"INSERT INTO calls ({', '.join(CALL_COLUMNS)}) VALUES ({', '.join('?' * len(CALL_COLUMNS))}) "
-    "ON CONFLICT (call_id) DO NOTHING"
 )
+_OPEN_CALL = _INSERT_CALL + "ON CONFLICT (call_id) DO NOTHING"
+# A closing row fills in the call's open record, or adds it; a closed record stays as it is.
+_CLOSE_CALL = _INSERT_CALL + "ON CONFLICT (call_id) DO UPDATE SET " + ", ".join(
+    f"{column} = excluded.{column}" for column in CALL_COLUMNS
+    if column not in ("call_id", "satisfaction")
+) + f" WHERE calls.outcome = '{OPEN}'"
+_BEAT = ("INSERT INTO heartbeat (id, beat_at) VALUES (1, ?) "
+         "ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at")
 _INSERT_EVENT = (
     f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
 )
@@ -66,12 +84,15 @@ class RecordStore:
 
     @classmethod
     def open(cls, url: str = DEFAULT_URL, *, timezone: str = "Asia/Shanghai",
-             create: bool = True) -> RecordStore:
+             create: bool = True, exclusive: bool = False) -> RecordStore:
         """Open (and with ``create`` make) the database at ``url``, migrating it to the
-        current schema. Raises ``StoreNotFound`` or ``SchemaTooNew``."""
+        current schema. With ``exclusive`` (the engine) first take the database's lock, held
+        until ``close``. Raises ``StoreNotFound``, ``StoreLocked`` or ``SchemaTooNew``."""
         backend = connect(url, create=create)
         store = cls(backend, timezone)
         try:
+            if exclusive:
+                backend.lock()
             store._migrate()
         except BaseException:
             backend.close()
@@ -105,27 +126,64 @@ class RecordStore:
     # ------------------------------------------------------------------ writing
 
     def write(self, calls: Sequence[CallRow] = (), events: Sequence[EventRow] = (),
-              satisfactions: Sequence[Satisfaction] = ()) -> None:
-        """Insert rows and apply satisfaction scores, all in one transaction (in that order)."""
+              satisfactions: Sequence[Satisfaction] = (), *, opened: Sequence[CallRow] = (),
+              beat_at: float | None = None) -> None:
+        """In one transaction: open records, close records (``calls``: each fills in its open
+        record or adds it; a closed record is never changed), insert events, apply
+        satisfaction scores, and note the heartbeat."""
         backend = self.backend
         with self._lock, backend.transaction():
+            if opened:
+                backend.executemany(_OPEN_CALL, opened)
             if calls:
-                backend.executemany(_INSERT_CALL, calls)
+                backend.executemany(_CLOSE_CALL, calls)
             if events:
                 backend.executemany(_INSERT_EVENT, events)
             for call_id, score, at in satisfactions:
                 backend.execute(_SET_SATISFACTION, (score, call_id))
                 backend.execute(_INSERT_EVENT, survey_event(call_id, score, at))
+            if beat_at is not None:
+                backend.execute(_BEAT, (beat_at,))
 
     def record_commands(self, commands: Iterable[object]) -> None:
-        """Store what the core's commands say (``CallFinished``, ``AgentStateChanged``)."""
-        calls: list[CallRow] = []
-        events: list[EventRow] = []
-        for command in commands:
-            c, e = command_rows(command, self.tz)
-            calls += c
-            events += e
-        self.write(calls, events)
+        """Store what the commands say (``CallFinished``, ``AgentStateChanged``, ``CallOpened``,
+        ``CallClosed``)."""
+        rows = command_rows(commands, self.tz)
+        self.write(rows.closed, rows.events, opened=rows.opened)
+
+    def beat(self, at: float) -> None:
+        """Note that the engine was alive at ``at`` (dates a crash for :meth:`close_lost_calls`)."""
+        self.write(beat_at=at)
+
+    def last_seen(self, before: float) -> float | None:
+        """The latest moment before ``before`` the database shows the engine alive: its last
+        heartbeat, event, arrival or end."""
+        sql = ("SELECT MAX(beat_at) FROM heartbeat WHERE beat_at < ? UNION ALL "
+               "SELECT MAX(at) FROM events WHERE at < ? UNION ALL "
+               "SELECT MAX(arrived_at) FROM calls WHERE arrived_at < ? UNION ALL "
+               "SELECT MAX(ended_at) FROM calls WHERE ended_at < ?")
+        with self._lock:
+            rows = self.backend.query(sql, (before,) * 4)
+        times = [row[0] for row in rows if row[0] is not None]
+        return max(times) if times else None
+
+    def close_lost_calls(self, before: float) -> list[StoredCall]:
+        """Close as ``lost`` every record still open that arrived before ``before`` (the
+        engine's start): an earlier run died under it. Each ends at the last moment that run
+        was seen alive (never before the call arrived). Returns the records as closed."""
+        with self._lock, self.backend.transaction():
+            crash = self.last_seen(before)
+            rows = self.backend.query(
+                f"SELECT {', '.join(CALL_COLUMNS)} FROM calls WHERE outcome = ? AND arrived_at < ?",
+                (OPEN, before))
+            lost = []
+            for call in map(StoredCall.from_row, rows):
+                ended = max(call.arrived_at, crash if crash is not None else call.arrived_at)
+                self.backend.execute(
+                    "UPDATE calls SET outcome = ?, ended_at = ? WHERE call_id = ? AND outcome = ?",
+                    (LOST, ended, call.call_id, OPEN))
+                lost.append(dataclasses.replace(call, outcome=LOST, ended_at=ended))
+        return lost
 
     def add_calls(self, records: Iterable[CallRecord]) -> None:
         records = list(records)
@@ -239,4 +297,6 @@ class RecordStore:
         self.close()
 
 
-__all__ = ["DEFAULT_URL", "RecordStore", "SchemaTooNew", "StoreError", "StoreNotFound"]
+__all__ = ["DB_ENV", "DEFAULT_URL", "RecordStore", "SchemaTooNew", "StoreError", "StoreLocked",
+           "StoreNotFound",
+           "default_url"]

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 
 from acd.commands import CallFinished, CallRecord
+from callcenter.records.lifecycle import CallClosed
 
 log = logging.getLogger("callcenter.calls")
 
@@ -23,17 +24,21 @@ def _value(value: object) -> str:
     return text
 
 
-def call_summary_line(record: CallRecord) -> str:
+def call_summary_line(record: CallRecord | CallClosed) -> str:
     """``call_id=... line=... language=... queue=... wait=... talk=... outcome=... agent=...``
 
     Waits and talk are seconds with millisecond precision; a missing value is ``-``; values
     with spaces, quotes or control characters are quoted, so the line always splits back into
     the same eight fields.
     """
+    if isinstance(record, CallClosed):  # ended in the IVR: no queue, wait, talk or agent
+        queue, wait, talk, agent = None, 0.0, 0.0, None
+    else:
+        queue, wait, talk, agent = record.queue, record.wait, record.talk, record.agent_id
     fields = (
         ("call_id", record.call_id), ("line", record.line), ("language", record.language),
-        ("queue", record.queue), ("wait", float(record.wait)), ("talk", float(record.talk)),
-        ("outcome", record.outcome), ("agent", record.agent_id),
+        ("queue", queue), ("wait", float(wait)), ("talk", float(talk)),
+        ("outcome", record.outcome), ("agent", agent),
     )
     return " ".join(f"{key}={_value(value)}" for key, value in fields)
 
@@ -43,3 +48,5 @@ def log_call_summaries(commands: Sequence[object]) -> None:
     for command in commands:
         if isinstance(command, CallFinished):
             log.info("%s", call_summary_line(command.record))
+        elif isinstance(command, CallClosed):
+            log.info("%s", call_summary_line(command))

@@ -11,10 +11,10 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from acd.commands import AgentStateChanged, CallFinished, CallRecord
-from callcenter.records.rows import CallRow, EventRow, check_score, command_rows
+from callcenter.records.rows import RECORDED, Rows, check_score
 from callcenter.records.store import RecordStore, Satisfaction
 
 log = logging.getLogger(__name__)
@@ -27,14 +27,26 @@ class RecordWriter:
 
     A batch that fails for a transient reason is retried with backoff for about
     ``retry_seconds`` (a locked or full disk may recover) before it is logged and dropped;
-    ``failed`` counts the dropped items.
+    ``failed`` counts the dropped items. Every ``heartbeat`` seconds (and with each batch)
+    it notes in the database that the engine is alive, which dates a crash.
+
+    With ``held`` nothing is written until :meth:`release` (which may first run a recovery
+    step on the store): the engine queues records while its listeners open, and only then
+    closes what an earlier run left open.
     """
 
     def __init__(self, store: RecordStore, *, max_batch: int = 1000,
-                 retry_seconds: float = 30.0) -> None:
+                 retry_seconds: float = 30.0, heartbeat: float = 5.0, held: bool = False,
+                 clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.max_batch = max_batch
         self.retry_seconds = retry_seconds
+        self.heartbeat = heartbeat
+        self.clock = clock
+        self._released = threading.Event()
+        self._recover: Callable[[RecordStore], None] | None = None
+        if not held:
+            self._released.set()
         self.written = 0
         self.failed = 0
         self.batches = 0
@@ -51,8 +63,14 @@ class RecordWriter:
     def sink(self, commands: Sequence[object]) -> None:
         """A ``CoreDriver`` sink: queue the recorded commands, never waiting on the disk."""
         for command in commands:
-            if isinstance(command, (CallFinished, AgentStateChanged)):
+            if isinstance(command, RECORDED):
                 self._put(command)
+
+    def release(self, recover: Callable[[RecordStore], None] | None = None) -> None:
+        """Start writing; ``recover(store)`` runs first, on the writer thread (once)."""
+        if not self._released.is_set():
+            self._recover = recover
+            self._released.set()
 
     def add_call(self, record: CallRecord) -> None:
         self._put(CallFinished(record))
@@ -86,6 +104,7 @@ class RecordWriter:
                 return
             self._closed = True
             self._queue.put(_STOP)
+        self._released.set()
         self._thread.join(timeout)
         if not self._thread.is_alive():
             self.store.close()
@@ -98,9 +117,19 @@ class RecordWriter:
     # ------------------------------------------------------------------ writer thread
 
     def _run(self) -> None:
+        self._released.wait()
+        if self._recover is not None and not self._closed:
+            try:
+                self._recover(self.store)
+            except Exception:
+                log.exception("closing what an earlier run left open failed")
         stop = False
         while not stop:
-            items = [self._queue.get()]
+            try:
+                items = [self._queue.get(timeout=self.heartbeat)]
+            except queue.Empty:
+                self._beat()
+                continue
             while len(items) < self.max_batch:
                 try:
                     items.append(self._queue.get_nowait())
@@ -112,6 +141,12 @@ class RecordWriter:
             if items:
                 self._commit(items)
 
+    def _beat(self) -> None:
+        try:
+            self.store.beat(self.clock())
+        except Exception:  # a missed heartbeat only makes a crash time less precise
+            log.warning("heartbeat not written", exc_info=True)
+
     def _commit(self, items: list[object]) -> None:
         self._write(items)
         with self._cond:
@@ -122,20 +157,18 @@ class RecordWriter:
         """Commit ``items`` in one transaction. A transient failure (locked or full disk, lost
         connection) is retried with backoff; a batch the database refuses outright is split
         so that only the refused items are dropped."""
-        calls: list[CallRow] = []
-        events: list[EventRow] = []
+        rows = Rows([], [], [])
         satisfactions: list[Satisfaction] = []
         for item in items:
             if isinstance(item, tuple):
                 satisfactions.append(item)  # type: ignore[arg-type]
             else:
-                c, e = command_rows(item, self.store.tz)
-                calls += c
-                events += e
+                rows.add(item, self.store.tz)
         delay, deadline = 0.05, time.monotonic() + self.retry_seconds
         while True:
             try:
-                self.store.write(calls, events, satisfactions)
+                self.store.write(rows.closed, rows.events, satisfactions, opened=rows.opened,
+                                 beat_at=self.clock())
             except Exception as exc:
                 if not _transient(exc):
                     if len(items) > 1:

@@ -1,5 +1,6 @@
 """The daily report: offered, answered, connection rate, service level, abandons, ASA and
-AHT for a day in the center's timezone, overall and by line, language, queue and agent."""
+AHT for a day in the center's timezone, overall and by line, language, queue and agent; and
+where every call that reached a line ended (queue, IVR, lost)."""
 
 from __future__ import annotations
 
@@ -103,10 +104,13 @@ def day_bounds(day: date, timezone: str) -> tuple[float, float]:
 
 
 def _group(calls: Iterable[StoredCall], key: Callable[[StoredCall], str | None],
-           policy: ServiceLevelPolicy) -> dict[str, Figures]:
+           policy: ServiceLevelPolicy, *, keyless: bool = True) -> dict[str, Figures]:
+    """Figures per ``key``; calls without one under ``-`` (or left out, without ``keyless``)."""
     groups: dict[str, list[StoredCall]] = {}
     for call in calls:
-        groups.setdefault(key(call) or "-", []).append(call)
+        name = key(call)
+        if name is not None or keyless:
+            groups.setdefault(name or "-", []).append(call)
     return {name: compute_figures(groups[name], policy) for name in sorted(groups)}
 
 
@@ -141,7 +145,7 @@ def build_daily_report(
         overall=compute_figures(calls, policy),
         by_line=_group(calls, lambda c: c.line, policy),
         by_language=_group(calls, lambda c: c.language, policy),
-        by_queue=_group(calls, lambda c: c.queue, policy),
+        by_queue=_group(calls, lambda c: c.queue, policy, keyless=False),  # queued calls only
         agents=agents,
         surveyed=len(scores),
         satisfaction_mean=sum(scores) / len(scores) if scores else None,

@@ -30,6 +30,23 @@ def _row(name: str, f: Figures, report: DailyReport) -> str:
     )
 
 
+_ENDED = (("to queue", "offered"), ("self-serv", "self_service"), ("IVR aband", "ivr_abandoned"),
+          ("IVR xfer", "ivr_transferred"), ("lost", "lost"), ("open", "open"))
+
+
+def _ended(report: DailyReport, names: Mapping[str, str]) -> list[str]:
+    """Where the calls of each line ended: a queue, the IVR (three ways), lost, still open."""
+    lines = ["", "Calls by line: where they ended",
+             f"{'':<30}{'calls':>8}" + "".join(f"{title:>10}" for title, _ in _ENDED)]
+    rows = [("all calls", report.overall)]
+    rows += [(f"{key} {names[key]}" if key in names else key, f)
+             for key, f in report.by_line.items()]
+    for label, f in rows:
+        lines.append(f"{label[:29]:<30}{f.arrived:>8}"
+                     + "".join(f"{getattr(f, field):>10}" for _, field in _ENDED))
+    return lines
+
+
 def _section(title: str, groups: Mapping[str, Figures], report: DailyReport,
              names: Mapping[str, str]) -> list[str]:
     lines = ["", f"By {title}", _HEADER]
@@ -55,6 +72,7 @@ def render_text(report: DailyReport, *, line_names: Mapping[str, str] | None = N
     ]
     if report.overall.overflowed:
         out.append(f"overflowed to a message: {report.overall.overflowed}")
+    out += _ended(report, line_names or {})
     out += _section("line", report.by_line, report, line_names or {})
     out += _section("language", report.by_language, report, language_names or {})
     out += _section("queue", report.by_queue, report, {})

@@ -8,6 +8,7 @@ import gc
 import logging
 import random
 import signal
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -35,6 +36,13 @@ class Engine:
     call_metrics: CallMetrics
     registry: object  # prometheus CollectorRegistry of this engine only
     casework: Casework | None = None  # cases (工单), users, knowledge base
+    started_at: float = 0.0
+
+    def open_records(self) -> None:
+        """Close what an earlier run left open (seats logged in, calls in progress: ``lost``)
+        and start writing. Call it once the listeners are bound: an engine that cannot start
+        must not touch the records. Records queued meanwhile are written after this."""
+        self.writer.release(lambda store: recover(store, self.started_at))
 
     def close(self) -> None:
         """Stop timers and flush every record to disk."""
@@ -55,15 +63,30 @@ class Engine:
         return f"status waiting={waiting} live_calls={self.acd.live_calls()} agents: {agents}"
 
 
-def build_engine(config: HotlineConfig, *, db_url: str, seed: int | None = None) -> Engine:
-    """Wire the routing core, its asyncio driver, records and metrics for ``config``."""
-    acd = ACD(config.queue_specs(), config.agent_specs(), rng=random.Random(seed))
-    driver = CoreDriver(acd)
-    store = RecordStore.open(db_url, timezone=config.center.timezone, create=True)
-    closed = store.close_open_states(driver.clock())
+def recover(store: RecordStore, started_at: float) -> None:
+    """Close, as of ``started_at``, what a run before it left open in ``store``."""
+    closed = store.close_open_states(started_at)
     if closed:
         log.warning("seats left open by an earlier run were logged out: %s", ", ".join(closed))
-    writer = RecordWriter(store)
+    lost = store.close_lost_calls(started_at)
+    if lost:
+        log.warning("%d call(s) left open by an earlier run closed as lost (it was last seen "
+                    "alive at %s)", len(lost), time.strftime(
+                        "%Y-%m-%d %H:%M:%S", time.localtime(max(c.ended_at or 0 for c in lost))))
+
+
+def build_engine(config: HotlineConfig, *, db_url: str, seed: int | None = None,
+                 hold_records: bool = False) -> Engine:
+    """Wire the routing core, its asyncio driver, records and metrics for ``config``.
+
+    The record database is locked for this engine (``StoreLocked`` if another one has it).
+    With ``hold_records`` nothing is written, and nothing an earlier run left open is closed,
+    until ``Engine.open_records`` (``run`` calls it once the listeners are up)."""
+    acd = ACD(config.queue_specs(), config.agent_specs(), rng=random.Random(seed))
+    driver = CoreDriver(acd)
+    store = RecordStore.open(db_url, timezone=config.center.timezone, create=True,
+                             exclusive=True)
+    writer = RecordWriter(store, held=True)
     call_metrics = CallMetrics()
 
     def log_commands(commands: Sequence[Command]) -> None:
@@ -80,8 +103,12 @@ def build_engine(config: HotlineConfig, *, db_url: str, seed: int | None = None)
                               calendar=config.cases.work_calendar(tz),
                               cluster_threshold=config.cases.cluster_threshold,
                               cluster_window=config.cases.cluster_window_hours * 3600)
-    return Engine(config=config, acd=acd, driver=driver, store=store, writer=writer,
-                  call_metrics=call_metrics, registry=registry, casework=casework)
+    engine = Engine(config=config, acd=acd, driver=driver, store=store, writer=writer,
+                    call_metrics=call_metrics, registry=registry, casework=casework,
+                    started_at=driver.clock())
+    if not hold_records:
+        engine.open_records()
+    return engine
 
 
 def start_case_timer(engine: Engine) -> DeadlineTimer | None:
@@ -107,6 +134,7 @@ async def run(engine: Engine, *, status_interval: float = 60.0, run_for: float |
     loop = asyncio.get_running_loop()
     case_timer = start_case_timer(engine)
     closers = await start(engine) if start is not None else []
+    engine.open_records()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # non-main thread

@@ -49,6 +49,11 @@ class CoreDriver:
     def add_sink(self, sink: Sink) -> None:
         self._sinks.append(sink)
 
+    def publish(self, commands: Sequence[object]) -> None:
+        """Hand commands that do not come from the ACD (a call's record opening, or its end in
+        the IVR) to every sink; sinks ignore what they do not know."""
+        self._dispatch(commands)  # type: ignore[arg-type]
+
     def submit(self, event: Event) -> list[Command]:
         """Apply ``event`` now. ACD refusals propagate to the caller (nothing changed)."""
         commands = self.acd.handle(event, self.clock())

@@ -23,6 +23,7 @@ from agents.seat import IllegalTransition, Presence
 from callcenter.config import HotlineConfig
 from callcenter.media.rtp_endpoint import bind_udp_socket
 from callcenter.media.tone import music_on_hold
+from callcenter.records.lifecycle import LOST, CallClosed, CallOpened, ivr_outcome
 from callcenter.runtime.core_driver import CoreDriver
 from callcenter.sip.dialog import Dialog, DialogId, dialog_id
 from callcenter.sip.ids import new_tag
@@ -61,6 +62,10 @@ from ivr_flows.timing import PromptDurations
 log = logging.getLogger(__name__)
 
 RTP_TIMEOUT = 30.0  # seconds without RTP from a caller before the call is ended
+# Why a caller's leg ended (log text; the first three mean the caller left).
+CALLER_BYE, CALLER_CANCEL, CALLER_SILENT = "caller BYE", "caller CANCEL", "no RTP from the caller"
+CALLER_LEFT = frozenset({CALLER_BYE, CALLER_CANCEL, CALLER_SILENT})
+ENGINE_BYE, ENGINE_STOPPING = "engine BYE", "engine stopping"
 CALLBACK_FLOW = "queue_busy"  # offers a waiting caller a callback (press 1)
 HOLD_INTERVAL = 30.0  # seconds of hold music between "callers ahead of you" announcements
 
@@ -146,7 +151,7 @@ class CallControl:
                     if not leg.silent_ok and silence > self.rtp_timeout:
                         log.warning("no RTP from the caller on %s for %.1fs, hanging up",
                                     leg.call_id, silence)
-                        self.hang_up(leg)
+                        self.hang_up(leg, CALLER_SILENT)
                         continue
                     agent = leg.agent
                     # A seat that has sent audio and then stops is gone; one that never sent
@@ -320,6 +325,8 @@ class CallControl:
         self.dialogs[leg.dialog.id] = leg
         self.ep.respond(ok)
         log.info("call %s on line %s answered", leg.call_id, number)
+        leg.arrived_at = self._now()
+        self.driver.publish([CallOpened(leg.call_id, number, leg.arrived_at, leg.language)])
         leg.run = FlowRun(self.flows, line.flow, durations=self.durations, call_id=leg.call_id)
         caller = caller_number(request) or None
         self._ivr(leg, leg.run.handle(ivr_ev.CallStarted(line=number, caller=caller),
@@ -457,7 +464,7 @@ class CallControl:
             return
         self.ep.respond(make_response(request, 200))
         if isinstance(leg, CallerLeg):
-            self._caller_gone(leg, "caller BYE")
+            self._caller_gone(leg, CALLER_BYE)
         elif isinstance(leg, DepartmentLeg):
             self.transfers.department_left(leg)
         else:
@@ -494,15 +501,15 @@ class CallControl:
         if invite_txn is not None and invite_txn.state == "Proceeding" and leg is not None \
                 and leg.dialog is not None:
             self.ep.respond(make_response(leg.invite, 487, to_tag=leg.dialog.local_tag))
-            self._caller_gone(leg, "caller CANCEL")
+            self._caller_gone(leg, CALLER_CANCEL)
 
-    def hang_up(self, leg: CallerLeg) -> None:
+    def hang_up(self, leg: CallerLeg, reason: str = ENGINE_BYE) -> None:
         """End a caller's call from the engine's side (BYE)."""
         if leg.state == "ended":
             return
         if leg.dialog is not None:  # None: a callback whose caller has not answered
             self.send_in_dialog(leg.dialog, "BYE")
-        self._caller_gone(leg, "engine BYE")
+        self._caller_gone(leg, reason)
 
     def hang_up_agent(self, agent: AgentLeg) -> None:
         """End a seat's conversation from the engine's side (BYE); the caller is hung up."""
@@ -524,6 +531,7 @@ class CallControl:
         leg.timer = leg.hold_timer = None
         if leg.run is not None and not leg.run.finished:
             leg.run.handle(ivr_ev.CallerHungUp(), self._now())
+        self._close_record(leg, reason)
         if leg.in_acd and not leg.hangup_reported:
             leg.hangup_reported = True
             self.submit(acd_ev.CallerHungUp(leg.call_id))  # CancelOffer reaches the sink
@@ -541,6 +549,19 @@ class CallControl:
             del self.callers[leg.call_id]
         if leg.dialog is not None:
             self.dialogs.pop(leg.dialog.id, None)
+
+    def _close_record(self, leg: CallerLeg, reason: str) -> None:
+        """Close the record of a call that ends without the ACD ever holding it (the ACD's
+        ``CallFinished`` closes the others)."""
+        if leg.arrived_at is None or leg.queued:
+            return
+        if reason == ENGINE_STOPPING:
+            outcome = LOST
+        else:
+            outcome = ivr_outcome(caller_hung_up=reason in CALLER_LEFT,
+                                  transferred_to=leg.ivr_transfer)
+        self.driver.publish([CallClosed(leg.call_id, leg.line, outcome, leg.arrived_at,
+                                        self._now(), leg.language, leg.ivr_transfer)])
 
     # -- IVR -----------------------------------------------------------------------------------
 
@@ -616,7 +637,9 @@ class CallControl:
                     leg.side_run = None
                     self.hold_music(leg)
             case ivr_cmd.Transfer(department_id=department_id):
-                if not self.transfers.from_ivr(leg, department_id):
+                if self.transfers.from_ivr(leg, department_id):
+                    leg.ivr_transfer = department_id
+                else:
                     leg.media.play(self.sources([ivr_cmd.Prompt("service_unavailable",
                                                                 leg.language)]),
                                    on_done=lambda: self.hang_up(leg))
@@ -659,9 +682,9 @@ class CallControl:
             leg.timer = None
         self.hold_music(leg)
         self._arm_place_announcement(leg)
-        leg.in_acd = True  # before submitting: the offer may come back at once
+        leg.in_acd = leg.queued = True  # before submitting: the offer may come back at once
         if not self.submit(call_arrived(command, leg.run, line=leg.line)):
-            leg.in_acd = False
+            leg.in_acd = leg.queued = False
             self.hang_up(leg)
 
     def _arm_place_announcement(self, leg: CallerLeg, after: float = 0.0) -> None:
@@ -862,6 +885,6 @@ class CallControl:
             self._housekeeping = None
         for leg in list(self.callers.values()):
             try:
-                self.hang_up(leg)
+                self.hang_up(leg, ENGINE_STOPPING)
             except Exception:  # noqa: BLE001
                 log.exception("error hanging up %s", leg.call_id)

@@ -77,6 +77,9 @@ class CallerLeg:
     hold_timer: asyncio.TimerHandle | None = None  # the next place-in-queue announcement
     scores: dict[str, int] = field(default_factory=dict)
     source: Addr | None = None  # where the caller's INVITE came from
+    arrived_at: float | None = None  # when its record opened (None: a leg without a record)
+    queued: bool = False  # the ACD has held the call (it closes the record)
+    ivr_transfer: str | None = None  # the department the IVR sent the caller to
 
 
 def agent_invite(leg: CallerLeg, target: str, sdp: bytes, *, host: str, port: int,

@@ -44,7 +44,7 @@ def test_text_report_prints_the_definition_and_the_figures(db):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[1] == ("Definition: service level = answered within 15 s / "
-                        "(answered + abandoned); wait measured from queue entry")
+                        "(answered + overflowed + abandoned); wait measured from queue entry")
     overall = next(line for line in lines if line.startswith("all calls"))
     # 8 offered, 6 answered (75.0%), 4 of 8 within 15 s (50.0%), 2 abandons, ASA 71/6
     assert overall.split()[2:9] == ["8", "6", "75.0%", "50.0%", "2", "0", f"{71 / 6:.1f}"]
@@ -59,8 +59,8 @@ def test_the_configured_definition_is_the_one_used_and_printed(db, tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["service_level_definition"] == (
-        "service level = answered within 15 s / (answered + abandoned, abandons under 5 s "
-        "excluded); wait measured from queue entry")
+        "service level = answered within 15 s / (answered + overflowed + abandoned, abandons "
+        "under 5 s excluded); wait measured from queue entry")
     overall = data["overall"]
     assert (overall["short_abandons"], overall["sl_denominator"]) == (1, 7)  # x2 left out
     assert overall["service_level"] == pytest.approx(4 / 7)
@@ -70,7 +70,7 @@ def test_the_configured_definition_is_the_one_used_and_printed(db, tmp_path):
     config = config_with(tmp_path, "abandons_in_denominator: true",
                          "abandons_in_denominator: false")
     text = run("--day", "2026-11-20", "--db", db, "--config", config).output
-    assert "Definition: service level = answered within 15 s / (answered);" in text
+    assert "Definition: service level = answered within 15 s / (answered + overflowed);" in text
 
 
 def test_bad_date_and_missing_database_exit_2(tmp_path, db):

@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -31,13 +30,6 @@ def free_port(kind: int) -> int:
     with socket.socket(socket.AF_INET, kind) as sock:
         sock.bind((LOCAL, 0))
         return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def shared_prompts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed: serve cannot build its prompts")
-    return tmp_path_factory.mktemp("serve-prompts")
 
 
 def api(port: int, path: str, body: dict | None = None) -> dict:
@@ -168,4 +160,8 @@ def test_serve_takes_a_real_call_records_it_and_survives_a_kill(tmp_path, shared
     serve.send_signal(signal.SIGTERM)
     _, rest = serve.communicate(timeout=30)
     assert serve.returncode == 0, "".join(log_lines) + (rest or "")
-    assert [c.call_id for c in stored_calls(db)] == [call_id]
+    calls = {c.call_id: c for c in stored_calls(db)}
+    assert calls.keys() == {call_id, "1700000000.1"}
+    assert calls[call_id] == record  # what was recorded stays as it was
+    agi_call = calls["1700000000.1"]  # the Asterisk channel hung up during the greeting
+    assert (agi_call.line, agi_call.outcome, agi_call.queue) == ("12345", "ivr_abandoned", None)

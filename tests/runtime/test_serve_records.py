@@ -1,0 +1,143 @@
+"""Every call leaves a record, even through ``kill -9``; a second serve leaves the first one's
+records alone. ``callcenter serve`` runs as a process, callers are real SIP user agents."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from callcenter.records import RecordStore
+from callcenter.sip.transport import open_endpoint
+from callcenter.sip.useragent import Call, UserAgent
+from tests.runtime.test_serve_e2e import LOCAL, TOKEN, api, free_port, scrape, start_serve
+
+pytestmark = [pytest.mark.sip, pytest.mark.timeout(180)]
+
+
+@pytest.fixture
+def secrets(tmp_path: Path) -> Path:
+    path = tmp_path / "seats.secret"
+    path.write_text("1001 = seat-1001-e2e-password\n", encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def records(db: Path) -> dict:
+    with RecordStore.open(f"sqlite:///{db}", create=False) as store:
+        return {c.call_id: c for c in store.calls()}
+
+
+def wait_for(condition, timeout: float, what: str, db: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}: " + (
+            repr(records(db)) if db else "")
+        time.sleep(0.1)
+
+
+async def place_calls(sip_port: int, hang_up_early: int, stay: int) -> tuple[list, list[str], list[str]]:
+    """``hang_up_early`` callers to 12329 hang up during the greeting; ``stay`` callers to 12345
+    stay on. Returns the user agents (to close later) and both groups' call ids."""
+    agents, early, staying = [], [], []
+    for number, count, ids in (("12329", hang_up_early, early), ("12345", stay, staying)):
+        for i in range(count):
+            ua = UserAgent(await open_endpoint(port=0), user=f"1390000{number}{i}", media=True)
+            agents.append(ua)
+            call: Call = await ua.call(f"sip:{number}@{LOCAL}:{sip_port}", (LOCAL, sip_port))
+            assert call.status == 200
+            ids.append(call.call_id)
+            if number == "12329":
+                await asyncio.sleep(0.3)
+                reply = await ua.hangup(call)
+                assert reply is not None and reply.status == 200
+    return agents, early, staying
+
+
+def test_a_killed_engine_leaves_open_records_that_the_next_start_closes_as_lost(
+        tmp_path, shared_prompts, secrets):
+    sip_port, api_port = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_STREAM)
+    db = tmp_path / "records.db"
+    serve, log_lines = start_serve(tmp_path, shared_prompts, db, sip_port, api_port, secrets)
+    loop = asyncio.new_event_loop()
+    try:
+        agents, early, staying = loop.run_until_complete(place_calls(sip_port, 2, 3))
+        # No agent is logged in: the 12345 callers are in the IVR or waiting in the queue.
+        wait_for(lambda: sum(c.outcome == "open" for c in records(db).values()) == 3
+                 and all(records(db)[i].outcome == "ivr_abandoned" for i in early),
+                 20, "the open records and the IVR abandons to reach the database", db)
+        metrics = scrape(api_port)
+        assert metrics[("callcenter_calls_arrived_total", (("line", "12329"),))] == 2
+        assert metrics[("callcenter_calls_ended_total",
+                        (("line", "12329"), ("outcome", "ivr_abandoned")))] == 2
+        killed_at = time.time()
+        serve.send_signal(signal.SIGKILL)
+        serve.wait(timeout=30)
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+        serve.communicate(timeout=30)
+    for ua in agents:
+        loop.run_until_complete(ua.endpoint.close())
+    loop.close()
+    before = records(db)
+    assert sorted(i for i, c in before.items() if c.outcome == "open") == sorted(staying)
+
+    serve, log_lines = start_serve(tmp_path, shared_prompts, db, sip_port, api_port, secrets)
+    try:
+        wait_for(lambda: all(records(db)[i].outcome == "lost" for i in staying), 20,
+                 "the open records to be closed as lost")
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        _, rest = serve.communicate(timeout=30)
+    log = "".join(log_lines) + (rest or "")
+    assert "3 call(s) left open by an earlier run closed as lost" in log, log
+    after = records(db)
+    for call_id in staying:
+        lost = after[call_id]
+        assert lost.line == "12345" and lost.arrived_at <= lost.ended_at
+        # ended when the dead engine was last seen alive: its heartbeat is every 5 s
+        assert killed_at - 6.0 <= lost.ended_at <= killed_at, (lost, killed_at)
+    for call_id in early:
+        assert after[call_id] == before[call_id]  # closed records are never touched again
+    assert serve.returncode == 0
+
+
+def test_a_second_serve_on_the_same_database_exits_2_and_touches_nothing(
+        tmp_path, shared_prompts, secrets):
+    sip_port, api_port = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_STREAM)
+    db = tmp_path / "records.db"
+    serve, _ = start_serve(tmp_path, shared_prompts, db, sip_port, api_port, secrets)
+    try:
+        agent = api(api_port, "/api/agents/1001/login", {"ready": True})
+        assert agent["presence"] == "available"
+        with RecordStore.open(f"sqlite:///{db}") as store:
+            wait_for(lambda: store.agent_states_before(time.time() + 1).get("1001"), 10,
+                     "the login to be recorded")
+            events_before = store.events()
+        env = {**os.environ, "CALLCENTER_API_TOKEN": TOKEN}
+        for sip, http in ((sip_port, api_port),  # the same addresses
+                          (free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_STREAM))):
+            second = subprocess.run(
+                [sys.executable, "-m", "callcenter.cli", "serve", "--sip", f"{LOCAL}:{sip}",
+                 "--api", f"{LOCAL}:{http}", "--db", f"sqlite:///{db}", "--prompts",
+                 str(shared_prompts), "--secrets", str(secrets), "--agi", "off"],
+                capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+            assert second.returncode == 2, second.stderr
+            lines = second.stderr.strip().splitlines()
+            assert len(lines) == 1, second.stderr
+            assert "in use by another engine" in lines[0] and str(serve.pid) in lines[0]
+        with RecordStore.open(f"sqlite:///{db}") as store:
+            assert store.events() == events_before  # no one was logged out
+        assert api(api_port, "/api/agents/1001")["presence"] == "available"
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.communicate(timeout=30)
+    assert serve.returncode == 0
