@@ -141,3 +141,20 @@ def test_a_second_serve_on_the_same_database_exits_2_and_touches_nothing(
         serve.send_signal(signal.SIGTERM)
         serve.communicate(timeout=30)
     assert serve.returncode == 0
+
+
+def test_report_reads_the_database_serve_writes_by_default(tmp_path):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    env = {k: v for k, v in os.environ.items() if k != "CALLCENTER_DB"}
+    cli = [sys.executable, "-m", "callcenter.cli"]
+    served = subprocess.run([*cli, "serve", "--sip", "off", "--api", "off", "--agi", "off",
+                             "--run-for", "0.2"], capture_output=True, text=True, env=env,
+                            cwd=tmp_path, timeout=60)
+    assert served.returncode == 0, served.stderr
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    report = subprocess.run([*cli, "report", "--day", today], capture_output=True, text=True,
+                            env=env, cwd=tmp_path, timeout=60)
+    assert report.returncode == 0, report.stderr
+    assert "daily report for" in report.stdout
