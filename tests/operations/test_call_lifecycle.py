@@ -44,7 +44,7 @@ def url(request, tmp_path):
         admin.execute(f"CREATE SCHEMA {schema}")
         try:
             sep = "&" if "?" in PG_URL else "?"
-            yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+            yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}%2Cpublic"
         finally:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
