@@ -201,8 +201,8 @@ class Case:
             raise CaseError("assisting: a department appears twice")
         if isinstance(event, ev.VisitResult) and event.reached and event.satisfied is None:
             raise CaseError("satisfied: required when the citizen was reached")
-        if isinstance(event, ev.RehandleOrdered) and not self.visits:
-            raise CaseError(f"case {self.case_id}: re-handling follows a return visit")
+        if isinstance(event, ev.Reminded) and not self.owned_by(event.department):
+            raise CaseError(f"department: case {self.case_id} is not with {event.department!r}")
         return new
 
     def apply(self, event: ev.Event) -> None:

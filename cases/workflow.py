@@ -130,7 +130,8 @@ def decide(case: Case, event: ev.Event, context: Context) -> tuple[Case, Outcome
 
 def timer(case: Case, now: float, context: Context) -> tuple[Case, Outcome]:
     """Cards, reminders and overdue supervision due at ``now``."""
-    if next_deadline(case, context.rules) is None or next_deadline(case, context.rules) > now:
+    due = next_deadline(case, context.rules)
+    if due is None or due > now:
         return case, Outcome()
     trial = case.copy()
     step = _Step(trial, context, now)

@@ -173,6 +173,11 @@ def test_bad_input_is_refused_precisely_and_changes_nothing() -> None:
              "role 'agent' may not record ExtensionDecided")
     _refused(flow, ev.ExtensionRequested("c1", at(2024, 9, 28, 9), ROADS, "roads", 99, "x"), CaseError,
              "days: at most 10")
+    _refused(flow, ev.Reminded("c1", at(2024, 9, 28, 9), AGENT, "housing"), CaseError,
+             "department: case c1 is not with 'housing'")
+    out = flow.apply(ev.Reminded("c1", at(2024, 9, 28, 9), AGENT, "roads", "请尽快办理"))
+    assert out.commands == (cmd.SendReminder("c1", "roads", DeadlineKind.REPLY,
+                                             flow.case.deadlines[DeadlineKind.REPLY]),)
     flow.apply(ev.Closed("c1", at(2024, 9, 28, 9), SUPERVISOR, CloseReason.WITHDRAWN))
     _refused(flow, ev.ExtensionRequested("c1", at(2024, 9, 28, 10), ROADS, "roads", 2, "x"),
              IllegalTransition, "ExtensionRequested not allowed while closed")
@@ -264,3 +269,16 @@ def test_timeline_over_spring_festival_hour_by_hour() -> None:
         (dt.datetime(2024, 2, 23), "CardRaised", "red"),
         (dt.datetime(2024, 2, 23), "Supervised", "overdue"),
     ]
+
+
+def test_a_supervisor_orders_re_handling_of_a_poor_reply() -> None:
+    flow, _ = CaseWorkflow.open(opened(), context())
+    flow.apply(ev.Dispatched("c1", at(2024, 9, 27, 11), AGENT, "roads"))
+    flow.apply(ev.SignedFor("c1", at(2024, 9, 27, 12), ROADS, "roads"))
+    flow.apply(ev.Replied("c1", at(2024, 9, 29, 9), ROADS, "roads", "已阅"))
+    with pytest.raises(Forbidden, match="role 'agent' may not record RehandleOrdered"):
+        flow.apply(ev.RehandleOrdered("c1", at(2024, 9, 29, 10), AGENT, "答复不实"))
+    out = flow.apply(ev.RehandleOrdered("c1", at(2024, 9, 29, 10), SUPERVISOR, "答复不实"))
+    assert flow.case.status is Status.HANDLING and DeadlineKind.VISIT not in flow.case.deadlines
+    assert out.commands == (cmd.NotifyDepartment("c1", "roads", "rehandle", at(2024, 10, 12)),)
+    assert flow.case.lead_assignment().rehandles == 1  # type: ignore[union-attr]
