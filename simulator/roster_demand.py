@@ -125,7 +125,9 @@ def _file_requirements(loaded: LoadedPlan, index: int, intervals: int) -> list[i
     except yaml.YAMLError:
         raise PlanError([loaded.issue(loc, f"{path}: not JSON or YAML")]) from None
     if isinstance(data, dict) and isinstance(data.get("hours"), list):  # staff --profile --json
-        data = [h.get("agents") if isinstance(h, dict) else None for h in data["hours"]]
+        # staff never answers fewer than one agent; an hour without calls needs nobody here
+        data = [(0 if h.get("calls") == 0 else h.get("agents")) if isinstance(h, dict) else None
+                for h in data["hours"]]
     elif isinstance(data, dict):
         data = data.get("required")
     per_day = MINUTES_PER_DAY // loaded.plan.interval_minutes

@@ -139,7 +139,9 @@ def solve(plan: Plan, required: list[int], cols: list[Column] | None = None) -> 
                   constraints=constraints,
                   options={"time_limit": plan.time_limit_seconds, "mip_rel_gap": plan.mip_gap})
     if result.x is None:
-        raise RosterInfeasible(f"the solver found no roster: {result.message}")
+        why = ("no roster meets the requirement within the labour rules (the part-time share?)"
+               if result.status == 2 else f"the solver found no roster: {result.message}")
+        raise RosterInfeasible(why)
     x = np.round(result.x).astype(int)
     counts = [(c, int(n)) for c, n in zip(cols, x, strict=True) if n > 0]
     bound = getattr(result, "mip_dual_bound", None)

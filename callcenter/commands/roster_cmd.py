@@ -70,6 +70,8 @@ def roster(plan_path: str, replications: int, seed: int, jobs: int | None,
     except PlanError as exc:
         more = len(exc.issues) - 1
         _fail(str(exc.issues[0]) + (f" (and {more} more)" if more > 0 else ""))
+    if scenario_out and demand.scenario is None:
+        _fail("--scenario-out needs a plan with a scenario")
     cols = columns(loaded.plan)
     solutions, naives = {}, {}
     for i, group in enumerate(loaded.plan.groups):
@@ -87,8 +89,9 @@ def roster(plan_path: str, replications: int, seed: int, jobs: int | None,
         check = verify(loaded, demand, scenario, replications, seed,
                        jobs or min(os.cpu_count() or 1, replications))
     target = demand.target
-    click.echo(f"roster for {plan_path}: target {target.fraction:.0%} within "
-               f"{target.threshold_seconds:g} s; shrinkage {loaded.plan.shrinkage.fraction:.0%} "
+    need = (f"target {target.fraction:.0%} within {target.threshold_seconds:g} s"
+            if demand.scenario is not None else "requirements from the groups' files")
+    click.echo(f"roster for {plan_path}: {need}; shrinkage {loaded.plan.shrinkage.fraction:.0%} "
                f"+ {loaded.plan.shrinkage.minutes:g} min per shift"
                + (f"; checked by {check.replications} simulated runs ({check.calls} calls)"
                   if check else ""))
@@ -104,8 +107,6 @@ def roster(plan_path: str, replications: int, seed: int, jobs: int | None,
         click.echo(interval_table(out, check))
     if scenario_out and data is not None:
         _write_yaml(scenario_out, data, f"roster for {plan_path}: callcenter simulate {scenario_out}")
-    elif scenario_out:
-        _fail("--scenario-out needs a plan with a scenario")
     if agents_out:
         _write_yaml(agents_out, agents_config(loaded, out),
                     f"roster for {plan_path}: the agents section of a hotline config")

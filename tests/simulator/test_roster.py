@@ -202,3 +202,32 @@ def test_roster_end_to_end_simulates_and_writes_scenario_agents_and_plot(tmp_pat
     rostered = [a for a in config.agents if a.id.startswith(("mandarin-", "english-"))]
     assert len(rostered) == people
     assert all(a.shifts and a.shifts[0].start for a in rostered)
+
+
+def test_requirements_from_staff_profile_json(tmp_path: Path) -> None:
+    from callcenter.commands.staff_cmd import staff
+
+    profile = tmp_path / "volumes.txt"
+    profile.write_text("\n".join(["0"] * 8 + ["200"] * 10 + ["0"] * 6))
+    made = CliRunner().invoke(staff, ["--profile", str(profile), "--aht", "180", "--patience",
+                                      "120", "--target", "20:0.8", "--json"])
+    assert made.exit_code == 0, made.output
+    (tmp_path / "req.json").write_text(made.output)
+    plan = {"groups": [{"name": "all", "languages": ["zh"], "skills": {"zh": 4},
+                        "requirements": "req.json"}],
+            "patterns": [{"name": "day", "length_hours": 5, "first": "08:00", "last": "13:00"}],
+            "labour": {"max_part_time_share": 1}}
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan))
+    demand = plan_demand(load_plan(path))
+    agents = json.loads(made.output)["hours"][8]["agents"]
+    assert demand.groups["all"].required[16:36] == [agents] * 20
+    result = CliRunner().invoke(roster, [str(path), "--json", str(tmp_path / "r.json")])
+    assert result.exit_code == 0, result.output
+    assert "requirements from the groups' files" in result.output
+    assert json.loads((tmp_path / "r.json").read_text())["groups"]["all"]["people"] == 2 * agents
+    refused = CliRunner().invoke(roster, [str(path), "--scenario-out", str(tmp_path / "s.yaml")])
+    assert refused.exit_code == 2 and "needs a plan with a scenario" in refused.output
+    path.write_text(yaml.safe_dump({**plan, "labour": {"max_part_time_share": 0.5}}))
+    rules = CliRunner().invoke(roster, [str(path)])
+    assert rules.exit_code == 2 and "within the labour rules" in rules.output
