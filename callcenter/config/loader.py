@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from importlib import resources
 from pathlib import Path
@@ -34,6 +35,9 @@ class ConfigError(SourceError):
     """The hotline configuration is invalid; ``issues`` lists every problem found."""
 
 
+CALENDAR_NOTICE_DAYS = 60
+
+
 def default_config_path() -> Path:
     """The shipped 12345 hotline configuration."""
     return Path(str(resources.files("callcenter") / "data" / "hotline.yaml"))
@@ -49,8 +53,9 @@ def load_config(path: str | Path | None = None, catalogue: Catalogue | None = No
     return config
 
 
-def load_config_with_warnings(path: str | Path | None = None, catalogue: Catalogue | None = None
-                              ) -> tuple[HotlineConfig, list[str]]:
+def load_config_with_warnings(path: str | Path | None = None, catalogue: Catalogue | None = None,
+                              today: dt.date | None = None) -> tuple[HotlineConfig, list[str]]:
+    """The config and its warnings; ``today`` (default: the local date) dates the calendar's."""
     path = Path(path) if path is not None else default_config_path()
     try:
         data, source = _read(path)
@@ -72,7 +77,7 @@ def load_config_with_warnings(path: str | Path | None = None, catalogue: Catalog
         issues = prompt_issues(config, source, catalogue or load_catalogue())
     if issues:
         raise ConfigError(issues)
-    return config, _warnings(config)
+    return config, _warnings(config, today or dt.date.today())
 
 
 def _read(path: Path) -> tuple[Any, SourceMap]:
@@ -189,9 +194,15 @@ def _cross_check(config: HotlineConfig, source: SourceMap) -> list[ConfigIssue]:
     return issues
 
 
-def _warnings(config: HotlineConfig) -> list[str]:
-    """Things that are legal but probably not meant (a queue nobody can serve)."""
-    out = []
+def _warnings(config: HotlineConfig, today: dt.date) -> list[str]:
+    """Things that are legal but probably not meant (a queue nobody can serve), or soon a problem
+    (no working-day calendar for the coming year: case deadlines in it will be refused)."""
+    out = [
+        f"cases.calendar: no holiday data for {year}, less than {CALENDAR_NOTICE_DAYS} days away: "
+        f"add cases.calendar.{year} (its holidays and make-up working days) before case "
+        "deadlines fall in it, or those steps are refused"
+        for year in config.cases.work_calendar().gaps(today, CALENDAR_NOTICE_DAYS)
+    ]
     for queue in config.queue_specs():
         if not any(queue.could_serve(agent.skills) for agent in config.agents):
             out.append(f"queue {queue.name}: no agent in the roster has the skills "
