@@ -16,8 +16,14 @@ DEFAULT_RATE = 12.0
 PAUSE = 0.3
 
 
+NUMERAL_SECONDS = 0.65
+"""A numeral text ("97", "300") is said as a number word: 0.3 to 1.1 s in every language."""
+
+
 def estimate_seconds(text: str, language: str) -> float:
     """A rough speaking time for ``text``."""
+    if len(text) > 1 and text.isdigit():
+        return NUMERAL_SECONDS
     letters = sum(1 for ch in text if not ch.isspace())
     return PAUSE + letters / CHARS_PER_SECOND.get(language, DEFAULT_RATE)
 

@@ -91,9 +91,9 @@ def test_housing_fund_balance_is_read_out_without_an_agent():
     assert caller.keys == []
     played = streamed(caller)
     amount = played[played.index("callcenter/balance_is") + 1:played.index("callcenter/after_balance")]
-    assert amount == [f"callcenter/{key}" for key in (
-        "digit_2", "digit_3", "digit_4", "digit_6", "digit_8", "digit_1", "point", "digit_6",
-        "digit_4", "yuan")]
+    assert amount == [f"callcenter/{key}" for key in (  # 二十三万四千六百八十一元六角四分
+        "digit_2", "num_x10", "digit_3", "num_x10000", "digit_4", "num_x1000", "digit_6",
+        "num_x100", "digit_8", "num_x10", "digit_1", "yuan", "digit_6", "jiao", "digit_4", "fen")]
     assert played[-1] == "callcenter/goodbye" and caller.commands[-1] == "HANGUP"
     assert parts.events == []  # self-service: the ACD never saw the call
 
@@ -175,7 +175,8 @@ def test_values_are_said_natively_only_where_asterisk_has_number_sounds(tmp_path
     commands = asyncio.run(scenario()).commands
     zh = commands.index('SET VARIABLE CHANNEL(language) "zh"')
     en = commands.index('SET VARIABLE CHANNEL(language) "en"')
-    assert commands[zh + 1:en] == [f'STREAM FILE callcenter/digit_{d} ""' for d in "305"]
+    assert commands[zh + 1:en] == [f'STREAM FILE callcenter/{key} ""'  # 三百零五
+                                   for key in ("digit_3", "num_x100", "digit_0", "digit_5")]
     assert commands[en + 1:en + 3] == ['SAY NUMBER 305 ""', 'SAY DIGITS 305 ""']
 
 

@@ -134,9 +134,10 @@ def test_timer_event_is_the_same_as_on_timer(small):
     assert call.played(out)[0] == ("no_input", "zh")
 
 
-def test_prompt_durations_spell_numbers(catalogue):
-    table = PromptDurations({("digit_1", "zh"): 0.5, ("point", "zh"): 0.25, ("yuan", "zh"): 0.4})
-    assert table(c.Number("11", "amount", "zh")) == pytest.approx(0.5 * 2 + 0.25 + 2 * 2 + 0.4)
+def test_prompt_durations_add_up_the_words_of_a_reading(catalogue):
+    table = PromptDurations({("digit_1", "zh"): 0.5, ("num_x10", "zh"): 0.3, ("yuan", "zh"): 0.4})
+    assert table(c.Number("11", "amount", "zh")) == pytest.approx(0.3 + 0.5 + 0.4)  # 十一元
+    assert table(c.Number("11", "digits", "zh")) == pytest.approx(0.5 * 2)
 
 
 KEYS = st.sampled_from(list("0123456789*#"))
