@@ -39,6 +39,11 @@ PLACES = ("经十路100号", "泉城路8号", "")
 CATEGORIES = ("030101", "0101", "0201", "0401", "0501", "0601")
 KINDS = ("AnsweredDirectly", "Dispatched", "SignedFor", "Returned", "ExtensionRequested", "ExtensionDecided",
          "Replied", "VisitResult", "VisitResult", "Supervised", "Remarked", "Closed", "CardRaised")
+WATCHED = {
+    Status.OPEN: {DeadlineKind.DISPATCH}, Status.RETURNED: {DeadlineKind.DISPATCH},
+    Status.DISPATCHED: {DeadlineKind.SIGN, DeadlineKind.REPLY}, Status.HANDLING: {DeadlineKind.REPLY},
+    Status.REPLIED: {DeadlineKind.VISIT}, Status.ANSWERED: {DeadlineKind.VISIT}, Status.CLOSED: set(),
+}
 USERS = (AGENT, SUPERVISOR, *(Actor(f"{d}-1", Role.DEPARTMENT, d) for d in DEPTS))
 
 
@@ -222,7 +227,8 @@ class CaseMachine(RuleBasedStateMachine):
             closes = [e for e in self.logs[case_id] if isinstance(e, ev.Closed)]
             case = self.hotline.cases[case_id]
             assert len(closes) == (1 if case.status is Status.CLOSED else 0)
-            assert case.closed or case.deadlines  # a live case always has a deadline watching it
+            # Nothing gets stuck: a live case always has the deadline of the step it waits for.
+            assert WATCHED[case.status] <= set(case.deadlines), (case.status, case.deadlines)
 
     def teardown(self) -> None:
         """Carry every open case to its end with the ordinary next step; each closes exactly once,
