@@ -176,6 +176,12 @@ def check_pjsip(conf: Conf, config: HotlineConfig) -> list[str]:
         host, _, port = (conf.get(aor, "contact") or "").removeprefix("sip:").rpartition(":")
         if host in ("127.0.0.1", "localhost") and port in binds:
             problems.append(f"pjsip aor {aor.name}: contact is Asterisk itself (a call loop)")
+    order = [conf.get(g, "endpoint_identifier_order") for g in conf.of_type("global")]
+    methods = [m.strip() for m in (order[-1] if order and order[-1] else "ip,username").split(",")]
+    if identified and ("username" not in methods or "ip" in methods
+                       and methods.index("ip") < methods.index("username")):
+        problems.append("pjsip: endpoints are identified by ip before username: seats on the "
+                        "trunk's host are matched to the trunk and cannot register")
     seats = {e.name for e in endpoints if conf.get(e, "auth")}
     for agent in config.agents:
         if agent.id not in seats:

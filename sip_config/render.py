@@ -18,6 +18,8 @@ LINES_CONTEXT = "callcenter-lines"
 SEATS_CONTEXT = "callcenter-seats"
 FALLBACK_CONTEXT = "callcenter-fallback"
 ANSWERED_CONTEXT = "callcenter-answered"
+IDENTIFIER_ORDER = "username,ip,anonymous"
+"""pjsip's default ``ip,username,anonymous`` lets the IP-identified trunk swallow seats on its host."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,10 @@ def render_pjsip(config: HotlineConfig, passwords: Mapping[str, str],
     """One UDP transport, an endpoint/auth/aor per agent seat, and the callers' trunk."""
     allow = ",".join(options.codecs)
     out = _head(options, "pjsip.conf: SIP transport, agent seats and the callers' trunk")
+    out += ["; Seats are matched by their user name before the trunk by its address, so a seat on the",
+            "; trunk's host can register. Asterisk reads this at start only: restart it (a reload is not",
+            "; enough) after changing it.",
+            "[global]", "type=global", f"endpoint_identifier_order={IDENTIFIER_ORDER}", ""]
     out += ["[transport-udp]", "type=transport", "protocol=udp", f"bind={options.sip_bind}", ""]
     out += ["[seat-endpoint](!)", "type=endpoint", "transport=transport-udp",
             f"context={SEATS_CONTEXT}", "disallow=all", f"allow={allow}", "dtmf_mode=rfc4733",

@@ -71,6 +71,9 @@ def test_secrets_are_the_given_ones_and_ami_is_loopback_only():
     ("pjsip.conf", "[1001](seat-endpoint)", "[1001](no-such-template)", "unknown template"),
     ("extensions.conf", " same => n,Hangup()", "Hangup()", "not a section"),
     ("pjsip.conf", "contact=sip:127.0.0.1:5080", "contact=sip:127.0.0.1:5060", "a call loop"),
+    ("pjsip.conf", "endpoint_identifier_order=username,ip,anonymous", "endpoint_identifier_order=ip,username",
+     "by ip before username"),
+    ("pjsip.conf", "endpoint_identifier_order=username,ip,anonymous\n", "", "by ip before username"),
 ])
 def test_the_checker_finds_broken_configs(file, old, new, problem):
     files = rendered()
@@ -90,3 +93,16 @@ def test_parser_reads_templates_escapes_and_dialplan_arrows():
         parse_conf("key=value before a section\n")
     with pytest.raises(ConfError, match="first priority"):
         dialplan(parse_conf("[c]\nexten => 1,2,NoOp()\n"))
+
+
+def test_seats_are_identified_by_user_name_before_the_trunk_by_address():
+    """Asterisk's default order matched a seat's REGISTER from the trunk's host to the trunk
+    ("AOR '' not found for endpoint 'trunk'", tests/fixtures/asterisk/live)."""
+    text = rendered()["pjsip.conf"]
+    pjsip = parse_conf(text)
+    (glob,) = pjsip.of_type("global")
+    assert glob.name == "global"
+    order = pjsip.get(glob, "endpoint_identifier_order").split(",")
+    assert order.index("username") < order.index("ip")
+    assert pjsip.get(pjsip.of_type("identify")[0], "match") == "127.0.0.1"
+    assert "restart" in text[:text.index("[global]")]
