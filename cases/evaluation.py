@@ -7,7 +7,8 @@ its dispatch fell in. Definitions (every rate is None when its base is empty):
 * signed on time (签收及时率): signed for by the sign-for deadline, over received.
 * responded in time (响应率): signed for or returned (with a reason) by the sign-for deadline.
 * returned (退单率): returned, over received.
-* due: received and not returned (the cases it had to finish).
+* due: received, not returned, and not withdrawn (or found a duplicate) before its reply:
+  the cases it had to finish.
 * closed (办结率): replied, and the case is closed, over due; closed on time (按时办结率): closed
   and no reply after its reply deadline (an approved extension moves the deadline).
 * extended (延期率), re-handled (重办率), supervised (督办: while it held the case, or
@@ -25,7 +26,9 @@ from typing import Any
 
 from cases.case import Assignment, Case
 from cases.events import Event
+from cases.model import CloseReason
 
+_NOT_DUE = frozenset({CloseReason.WITHDRAWN, CloseReason.DUPLICATE})
 _COUNTS = ("received", "assisted", "signed_on_time", "responded_in_time", "returned", "due", "closed",
            "closed_on_time", "extended", "rehandled", "supervised", "visited", "solved", "satisfied")
 
@@ -74,6 +77,8 @@ class DepartmentFigures:
         if part.returned_at is not None:
             self.returned += 1
             return
+        if part.replied_at is None and case.close_reason in _NOT_DUE:
+            return  # withdrawn or a duplicate before the department replied: nothing to finish
         self.due += 1
         closed = case.closed and part.replied_at is not None
         self.closed += closed

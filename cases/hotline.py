@@ -81,8 +81,11 @@ class Hotline:
                 if case is None:
                     raise CaseError(f"log: {type(event).__name__} for unknown case {event.case_id!r}")
                 case.apply(event)
-        for case in self.cases.values():
-            self._schedule(case)
+        for case in list(self.cases.values()):
+            if case.closed and not self.keep_closed:
+                del self.cases[case.case_id]
+            else:
+                self._schedule(case)
 
     def _store(self, case: Case) -> None:
         if case.closed and not self.keep_closed:

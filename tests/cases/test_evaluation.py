@@ -22,8 +22,21 @@ def _intake(hotline: Hotline, cid: str, when: float, category: str = "030101", *
                                 "诉求", caller_number=f"1380000{cid[1:]:0>4}", district="历下区", **fields))  # type: ignore[arg-type]
 
 
-def _month() -> Hotline:
-    hotline = Hotline(context(visit_rate=0.0))
+class Recording(Hotline):
+    """A hotline that also keeps the log of every case, in order."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.log: list[ev.Event] = []
+
+    def apply(self, event: ev.Event):  # type: ignore[no-untyped-def]
+        outcome = super().apply(event)
+        self.log.extend(outcome.events)
+        return outcome
+
+
+def _month(hotline: Hotline | None = None) -> Hotline:
+    hotline = hotline or Hotline(context(visit_rate=0.0))
     # c1: roads, signed late, replied on time, satisfied.
     _intake(hotline, "c1", T)
     hotline.apply(ev.Dispatched("c1", T + H, AGENT, "roads"))
@@ -51,6 +64,10 @@ def _month() -> Hotline:
     hotline.apply(ev.SignedFor("c4", T + 5 * H, MARKET, "market"))
     hotline.apply(ev.ExtensionRequested("c4", T + 6 * H, MARKET, "market", 3, "x"))
     hotline.apply(ev.ExtensionDecided("c4", T + 7 * H, SUPERVISOR, True))
+    # c6: withdrawn while market handled it: not a case market had to finish.
+    _intake(hotline, "c6", T + 3 * H, category="0402")
+    hotline.apply(ev.Dispatched("c6", T + 4 * H, AGENT, "market"))
+    hotline.apply(ev.Closed("c6", T + 5 * H, SUPERVISOR, CloseReason.WITHDRAWN))
     # c5: opened the month before: not in the hotline figures.
     _intake(hotline, "c5", T - 30 * 24 * H)
     hotline.apply(ev.Closed("c5", T - 29 * 24 * H, SUPERVISOR, CloseReason.DUPLICATE))
@@ -66,48 +83,36 @@ def test_department_and_hotline_figures() -> None:
     assert (roads.visited, roads.solved, roads.satisfied, roads.supervised) == (2, 2, 2, 1)
     assert (housing.received, housing.returned, housing.responded_in_time, housing.due) == (1, 1, 1, 0)
     assert housing.signed_on_time == 0 and housing.rates()["办结率"] is None
-    assert (market.received, market.assisted, market.extended, market.closed) == (1, 1, 1, 0)
+    assert (market.received, market.due, market.assisted, market.extended, market.closed) == (2, 1, 1, 1, 0)
     assert market.supervised == 1  # urgent: supervised from intake
     rates = roads.rates()
     assert rates["按时办结率"] == pytest.approx(0.5) and rates["重办率"] == pytest.approx(0.5)
     assert rates["满意率"] == 1.0 and rates["签收及时率"] == 0.5
     hotline = result.hotline
-    assert (hotline.opened, hotline.direct, hotline.transferred, hotline.closed) == (4, 1, 3, 3)
-    assert hotline.rates() == {"直办率": 0.25, "办结率": 0.75}
-    assert hotline.close_reasons == {"satisfied": 2, "answered": 1}
+    assert (hotline.opened, hotline.direct, hotline.transferred, hotline.closed) == (5, 1, 4, 4)
+    assert hotline.rates() == {"直办率": 0.2, "办结率": 0.8}
+    assert hotline.close_reasons == {"satisfied": 2, "answered": 1, "withdrawn": 1}
     assert result.table()[0][:2] == ["department", "received"] and len(result.table()) == 4
-    assert result.to_dict()["hotline"]["rates"]["直办率"] == 0.25
+    assert result.to_dict()["hotline"]["rates"]["直办率"] == 0.2
 
 
 def test_routine_report_counts_by_dimension() -> None:
     report = routine_report(_month().cases.values(), T, T + 30 * 24 * H, TAXONOMY)
-    assert report.total == 4
-    assert report.counts["kind"] == {"投诉": 2, "咨询": 1, "举报": 1}
+    assert report.total == 5
+    assert report.counts["kind"] == {"投诉": 2, "举报": 2, "咨询": 1}
     assert report.counts["category"]["投诉/城市管理/道路施工"] == 2
-    assert report.counts["department"] == {"housing": 1, "(direct)": 1, "market": 1, "roads": 1}
-    assert report.counts["channel"] == {"phone": 3, "wechat": 1}
-    assert report.counts["language"] == {"zh": 3, "yue": 1}
-    assert report.counts["urgency"] == {"一般": 3, "紧急": 1}
-    assert report.to_dict()["evaluation"]["hotline"]["opened"] == 4
+    assert report.counts["department"] == {"market": 2, "roads": 1, "housing": 1, "(direct)": 1}
+    assert report.counts["channel"] == {"phone": 4, "wechat": 1}
+    assert report.counts["language"] == {"zh": 4, "yue": 1}
+    assert report.counts["urgency"] == {"一般": 4, "紧急": 1}
+    assert report.to_dict()["evaluation"]["hotline"]["opened"] == 5
 
 
 def test_evaluation_from_event_logs_equals_evaluation_from_projections() -> None:
+    hotline = _month(Recording(context(visit_rate=0.0)))
     logs: dict[str, list[ev.Event]] = {}
-    hotline = Hotline(context(visit_rate=0.0))
-    original = hotline.apply
-
-    def recording(event: ev.Event) -> object:
-        outcome = original(event)
-        for e in outcome.events:
-            logs.setdefault(e.case_id, []).append(e)
-        return outcome
-
-    hotline.apply = recording  # type: ignore[method-assign]
-    _intake(hotline, "c1", T)
-    hotline.apply(ev.Dispatched("c1", T + H, AGENT, "roads"))
-    hotline.apply(ev.Returned("c1", T + 2 * H, ROADS, "roads", "x"))
-    _intake(hotline, "c2", T)
-    hotline.apply(ev.AnsweredDirectly("c2", T, AGENT, "a"))
+    for event in hotline.log:  # type: ignore[attr-defined]
+        logs.setdefault(event.case_id, []).append(event)
     end = T + 30 * 24 * H
     assert evaluate_logs(logs.values(), T, end) == evaluate(hotline.cases.values(), T, end)
 
@@ -144,3 +149,8 @@ def test_a_hotline_that_forgets_closed_cases_keeps_only_live_ones() -> None:
     assert hotline.cases == {} and hotline.next_deadline() is None
     _intake(hotline, "c2", T)
     assert list(hotline.cases) == ["c2"] and hotline.next_deadline() is not None
+    log = _month(Recording(context(visit_rate=0.0))).log  # type: ignore[attr-defined]
+    restored = Hotline(context(visit_rate=0.0), keep_closed=False)
+    restored.restore(log)
+    assert sorted(restored.cases) == ["c4"]  # the only case still open
+
