@@ -1,8 +1,10 @@
-"""Export built prompts into Asterisk's sound folders: ``sounds/<lang>/callcenter/<key>.wav``.
+"""Export built prompts into Asterisk's sound folders: ``sounds/<lang>/callcenter/<key>.wav``,
+and the hold music into the folder ``musiconhold.conf`` names.
 
 ``STREAM FILE callcenter/<key>`` then finds the prompt in the channel's language. Only
 8 kHz mono 16-bit WAV files are exported (what ``callcenter prompts build`` writes and what
-Asterisk's ``wav`` format reads).
+Asterisk's ``wav`` format reads). The hold music is the embedded engine's own
+(:func:`callcenter.media.tone.music_on_hold`), so callers hear the same over both paths.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import shutil
 import wave
 from pathlib import Path
 
+HOLD_MUSIC_FILE = "callcenter-hold.wav"
+HOLD_MUSIC_LOOPS = 8  # Asterisk reopens the file at its end; a longer file does so less often
 ASTERISK_LANGUAGES = ("zh", "en", "ja", "ko", "fr", "de", "ru")
 SOUNDS_FOLDER = "callcenter"
 
@@ -48,3 +52,25 @@ def export_prompts(prompts_dir: Path | str, out_dir: Path | str) -> dict[str, in
             shutil.copyfile(path, target / path.name)
         counts[language] = len(files)
     return counts
+
+
+def write_wav8k(path: Path, samples: bytes) -> None:
+    """8 kHz mono 16-bit little-endian PCM as a WAV file Asterisk's ``wav`` format reads."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(8000)
+        wav.writeframes(samples)
+
+
+def export_hold_music(out_dir: Path | str, directory: str) -> Path:
+    """Write the hold music into ``<out>/<directory>/`` (musiconhold.conf's ``directory=``)."""
+    import numpy as np
+
+    from callcenter.media.tone import music_on_hold
+
+    loop = music_on_hold(rate=8000).astype("<i2")
+    target = Path(out_dir) / directory / HOLD_MUSIC_FILE
+    write_wav8k(target, np.tile(loop, HOLD_MUSIC_LOOPS).tobytes())
+    return target

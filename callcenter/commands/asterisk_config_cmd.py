@@ -23,7 +23,7 @@ def _write(path: Path, text: str, private: bool) -> None:
 
 @click.command("asterisk-config")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the .conf files (and sounds/ with --prompts).")
+              help="Folder for the .conf files, moh/ (hold music) and sounds/ (with --prompts).")
 @click.option("--config", "config_path", type=click.Path(), default=None,
               help="Hotline config file or folder (default: the shipped 12345 config).")
 @click.option("--secrets", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -46,7 +46,14 @@ def asterisk_config(out: Path, config_path: str | None, secrets: Path | None, pr
     """
     from callcenter.asterisk_engine.secrets import MissingSecret, ami_secret, seat_passwords
     from callcenter.telephony.passwords import PasswordFileError
-    from sip_config import AsteriskOptions, PromptExportError, check_all, export_prompts, render_all
+    from sip_config import (
+        AsteriskOptions,
+        PromptExportError,
+        check_all,
+        export_hold_music,
+        export_prompts,
+        render_all,
+    )
     from sip_config.render import SECRET_FILES
 
     try:
@@ -77,7 +84,9 @@ def asterisk_config(out: Path, config_path: str | None, secrets: Path | None, pr
     out.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         _write(out / name, text, name in SECRET_FILES)
-    click.echo(f"wrote {', '.join(files)} to {out} ({len(config.agents)} seats, {len(config.lines)} lines)")
+    music = export_hold_music(out, options.moh_directory)
+    click.echo(f"wrote {', '.join(files)} to {out} ({len(config.agents)} seats, {len(config.lines)} lines)"
+               f" and the hold music {music.relative_to(out)}")
     if prompts is not None:
         try:
             counts = export_prompts(prompts, out)

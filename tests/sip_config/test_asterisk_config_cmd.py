@@ -5,6 +5,7 @@ from __future__ import annotations
 import stat
 import wave
 
+import numpy as np
 from click.testing import CliRunner
 
 from callcenter.cli import main
@@ -86,3 +87,24 @@ def test_prompts_asterisk_cannot_play_are_refused(tmp_path):
     result = run("--out", str(tmp_path / "out"), "--secrets", str(secrets_file(tmp_path)),
                  "--prompts", str(prompts))
     assert result.exit_code == 2 and "8000 Hz mono 16-bit" in result.output
+
+
+def test_every_hold_music_folder_holds_music_asterisk_can_play(tmp_path):
+    """An empty moh/ made Asterisk disable music on hold at load: queued callers heard silence."""
+    out = tmp_path / "out"
+    result = run("--out", str(out), "--secrets", str(secrets_file(tmp_path)))
+    assert result.exit_code == 0, result.output
+    moh = parse_conf((out / "musiconhold.conf").read_text())
+    classes = [s for s in moh.sections if s.name != "general"]
+    assert classes
+    for section in classes:
+        assert moh.get(section, "mode") == "files"
+        folder = out / moh.get(section, "directory")
+        files = sorted(folder.glob("*.wav"))
+        assert files, f"class {section.name}: nothing to play in {folder}"
+        for path in files:
+            with wave.open(str(path), "rb") as wav:
+                assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (8000, 1, 2)
+                assert wav.getnframes() >= 8000 * 10
+                audio = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+            assert 1000 < np.abs(audio).max() < 32767  # audible, not clipped
