@@ -201,7 +201,7 @@ class Case:
             raise CaseError("assisting: a department appears twice")
         if isinstance(event, ev.VisitResult) and event.reached and event.satisfied is None:
             raise CaseError("satisfied: required when the citizen was reached")
-        if isinstance(event, ev.Reminded) and not self.owned_by(event.department):
+        if isinstance(event, ev.Reminded | ev.SignedFor | ev.Replied) and not self.owned_by(event.department):
             raise CaseError(f"department: case {self.case_id} is not with {event.department!r}")
         return new
 

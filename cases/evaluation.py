@@ -29,8 +29,6 @@ from cases.events import Event
 from cases.model import CloseReason
 
 _NOT_DUE = frozenset({CloseReason.WITHDRAWN, CloseReason.DUPLICATE})
-_COUNTS = ("received", "assisted", "signed_on_time", "responded_in_time", "returned", "due", "closed",
-           "closed_on_time", "extended", "rehandled", "supervised", "visited", "solved", "satisfied")
 
 
 @dataclass(slots=True)

@@ -175,6 +175,8 @@ def test_bad_input_is_refused_precisely_and_changes_nothing() -> None:
              "days: at most 10")
     _refused(flow, ev.Reminded("c1", at(2024, 9, 28, 9), AGENT, "housing"), CaseError,
              "department: case c1 is not with 'housing'")
+    _refused(flow, ev.Replied("c1", at(2024, 9, 28, 9), SUPERVISOR, "housing", "x"), CaseError,
+             "department: case c1 is not with 'housing'")
     out = flow.apply(ev.Reminded("c1", at(2024, 9, 28, 9), AGENT, "roads", "请尽快办理"))
     assert out.commands == (cmd.SendReminder("c1", "roads", DeadlineKind.REPLY,
                                              flow.case.deadlines[DeadlineKind.REPLY]),)
