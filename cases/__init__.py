@@ -32,18 +32,24 @@ Shape of the public interface (what the store, API and CLI build on):
   (case, Outcome)``, ``timer(case, now, ctx) -> (case, Outcome)``, ``next_deadline(case,
   rules)``; ``CaseWorkflow`` wraps one case: ``apply(event) -> Outcome``,
   ``on_timer(now) -> Outcome``, ``next_deadline()``. ``Outcome.events`` are ALL the events to
-  append to the log (the input first, then the derived ones: deadlines, automatic
-  supervision, closure, cards, reminders); ``Outcome.commands`` what to carry out.
+  append to the log (the input first, then the derived ones: deadlines with their yellow-card
+  time, automatic supervision, closure, re-handling, cards, reminders); ``Outcome.commands``
+  what to carry out. ``sampler(case_id) -> [0, 1)`` picks the direct answers visited back
+  (default: a hash of the id, so the same case always gets the same answer).
 * ``cases.hotline.Hotline(context)``: every case, the repeat and cluster detectors and one
-  timer queue: ``apply(event)``, ``on_timer(now)``, ``next_deadline()``, ``restore(events)``.
+  timer queue: ``apply(event)``, ``on_timer(now)``, ``next_deadline()``, ``restore(events)``;
+  ``keep_closed=False`` forgets closed cases (long simulations).
 * ``cases.calendar.WorkCalendar``: ``is_working_day``, ``add_working_days``,
-  ``working_days_between``, ``due_after(at, n)``; ``from_config({year: {holidays, workdays}})``
-  for years the ``chinese-calendar`` package does not know; a year with no data raises
-  ``CalendarGap``.
+  ``working_days_between``, ``due_after(at, n)`` (end of the n-th working day),
+  ``add_working_time`` / ``sub_working_time`` (hours that days off do not count), ``gaps(today)``;
+  ``from_config({year: {holidays, workdays}})`` for years the ``chinese-calendar`` package does
+  not know (or local changes); a year with no data raises ``CalendarGap``.
 * ``cases.taxonomy``: ``load_taxonomy(path)`` (default ``cases/data/taxonomy.yaml``),
   ``Taxonomy.get(code)``, ``path(code)``, ``emergency_hint(text)``; errors name file/line/field.
 * ``cases.rules.Rules``: every time limit and threshold (pydantic, for the configuration).
 * ``cases.clusters``: ``RepeatDetector``, ``ClusterDetector`` (incremental, bounded memory).
-* ``cases.evaluation``: per-department figures and the hotline's 直办率/办结率 over cases;
-  the routine report's counts.
+* ``cases.evaluation``: ``evaluate(cases, start, end)`` (or ``evaluate_logs``): per-department
+  figures and the hotline's 直办率/办结率. ``cases.report``: ``routine_report`` (counts by kind,
+  category, district, department, channel, language, urgency), ``special_report`` (where
+  requests concentrated), ``period("day" | "week" | "month", date, calendar)``.
 """
