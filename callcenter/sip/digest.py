@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import secrets
 import struct
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -151,26 +152,32 @@ class NonceStatus(Enum):
 
 
 class NonceManager:
-    """Stateless nonces: issue time plus an HMAC over it under a secret."""
+    """Stateless nonces: issue time plus an HMAC over it (and over what the nonce is bound
+    to, e.g. the client's address, so that it is invalid from anywhere else) under a secret."""
 
     def __init__(self, secret: bytes, clock: Callable[[], float], lifetime: float = 300.0) -> None:
         self.secret = secret
         self.clock = clock
         self.lifetime = lifetime
 
-    def _mac(self, stamp: bytes) -> bytes:
-        return hmac.new(self.secret, stamp, hashlib.sha256).digest()[:16]
+    def _mac(self, stamp: bytes, bound: str = "") -> bytes:
+        return hmac.new(self.secret, stamp + bound.encode(), hashlib.sha256).digest()[:16]
 
-    def issue(self) -> str:
+    def issue(self, bound: str = "") -> str:
         stamp = struct.pack(">d", self.clock())
-        return base64.urlsafe_b64encode(stamp + self._mac(stamp)).decode().rstrip("=")
+        return base64.urlsafe_b64encode(stamp + self._mac(stamp, bound)).decode().rstrip("=")
 
-    def check(self, nonce: str) -> NonceStatus:
+    def issued_at(self, nonce: str) -> float:
+        """When a nonce that passed :meth:`check` was issued."""
+        raw = base64.urlsafe_b64decode(nonce + "=" * (-len(nonce) % 4))
+        return struct.unpack(">d", raw[:8])[0]
+
+    def check(self, nonce: str, bound: str = "") -> NonceStatus:
         try:
             raw = base64.urlsafe_b64decode(nonce + "=" * (-len(nonce) % 4))
         except (ValueError, TypeError):
             return NonceStatus.INVALID
-        if len(raw) != 24 or not hmac.compare_digest(raw[8:], self._mac(raw[:8])):
+        if len(raw) != 24 or not hmac.compare_digest(raw[8:], self._mac(raw[:8], bound)):
             return NonceStatus.INVALID
         (issued,) = struct.unpack(">d", raw[:8])
         age = self.clock() - issued
@@ -193,12 +200,16 @@ class DigestServer:
     """Challenges and verifies REGISTER (or any request) credentials for one realm.
 
     ``lookup(username)`` returns the password or a precomputed H(A1) (``ha1=True``),
-    or None for an unknown user. Nonce counts are tracked to reject replays.
+    or None for an unknown user. With ``require_qop`` (the default) a response without
+    ``qop`` is refused, and the nonce count of every nonce is tracked for its lifetime: a
+    replayed response fails. A nonce issued with ``bound`` (the client's address) is
+    valid only when verified with the same ``bound``.
     """
 
     def __init__(self, realm: str, secret: bytes, clock: Callable[[], float], *,
                  algorithm: str = "MD5", lifetime: float = 300.0,
-                 lookup: Callable[[str], str | None], ha1: bool = False) -> None:
+                 lookup: Callable[[str], str | None], ha1: bool = False,
+                 require_qop: bool = True, max_nonces: int = 100_000) -> None:
         if algorithm.upper().removesuffix("-SESS") not in ALGORITHMS:
             raise ValueError(f"unsupported digest algorithm {algorithm!r}")
         self.realm = realm
@@ -206,14 +217,17 @@ class DigestServer:
         self.nonces = NonceManager(secret, clock, lifetime)
         self.lookup = lookup
         self.lookup_is_ha1 = ha1
-        self._last_nc: dict[str, int] = {}
+        self.require_qop = require_qop
+        self.max_nonces = max_nonces
+        self._last_nc: OrderedDict[str, int] = OrderedDict()  # in order of first use
 
-    def challenge(self, *, stale: bool = False) -> str:
-        """A fresh ``WWW-Authenticate`` value."""
-        return build_challenge(self.realm, self.nonces.issue(), algorithm=self.algorithm,
+    def challenge(self, *, stale: bool = False, bound: str = "") -> str:
+        """A fresh ``WWW-Authenticate`` value (its nonce bound to ``bound``)."""
+        return build_challenge(self.realm, self.nonces.issue(bound), algorithm=self.algorithm,
                                stale=stale)
 
-    def verify(self, authorization: str | None, method: str, body: bytes = b"") -> AuthResult:
+    def verify(self, authorization: str | None, method: str, body: bytes = b"", *,
+               bound: str = "") -> AuthResult:
         """Check an Authorization header value for a request with ``method``."""
         if not authorization:
             return AuthResult(False, reason="no credentials")
@@ -229,13 +243,15 @@ class DigestServer:
         algorithm = p.get("algorithm", "MD5")
         if algorithm.upper() != self.algorithm.upper():
             return AuthResult(False, username, reason="wrong algorithm")
-        status = self.nonces.check(p["nonce"])
+        status = self.nonces.check(p["nonce"], bound)
         if status is NonceStatus.INVALID:
             return AuthResult(False, username, reason="bad nonce")
         secret = self.lookup(username)
         if secret is None:
             return AuthResult(False, username, reason="unknown user")
         qop = p.get("qop")
+        if self.require_qop and qop not in ("auth", "auth-int"):
+            return AuthResult(False, username, reason="qop required")
         if qop and ("nc" not in p or "cnonce" not in p):
             return AuthResult(False, username, reason="missing nc/cnonce")
         ha1 = secret if self.lookup_is_ha1 else compute_ha1(
@@ -254,7 +270,18 @@ class DigestServer:
                 return AuthResult(False, username, reason="bad nc")
             if nc <= self._last_nc.get(p["nonce"], 0):
                 return AuthResult(False, username, reason="replayed nonce count")
-            if len(self._last_nc) > 100_000:
-                self._last_nc.clear()
+            if p["nonce"] not in self._last_nc and not self._room():
+                return AuthResult(False, username, stale=True, reason="too many nonces")
             self._last_nc[p["nonce"]] = nc
         return AuthResult(True, username)
+
+    def _room(self) -> bool:
+        """Forget the counts of expired nonces (they fail as stale anyway); False when every
+        tracked nonce is still live and the table is full."""
+        horizon = self.nonces.clock() - self.nonces.lifetime - 1.0
+        while self._last_nc:
+            oldest = next(iter(self._last_nc))
+            if self.nonces.issued_at(oldest) > horizon:
+                break
+            del self._last_nc[oldest]
+        return len(self._last_nc) < self.max_nonces

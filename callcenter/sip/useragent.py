@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from callcenter.media.rtp_endpoint import RtpEndpoint, bind_udp_socket
 from callcenter.sip.dialog import Dialog, DialogId, dialog_id
 from callcenter.sip.digest import DigestServer, build_authorization
-from callcenter.sip.ids import new_call_id, new_tag
+from callcenter.sip.ids import new_branch, new_call_id, new_tag
 from callcenter.sip.message import (
     Headers,
     NameAddr,
@@ -98,8 +98,10 @@ class UserAgent:
         registrar: DigestServer | None = None,
         on_call: Callable[[Call], None] | None = None,
         media: bool = False,
+        credentials: tuple[str, str] | None = None,
     ) -> None:
         self.endpoint = endpoint
+        self.credentials = credentials  # (username, password) to answer a challenged INVITE
         endpoint.tu = self
         self.user = user
         self.media_host = media_host or endpoint.local_addr[0]
@@ -399,6 +401,23 @@ class UserAgent:
         self._invites[key] = call
         return call
 
+    def _authenticate(self, call: Call, response: SIPResponse) -> bool:
+        """Send the INVITE again with ``credentials`` answering the challenge (once)."""
+        if self.credentials is None or call.invite.headers.get("authorization"):
+            return False
+        challenge = (response.headers.get("www-authenticate")
+                     or response.headers.get("proxy-authenticate") or "")
+        username, password = self.credentials
+        invite = call.invite
+        again = SIPRequest("INVITE", invite.uri, invite.headers.copy(), invite.body)
+        again.headers.set("CSeq", f"{invite.cseq.seq + 1} INVITE")
+        again.headers.set("Via", f"SIP/2.0/UDP {self.host}:{self.port};branch={new_branch()};rport")
+        again.headers.set("Authorization", build_authorization(
+            challenge, method="INVITE", uri=invite.uri, username=username, password=password))
+        call.invite = again
+        self._invites[self.endpoint.send_request(again, call.peer)] = call
+        return True
+
     async def call(self, target: str, addr: Addr, *, offer: bytes | None = None,
                    timeout: float = 10.0) -> Call:
         """Place a call and wait for the final response (check ``call.status``)."""
@@ -428,6 +447,8 @@ class UserAgent:
         if response.status < 200:
             if call.state == "calling":
                 call.state = "ringing" if response.status in (180, 183) else call.state
+            return
+        if response.status in (401, 407) and self._authenticate(call, response):
             return
         call.status = response.status
         if response.status >= 300:

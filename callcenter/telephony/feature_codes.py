@@ -16,10 +16,10 @@ Not-ready reasons (shown on the wallboard and in reports): ``*141`` break, ``*14
 coaching, ``*147`` technical problem.
 
 The engine answers a permitted code with 200, plays a short confirmation beep and hangs up.
-It answers 404 for a seat that is not in the config, 401 (a digest challenge) when the
-INVITE neither comes from the address the seat registered from nor carries credentials,
-403 for wrong credentials, and 403 with the ACD's reason (``Forbidden - agent 1001: 'ready'
-not allowed while logged_out``) for a change the seat's state does not allow.
+It answers 401 (a digest challenge) to an INVITE without the seat's credentials, wherever
+it comes from (the registered address proves nothing), 403 alike for wrong credentials and
+a seat that is not in the config, and 403 with the ACD's reason (``Forbidden - agent 1001:
+'ready' not allowed while logged_out``) for a change the seat's state does not allow.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from collections.abc import Callable, Mapping
 
 from acd import events as acd_ev
 from callcenter.media.tone import sine
-from callcenter.sip.message import SIPRequest, SipURI
+from callcenter.sip.ids import new_tag
+from callcenter.sip.message import SIPRequest, SIPResponse, SipURI, make_response
 from callcenter.sip.transactions import Addr
 from callcenter.telephony.registrar import Registrar
 
@@ -63,17 +64,13 @@ def seat_of(request: SIPRequest) -> str:
         return ""
 
 
-def authorised(registrar: Registrar, request: SIPRequest, agent_id: str, addr: Addr) -> bool | None:
-    """True if the seat may use feature codes: it sends from its registered address or
-    authenticates the INVITE; None when credentials are missing (challenge), False if wrong."""
-    binding = registrar.contact_for(agent_id)
-    if binding is not None and binding.addr == addr:
-        return True
-    authorization = (request.headers.get("authorization")
-                     or request.headers.get("proxy-authorization"))
-    if not authorization:
-        return None
-    result = registrar.digest.verify(authorization, "INVITE")
-    if result.stale or result.reason in ("bad nonce", "not digest"):
-        return None
-    return result.ok and result.username == agent_id
+def authorised(registrar: Registrar, request: SIPRequest, agent_id: str,
+               addr: Addr) -> SIPResponse | None:
+    """None if the INVITE carries seat ``agent_id``'s credentials (digest, answered to a
+    challenge: a binding's address proves nothing); else the answer to send (401 or 403)."""
+    who, refusal = registrar.authenticate(request, addr)
+    if refusal is not None:
+        return refusal
+    if who != agent_id:
+        return make_response(request, 403, "Forbidden - not this seat", to_tag=new_tag())
+    return None

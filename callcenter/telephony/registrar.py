@@ -3,6 +3,12 @@
 The agent id is the SIP user. Nothing is built in: a seat without an entry in the mapping
 cannot register. A binding remembers the Contact URI and the address the REGISTER came
 from (where requests to the seat are sent, which also works behind NAT).
+
+Guessing is slowed the way fail2ban does it for Asterisk: an unknown user and a wrong
+password get the same 403, a source (and an account) that keeps failing is throttled and
+then blocked for a while (logged, and counted for ``/metrics``). Nonces are bound to the
+client's address and port, need ``qop`` and a growing nonce count: a captured REGISTER
+replayed from elsewhere, or again, fails.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from dataclasses import dataclass
 
 from callcenter.sip.digest import DigestServer
 from callcenter.sip.ids import new_tag
+from callcenter.sip.lockout import Lockout, LockoutPolicy
 from callcenter.sip.message import NameAddr, SIPRequest, SIPResponse, SipURI, make_response
 from callcenter.sip.transactions import Addr
 
@@ -40,12 +47,16 @@ class Registrar:
 
     def __init__(self, passwords: Mapping[str, str], *, realm: str = "callcenter",
                  clock: Callable[[], float] = time.time, secret: bytes | None = None,
-                 unknown_status: int = 404) -> None:
+                 lockout: LockoutPolicy | None = None) -> None:
         if any(not password for password in passwords.values()):
             raise ValueError("every agent needs a non-empty SIP password")
         self._passwords = dict(passwords)
         self.clock = clock
-        self.unknown_status = unknown_status
+        policy = lockout or LockoutPolicy()
+        self.sources = Lockout("source", policy)
+        self.accounts = Lockout("account", LockoutPolicy(
+            policy.window, policy.throttle_after * 3, policy.throttle_seconds,
+            policy.block_after * 3, policy.block_seconds))
         self.digest = DigestServer(realm, secret or secrets.token_bytes(32), clock,
                                    lookup=self._passwords.get)
         self._bindings: dict[str, Binding] = {}
@@ -91,32 +102,56 @@ class Registrar:
             aor_user = SipURI.parse(request.to_addr.uri).user
         except ValueError:
             return make_response(request, 400, "Bad To", to_tag=new_tag())
-        authorization = request.headers.get("authorization")
-        if not authorization:
-            return self._challenge(request)
-        result = self.digest.verify(authorization, "REGISTER")
-        if result.stale or result.reason in ("bad nonce", "no credentials", "not digest"):
-            return self._challenge(request, stale=result.stale)
-        if result.reason == "unknown user":
-            log.warning("REGISTER for unknown agent %r from %s", result.username, addr[0])
-            return make_response(request, self.unknown_status, to_tag=new_tag())
-        if not result.ok:
-            log.warning("REGISTER refused for %r from %s: %s", result.username, addr[0],
-                        result.reason)
-            return make_response(request, 403, to_tag=new_tag())
-        agent_id = result.username or ""
+        agent_id, refusal = self.authenticate(request, addr)
+        if refusal is not None:
+            return refusal
         if aor_user != agent_id:
             log.warning("agent %r tried to register %r", agent_id, aor_user)
             return make_response(request, 403, "Forbidden - AOR mismatch", to_tag=new_tag())
         return self._update(request, agent_id, addr)
 
-    def challenge(self, request: SIPRequest, *, stale: bool = False) -> SIPResponse:
-        """A 401 with a fresh digest challenge for ``request``."""
-        return self._challenge(request, stale=stale)
+    def authenticate(self, request: SIPRequest, addr: Addr) -> tuple[str, SIPResponse | None]:
+        """(agent id, None) when ``request`` from ``addr`` carries a seat's valid credentials;
+        else ("", the answer): a challenge, or 403 alike for an unknown user, a wrong
+        password, and a throttled or blocked source or account."""
+        now = self.clock()
+        source = addr[0]
+        authorization = (request.headers.get("authorization")
+                         or request.headers.get("proxy-authorization"))
+        if self.sources.refuses(source, now, counting=bool(authorization)):
+            return "", self._forbidden(request)
+        if not authorization:
+            return "", self._challenge(request, addr)
+        result = self.digest.verify(authorization, request.method, bound=_bound(addr))
+        if result.stale or result.reason in ("bad nonce", "not digest", "too many nonces"):
+            return "", self._challenge(request, addr, stale=result.stale)
+        account = result.username or ""
+        binding = self._bindings.get(account)
+        trusted = binding is not None and binding.addr[0] == source  # the seat's own host
+        if not trusted and self.accounts.refuses(account, now):
+            return "", self._forbidden(request)
+        if not result.ok:
+            log.warning("authentication failed for %r from %s:%s: %s", account[:40], *addr,
+                        result.reason)
+            self.sources.failed(source, now)
+            if account in self._passwords:
+                self.accounts.failed(account, now)
+            return "", self._forbidden(request)
+        self.sources.succeeded(source)
+        self.accounts.succeeded(account)
+        return account, None
 
-    def _challenge(self, request: SIPRequest, *, stale: bool = False) -> SIPResponse:
+    def challenge(self, request: SIPRequest, addr: Addr, *, stale: bool = False) -> SIPResponse:
+        """A 401 with a fresh digest challenge for ``request``, bound to ``addr``."""
+        return self._challenge(request, addr, stale=stale)
+
+    def _challenge(self, request: SIPRequest, addr: Addr, *, stale: bool = False) -> SIPResponse:
         return make_response(request, 401, to_tag=new_tag(), headers=[
-            ("WWW-Authenticate", self.digest.challenge(stale=stale))])
+            ("WWW-Authenticate", self.digest.challenge(stale=stale, bound=_bound(addr)))])
+
+    @staticmethod
+    def _forbidden(request: SIPRequest) -> SIPResponse:
+        return make_response(request, 403, to_tag=new_tag())
 
     def _update(self, request: SIPRequest, agent_id: str, addr: Addr) -> SIPResponse:
         header_expires = _int(request.headers.get("expires"), DEFAULT_EXPIRES)
@@ -151,6 +186,11 @@ class Registrar:
             remaining = max(0, int(binding.expires_at - now))
             headers.append(("Contact", f"<{binding.contact}>;expires={remaining}"))
         return make_response(request, 200, to_tag=new_tag(), headers=headers)
+
+
+def _bound(addr: Addr) -> str:
+    """What a nonce is bound to: the client's address and port."""
+    return f"{addr[0]}:{addr[1]}"
 
 
 def _int(value: str | None, default: int) -> int:

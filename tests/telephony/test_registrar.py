@@ -66,13 +66,13 @@ def test_wrong_password_is_forbidden_and_binds_nothing(tmp_path):
     asyncio.run(scenario())
 
 
-def test_unknown_user_is_refused(tmp_path):
+def test_unknown_user_is_refused_like_a_wrong_password(tmp_path):
     async def scenario():
         _, tel, seat = await _start(tmp_path)
         addr = ("127.0.0.1", tel.port)
         response = await seat.register(f"sip:127.0.0.1:{tel.port}", addr, username="9999",
                                        password="whatever")
-        assert response is not None and response.status == 404
+        assert response is not None and response.status == 403  # no account enumeration
         assert tel.registrar.contact_for("9999") is None
         await seat.endpoint.close()
         await tel.close()

@@ -29,7 +29,8 @@ pytestmark = [pytest.mark.sip, pytest.mark.timeout(30)]
 async def seat_ua(tel, agent_id: str, rung: list[Call] | None = None) -> UserAgent:
     """A registered seat that has not logged in to the ACD yet."""
     seat = UserAgent(await open_endpoint(port=0), user=agent_id, media=True,
-                     on_call=rung.append if rung is not None else None, auto_answer=True)
+                     on_call=rung.append if rung is not None else None, auto_answer=True,
+                     credentials=(agent_id, PASSWORDS[agent_id]))  # feature codes challenge
     reply = await seat.register(f"sip:{LOCAL}:{tel.port}", (LOCAL, tel.port),
                                 username=agent_id, password=PASSWORDS[agent_id])
     assert reply is not None and reply.status == 200
@@ -87,11 +88,11 @@ def test_feature_codes_change_the_seat_and_refuse_illegal_moves(prompts_dir):
         assert (await dial(seat, tel, "*12")).status == 200
         assert acd.seat("1001").presence is Presence.LOGGED_OUT
 
-        # Another address claiming seat 1001 is challenged; an unknown seat is not found.
+        # Another address claiming seat 1001 is challenged, and so is an unknown seat.
         impostor = UserAgent(await open_endpoint(port=0), user="1001", media=True)
         assert (await dial(impostor, tel, "*11")).status == 401
         stranger = UserAgent(await open_endpoint(port=0), user="9999", media=True)
-        assert (await dial(stranger, tel, "*11")).status == 404
+        assert (await dial(stranger, tel, "*11")).status == 401
         assert acd.seat("1001").presence is Presence.LOGGED_OUT
         assert not tel.control.callers and not tel.control.dialogs
         await tel.close()
