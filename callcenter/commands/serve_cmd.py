@@ -19,7 +19,8 @@ from callcenter.runtime.listeners import (
     parse_address,
     start_listeners,
 )
-from callcenter.telephony.admission import DEFAULT_MAX_CALLS, AdmissionLimits
+from callcenter.sip.lockout import LockoutPolicy
+from callcenter.telephony.admission import DEFAULT_MAX_CALLS, AdmissionLimits, raise_fd_limit
 
 
 def _refuse(message: str) -> None:
@@ -71,6 +72,10 @@ def _refuse(message: str) -> None:
               help="New INVITEs per second from one source address; beyond: 503 (0: no limit).")
 @click.option("--register-rate", type=click.FloatRange(min=0), default=10.0, show_default=True,
               help="REGISTERs per second from one source address; beyond: 503 (0: no limit).")
+@click.option("--auth-block-seconds", type=click.FloatRange(min=1), default=600.0,
+              show_default=True,
+              help="A source failing digest authentication 10 times in 5 minutes (an account: "
+                   "30) is refused this long; 3 failures slow it to one attempt per 2 s.")
 @click.option("--status-interval", type=float, default=60.0, show_default=True,
               help="Seconds between status log lines.")
 @click.option("--run-for", type=float, default=None, help="Stop after this many seconds.")
@@ -81,7 +86,7 @@ def serve(config_path: str | None, db_url: str | None, sip: str, advertise: str 
           secrets_file: Path | None, api_address: str, api_token_file: Path | None,
           agi_address: str, ami_address: str | None, rtp_timeout: float,
           qualify_interval: float, rtp_window: float, max_calls: int, invite_rate: float,
-          register_rate: float, status_interval: float,
+          register_rate: float, auth_block_seconds: float, status_interval: float,
           run_for: float | None, log_level: str) -> None:
     """Run the call-center engine: SIP callers and seats (or Asterisk over FastAGI/AMI), IVR,
     ACD, records, API, wallboard.
@@ -90,6 +95,7 @@ def serve(config_path: str | None, db_url: str | None, sip: str, advertise: str 
     listener that cannot open.
     """
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    raise_fd_limit()  # room for calls and connections; TCP stops accepting well before it
     try:
         config, warnings = load_config_with_warnings(config_path)
     except ConfigError as exc:
@@ -126,6 +132,7 @@ def serve(config_path: str | None, db_url: str | None, sip: str, advertise: str 
             rtp_window=rtp_window or None,
             admission=AdmissionLimits(max_calls=max_calls or None, invite_rate=invite_rate or None,
                                       register_rate=register_rate or None),
+            lockout=LockoutPolicy(block_seconds=auth_block_seconds),
             api=None if api_address == "off" else parse_address(api_address, 8080),
             api_token_file=api_token_file,
             agi=None if agi_address == "off" else parse_address(agi_address, 4573),

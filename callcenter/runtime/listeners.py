@@ -30,6 +30,7 @@ class ListenerOptions:
     qualify_interval: float | None = 30.0  # OPTIONS pings to registered seats (None: never)
     rtp_window: float | None = None  # seconds of RTP towards a media host that did not signal
     admission: object | None = None  # callcenter.telephony.admission.AdmissionLimits (None: off)
+    lockout: object | None = None  # callcenter.sip.lockout.LockoutPolicy (None: its defaults)
     api: tuple[str, int] | None = ("127.0.0.1", 8080)
     api_token: str | None = None
     api_token_file: Path | None = None
@@ -102,10 +103,14 @@ async def start_listeners(engine: Engine, options: ListenerOptions) -> list[Call
                                                  rtp_timeout=options.rtp_timeout,
                                                  qualify_interval=options.qualify_interval,
                                                  rtp_window=options.rtp_window,
-                                                 admission=options.admission)
+                                                 admission=options.admission,
+                                                 lockout=options.lockout)
             except (OSError, ValueError) as exc:
                 raise StartupError(f"SIP on {host}:{port}: {getattr(exc, 'strerror', None) or exc}"
                                    ) from None
+            from callcenter.metrics.sip_guard import SipGuardCollector
+
+            engine.registry.register(SipGuardCollector(telephony))  # type: ignore[attr-defined]
             log.info("SIP listening on udp and tcp %s:%d (lines %s)", host, telephony.port,
                      ", ".join(line.number for line in engine.config.lines))
             closers.append(telephony.close)

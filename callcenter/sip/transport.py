@@ -14,6 +14,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 from callcenter.sip.message import (
@@ -35,6 +36,7 @@ from callcenter.sip.transactions import (
     TransactionKey,
     TransactionLayer,
     TransactionStateError,
+    server_key,
 )
 
 log = logging.getLogger(__name__)
@@ -104,18 +106,43 @@ class _UdpSocket:
             self.sock.close()
 
 
+@dataclass(frozen=True)
+class TcpLimits:
+    """Bounds on SIP over TCP: connections at once (in all and per source address), seconds
+    a connection may stay silent, and seconds a message's header section may take to arrive
+    once it has begun (or once the connection opened: slowloris)."""
+
+    max_connections: int = 1000
+    per_source: int = 50
+    idle_timeout: float = 3900.0  # beyond a seat's re-registration (3600 s by default)
+    header_timeout: float = 10.0
+
+
 class _TcpProtocol(asyncio.Protocol):
-    def __init__(self, endpoint: SipEndpoint) -> None:
+    def __init__(self, endpoint: SipEndpoint, *, outgoing: bool = False) -> None:
         self.endpoint = endpoint
+        self.outgoing = outgoing
         self.framer = StreamFramer()
         self.transport: asyncio.Transport | None = None
         self.peer: Addr = ("", 0)
+        self.last_data = 0.0
+        self.waiting_since: float | None = None  # a message (or the first) has begun arriving
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername")
         self.peer = (peer[0], peer[1])
-        self.endpoint._tcp[self.peer] = self
+        endpoint = self.endpoint
+        refusal = None if self.outgoing else endpoint.tcp_refusal(self.peer[0])
+        if refusal is not None:
+            endpoint.tcp_refused += 1
+            log.warning("refusing a TCP connection from %s: %s", self.peer[0], refusal)
+            transport.abort()
+            return
+        endpoint._tcp[self.peer] = self
+        self.last_data = endpoint.now()
+        self.waiting_since = None if self.outgoing else self.last_data
+        endpoint.watch_tcp()
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -125,8 +152,22 @@ class _TcpProtocol(asyncio.Protocol):
             if self.transport:
                 self.transport.close()
             return
+        now = self.endpoint.now()
+        self.last_data = now
+        if frames:
+            self.waiting_since = None
+        if self.framer.buffered and self.waiting_since is None:
+            self.waiting_since = now
         for frame in frames:
             self.endpoint.message_received(frame, self.peer, reliable=True)
+
+    def overdue(self, now: float, limits: TcpLimits) -> str | None:
+        """Why this connection is to be closed at ``now`` (None: it may stay)."""
+        if self.waiting_since is not None and now - self.waiting_since > limits.header_timeout:
+            return "no complete message in time"
+        if now - self.last_data > limits.idle_timeout:
+            return "idle"
+        return None
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.endpoint._tcp.get(self.peer) is self:
@@ -139,13 +180,17 @@ class SipEndpoint:
     def __init__(self, tu: TransactionUser | None = None, *, timers: TimerConfig | None = None,
                  invite_limiter: SourceRateLimiter | None = None,
                  limiters: Mapping[str, SourceRateLimiter] | None = None,
-                 retry_after: int = 5) -> None:
+                 retry_after: int = 5, tcp_limits: TcpLimits | None = None) -> None:
         self.tu = tu
         self.layer = TransactionLayer(timers)
         self.limiters = dict(limiters or {})  # method -> per-source limit of new requests
         if invite_limiter is not None:
             self.limiters["INVITE"] = invite_limiter
         self.retry_after = retry_after
+        self.dropped_by_limit = 0  # new requests answered 503 by ``limiters``
+        self.tcp_limits = tcp_limits or TcpLimits()
+        self.tcp_refused = 0  # connections refused at a limit
+        self._tcp_watch: asyncio.TimerHandle | None = None
         self.udp: _UdpSocket | None = None
         self.tcp_server: asyncio.Server | None = None
         self._tcp: dict[Addr, _TcpProtocol] = {}
@@ -187,7 +232,34 @@ class SipEndpoint:
             self.tcp_addr = (tsock[0], tsock[1])
         return self
 
+    def tcp_refusal(self, host: str) -> str | None:
+        """Why a new TCP connection from ``host`` is refused (None: accepted)."""
+        limits = self.tcp_limits
+        if len(self._tcp) >= limits.max_connections:
+            return f"{len(self._tcp)} connections open"
+        if sum(1 for peer in self._tcp if peer[0] == host) >= limits.per_source:
+            return f"{limits.per_source} connections from that address"
+        return None
+
+    def watch_tcp(self) -> None:
+        """Close idle and slow connections, checking as often as the shorter timeout needs."""
+        if self._tcp_watch is None and self._tcp:
+            every = min(self.tcp_limits.header_timeout, self.tcp_limits.idle_timeout) / 4
+            self._tcp_watch = self.loop.call_later(max(0.05, every), self._sweep_tcp)
+
+    def _sweep_tcp(self) -> None:
+        self._tcp_watch = None
+        now = self.now()
+        for conn in list(self._tcp.values()):
+            why = conn.overdue(now, self.tcp_limits)
+            if why is not None and conn.transport is not None:
+                log.info("closing TCP connection from %s:%s: %s", *conn.peer, why)
+                conn.transport.abort()
+        self.watch_tcp()
+
     async def close(self) -> None:
+        if self._tcp_watch is not None:
+            self._tcp_watch.cancel()
         if self._timer:
             self._timer.cancel()
         if self.udp:
@@ -201,7 +273,8 @@ class SipEndpoint:
 
     async def connect_tcp(self, addr: Addr) -> None:
         """Open a TCP connection to ``addr``; later sends to ``addr`` use it."""
-        await self.loop.create_connection(lambda: _TcpProtocol(self), addr[0], addr[1])
+        await self.loop.create_connection(lambda: _TcpProtocol(self, outgoing=True), addr[0],
+                                          addr[1])
 
     # -- inbound ---------------------------------------------------------------------------
 
@@ -219,8 +292,10 @@ class SipEndpoint:
             return
         if isinstance(message, SIPRequest) and not message.to_tag:
             limiter = self.limiters.get(message.method)
-            if limiter is not None and not limiter.allow(addr[0], self.now()):
+            if (limiter is not None and self._is_new(message)
+                    and not limiter.allow(addr[0], self.now())):
                 self.dropped += 1  # answered statelessly: no transaction, no call, no media
+                self.dropped_by_limit += 1
                 self.send(make_response(message, 503, headers=[
                     ("Retry-After", str(self.retry_after))]).to_bytes(), addr)
                 return
@@ -232,6 +307,14 @@ class SipEndpoint:
             self._reject(exc, addr)
             return
         self._run(actions)
+
+    def _is_new(self, request: SIPRequest) -> bool:
+        """Not a retransmission of a request already in a server transaction (which is
+        answered by that transaction, never refused: the call may have been accepted)."""
+        try:
+            return self.layer.get(server_key(request)) is None
+        except SIPParseError:
+            return True
 
     def _reject(self, exc: SIPParseError, addr: Addr) -> None:
         self.dropped += 1
@@ -311,10 +394,10 @@ async def open_endpoint(tu: TransactionUser | None = None, host: str = DEFAULT_H
                         timers: TimerConfig | None = None,
                         invite_limiter: SourceRateLimiter | None = None,
                         limiters: Mapping[str, SourceRateLimiter] | None = None,
-                        retry_after: int = 5) -> SipEndpoint:
+                        retry_after: int = 5, tcp_limits: TcpLimits | None = None) -> SipEndpoint:
     """Create and bind a :class:`SipEndpoint`; ``limiters`` answer new requests of a method
     beyond a source's rate with 503 and ``Retry-After: retry_after``."""
     endpoint = SipEndpoint(tu, timers=timers, invite_limiter=invite_limiter, limiters=limiters,
-                           retry_after=retry_after)
+                           retry_after=retry_after, tcp_limits=tcp_limits)
     return await endpoint.start(host, port, tcp=tcp)
 

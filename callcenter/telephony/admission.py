@@ -9,9 +9,14 @@ about 100 call attempts per second.
 
 from __future__ import annotations
 
+import logging
+import resource
 from dataclasses import dataclass
 
 from callcenter.sip.ratelimit import SourceRateLimiter
+from callcenter.sip.transport import TcpLimits
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_CALLS = 300
 
@@ -30,3 +35,25 @@ class AdmissionLimits:
         rates = {"INVITE": self.invite_rate, "REGISTER": self.register_rate}
         return {method: SourceRateLimiter(rate, max(1.0, 2 * rate))
                 for method, rate in rates.items() if rate}
+
+
+def raise_fd_limit() -> int:
+    """Raise this process's open-file limit to its hard limit; returns the soft limit now."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError) as exc:
+            log.warning("cannot raise the open-file limit from %d to %d: %s", soft, hard, exc)
+    return soft
+
+
+def tcp_limits(limits: AdmissionLimits | None) -> TcpLimits:
+    """TCP connection limits that leave file descriptors for the calls admitted (three RTP
+    sockets a call at most, plus the database, the API and prompts): near the open-file
+    limit the engine refuses new connections, never new calls."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    calls = (limits.max_calls if limits is not None else None) or DEFAULT_MAX_CALLS
+    room = soft - 3 * calls - 200 if soft != resource.RLIM_INFINITY else 100_000
+    return TcpLimits(max_connections=max(8, min(TcpLimits.max_connections, room)))

@@ -373,17 +373,12 @@ class CallControl:
         """A seat dialled a feature code: check who it is, change its state, confirm."""
         tag = new_tag()
         agent_id = seat_of(request)
-        if agent_id not in self.agent_ids:
-            log.warning("feature code %s from unknown seat %r at %s", code, agent_id, addr[0])
-            self.ep.respond(make_response(request, 404, "Not Found - unknown seat", to_tag=tag))
-            return
-        allowed = authorised(self.registrar, request, agent_id, addr)
-        if allowed is None:
-            self.ep.respond(self.registrar.challenge(request))
-            return
-        if not allowed:
-            log.warning("feature code %s for seat %s refused from %s", code, agent_id, addr[0])
-            self.ep.respond(make_response(request, 403, "Forbidden - not this seat", to_tag=tag))
+        refusal = authorised(self.registrar, request, agent_id, addr)  # unknown seats too
+        if refusal is not None:
+            if refusal.status != 401:
+                log.warning("feature code %s for seat %r refused from %s", code, agent_id[:40],
+                            addr[0])
+            self.ep.respond(refusal)
             return
         prepared = self._prepare_answer(request, addr, code, tag)
         if prepared is None:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from callcenter.sip.lockout import LockoutPolicy
 from callcenter.sip.ratelimit import SourceRateLimiter
 from callcenter.sip.transport import SipEndpoint, open_endpoint
-from callcenter.telephony.admission import AdmissionLimits
+from callcenter.telephony.admission import AdmissionLimits, tcp_limits
 from callcenter.telephony.call_control import RTP_TIMEOUT, CallControl
 from callcenter.telephony.registrar import Registrar
 from ivr_flows.loader import load_for_config
@@ -46,6 +47,7 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
                          qualify_interval: float | None = None,
                          rtp_window: float | None = None,
                          admission: AdmissionLimits | None = None,
+                         lockout: LockoutPolicy | None = None,
                          tcp: bool = True) -> EmbeddedTelephony:
     """Answer the config's lines on ``host:port`` (UDP; 0 picks a free port) for ``engine``.
 
@@ -60,6 +62,8 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
     address on another host than the signalling is used for ``rtp_window`` seconds (None:
     never, the engine waits for the peer's RTP). ``admission`` caps live calls and per-source
     INVITE and REGISTER rates (503 with Retry-After beyond them; None: no limits).
+    ``lockout`` is how failed digest authentications throttle and block a source and an
+    account (default :class:`LockoutPolicy`).
     """
     if host in ("0.0.0.0", "::") and not advertise:
         raise ValueError("binding a wildcard address needs an advertised address")
@@ -68,7 +72,7 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
         log.warning("SIP passwords for agents not in the config: %s", ", ".join(unknown))
     registry = plugins or default_registry()
     flows = load_for_config(engine.config, registry)
-    registrar = Registrar(passwords, realm=realm, clock=engine.driver.clock)
+    registrar = Registrar(passwords, realm=realm, clock=engine.driver.clock, lockout=lockout)
     control = CallControl(engine.config, engine.driver, flows, registrar, prompts_dir,
                           plugins=registry, advertise=advertise, rtp_timeout=rtp_timeout,
                           hold_interval=(hold_interval if hold_interval is not None else
@@ -78,7 +82,8 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
     limiters = admission.limiters() if admission is not None else {}
     endpoint = await open_endpoint(control, host, port, tcp=tcp, invite_limiter=invite_limiter,
                                    limiters=limiters,
-                                   retry_after=admission.retry_after if admission else 5)
+                                   retry_after=admission.retry_after if admission else 5,
+                                   tcp_limits=tcp_limits(admission))
     control.attach(endpoint)
     log.info("embedded telephony on %s:%s udp%s (%d lines, %d seats with passwords)",
              host, endpoint.local_addr[1], " and tcp" if tcp else "", len(control.lines),

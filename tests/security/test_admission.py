@@ -68,13 +68,20 @@ def test_a_source_over_its_invite_or_register_rate_gets_503_and_others_do_not(pr
                                    passwords=PASSWORDS,
                                    admission=AdmissionLimits(invite_rate=2.0, register_rate=5.0))
         flood = RawPeer(tel.port)
-        for _ in range(30):
-            flood.send(flood.request("INVITE", extra="Content-Type: application/sdp\r\n",
-                                     body=SDP))
+        invites = [flood.request("INVITE", extra="Content-Type: application/sdp\r\n", body=SDP)
+                   for _ in range(30)]
+        for invite in invites:
+            flood.send(invite)
         answers = {(line.split()[1], call_id) for line, call_id in await flood.responses(0.6)}
         statuses = [status for status, _ in answers]
         assert statuses.count("200") == 4 and statuses.count("503") == 26  # a 2 s burst at 2/s
-        assert len(tel.control.callers) == 4
+        admitted = next(call_id for status, call_id in answers if status == "200")
+        for _ in range(5):  # the bucket is empty again...
+            flood.send(flood.request("INVITE", extra="Content-Type: application/sdp\r\n",
+                                     body=SDP))
+        flood.send(next(i for i in invites if admitted.encode() in i))  # ...and it retransmits
+        assert ("SIP/2.0 503 Service Unavailable", admitted) not in await flood.responses(0.6)
+        assert len(tel.control.callers) <= 6
         for _ in range(30):
             flood.send(flood.request("REGISTER", user="1001"))
         statuses = [t.split()[1] for t in await flood.messages(0.6)]
