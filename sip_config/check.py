@@ -171,6 +171,9 @@ def check_pjsip(conf: Conf, config: HotlineConfig) -> list[str]:
                     problems.append(f"pjsip auth {auth}: username is not {endpoint.name}")
         if not conf.get(endpoint, "context"):
             problems.append(f"{where}: no context")
+        for key in ("rtp_timeout", "rtp_timeout_hold"):
+            if not (conf.get(endpoint, key) or "0").isdigit() or int(conf.get(endpoint, key) or 0) < 1:
+                problems.append(f"{where}: no {key}: a party gone without a BYE holds the other forever")
     binds = {(conf.get(t, "bind") or "").rpartition(":")[2] for t in conf.of_type("transport")}
     for aor in conf.of_type("aor"):
         host, _, port = (conf.get(aor, "contact") or "").removeprefix("sip:").rpartition(":")

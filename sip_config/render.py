@@ -8,10 +8,12 @@ and a plain Asterisk queue of all agents when the engine cannot be reached or re
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from callcenter.config import HotlineConfig
+from callcenter.telephony.rtp_timeout import RTP_TIMEOUT
 
 FEATURE_CODES = {"*11": "login", "*12": "logout", "*13": "ready", "*14": "not ready"}
 LINES_CONTEXT = "callcenter-lines"
@@ -20,6 +22,9 @@ FALLBACK_CONTEXT = "callcenter-fallback"
 ANSWERED_CONTEXT = "callcenter-answered"
 IDENTIFIER_ORDER = "username,ip,anonymous"
 """pjsip's default ``ip,username,anonymous`` lets the IP-identified trunk swallow seats on its host."""
+HOLD_TIMEOUT_FACTOR = 20
+"""A party on hold may be silent this many RTP timeouts (10 minutes with the default 30 s)."""
+SESSION_MIN_SE = 90  # RFC 4028's smallest Session-Expires a peer must accept
 
 
 @dataclass(frozen=True)
@@ -38,11 +43,22 @@ class AsteriskOptions:
     fallback_queue: str = "hotline-fallback"
     codecs: tuple[str, ...] = ("alaw", "ulaw")
     qualify_seconds: int = 30
+    rtp_timeout: float = RTP_TIMEOUT  # the embedded engine's --rtp-timeout, the same promise
     header: str = field(default="Rendered by `callcenter asterisk-config`; re-render, do not edit.")
 
     @property
     def agi_url(self) -> str:
         return f"agi://{self.agi_host}:{self.agi_port}"
+
+    def dead_party_lines(self) -> list[str]:
+        """Endpoint options that hang up a party gone without a BYE: no RTP for ``rtp_timeout``
+        seconds (whole, at least 1), or on hold for ``HOLD_TIMEOUT_FACTOR`` times that; session
+        timers refresh the dialog so a peer whose signalling died is noticed too."""
+        seconds = max(1, math.ceil(self.rtp_timeout))
+        hold = seconds * HOLD_TIMEOUT_FACTOR
+        return [f"; a party silent on RTP for {seconds} s (the engine's --rtp-timeout) is hung up",
+                f"rtp_timeout={seconds}", f"rtp_timeout_hold={hold}", "timers=yes",
+                f"timers_min_se={SESSION_MIN_SE}", f"timers_sess_expires={max(SESSION_MIN_SE, hold)}"]
 
 
 DEFAULT_OPTIONS = AsteriskOptions()
@@ -77,7 +93,7 @@ def render_pjsip(config: HotlineConfig, passwords: Mapping[str, str],
     out += ["[seat-endpoint](!)", "type=endpoint", "transport=transport-udp",
             f"context={SEATS_CONTEXT}", "disallow=all", f"allow={allow}", "dtmf_mode=rfc4733",
             "direct_media=no", "rtp_symmetric=yes", "force_rport=yes", "rewrite_contact=yes",
-            f"language={config.default_language}", "",
+            f"language={config.default_language}", *options.dead_party_lines(), "",
             "[seat-auth](!)", "type=auth", "auth_type=userpass", "",
             "[seat-aor](!)", "type=aor", "max_contacts=1", "remove_existing=yes",
             f"qualify_frequency={options.qualify_seconds}", ""]
@@ -95,7 +111,7 @@ def render_pjsip(config: HotlineConfig, passwords: Mapping[str, str],
     out += ["; the callers' side: a SIP trunk identified by its address",
             "[trunk]", "type=endpoint", "transport=transport-udp", f"context={LINES_CONTEXT}",
             "disallow=all", f"allow={allow}", "dtmf_mode=rfc4733", "direct_media=no",
-            "aors=trunk", f"language={config.default_language}", "",
+            "aors=trunk", f"language={config.default_language}", *options.dead_party_lines(), "",
             "[trunk]", "type=aor", f"contact=sip:{options.trunk_host}:{options.trunk_port}", "",
             "[trunk-identify]", "type=identify", "endpoint=trunk", f"match={options.trunk_host}", ""]
     return "\n".join(out)

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from callcenter.config import ConfigError, load_config
+from callcenter.telephony.rtp_timeout import RTP_TIMEOUT
 
 
 def _write(path: Path, text: str, private: bool) -> None:
@@ -36,9 +37,11 @@ def _write(path: Path, text: str, private: bool) -> None:
 @click.option("--trunk-host", default="127.0.0.1", show_default=True,
               help="Address of the callers' SIP trunk (carrier gateway).")
 @click.option("--trunk-port", type=int, default=5080, show_default=True)
+@click.option("--rtp-timeout", type=click.FloatRange(min=0.5), default=RTP_TIMEOUT, show_default=True,
+              help="Seconds without RTP after which Asterisk hangs up a party (as 'serve --rtp-timeout').")
 def asterisk_config(out: Path, config_path: str | None, secrets: Path | None, prompts: Path | None,
                     agi_host: str, agi_port: int, sip_bind: str, trunk_host: str,
-                    trunk_port: int) -> None:
+                    trunk_port: int, rtp_timeout: float) -> None:
     """Render pjsip, extensions, manager, musiconhold and queues .conf files for Asterisk 20+.
 
     Secrets come from CALLCENTER_AMI_SECRET and CALLCENTER_SIP_PASSWORD_<agent>, or --secrets;
@@ -70,7 +73,7 @@ def asterisk_config(out: Path, config_path: str | None, secrets: Path | None, pr
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     options = AsteriskOptions(agi_host=agi_host, agi_port=agi_port, sip_bind=sip_bind,
-                              trunk_host=trunk_host, trunk_port=trunk_port)
+                              trunk_host=trunk_host, trunk_port=trunk_port, rtp_timeout=rtp_timeout)
     try:
         files = render_all(config, passwords=passwords, ami_secret=secret, options=options)
     except ValueError as exc:

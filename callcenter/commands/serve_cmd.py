@@ -21,6 +21,7 @@ from callcenter.runtime.listeners import (
 )
 from callcenter.sip.lockout import LockoutPolicy
 from callcenter.telephony.admission import DEFAULT_MAX_CALLS, AdmissionLimits, raise_fd_limit
+from callcenter.telephony.rtp_timeout import RTP_TIMEOUT
 
 
 def _refuse(message: str) -> None:
@@ -55,7 +56,7 @@ def _refuse(message: str) -> None:
 @click.option("--ami", "ami_address", default=None,
               help="Follow seats over Asterisk's AMI at host:port (user 'callcenter'; secret from "
                    "$CALLCENTER_AMI_SECRET or the secrets file's 'ami = ...' line).")
-@click.option("--rtp-timeout", type=click.FloatRange(min=0.5), default=30.0, show_default=True,
+@click.option("--rtp-timeout", type=click.FloatRange(min=0.5), default=RTP_TIMEOUT, show_default=True,
               help="Seconds without RTP after which a caller is hung up, or a talking seat is "
                    "taken as gone (its caller goes back to the queue).")
 @click.option("--qualify-interval", type=click.FloatRange(min=0), default=30.0, show_default=True,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from callcenter.runtime.app import Engine
 from callcenter.runtime.welcome import login_help
+from callcenter.telephony.rtp_timeout import RTP_TIMEOUT
 
 log = logging.getLogger("callcenter")
 
@@ -26,7 +27,7 @@ class ListenerOptions:
     sip: tuple[str, int] | None = ("127.0.0.1", 5060)
     prompts_dir: Path = Path("var/prompts")
     passwords: dict[str, str] = field(default_factory=dict)
-    rtp_timeout: float | None = 30.0  # seconds of RTP silence that end a leg (None: never)
+    rtp_timeout: float | None = RTP_TIMEOUT  # seconds of RTP silence that end a leg (None: never)
     qualify_interval: float | None = 30.0  # OPTIONS pings to registered seats (None: never)
     rtp_window: float | None = None  # seconds of RTP towards a media host that did not signal
     admission: object | None = None  # callcenter.telephony.admission.AdmissionLimits (None: off)

@@ -46,6 +46,7 @@ from callcenter.telephony.legs import (
 from callcenter.telephony.media import LegMedia
 from callcenter.telephony.qualify import Qualifier
 from callcenter.telephony.registrar import Registrar
+from callcenter.telephony.rtp_timeout import RTP_TIMEOUT
 from callcenter.telephony.silence import sends_media, silent_for
 from callcenter.telephony.sip_info import info_digit
 from callcenter.telephony.transfer_control import Transfers
@@ -61,7 +62,6 @@ from ivr_flows.timing import PromptDurations
 
 log = logging.getLogger(__name__)
 
-RTP_TIMEOUT = 30.0  # seconds without RTP from a caller before the call is ended
 # Why a caller's leg ended (log text; the first three mean the caller left).
 CALLER_BYE, CALLER_CANCEL, CALLER_SILENT = "caller BYE", "caller CANCEL", "no RTP from the caller"
 CALLER_LEFT = frozenset({CALLER_BYE, CALLER_CANCEL, CALLER_SILENT})

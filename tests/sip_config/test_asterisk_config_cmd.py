@@ -108,3 +108,11 @@ def test_every_hold_music_folder_holds_music_asterisk_can_play(tmp_path):
                 assert wav.getnframes() >= 8000 * 10
                 audio = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
             assert 1000 < np.abs(audio).max() < 32767  # audible, not clipped
+
+
+def test_the_rtp_timeout_is_the_engines_setting(tmp_path):
+    out = tmp_path / "out"
+    result = run("--out", str(out), "--secrets", str(secrets_file(tmp_path)), "--rtp-timeout", "12")
+    assert result.exit_code == 0, result.output
+    pjsip = parse_conf((out / "pjsip.conf").read_text())
+    assert {pjsip.get(e, "rtp_timeout") for e in pjsip.of_type("endpoint")} == {"12"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from callcenter.config import load_config
+from callcenter.telephony.rtp_timeout import RTP_TIMEOUT
 from sip_config import AsteriskOptions, check_all, parse_conf, render_all
 from sip_config.check import ConfError, dialplan
 
@@ -71,6 +72,8 @@ def test_secrets_are_the_given_ones_and_ami_is_loopback_only():
     ("pjsip.conf", "[1001](seat-endpoint)", "[1001](no-such-template)", "unknown template"),
     ("extensions.conf", " same => n,Hangup()", "Hangup()", "not a section"),
     ("pjsip.conf", "contact=sip:127.0.0.1:5080", "contact=sip:127.0.0.1:5060", "a call loop"),
+    ("pjsip.conf", "rtp_timeout=30\n", "", "endpoint 1001: no rtp_timeout:"),
+    ("pjsip.conf", "rtp_timeout_hold=600\n", "rtp_timeout_hold=0\n", "endpoint 1001: no rtp_timeout_hold"),
     ("pjsip.conf", "endpoint_identifier_order=username,ip,anonymous", "endpoint_identifier_order=ip,username",
      "by ip before username"),
     ("pjsip.conf", "endpoint_identifier_order=username,ip,anonymous\n", "", "by ip before username"),
@@ -106,3 +109,19 @@ def test_seats_are_identified_by_user_name_before_the_trunk_by_address():
     assert order.index("username") < order.index("ip")
     assert pjsip.get(pjsip.of_type("identify")[0], "match") == "127.0.0.1"
     assert "restart" in text[:text.index("[global]")]
+
+
+@pytest.mark.parametrize(("setting", "seconds"), [(RTP_TIMEOUT, 30), (12.5, 13), (0.5, 1)])
+def test_every_endpoint_hangs_up_a_party_gone_without_a_bye(setting, seconds):
+    """Killed callers stayed bridged to an agent for minutes on a real Asterisk: every endpoint
+    carries the embedded engine's RTP timeout (and a longer one on hold, and session timers)."""
+    pjsip = parse_conf(rendered(rtp_timeout=setting)["pjsip.conf"])
+    endpoints = pjsip.of_type("endpoint")
+    assert {e.name for e in endpoints} == {a.id for a in CONFIG.agents} | {"trunk"}
+    for endpoint in endpoints:
+        assert pjsip.get(endpoint, "rtp_timeout") == str(seconds)
+        hold = int(pjsip.get(endpoint, "rtp_timeout_hold"))
+        assert hold > seconds
+        assert pjsip.get(endpoint, "timers") == "yes"
+        expires, min_se = (int(pjsip.get(endpoint, k)) for k in ("timers_sess_expires", "timers_min_se"))
+        assert expires >= min_se >= 90
