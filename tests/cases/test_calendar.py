@@ -122,3 +122,28 @@ def test_working_time_backwards_ends_where_the_remaining_working_time_starts() -
     assert CAL.sub_working_time(local(2024, 10, 5, 12), 0) == local(2024, 10, 1)
     start = local(2024, 9, 30, 20)
     assert CAL.sub_working_time(CAL.add_working_time(start, 24 * 3600), 24 * 3600) == start
+
+
+@given(st.datetimes(dt.datetime(2024, 1, 1), dt.datetime(2026, 11, 30)), st.integers(0, 200 * 3600))
+def test_working_time_back_and_forth(start: dt.datetime, seconds: int) -> None:
+    at = start.replace(microsecond=0, tzinfo=CAL.tz).timestamp()  # whole seconds: exact arithmetic
+    later = CAL.add_working_time(at, seconds)
+    assert later >= at + seconds  # days off only ever add time
+    back = CAL.sub_working_time(later, seconds)
+    assert back <= at  # at least ``seconds`` of working time from ``at`` on
+    day = CAL.date_of(at)
+    if CAL.is_working_day(day) and at > CAL.end_of(day - dt.timedelta(days=1)):  # inside a working day
+        assert back == at
+
+
+@given(st.sets(st.dates(D(2027, 1, 1), D(2027, 12, 31)), max_size=40), st.integers(0, 15),
+       st.dates(D(2027, 1, 1), D(2027, 11, 30)))
+def test_a_configured_year_never_puts_a_deadline_on_a_listed_holiday(
+        holidays: set[dt.date], n: int, start: dt.date) -> None:
+    cal = WorkCalendar([YearOverride(2027, frozenset(holidays))])
+    try:
+        due = cal.add_working_days(start, n)
+    except CalendarGap:  # ran into 2028, which nobody configured
+        return
+    assert due not in holidays and due.weekday() < 5
+    assert n == 0 or cal.working_days_between(start, due) == n
