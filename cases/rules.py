@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cases.model import Urgency
 from cases.taxonomy import Category, Kind
@@ -21,6 +21,14 @@ class ReplyRule(BaseModel):
     category: str | None = None  # a code prefix ("0301") or a kind ("complaint"); None: any
     urgency: Urgency | None = None  # None: any
     working_days: Annotated[int, Field(ge=0, le=60)]
+
+    @field_validator("category")
+    @classmethod
+    def _known_form(cls, value: str | None) -> str | None:
+        if value is not None and not value.isdigit() and value not in Kind.__members__.values():
+            raise ValueError(f"expected a category code prefix (digits) or one of "
+                             f"{', '.join(k.value for k in Kind)}, not {value!r}")
+        return value
 
     def matches(self, category: Category, urgency: Urgency) -> bool:
         if self.urgency is not None and self.urgency is not urgency:

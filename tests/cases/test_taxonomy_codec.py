@@ -82,6 +82,8 @@ def test_reply_rules_are_configurable_and_checked() -> None:
     assert defaults.reply_working_days(TAXONOMY.get("030101"), Urgency.CRITICAL) == 0
     with pytest.raises(ValidationError, match="the last rule must match every case"):
         Rules.model_validate({"reply": [{"category": "03", "working_days": 5}]})
+    with pytest.raises(ValidationError, match="or one of consultation, help.*not 'complain'"):
+        Rules.model_validate({"reply": [{"category": "complain", "working_days": 5}, {"working_days": 5}]})
     with pytest.raises(ValidationError, match="sign_hours"):
         Rules.model_validate({"sign_hours": 0})
 
