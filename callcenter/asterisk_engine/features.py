@@ -15,7 +15,10 @@ log = logging.getLogger(__name__)
 
 RESULT_VARIABLE = "CALLCENTER_RESULT"
 FEATURES = {"11": "login", "12": "logout", "13": "ready", "14": "not_ready"}
-PROMPTS = {"login": "agent-loginok", "logout": "agent-loggedoff"}  # Asterisk's core sounds
+CONFIRMED = "callcenter/seat_ok"
+REFUSED = "callcenter/seat_refused"
+"""The seat's answer: our own tones (the embedded engine's confirmation beep), which
+``asterisk-config`` exports for every language, so no Asterisk core sound is needed."""
 _SEAT = re.compile(r"PJSIP/(?P<endpoint>[^/]+)-[0-9a-f]+$")
 
 
@@ -48,7 +51,7 @@ async def feature_code(session: AGISession, code: str, agents: Collection[str],
     else:
         done = submit(feature_event(action, agent))
     await session.set_variable(RESULT_VARIABLE, "ok" if done else "refused")
-    prompt = PROMPTS.get(action or "", "beep") if done else "beeperr"
+    prompt = CONFIRMED if done else REFUSED
     with contextlib.suppress(AGICommandFailed):
         await session.stream_file(prompt)
     await session.hangup()

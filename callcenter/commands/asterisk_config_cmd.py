@@ -55,6 +55,7 @@ def asterisk_config(out: Path, config_path: str | None, secrets: Path | None, pr
         check_all,
         export_hold_music,
         export_prompts,
+        export_seat_tones,
         render_all,
     )
     from sip_config.render import SECRET_FILES
@@ -88,8 +89,9 @@ def asterisk_config(out: Path, config_path: str | None, secrets: Path | None, pr
     for name, text in files.items():
         _write(out / name, text, name in SECRET_FILES)
     music = export_hold_music(out, options.moh_directory)
-    click.echo(f"wrote {', '.join(files)} to {out} ({len(config.agents)} seats, {len(config.lines)} lines)"
-               f" and the hold music {music.relative_to(out)}")
+    export_seat_tones(out)
+    click.echo(f"wrote {', '.join(files)} to {out} ({len(config.agents)} seats, {len(config.lines)} lines),"
+               f" the hold music {music.relative_to(out)} and the seats' tones")
     if prompts is not None:
         try:
             counts = export_prompts(prompts, out)

@@ -39,9 +39,9 @@ def test_login_not_ready_ready_logout_from_the_seat():
                             AgentReady("1001"), AgentLoggedOut("1001")]
     login, not_ready, ready, logout = channels
     assert login.commands == ["ANSWER", 'SET VARIABLE CALLCENTER_RESULT "ok"',
-                              'STREAM FILE agent-loginok ""', "HANGUP"]
-    assert 'STREAM FILE beep ""' in not_ready.commands and 'STREAM FILE beep ""' in ready.commands
-    assert 'STREAM FILE agent-loggedoff ""' in logout.commands
+                              'STREAM FILE callcenter/seat_ok ""', "HANGUP"]
+    for channel in (not_ready, ready, logout):
+        assert 'STREAM FILE callcenter/seat_ok ""' in channel.commands
     assert parts.acd.seat("1001").presence.value == "logged_out"
 
 
@@ -52,4 +52,4 @@ def test_codes_from_unknown_seats_or_refused_by_the_acd_change_nothing():
     assert parts.acd.seat("1001").presence.value == "logged_out"
     for channel in channels:
         assert channel.variables["CALLCENTER_RESULT"] == "refused"
-        assert 'STREAM FILE beeperr ""' in channel.commands
+        assert 'STREAM FILE callcenter/seat_refused ""' in channel.commands

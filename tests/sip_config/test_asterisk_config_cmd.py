@@ -8,9 +8,13 @@ import wave
 import numpy as np
 from click.testing import CliRunner
 
+from callcenter.asterisk_engine.features import CONFIRMED, REFUSED
 from callcenter.cli import main
 from callcenter.config import load_config
+from callcenter.telephony.feature_codes import CONFIRMATION
 from sip_config import check_all, parse_conf
+from sip_config.check import dialplan
+from sip_config.prompts_export import ASTERISK_LANGUAGES
 
 AGENTS = [agent.id for agent in load_config().agents]
 
@@ -28,13 +32,22 @@ def run(*args: str, env: dict[str, str] | None = None):
     return CliRunner().invoke(main, ["asterisk-config", *args], env={**clean, **(env or {})})
 
 
-def write_wav(path, rate: int = 8000) -> None:
+def write_wav(path, rate: int = 8000, *, channels: int = 1, tone: float = 0.0) -> None:
+    """0.1 s of silence, or of a ``tone`` Hz sine."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    t = np.arange(rate // 10) / rate
+    samples = np.round(8000 * np.sin(2 * np.pi * tone * t)).astype("<i2")
     with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
+        wav.setnchannels(channels)
         wav.setsampwidth(2)
         wav.setframerate(rate)
-        wav.writeframes(b"\0\0" * 800)
+        wav.writeframes(np.repeat(samples, channels).tobytes())
+
+
+def read_wav(path) -> tuple[tuple[int, int, int], np.ndarray]:
+    with wave.open(str(path), "rb") as wav:
+        shape = (wav.getframerate(), wav.getnchannels(), wav.getsampwidth())
+        return shape, np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
 
 
 def test_missing_ami_secret_exits_2_naming_the_variable(tmp_path):
@@ -64,7 +77,8 @@ def test_renders_private_files_and_exports_prompts(tmp_path):
     prompts = tmp_path / "prompts"
     write_wav(prompts / "zh" / "welcome_12345.wav")
     write_wav(prompts / "en" / "please_hold.wav")
-    write_wav(prompts / "en" / "please_hold.recorded.wav", rate=44100)  # the source, not exported
+    write_wav(prompts / "en" / "please_hold.recorded.wav", rate=44100, channels=2, tone=440)
+    write_wav(prompts / "ja" / "goodbye.recorded.wav", rate=16000, tone=440)  # recorded only
     out = tmp_path / "out"
     result = run("--out", str(out), "--secrets", str(secrets_file(tmp_path)), "--prompts", str(prompts),
                  env={"CALLCENTER_AMI_SECRET": "ami-from-env"})
@@ -78,7 +92,43 @@ def test_renders_private_files_and_exports_prompts(tmp_path):
     for name in ("pjsip.conf", "manager.conf"):
         assert stat.S_IMODE((out / name).stat().st_mode) == 0o600
     assert (out / "sounds" / "zh" / "callcenter" / "welcome_12345.wav").is_file()
-    assert sorted(p.name for p in (out / "sounds" / "en" / "callcenter").iterdir()) == ["please_hold.wav"]
+    exported = out / "sounds" / "en" / "callcenter"
+    assert sorted(p.name for p in exported.iterdir()) == [
+        "please_hold.wav", "seat_ok.wav", "seat_refused.wav"]
+    for path in (exported / "please_hold.wav", out / "sounds" / "ja" / "callcenter" / "goodbye.wav"):
+        shape, audio = read_wav(path)  # the recording, conditioned, replaces the synthesised prompt
+        assert shape == (8000, 1, 2) and np.abs(audio).max() > 20000
+
+
+def test_a_recording_that_cannot_be_read_is_refused_naming_it(tmp_path):
+    prompts = tmp_path / "prompts"
+    (prompts / "zh").mkdir(parents=True)
+    (prompts / "zh" / "welcome_12345.recorded.wav").write_bytes(b"not audio")
+    result = run("--out", str(tmp_path / "out"), "--secrets", str(secrets_file(tmp_path)),
+                 "--prompts", str(prompts))
+    assert result.exit_code == 2 and "welcome_12345.recorded.wav" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_every_sound_the_seats_and_the_dialplan_play_is_exported_in_every_language(tmp_path):
+    """Seats heard Asterisk's English core sounds (none exist for zh); now only our own play."""
+    prompts = tmp_path / "prompts"
+    for language in ASTERISK_LANGUAGES:
+        write_wav(prompts / language / "system_error.wav", tone=440)
+    out = tmp_path / "out"
+    result = run("--out", str(out), "--secrets", str(secrets_file(tmp_path)), "--prompts", str(prompts))
+    assert result.exit_code == 0, result.output
+    plan = dialplan(parse_conf((out / "extensions.conf").read_text()))
+    played = {step.args.split(",")[0] for context in plan.values() for steps in context.values()
+              for step in steps if step.app == "Playback"}
+    played |= {CONFIRMED, REFUSED}
+    assert played == {"callcenter/system_error", CONFIRMED, REFUSED}
+    for language in ASTERISK_LANGUAGES:
+        for sound in played:
+            shape, audio = read_wav(out / "sounds" / language / f"{sound}.wav")
+            assert shape == (8000, 1, 2) and np.abs(audio).max() > 1000, (language, sound)
+    _, ok = read_wav(out / "sounds" / "zh" / f"{CONFIRMED}.wav")
+    assert np.array_equal(ok, CONFIRMATION)  # the embedded engine's beep
 
 
 def test_prompts_asterisk_cannot_play_are_refused(tmp_path):
