@@ -1,17 +1,20 @@
 """Figures of one simulated run, overall and per line, language and queue, plus by hour.
 
-Calls count when they arrive inside ``[warmup, duration)``. Service level = answered within
-the threshold / offered (abandons included); occupancy = (talk + wrap-up) / staffed time of
+Calls count when they arrive inside ``[warmup, duration)``. The service level is the config's
+definition (``ServiceLevelPolicy``, as the live engine and reports count it: calls still
+waiting at the end are not counted); occupancy = (talk + wrap-up) / staffed time of
 the agents able to serve the group's queues (breaks and off-shift time excluded).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from acd.model import ServiceLevelPolicy
 from simulator.engine import HOUR, RunResult
 from simulator.roster import available_intervals
 from simulator.scenario import LoadedScenario
@@ -30,6 +33,20 @@ def threshold_seconds(loaded: LoadedScenario) -> float:
     return loaded.config.service_level.threshold_seconds
 
 
+def service_level_policy(loaded: LoadedScenario) -> ServiceLevelPolicy:
+    """The config's service-level definition, with the scenario's threshold if it sets one."""
+    return dataclasses.replace(loaded.config.service_level.policy(),
+                               threshold_seconds=threshold_seconds(loaded))
+
+
+def _service_level(calls: _Calls, mask: np.ndarray, policy: ServiceLevelPolicy) -> float | None:
+    return policy.ratio(int((calls.within & mask).sum()),
+                        answered=int((calls.answered & mask).sum()),
+                        abandoned=int((calls.abandoned & mask).sum()),
+                        short_abandons=int((calls.short & mask).sum()),
+                        overflowed=int((calls.overflowed & mask).sum()))
+
+
 def _overlap(starts: np.ndarray, stops: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.clip(np.minimum(stops, hi) - np.maximum(starts, lo), 0.0, None)
 
@@ -41,7 +58,8 @@ def _ratio(num: float, den: float) -> float | None:
 class _Calls:
     """Per-call arrays of the calls that arrived inside the measuring window."""
 
-    def __init__(self, result: RunResult, window: tuple[float, float], threshold: float) -> None:
+    def __init__(self, result: RunResult, window: tuple[float, float],
+                 policy: ServiceLevelPolicy) -> None:
         lo, hi = window
         rows = [r for r in result.records if lo <= r.arrived_at < hi]
         # Calls still waiting when the run stopped count as offered and not answered.
@@ -65,7 +83,9 @@ class _Calls:
         self.wait = np.array([r.wait for r in rows] + nan, dtype=float)
         self.talk = np.array([r.talk for r in rows] + nan, dtype=float)
         sl_wait = np.array([r.sl_wait for r in rows] + nan, dtype=float)
-        self.within = self.answered & (sl_wait <= threshold)
+        self.within = self.answered & (sl_wait <= policy.threshold_seconds)
+        self.short = self.abandoned & policy.is_short_abandon(sl_wait)
+        self.policy = policy
 
 
 class _Agents:
@@ -123,7 +143,7 @@ def _group(calls: _Calls, mask: np.ndarray, occupancy: float | None) -> dict[str
         "overflowed": int((calls.overflowed & mask).sum()),
         "unfinished": int((calls.unfinished & mask).sum()),
         "answered_within_threshold": within,
-        "service_level": _ratio(within, offered),
+        "service_level": _service_level(calls, mask, calls.policy),
         "connection_rate": _ratio(answered, offered),
         "abandon_rate": _ratio(abandoned, offered),
         "asa_seconds": float(calls.wait[answered_mask].mean()) if answered else None,
@@ -136,7 +156,7 @@ def summarize(result: RunResult, loaded: LoadedScenario) -> dict:
     """Figures of one run: ``overall``, ``lines``, ``languages``, ``queues`` and ``hourly``."""
     scenario = loaded.scenario
     lo, hi = scenario.warmup_hours * HOUR, scenario.duration_hours * HOUR
-    calls = _Calls(result, (lo, hi), threshold_seconds(loaded))
+    calls = _Calls(result, (lo, hi), service_level_policy(loaded))
     agents = _Agents(result)
     staffed, busy = agents.seconds(lo, hi)
     requirements = {q.name: dict(q.requirements) for q in loaded.config.queues}
@@ -173,7 +193,7 @@ def _hourly_calls(calls: _Calls, mask: np.ndarray, lo: float, hi: float) -> list
         hours.append({
             "hour": h,
             "offered": offered,
-            "service_level": _ratio(int((calls.within & in_hour).sum()), offered),
+            "service_level": _service_level(calls, in_hour, calls.policy),
             "abandon_rate": _ratio(int((calls.abandoned & in_hour).sum()), offered),
         })
     return hours
@@ -191,7 +211,7 @@ def _hourly(calls: _Calls, agents: _Agents, result: RunResult, lo: float, hi: fl
         hours.append({
             "hour": h,
             "offered": offered,
-            "service_level": _ratio(int((calls.within & mask).sum()), offered),
+            "service_level": _service_level(calls, mask, calls.policy),
             "abandon_rate": _ratio(int((calls.abandoned & mask).sum()), offered),
             "occupancy": _ratio(float(busy.sum()), float(staffed.sum())),
             "agents_staffed": float(staffed.sum()) / (stop - start),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Literal
 
 import yaml
 
+from acd.model import ServiceLevelPolicy
 from ivr_flows.yaml_limits import check_limits, read_text
 from simulator.erlang import QueueMetrics, queue_metrics
 
@@ -43,10 +45,24 @@ class Target:
         return cls(threshold, share)
 
 
+def counted(m: QueueMetrics, policy: ServiceLevelPolicy | None) -> QueueMetrics:
+    """``m`` with its service level counted by ``policy``, the engine's definition (None:
+    answered within the threshold / offered). Erlang's figures are fractions of offered calls
+    and nothing overflows, so "answered + abandoned" is all offered calls; short abandons are
+    not modelled (every abandon counts: the estimate errs towards more agents)."""
+    if policy is None or policy.abandons_in_denominator:
+        return m
+    answered = 1.0 - m.abandon_rate
+    return dataclasses.replace(m, service_level=min(m.service_level / answered, 1.0)
+                               if answered > 0 else 0.0)
+
+
 def _metrics(
-    calls_per_hour: float, aht: float, agents: int, target: Target, patience: float | None
+    calls_per_hour: float, aht: float, agents: int, target: Target, patience: float | None,
+    policy: ServiceLevelPolicy | None = None,
 ) -> QueueMetrics:
-    return queue_metrics(calls_per_hour / 3600.0, aht, agents, target.threshold_seconds, patience)
+    m = queue_metrics(calls_per_hour / 3600.0, aht, agents, target.threshold_seconds, patience)
+    return counted(m, policy)
 
 
 def required_agents(
@@ -55,8 +71,10 @@ def required_agents(
     target: Target,
     patience: float | None = None,
     model: Model = "erlang-a",
+    policy: ServiceLevelPolicy | None = None,
 ) -> QueueMetrics:
-    """Fewest agents whose predicted service level meets ``target`` (binary search).
+    """Fewest agents whose predicted service level (counted by ``policy``) meets ``target``
+    (binary search).
 
     ``model="erlang-c"`` ignores patience; ``"erlang-a"`` needs it.
     """
@@ -74,7 +92,7 @@ def required_agents(
     used_patience = patience if model == "erlang-a" else None
 
     def meets(agents: int) -> bool:
-        m = _metrics(calls_per_hour, aht, agents, target, used_patience)
+        m = _metrics(calls_per_hour, aht, agents, target, used_patience, policy)
         return m.stable and m.service_level >= target.fraction
 
     load = calls_per_hour * aht / 3600.0
@@ -87,7 +105,7 @@ def required_agents(
             high = mid
         else:
             low = mid
-    return _metrics(calls_per_hour, aht, high, target, used_patience)
+    return _metrics(calls_per_hour, aht, high, target, used_patience, policy)
 
 
 def load_profile(path: str | Path) -> list[float]:
@@ -128,6 +146,7 @@ def staff_profile(
     target: Target,
     patience: float | None = None,
     model: Model = "erlang-a",
+    policy: ServiceLevelPolicy | None = None,
 ) -> list[QueueMetrics]:
     """Required agents for each hour's volume (each hour treated as steady state)."""
-    return [required_agents(v, aht, target, patience, model) for v in volumes]
+    return [required_agents(v, aht, target, patience, model, policy) for v in volumes]

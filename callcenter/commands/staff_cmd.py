@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
 import click
 
 from callcenter.commands.options import Quantity, fail
+from callcenter.config import ConfigError, load_config
 from simulator.erlang import QueueMetrics
 from simulator.staffing import MODELS, Target, load_profile, required_agents, staff_profile
 
@@ -35,7 +37,10 @@ def _row(m: QueueMetrics) -> dict[str, float | int | None]:
 @click.option("--patience", type=Quantity(infinite=True),
               help="Mean caller patience, seconds (Erlang A; inf: callers never give up).")
 @click.option("--target", "target_text", default="15:0.8", show_default=True,
-              help="SECONDS:FRACTION of offered calls answered within SECONDS.")
+              help="SECONDS:FRACTION answered within SECONDS, counted by the config's "
+                   "service-level definition.")
+@click.option("--config", "config_path", type=click.Path(), default=None,
+              help="Hotline config whose service-level definition counts (default: shipped).")
 @click.option("--model", type=click.Choice(MODELS), default=None,
               help="Default: erlang-a when --patience is given, else erlang-c.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
@@ -46,6 +51,7 @@ def staff(
     patience: float | None,
     target_text: str,
     model: str | None,
+    config_path: str | None,
     as_json: bool,
 ) -> None:
     """Print the minimum number of agents and the predicted service level, abandon rate,
@@ -54,20 +60,32 @@ def staff(
         target = Target.parse(target_text)
     except ValueError as exc:
         fail(str(exc))
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        fail(f"config invalid: {exc.issues[0] if exc.issues else exc}")
+    policy = dataclasses.replace(config.service_level.policy(),
+                                 threshold_seconds=target.threshold_seconds)
+    definition = policy.describe()
+    if policy.short_abandon_seconds > 0 and policy.abandons_in_denominator:
+        definition += "; Erlang does not model short abandons: every abandon is counted"
     model = model or ("erlang-a" if patience is not None else "erlang-c")
     if (calls_per_hour is None) == (profile_path is None):
         fail("give exactly one of --calls-per-hour or --profile")
     try:
         if profile_path is not None:
             volumes = load_profile(profile_path)
-            results = staff_profile(volumes, aht, target, patience, model)  # type: ignore[arg-type]
+            results = staff_profile(volumes, aht, target, patience, model,  # type: ignore[arg-type]
+                                    policy)
         else:
             volumes = [calls_per_hour]  # type: ignore[list-item]
-            results = [required_agents(calls_per_hour, aht, target, patience, model)]  # type: ignore[arg-type]
+            results = [required_agents(calls_per_hour, aht, target, patience,  # type: ignore[arg-type]
+                                       model, policy)]
     except (OSError, ValueError) as exc:
         fail(str(exc))
     header = {
         "model": model,
+        "service_level_definition": definition,
         "target": {"threshold_seconds": target.threshold_seconds, "fraction": target.fraction},
         "aht_seconds": aht,
         # JSON has no infinity: null, as for Erlang C, means callers never give up
@@ -80,8 +98,8 @@ def staff(
             return
         m = results[0]
         click.echo(f"model            {model}")
-        click.echo(f"target           {target.fraction:.1%} of offered within "
-                   f"{target.threshold_seconds:g} s")
+        click.echo(f"target           service level {target.fraction:.1%}")
+        click.echo(f"definition       {definition}")
         click.echo(f"agents           {m.agents}")
         click.echo(f"service level    {m.service_level:.2%}")
         click.echo(f"abandon rate     {m.abandon_rate:.2%}")
@@ -93,8 +111,8 @@ def staff(
     if as_json:
         click.echo(json.dumps({**header, "hours": hours}, allow_nan=False))
         return
-    click.echo(f"model {model}; target {target.fraction:.1%} of offered within "
-               f"{target.threshold_seconds:g} s")
+    click.echo(f"model {model}; target service level {target.fraction:.1%}")
+    click.echo(f"Definition: {definition}")
     click.echo(f"{'hour':>4} {'calls':>7} {'agents':>6} {'SL':>7} {'abandon':>8} {'ASA s':>7} "
                f"{'occup':>6}")
     for h, m in zip(hours, results, strict=True):

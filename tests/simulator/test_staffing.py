@@ -81,3 +81,29 @@ def test_staff_command_bad_input_exits_2(args: list[str]) -> None:
     result = CliRunner().invoke(staff, args)
     assert result.exit_code == 2
     assert "Error" in result.output
+
+
+def test_staff_counts_the_service_level_by_the_configs_definition(tmp_path: Path) -> None:
+    from tests.operations.test_report_cli import config_with
+
+    args = ["--calls-per-hour", "1000", "--aht", "300", "--patience", "60", "--target",
+            "15:0.9", "--json"]
+    shipped = json.loads(CliRunner().invoke(staff, args).output)
+    assert shipped["service_level_definition"] == (
+        "service level = answered within 15 s / (answered + overflowed + abandoned); wait "
+        "measured from queue entry")
+    config = config_with(tmp_path, "abandons_in_denominator: true",
+                         "abandons_in_denominator: false")
+    result = CliRunner().invoke(staff, [*args, "--config", config])
+    assert result.exit_code == 0, result.output
+    answered_only = json.loads(result.output)
+    assert answered_only["service_level_definition"].startswith(
+        "service level = answered within 15 s / (answered + overflowed);")
+    # abandons left out: the same agents reach a higher figure, so fewer are needed
+    m = queue_metrics(1000 / 3600, 300, answered_only["agents"], 15, 60)
+    assert answered_only["service_level"] == pytest.approx(
+        m.service_level / (1 - m.abandon_rate), abs=1e-6)
+    assert answered_only["agents"] < shipped["agents"]
+    text = CliRunner().invoke(staff, args[:-1]).output
+    assert "definition       service level = answered within 15 s / (answered + overflowed" \
+           " + abandoned)" in text
