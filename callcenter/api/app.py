@@ -18,9 +18,26 @@ from callcenter.api.pages import add_login_redirect, docs_page, pages_router, si
 from callcenter.api.status import metrics_router, status_router
 from callcenter.runtime.app import Engine
 from callcenter.wallboard import WallboardHub, build_view, wallboard_router
-from callcenter.wallboard.today import TodayCounters
+from callcenter.wallboard.lines import LineTally
+from callcenter.wallboard.today import TodayCounters, stats_from_calls
 
 API_VERSION = "1"
+
+
+def todays_counts(engine: Engine) -> tuple[TodayCounters, LineTally]:
+    """Today's counters per queue and per line, started from the records of the day's calls
+    before the engine started (a restart does not reset the board)."""
+    config = engine.config
+    policy = config.service_level.policy()
+    started = engine.started_at or engine.driver.clock()
+    today = TodayCounters(config.center.timezone, started)
+    tally = LineTally(policy, config.center.timezone, started)
+    engine.driver.add_sink(tally.sink)
+    earlier = [c for c in engine.store.calls(today.day.isoformat()) if c.arrived_at < started]
+    today.carry(stats_from_calls((c for c in earlier if c.ended_at is not None
+                                  and c.ended_at < started), policy))
+    tally.carry(earlier, started)
+    return today, tally
 
 
 def make_app(engine: Engine, *, token: str, wallboard_interval: float = 0.25,
@@ -36,13 +53,14 @@ def make_app(engine: Engine, *, token: str, wallboard_interval: float = 0.25,
     add_error_handlers(app)
     add_login_redirect(app)
 
-    today = TodayCounters(engine.config.center.timezone, engine.driver.clock())
+    today, tally = todays_counts(engine)
     app.state.today = today
+    line_names = [(line.number, line.name) for line in engine.config.lines]
 
     def view() -> dict[str, Any]:
         now = engine.driver.clock()
         return build_view(engine.config, engine.acd.snapshot(now), today.today(engine.acd.stats, now),
-                          now, since=today.since)
+                          now, since=today.since, lines=tally.view(line_names, now))
 
     hub = WallboardHub(view, interval=wallboard_interval, heartbeat=heartbeat,
                        clock=engine.driver.clock)

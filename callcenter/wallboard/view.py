@@ -12,6 +12,7 @@ from callcenter.config import HotlineConfig
 from callcenter.records.rows import seat_state
 
 AMBER_BAND = 0.05  # within 5 points below the target is amber, further below is red
+ALERT_MIN_CALLS = 20  # a queue's rate alerts only once it counts this many calls today
 AGENT_STATES = ("idle", "ringing", "on_call", "wrap_up", "not_ready", "logged_out")
 
 
@@ -80,9 +81,10 @@ def _since(now: float, longest_wait: float, waiting: int) -> float | None:
 
 
 def build_view(config: HotlineConfig, snapshot: Mapping[str, Any], stats: Mapping[str, QueueStats],
-               now: float, *, since: float | None = None) -> dict[str, Any]:
-    """The wallboard's JSON from ``ACD.snapshot(now)`` and the day's counters per queue
-    (counted since ``since``)."""
+               now: float, *, since: float | None = None,
+               lines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The wallboard's JSON from ``ACD.snapshot(now)``, the day's counters per queue (counted
+    since ``since``) and per line (``LineTally.view``)."""
     sl = config.service_level
     policy = sl.policy()
     languages = queue_languages(config)
@@ -129,16 +131,23 @@ def build_view(config: HotlineConfig, snapshot: Mapping[str, Any], stats: Mappin
         })
     alerts = []
     for q in queues:
+        counted = {"service_level": stats[q["name"]].service_level_denominator,
+                   "connection_rate": q["answered"] + q["abandoned"] + stats[q["name"]].overflowed}
         for key, label, target in (("service_level", f"{sl.threshold_seconds:g}-s answer rate", sl.target),
                                    ("connection_rate", "connection rate", sl.connection_rate_target)):
-            if q[f"{key}_status"] in ("amber", "red"):
+            if q[f"{key}_status"] in ("amber", "red") and counted[key] >= ALERT_MIN_CALLS:
                 alerts.append({
                     "queue": q["name"],
                     "severity": q[f"{key}_status"],
                     "text": f"{q['name']}: {label} {q[key]:.1%} below target {target:.0%}",
                 })
+    for line in lines or []:
+        line["service_level_status"] = status(line["service_level"], sl.target)
+        line["connection_rate_status"] = status(line["connection_rate"], sl.connection_rate_target)
     return {
         "center": config.center.name,
+        "timezone": config.center.timezone,
+        "alert_min_calls": ALERT_MIN_CALLS,
         "counts_since": since,
         "threshold_seconds": sl.threshold_seconds,
         "targets": {"service_level": sl.target, "connection_rate": sl.connection_rate_target,
@@ -147,6 +156,7 @@ def build_view(config: HotlineConfig, snapshot: Mapping[str, Any], stats: Mappin
                       "(answered + abandoned + overflowed)",
         "queues": queues,
         "languages": per_language,
+        "lines": lines or [],
         "agents": agents,
         "alerts": alerts,
     }

@@ -17,6 +17,16 @@ const $ = (sel) => document.querySelector(sel);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g,
   (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 const serverNow = () => Date.now() / 1000 + offset;
+// Times are the center's (its time zone from the snapshot), never the browser's.
+const centerTime = (epoch, zone) => new Date(epoch * 1000).toLocaleTimeString("en-GB",
+  { hour12: false, timeZone: zone || undefined });
+function zoneLabel(zone) {
+  try {
+    const part = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "shortOffset" })
+      .formatToParts(new Date()).find((p) => p.type === "timeZoneName");
+    return `${zone} (${part ? part.value : ""})`;
+  } catch (err) { return zone; }
+}
 const pct = (v) => (v === null || v === undefined ? "—" : (v * 100).toFixed(1) + "%");
 
 function duration(seconds) {
@@ -81,6 +91,20 @@ function boardRows(data) {
   return rows.join("");
 }
 
+function lineRows(data) {
+  const t = data.targets;
+  return data.lines.map((l) => `<tr class="line" data-line="${esc(l.line)}">` +
+    `<td class="name">${esc(l.line)} <small>${esc(l.name)}</small></td>` +
+    `<td class="arrived">${l.arrived}</td><td class="offered">${l.offered}</td>` +
+    `<td class="answered">${l.answered}</td><td class="abandoned">${l.abandoned}</td>` +
+    rateCell(l.service_level, l.service_level_status, t.service_level, "sl") +
+    rateCell(l.connection_rate, l.connection_rate_status, t.connection_rate, "cr") +
+    `<td class="self_service">${l.self_service}</td>` +
+    `<td class="ivr_abandoned">${l.ivr_abandoned}</td>` +
+    `<td class="ivr_transferred">${l.ivr_transferred}</td><td class="lost">${l.lost}</td></tr>`
+  ).join("");
+}
+
 function agentTile(a) {
   const reason = a.state === "not_ready" && a.reason ? ` (${esc(a.reason)})` : "";
   const call = a.line || a.language
@@ -95,14 +119,15 @@ function agentTile(a) {
 function render(data) {
   snapshot = data;
   $("#center").textContent = data.center;
-  const since = data.counts_since
-    ? new Date(data.counts_since * 1000).toLocaleTimeString([], { hour12: false, hour: "2-digit", minute: "2-digit" })
-    : "?";
-  $("#definition").textContent = `Today's counts since ${since}. ${data.definition}`;
+  const since = data.counts_since ? centerTime(data.counts_since, data.timezone).slice(0, 5) : "?";
+  $("#tz").textContent = zoneLabel(data.timezone);
+  $("#definition").textContent = `Today's counts since ${since}. ${data.definition}. ` +
+    `Alerts once a queue has counted ${data.alert_min_calls} calls today.`;
   document.querySelectorAll(".sl-head").forEach((th) => {
     th.textContent = `Answered in ${data.threshold_seconds} s`;
   });
   $("#board tbody").innerHTML = boardRows(data);
+  $("#lines tbody").innerHTML = lineRows(data);
   const loggedIn = data.agents.filter((a) => a.state !== "logged_out");
   $("#agent-summary").textContent = `${loggedIn.length} logged in of ${data.agents.length}`;
   $("#agents").innerHTML = loggedIn.map(agentTile).join("");
@@ -120,7 +145,7 @@ function render(data) {
 
 function tick() {
   const now = serverNow();
-  $("#clock").textContent = new Date(now * 1000).toLocaleTimeString([], { hour12: false });
+  $("#clock").textContent = centerTime(now, snapshot && snapshot.timezone);
   const threshold = snapshot ? snapshot.threshold_seconds : 15;
   document.querySelectorAll("[data-since]").forEach((el) => {
     const epoch = el.dataset.since === "" ? null : Number(el.dataset.since);
@@ -135,20 +160,20 @@ function tick() {
   }
 }
 
-function heard(serverTime) {
+function heard(serverTime, zone) {
   offset = serverTime - Date.now() / 1000;
   lastMessage = Date.now();
   const link = $("#link");
   link.textContent = "LIVE";
   link.className = "link-up";
-  $("#updated").textContent = "updated " + new Date(serverTime * 1000).toLocaleTimeString([], { hour12: false });
+  $("#updated").textContent = "updated " + centerTime(serverTime, zone || (snapshot && snapshot.timezone));
 }
 
 function connect() {
   const source = new EventSource("/wallboard/events");
   source.addEventListener("snapshot", (e) => {
     const data = JSON.parse(e.data);
-    heard(data.server_time);
+    heard(data.server_time, data.timezone);
     render(data);
   });
   source.addEventListener("heartbeat", (e) => heard(JSON.parse(e.data).server_time));
