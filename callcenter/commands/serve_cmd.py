@@ -77,6 +77,13 @@ def _refuse(message: str) -> None:
               show_default=True,
               help="A source failing digest authentication 10 times in 5 minutes (an account: "
                    "30) is refused this long; 3 failures slow it to one attempt per 2 s.")
+@click.option("--sip-tls", "sip_tls", default="off", show_default=True, metavar="PORT",
+              help="Also serve SIP over TLS on this port of the SIP host, or 'off'.")
+@click.option("--tls-cert", type=click.Path(path_type=Path), default=None,
+              help="PEM certificate for SIP over TLS (with --tls-key). Without: a self-signed "
+                   "one is made in var/tls for a loopback SIP host.")
+@click.option("--tls-key", type=click.Path(path_type=Path), default=None,
+              help="PEM private key for SIP over TLS.")
 @click.option("--status-interval", type=float, default=60.0, show_default=True,
               help="Seconds between status log lines.")
 @click.option("--run-for", type=float, default=None, help="Stop after this many seconds.")
@@ -87,7 +94,8 @@ def serve(config_path: str | None, db_url: str | None, sip: str, advertise: str 
           secrets_file: Path | None, api_address: str, api_token_file: Path | None,
           agi_address: str, ami_address: str | None, rtp_timeout: float,
           qualify_interval: float, rtp_window: float, max_calls: int, invite_rate: float,
-          register_rate: float, auth_block_seconds: float, status_interval: float,
+          register_rate: float, auth_block_seconds: float, sip_tls: str,
+          tls_cert: Path | None, tls_key: Path | None, status_interval: float,
           run_for: float | None, log_level: str) -> None:
     """Run the call-center engine: SIP callers and seats (or Asterisk over FastAGI/AMI), IVR,
     ACD, records, API, wallboard.
@@ -134,6 +142,8 @@ def serve(config_path: str | None, db_url: str | None, sip: str, advertise: str 
             admission=AdmissionLimits(max_calls=max_calls or None, invite_rate=invite_rate or None,
                                       register_rate=register_rate or None),
             lockout=LockoutPolicy(block_seconds=auth_block_seconds),
+            tls_port=None if sip_tls == "off" else parse_address(f":{sip_tls}", 5061)[1],
+            tls_cert=tls_cert, tls_key=tls_key,
             api=None if api_address == "off" else parse_address(api_address, 8080),
             api_token_file=api_token_file,
             agi=None if agi_address == "off" else parse_address(agi_address, 4573),

@@ -32,6 +32,10 @@ class ListenerOptions:
     rtp_window: float | None = None  # seconds of RTP towards a media host that did not signal
     admission: object | None = None  # callcenter.telephony.admission.AdmissionLimits (None: off)
     lockout: object | None = None  # callcenter.sip.lockout.LockoutPolicy (None: its defaults)
+    tls_port: int | None = None  # SIP over TLS on the SIP host at this port (None: off)
+    tls_cert: Path | None = None  # with tls_key; none on loopback: a self-signed pair
+    tls_key: Path | None = None
+    tls_dir: Path = Path("var/tls")  # where the self-signed pair is kept
     api: tuple[str, int] | None = ("127.0.0.1", 8080)
     api_token: str | None = None
     api_token_file: Path | None = None
@@ -52,6 +56,32 @@ def parse_address(text: str, default_port: int) -> tuple[str, int]:
     if not 0 <= number <= 65535:
         raise ValueError(f"bad address {text!r}: port out of range")
     return host or "127.0.0.1", number
+
+
+def tls_context(options: ListenerOptions, host: str) -> object | None:
+    """The TLS server context ``options`` ask for: their certificate and key, or on a
+    loopback host a self-signed pair; ``StartupError`` otherwise."""
+    if options.tls_port is None:
+        return None
+    import ssl
+
+    from callcenter.sip.tls import self_signed, server_context
+
+    cert, key = options.tls_cert, options.tls_key
+    if cert is None or key is None:
+        try:
+            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            raise StartupError(f"SIP over TLS on {host}: give --tls-cert and --tls-key "
+                               "(a self-signed pair is made for loopback only)")
+        cert, key = self_signed(options.tls_dir, host)
+        log.info("SIP over TLS with the self-signed certificate %s", cert)
+    try:
+        return server_context(cert, key)
+    except (ssl.SSLError, OSError) as exc:
+        raise StartupError(f"SIP over TLS: cannot use {cert} and {key}: {exc}") from None
 
 
 def check_advertise(sip: tuple[str, int] | None, advertise: str | None) -> None:
@@ -96,6 +126,7 @@ async def start_listeners(engine: Engine, options: ListenerOptions) -> list[Call
                 log.warning("no agent SIP passwords configured (--secrets FILE or "
                             "CALLCENTER_SIP_PASSWORD_<agent>): no seat can register")
             host, port = options.sip
+            tls = tls_context(options, host)
             try:
                 telephony = await start_embedded(engine, host=host, port=port,
                                                  prompts_dir=options.prompts_dir,
@@ -105,7 +136,8 @@ async def start_listeners(engine: Engine, options: ListenerOptions) -> list[Call
                                                  qualify_interval=options.qualify_interval,
                                                  rtp_window=options.rtp_window,
                                                  admission=options.admission,
-                                                 lockout=options.lockout)
+                                                 lockout=options.lockout, tls=tls,
+                                                 tls_port=options.tls_port or 0)
             except (OSError, ValueError) as exc:
                 raise StartupError(f"SIP on {host}:{port}: {getattr(exc, 'strerror', None) or exc}"
                                    ) from None

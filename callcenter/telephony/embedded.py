@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,7 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
                          rtp_window: float | None = None,
                          admission: AdmissionLimits | None = None,
                          lockout: LockoutPolicy | None = None,
+                         tls: ssl.SSLContext | None = None, tls_port: int = 0,
                          tcp: bool = True) -> EmbeddedTelephony:
     """Answer the config's lines on ``host:port`` (UDP; 0 picks a free port) for ``engine``.
 
@@ -63,7 +65,8 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
     never, the engine waits for the peer's RTP). ``admission`` caps live calls and per-source
     INVITE and REGISTER rates (503 with Retry-After beyond them; None: no limits).
     ``lockout`` is how failed digest authentications throttle and block a source and an
-    account (default :class:`LockoutPolicy`).
+    account (default :class:`LockoutPolicy`). With ``tls`` (a server context, see
+    :mod:`callcenter.sip.tls`) SIP is also served over TLS on ``tls_port``.
     """
     if host in ("0.0.0.0", "::") and not advertise:
         raise ValueError("binding a wildcard address needs an advertised address")
@@ -83,9 +86,10 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
     endpoint = await open_endpoint(control, host, port, tcp=tcp, invite_limiter=invite_limiter,
                                    limiters=limiters,
                                    retry_after=admission.retry_after if admission else 5,
-                                   tcp_limits=tcp_limits(admission))
+                                   tcp_limits=tcp_limits(admission), tls=tls, tls_port=tls_port)
     control.attach(endpoint)
-    log.info("embedded telephony on %s:%s udp%s (%d lines, %d seats with passwords)",
-             host, endpoint.local_addr[1], " and tcp" if tcp else "", len(control.lines),
+    log.info("embedded telephony on %s:%s udp%s%s (%d lines, %d seats with passwords)",
+             host, endpoint.local_addr[1], " and tcp" if tcp else "",
+             f", tls on {endpoint.tls_addr[1]}" if endpoint.tls_addr else "", len(control.lines),
              len(passwords))
     return EmbeddedTelephony(endpoint, control, registrar)
