@@ -33,7 +33,14 @@ from callcenter.sip.transactions import Addr, Timeout, TransactionKey
 from callcenter.sip.transport import SipEndpoint
 from callcenter.telephony.admission import AdmissionLimits
 from callcenter.telephony.callbacks import Callbacks
-from callcenter.telephony.feature_codes import CONFIRMATION, FEATURE_CODES, authorised, seat_of
+from callcenter.telephony.feature_codes import (
+    CONFIRMATION,
+    CONFIRMATION_PROMPTS,
+    FEATURE_CODES,
+    REFUSED_PROMPT,
+    authorised,
+    seat_of,
+)
 from callcenter.telephony.legs import (
     ALLOW,
     AgentLeg,
@@ -388,17 +395,34 @@ class CallControl:
         try:
             self.driver.submit(make_event(agent_id))
         except (ACDError, IllegalTransition) as exc:
-            leg.media.close()
             reason = " ".join(str(exc).split())[:100]
             log.info("feature code %s (%s) refused for %s: %s", code, label, agent_id, reason)
-            self.ep.respond(make_response(request, 403, f"Forbidden - {reason}", to_tag=tag))
+            self._refuse_feature(request, ok, leg, code, f"Forbidden - {reason}")
             return
         log.info("agent %s dialled %s: %s", agent_id, code, label)
         leg.state = "feature"
         self.callers[leg.call_id] = leg
         self.dialogs[leg.dialog.id] = leg
         self.ep.respond(ok)
-        leg.media.play([CONFIRMATION], on_done=lambda: self.hang_up(leg))
+        said = self.sources([ivr_cmd.Prompt(CONFIRMATION_PROMPTS[code], leg.language)])
+        leg.media.play(said or [CONFIRMATION], on_done=lambda: self.hang_up(leg))
+
+    def _refuse_feature(self, request: SIPRequest, ok: SIPResponse, leg: CallerLeg, code: str,
+                        reason: str) -> None:
+        """Say ``feature_refused`` in early media (183), then answer 403 with ``reason``."""
+        self.ep.respond(make_response(request, 183, "Session Progress", to_tag=ok.to_tag,
+                                      body=ok.body, content_type="application/sdp",
+                                      headers=[("Contact", self.contact(code))]))
+
+        def refuse() -> None:
+            leg.media.close()
+            self.ep.respond(make_response(request, 403, reason, to_tag=ok.to_tag))
+
+        said = self.sources([ivr_cmd.Prompt(REFUSED_PROMPT, leg.language)])
+        if said:
+            leg.media.play(said, on_done=refuse)
+        else:
+            refuse()
 
     def _seat_unreachable(self, agent_id: str, reason: str) -> None:
         """A seat's registration ended: log it out, or make it not ready while on a call."""

@@ -15,11 +15,13 @@ Not-ready reasons (shown on the wallboard and in reports): ``*141`` break, ``*14
 ``*143`` training, ``*144`` meeting, ``*145`` paperwork (follow-up of a request), ``*146``
 coaching, ``*147`` technical problem.
 
-The engine answers a permitted code with 200, plays a short confirmation beep and hangs up.
-It answers 401 (a digest challenge) to an INVITE without the seat's credentials, wherever
-it comes from (the registered address proves nothing), 403 alike for wrong credentials and
-a seat that is not in the config, and 403 with the ACD's reason (``Forbidden - agent 1001:
-'ready' not allowed while logged_out``) for a change the seat's state does not allow.
+The engine answers a permitted code with 200, says what was done (``feature_logged_in``,
+``feature_not_ready`` ...) and hangs up. A change the seat's state does not allow is refused
+audibly: 183 with early media saying ``feature_refused``, then 403 with the ACD's reason
+(``Forbidden - agent 1001: 'ready' not allowed while logged_out``). It answers 401 (a digest
+challenge) to an INVITE without the seat's credentials, wherever it comes from (the
+registered address proves nothing), and 403 alike for wrong credentials and a seat that is
+not in the config.
 """
 
 from __future__ import annotations
@@ -54,6 +56,15 @@ FEATURE_CODES: Mapping[str, tuple[str, Callable[[str], acd_ev.Event]]] = {
 }
 
 CONFIRMATION = sine(880, 0.3)
+"""A beep, played when the confirmation prompt's file is missing."""
+
+CONFIRMATION_PROMPTS: Mapping[str, str] = {
+    "*11": "feature_logged_in", "*12": "feature_logged_out", "*13": "feature_ready",
+    **{code: "feature_not_ready" for code in FEATURE_CODES if code.startswith("*14")},
+    "*15": "feature_wrap_up_done",
+}
+"""What the seat hears before the engine hangs up, in the center's default language."""
+REFUSED_PROMPT = "feature_refused"
 
 
 def seat_of(request: SIPRequest) -> str:

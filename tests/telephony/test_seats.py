@@ -241,9 +241,9 @@ def test_feature_code_from_another_address_needs_the_seats_digest_credentials(pr
         to_tag = header(ok, "to").split("tag=")[1]
         peer.send(peer.request("ACK", "*11", call_id="auth-1", from_tag="dialler", to_tag=to_tag,
                                cseq=3))
-        later = await peer.messages(1.0)  # the confirmation beep is over: the engine hangs up
+        later = await peer.messages(3.0)  # the confirmation is said: the engine hangs up
         requests = [m.split(" ", 1)[0] for m in later if not m.startswith("SIP/2.0")]
-        assert requests == ["BYE"]  # (401 and 403 are retransmitted: they are never ACKed here)
+        assert set(requests) == {"BYE"}  # (resent: 401, 403 and BYE are never answered here)
         assert not tel.control.callers and not tel.control.dialogs
         peer.sock.close()
         await seat.endpoint.close()
