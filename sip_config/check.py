@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from callcenter.asterisk_engine.ami_needs import FORBIDDEN_WRITE
 from callcenter.config import HotlineConfig
 
 from .render import (
@@ -249,6 +250,11 @@ def check_manager(conf: Conf, options: AsteriskOptions) -> list[str]:
         items = conf.items(user)
         if not conf.get(user, "secret"):
             problems.append(f"manager user {user.name}: no secret")
+        write = set((conf.get(user, "write") or "").split(","))
+        if "originate" not in write:
+            problems.append(f"manager user {user.name}: write lacks 'originate': every Originate is denied")
+        if write & FORBIDDEN_WRITE:
+            problems.append(f"manager user {user.name}: write grants {sorted(write & FORBIDDEN_WRITE)}")
         rules = [(k, v) for k, v in items if k in ("deny", "permit")]
         if rules != [("deny", "0.0.0.0/0.0.0.0"), ("permit", "127.0.0.1/255.255.255.255")]:
             problems.append(f"manager user {user.name}: ACL must be deny=0.0.0.0/0.0.0.0 then "

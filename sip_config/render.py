@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from callcenter.asterisk_engine.ami_needs import READ_CLASSES, WRITE_CLASSES
 from callcenter.config import HotlineConfig
 from callcenter.telephony.rtp_timeout import RTP_TIMEOUT
 
@@ -161,7 +162,8 @@ def render_manager(ami_secret: str, options: AsteriskOptions = DEFAULT_OPTIONS) 
             "displayconnects=no", "webenabled=no", "",
             f"[{options.ami_username}]", f"secret={conf_value(ami_secret, 'AMI secret')}",
             "deny=0.0.0.0/0.0.0.0", "permit=127.0.0.1/255.255.255.255",
-            "read=system,call,reporting", "write=system,call,reporting", "writetimeout=5000", ""]
+            "; read: the events the engine follows; write: seats' states, Originate for callbacks",
+            f"read={','.join(READ_CLASSES)}", f"write={','.join(WRITE_CLASSES)}", "writetimeout=5000", ""]
     return "\n".join(out)
 
 
