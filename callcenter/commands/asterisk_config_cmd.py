@@ -42,7 +42,8 @@ def _write(path: Path, text: str, private: bool) -> None:
 def asterisk_config(out: Path, config_path: str | None, secrets: Path | None, prompts: Path | None,
                     agi_host: str, agi_port: int, sip_bind: str, trunk_host: str,
                     trunk_port: int, rtp_timeout: float) -> None:
-    """Render pjsip, extensions, manager, musiconhold and queues .conf files for Asterisk 20+.
+    """Render pjsip, extensions, manager, musiconhold and queues .conf files for Asterisk 20+,
+    with the hold music (moh/) and the seats' tones (sounds/).
 
     Secrets come from CALLCENTER_AMI_SECRET and CALLCENTER_SIP_PASSWORD_<agent>, or --secrets;
     a missing one stops the command (exit 2) before anything is written.
