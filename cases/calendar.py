@@ -2,7 +2,9 @@
 
 Data comes from the ``chinese-calendar`` package, overridable per year (for years the package
 does not know yet, or a local decision). A date in a year with neither raises ``CalendarGap``:
-a deadline is never silently computed on weekdays only. Times are epoch seconds; dates are
+a deadline is never silently computed on weekdays only. A calendar made ``provisional`` takes
+such a year's statutory holidays from the rules instead (``cases.statutory``: no bridged or
+make-up days) and says so: ``is_provisional`` is true for its days. Times are epoch seconds; dates are
 local to the calendar's time zone; a day's deadline is the end of that day (24:00 local).
 """
 
@@ -16,6 +18,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 
 from cases.errors import CaseError
+from cases.statutory import FIRST_YEAR, LAST_YEAR, statutory_holidays
 
 DEFAULT_TZ = "Asia/Shanghai"
 
@@ -46,15 +49,16 @@ class WorkCalendar:
     """Working-day arithmetic over the package's data plus ``overrides``."""
 
     def __init__(self, overrides: Iterable[YearOverride] = (), tz: str = DEFAULT_TZ,
-                 use_package: bool = True) -> None:
+                 use_package: bool = True, provisional: bool = False) -> None:
         self.tz = ZoneInfo(tz)
         self._overrides: dict[int, YearOverride] = {o.year: o for o in overrides}
         self._use_package = use_package
+        self.provisional = provisional
         self._cache: dict[dt.date, bool] = {}
 
     @classmethod
     def from_config(cls, years: Mapping[int | str, Mapping[str, Iterable[str | dt.date]]],
-                    tz: str = DEFAULT_TZ) -> WorkCalendar:
+                    tz: str = DEFAULT_TZ, provisional: bool = False) -> WorkCalendar:
         """From ``{2027: {"holidays": ["2027-01-01", ...], "workdays": [...]}}``."""
         overrides = []
         for year, days in years.items():
@@ -66,10 +70,10 @@ class WorkCalendar:
                 frozenset(_date(d, f"calendar.years.{year}.holidays") for d in days.get("holidays", ())),
                 frozenset(_date(d, f"calendar.years.{year}.workdays") for d in days.get("workdays", ())),
             ))
-        return cls(overrides, tz)
+        return cls(overrides, tz, provisional=provisional)
 
     def covers(self, year: int) -> bool:
-        """True when working days of ``year`` are known."""
+        """True when working days of ``year`` are known (not only provisional)."""
         if year in self._overrides:
             return True
         if not self._use_package:
@@ -79,6 +83,10 @@ class WorkCalendar:
         except NotImplementedError:
             return False
         return True
+
+    def is_provisional(self, day: dt.date) -> bool:
+        """True when ``day``'s year is known only from the statutory rules (no official schedule)."""
+        return self.provisional and not self.covers(day.year)
 
     def is_working_day(self, day: dt.date) -> bool:
         known = self._cache.get(day)
@@ -103,9 +111,11 @@ class WorkCalendar:
                 pass
         if override is not None:
             return day.weekday() < 5
+        if self.provisional and FIRST_YEAR <= day.year <= LAST_YEAR:
+            return day.weekday() < 5 and day not in statutory_holidays(day.year)
         raise CalendarGap(
             f"calendar: no holiday data for {day.year} (needed for {day}); "
-            f"add calendar.years.{day.year} to the configuration"
+            f"add cases.calendar.{day.year} to the configuration, or set cases.provisional_calendar"
         )
 
     def next_working_day(self, day: dt.date) -> dt.date:

@@ -86,6 +86,7 @@ class Case:
     assignments: list[Assignment] = field(default_factory=list)
     deadlines: dict[DeadlineKind, float] = field(default_factory=dict)  # the active ones
     warnings: dict[DeadlineKind, float] = field(default_factory=dict)  # yellow-card times, by deadline
+    provisional: set[DeadlineKind] = field(default_factory=set)  # set over a provisional calendar
     cards: set[tuple[DeadlineKind, float, Card]] = field(default_factory=set)
     extension_pending: int | None = None  # days asked
     supervision: list[tuple[SupervisionReason, float]] = field(default_factory=list)
@@ -130,6 +131,7 @@ class Case:
         twin.assignments = [copy.copy(a) for a in self.assignments]
         twin.deadlines = dict(self.deadlines)
         twin.warnings = dict(self.warnings)
+        twin.provisional = set(self.provisional)
         twin.cards = set(self.cards)
         twin.supervision = list(self.supervision)
         twin.visits = list(self.visits)
@@ -218,6 +220,7 @@ class Case:
         data = asdict(self)
         data["deadlines"] = {k.value: v for k, v in self.deadlines.items()}
         data["warnings"] = {k.value: v for k, v in self.warnings.items()}
+        data["provisional"] = sorted(k.value for k in self.provisional)
         data["cards"] = sorted([k.value, due, c.value] for k, due, c in self.cards)
         data["supervision"] = [[r.value, at] for r, at in self.supervision]
         data["assisting"] = list(self.assisting)
@@ -238,6 +241,7 @@ class Case:
         data["visits"] = [Visit(**v) for v in data["visits"]]
         data["deadlines"] = {DeadlineKind(k): v for k, v in data["deadlines"].items()}
         data["warnings"] = {DeadlineKind(k): v for k, v in data.get("warnings", {}).items()}
+        data["provisional"] = {DeadlineKind(k) for k in data.get("provisional", ())}
         data["cards"] = {(DeadlineKind(k), due, Card(c)) for k, due, c in data["cards"]}
         data["supervision"] = [(SupervisionReason(r), at) for r, at in data["supervision"]]
         return cls(**data)
@@ -363,6 +367,10 @@ def _card(case: Case, event: ev.CardRaised) -> None:
 
 def _deadline(case: Case, event: ev.DeadlineSet) -> None:
     case.deadlines[event.deadline] = event.due
+    if event.provisional:
+        case.provisional.add(event.deadline)
+    else:
+        case.provisional.discard(event.deadline)
     if event.warn_at is not None:
         case.warnings[event.deadline] = event.warn_at
     else:  # logged before warn_at existed: the yellow card falls back to wall-clock hours

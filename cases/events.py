@@ -173,7 +173,8 @@ class CardRaised:
 class DeadlineSet:
     """A deadline computed by the workflow (from the rules and the calendar) and logged, so that
     replaying the log gives the same deadlines even after the rules change. ``rule`` says why;
-    ``warn_at`` is when the yellow card is due (``yellow_hours`` of working days before)."""
+    ``warn_at`` is when the yellow card is due (``yellow_hours`` of working days before);
+    ``provisional``: computed over a year known only from the statutory holiday rules."""
 
     case_id: str
     at: float
@@ -183,6 +184,7 @@ class DeadlineSet:
     rule: str
     department: str | None = None
     warn_at: float | None = None
+    provisional: bool = False
 
 
 @dataclass(frozen=True, slots=True)

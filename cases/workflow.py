@@ -71,8 +71,12 @@ class _Step:
 
     def deadline(self, kind: DeadlineKind, due: float, rule: str, department: str | None = None) -> None:
         yellow = self.context.rules.yellow_hours * 3600
-        warn = max(self.at, self.context.calendar.sub_working_time(due, yellow))
-        self.emit(ev.DeadlineSet(self.case.case_id, self.at, SYSTEM, kind, due, rule, department, warn))
+        calendar = self.context.calendar
+        warn = max(self.at, calendar.sub_working_time(due, yellow))
+        provisional = calendar.is_provisional(calendar.date_of(self.at)) or calendar.is_provisional(
+            calendar.date_of(due))
+        self.emit(ev.DeadlineSet(self.case.case_id, self.at, SYSTEM, kind, due, rule, department, warn,
+                                 provisional))
 
     def supervise(self, reason: SupervisionReason, note: str = "", related: tuple[str, ...] = ()) -> None:
         self.emit(ev.Supervised(self.case.case_id, self.at, SYSTEM, reason, note, related))

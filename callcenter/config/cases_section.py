@@ -6,6 +6,7 @@ cluster alert's threshold.
       rules: {dispatch_working_days: 2, sign_hours: 24, yellow_hours: 8}
       calendar:
         2027: {holidays: ["2027-01-01", ...], workdays: ["2027-02-06", ...]}
+      provisional_calendar: true   # a year with neither: statutory holidays, deadlines flagged
       cluster_threshold: 20
       cluster_window_hours: 24
 """
@@ -35,6 +36,9 @@ class CasesSection(BaseModel):
     # this package's YAML helpers, so importing it while this package initialises would cycle.
     rules_: dict[str, Any] = Field(default={}, alias="rules")
     calendar: dict[Annotated[int, Field(ge=2000, le=2200)], CalendarYear] = {}
+    # For a year neither the package nor ``calendar`` knows: off, case steps whose deadlines fall
+    # in it are refused; on, its statutory holidays (no make-up days) give provisional deadlines.
+    provisional_calendar: bool = False
     cluster_threshold: Annotated[int, Field(ge=2, le=100_000)] = 20
     cluster_window_hours: Annotated[float, Field(gt=0, le=24 * 90)] = 24.0
 
@@ -61,4 +65,5 @@ class CasesSection(BaseModel):
 
     def work_calendar(self, tz: str = "Asia/Shanghai") -> WorkCalendar:
         return WorkCalendar.from_config(
-            {year: {"holidays": d.holidays, "workdays": d.workdays} for year, d in self.calendar.items()}, tz)
+            {year: {"holidays": d.holidays, "workdays": d.workdays} for year, d in self.calendar.items()}, tz,
+            provisional=self.provisional_calendar)

@@ -197,10 +197,11 @@ def _cross_check(config: HotlineConfig, source: SourceMap) -> list[ConfigIssue]:
 def _warnings(config: HotlineConfig, today: dt.date) -> list[str]:
     """Things that are legal but probably not meant (a queue nobody can serve), or soon a problem
     (no working-day calendar for the coming year: case deadlines in it will be refused)."""
+    then = ("case deadlines in it are provisional (statutory holidays only, no make-up days)"
+            if config.cases.provisional_calendar else "case steps whose deadlines fall in it are refused")
     out = [
         f"cases.calendar: no holiday data for {year}, less than {CALENDAR_NOTICE_DAYS} days away: "
-        f"add cases.calendar.{year} (its holidays and make-up working days) before case "
-        "deadlines fall in it, or those steps are refused"
+        f"add cases.calendar.{year} (its holidays and make-up working days); until then {then}"
         for year in config.cases.work_calendar().gaps(today, CALENDAR_NOTICE_DAYS)
     ]
     for queue in config.queue_specs():

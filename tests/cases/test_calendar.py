@@ -66,7 +66,7 @@ def test_due_after_is_the_end_of_the_local_day() -> None:
 
 
 def test_a_year_without_data_is_refused_not_computed_on_weekdays() -> None:
-    with pytest.raises(CalendarGap, match=r"no holiday data for 2027.*calendar\.years\.2027"):
+    with pytest.raises(CalendarGap, match=r"no holiday data for 2027.*cases\.calendar\.2027"):
         CAL.add_working_days(D(2026, 12, 30), 3)
     assert not CAL.covers(2027)
     assert CAL.gaps(D(2026, 12, 1)) == [2027]
