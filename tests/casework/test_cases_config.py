@@ -4,7 +4,6 @@ deadline in a year nobody covers is refused (naming the calendar), never compute
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,7 +21,10 @@ FIELDS = {"channel": "phone", "category": "0101", "text": "咨询", "caller_numb
 def config_with(tmp_path, text: str):
     folder = tmp_path / "config"
     folder.mkdir()
-    shutil.copy(default_config_path(), folder / "hotline.yaml")
+    shipped = default_config_path().read_text(encoding="utf-8")
+    assert "\ncases:\n  provisional_calendar: true\n" in shipped
+    (folder / "hotline.yaml").write_text(  # the test's cases.yaml sets the section
+        shipped.replace("\ncases:\n  provisional_calendar: true\n", "\n"), encoding="utf-8")
     (folder / "cases.yaml").write_text(text, encoding="utf-8")
     return load_config(folder)
 

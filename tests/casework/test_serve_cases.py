@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -37,8 +36,11 @@ def start(db: Path, port: int, tmp_path: Path) -> subprocess.Popen:
     config = tmp_path / "config"  # the shipped config, with a yellow-card window of weeks
     if not config.exists():
         config.mkdir()
-        shutil.copy(default_config_path(), config / "hotline.yaml")
-        (config / "cases.yaml").write_text("cases: {rules: {yellow_hours: 1000}}\n")
+        shipped = default_config_path().read_text(encoding="utf-8")
+        cases = "\ncases:\n  provisional_calendar: true\n"
+        assert cases in shipped
+        (config / "hotline.yaml").write_text(
+            shipped.replace(cases, cases + "  rules: {yellow_hours: 1000}\n"), encoding="utf-8")
     serve = subprocess.Popen([sys.executable, "-m", "callcenter.cli", "serve", "--sip", "off", "--agi", "off",
                               "--api", f"127.0.0.1:{port}", "--db", f"sqlite:///{db}",
                               "--config", str(config)],
