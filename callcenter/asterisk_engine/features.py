@@ -3,22 +3,32 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 from collections.abc import Callable, Collection
 
 from acd import events as acd_ev
 from callcenter.asterisk import AGICommandFailed, AGISession
+from callcenter.asterisk_engine.channel_audio import SOUNDS
+from callcenter.telephony.feature_codes import CONFIRMATION_PROMPTS, REFUSED_PROMPT
 
 log = logging.getLogger(__name__)
 
 RESULT_VARIABLE = "CALLCENTER_RESULT"
 FEATURES = {"11": "login", "12": "logout", "13": "ready", "14": "not_ready"}
-CONFIRMED = "callcenter/seat_ok"
-REFUSED = "callcenter/seat_refused"
-"""The seat's answer: our own tones (the embedded engine's confirmation beep), which
-``asterisk-config`` exports for every language, so no Asterisk core sound is needed."""
+CONFIRMED = f"{SOUNDS}/seat_ok"
+REFUSED = f"{SOUNDS}/seat_refused"
+"""Tones (the embedded engine's confirmation beep) played when the spoken prompt is missing;
+``asterisk-config`` always exports them for every language: no Asterisk core sound is needed."""
+
+
+def answer_prompts(code: str, done: bool) -> tuple[str, str]:
+    """What the seat hears, as the embedded engine says it (``feature_logged_in`` ...,
+    ``feature_refused``, in the channel's language), then the tone if that is missing."""
+    if done:
+        key = CONFIRMATION_PROMPTS["*" + code.lstrip("*")]
+        return f"{SOUNDS}/{key}", CONFIRMED
+    return f"{SOUNDS}/{REFUSED_PROMPT}", REFUSED
 _SEAT = re.compile(r"PJSIP/(?P<endpoint>[^/]+)-[0-9a-f]+$")
 
 
@@ -51,7 +61,10 @@ async def feature_code(session: AGISession, code: str, agents: Collection[str],
     else:
         done = submit(feature_event(action, agent))
     await session.set_variable(RESULT_VARIABLE, "ok" if done else "refused")
-    prompt = CONFIRMED if done else REFUSED
-    with contextlib.suppress(AGICommandFailed):
-        await session.stream_file(prompt)
+    for prompt in answer_prompts(code, done):
+        try:
+            await session.stream_file(prompt)
+            break
+        except AGICommandFailed:
+            log.warning("sound %s missing in Asterisk's sounds", prompt)
     await session.hangup()

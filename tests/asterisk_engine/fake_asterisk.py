@@ -43,13 +43,14 @@ class FakeChannel:
 
     ``keys`` are ``(command prefix, digit)`` pressed in order when a command accepting keys
     matches the prefix; ``hangup_on`` hangs up during the first command with that prefix;
-    ``dial`` answers ``EXEC Dial`` (it gets the parsed words).
+    ``dial`` answers ``EXEC Dial`` (it gets the parsed words); ``missing_sounds`` are files
+    Asterisk does not have.
     """
 
     def __init__(self, port: int, path: str, *, channel: str = "PJSIP/trunk",
                  uniqueid: str | None = None, callerid: str = "5551000", max_wait: float = 0.05,
                  keys: list[tuple[str, str]] | None = None, hangup_on: str | None = None,
-                 dial: Dial | None = None) -> None:
+                 dial: Dial | None = None, missing_sounds: frozenset[str] = frozenset()) -> None:
         number = next(_ids)
         self.port = port
         self.path = path
@@ -60,6 +61,7 @@ class FakeChannel:
         self.keys = list(keys or [])
         self.hangup_on = hangup_on
         self.dial = dial
+        self.missing_sounds = missing_sounds
         self.commands: list[str] = []
         self.variables: dict[str, str] = {}
         self.dead = False
@@ -139,6 +141,8 @@ class FakeChannel:
             value = self.variables.get(words[2])
             return ["200 result=0"] if value is None else [f"200 result=1 ({value})"]
         if command.startswith("STREAM FILE"):
+            if words[2] in self.missing_sounds:
+                return ["200 result=-1 endpos=0"]  # as recorded for a missing file
             digit = self._key(command) if len(words) > 3 and words[3] else None
             return [f"200 result={ord(digit)} endpos=5920"] if digit else ["200 result=0 endpos=11234"]
         if command.startswith("WAIT FOR DIGIT"):

@@ -14,7 +14,7 @@ from .fake_asterisk import FakeChannel
 pytestmark = pytest.mark.timeout(20)
 
 
-def dial_codes(*calls: tuple[str, str]):
+def dial_codes(*calls: tuple[str, str], missing: frozenset[str] = frozenset()):
     """Each ``(seat endpoint, code)`` dials ``*<code>``; returns the parts and the channels."""
 
     async def scenario():
@@ -23,7 +23,7 @@ def dial_codes(*calls: tuple[str, str]):
         channels = []
         for endpoint, code in calls:
             channel = FakeChannel(running.port, f"feature/{code}", channel=f"PJSIP/{endpoint}",
-                                  callerid=endpoint)
+                                  callerid=endpoint, missing_sounds=missing)
             await channel.run()
             channels.append(channel)
         await wait_for(lambda: len(running.ends) == len(calls))
@@ -39,9 +39,11 @@ def test_login_not_ready_ready_logout_from_the_seat():
                             AgentReady("1001"), AgentLoggedOut("1001")]
     login, not_ready, ready, logout = channels
     assert login.commands == ["ANSWER", 'SET VARIABLE CALLCENTER_RESULT "ok"',
-                              'STREAM FILE callcenter/seat_ok ""', "HANGUP"]
-    for channel in (not_ready, ready, logout):
-        assert 'STREAM FILE callcenter/seat_ok ""' in channel.commands
+                              'STREAM FILE callcenter/feature_logged_in ""', "HANGUP"]
+    for channel, said in ((not_ready, "feature_not_ready"), (ready, "feature_ready"),
+                          (logout, "feature_logged_out")):
+        assert f'STREAM FILE callcenter/{said} ""' in channel.commands
+        assert 'STREAM FILE callcenter/seat_ok ""' not in channel.commands
     assert parts.acd.seat("1001").presence.value == "logged_out"
 
 
@@ -52,4 +54,15 @@ def test_codes_from_unknown_seats_or_refused_by_the_acd_change_nothing():
     assert parts.acd.seat("1001").presence.value == "logged_out"
     for channel in channels:
         assert channel.variables["CALLCENTER_RESULT"] == "refused"
-        assert 'STREAM FILE callcenter/seat_refused ""' in channel.commands
+        assert [c for c in channel.commands if c.startswith("STREAM")] == [
+            'STREAM FILE callcenter/feature_refused ""']
+
+
+def test_a_seat_hears_our_tone_when_the_spoken_prompt_is_not_installed():
+    """As the embedded engine beeps when the prompt file is missing; never a core sound."""
+    missing = frozenset({"callcenter/feature_logged_in", "callcenter/feature_refused"})
+    _, (login, refused) = dial_codes(("1001", "11"), ("1001", "11"), missing=missing)
+    assert [c for c in login.commands if c.startswith("STREAM")] == [
+        'STREAM FILE callcenter/feature_logged_in ""', 'STREAM FILE callcenter/seat_ok ""']
+    assert [c for c in refused.commands if c.startswith("STREAM")] == [
+        'STREAM FILE callcenter/feature_refused ""', 'STREAM FILE callcenter/seat_refused ""']
