@@ -25,11 +25,16 @@ def serve(*args: str, cwd: Path, timeout: float = 30) -> subprocess.CompletedPro
                           capture_output=True, text=True, timeout=timeout)
 
 
+def refusals(result: subprocess.CompletedProcess) -> list[str]:
+    """The error lines (the config's own warnings, logged before, are not errors)."""
+    return [line for line in result.stderr.splitlines() if " WARNING " not in line]
+
+
 def test_wildcard_sip_without_advertise_is_refused_before_the_records_are_touched(tmp_path):
     result = serve("--sip", "0.0.0.0:5060", "--db", f"sqlite:///{tmp_path}/var/records.db",
                    cwd=tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert refusals(result) == [
         "refusing to start: --sip 0.0.0.0:5060 binds every address: give --advertise HOST, the "
         "address callers and seats reach the engine at (put in SDP and Contact)"]
     assert not (tmp_path / "var").exists()
@@ -41,8 +46,9 @@ def test_wildcard_sip_without_advertise_is_refused_before_the_records_are_touche
 ])
 def test_advertise_must_be_an_address_a_peer_can_reach(tmp_path, advertise, message):
     result = serve("--sip", "0.0.0.0:5060", "--advertise", advertise, cwd=tmp_path)
-    assert result.returncode == 2 and message in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    (refusal,) = refusals(result)
+    assert message in refusal
 
 
 def test_agent_ids_fold_into_ranges():
