@@ -250,7 +250,8 @@ def engine_run(args: argparse.Namespace, work: Path, scenario_for) -> dict:
         [sys.executable, "-m", "callcenter.cli", "serve", "--config", str(config),
          "--sip", f"{LOCAL}:{sip_port}", "--api", f"{LOCAL}:{api_port}", "--agi", "off",
          "--db", f"sqlite:///{work / 'records.db'}", "--prompts", str(args.prompts),
-         "--secrets", str(secrets), "--status-interval", "10", "--log-level", args.log_level],
+         "--secrets", str(secrets), "--status-interval", "10", "--log-level", args.log_level,
+         "--no-rtp-symmetric"],  # the callers' media goes to a sink, not back to SIPp
         cwd=work, env=env, stdout=subprocess.DEVNULL,
         stderr=(work / "engine.log").open("w"))  # noqa: SIM115 - lives as long as the engine
     parties: list[tuple[subprocess.Popen, Path]] = []

@@ -66,6 +66,9 @@ def _refuse(message: str) -> None:
               help="Symmetric RTP: seconds the engine streams to a media address on another host "
                    "than the peer's signalling before the peer's RTP arrives (0: only to the "
                    "signalling host; RTP is then taken from the first source on that host).")
+@click.option("--rtp-symmetric/--no-rtp-symmetric", default=True, show_default=True,
+              help="Latch RTP onto the peer's real source. Off only for lab measurements: the "
+                   "engine then streams wherever SDP says and takes RTP from anyone.")
 @click.option("--max-calls", type=click.IntRange(min=0), default=DEFAULT_MAX_CALLS,
               show_default=True,
               help="Live calls at once; further INVITEs get 503 with Retry-After (0: no limit).")
@@ -93,7 +96,8 @@ def serve(config_path: str | None, db_url: str | None, sip: str, advertise: str 
           prompts_dir: Path,
           secrets_file: Path | None, api_address: str, api_token_file: Path | None,
           agi_address: str, ami_address: str | None, rtp_timeout: float,
-          qualify_interval: float, rtp_window: float, max_calls: int, invite_rate: float,
+          qualify_interval: float, rtp_window: float, rtp_symmetric: bool, max_calls: int,
+          invite_rate: float,
           register_rate: float, auth_block_seconds: float, sip_tls: str,
           tls_cert: Path | None, tls_key: Path | None, status_interval: float,
           run_for: float | None, log_level: str) -> None:
@@ -139,6 +143,7 @@ def serve(config_path: str | None, db_url: str | None, sip: str, advertise: str 
             rtp_timeout=rtp_timeout,
             qualify_interval=qualify_interval or None,
             rtp_window=rtp_window or None,
+            rtp_symmetric=rtp_symmetric,
             admission=AdmissionLimits(max_calls=max_calls or None, invite_rate=invite_rate or None,
                                       register_rate=register_rate or None),
             lockout=LockoutPolicy(block_seconds=auth_block_seconds),

@@ -30,6 +30,7 @@ class ListenerOptions:
     rtp_timeout: float | None = RTP_TIMEOUT  # seconds of RTP silence that end a leg (None: never)
     qualify_interval: float | None = 30.0  # OPTIONS pings to registered seats (None: never)
     rtp_window: float | None = None  # seconds of RTP towards a media host that did not signal
+    rtp_symmetric: bool = True  # False: no latching (lab measurements only)
     admission: object | None = None  # callcenter.telephony.admission.AdmissionLimits (None: off)
     lockout: object | None = None  # callcenter.sip.lockout.LockoutPolicy (None: its defaults)
     tls_port: int | None = None  # SIP over TLS on the SIP host at this port (None: off)
@@ -135,6 +136,7 @@ async def start_listeners(engine: Engine, options: ListenerOptions) -> list[Call
                                                  rtp_timeout=options.rtp_timeout,
                                                  qualify_interval=options.qualify_interval,
                                                  rtp_window=options.rtp_window,
+                                                 rtp_symmetric=options.rtp_symmetric,
                                                  admission=options.admission,
                                                  lockout=options.lockout, tls=tls,
                                                  tls_port=options.tls_port or 0)

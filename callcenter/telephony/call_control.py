@@ -97,7 +97,7 @@ class CallControl:
                  hold_interval: float | None = HOLD_INTERVAL,
                  qualify_interval: float | None = None, qualify_timeout: float = 5.0,
                  rtp_window: float | None = None,
-                 admission: AdmissionLimits | None = None) -> None:
+                 admission: AdmissionLimits | None = None, rtp_symmetric: bool = True) -> None:
         self.config = config
         self.driver = driver
         self.flows = flows
@@ -111,6 +111,7 @@ class CallControl:
         self.agent_ids = {agent.id for agent in config.agents}
         self.rtp_timeout = rtp_timeout
         self.rtp_window = rtp_window  # see LegMedia: None sends RTP only to the signalling host
+        self.rtp_symmetric = rtp_symmetric  # False: no latching (lab use, see LegMedia)
         self.admission = admission or AdmissionLimits(max_calls=None)
         self.refused = 0  # calls answered 503 at the live-call ceiling
         self.hold_interval = hold_interval
@@ -369,7 +370,7 @@ class CallControl:
         media = LegMedia(sock, remote=(answer.remote_address, answer.remote_port),
                          payload_type=answer.codec.payload_type,
                          dtmf_payload_type=answer.dtmf_payload_type, peer_host=addr[0],
-                         window=self.rtp_window)
+                         window=self.rtp_window, symmetric=self.rtp_symmetric)
         leg = CallerLeg(request.call_id, number, request, dialog, media,
                         self.config.default_language, source=addr)
         return leg, ok
@@ -791,7 +792,8 @@ class CallControl:
         invite = agent_invite(leg, binding.contact, sdp, host=self.host, port=self.port,
                               contact=self.contact(leg.line), cseq=self.next_cseq())
         media = LegMedia(sock, remote=None, payload_type=leg.media.payload_type,
-                         dtmf_payload_type=None, peer_host=binding.addr[0], window=self.rtp_window)
+                         dtmf_payload_type=None, peer_host=binding.addr[0], window=self.rtp_window,
+                         symmetric=self.rtp_symmetric)
         agent = AgentLeg(offer.agent_id, leg, invite, binding.addr, media)
         leg.agent = agent
         leg.state = "ringing" if leg.state == "queued" else leg.state

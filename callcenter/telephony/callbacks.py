@@ -76,7 +76,8 @@ class Callbacks:
             return None
         sock = bind_udp_socket(c.ep.local_addr[0], 0)
         media = LegMedia(sock, remote=None, payload_type=original.media.payload_type,
-                         dtmf_payload_type=None, peer_host=target[1][0], window=c.rtp_window)
+                         dtmf_payload_type=None, peer_host=target[1][0], window=c.rtp_window,
+                         symmetric=c.rtp_symmetric)
         leg = CallerLeg(original.call_id, original.line, original.invite, None, media,
                         original.language, state="callback", in_acd=True, silent_ok=True,
                         source=original.source)

@@ -46,7 +46,7 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
                          rtp_timeout: float | None = RTP_TIMEOUT,
                          hold_interval: float | None = None,
                          qualify_interval: float | None = None,
-                         rtp_window: float | None = None,
+                         rtp_window: float | None = None, rtp_symmetric: bool = True,
                          admission: AdmissionLimits | None = None,
                          lockout: LockoutPolicy | None = None,
                          tls: ssl.SSLContext | None = None, tls_port: int = 0,
@@ -62,8 +62,9 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
     seats are pinged with OPTIONS that often and dropped when they stop answering. With ``tcp``
     SIP is also served over TCP on the same port as UDP. RTP is latched (symmetric); a media
     address on another host than the signalling is used for ``rtp_window`` seconds (None:
-    never, the engine waits for the peer's RTP). ``admission`` caps live calls and per-source
-    INVITE and REGISTER rates (503 with Retry-After beyond them; None: no limits).
+    never, the engine waits for the peer's RTP); ``rtp_symmetric=False`` turns latching off
+    (lab measurements only: the engine then streams wherever SDP says). ``admission`` caps
+    live calls and per-source INVITE and REGISTER rates (503 with Retry-After beyond them; None: no limits).
     ``lockout`` is how failed digest authentications throttle and block a source and an
     account (default :class:`LockoutPolicy`). With ``tls`` (a server context, see
     :mod:`callcenter.sip.tls`) SIP is also served over TLS on ``tls_port``.
@@ -81,6 +82,7 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
                           hold_interval=(hold_interval if hold_interval is not None else
                                          engine.config.defaults.hold_announcement_seconds) or None,
                           qualify_interval=qualify_interval, rtp_window=rtp_window,
+                          rtp_symmetric=rtp_symmetric,
                           admission=admission)
     limiters = admission.limiters() if admission is not None else {}
     endpoint = await open_endpoint(control, host, port, tcp=tcp, invite_limiter=invite_limiter,

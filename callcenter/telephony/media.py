@@ -100,10 +100,12 @@ class LegMedia:
 
     def __init__(self, sock: socket.socket, *, remote: Addr | None, payload_type: int,
                  dtmf_payload_type: int | None, on_digit: Callable[[str], None] | None = None,
-                 peer_host: str | None = None, window: float | None = None):
+                 peer_host: str | None = None, window: float | None = None,
+                 symmetric: bool = True):
         self.local_port: int = sock.getsockname()[1]
         self.peer_host = peer_host
         self.window = window
+        self.symmetric = symmetric  # False (lab use only): send where SDP says, take any RTP
         self.latched: Addr | None = None
         self.target: Addr | None = None  # where packets go: latched, or a usable ``remote``
         self.foreign = 0  # datagrams refused: from another source than the latched one
@@ -146,7 +148,7 @@ class LegMedia:
         self.target = None
         if remote is None or remote[0] in ("0.0.0.0", "::"):  # noqa: S104 - hold: no peer
             return
-        if self.peer_host is None or remote[0] == self.peer_host:
+        if not self.symmetric or self.peer_host is None or remote[0] == self.peer_host:
             self.target = remote
         elif self.window:
             self.target = remote
@@ -256,7 +258,8 @@ class LegMedia:
                 return
 
     def _datagram(self, data: bytes, addr: tuple) -> None:
-        if addr != self.latched and (self.latched is not None or not self._latch(data, addr)):
+        if (self.symmetric and addr != self.latched
+                and (self.latched is not None or not self._latch(data, addr))):
             self.foreign += 1
             return
         self.last_packet_at = time.monotonic()

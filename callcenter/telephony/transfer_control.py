@@ -85,7 +85,8 @@ class Transfers:
         invite = agent_invite(caller, target, sdp, host=c.host, port=c.port,
                               contact=c.contact(caller.line), cseq=c.next_cseq())
         media = LegMedia(sock, remote=None, payload_type=caller.media.payload_type,
-                         dtmf_payload_type=None)  # a configured gateway is trusted
+                         dtmf_payload_type=None,  # a configured gateway is trusted
+                         symmetric=c.rtp_symmetric)
         leg = DepartmentLeg(department.id, department.number, caller, transferor, invite,
                             gateway, media)
         caller.department = leg
