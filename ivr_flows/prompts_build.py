@@ -8,13 +8,15 @@ placed beside a prompt as ``<language>/<key>.recorded.wav`` replaces the synthes
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from math import gcd
@@ -106,8 +108,30 @@ def synthesise(text: str, voice: str, espeak: str = "espeak-ng", speed: int = SP
 
 
 def write_wav(path: Path, audio: np.ndarray) -> None:
+    """Write ``path`` whole or not at all: another process building the same prompts (a second
+    ``serve``, a test) never sees a half-written file."""
+    with _replacing(path) as partial:
+        sf.write(partial, audio, SAMPLE_RATE, subtype="PCM_16", format="WAV")
+
+
+def _copy(source: Path, target: Path) -> None:
+    with _replacing(target) as partial:
+        shutil.copyfile(source, partial)
+
+
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[Path]:
+    """A temporary name beside ``path``, moved over it (atomically) once written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(path, audio, SAMPLE_RATE, subtype="PCM_16")
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    partial = Path(name)
+    partial.chmod(0o644)  # prompts are read by others (an Asterisk beside the engine)
+    try:
+        yield partial
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def build_prompts(
@@ -153,8 +177,7 @@ def build_prompts(
                 audio = synthesise(catalogue.text(key, lang), catalogue.voices[lang], espeak)
                 write_wav(cached, audio)
                 source = "synthesised"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(cached, target)
+            _copy(cached, target)
         seconds = sf.info(target).duration
         return BuiltPrompt(key, lang, f"{lang}/{key}.wav", round(seconds, 3), source)
 
@@ -181,4 +204,5 @@ def _write_manifest(out: Path, catalogue: Catalogue, built: list[BuiltPrompt]) -
                 entries[slot] = old
     manifest = {"sample_rate": SAMPLE_RATE, "prompts": sorted(
         entries.values(), key=lambda e: (e["language"], e["key"]))}
-    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    with _replacing(path) as partial:
+        partial.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -122,3 +123,24 @@ def test_catalogue_is_complete_and_japanese_is_written_in_kana(catalogue):
     for key, texts in catalogue.texts.items():
         kanji = [ch for ch in texts["ja"] if "\u4e00" <= ch <= "\u9fff"]
         assert kanji == [], f"{key}: espeak-ng's ja voice spells kanji out as Chinese letters"
+
+
+def test_a_prompt_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    """A build that dies mid-write (or another process reading meanwhile) never leaves a
+    half-written prompt under the real name: the old file stays as it was."""
+    from ivr_flows import prompts_build
+
+    target = tmp_path / "zh" / "greeting.wav"
+    prompts_build.write_wav(target, np.zeros(800))
+    before = target.read_bytes()
+
+    def dies_halfway(path, *args, **kwargs):
+        Path(path).write_bytes(b"RIFF")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(prompts_build.sf, "write", dies_halfway)
+    with pytest.raises(OSError, match="disk full"):
+        prompts_build.write_wav(target, np.ones(800))
+    assert target.read_bytes() == before
+    assert [p.name for p in target.parent.iterdir()] == ["greeting.wav"]
+    assert target.stat().st_mode & 0o777 == 0o644
