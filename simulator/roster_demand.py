@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from ivr_flows.yaml_limits import YamlLimitError, check_limits, read_text
 from simulator.roster_plan import MINUTES_PER_DAY, LoadedPlan, PlanError, clock_minutes
 from simulator.scenario import LoadedScenario, load_scenario
 from simulator.staffing import Target, required_agents
@@ -119,9 +120,13 @@ def _file_requirements(loaded: LoadedPlan, index: int, intervals: int) -> list[i
     path = loaded.resolve(group.requirements or "")
     loc = ("groups", index, "requirements")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))  # JSON is YAML too
+        text = read_text(path)
+        check_limits(text, str(path))
+        data = yaml.safe_load(text)  # JSON is YAML too
     except OSError as exc:
         raise PlanError([loaded.issue(loc, f"cannot read {path}: {exc.strerror or exc}")]) from None
+    except YamlLimitError as exc:
+        raise PlanError([loaded.issue(loc, str(exc))]) from None
     except yaml.YAMLError:
         raise PlanError([loaded.issue(loc, f"{path}: not JSON or YAML")]) from None
     if isinstance(data, dict) and isinstance(data.get("hours"), list):  # staff --profile --json

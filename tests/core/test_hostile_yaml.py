@@ -75,3 +75,18 @@ def test_cli_says_so_in_one_line_and_exits_2(hostile, name, command):
     assert f"{hostile[name]}:{line}: {message}" in result.stderr
     if command[0] != "flows":  # flows check adds its "1 problem(s) found" tally
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_a_roster_plan_s_requirements_file_is_checked_too(hostile, tmp_path, name):
+    from simulator.roster_demand import plan_demand
+    from simulator.roster_plan import PlanError, load_plan
+
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "groups: [{name: all, languages: [zh], skills: {zh: 4}, requirements: " + name + "}]\n"
+        "patterns: [{name: day, length_hours: 5, first: '08:00', last: '13:00'}]\n"
+        "labour: {max_part_time_share: 1}\n", encoding="utf-8")
+    _, line, message = HOSTILE[name]
+    with pytest.raises(PlanError, match=re.escape(f"{hostile[name]}:{line}: {message}")):
+        plan_demand(load_plan(plan))
