@@ -18,7 +18,7 @@ from cases import events as ev
 from cases.calendar import WorkCalendar
 from cases.case import Case
 from cases.errors import CaseError
-from cases.model import SYSTEM, Card, CloseReason, DeadlineKind, Status, SupervisionReason
+from cases.model import SYSTEM, Card, CloseReason, DeadlineKind, Status, SupervisionReason, Urgency
 from cases.rules import Rules
 from cases.taxonomy import EMERGENCY_NUMBERS, Taxonomy
 
@@ -186,11 +186,20 @@ def _validate(case: Case, event: ev.Event, context: Context) -> None:
         raise CaseError(f"days: at most {context.rules.max_extension_days} working days may be granted")
 
 
+def dispatch_deadlines(context: Context, category_code: str, urgency: Urgency,
+                       at: float) -> tuple[float, float, int]:
+    """(sign-for due, reply due, reply working days) of a case dispatched at ``at``: what
+    the desk shows before a transfer is saved, computed as the dispatch itself computes it."""
+    rules = context.rules
+    days = rules.reply_working_days(context.taxonomy.get(category_code), urgency)
+    sign_due = context.calendar.add_working_time(at, rules.sign_hours * 3600)
+    return sign_due, context.calendar.due_after(at, days), days
+
+
 def _reply_deadline(step: _Step, at: float, why: str) -> float:
-    case, rules = step.case, step.context.rules
+    case = step.case
     category = step.context.taxonomy.get(case.category)
-    days = rules.reply_working_days(category, case.urgency)
-    due = step.context.calendar.due_after(at, days)
+    _, due, days = dispatch_deadlines(step.context, case.category, case.urgency, at)
     step.deadline(DeadlineKind.REPLY, due,
                   f"{why}: {category.kind.value}/{case.urgency.value}: {days} working days", case.lead)
     return due
@@ -205,7 +214,7 @@ def _visit(step: _Step, at: float) -> None:
 
 def _after_dispatch(step: _Step, event: ev.Dispatched) -> None:
     rules = step.context.rules
-    sign_due = step.context.calendar.add_working_time(event.at, rules.sign_hours * 3600)
+    sign_due = dispatch_deadlines(step.context, step.case.category, step.case.urgency, event.at)[0]
     why = f"sign for within {rules.sign_hours:g} hours (working days only)"
     step.deadline(DeadlineKind.SIGN, sign_due, why, event.lead)
     due = _reply_deadline(step, event.at, "reply")

@@ -149,14 +149,8 @@ def cases_router(casework: Casework, current_user: Callable[[Request], User]) ->
 
     @router.post("/cases/{case_id}/answer", summary="直办: answered on the spot")
     def answer(case_id: str, body: AnswerIn, user: User = Depends(current_user)) -> dict[str, Any]:
-        service.case(user, case_id)
-        if body.article_id is not None and casework.kb.article(body.article_id) is None:
-            raise HTTPException(422, f"article_id: no article {body.article_id!r}")
-        result = act(user, case_id, "AnsweredDirectly", body.model_dump())
-        if body.article_id is not None:
-            casework.kb.link(case_id, body.article_id, by=user.username)
-            result["articles"] = casework.kb.linked(case_id)
-        return result
+        outcome = casework.answer(user, case_id, body.answer, body.article_id)
+        return _case_out(casework, case_id, outcome)
 
     @router.post("/cases/{case_id}/dispatch", summary="转办: send to a lead (and assisting) department")
     def dispatch(case_id: str, body: DispatchIn, user: User = Depends(current_user)) -> dict[str, Any]:

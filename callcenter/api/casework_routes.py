@@ -14,12 +14,14 @@ USER_TAGS = frozenset({"users", "cases", "knowledge"})  # routes that take a use
 
 def add_casework_routes(app: FastAPI, casework: Casework) -> None:
     from callcenter.api.cases import cases_router
+    from callcenter.desk import desk_router
 
     current_user = user_auth(casework.accounts)
     supervisor = require_role(current_user, "supervisor")
     app.include_router(session_router(casework.accounts, current_user))
     app.include_router(cases_router(casework, current_user))
     app.include_router(knowledge_router(casework.kb, current_user, supervisor))
+    app.include_router(desk_router(casework))
 
 
 def make_casework_app(casework: Casework) -> FastAPI:

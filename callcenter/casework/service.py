@@ -322,6 +322,17 @@ class Casework:
                                         "count": command.count, "window": command.window,
                                         "case_ids": list(command.case_ids)})
 
+    def answer(self, user: User, case_id: str, answer: str, article_id: str | None = None) -> Outcome:
+        """直办: answered on the spot, with the knowledge-base article used (linked to the case)."""
+        self.service.case(user, case_id)
+        if article_id is not None and self.kb.article(article_id) is None:
+            raise CaseRefused(f"article_id: no article {article_id!r}")
+        outcome = self.service.act(user, case_id, "AnsweredDirectly",
+                                   {"answer": answer, "article_id": article_id})
+        if article_id is not None:
+            self.kb.link(case_id, article_id, by=user.username)
+        return outcome
+
     def close(self) -> None:
         self.store.close()
 

@@ -1,0 +1,96 @@
+// The desk's few scripts: the intake form keeps its draft in localStorage, searches the
+// knowledge base as the agent types, and shows the deadlines a transfer would get.
+"use strict";
+(function () {
+  const form = document.getElementById("intake");
+  if (!form) {
+    if (document.body.dataset.page === "case" && document.getElementById("done")) {
+      localStorage.removeItem("desk-intake-draft");  // the intake was saved
+    }
+    return;
+  }
+  const DRAFT = "desk-intake-draft";
+  const kept = ["caller_number", "urgency", "category", "district", "address", "text", "answer", "lead"];
+
+  function save() {
+    const draft = {};
+    for (const name of kept) draft[name] = form.elements[name].value;
+    localStorage.setItem(DRAFT, JSON.stringify(draft));
+  }
+
+  function restore() {
+    let draft = null;
+    try { draft = JSON.parse(localStorage.getItem(DRAFT) || "null"); } catch (e) { draft = null; }
+    if (!draft) return;
+    for (const name of kept) {
+      if (typeof draft[name] === "string" && !form.elements[name].value) form.elements[name].value = draft[name];
+    }
+  }
+
+  let searchTimer = null;
+  let lastQuery = "";
+  function search() {
+    const q = form.elements.text.value.trim().slice(0, 200);
+    if (q === lastQuery) return;
+    lastQuery = q;
+    fetch("/desk/kb?q=" + encodeURIComponent(q), {credentials: "same-origin"})
+      .then((r) => (r.ok ? r.json() : []))
+      .then((articles) => showArticles(articles));
+  }
+
+  function showArticles(articles) {
+    const box = document.getElementById("kb-results");
+    const chosen = form.querySelector("input[name=article_id]:checked");
+    const keep = chosen ? chosen.value : "";
+    box.querySelectorAll(".found, .none").forEach((e) => e.remove());
+    if (!articles.length && lastQuery) {
+      const p = document.createElement("p");
+      p.className = "none";
+      p.textContent = form.dataset.none;
+      box.appendChild(p);
+    }
+    for (const a of articles) {
+      const label = document.createElement("label");
+      label.className = "article found";
+      const radio = document.createElement("input");
+      radio.type = "radio";
+      radio.name = "article_id";
+      radio.value = a.article_id;
+      radio.checked = a.article_id === keep;
+      radio.addEventListener("change", () => {
+        if (!form.elements.answer.value) form.elements.answer.value = a.body;
+      });
+      const title = document.createElement("strong");
+      title.textContent = a.title;
+      const body = document.createElement("span");
+      body.textContent = a.body.slice(0, 120);
+      label.append(radio, " ", title, " ", body);
+      box.appendChild(label);
+    }
+  }
+
+  function deadline() {
+    const category = form.elements.category.value.split(" ")[0];
+    if (!category) return;
+    const url = "/desk/deadline?category=" + encodeURIComponent(category) +
+      "&urgency=" + encodeURIComponent(form.elements.urgency.value);
+    fetch(url, {credentials: "same-origin"}).then((r) => (r.ok ? r.json() : null)).then((d) => {
+      document.getElementById("deadline-sign").textContent = d ? d.sign_due : "–";
+      document.getElementById("deadline-reply").textContent =
+        d ? d.reply_due + " (" + d.days + " " + form.dataset.days + ")" : "–";
+    });
+  }
+
+  restore();
+  form.addEventListener("input", (event) => {
+    save();
+    if (event.target.name === "text") {
+      clearTimeout(searchTimer);
+      searchTimer = setTimeout(search, 200);
+    }
+    if (event.target.name === "category" || event.target.name === "urgency") deadline();
+  });
+  form.addEventListener("change", save);
+  search();
+  deadline();
+})();
