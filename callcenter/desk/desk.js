@@ -23,14 +23,15 @@
     try { draft = JSON.parse(localStorage.getItem(DRAFT) || "null"); } catch (e) { draft = null; }
     if (!draft) return;
     for (const name of kept) {
-      if (typeof draft[name] === "string" && !form.elements[name].value) form.elements[name].value = draft[name];
+      if (typeof draft[name] === "string") form.elements[name].value = draft[name];
     }
   }
 
   let searchTimer = null;
   let lastQuery = "";
   function search() {
-    const q = form.elements.text.value.trim().slice(0, 200);
+    const own = document.getElementById("kb-query").value.trim();
+    const q = (own || form.elements.text.value.trim()).slice(0, 200);
     if (q === lastQuery) return;
     lastQuery = q;
     fetch("/desk/kb?q=" + encodeURIComponent(q), {credentials: "same-origin"})
@@ -84,13 +85,16 @@
   restore();
   form.addEventListener("input", (event) => {
     save();
-    if (event.target.name === "text") {
+    if (event.target.name === "text" || event.target.id === "kb-query") {
       clearTimeout(searchTimer);
       searchTimer = setTimeout(search, 200);
     }
     if (event.target.name === "category" || event.target.name === "urgency") deadline();
   });
-  form.addEventListener("change", save);
+  form.addEventListener("change", (event) => {
+    save();
+    if (event.target.name === "category" || event.target.name === "urgency") deadline();
+  });
   search();
   deadline();
 })();

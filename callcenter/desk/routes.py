@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from callcenter.api.cases import AnswerIn, DepartmentIn, DispatchIn, ExtensionIn, IntakeIn, ReplyIn, ReturnIn
 from callcenter.casework.accounts import TooManyAttempts, User
+from callcenter.casework.knowledge import Article
 from callcenter.casework.service import CaseNotFound, CaseRefused, Casework
 from callcenter.casework.store import CaseQuery, ConcurrentChange
 from callcenter.desk.session import COOKIE, LANG_COOKIE, FormRefused, Sessions
@@ -267,9 +268,14 @@ def desk_router(casework: Casework) -> APIRouter:
     def kb_search(request: Request, q: str = Query("", max_length=200)) -> Response:
         if sessions.user(request) is None:
             return JSONResponse({"detail": "sign in"}, status_code=401)
-        found = casework.kb.search(q, 8) if q.strip() else []
+        hits: dict[str, tuple[int, Article]] = {}  # any term may match: the most terms first
+        for term in q.split()[:8]:
+            for article in casework.kb.search(term, 8):
+                count, _ = hits.get(article.article_id, (0, article))
+                hits[article.article_id] = (count + 1, article)
+        found = sorted(hits.values(), key=lambda hit: -hit[0])[:8]
         return JSONResponse([{"article_id": a.article_id, "title": a.title, "body": a.body[:400]}
-                             for a in found], headers={"Cache-Control": "no-store"})
+                             for _, a in found], headers={"Cache-Control": "no-store"})
 
     @router.get("/deadline")
     def deadline(request: Request, category: str = Query(max_length=64),
