@@ -84,7 +84,7 @@ def make_app(engine: Engine, *, token: str, wallboard_interval: float = 0.25,
     app.include_router(pages_router(auth))
     if engine.casework is not None:  # user sessions, not the engine token
         add_case_error_handlers(app)
-        add_casework_routes(app, engine.casework)
+        add_casework_routes(app, engine.casework, engine)
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestGuard, auth=auth, guarded=guarded.routes, refuse_page=sign_in_page)
 

@@ -98,3 +98,50 @@
   search();
   deadline();
 })();
+
+// The seat panel: its state and the screen pop follow the ACD over one event stream.
+(function () {
+  const panel = document.getElementById("seat-panel");
+  if (!panel) return;
+  let since = null;
+  let offset = 0;  // the engine's clock minus the browser's
+  const dash = (s) => s.replace(/_/g, "-");
+  function tick() {
+    if (since === null) return;
+    const seconds = Math.max(0, Math.floor(Date.now() / 1000 + offset - since));
+    const m = Math.floor(seconds / 60);
+    const s = String(seconds % 60).padStart(2, "0");
+    document.getElementById("in-state").textContent = m + ":" + s;
+  }
+  function show(id, value) {
+    document.getElementById(id).textContent = value == null ? "–" : value;
+  }
+  const stream = new EventSource("/desk/seat/events");
+  stream.onmessage = (message) => {
+    const data = JSON.parse(message.data);
+    if (data.type === "state") {
+      panel.dataset.current = data.state;
+      show("state", panel.dataset["state" + dash(data.state).replace(/-(.)/g, (_, c) => c.toUpperCase())
+        .replace(/^./, (c) => c.toUpperCase())] || data.state);
+      const reason = data.state === "not_ready" && data.reason ?
+        (panel.dataset["reason" + dash(data.reason).replace(/-(.)/g, (_, c) => c.toUpperCase())
+          .replace(/^./, (c) => c.toUpperCase())] || data.reason) : "";
+      show("reason", reason);
+      since = data.since;
+      offset = data.now - Date.now() / 1000;
+      tick();
+    } else if (data.type === "offer") {
+      document.getElementById("pop-none").hidden = true;
+      document.getElementById("pop-call").hidden = false;
+      show("pop-call-id", data.call_id);
+      show("pop-line", data.line);
+      show("pop-queue", data.queue);
+      show("pop-language", data.language);
+      panel.dataset.offer = data.call_id;
+    } else if (data.type === "offer-ended") {
+      show("pop-none", panel.dataset.ended);
+      document.getElementById("pop-none").hidden = false;
+    }
+  };
+  setInterval(tick, 1000);
+})();

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from fastapi import APIRouter, Query, Request
@@ -25,6 +25,9 @@ from cases.codec import EventFormatError
 from cases.errors import CaseError
 from cases.model import Urgency
 from cases.workflow import dispatch_deadlines
+
+if TYPE_CHECKING:
+    from callcenter.runtime.app import Engine
 
 _STATIC = {"desk.css": "text/css", "desk.js": "text/javascript"}
 _HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin",
@@ -56,7 +59,8 @@ def _refusal(exc: Exception) -> str:
     return str(exc.args[0]) if exc.args else type(exc).__name__
 
 
-def desk_router(casework: Casework) -> APIRouter:
+def desk_router(casework: Casework, engine: Engine | None = None) -> APIRouter:
+    """The desk's pages; with ``engine``, the agent's seat controls and screen pop too."""
     router = APIRouter(prefix="/desk", include_in_schema=False)
     service = casework.service
     sessions = Sessions(casework.accounts)
@@ -154,6 +158,8 @@ def desk_router(casework: Casework) -> APIRouter:
         token = sessions.token(request)
         if token:
             casework.accounts.logout(token)
+            for callback in sessions.on_logout:
+                callback(token)
         response = RedirectResponse("/desk/login", status_code=303)
         response.delete_cookie(COOKIE, path="/")
         return response
@@ -292,4 +298,8 @@ def desk_router(casework: Casework) -> APIRouter:
             return JSONResponse({"detail": str(exc)}, status_code=422)
         return JSONResponse({"sign_due": when(sign_due), "reply_due": when(reply_due), "days": days})
 
+    if engine is not None:
+        from callcenter.desk.seat import add_seat_routes
+
+        add_seat_routes(router, engine, sessions, render)
     return router

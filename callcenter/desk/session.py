@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import Request
@@ -30,6 +31,7 @@ class Sessions:
     def __init__(self, accounts: Accounts) -> None:
         self.accounts = accounts
         self._key = secrets.token_bytes(32)
+        self.on_logout: list[Callable[[str], object]] = []  # called with the ended session's token
 
     def token(self, request: Request) -> str | None:
         return request.cookies.get(COOKIE) or None

@@ -28,6 +28,13 @@ def test_every_desk_route_needs_a_session(desk):
                 assert where.startswith("/desk/login") or (path == "/desk/logout" and where == "/desk"), path
 
 
+def test_no_catalogue_key_is_hidden_by_a_dict_method():
+    """Jinja2 looks attributes up first: ``t.pop`` would be the dict's method, not the text."""
+    from callcenter.desk.texts import load_texts
+
+    assert not [key for key in load_texts()["zh"] if hasattr(dict, key)]
+
+
 def test_the_sign_in_form_refuses_a_post_without_its_token(desk):
     with httpx.Client(base_url=desk.url) as client:
         reply = client.post("/desk/login", data={"username": "water1", "password": "a long test password"})

@@ -1,0 +1,194 @@
+"""The agent's seat on the desk: state controls that replace the feature codes (log in, ready,
+not ready with a reason, end wrap-up, log out), the state and the time in it following the
+ACD live, and the screen pop of the ACD's offer, over one server-sent event stream per page.
+
+Actions are the same ACD events the agent API submits (on the engine's loop, as the API's
+routes do); a refused one changes nothing and its message is shown. Which seat a desk drives
+is picked once per session; a seat another live session holds is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+
+from acd.commands import CancelOffer, OfferCall
+from acd.engine import ACDError
+from acd.events import AgentLoggedIn, AgentLoggedOut, AgentNotReady, AgentReady, Event, WrapUpDone
+from agents.seat import IllegalTransition
+from callcenter.casework.accounts import User
+from callcenter.desk.session import FormRefused, Sessions
+from callcenter.records.rows import seat_state
+from callcenter.runtime.app import Engine
+
+REASONS = ("break", "lunch", "training", "meeting", "after_call_work")
+ACTIONS: dict[str, Callable[[str, dict[str, str]], Event]] = {
+    "login": lambda agent, form: AgentLoggedIn(agent),
+    "ready": lambda agent, form: AgentReady(agent),
+    "not-ready": lambda agent, form: AgentNotReady(agent, reason=form.get("reason") if
+                                                  form.get("reason") in REASONS else "break"),
+    "wrap-up-done": lambda agent, form: WrapUpDone(agent),
+    "logout": lambda agent, form: AgentLoggedOut(agent),
+}
+MAX_WATCHERS = 2000  # streams open at once, over all seats
+
+
+class SeatFeed:
+    """A driver sink: pushes a watched seat's state when it changes, and the offers that ring
+    it, to the streams watching it. Runs on the engine's loop (where the driver runs)."""
+
+    def __init__(self, engine: Engine, heartbeat: float = 15.0) -> None:
+        self.engine = engine
+        self.heartbeat = heartbeat
+        self.watchers: dict[str, set[asyncio.Queue[str]]] = {}
+        self.last: dict[str, dict[str, Any]] = {}
+        engine.driver.add_sink(self.sink)
+
+    def agents(self) -> dict[str, dict[str, Any]]:
+        return {a["agent_id"]: a for a in self.engine.acd.snapshot(self.engine.driver.clock())["agents"]}
+
+    def state(self, agent: dict[str, Any]) -> str:
+        return json.dumps({"type": "state", "state": seat_state(agent["presence"], agent["activity"]),
+                           "reason": agent["reason"], "since": agent["since"],
+                           "now": self.engine.driver.clock()})
+
+    def push(self, agent_id: str, message: str) -> None:
+        for queue in self.watchers.get(agent_id, ()):
+            if queue.qsize() < 100:  # a stalled page drops messages rather than grow memory
+                queue.put_nowait(message)
+
+    def sink(self, commands: Sequence[object]) -> None:
+        if not self.watchers:
+            return
+        agents = self.agents()
+        for command in commands:
+            if isinstance(command, OfferCall) and command.agent_id in self.watchers:
+                self.push(command.agent_id, json.dumps(self.offer(command, agents.get(command.agent_id))))
+            elif isinstance(command, CancelOffer) and command.agent_id in self.watchers:
+                ended = {"type": "offer-ended", "call_id": str(command.call_id), "reason": command.reason}
+                self.push(command.agent_id, json.dumps(ended))
+        for agent_id in self.watchers:
+            if agent_id in agents:
+                state = self.state(agents[agent_id])
+                seen = json.loads(state)
+                del seen["now"]
+                if self.last.get(agent_id) != seen:
+                    self.last[agent_id] = seen
+                    self.push(agent_id, state)
+
+    def offer(self, command: OfferCall, agent: dict[str, Any] | None) -> dict[str, Any]:
+        """The screen pop: what the ACD's offer knows of the call."""
+        return {"type": "offer", "call_id": str(command.call_id), "queue": command.queue,
+                "line": agent["line"] if agent else None, "language": agent["language"] if agent else None,
+                "callback": command.callback, "ring_timeout": command.ring_timeout}
+
+    async def stream(self, agent_id: str) -> AsyncIterator[str]:
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        self.watchers.setdefault(agent_id, set()).add(queue)
+        try:
+            agent = self.agents().get(agent_id)
+            if agent is not None:
+                yield f"data: {self.state(agent)}\n\n"
+            while True:
+                try:
+                    message = await asyncio.wait_for(queue.get(), self.heartbeat)
+                except TimeoutError:
+                    yield ": heartbeat\n\n"
+                    continue
+                yield f"data: {message}\n\n"
+        finally:
+            watchers = self.watchers.get(agent_id)
+            if watchers is not None:
+                watchers.discard(queue)
+                if not watchers:
+                    del self.watchers[agent_id]
+                    self.last.pop(agent_id, None)
+
+
+def add_seat_routes(router: APIRouter, engine: Engine, sessions: Sessions,
+                    render: Callable[..., Response]) -> SeatFeed:
+    feed = SeatFeed(engine)
+    seats: dict[str, str] = {}  # the session token's hash -> the seat it drives
+    known = {agent.id for agent in engine.config.agents}
+
+    def key(request: Request) -> str:
+        return hashlib.sha256((sessions.token(request) or "").encode()).hexdigest()
+
+    def agent_user(request: Request) -> User | None:
+        user = sessions.user(request)
+        return user if user is not None and user.hotline else None
+
+    def held_by_other(request: Request, seat: str) -> bool:
+        mine = key(request)
+        return any(held == seat and other != mine for other, held in seats.items())
+
+    sessions.on_logout.append(lambda token: seats.pop(hashlib.sha256(token.encode()).hexdigest(), None))
+
+    def page(request: Request, user: User, status: int = 200, message: str = "") -> Response:
+        return render(request, "seat.html", user, status, seat=seats.get(key(request)),
+                      seats=sorted(known), reasons=REASONS, message=message)
+
+    async def post(request: Request) -> tuple[User, dict[str, str]] | Response:
+        """The hotline user and their form, or the response refusing the post."""
+        user = agent_user(request)
+        if user is None:
+            return RedirectResponse("/desk/login?next=/desk/seat", status_code=303)
+        try:
+            return user, await sessions.form(request)
+        except FormRefused as exc:
+            return page(request, user, 403, str(exc))
+
+    @router.get("/seat")
+    async def seat_page(request: Request) -> Response:
+        user = agent_user(request)
+        if user is None:
+            return RedirectResponse("/desk/login?next=/desk/seat", status_code=303)
+        return page(request, user)
+
+    @router.post("/seat/pick")
+    async def pick(request: Request) -> Response:
+        posted = await post(request)
+        if isinstance(posted, Response):
+            return posted
+        user, form = posted
+        seat = form.get("seat", "")
+        if seat not in known:
+            return page(request, user, 422, f"seat: unknown agent {seat[:32]!r}")
+        if held_by_other(request, seat):
+            return page(request, user, 409, f"seat: {seat} is driven from another desk")
+        seats[key(request)] = seat
+        return RedirectResponse("/desk/seat", status_code=303)
+
+    @router.post("/seat/do/{action}")
+    async def act(request: Request, action: str) -> Response:
+        posted = await post(request)
+        if isinstance(posted, Response):
+            return posted
+        user, form = posted
+        seat = seats.get(key(request))
+        if seat is None or action not in ACTIONS:
+            return page(request, user, 422, "seat: pick a seat first" if seat is None else "action: unknown")
+        try:
+            engine.driver.submit(ACTIONS[action](seat, form))
+        except (IllegalTransition, ACDError) as exc:
+            return page(request, user, 409, str(exc.args[0]) if exc.args else type(exc).__name__)
+        return RedirectResponse("/desk/seat", status_code=303)
+
+    @router.get("/seat/events")
+    async def events(request: Request) -> Response:
+        user = agent_user(request)
+        seat = seats.get(key(request))
+        if user is None or seat is None:
+            return Response(status_code=401 if user is None else 409)
+        if sum(len(w) for w in feed.watchers.values()) >= MAX_WATCHERS:
+            return Response(status_code=503, headers={"Retry-After": "5"})
+        return StreamingResponse(feed.stream(seat), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    return feed
