@@ -158,3 +158,57 @@ def test_report_reads_the_database_serve_writes_by_default(tmp_path):
                             env=env, cwd=tmp_path, timeout=60)
     assert report.returncode == 0, report.stderr
     assert "daily report for" in report.stdout
+
+
+def test_a_12329_caller_who_keys_the_id_and_hash_hears_the_balance_and_the_report_shows_it(
+        tmp_path, shared_prompts):
+    """The README's path: serve on its defaults in an empty folder, a caller to 12329 presses
+    1, the 18-digit ID and #, hears the balance read out (not goodbye), and ``report --day``
+    run in the same folder counts the call as self-service on line 12329."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.telephony.helpers import press
+
+    env = {k: v for k, v in os.environ.items() if k != "CALLCENTER_DB"}
+    sip_port = free_port(socket.SOCK_DGRAM)
+    cli = [sys.executable, "-m", "callcenter.cli"]
+    serve = subprocess.Popen([*cli, "serve", "--sip", f"{LOCAL}:{sip_port}", "--api", "off",
+                              "--agi", "off", "--prompts", str(shared_prompts)],
+                             stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    try:
+        wait_for(lambda: "engine ready" in serve.stderr.readline(), 90, "serve to start")
+
+        async def caller() -> tuple[str, float, float]:
+            ua = UserAgent(await open_endpoint(port=0), user="13800138000", media=True)
+            call = await ua.call(f"sip:12329@{LOCAL}:{sip_port}", (LOCAL, sip_port))
+            assert call.status == 200
+            await asyncio.sleep(1.0)  # into the welcome
+            await press(call, "1")
+            await asyncio.sleep(1.0)  # into "enter your 18-digit ID, then #"
+            await press(call, "420111196606283771#")  # in the sample data: balance 234681.64
+            pressed = time.monotonic()
+            await asyncio.wait_for(call.ended.wait(), 60)  # the engine says goodbye and hangs up
+            ended = time.monotonic()
+            await ua.endpoint.close()
+            return call.call_id, pressed, ended
+
+        call_id, pressed, ended = asyncio.run(caller())
+        # "your balance is", the amount, the options, their 6 s wait, goodbye: well over 8 s.
+        # With the # taken as the balance menu's key the caller got goodbye within 3 s.
+        assert ended - pressed > 8.0, ended - pressed
+        db = tmp_path / "var" / "callcenter.db"
+        wait_for(lambda: records(db).get(call_id) is not None
+                 and records(db)[call_id].outcome == "self_service", 10, "the record")
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.communicate(timeout=30)
+    assert serve.returncode == 0
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    report = subprocess.run([*cli, "report", "--day", today], capture_output=True, text=True,
+                            env=env, cwd=tmp_path, timeout=60)
+    assert report.returncode == 0, report.stderr
+    ended_section = report.stdout.split("Calls by line: where they ended")[1]
+    row = next(line for line in ended_section.splitlines() if line.startswith("12329"))
+    numbers = [int(word) for word in row.split() if word.isdigit() and word != "12329"]
+    assert numbers == [1, 0, 1, 0, 0, 0, 0], row  # calls, to queue, self-service, ...
