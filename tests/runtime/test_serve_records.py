@@ -169,25 +169,38 @@ def test_a_12329_caller_who_keys_the_id_and_hash_hears_the_balance_and_the_repor
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from tests.telephony.helpers import press
+    from callcenter.media.dtmf import dtmf_packets
+    from callcenter.media.rtp import RtpSender
 
     env = {k: v for k, v in os.environ.items() if k != "CALLCENTER_DB"}
     sip_port = free_port(socket.SOCK_DGRAM)
     cli = [sys.executable, "-m", "callcenter.cli"]
-    serve = subprocess.Popen([*cli, "serve", "--sip", f"{LOCAL}:{sip_port}", "--api", "off",
-                              "--agi", "off", "--prompts", str(shared_prompts)],
-                             stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    log = tmp_path / "serve.log"
+    with log.open("w") as sink:
+        serve = subprocess.Popen([*cli, "serve", "--sip", f"{LOCAL}:{sip_port}", "--api", "off",
+                                  "--agi", "off", "--prompts", str(shared_prompts)],
+                                 stderr=sink, text=True, env=env, cwd=tmp_path)
     try:
-        wait_for(lambda: "engine ready" in serve.stderr.readline(), 90, "serve to start")
+        wait_for(lambda: "engine ready" in log.read_text(), 90, "serve to start")
 
         async def caller() -> tuple[str, float, float]:
             ua = UserAgent(await open_endpoint(port=0), user="13800138000", media=True)
             call = await ua.call(f"sip:12329@{LOCAL}:{sip_port}", (LOCAL, sip_port))
             assert call.status == 200
-            await asyncio.sleep(1.0)  # into the welcome
-            await press(call, "1")
-            await asyncio.sleep(1.0)  # into "enter your 18-digit ID, then #"
-            await press(call, "420111196606283771#")  # in the sample data: balance 234681.64
+            rtp = await call.media()
+            sender = RtpSender(call.payload_type)  # one stream, as a phone keeps for a call
+
+            async def keys(digits: str) -> None:
+                for digit in digits:
+                    for packet in dtmf_packets(sender, digit, payload_type=call.dtmf_payload_type):
+                        rtp.send(packet, call.remote_media)
+                        await asyncio.sleep(0.02)
+                    await asyncio.sleep(0.15)
+
+            await asyncio.sleep(2.0)  # into the welcome
+            await keys("1")
+            await asyncio.sleep(2.0)  # into "enter your 18-digit ID, then #"
+            await keys("420111196606283771#")  # in the sample data: balance 234681.64
             pressed = time.monotonic()
             await asyncio.wait_for(call.ended.wait(), 60)  # the engine says goodbye and hangs up
             ended = time.monotonic()
@@ -200,11 +213,12 @@ def test_a_12329_caller_who_keys_the_id_and_hash_hears_the_balance_and_the_repor
         assert ended - pressed > 8.0, ended - pressed
         db = tmp_path / "var" / "callcenter.db"
         wait_for(lambda: records(db).get(call_id) is not None
-                 and records(db)[call_id].outcome == "self_service", 10, "the record")
+                 and records(db)[call_id].outcome == "self_service", 10,
+                 f"the record of {call_id} (serve's log: {log.read_text()})", db)
     finally:
         serve.send_signal(signal.SIGTERM)
-        serve.communicate(timeout=30)
-    assert serve.returncode == 0
+        serve.wait(timeout=30)
+    assert serve.returncode == 0, log.read_text()
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
     report = subprocess.run([*cli, "report", "--day", today], capture_output=True, text=True,
                             env=env, cwd=tmp_path, timeout=60)
