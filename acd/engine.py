@@ -327,6 +327,11 @@ class ACD:
         call = self._calls.get(call_id)
         return call.state if call is not None else None
 
+    def enqueued_at(self, call_id: CallId) -> float | None:
+        """When the call joined its current queue (what "time waited" counts from)."""
+        call = self._calls.get(call_id)
+        return call.enqueued_at if call is not None else None
+
     def queue_position(self, call_id: CallId) -> int | None:
         """1 for the next caller of the call's queue to be served; None if not waiting.
 

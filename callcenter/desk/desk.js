@@ -137,6 +137,7 @@
       show("pop-line", data.line);
       show("pop-queue", data.queue);
       show("pop-language", data.language);
+      show("pop-waited", data.waited == null ? null : Math.round(data.waited) + " s");
       panel.dataset.offer = data.call_id;
     } else if (data.type === "offer-ended") {
       show("pop-none", panel.dataset.ended);

@@ -48,6 +48,7 @@ class SeatFeed:
         self.heartbeat = heartbeat
         self.watchers: dict[str, set[asyncio.Queue[str]]] = {}
         self.last: dict[str, dict[str, Any]] = {}
+        self.offers: dict[str, str] = {}  # the last offer to each seat, while its call is there
         engine.driver.add_sink(self.sink)
 
     def agents(self) -> dict[str, dict[str, Any]]:
@@ -64,13 +65,16 @@ class SeatFeed:
                 queue.put_nowait(message)
 
     def sink(self, commands: Sequence[object]) -> None:
-        if not self.watchers:
+        offers = [c for c in commands if isinstance(c, (OfferCall, CancelOffer))]
+        if not self.watchers and not offers:
             return
         agents = self.agents()
-        for command in commands:
-            if isinstance(command, OfferCall) and command.agent_id in self.watchers:
-                self.push(command.agent_id, json.dumps(self.offer(command, agents.get(command.agent_id))))
-            elif isinstance(command, CancelOffer) and command.agent_id in self.watchers:
+        for command in offers:
+            if isinstance(command, OfferCall):  # kept: a page opened while it rings shows it too
+                self.offers[command.agent_id] = json.dumps(self.offer(command, agents.get(command.agent_id)))
+                self.push(command.agent_id, self.offers[command.agent_id])
+            else:
+                self.offers.pop(command.agent_id, None)
                 ended = {"type": "offer-ended", "call_id": str(command.call_id), "reason": command.reason}
                 self.push(command.agent_id, json.dumps(ended))
         for agent_id in self.watchers:
@@ -84,7 +88,9 @@ class SeatFeed:
 
     def offer(self, command: OfferCall, agent: dict[str, Any] | None) -> dict[str, Any]:
         """The screen pop: what the ACD's offer knows of the call."""
-        return {"type": "offer", "call_id": str(command.call_id), "queue": command.queue,
+        enqueued = self.engine.acd.enqueued_at(command.call_id)
+        waited = self.engine.driver.clock() - enqueued if enqueued is not None else None
+        return {"type": "offer", "call_id": str(command.call_id), "queue": command.queue, "waited": waited,
                 "line": agent["line"] if agent else None, "language": agent["language"] if agent else None,
                 "callback": command.callback, "ring_timeout": command.ring_timeout}
 
@@ -95,6 +101,10 @@ class SeatFeed:
             agent = self.agents().get(agent_id)
             if agent is not None:
                 yield f"data: {self.state(agent)}\n\n"
+                offer = self.offers.get(agent_id)
+                if offer is not None and agent["call_id"] is not None \
+                        and json.loads(offer)["call_id"] == str(agent["call_id"]):
+                    yield f"data: {offer}\n\n"
             while True:
                 try:
                     message = await asyncio.wait_for(queue.get(), self.heartbeat)

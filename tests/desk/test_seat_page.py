@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.support.ui import Select
 
-from acd.events import CallArrived
+from acd.events import CallArrived, CallerHungUp
 from tests.api.conftest import LiveEngine
 from tests.casework.api_client import PASSWORD
 from tests.desk.pages import fits, loaded, shot, sign_in, text, until
@@ -58,15 +58,20 @@ def test_state_controls_follow_the_acd_and_the_offer_pops(engine, browser):
     browser.find_element("id", "do-wrap-up-done").click()  # not in wrap-up: refused, nothing changed
     until(browser, lambda: text(browser, "#message"))
     assert seat(engine, "1001")["state"] == "not_ready"
-    browser.find_element("id", "do-ready").click()
-    until(browser, lambda: text(browser, "#state") == "空闲")
     engine.submit(CallArrived("pop-1", "zh-general", language="zh", line="12345"))
+    waiting_since = engine.call(engine.engine.acd.enqueued_at, "pop-1")
+    until(browser, lambda: engine.engine.driver.clock() - waiting_since >= 1.5)  # the caller waits
+    browser.find_element("id", "do-ready").click()
     until(browser, lambda: text(browser, "#pop-call-id") == "pop-1", 3)
     assert text(browser, "#pop-queue") == "zh-general" and text(browser, "#pop-line") == "12345"
     assert text(browser, "#pop-language") == "zh" and text(browser, "#pop h2") == "来电弹屏"
+    assert int(text(browser, "#pop-waited").split()[0]) >= 1  # time waited, from the ACD
     until(browser, lambda: text(browser, "#state") == "振铃")
     assert fits(browser)
     shot(browser, "desk-agent-seat-ringing")
+    engine.submit(CallerHungUp("pop-1"))  # pushed to the open page as it happens
+    ended = ("来电已结束振铃", "空闲")
+    until(browser, lambda: (text(browser, "#pop-none"), text(browser, "#state")) == ended, 3)
 
 
 def test_a_seat_is_driven_from_one_desk_only(engine, browser):
