@@ -104,12 +104,15 @@ class DtmfReceiver:
 
     A digit is reported on its first end packet; repeated end packets (and late updates)
     for the same event timestamp are ignored. If an event's end packets are all lost, it
-    is reported when the next event (a new timestamp) starts.
+    is reported when the next event (a new timestamp) starts. Timestamps are compared within
+    one stream: a new SSRC (a phone that restarts its stream, a re-INVITE) starts afresh, and
+    an event the old stream left without an end is reported then.
     """
 
     def __init__(self) -> None:
         self._current: tuple[int, int, int] | None = None  # (timestamp, event, duration)
         self._reported: int | None = None
+        self._ssrc: int | None = None
 
     def feed(self, packet: RtpPacket) -> list[DtmfDigit]:
         try:
@@ -119,6 +122,10 @@ class DtmfReceiver:
             return []
         ts = packet.timestamp
         out: list[DtmfDigit] = []
+        if packet.ssrc != self._ssrc:
+            if self._current is not None:
+                out.append(DtmfDigit(event_to_digit(self._current[1]), self._current[0], self._current[2]))
+            self._ssrc, self._current, self._reported = packet.ssrc, None, None
         if self._reported is not None and ts_diff(ts, self._reported) <= 0:
             return []  # end-packet repeat or a late packet of a finished event
         current = self._current

@@ -93,3 +93,15 @@ def test_inband_dtmf_detection():
     assert detect_dtmf((audio + noise).astype(np.int16)) == "12345#*0"
     assert detect_dtmf(sine(440, 1.0)) == ""
     assert detect_dtmf(dtmf_tone("55", tone=0.1, gap=0.06)) == "55"
+
+
+def test_a_new_stream_starts_its_timestamps_afresh():
+    """A phone that restarts its RTP stream (new SSRC, timestamps from a new random base) is
+    heard: its keys are not dropped as late packets of the old stream."""
+    first = RtpSender(101, ssrc=1, timestamp=900_000)
+    second = RtpSender(101, ssrc=2, timestamp=1000)
+    one = dtmf_packets(first, "1")
+    unended = [p for p in dtmf_packets(first, "4") if not TelephoneEvent.parse(p.payload).end]
+    stream = wire(one + unended + dtmf_packets(second, "2") + dtmf_packets(second, "#"))
+    receiver = DtmfReceiver()
+    assert [d.digit for p in stream for d in receiver.feed(p)] == ["1", "4", "2", "#"]
