@@ -36,7 +36,7 @@
     lastQuery = q;
     fetch("/desk/kb?q=" + encodeURIComponent(q), {credentials: "same-origin"})
       .then((r) => (r.ok ? r.json() : []))
-      .then((articles) => showArticles(articles));
+      .then((articles) => { if (q === lastQuery) showArticles(articles); });  // latest only
   }
 
   function showArticles(articles) {
@@ -70,12 +70,17 @@
     }
   }
 
+  // Typing fires one request per key; answers may come back in any order, and only the
+  // answer to the latest request may be shown (an older one would show another category's).
+  let deadlineAsked = 0;
   function deadline() {
     const category = form.elements.category.value.split(" ")[0];
     if (!category) return;
     const url = "/desk/deadline?category=" + encodeURIComponent(category) +
       "&urgency=" + encodeURIComponent(form.elements.urgency.value);
+    const asked = ++deadlineAsked;
     fetch(url, {credentials: "same-origin"}).then((r) => (r.ok ? r.json() : null)).then((d) => {
+      if (asked !== deadlineAsked) return;
       document.getElementById("deadline-sign").textContent = d ? d.sign_due : "–";
       document.getElementById("deadline-reply").textContent =
         d ? d.reply_due + " (" + d.days + " " + form.dataset.days + ")" : "–";
