@@ -13,11 +13,10 @@ from callcenter.sip.requests import new_request
 from callcenter.sip.transactions import Addr
 from callcenter.telephony.media import LegMedia
 from ivr_flows.interpreter import FlowRun
+from outbound.numbers import is_phone
 
 ALLOW = "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS, REGISTER, REFER"
 _DIALABLE = re.compile(r"[^0-9+*#]")
-# A mainland number: a mobile, or a landline with its area code (never 00: international).
-_PHONE = re.compile(r"(?:\+?86)?(?:1[3-9]\d{9}|0[1-9]\d{8,10})")
 
 
 @dataclass
@@ -111,7 +110,7 @@ def own_number(request: SIPRequest) -> str | None:
     except ValueError:
         return None
     user = uri.user or ""
-    return user if _PHONE.fullmatch(user) else None
+    return user if is_phone(user) else None
 
 
 def new_invite(display: str, line: str, target: str, sdp: bytes, *, host: str, port: int,

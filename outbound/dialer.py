@@ -1,0 +1,264 @@
+"""The campaign engine: one pure object for every kind of outbound work.
+
+Inputs are method calls with ``now`` (an injected clock); outputs are commands (``Dial``,
+``TaskEnded``) and ``next_deadline()``. Survey tasks are pushed: ``on_timer`` dials those due,
+within calling hours and each kind's concurrency. Agent tasks are pulled: the blending gate
+asks ``take`` for one when an agent may have it, and ``dial`` once the agent's seat answered.
+Every number is validated (``outbound.numbers``) when a task is made and is the only number
+that task ever dials."""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from itertools import count
+
+from outbound.model import Answers, CallOutcome, Command, Dial, Kind, Mode, Rules, TaskEnded
+from outbound.numbers import NumberRefused, national
+from outbound.task import FINAL, State, Task
+
+_NOT_REACHED = (CallOutcome.BUSY, CallOutcome.NO_ANSWER, CallOutcome.FAILED, CallOutcome.SILENT)
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """The task made, or None and why not."""
+
+    task: Task | None
+    reason: str = ""
+
+
+class Dialer:
+    """Tasks of every kind, the rules they obey, and what to dial next."""
+
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+        self.tasks: dict[str, Task] = {}
+        self._ids = count(1)
+        self._due: list[tuple[float, int, str]] = []  # (due_at, seq, task id) of scheduled tasks
+        self._seq = count()
+        self._active: dict[Kind, int] = {kind: 0 for kind in Kind}  # survey calls in progress
+        self._blocked = set(rules.do_not_call)
+        self._called_back: dict[str, float] = {}  # number -> when its missed-call task was made
+        self._now = float("-inf")
+
+    # ---- making tasks
+
+    def add_visit(self, case_id: str, number: str, line: str, now: float, *, not_before: float,
+                  due: float | None = None, language: str = "zh",
+                  kind: Kind = Kind.RETURN_VISIT) -> Admission:
+        """A return visit (or a re-visit after re-handling) of a case, to the case's number."""
+        if kind is Kind.MISSED_CALL:
+            raise ValueError("kind: a visit is a return_visit or a revisit")
+        return self._admit(kind, number, line, now, max(not_before, now), due, case_id=case_id,
+                           language=language)
+
+    def add_missed(self, call_id: str, number: str, line: str, now: float, *,
+                   language: str = "zh") -> Admission:
+        """A caller who abandoned or was refused at overload: call back within the kind's window,
+        at most once per number per ``missed_call_period``."""
+        try:
+            number = national(number)
+        except NumberRefused as exc:
+            return Admission(None, str(exc))
+        for task in self.tasks.values():
+            if task.kind is Kind.MISSED_CALL and task.number == number and task.state not in FINAL:
+                return Admission(None, "a callback to this number is already pending")
+        last = self._called_back.get(number)
+        if last is not None and now - last < self.rules.missed_call_period:
+            return Admission(None, "this number was already called back in the period")
+        window = self.rules.of(Kind.MISSED_CALL).window
+        admission = self._admit(Kind.MISSED_CALL, number, line, now, now,
+                                None if window is None else now + window, call_id=call_id,
+                                language=language)
+        if admission.task is not None:
+            self._called_back[number] = now
+        return admission
+
+    def _admit(self, kind: Kind, number: str, line: str, now: float, due_at: float,
+               expires: float | None, **extra: str) -> Admission:
+        self._now = max(self._now, now)
+        try:
+            number = national(number)
+        except NumberRefused as exc:
+            return Admission(None, str(exc))
+        if not line.isdigit():
+            raise ValueError(f"line: {line!r} is not a number to show as the caller ID")
+        if number in self._blocked:
+            return Admission(None, "do-not-call")
+        rules = self.rules.of(kind)
+        task = Task(f"{kind.value}-{next(self._ids)}", kind, rules.mode, number, line, now, due_at,
+                    expires, since=now, **extra)
+        self.tasks[task.task_id] = task
+        self._schedule(task)
+        return Admission(task)
+
+    def _schedule(self, task: Task) -> None:
+        heapq.heappush(self._due, (task.due_at, next(self._seq), task.task_id))
+
+    # ---- the clock
+
+    def on_timer(self, now: float) -> list[Command]:
+        """Expire what can no longer be dialled; dial the survey tasks due."""
+        self._now = max(self._now, now)
+        commands: list[Command] = []
+        hours = self.rules.hours
+        deferred: list[tuple[float, int, str]] = []
+        while self._due and self._due[0][0] <= now:
+            entry = heapq.heappop(self._due)
+            task = self.tasks[entry[2]]
+            if task.state is not State.SCHEDULED or task.due_at != entry[0]:
+                continue  # stale entry
+            opens = hours.next_open(now)
+            if task.expires is not None and opens > task.expires:
+                task.apply("expire", now)
+                commands.append(self._ended(task, "expired"))
+                continue
+            if opens > now:  # outside calling hours: wait for the opening
+                task.due_at = opens
+                deferred.append((opens, next(self._seq), task.task_id))
+                continue
+            if task.mode is Mode.AGENT:
+                deferred.append(entry)  # due: waits in line for ``take``
+                continue
+            if self._active[task.kind] >= self.rules.of(task.kind).max_concurrent:
+                deferred.append(entry)
+                continue
+            task.apply("dial", now)
+            self._active[task.kind] += 1
+            commands.append(self._dial(task))
+        for entry in deferred:
+            heapq.heappush(self._due, entry)
+        return commands
+
+    def next_deadline(self) -> float | None:
+        """When ``on_timer`` next has something to do, or None. A due task waiting for an agent
+        or for a survey slot does not make a deadline: ``take`` and ``ended`` free it."""
+        best: float | None = None
+        for due_at, _, task_id in self._due:
+            task = self.tasks[task_id]
+            if task.state is not State.SCHEDULED or task.due_at != due_at:
+                continue
+            waiting = due_at <= self._now and (
+                task.mode is Mode.AGENT
+                or self._active[task.kind] >= self.rules.of(task.kind).max_concurrent)
+            if waiting:
+                if task.expires is not None and (best is None or task.expires < best):
+                    best = max(task.expires, self._now)
+                continue
+            if best is None or due_at < best:
+                best = due_at
+        return best
+
+    # ---- agent tasks
+
+    def take(self, queue: str, now: float) -> Task | None:
+        """The oldest due agent task of ``queue``, reserved for the agent about to be offered it.
+        Call ``on_timer`` first: a task past its window is left for it to expire."""
+        if not self.rules.hours.is_open(now):
+            return None
+        found: Task | None = None
+        skipped: list[tuple[float, int, str]] = []
+        while self._due and self._due[0][0] <= now:
+            entry = heapq.heappop(self._due)
+            task = self.tasks[entry[2]]
+            if task.state is not State.SCHEDULED or task.due_at != entry[0]:
+                continue  # stale entry
+            skipped.append(entry)
+            if (task.mode is Mode.AGENT and self.rules.of(task.kind).queue == queue
+                    and (task.expires is None or now <= task.expires)):
+                skipped.pop()
+                found = task
+                break
+        for entry in skipped:
+            heapq.heappush(self._due, entry)
+        if found is not None:
+            found.apply("reserve", now)
+        return found
+
+    def release(self, task_id: str, now: float) -> None:
+        """The agent did not take the task: it waits again, no attempt spent."""
+        task = self.tasks[task_id]
+        task.apply("release", now)
+        self._schedule(task)
+
+    def dial(self, task_id: str, now: float) -> list[Command]:
+        """The agent's seat answered: dial the citizen (if calling hours still allow)."""
+        task = self.tasks[task_id]
+        if not self.rules.hours.is_open(now):
+            self.release(task_id, now)
+            return []
+        task.apply("dial", now)
+        return [self._dial(task)]
+
+    # ---- what happened to a call
+
+    def answered(self, task_id: str, now: float) -> None:
+        self.tasks[task_id].apply("answer", now)
+
+    def ended(self, task_id: str, outcome: CallOutcome, now: float,
+              answers: Answers | None = None) -> list[Command]:
+        """The call of ``task_id`` is over with ``outcome``: done, another try, or given up."""
+        self._now = max(self._now, now)
+        task = self.tasks[task_id]
+        if outcome is CallOutcome.ANSWERED and task.state is not State.CONNECTED:
+            task.apply("answer", now)
+        if task.state in (State.DIALLING, State.CONNECTED) and task.mode is Mode.SURVEY:
+            self._active[task.kind] -= 1
+        if outcome is CallOutcome.ANSWERED:
+            task.apply("complete", now)
+            return [self._ended(task, "reached", reached=True, answers=answers)]
+        if outcome is CallOutcome.INVALID:
+            task.apply("give_up", now)
+            return [self._ended(task, "invalid number")]
+        assert outcome in _NOT_REACHED
+        rules = self.rules.of(task.kind)
+        retry_at = self.rules.hours.next_open(now + rules.spacing.get(outcome, 0.0))
+        if task.attempts >= rules.max_attempts or (task.expires is not None and retry_at > task.expires):
+            task.apply("give_up", now)
+            return [self._ended(task, f"not reached after {task.attempts} attempts ({outcome.value})")]
+        task.apply("retry", now)
+        task.due_at = retry_at
+        self._schedule(task)
+        return []
+
+    # ---- withdrawing work
+
+    def cancel(self, task_id: str, now: float, reason: str) -> list[Command]:
+        task = self.tasks[task_id]
+        task.apply("cancel", now)
+        return [self._ended(task, reason)]
+
+    def inbound_answered(self, number: str, now: float) -> list[Command]:
+        """The caller got through on their own: their pending callback is withdrawn."""
+        try:
+            number = national(number)
+        except NumberRefused:
+            return []
+        return [command for task in list(self.tasks.values())
+                if task.kind is Kind.MISSED_CALL and task.number == number
+                and task.state is State.SCHEDULED
+                for command in self.cancel(task.task_id, now, "the caller got through")]
+
+    def block(self, number: str, now: float) -> list[Command]:
+        """Put ``number`` on the do-not-call list and withdraw what waits for it."""
+        number = national(number)
+        self._blocked.add(number)
+        return [command for task in list(self.tasks.values())
+                if task.number == number and task.state in (State.SCHEDULED, State.RESERVED)
+                for command in self.cancel(task.task_id, now, "do-not-call")]
+
+    def pending(self) -> int:
+        """Tasks not finished yet."""
+        return sum(task.state not in FINAL for task in self.tasks.values())
+
+    # ---- commands
+
+    def _dial(self, task: Task) -> Dial:
+        return Dial(task.task_id, task.number, task.line, task.kind, task.mode, task.attempts,
+                    task.case_id, task.language)
+
+    def _ended(self, task: Task, reason: str, *, reached: bool = False,
+               answers: Answers | None = None) -> TaskEnded:
+        return TaskEnded(task.task_id, task.kind, task.number, reached, task.attempts, reason,
+                         task.case_id, task.call_id, answers)
