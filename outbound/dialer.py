@@ -10,6 +10,7 @@ that task ever dials."""
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import count
 
@@ -96,6 +97,14 @@ class Dialer:
     def _schedule(self, task: Task) -> None:
         heapq.heappush(self._due, (task.due_at, next(self._seq), task.task_id))
 
+    def _pop_due(self, now: float) -> Iterator[tuple[tuple[float, int, str], Task]]:
+        """Scheduled tasks due by ``now``, taken off the heap (the caller pushes back what stays)."""
+        while self._due and self._due[0][0] <= now:
+            entry = heapq.heappop(self._due)
+            task = self.tasks[entry[2]]
+            if task.state is State.SCHEDULED and task.due_at == entry[0]:
+                yield entry, task  # else a stale entry: the task moved on
+
     # ---- the clock
 
     def on_timer(self, now: float) -> list[Command]:
@@ -104,11 +113,7 @@ class Dialer:
         commands: list[Command] = []
         hours = self.rules.hours
         deferred: list[tuple[float, int, str]] = []
-        while self._due and self._due[0][0] <= now:
-            entry = heapq.heappop(self._due)
-            task = self.tasks[entry[2]]
-            if task.state is not State.SCHEDULED or task.due_at != entry[0]:
-                continue  # stale entry
+        for entry, task in self._pop_due(now):
             opens = hours.next_open(now)
             if task.expires is not None and opens > task.expires:
                 task.apply("expire", now)
@@ -159,11 +164,7 @@ class Dialer:
             return None
         found: Task | None = None
         skipped: list[tuple[float, int, str]] = []
-        while self._due and self._due[0][0] <= now:
-            entry = heapq.heappop(self._due)
-            task = self.tasks[entry[2]]
-            if task.state is not State.SCHEDULED or task.due_at != entry[0]:
-                continue  # stale entry
+        for entry, task in self._pop_due(now):
             skipped.append(entry)
             if (task.mode is Mode.AGENT and self.rules.of(task.kind).queue == queue
                     and (task.expires is None or now <= task.expires)):
