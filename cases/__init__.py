@@ -13,7 +13,8 @@ Shape of the public interface (what the store, API and CLI build on):
   seconds) and ``actor``: ``CaseOpened``, ``AnsweredDirectly``, ``Dispatched``, ``SignedFor``,
   ``Returned``, ``ExtensionRequested``, ``ExtensionDecided``, ``Replied``, ``VisitResult``,
   ``RehandleOrdered``, ``Supervised``, ``Reminded``, ``CardRaised``, ``DeadlineSet``,
-  ``Remarked``, ``Closed``. ``Event`` is their union.
+  ``Remarked``, ``Notified`` (an SMS notice sent, delivered or failed), ``Closed``. ``Event`` is
+  their union.
 * ``cases.codec``: ``event_to_dict(event)`` (JSON-safe, with a ``"type"`` key) and
   ``event_from_dict(data)``, the gate for outside input (``EventFormatError`` naming the field).
 * ``cases.commands``: ``PromptEmergencyRedirect``, ``NotifyDepartment``, ``NotifyHotline``,

@@ -398,6 +398,7 @@ _FOLD: dict[type, Any] = {
     ev.Returned: _returned, ev.ExtensionRequested: _extension_requested,
     ev.ExtensionDecided: _extension_decided, ev.Replied: _replied, ev.VisitResult: _visited,
     ev.RehandleOrdered: _rehandle, ev.Supervised: _supervised, ev.Reminded: _reminded,
-    ev.CardRaised: _card, ev.DeadlineSet: _deadline, ev.Remarked: _nothing, ev.Closed: _closed,
+    ev.CardRaised: _card, ev.DeadlineSet: _deadline, ev.Remarked: _nothing, ev.Notified: _nothing,
+    ev.Closed: _closed,
     ev.CaseOpened: _nothing,
 }

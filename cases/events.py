@@ -198,6 +198,22 @@ class Remarked:
 
 
 @dataclass(frozen=True, slots=True)
+class Notified:
+    """A notice to the citizen (an SMS at intake or closure) changed state: ``status`` is
+    sent (the SMSC took it), delivered or failed (its delivery report, or a refusal);
+    ``message_id`` is the notice's own id, ``detail`` the SMSC's ids or error."""
+
+    case_id: str
+    at: float
+    actor: Actor
+    notice: str
+    message_id: str
+    status: str
+    segments: int = 1
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Closed:
     """办结: the case is closed, exactly once."""
 
@@ -210,12 +226,13 @@ class Closed:
 
 _ALL = (
     CaseOpened, AnsweredDirectly, Dispatched, SignedFor, Returned, ExtensionRequested, ExtensionDecided,
-    Replied, VisitResult, RehandleOrdered, Supervised, Reminded, CardRaised, DeadlineSet, Remarked, Closed,
+    Replied, VisitResult, RehandleOrdered, Supervised, Reminded, CardRaised, DeadlineSet, Remarked, Notified,
+    Closed,
 )
 Event = (
     CaseOpened | AnsweredDirectly | Dispatched | SignedFor | Returned | ExtensionRequested
     | ExtensionDecided | Replied | VisitResult | RehandleOrdered | Supervised | Reminded | CardRaised
-    | DeadlineSet | Remarked | Closed
+    | DeadlineSet | Remarked | Notified | Closed
 )
 
 EVENT_TYPES: dict[str, type] = {cls.__name__: cls for cls in _ALL}

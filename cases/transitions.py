@@ -56,6 +56,7 @@ TABLE: dict[tuple[str, str, Status | None], Status] = {
     **{("CardRaised", _ANY, s): s for s in _LIVE},
     **{("DeadlineSet", _ANY, s): s for s in _LIVE},
     **{("Remarked", _ANY, s): s for s in (*_LIVE, C)},
+    **{("Notified", _ANY, s): s for s in (*_LIVE, C)},  # a closure's SMS reports after it
 }
 
 # Who may record each event. Department users act only on their own department's cases.
@@ -75,6 +76,7 @@ ROLES: dict[str, frozenset[Role]] = {
     "CardRaised": frozenset({Role.SYSTEM}),
     "DeadlineSet": frozenset({Role.SYSTEM}),
     "Remarked": frozenset({Role.AGENT, Role.SUPERVISOR, Role.DEPARTMENT, Role.SYSTEM}),
+    "Notified": frozenset({Role.SYSTEM}),
     "Closed": frozenset({Role.AGENT, Role.SUPERVISOR, Role.SYSTEM}),
 }
 

@@ -105,6 +105,7 @@ EXAMPLES: list[ev.Event] = [
     ev.CardRaised("c-1", 3.0, SYSTEM, DeadlineKind.SIGN, Card.YELLOW, 9.0),
     ev.DeadlineSet("c-1", 3.0, SYSTEM, DeadlineKind.REPLY, 9.0, "rule", "roads"),
     ev.Remarked("c-1", 3.0, AGENT, "备注"),
+    ev.Notified("c-1", 3.0, SYSTEM, "closure", "c-1/closure", "delivered", 2, "smsc id 7,8"),
     ev.Closed("c-1", 3.0, SYSTEM, CloseReason.UNREACHABLE, "3 attempts"),
 ]
 

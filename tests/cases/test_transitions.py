@@ -28,12 +28,13 @@ def test_every_status_can_reach_closed_and_closed_is_final() -> None:
                     seen.add(new)
                     todo.append(new)
         assert Status.CLOSED in seen, start
-    assert {kind for (kind, _, status) in TABLE if status is Status.CLOSED} == {"Remarked"}
+    # after closure only a remark, and the closure's SMS notice reporting its delivery
+    assert {kind for (kind, _, status) in TABLE if status is Status.CLOSED} == {"Remarked", "Notified"}
     assert set(ROLES) == {kind for kind, _, _ in TABLE} == set(ev.EVENT_TYPES)
 
 
 def test_only_the_system_records_cards_and_deadlines() -> None:
-    assert ROLES["CardRaised"] == ROLES["DeadlineSet"] == frozenset({Role.SYSTEM})
+    assert ROLES["CardRaised"] == ROLES["DeadlineSet"] == ROLES["Notified"] == frozenset({Role.SYSTEM})
     assert Role.DEPARTMENT not in ROLES["Dispatched"] | ROLES["ExtensionDecided"] | ROLES["Closed"]
 
 
