@@ -75,9 +75,27 @@ def load_config_with_warnings(path: str | Path | None = None, catalogue: Catalog
     issues = _cross_check(config, source)
     if not issues:
         issues = prompt_issues(config, source, catalogue or load_catalogue())
+    if not issues and config.sms is not None:
+        config, issues = _sms_templates(config, path)
     if issues:
         raise ConfigError(issues)
     return config, _warnings(config, today or dt.date.today())
+
+
+def _sms_templates(config: HotlineConfig, path: Path) -> tuple[HotlineConfig, list[ConfigIssue]]:
+    """The ``sms:`` section's templates file resolved against the config's folder, and checked."""
+    from callcenter.sms.templates import TemplateError, load_templates
+
+    assert config.sms is not None
+    templates = config.sms.templates
+    if templates is not None and not Path(templates).is_absolute():
+        templates = str((path if path.is_dir() else path.parent) / templates)
+    try:
+        load_templates(templates, max_segments=config.sms.max_segments)
+    except TemplateError as exc:
+        return config, exc.issues
+    sms = config.sms.model_copy(update={"templates": templates})
+    return config.model_copy(update={"sms": sms}), []
 
 
 def _read(path: Path) -> tuple[Any, SourceMap]:

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from acd.model import EscalationStep, QueueSpec, ServiceLevelPolicy
 from agents.model import AgentSpec
 from callcenter.config.cases_section import CasesSection
+from callcenter.config.sms_section import SmsSection
 
 LANGUAGES: tuple[str, ...] = ("zh", "en", "ja", "ko", "fr", "de", "ru")
 LANGUAGE_NAMES: dict[str, str] = {
@@ -158,6 +159,7 @@ class HotlineConfig(_Model):
     callbacks: Callbacks = Callbacks()
     agents: list[Agent] = []
     cases: CasesSection = Field(default_factory=CasesSection)
+    sms: SmsSection | None = None  # SMS notices to citizens over SMPP
 
     # ------------------------------------------------------------- derived views
 
