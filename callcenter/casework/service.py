@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Sink = Callable[[Sequence[object]], None]
+# Called before a change is committed with (case before, case after, the new events as dicts);
+# returns SQL statements (with parameters) to run in the change's own transaction.
+CommitHook = Callable[[Case | None, Case, list[dict[str, Any]]], Sequence[tuple[str, Sequence[Any]]]]
 
 
 class CaseNotFound(LookupError):
@@ -83,6 +86,7 @@ class CaseService:
         self._lock = threading.RLock()
         self._sinks: list[Sink] = []
         self._on_change: list[Callable[[], None]] = []
+        self._commit_hooks: list[CommitHook] = []
         self._numbers: dict[str, int] = {}  # the day's last running number
         self.repeats = RepeatDetector(context.rules.repeat_count, context.rules.repeat_days)
         self.clusters = ClusterDetector(cluster_threshold, cluster_window)
@@ -100,6 +104,11 @@ class CaseService:
 
     def add_sink(self, sink: Sink) -> None:
         self._sinks.append(sink)
+
+    def add_commit_hook(self, hook: CommitHook) -> None:
+        """``hook(before, case, events)`` adds statements to every change's transaction (the SMS
+        outbox: a notice is queued if and only if its case change is committed)."""
+        self._commit_hooks.append(hook)
 
     def on_change(self, callback: Callable[[], None]) -> None:
         """``callback()`` after every committed change (the deadline timer re-arms on it)."""
@@ -162,6 +171,18 @@ class CaseService:
             data = {**fields, "type": kind, "case_id": case_id, "at": now, "actor": _actor_dict(user)}
             return self._decide(case, data, now)
 
+    def record_system(self, case_id: str, kind: str, fields: dict[str, Any]) -> Outcome:
+        """Record a ``kind`` event by the engine itself (``SYSTEM``) on the case."""
+        with self._lock:
+            row = self.store.get(case_id)
+            if row is None:
+                raise CaseNotFound(f"no case {case_id!r}")
+            case = Case.from_dict(row.state_dict())
+            now = self.clock()
+            data = {**fields, "type": kind, "case_id": case_id, "at": now,
+                    "actor": {"user": SYSTEM.user, "role": SYSTEM.role.value, "department": None}}
+            return self._decide(case, data, now)
+
     def _check_request(self, user: User, case: Case, kind: str, fields: dict[str, Any]) -> None:
         for name in ("lead", "department"):
             value = fields.get(name)
@@ -199,8 +220,14 @@ class CaseService:
                 commands: Sequence[object]) -> Outcome:
         dicts = [event_to_dict(e) for e in events]
         if dicts:
+            extra: list[tuple[str, Sequence[Any]]] = []
+            for hook in self._commit_hooks:
+                try:
+                    extra += hook(before, case, dicts)
+                except Exception:  # a notice must never stop the case's own change
+                    log.exception("case %s: commit hook %r failed", case.case_id, hook)
             self.store.commit(self._row(case), dicts, self._departments(case),
-                              expected_version=before.version if before is not None else 0)
+                              expected_version=before.version if before is not None else 0, extra=extra)
         for sink in self._sinks:
             try:
                 sink(commands)

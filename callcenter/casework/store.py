@@ -122,10 +122,12 @@ class CaseStore:
     # ------------------------------------------------------------------ writing
 
     def commit(self, row: CaseRow, events: Sequence[dict[str, Any]],
-               departments: Iterable[tuple[str, str]], *, expected_version: int) -> None:
+               departments: Iterable[tuple[str, str]], *, expected_version: int,
+               extra: Sequence[tuple[str, Sequence[Any]]] = ()) -> None:
         """Append ``events`` (dicts with ``type``, ``at``, ``actor``) to the case's history and
-        store ``row`` (whose ``version`` is the new event count) and its departments, all or
-        nothing. Raises ``ConcurrentChange`` if the stored version is not ``expected_version``."""
+        store ``row`` (whose ``version`` is the new event count) and its departments, and run
+        the ``extra`` statements, all or nothing. Raises ``ConcurrentChange`` if the stored
+        version is not ``expected_version``."""
         backend = self.backend
         with self._lock, backend.transaction():
             stored = backend.query("SELECT version FROM cases WHERE case_id = ?", (row.case_id,))
@@ -141,6 +143,8 @@ class CaseStore:
             backend.executemany(
                 "INSERT INTO case_departments (case_id, department, role) VALUES (?, ?, ?)",
                 [(row.case_id, d, r) for d, r in departments])
+            for sql, params in extra:
+                backend.execute(sql, params)
 
     # ------------------------------------------------------------------ reading
 

@@ -7,8 +7,9 @@ missing steps in one transaction and refuses a database newer than this code.
 from __future__ import annotations
 
 from callcenter.records.case_schema import CASES_MIGRATION
+from callcenter.records.sms_schema import SMS_MIGRATION
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Every outcome a call record can have. ``open``: the call is live (or the engine died under
 # it); ``lost``: it was open when the engine died, closed at the next start.
@@ -131,6 +132,7 @@ MIGRATIONS: list[list[Statement]] = [
     ],
     CASES_MIGRATION,
     RECORD_EVERY_CALL,
+    SMS_MIGRATION,
 ]
 
 

@@ -1,0 +1,36 @@
+"""Wiring SMS notices into the case service: the planner as a commit hook that queues notices
+in the outbox within the case change's own transaction."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from callcenter.sms.notices import NoticePlanner
+from callcenter.sms.outbox import Outbox, Statement, insert_statements
+from callcenter.sms.templates import load_templates
+
+if TYPE_CHECKING:
+    from callcenter.casework.service import Casework
+    from callcenter.config.sms_section import SmsSection
+    from cases.case import Case
+
+
+def attach_notices(casework: Casework, sms: SmsSection, *, line: str, timezone: str = "Asia/Shanghai",
+                   default_language: str = "zh") -> Outbox:
+    """Queue the intake and closure notices of every case change from now on; returns the
+    outbox. ``line`` is the hotline number the texts give (and the default sender)."""
+    service, store = casework.service, casework.store
+    templates = load_templates(sms.templates, max_segments=sms.max_segments)
+    source = sms.source or line
+    planner = NoticePlanner(templates, ZoneInfo(timezone), {"line": line, "center": sms.signature or source},
+                            sms.quiet(), sms.max_segments, default_language)
+    outbox = Outbox(store, concatenation=sms.concatenation, clock=service.clock)
+
+    def queue_notices(before: Case | None, case: Case, events: list[dict[str, Any]]) -> list[Statement]:
+        now = service.clock()
+        notices = planner.plan(case, events, lambda: [e.data for e in store.history(case.case_id)], now)
+        return [statement for notice in notices for statement in insert_statements(notice, now)]
+
+    service.add_commit_hook(queue_notices)
+    return outbox
