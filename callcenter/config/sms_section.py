@@ -19,6 +19,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from outbound.hours import CallingHours
+
 _HOST_PORT = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$")
 _QUIET = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-3]):([0-5][0-9])$")
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]{0,63}$")]
@@ -61,18 +63,18 @@ class SmsSection(BaseModel):
     @field_validator("quiet_hours")
     @classmethod
     def _quiet(cls, value: str | None) -> str | None:
-        if value is not None and (not _QUIET.match(value) or value[:5] == value[6:]):
-            raise ValueError(f"expected HH:MM-HH:MM with two different times, got {value!r}")
+        if value is not None and (not _QUIET.match(value) or value[:5] <= value[6:]):
+            raise ValueError(f"expected the night as HH:MM-HH:MM, from a time to an earlier one "
+                             f"(e.g. 21:00-08:00), got {value!r}")
         return value
 
     def address(self) -> tuple[str, int]:
         host, _, port = self.smsc.rpartition(":")
         return host.strip("[]"), int(port)
 
-    def quiet(self) -> tuple[int, int] | None:
-        """The quiet hours as minutes of the day (start, end); the end may be the next day."""
+    def sending_hours(self, timezone: str) -> CallingHours | None:
+        """The hours an SMS may go (the day between the quiet hours); None: any time."""
         if self.quiet_hours is None:
             return None
-        m = _QUIET.match(self.quiet_hours)
-        assert m is not None
-        return int(m.group(1)) * 60 + int(m.group(2)), int(m.group(3)) * 60 + int(m.group(4))
+        night_starts, _, night_ends = self.quiet_hours.partition("-")
+        return CallingHours(start=night_ends, end=night_starts, timezone=timezone)

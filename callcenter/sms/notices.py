@@ -1,6 +1,5 @@
 """Which SMS notice a change to a case calls for, its text, and when it may go. Pure: the
-case, its new events and its history in; ``Notice`` values out; the time zone and quiet hours
-given.
+case, its new events and its history in; ``Notice`` values out; the sending hours given.
 
 A case taken in (``CaseOpened``) gets the ``intake`` notice; a closed one (``Closed``) the
 ``closure`` notice with the lead department's last reply (or the direct answer), or
@@ -10,18 +9,15 @@ number. A notice's id is ``<case id>/<notice>``: the outbox keeps each once.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from callcenter.sms.numbers import mainland_mobile
 from callcenter.sms.templates import Templates
 from callcenter.sms.text import segmentation
 from cases.case import Case
-
-MINUTE = 60.0
+from outbound.hours import CallingHours
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,30 +32,13 @@ class Notice:
     not_before: float
 
 
-def quiet_until(now: float, quiet: tuple[int, int] | None, tz: ZoneInfo) -> float:
-    """``now`` if an SMS may go now, else the end of the quiet hours (minutes of the local day
-    ``(start, end)``; an end before the start is on the next day)."""
-    if quiet is None:
-        return now
-    start, end = quiet
-    local = dt.datetime.fromtimestamp(now, tz)
-    minute = local.hour * 60 + local.minute + local.second / MINUTE
-    inside = (start <= minute < end) if start < end else (minute >= start or minute < end)
-    if not inside:
-        return now
-    day = local.date() if minute < end else local.date() + dt.timedelta(days=1)
-    wake = dt.datetime.combine(day, dt.time(end // 60, end % 60), tz)
-    return wake.timestamp()
-
-
 @dataclass
 class NoticePlanner:
     """Turns a committed case change into the notices to put in the outbox."""
 
     templates: Templates
-    tz: ZoneInfo
     values: dict[str, str]  # line, center
-    quiet: tuple[int, int] | None = None
+    hours: CallingHours | None = None  # when an SMS may go (none at night); None: any time
     max_segments: int = 6
     default_language: str = "zh"
 
@@ -77,7 +56,7 @@ class NoticePlanner:
         number = mainland_mobile(case.caller_number)
         if number is None:
             return []
-        when = quiet_until(now, self.quiet, self.tz)
+        when = self.hours.next_open(now) if self.hours is not None else now
         notices = []
         for kind, reply in wanted:
             values = {**self.values, "case_id": case.case_id, "reply": reply}

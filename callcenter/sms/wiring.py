@@ -4,7 +4,6 @@ in the outbox within the case change's own transaction."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from callcenter.sms.notices import NoticePlanner
 from callcenter.sms.outbox import Outbox, Statement, insert_statements
@@ -23,8 +22,8 @@ def attach_notices(casework: Casework, sms: SmsSection, *, line: str, timezone: 
     service, store = casework.service, casework.store
     templates = load_templates(sms.templates, max_segments=sms.max_segments)
     source = sms.source or line
-    planner = NoticePlanner(templates, ZoneInfo(timezone), {"line": line, "center": sms.signature or source},
-                            sms.quiet(), sms.max_segments, default_language)
+    planner = NoticePlanner(templates, {"line": line, "center": sms.signature or source},
+                            sms.sending_hours(timezone), sms.max_segments, default_language)
     outbox = Outbox(store, concatenation=sms.concatenation, clock=service.clock)
 
     def queue_notices(before: Case | None, case: Case, events: list[dict[str, Any]]) -> list[Statement]:

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from callcenter.config.sms_section import SmsSection
-from callcenter.sms.notices import quiet_until
 from callcenter.sms.wiring import attach_notices
 from tests.casework.conftest import MONDAY_9AM
 from tests.casework.test_cases_api import intake
@@ -104,12 +103,9 @@ def _at(day: str, clock: str) -> float:
     (("2026-11-17", "08:00:00"), ("2026-11-17", "08:00:00")),
 ])
 def test_quiet_hours_in_the_centers_time_zone(now, expected):
-    assert quiet_until(_at(*now), (21 * 60, 8 * 60), TZ) == _at(*expected)
-
-
-def test_quiet_hours_within_one_day():
-    assert quiet_until(_at("2026-11-16", "12:30:00"), (12 * 60, 14 * 60), TZ) == _at("2026-11-16", "14:00:00")
-    assert quiet_until(_at("2026-11-16", "11:59:00"), (12 * 60, 14 * 60), TZ) == _at("2026-11-16", "11:59:00")
+    hours = sms_section(quiet_hours="21:00-08:00").sending_hours("Asia/Shanghai")
+    assert hours.next_open(_at(*now)) == _at(*expected)
+    assert sms_section(quiet_hours=None).sending_hours("Asia/Shanghai") is None
 
 
 def test_a_night_intake_waits_for_the_morning(api, outbox):

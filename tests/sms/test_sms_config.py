@@ -29,7 +29,9 @@ def folder_with(tmp_path, sms: str, templates: str | None = None):
 
 def test_the_section_with_the_shipped_templates(tmp_path):
     config = load_config(folder_with(tmp_path, SECTION))
-    assert config.sms.address() == ("127.0.0.1", 2775) and config.sms.quiet() == (21 * 60, 8 * 60)
+    assert config.sms.address() == ("127.0.0.1", 2775)
+    hours = config.sms.sending_hours("Asia/Shanghai")
+    assert (hours.start, hours.end) == ("08:00", "21:00")
     assert config.sms.secret_env == "CALLCENTER_SMPP_PASSWORD" and config.sms.templates is None
 
 
@@ -43,7 +45,8 @@ def test_a_relative_templates_file_is_found_beside_the_config(tmp_path):
     ('  smsc: "smsc.example"\n', "sms.smsc", "expected host:port"),
     ("  password: hunter2\n", "sms.password", "unknown field"),
     ("  system_id: a-much-too-long-system-id\n", "sms.system_id", "at most 15"),
-    ('  quiet_hours: "21:00-21:00"\n', "sms.quiet_hours", "two different times"),
+    ('  quiet_hours: "21:00-21:00"\n', "sms.quiet_hours", "the night as HH:MM-HH:MM"),
+    ('  quiet_hours: "08:00-21:00"\n', "sms.quiet_hours", "from a time to an earlier one"),
     ("  rate_per_second: 0\n", "sms.rate_per_second", "greater than 0"),
 ])
 def test_a_bad_section_names_file_line_and_field(tmp_path, line, field, message):
