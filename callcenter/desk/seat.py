@@ -24,6 +24,7 @@ from acd.events import AgentLoggedIn, AgentLoggedOut, AgentNotReady, AgentReady,
 from agents.seat import IllegalTransition
 from callcenter.casework.accounts import User
 from callcenter.desk.session import FormRefused, Sessions
+from callcenter.desk.streams import StreamLimits, StreamQueue
 from callcenter.records.rows import seat_state
 from callcenter.runtime.app import Engine
 
@@ -36,7 +37,6 @@ ACTIONS: dict[str, Callable[[str, dict[str, str]], Event]] = {
     "wrap-up-done": lambda agent, form: WrapUpDone(agent),
     "logout": lambda agent, form: AgentLoggedOut(agent),
 }
-MAX_WATCHERS = 2000  # streams open at once, over all seats
 
 
 class SeatFeed:
@@ -46,7 +46,7 @@ class SeatFeed:
     def __init__(self, engine: Engine, heartbeat: float = 15.0) -> None:
         self.engine = engine
         self.heartbeat = heartbeat
-        self.watchers: dict[str, set[asyncio.Queue[str]]] = {}
+        self.watchers: dict[str, set[StreamQueue]] = {}
         self.last: dict[str, dict[str, Any]] = {}
         self.offers: dict[str, str] = {}  # the last offer to each seat, while its call is there
         engine.driver.add_sink(self.sink)
@@ -61,8 +61,7 @@ class SeatFeed:
 
     def push(self, agent_id: str, message: str) -> None:
         for queue in self.watchers.get(agent_id, ()):
-            if queue.qsize() < 100:  # a stalled page drops messages rather than grow memory
-                queue.put_nowait(message)
+            queue.offer(message)  # a page that stopped reading is let go, not buffered for
 
     def sink(self, commands: Sequence[object]) -> None:
         offers = [c for c in commands if isinstance(c, (OfferCall, CancelOffer))]
@@ -95,7 +94,7 @@ class SeatFeed:
                 "callback": command.callback, "ring_timeout": command.ring_timeout}
 
     async def stream(self, agent_id: str) -> AsyncIterator[str]:
-        queue: asyncio.Queue[str] = asyncio.Queue()
+        queue = StreamQueue()
         self.watchers.setdefault(agent_id, set()).add(queue)
         try:
             agent = self.agents().get(agent_id)
@@ -111,6 +110,8 @@ class SeatFeed:
                 except TimeoutError:
                     yield ": heartbeat\n\n"
                     continue
+                if message is None:  # overflowed: the page reconnects and is sent the state anew
+                    return
                 yield f"data: {message}\n\n"
         finally:
             watchers = self.watchers.get(agent_id)
@@ -124,6 +125,7 @@ class SeatFeed:
 def add_seat_routes(router: APIRouter, engine: Engine, sessions: Sessions,
                     render: Callable[..., Response]) -> SeatFeed:
     feed = SeatFeed(engine)
+    limits = StreamLimits()
     seats: dict[str, str] = {}  # the session token's hash -> the seat it drives
     known = {agent.id for agent in engine.config.agents}
 
@@ -196,9 +198,10 @@ def add_seat_routes(router: APIRouter, engine: Engine, sessions: Sessions,
         seat = seats.get(key(request))
         if user is None or seat is None:
             return Response(status_code=401 if user is None else 409)
-        if sum(len(w) for w in feed.watchers.values()) >= MAX_WATCHERS:
-            return Response(status_code=503, headers={"Retry-After": "5"})
-        return StreamingResponse(feed.stream(seat), media_type="text/event-stream",
+        stream = limits.admit(user.username, feed.stream(seat))
+        if isinstance(stream, Response):
+            return stream
+        return StreamingResponse(stream, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     return feed
