@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from acd import commands as acd_cmd
+from acd.engine import ACD
 from acd.events import (
     AgentAnswered,
     AgentDeclined,
@@ -360,3 +361,13 @@ def test_transfer_by_someone_else_is_refused(world):
     with pytest.raises(IllegalTransition):
         call.handle(e.TransferRequested(OTHER, "housing-authority", NUMBER), 30.0)
     assert call.state is State.TALKING and call.department is None
+
+
+def test_a_call_the_acd_refuses_is_hung_up_and_closed_in_the_ivr(world):
+    world.acd = ACD([q for q in world.config.queue_specs() if q.name == "en-general"])
+    call = world.arrive("12315")
+    world.finish_play(call, at=4.0)
+    assert world.refused == [world.acd_events(call)[0]]
+    assert call.state is State.ENDED and world.commands(call)[-1] == c.HangUp(
+        "the ACD refused the call")
+    assert world.entries(call, c.Closed)[0].outcome == "self_service"
