@@ -153,20 +153,15 @@ async def run(args: argparse.Namespace, desks: int, work: Path) -> dict[str, Any
                 await client.aclose()
         engine.send_signal(signal.SIGINT)
         engine.wait(60)
-    sinker.wait(run_for + 10)
-    control.wait(10)
-    measured = json.loads((work / "sink.json").read_text())
-    streams, control_streams = measured["streams"], measured["control"]
+    for helper in (sinker, control):
+        helper.wait(run_for + 10)
     result: dict[str, Any] = {
         "desks_open": sum(1 for s in opened if s == 200), "desks_refused": sum(1 for s in opened if s != 200),
         "desk_events": received, "state_changes": changes,
         "cpu_mean_pct": round(mean_cpu, 1), "cpu_peak_pct": round(peak_cpu),
         "rss_idle_mb": round(rss_idle / 1024), "rss_peak_mb": round(peak_rss)}
     result.update(overload.sipp_results(work))
-    result.update(rtp_streams=len(streams), streams_with_glitch=sum(1 for s in streams if s[3]),
-                  worst_gap_ms=round(1000 * max((s[2] for s in streams), default=0.0), 1),
-                  packets=sum(s[0] for s in streams), lost=sum(s[1] for s in streams),
-                  control_worst_gap_ms=round(1000 * max((s[2] for s in control_streams), default=0.0), 1))
+    result.update(overload.rtp_figures(work / "sink.json"))
     return result
 
 

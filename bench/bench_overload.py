@@ -297,20 +297,24 @@ async def run(args: argparse.Namespace, admission: bool, work: Path) -> dict[str
         engine.wait(30)
         sinker.wait(run_for + 10)
         control.wait(10)
-    measured = json.loads((work / "sink.json").read_text())
-    streams, control = measured["streams"], measured["control"]
     recorded = sqlite3.connect(work / "cc.db").execute(  # SIPp's Call-IDs: n-pid@host
         "SELECT COUNT(*) FROM calls WHERE call_id LIKE '%-%@%'").fetchone()[0]
     result: dict[str, object] = dict(sipp_results(work))
-    result.update(
-        streams=len(streams),
-        streams_with_glitch=sum(1 for s in streams if s[3]),
-        worst_gap_ms=round(1000 * max((s[2] for s in streams), default=0.0), 1),
-        packets=sum(s[0] for s in streams), lost=sum(s[1] for s in streams),
-        control_worst_gap_ms=round(1000 * max((s[2] for s in control), default=0.0), 1),
-        peak_cpu_pct=round(peak_cpu), peak_rss_mb=round(peak_rss),
-        recorded=recorded, live_after_bye=live, **recovery_s)
+    result.update(rtp_figures(work / "sink.json"))
+    result.update(peak_cpu_pct=round(peak_cpu), peak_rss_mb=round(peak_rss),
+                  recorded=recorded, live_after_bye=live, **recovery_s)
     return result
+
+
+def rtp_figures(measured: Path) -> dict[str, float]:
+    """The sink's figures: streams, those with a glitch, worst gap, packets, lost, and the
+    control stream's worst gap (what the machine alone costs)."""
+    data = json.loads(measured.read_text())
+    streams, control = data["streams"], data["control"]
+    return {"streams": len(streams), "streams_with_glitch": sum(1 for s in streams if s[3]),
+            "worst_gap_ms": round(1000 * max((s[2] for s in streams), default=0.0), 1),
+            "packets": sum(s[0] for s in streams), "lost": sum(s[1] for s in streams),
+            "control_worst_gap_ms": round(1000 * max((s[2] for s in control), default=0.0), 1)}
 
 
 async def wait_ready(log: Path, engine: subprocess.Popen) -> None:
