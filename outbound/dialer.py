@@ -10,7 +10,6 @@ that task ever dials."""
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import count
 
@@ -36,7 +35,9 @@ class Dialer:
         self.rules = rules
         self.tasks: dict[str, Task] = {}
         self._ids = count(1)
-        self._due: list[tuple[float, int, str]] = []  # (due_at, seq, task id) of scheduled tasks
+        # (due_at, seq, task id) of scheduled tasks, per kind; and (expires, seq, task id)
+        self._heaps: dict[Kind, list[tuple[float, int, str]]] = {kind: [] for kind in rules.kinds}
+        self._expiry: list[tuple[float, int, str]] = []
         self._seq = count()
         self._active: dict[Kind, int] = {kind: 0 for kind in Kind}  # survey calls in progress
         self._blocked = set(rules.do_not_call)
@@ -95,15 +96,24 @@ class Dialer:
         return Admission(task)
 
     def _schedule(self, task: Task) -> None:
-        heapq.heappush(self._due, (task.due_at, next(self._seq), task.task_id))
+        seq = next(self._seq)
+        heapq.heappush(self._heaps[task.kind], (task.due_at, seq, task.task_id))
+        if task.expires is not None:
+            heapq.heappush(self._expiry, (task.expires, seq, task.task_id))
 
-    def _pop_due(self, now: float) -> Iterator[tuple[tuple[float, int, str], Task]]:
-        """Scheduled tasks due by ``now``, taken off the heap (the caller pushes back what stays)."""
-        while self._due and self._due[0][0] <= now:
-            entry = heapq.heappop(self._due)
-            task = self.tasks[entry[2]]
-            if task.state is State.SCHEDULED and task.due_at == entry[0]:
-                yield entry, task  # else a stale entry: the task moved on
+    def _head(self, kind: Kind) -> Task | None:
+        """The scheduled task of ``kind`` due first (stale heap entries are dropped)."""
+        heap = self._heaps[kind]
+        while heap:
+            due_at, _, task_id = heap[0]
+            task = self.tasks[task_id]
+            if task.state is State.SCHEDULED and task.due_at == due_at:
+                return task
+            heapq.heappop(heap)
+        return None
+
+    def _full(self, kind: Kind) -> bool:
+        return self._active[kind] >= self.rules.of(kind).max_concurrent
 
     # ---- the clock
 
@@ -112,48 +122,48 @@ class Dialer:
         self._now = max(self._now, now)
         commands: list[Command] = []
         hours = self.rules.hours
-        deferred: list[tuple[float, int, str]] = []
-        for entry, task in self._pop_due(now):
-            opens = hours.next_open(now)
-            if task.expires is not None and opens > task.expires:
+        opens = hours.next_open(now)
+        while self._expiry and self._expiry[0][0] <= opens:
+            _, _, task_id = heapq.heappop(self._expiry)
+            task = self.tasks[task_id]
+            if task.state is State.SCHEDULED:
                 task.apply("expire", now)
                 commands.append(self._ended(task, "expired"))
-                continue
-            if opens > now:  # outside calling hours: wait for the opening
-                task.due_at = opens
-                deferred.append((opens, next(self._seq), task.task_id))
-                continue
-            if task.mode is Mode.AGENT:
-                deferred.append(entry)  # due: waits in line for ``take``
-                continue
-            if self._active[task.kind] >= self.rules.of(task.kind).max_concurrent:
-                deferred.append(entry)
-                continue
-            task.apply("dial", now)
-            self._active[task.kind] += 1
-            commands.append(self._dial(task))
-        for entry in deferred:
-            heapq.heappush(self._due, entry)
+        if opens > now:
+            return commands  # nothing is dialled outside calling hours
+        for kind in self._heaps:
+            if self.rules.of(kind).mode is not Mode.SURVEY:
+                continue  # agent tasks wait to be taken
+            while not self._full(kind):
+                task = self._head(kind)
+                if task is None or task.due_at > now:
+                    break
+                heapq.heappop(self._heaps[kind])
+                task.apply("dial", now)
+                self._active[kind] += 1
+                commands.append(self._dial(task))
         return commands
 
     def next_deadline(self) -> float | None:
         """When ``on_timer`` next has something to do, or None. A due task waiting for an agent
         or for a survey slot does not make a deadline: ``take`` and ``ended`` free it."""
-        best: float | None = None
-        for due_at, _, task_id in self._due:
-            task = self.tasks[task_id]
-            if task.state is not State.SCHEDULED or task.due_at != due_at:
+        hours = self.rules.hours
+        points: list[float] = []
+        while self._expiry and self.tasks[self._expiry[0][2]].state is not State.SCHEDULED:
+            heapq.heappop(self._expiry)
+        if self._expiry:
+            points.append(hours.last_chance(self._expiry[0][0]))
+        for kind in self._heaps:
+            task = self._head(kind)
+            if task is None:
                 continue
-            waiting = due_at <= self._now and (
-                task.mode is Mode.AGENT
-                or self._active[task.kind] >= self.rules.of(task.kind).max_concurrent)
-            if waiting:
-                if task.expires is not None and (best is None or task.expires < best):
-                    best = max(task.expires, self._now)
+            at = hours.next_open(max(task.due_at, self._now))
+            if self.rules.of(kind).mode is Mode.AGENT or self._full(kind):
+                if at > self._now:
+                    points.append(at)  # tells a runner when agent work becomes due
                 continue
-            if best is None or due_at < best:
-                best = due_at
-        return best
+            points.append(at)
+        return min(points, default=None)
 
     # ---- agent tasks
 
@@ -162,20 +172,19 @@ class Dialer:
         Call ``on_timer`` first: a task past its window is left for it to expire."""
         if not self.rules.hours.is_open(now):
             return None
-        found: Task | None = None
-        skipped: list[tuple[float, int, str]] = []
-        for entry, task in self._pop_due(now):
-            skipped.append(entry)
-            if (task.mode is Mode.AGENT and self.rules.of(task.kind).queue == queue
-                    and (task.expires is None or now <= task.expires)):
-                skipped.pop()
-                found = task
-                break
-        for entry in skipped:
-            heapq.heappush(self._due, entry)
-        if found is not None:
-            found.apply("reserve", now)
-        return found
+        best: Task | None = None
+        for kind in self._heaps:
+            rules = self.rules.of(kind)
+            if rules.mode is not Mode.AGENT or rules.queue != queue:
+                continue
+            task = self._head(kind)
+            if task is not None and task.due_at <= now and (best is None or task.due_at < best.due_at):
+                best = task
+        if best is None or (best.expires is not None and now > best.expires):
+            return None
+        heapq.heappop(self._heaps[best.kind])
+        best.apply("reserve", now)
+        return best
 
     def release(self, task_id: str, now: float) -> None:
         """The agent did not take the task: it waits again, no attempt spent."""

@@ -50,7 +50,11 @@ class CallingHours:
                 return max(at, first)
         raise AssertionError("calling hours never open")  # pragma: no cover
 
-    def closes_after(self, at: float) -> float:
-        """When the opening that contains ``at`` ends (``at`` must be open)."""
+    def last_chance(self, at: float) -> float:
+        """The end of the calling time up to ``at``: ``at`` itself when open, else the end of
+        the last opening before it (a task due to expire at ``at`` expires then)."""
         day = dt.datetime.fromtimestamp(at, ZoneInfo(self.timezone)).date()
-        return self._bounds(day)[1]
+        first, last = self._bounds(day)
+        if first <= at < last:
+            return at
+        return last if at >= last else self._bounds(day - dt.timedelta(days=1))[1]

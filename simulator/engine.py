@@ -14,6 +14,7 @@ import heapq
 import math
 import random
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -40,6 +41,9 @@ from simulator.roster import (
 from simulator.sampling import is_zero, make_sampler
 from simulator.scenario import LoadedScenario
 
+if TYPE_CHECKING:
+    from simulator.outbound import OutboundWork
+
 HOUR = 3600.0
 SAMPLE_SECONDS = 60.0
 # Event times sit on a 2**-20 s grid (about 1 microsecond). Sums of grid times and the core's
@@ -49,7 +53,7 @@ SAMPLE_SECONDS = 60.0
 TICKS = float(2**20)
 
 # Event kinds double as the tie-break priority at equal times (lower first).
-_AGENT, _READY_AGAIN, _HANGUP, _ANSWER, _PATIENCE, _ENQUEUE, _ARRIVE, _SAMPLE = range(8)
+_AGENT, _READY_AGAIN, _HANGUP, _ANSWER, _PATIENCE, _ENQUEUE, _ARRIVE, _SAMPLE, _OUTBOUND = range(9)
 
 
 @dataclass(slots=True)
@@ -87,7 +91,8 @@ class Simulation:
     """One replication of a scenario. ``run()`` once."""
 
     def __init__(
-        self, loaded: LoadedScenario, seed: int = 0, replication: int = 0, progress: bool = False
+        self, loaded: LoadedScenario, seed: int = 0, replication: int = 0, progress: bool = False,
+        outbound: OutboundWork | None = None,
     ) -> None:
         self.loaded = loaded
         self.replication = replication
@@ -98,8 +103,9 @@ class Simulation:
         rng = np.random.default_rng(seq)
         self.end = scenario.duration_hours * HOUR
         self.roster = build_roster(loaded)
+        self.outbound = outbound  # blended outbound work: its calls have str ids
         self.acd = ACD(
-            _queue_specs(loaded),
+            _queue_specs(loaded) + ([outbound.queue] if outbound is not None else []),
             [a.spec for a in self.roster],
             rng=random.Random(int(seq.generate_state(1)[0])),
             emit_agent_states=False,
@@ -121,6 +127,8 @@ class Simulation:
         self.ivr = None if is_zero(scenario.ivr_time) else make_sampler(scenario.ivr_time, rng)
         self.ring = None if is_zero(scenario.ring_time) else make_sampler(scenario.ring_time, rng)
         self.ready_again = scenario.no_answer_ready_seconds
+        if outbound is not None:
+            outbound.attach(self.acd, [a.spec for a in self.roster])
 
     def run(self) -> RunResult:
         acd = self.acd
@@ -161,6 +169,10 @@ class Simulation:
                 seq += 1
         push(heap, (0.0, _SAMPLE, seq, None, None))
         seq += 1
+        outbound = self.outbound
+        if outbound is not None:
+            push(heap, (0.0, _OUTBOUND, seq, None, None))
+            seq += 1
 
         bar = None
         if self.progress:
@@ -221,7 +233,7 @@ class Simulation:
                 del offers[b]
                 waiting.discard(b)
                 pending = handle(AgentAnswered(a, b), now)
-                talk = streams[stream_of_call[b]][5]()
+                talk = outbound.talk(b, now) if type(b) is str else streams[stream_of_call[b]][5]()
                 push(heap, (round((now + talk) * tk) / tk, _HANGUP, seq, a, b))
                 seq += 1
             elif kind == _PATIENCE:
@@ -234,6 +246,11 @@ class Simulation:
                 if not (on_shift[a] and not on_break[a]):
                     continue
                 pending = handle(AgentReady(a), now)
+            elif kind == _OUTBOUND:
+                pending, nxt = outbound.tick(now)
+                if nxt < end:
+                    push(heap, (round(nxt * tk) / tk, _OUTBOUND, seq, None, None))
+                    seq += 1
             elif kind == _SAMPLE:
                 samples.append((now, acd.waiting_calls()))
                 if now + SAMPLE_SECONDS < end:
@@ -256,7 +273,8 @@ class Simulation:
                             more = handle(AgentAnswered(agent_id, call_id), now)
                             if more:
                                 pending.extend(more)
-                            talk = streams[stream_of_call[call_id]][5]()
+                            talk = (outbound.talk(call_id, now) if type(call_id) is str
+                                    else streams[stream_of_call[call_id]][5]())
                             done = round((now + talk) * tk) / tk
                             push(heap, (done, _HANGUP, seq, agent_id, call_id))
                         else:
@@ -266,11 +284,16 @@ class Simulation:
                         seq += 1
                     elif ctype is CallFinished:
                         record = cmd.record
+                        if type(record.call_id) is str:
+                            outbound.finished(record, now)
+                            continue
                         records.append(record)
                         if record.outcome != "answered":
                             waiting.discard(record.call_id)
                     elif ctype is CancelOffer:
                         offers.pop(cmd.call_id, None)
+                        if type(cmd.call_id) is str and cmd.reason in ("ring-no-answer", "declined"):
+                            pending.extend(outbound.withdraw(cmd.call_id, now))
                         if cmd.reason in ("ring-no-answer", "declined"):
                             again = round((now + self.ready_again) * tk) / tk
                             push(heap, (again, _READY_AGAIN, seq, cmd.agent_id, None))
@@ -325,6 +348,6 @@ class Simulation:
 
 
 def simulate(loaded: LoadedScenario, seed: int = 0, replication: int = 0,
-             progress: bool = False) -> RunResult:
-    """Run one replication of ``loaded`` with ``seed``."""
-    return Simulation(loaded, seed, replication, progress).run()
+             progress: bool = False, outbound: OutboundWork | None = None) -> RunResult:
+    """Run one replication of ``loaded`` with ``seed`` (and ``outbound`` work blended in)."""
+    return Simulation(loaded, seed, replication, progress, outbound).run()

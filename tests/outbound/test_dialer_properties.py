@@ -1,6 +1,6 @@
 """Properties of the campaign engine over random days on a virtual clock: nothing is dialled
-outside calling hours, no task exceeds its attempts, every task ends exactly once, and a number
-is called back at most once per period."""
+outside calling hours, no task exceeds its attempts, every task ends exactly once, a number
+is called back at most once per period, and the timer never leaves its own deadline due."""
 
 from __future__ import annotations
 
@@ -55,6 +55,8 @@ def test_a_random_day_keeps_the_rules(steps: list, start: float) -> None:
             deadline = dialer.next_deadline()
             now = max(now, deadline) if deadline is not None and deadline < now + wait else now + wait
             run(dialer.on_timer(now))
+            after = dialer.next_deadline()
+            assert after is None or after > now, "a deadline on_timer leaves due: a busy loop"
         elif action == "end" and in_call:
             answers = Answers(True, True) if outcome is CallOutcome.ANSWERED else None
             run(dialer.ended(in_call.pop(0), outcome, now, answers))
