@@ -47,6 +47,7 @@ from acd.events import (
     AgentLost,
     AgentNotReady,
     AgentReady,
+    CallAdopted,
     CallArrived,
     CallbackAccepted,
     CallerHungUp,
@@ -231,6 +232,7 @@ class ACD:
             CallArrived: self._on_call_arrived,
             CallerHungUp: self._on_caller_hung_up,
             CallbackAccepted: self._on_callback_accepted,
+            CallAdopted: self._on_call_adopted,
             AgentAnswered: self._on_agent_answered,
             AgentDeclined: self._on_agent_declined,
             AgentHungUp: self._on_agent_hung_up,
@@ -464,6 +466,40 @@ class ACD:
         if call.state is CallState.ANSWERED:
             raise ACDError(f"call {call.call_id!r} is already answered")
         call.callback = True
+
+    def _on_call_adopted(self, event: CallAdopted, now: float, out: list[Command]) -> None:
+        if event.call_id in self._calls:
+            raise ACDError(f"call {event.call_id!r} is already in the ACD")
+        queue = self._queues.get(event.queue)
+        if queue is None:
+            raise UnknownQueue(f"unknown queue {event.queue!r}")
+        agent = self._agent(event.agent_id)
+        if agent.call is not None or agent.seat.activity is not Activity.IDLE:
+            raise IllegalTransition(f"agent {event.agent_id}: busy, cannot adopt {event.call_id!r}")
+        # An idle seat goes through its own table (login, ready, offer, answer) without a
+        # refusal; one state change is reported.
+        self._leave_idle(agent)
+        logged_out = agent.seat.presence is Presence.LOGGED_OUT
+        for step in ["login"] * logged_out + ["ready", "offer", "answer"]:
+            agent.seat.apply(step, now)
+        call = _Call(CallArrived(event.call_id, event.queue, arrived_at=event.arrived_at,
+                                 language=event.language, line=event.line), queue, now,
+                     next(self._seq))
+        call.enqueued_at = call.queue_entered_at = (
+            event.enqueued_at if event.enqueued_at is not None else event.arrived_at)
+        call.state = CallState.ANSWERED
+        call.agent, agent.call = agent, call
+        call.offers = 1
+        call.answered_at = call.talk_started = event.answered_at
+        self._calls[event.call_id] = call
+        queue.stats.offered += 1
+        queue.stats.record_answer(event.answered_at - call.enqueued_at,
+                                  self._sl_wait(call, event.answered_at))
+        agent.calls_answered += 1
+        if self.emit_agent_states:
+            seat = agent.seat
+            out.append(AgentStateChanged(seat.agent_id, seat.presence.value, seat.activity.value,
+                                         seat.reason, now, call.call_id))
 
     def _on_agent_answered(self, event: AgentAnswered, now: float, out: list[Command]) -> None:
         agent = self._agent(event.agent_id)

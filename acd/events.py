@@ -40,6 +40,22 @@ class CallbackAccepted:
 
 
 @dataclass(frozen=True, slots=True)
+class CallAdopted:
+    """A conversation the switch still carries when the engine starts (its engine died under
+    it): ``agent_id`` is talking with the caller since ``answered_at``. The ACD takes the call
+    as answered in ``queue`` and the seat as logged in, available and on that call."""
+
+    call_id: CallId
+    queue: str
+    agent_id: str
+    arrived_at: float
+    answered_at: float
+    enqueued_at: float | None = None
+    language: str | None = None
+    line: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AgentAnswered:
     agent_id: str
     call_id: CallId
@@ -107,6 +123,7 @@ Event = (
     CallArrived
     | CallerHungUp
     | CallbackAccepted
+    | CallAdopted
     | AgentAnswered
     | AgentDeclined
     | AgentHungUp
