@@ -50,11 +50,12 @@ _INSERT_CALL = (
     f"INSERT INTO calls ({', '.join(CALL_COLUMNS)}) VALUES ({', '.join('?' * len(CALL_COLUMNS))}) "
 )
 _OPEN_CALL = _INSERT_CALL + "ON CONFLICT (call_id) DO NOTHING"
-# A closing row fills in the call's open record, or adds it; a closed record stays as it is.
+# A closing row fills in the call's open record, or adds it; a closed record stays as it is,
+# except a lost one: a restarted engine that finds the call still on the switch tells its end.
 _CLOSE_CALL = _INSERT_CALL + "ON CONFLICT (call_id) DO UPDATE SET " + ", ".join(
     f"{column} = excluded.{column}" for column in CALL_COLUMNS
     if column not in ("call_id", "satisfaction")
-) + f" WHERE calls.outcome = '{OPEN}'"
+) + f" WHERE calls.outcome IN ('{OPEN}', '{LOST}')"
 _BEAT = ("INSERT INTO heartbeat (id, beat_at) VALUES (1, ?) "
          "ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at")
 _INSERT_EVENT = (

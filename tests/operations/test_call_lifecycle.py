@@ -81,6 +81,13 @@ def test_a_crash_leaves_open_records_that_the_next_start_closes_as_lost(url):
         assert (record.outcome, record.ended_at) == ("lost", T + 30.0)
         assert store.call(later).outcome == "open"  # a call of the new run is left alone
         assert store.close_lost_calls(before=T + 100) == []
+        # The restarted engine found the call still talking on the switch (Asterisk) and
+        # adopted it: its end fills in the lost record, once.
+        adopted = make_record(in_queue, arrived_at=T, ivr=10.0, wait=5.0, talk=300.0)
+        store.record_commands([CallFinished(adopted)])
+        store.record_commands([CallFinished(make_record(in_queue, arrived_at=T, wait=1.0, outcome="abandoned"))])
+        record = store.call(in_queue)
+        assert (record.outcome, record.talk, record.agent_id) == ("answered", 300.0, adopted.agent_id)
 
 
 def test_a_second_engine_cannot_take_the_database(url):
