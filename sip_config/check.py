@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from callcenter.asterisk_engine.ami_needs import FORBIDDEN_WRITE
+from callcenter.asterisk_engine.features import SERVED_VARIABLE
 from callcenter.config import HotlineConfig
 
 from .render import (
@@ -220,6 +221,11 @@ def check_extensions(conf: Conf, config: HotlineConfig, options: AsteriskOptions
         if _reaches(after, "GotoIf", "CALLCENTER_RESULT") is None or not any(
                 f"{FALLBACK_CONTEXT},s,1" in s.args for s in after if s.app == "GotoIf"):
             problems.append(f"extensions: line {line.number} has no fallback after its AGI")
+        served = _reaches(after, "GotoIf", f"SHARED({SERVED_VARIABLE})")
+        fallback_at = min((i for i, s in enumerate(after) if FALLBACK_CONTEXT in s.args), default=len(after))
+        if served is None or served > fallback_at:
+            problems.append(f"extensions: line {line.number} queues a served caller again in the "
+                            "fallback after an engine failure")
     fallback = plan.get(FALLBACK_CONTEXT, {}).get("s", [])
     if _reaches(fallback, "Queue", options.fallback_queue) is None:
         problems.append(f"extensions: the fallback does not reach Queue({options.fallback_queue})")

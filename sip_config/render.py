@@ -1,9 +1,11 @@
 """Render the Asterisk configuration of a hotline: pjsip, extensions, manager, musiconhold, queues.
 
 The dialplan sends each line number to the engine over FastAGI and falls back to a sorry prompt
-and a plain Asterisk queue of all agents when the engine cannot be reached or reports
-``CALLCENTER_RESULT=error``. Seats may dial feature codes only. Secrets are passed in (see
-:mod:`callcenter.asterisk_engine.secrets`); nothing here has a default secret.
+and a plain Asterisk queue of all agents when the engine cannot be reached, reports
+``CALLCENTER_RESULT=error`` or gives a live channel back; a caller an agent answered is hung up
+instead (the engine dying mid-conversation must not queue a served caller again). Seats may
+dial feature codes only. Secrets are passed in (see :mod:`callcenter.asterisk_engine.secrets`);
+nothing here has a default secret.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from callcenter.asterisk_engine.ami_needs import READ_CLASSES, WRITE_CLASSES
+from callcenter.asterisk_engine.features import SERVED_VARIABLE
 from callcenter.config import HotlineConfig
 from callcenter.telephony.rtp_timeout import RTP_TIMEOUT
 
@@ -129,10 +132,14 @@ def render_extensions(config: HotlineConfig, options: AsteriskOptions = DEFAULT_
                 f"exten => {line.number},1,NoOp(line {line.number})",
                 " same => n,Set(CALLCENTER_RESULT=)",
                 f" same => n,AGI({agi}/{line.number})",
+                "; an agent answered this caller (the engine marks it then): the conversation is",
+                "; over, also when the engine died during it; never queued again",
+                f' same => n,GotoIf($["${{SHARED({SERVED_VARIABLE})}}" != ""]?served)',
                 f' same => n,GotoIf($["${{AGISTATUS}}" = "FAILURE"]?{FALLBACK_CONTEXT},s,1)',
                 f' same => n,GotoIf($["${{CALLCENTER_RESULT}}" = "error"]?{FALLBACK_CONTEXT},s,1)',
                 "; the engine hangs up every call it finishes: a live channel here was dropped",
-                f" same => n,Goto({FALLBACK_CONTEXT},s,1)"]
+                f" same => n,Goto({FALLBACK_CONTEXT},s,1)",
+                " same => n(served),Hangup()"]
     out += ["", "; the engine is unreachable or failed on the call: a plain queue of all agents",
             f"[{FALLBACK_CONTEXT}]",
             "exten => s,1,NoOp(engine fallback)",

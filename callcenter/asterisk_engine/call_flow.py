@@ -9,7 +9,11 @@ Request paths (``agi://127.0.0.1:4573/<path>``, see the rendered ``extensions.co
   (the caller keeps hearing hold music while the seat rings).
 * ``answered/<call id>``: run by that ``U()`` on the agent's channel when it answers, before
   the bridge: the ACD gets ``AgentAnswered`` (a refusal sets ``GOSUB_RESULT=CONTINUE``, which
-  hangs the agent up and gives the caller back to us).
+  hangs the agent up and gives the caller back to us). An accepted answer marks the caller's
+  channel served (``SHARED(CALLCENTER_AGENT)``): if the engine dies during the conversation,
+  the dialplan ends the call instead of queueing it again. The queue and the time a call was
+  queued are kept on its channel too (``CALLCENTER_QUEUE``, ``CALLCENTER_QUEUED_AT``), for a
+  restarted engine to adopt it (:mod:`.reconcile`).
 * After a conversation the agent ended, the ``survey`` flow (if loaded) asks for a score; the
   ``satisfaction`` score goes to ``on_score(call_id, score)``.
 * ``feature/<code>``: an agent seat's feature code (``*11`` login ready, ``*12`` logout,
@@ -32,7 +36,7 @@ from dataclasses import dataclass, field
 
 from acd import commands as acd_cmd
 from acd import events as acd_ev
-from callcenter.asterisk import AGISession
+from callcenter.asterisk import AGICommandFailed, AGISession
 from callcenter.asterisk import CallerHungUp as ChannelGone
 from callcenter.config import HotlineConfig
 from callcenter.records.lifecycle import LOST, CallClosed, CallOpened, ivr_outcome
@@ -46,11 +50,19 @@ from ivr_flows.loader import FlowSet
 from ivr_flows.plugins import PluginRegistry
 
 from .channel_audio import ChannelAudio
-from .features import RESULT_VARIABLE, feature_code, seat_of
+from .features import (
+    QUEUE_VARIABLE,
+    QUEUED_AT_VARIABLE,
+    RESULT_VARIABLE,
+    SERVED_VARIABLE,
+    feature_code,
+    seat_of,
+)
 
 log = logging.getLogger(__name__)
 
 ANSWERED_CONTEXT = "callcenter-answered"
+_CHANNEL_NAME = re.compile(r"[A-Za-z0-9_]+/[A-Za-z0-9_.@:+-]+")
 FAILED_DIAL = frozenset({"BUSY", "CHANUNAVAIL", "CONGESTION", "INVALIDARGS"})
 
 
@@ -264,6 +276,9 @@ class CallFlow:
         call.language = enqueue.language
         await call.audio.set_language(enqueue.language)
         await session.exec("StartMusicOnHold", self.moh_class)
+        # What a restarted engine adopts the call by, should this one die during it.
+        await session.set_variable(QUEUE_VARIABLE, enqueue.queue)
+        await session.set_variable(QUEUED_AT_VARIABLE, f"{self._now():.3f}")
         call.in_acd = call.queued = True  # before submitting: the offer may come back at once
         try:
             self.driver.submit(call_arrived(enqueue, call.run, line=call.line))
@@ -365,14 +380,28 @@ class CallFlow:
         accepted = (call is not None and agent is not None and call.ringing == agent
                     and call.in_acd and self._submit(acd_ev.AgentAnswered(agent, call_id)))
         if accepted:
-            assert call is not None
+            assert call is not None and agent is not None
             call.answered_by = agent
             log.info("agent %s answered %s", agent, call_id)
+            await self._mark_served(session, call, agent)
         else:
             log.warning("answer by %s for %s refused", session.env.channel, call_id)
             if call is not None:
                 call.refused = agent
             await session.set_variable("GOSUB_RESULT", "CONTINUE")
+
+    @staticmethod
+    async def _mark_served(session: AGISession, call: AsteriskCall, agent: str) -> None:
+        """Tell the dialplan the caller is served (on the caller's channel, from the agent's):
+        should the engine die during the conversation, the call then ends with it."""
+        channel = call.session.env.channel
+        if not _CHANNEL_NAME.fullmatch(channel):
+            log.warning("cannot mark %r as served: unexpected channel name", channel)
+            return
+        try:
+            await session.set_variable(f"SHARED({SERVED_VARIABLE},{channel})", agent)
+        except AGICommandFailed as exc:  # the conversation goes ahead all the same
+            log.warning("could not mark %s as served: %s", call.call_id, exc)
 
     # ---- ACD commands ----------------------------------------------------------------------
 

@@ -15,6 +15,12 @@ from callcenter.telephony.feature_codes import CONFIRMATION_PROMPTS, REFUSED_PRO
 log = logging.getLogger(__name__)
 
 RESULT_VARIABLE = "CALLCENTER_RESULT"
+SERVED_VARIABLE = "CALLCENTER_AGENT"
+"""Set by the engine, as ``SHARED(CALLCENTER_AGENT,<caller's channel>)``, to the agent whose
+answer it accepted: the dialplan then ends the call instead of queueing it in the fallback."""
+QUEUE_VARIABLE = "CALLCENTER_QUEUE"
+QUEUED_AT_VARIABLE = "CALLCENTER_QUEUED_AT"
+"""Set on a caller's channel when the engine queues it: what a restarted engine adopts it by."""
 FEATURES = {"11": "login", "12": "logout", "13": "ready", "14": "not_ready"}
 CONFIRMED = f"{SOUNDS}/seat_ok"
 REFUSED = f"{SOUNDS}/seat_refused"

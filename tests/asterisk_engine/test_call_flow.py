@@ -250,12 +250,17 @@ def test_a_seat_answering_after_the_acd_gave_up_is_not_bridged():
         await caller.run()
         await wait_for(lambda: running.ends)
         await running.server.close()
-        return parts, seats
+        return parts, seats, caller
 
-    parts, seats = asyncio.run(scenario())
+    parts, seats, caller = asyncio.run(scenario())
     assert seats["1001"].variables["GOSUB_RESULT"] == "CONTINUE"  # Asterisk hangs the late seat up
     assert len(parts.submitted(AgentAnswered)) == 2  # refused once for 1001, accepted for 1002
     assert "GOSUB_RESULT" not in seats["1002"].variables
+    # Only the accepted answer marks the caller served (the dialplan then never re-queues it).
+    served = f"SHARED(CALLCENTER_AGENT,{caller.channel})"
+    assert served not in seats["1001"].variables and seats["1002"].variables[served] == "1002"
+    assert caller.variables["CALLCENTER_QUEUE"] == "zh-general"
+    assert abs(float(caller.variables["CALLCENTER_QUEUED_AT"]) - parts.records[0].enqueued_at) < 0.01
     (record,) = parts.records
     assert record.agent_id == "1002" and record.outcome == "answered"
     assert parts.acd.seat("1001").reason == "no-answer"

@@ -30,6 +30,10 @@ def test_every_line_reaches_the_engine_then_the_fallback():
         apps = [s.app for s in steps]
         assert apps.index("AGI") < apps.index("GotoIf")
         assert steps[apps.index("AGI")].args == f"agi://127.0.0.1:4999/{line.number}"
+        # A caller the engine marked served ends here; anything else goes to the fallback.
+        served = steps[apps.index("AGI") + 1]
+        assert served.app == "GotoIf" and served.args == '$["${SHARED(CALLCENTER_AGENT)}" != ""]?served'
+        assert (steps[-2].app, steps[-1].app) == ("Goto", "Hangup")
     assert sorted(plan["callcenter-seats"]) == ["*11", "*12", "*13", "*14"]
     assert any(s.app == "Queue" and s.args.startswith("hotline-fallback,")
                for s in plan["callcenter-fallback"]["s"])
@@ -62,6 +66,8 @@ def test_secrets_are_the_given_ones_and_ami_is_loopback_only():
     ("extensions.conf", 'GotoIf($["${CALLCENTER_RESULT}" = "error"]?callcenter-fallback,s,1)',
      "NoOp(x)", "no fallback after its AGI"),
     ("extensions.conf", "Queue(hotline-fallback", "Queue(other", "does not reach Queue"),
+    ("extensions.conf", '"${SHARED(CALLCENTER_AGENT)}" != ""', '"${SHARED(OTHER)}" != ""',
+     "line 12345 queues a served caller again"),
     ("extensions.conf", "exten => *14,1,AGI", "exten => *14,1,NoOp", "feature code *14"),
     ("pjsip.conf", "auth=1002-auth\n", "", "endpoint 1002: neither auth"),
     ("pjsip.conf", "aors=1003\n", "aors=nope\n", "endpoint 1003: aors"),
