@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from callcenter.asterisk_engine.ami_needs import FORBIDDEN_WRITE
-from callcenter.asterisk_engine.features import SERVED_VARIABLE
+from callcenter.asterisk_engine.dialplan import SERVED_VARIABLE
 from callcenter.config import HotlineConfig
 
 from .render import (

@@ -15,15 +15,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from callcenter.asterisk_engine.ami_needs import READ_CLASSES, WRITE_CLASSES
-from callcenter.asterisk_engine.features import SERVED_VARIABLE
+from callcenter.asterisk_engine.dialplan import (
+    ANSWERED_CONTEXT,
+    FALLBACK_CONTEXT,
+    LINE_VARIABLE,
+    LINES_CONTEXT,
+    SEATS_CONTEXT,
+    SERVED_VARIABLE,
+)
 from callcenter.config import HotlineConfig
 from callcenter.telephony.rtp_timeout import RTP_TIMEOUT
 
 FEATURE_CODES = {"*11": "login", "*12": "logout", "*13": "ready", "*14": "not ready"}
-LINES_CONTEXT = "callcenter-lines"
-SEATS_CONTEXT = "callcenter-seats"
-FALLBACK_CONTEXT = "callcenter-fallback"
-ANSWERED_CONTEXT = "callcenter-answered"
 IDENTIFIER_ORDER = "username,ip,anonymous"
 """pjsip's default ``ip,username,anonymous`` lets the IP-identified trunk swallow seats on its host."""
 HOLD_TIMEOUT_FACTOR = 20
@@ -131,6 +134,7 @@ def render_extensions(config: HotlineConfig, options: AsteriskOptions = DEFAULT_
         out += [f"; {_label(line.name)}",
                 f"exten => {line.number},1,NoOp(line {line.number})",
                 " same => n,Set(CALLCENTER_RESULT=)",
+                f" same => n,Set({LINE_VARIABLE}=${{EXTEN}})",
                 f" same => n,AGI({agi}/{line.number})",
                 "; an agent answered this caller (the engine marks it then): the conversation is",
                 "; over, also when the engine died during it; never queued again",

@@ -50,18 +50,17 @@ from ivr_flows.loader import FlowSet
 from ivr_flows.plugins import PluginRegistry
 
 from .channel_audio import ChannelAudio
-from .features import (
+from .dialplan import (
+    ANSWERED_CONTEXT,
     QUEUE_VARIABLE,
     QUEUED_AT_VARIABLE,
     RESULT_VARIABLE,
     SERVED_VARIABLE,
-    feature_code,
-    seat_of,
 )
+from .features import feature_code, seat_of
 
 log = logging.getLogger(__name__)
 
-ANSWERED_CONTEXT = "callcenter-answered"
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9_]+/[A-Za-z0-9_.@:+-]+")
 FAILED_DIAL = frozenset({"BUSY", "CHANUNAVAIL", "CONGESTION", "INVALIDARGS"})
 

@@ -10,17 +10,11 @@ from collections.abc import Callable, Collection
 from acd import events as acd_ev
 from callcenter.asterisk import AGICommandFailed, AGISession
 from callcenter.asterisk_engine.channel_audio import SOUNDS
+from callcenter.asterisk_engine.dialplan import RESULT_VARIABLE
 from callcenter.telephony.feature_codes import CONFIRMATION_PROMPTS, REFUSED_PROMPT
 
 log = logging.getLogger(__name__)
 
-RESULT_VARIABLE = "CALLCENTER_RESULT"
-SERVED_VARIABLE = "CALLCENTER_AGENT"
-"""Set by the engine, as ``SHARED(CALLCENTER_AGENT,<caller's channel>)``, to the agent whose
-answer it accepted: the dialplan then ends the call instead of queueing it in the fallback."""
-QUEUE_VARIABLE = "CALLCENTER_QUEUE"
-QUEUED_AT_VARIABLE = "CALLCENTER_QUEUED_AT"
-"""Set on a caller's channel when the engine queues it: what a restarted engine adopts it by."""
 FEATURES = {"11": "login", "12": "logout", "13": "ready", "14": "not_ready"}
 CONFIRMED = f"{SOUNDS}/seat_ok"
 REFUSED = f"{SOUNDS}/seat_refused"

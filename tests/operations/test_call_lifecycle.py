@@ -85,7 +85,8 @@ def test_a_crash_leaves_open_records_that_the_next_start_closes_as_lost(url):
         # adopted it: its end fills in the lost record, once.
         adopted = make_record(in_queue, arrived_at=T, ivr=10.0, wait=5.0, talk=300.0)
         store.record_commands([CallFinished(adopted)])
-        store.record_commands([CallFinished(make_record(in_queue, arrived_at=T, wait=1.0, outcome="abandoned"))])
+        again = make_record(in_queue, arrived_at=T, wait=1.0, outcome="abandoned")
+        store.record_commands([CallFinished(again)])
         record = store.call(in_queue)
         assert (record.outcome, record.talk, record.agent_id) == ("answered", 300.0, adopted.agent_id)
 

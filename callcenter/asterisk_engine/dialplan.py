@@ -1,0 +1,18 @@
+"""The names the rendered dialplan (``asterisk-config``) and the engine share: contexts and the
+channel variables through which they talk."""
+
+LINES_CONTEXT = "callcenter-lines"
+SEATS_CONTEXT = "callcenter-seats"
+FALLBACK_CONTEXT = "callcenter-fallback"
+ANSWERED_CONTEXT = "callcenter-answered"
+
+RESULT_VARIABLE = "CALLCENTER_RESULT"
+"""Set by the engine: ``error`` (the dialplan falls back), ``transferred``, ``ok``/``refused``."""
+LINE_VARIABLE = "CALLCENTER_LINE"
+"""Set by the dialplan to the line dialled, before the engine runs (kept into the fallback)."""
+SERVED_VARIABLE = "CALLCENTER_AGENT"
+"""Set by the engine, as ``SHARED(CALLCENTER_AGENT,<caller's channel>)``, to the agent whose
+answer it accepted: the dialplan then ends the call instead of queueing it in the fallback."""
+QUEUE_VARIABLE = "CALLCENTER_QUEUE"
+QUEUED_AT_VARIABLE = "CALLCENTER_QUEUED_AT"
+"""Set on a caller's channel when the engine queues it: what a restarted engine adopts it by."""
