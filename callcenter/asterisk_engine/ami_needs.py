@@ -25,6 +25,9 @@ EVENTS: Mapping[str, str] = {
 ACTIONS: Mapping[str, frozenset[str]] = {
     "Login": frozenset(), "Logoff": frozenset(), "Ping": frozenset(),
     "DeviceStateList": frozenset({"call", "reporting"}),  # seats' states after (re)connecting
+    # the hotline's calls Asterisk holds at (re)connect, and what the engine left on them
+    "CoreShowChannels": frozenset({"system", "reporting"}),
+    "Getvar": frozenset({"call", "reporting"}),
     "Originate": frozenset({"originate"}),  # callbacks and outbound calls
     # Asterisk refuses an Originate whose Application runs AGI (or System, Exec) without
     # 'system': a callback answered by the caller is handed to the engine's FastAGI.

@@ -6,7 +6,8 @@
 
 A seat whose device or contacts go unreachable is made not ready (``unreachable``); it comes
 back by the agent's ready feature code, not by itself. After each (re)connect the device
-states are read again, since events sent while the link was down are lost.
+states are read again, since events sent while the link was down are lost, and the hotline's
+calls Asterisk holds are adopted or recorded (:mod:`.reconcile`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from acd.events import AgentNotReady
 from agents.seat import IllegalTransition
 from callcenter.asterisk import AGIServer, AMIAuthError, AMIClient, AMIError, Backoff, SeatTracker
 from callcenter.asterisk_engine.call_flow import CallFlow
+from callcenter.asterisk_engine.reconcile import Reconciler
 from callcenter.asterisk_engine.secrets import ami_secret
 from callcenter.runtime.core_driver import CoreDriver
 from ivr_flows.loader import load_for_config
@@ -87,6 +89,7 @@ class AsteriskHandle:
     flow: CallFlow
     ami: AMIClient | None = None
     seats: SeatFollower | None = None
+    reconciler: Reconciler | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
@@ -128,15 +131,22 @@ async def start_asterisk(engine: Any, *, agi_host: str = "127.0.0.1", agi_port: 
         return handle
     seats = SeatFollower(engine.driver, (agent.id for agent in engine.config.agents))
 
+    reconciler = Reconciler(engine.config, engine.driver, lambda: flow.calls.keys())
+
+    async def resync() -> None:
+        await seats.resync(client)
+        await reconciler.take_stock(client)
+
     def connected() -> None:
-        task = asyncio.get_running_loop().create_task(seats.resync(client))
+        task = asyncio.get_running_loop().create_task(resync())
         handle._tasks.add(task)
         task.add_done_callback(handle._tasks.discard)
 
     client = AMIClient(ami.host, ami.port, username=ami.username, secret=ami.secret,
                        events=AMI_EVENTS, on_connected=connected)
     client.subscribe(seats.tracker.handle, *SeatTracker.EVENTS)
-    handle.ami, handle.seats = client, seats
+    client.subscribe(reconciler.handle, *Reconciler.EVENTS)
+    handle.ami, handle.seats, handle.reconciler = client, seats, reconciler
     try:
         await client.connect()
     except AMIAuthError:

@@ -42,6 +42,12 @@ def ami_script() -> list[AMIBlock]:
         device_state("PJSIP/1002", "NOT_INUSE", "ds-1"),
         AMIBlock(RECEIVED, ("Event: DeviceStateListComplete", "ActionID: ds-1",
                             "EventList: Complete", "ListItems: 2"), 0),
+        # then the hotline's calls Asterisk holds: none (as recorded in ami_actions.txt)
+        AMIBlock(SENT, ("Action: CoreShowChannels", "ActionID: cs-1"), 0),
+        AMIBlock(RECEIVED, ("Response: Success", "ActionID: cs-1", "EventList: start",
+                            "Message: Channels will follow"), 0),
+        AMIBlock(RECEIVED, ("Event: CoreShowChannelsComplete", "ActionID: cs-1",
+                            "EventList: Complete", "ListItems: 0"), 0),
         device_state("PJSIP/caller", "UNAVAILABLE"),  # not a seat: ignored
         device_state("PJSIP/1002", "UNAVAILABLE"),  # logged out: stays logged out
         device_state("PJSIP/1001", "UNAVAILABLE"),
