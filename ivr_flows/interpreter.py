@@ -115,6 +115,17 @@ class FlowRun:
     def next_deadline(self) -> float | None:
         return None if self.finished else self._deadline
 
+    def collected(self) -> list[tuple[str, str, str | None]]:
+        """What the caller keyed into collect nodes and was accepted, in the order the nodes
+        were entered: ``(variable, value, validator)`` (a node entered twice counts once)."""
+        out: dict[str, tuple[str, str, str | None]] = {}
+        for entry in self.path:
+            flow, _, name = entry.partition(":")
+            node = self._flows[flow].nodes.get(name) if flow in self._flows else None
+            if isinstance(node, CollectNode) and node.into in self.variables:
+                out[node.into] = (node.into, self.variables[node.into], node.validator)
+        return list(out.values())
+
     def on_timer(self, now: float) -> list[c.Command]:
         if self.finished or self._deadline is None or now < self._deadline:
             return []

@@ -43,7 +43,7 @@ from callcenter.records.lifecycle import LOST, CallClosed, CallOpened, ivr_outco
 from callcenter.runtime.core_driver import CoreDriver
 from ivr_flows import commands as ivr_cmd
 from ivr_flows import events as ivr_ev
-from ivr_flows.handoff import call_arrived
+from ivr_flows.handoff import call_arrived, caller_details
 from ivr_flows.hold_announcement import place_announcement
 from ivr_flows.interpreter import Durations, FlowRun
 from ivr_flows.loader import FlowSet
@@ -279,6 +279,7 @@ class CallFlow:
         await session.set_variable(QUEUE_VARIABLE, enqueue.queue)
         await session.set_variable(QUEUED_AT_VARIABLE, f"{self._now():.3f}")
         call.in_acd = call.queued = True  # before submitting: the offer may come back at once
+        self.driver.publish([caller_details(call.run, session.env.callerid)])  # for the screen pop
         try:
             self.driver.submit(call_arrived(enqueue, call.run, line=call.line))
         except Exception:

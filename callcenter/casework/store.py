@@ -231,6 +231,16 @@ class CaseStore:
                                       (start, end))
         return [json.loads(row[0]) for row in rows]
 
+    def intakes_of(self, username: str, day: str) -> tuple[int, int]:
+        """``(taken, answered directly)``: the cases ``username`` took in on local ``day`` and
+        how many of them were answered on the spot (直办)."""
+        with self._lock:
+            rows = self.backend.query(
+                "SELECT COUNT(*), SUM(CASE WHEN EXISTS (SELECT 1 FROM case_events e WHERE"
+                " e.case_id = c.case_id AND e.kind = 'AnsweredDirectly') THEN 1 ELSE 0 END)"
+                " FROM cases c WHERE c.day = ? AND c.intake_by = ?", (day, username))
+        return int(rows[0][0]), int(rows[0][1] or 0)
+
     def due(self, now: float, limit: int = 500) -> list[str]:
         """Cases whose next deadline has come, earliest first."""
         with self._lock:

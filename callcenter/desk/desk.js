@@ -110,7 +110,9 @@
   if (!panel) return;
   let since = null;
   let offset = 0;  // the engine's clock minus the browser's
-  const dash = (s) => s.replace(/_/g, "-");
+  // data-state-not-ready, data-var-id-number... are panel.dataset.stateNotReady, .varIdNumber
+  const label = (prefix, name) => panel.dataset[prefix + String(name).replace(/_(.)/g, (_, c) => c.toUpperCase())
+    .replace(/^./, (c) => c.toUpperCase())] || name;
   function tick() {
     if (since === null) return;
     const seconds = Math.max(0, Math.floor(Date.now() / 1000 + offset - since));
@@ -121,17 +123,28 @@
   function show(id, value) {
     document.getElementById(id).textContent = value == null ? "–" : value;
   }
+  function showCases(cases) {
+    const list = document.getElementById("pop-cases");
+    list.replaceChildren();
+    for (const c of cases) {
+      const item = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = "/desk/cases/" + encodeURIComponent(c.case_id);
+      link.textContent = c.case_id;
+      item.append(link, " " + c.created + " · " + label("status", c.status) + " · " + c.category +
+        " · " + c.text);
+      list.appendChild(item);
+    }
+    document.getElementById("pop-no-cases").hidden = cases.length > 0;
+    document.getElementById("pop-earlier").hidden = false;
+  }
   const stream = new EventSource("/desk/seat/events");
   stream.onmessage = (message) => {
     const data = JSON.parse(message.data);
     if (data.type === "state") {
       panel.dataset.current = data.state;
-      show("state", panel.dataset["state" + dash(data.state).replace(/-(.)/g, (_, c) => c.toUpperCase())
-        .replace(/^./, (c) => c.toUpperCase())] || data.state);
-      const reason = data.state === "not_ready" && data.reason ?
-        (panel.dataset["reason" + dash(data.reason).replace(/-(.)/g, (_, c) => c.toUpperCase())
-          .replace(/^./, (c) => c.toUpperCase())] || data.reason) : "";
-      show("reason", reason);
+      show("state", label("state", data.state));
+      show("reason", data.state === "not_ready" && data.reason ? label("reason", data.reason) : "");
       since = data.since;
       offset = data.now - Date.now() / 1000;
       tick();
@@ -143,7 +156,17 @@
       show("pop-queue", data.queue);
       show("pop-language", data.language);
       show("pop-waited", data.waited == null ? null : Math.round(data.waited) + " s");
+      show("pop-caller", data.caller || null);
+      show("pop-ivr", data.ivr_path.length ? data.ivr_path.join(" → ") : null);
+      show("pop-keyed", data.ivr_collected.length ?
+        data.ivr_collected.map(([name, value]) => label("var", name) + ": " + value).join("; ") : null);
+      showCases(data.cases);
       panel.dataset.offer = data.call_id;
+    } else if (data.type === "figures") {
+      show("fig-calls", data.calls);
+      show("fig-aht", data.aht == null ? null : Math.round(data.aht) + " s");
+      show("fig-direct", data.direct_rate == null ? null :
+        Math.round(data.direct_rate * 100) + "% (" + data.direct + "/" + data.taken + ")");
     } else if (data.type === "offer-ended") {
       show("pop-none", panel.dataset.ended);
       document.getElementById("pop-none").hidden = false;

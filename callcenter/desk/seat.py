@@ -1,6 +1,8 @@
 """The agent's seat on the desk: state controls that replace the feature codes (log in, ready,
 not ready with a reason, end wrap-up, log out), the state and the time in it following the
-ACD live, and the screen pop of the ACD's offer, over one server-sent event stream per page.
+ACD live, the screen pop of the ACD's offer (with the caller's number, what they did in the
+IVR and their earlier cases) and the agent's figures of the day, over one server-sent event
+stream per page.
 
 Actions are the same ACD events the agent API submits (on the engine's loop, as the API's
 routes do); a refused one changes nothing and its message is shown. Which seat a desk drives
@@ -10,23 +12,30 @@ is picked once per session; a seat another live session holds is refused.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from acd.commands import CancelOffer, OfferCall
+from acd.commands import CallFinished, CancelOffer, OfferCall
 from acd.engine import ACDError
 from acd.events import AgentLoggedIn, AgentLoggedOut, AgentNotReady, AgentReady, Event, WrapUpDone
 from agents.seat import IllegalTransition
 from callcenter.casework.accounts import User
+from callcenter.casework.store import CaseQuery
+from callcenter.desk.figures import DayCalls, figures
 from callcenter.desk.session import FormRefused, Sessions
 from callcenter.desk.streams import StreamLimits, StreamQueue
+from callcenter.records.lifecycle import CallClosed
 from callcenter.records.rows import seat_state
 from callcenter.runtime.app import Engine
+from cases.model import Status
+from ivr_flows.handoff import CallerDetails
 
 REASONS = ("break", "lunch", "training", "meeting", "after_call_work")
 ACTIONS: dict[str, Callable[[str, dict[str, str]], Event]] = {
@@ -37,6 +46,8 @@ ACTIONS: dict[str, Callable[[str, dict[str, str]], Event]] = {
     "wrap-up-done": lambda agent, form: WrapUpDone(agent),
     "logout": lambda agent, form: AgentLoggedOut(agent),
 }
+EARLIER_CASES = 5  # the caller's newest cases on the pop
+FIGURES = "figures"  # queued for a stream: send the agent's figures, read then
 
 
 class SeatFeed:
@@ -49,7 +60,15 @@ class SeatFeed:
         self.watchers: dict[str, set[StreamQueue]] = {}
         self.last: dict[str, dict[str, Any]] = {}
         self.offers: dict[str, str] = {}  # the last offer to each seat, while its call is there
+        self.callers: dict[str, CallerDetails] = {}  # queued calls' IVR details, until they end
+        self.tz = ZoneInfo(engine.config.center.timezone)
+        self.day_calls = DayCalls(engine.store, engine.config.center.timezone,
+                                  engine.started_at or engine.driver.clock())
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._figures_due = False
         engine.driver.add_sink(self.sink)
+        if engine.casework is not None:  # a case taken in changes its agent's direct-answer rate
+            engine.casework.service.on_change(self.cases_changed)
 
     def agents(self) -> dict[str, dict[str, Any]]:
         return {a["agent_id"]: a for a in self.engine.acd.snapshot(self.engine.driver.clock())["agents"]}
@@ -64,6 +83,16 @@ class SeatFeed:
             queue.offer(message)  # a page that stopped reading is let go, not buffered for
 
     def sink(self, commands: Sequence[object]) -> None:
+        self.day_calls.sink(commands)
+        for command in commands:
+            if isinstance(command, CallerDetails):
+                self.callers[command.call_id] = command
+            elif isinstance(command, CallClosed):
+                self.callers.pop(command.call_id, None)
+            elif isinstance(command, CallFinished):
+                self.callers.pop(str(command.record.call_id), None)
+                if command.record.agent_id is not None:
+                    self.push(command.record.agent_id, FIGURES)
         offers = [c for c in commands if isinstance(c, (OfferCall, CancelOffer))]
         if not self.watchers and not offers:
             return
@@ -89,11 +118,48 @@ class SeatFeed:
         """The screen pop: what the ACD's offer knows of the call."""
         enqueued = self.engine.acd.enqueued_at(command.call_id)
         waited = self.engine.driver.clock() - enqueued if enqueued is not None else None
+        details = self.callers.get(str(command.call_id))
+        caller = details.caller if details is not None else ""
         return {"type": "offer", "call_id": str(command.call_id), "queue": command.queue, "waited": waited,
                 "line": agent["line"] if agent else None, "language": agent["language"] if agent else None,
-                "callback": command.callback, "ring_timeout": command.ring_timeout}
+                "callback": command.callback, "ring_timeout": command.ring_timeout, "caller": caller,
+                "ivr_path": list(details.path) if details else [],
+                "ivr_collected": [list(pair) for pair in details.collected] if details else [],
+                "cases": self.earlier_cases(caller)}
 
-    async def stream(self, agent_id: str) -> AsyncIterator[str]:
+    def earlier_cases(self, caller: str) -> list[dict[str, Any]]:
+        """The caller's newest cases (any agent on the desk may see every case)."""
+        casework = self.engine.casework
+        if casework is None or not caller or caller == "anonymous":
+            return []
+        rows = casework.store.find(CaseQuery(caller=caller[:32], limit=EARLIER_CASES))
+        path = casework.service.directory.taxonomy.path
+        return [{"case_id": r.case_id, "status": r.status, "category": path(r.category),
+                 "created": dt.datetime.fromtimestamp(r.created_at, self.tz).strftime("%Y-%m-%d %H:%M"),
+                 "text": r.state_dict().get("text", "")[:60]} for r in rows]
+
+    def figures(self, agent_id: str, username: str) -> str:
+        """The agent's figures of the day: the seat's calls, the user's intakes."""
+        day = self.day_calls.day(self.engine.driver.clock())
+        casework = self.engine.casework
+        intakes = casework.store.intakes_of(username, day) if casework is not None else None
+        return json.dumps(figures(self.day_calls.of(agent_id, day), intakes))
+
+    def cases_changed(self) -> None:
+        """A case changed (on any thread): every open seat page reads its figures again, once."""
+        loop = self._loop
+        if loop is None or self._figures_due or loop.is_closed():
+            return
+        self._figures_due = True
+        loop.call_soon_threadsafe(self._push_figures)
+
+    def _push_figures(self) -> None:
+        self._figures_due = False
+        for agent_id in self.watchers:
+            self.push(agent_id, FIGURES)
+
+    async def stream(self, agent_id: str, username: str) -> AsyncIterator[str]:
+        self._loop = asyncio.get_running_loop()
         queue = StreamQueue()
         self.watchers.setdefault(agent_id, set()).add(queue)
         try:
@@ -104,6 +170,7 @@ class SeatFeed:
                 if offer is not None and agent["call_id"] is not None \
                         and json.loads(offer)["call_id"] == str(agent["call_id"]):
                     yield f"data: {offer}\n\n"
+            yield f"data: {self.figures(agent_id, username)}\n\n"
             while True:
                 try:
                     message = await asyncio.wait_for(queue.get(), self.heartbeat)
@@ -112,6 +179,8 @@ class SeatFeed:
                     continue
                 if message is None:  # overflowed: the page reconnects and is sent the state anew
                     return
+                if message == FIGURES:
+                    message = self.figures(agent_id, username)
                 yield f"data: {message}\n\n"
         finally:
             watchers = self.watchers.get(agent_id)
@@ -144,7 +213,8 @@ def add_seat_routes(router: APIRouter, engine: Engine, sessions: Sessions,
 
     def page(request: Request, user: User, status: int = 200, message: str = "") -> Response:
         return render(request, "seat.html", user, status, seat=seats.get(key(request)),
-                      seats=sorted(known), reasons=REASONS, message=message)
+                      seats=sorted(known), reasons=REASONS, message=message,
+                      statuses=[s.value for s in Status])
 
     async def post(request: Request) -> tuple[User, dict[str, str]] | Response:
         """The hotline user and their form, or the response refusing the post."""
@@ -198,7 +268,7 @@ def add_seat_routes(router: APIRouter, engine: Engine, sessions: Sessions,
         seat = seats.get(key(request))
         if user is None or seat is None:
             return Response(status_code=401 if user is None else 409)
-        stream = limits.admit(user.username, feed.stream(seat))
+        stream = limits.admit(user.username, feed.stream(seat, user.username))
         if isinstance(stream, Response):
             return stream
         return StreamingResponse(stream, media_type="text/event-stream",

@@ -59,7 +59,7 @@ from callcenter.telephony.sip_info import info_digit
 from callcenter.telephony.transfer_control import Transfers
 from ivr_flows import commands as ivr_cmd
 from ivr_flows import events as ivr_ev
-from ivr_flows.handoff import call_arrived
+from ivr_flows.handoff import call_arrived, caller_details
 from ivr_flows.hold_announcement import place_announcement
 from ivr_flows.interpreter import FlowRun
 from ivr_flows.loader import FlowSet
@@ -703,6 +703,7 @@ class CallControl:
         self.hold_music(leg)
         self._arm_place_announcement(leg)
         leg.in_acd = leg.queued = True  # before submitting: the offer may come back at once
+        self.driver.publish([caller_details(leg.run, caller_number(leg.invite))])  # for the screen pop
         if not self.submit(call_arrived(command, leg.run, line=leg.line)):
             leg.in_acd = leg.queued = False
             self.hang_up(leg)

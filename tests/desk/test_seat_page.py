@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.support.ui import Select
 
-from acd.events import CallArrived, CallerHungUp
+from acd.events import AgentAnswered, CallArrived, CallerHungUp
+from callcenter.api.cases import IntakeIn
+from ivr_flows.handoff import CallerDetails
 from tests.api.conftest import LiveEngine
 from tests.casework.api_client import PASSWORD
 from tests.desk.pages import fits, loaded, shot, sign_in, text, until
@@ -96,3 +98,51 @@ def test_seat_routes_need_a_hotline_session(engine):
         assert client.get("/desk/seat/events", headers={"Authorization": f"Bearer {engine.token}"}
                           ).status_code == 401
     assert seat(engine, "1003")["state"] == "logged_out"
+
+
+def open_cases(live: LiveEngine, user: str, caller: str, texts: list[str]) -> list[str]:
+    """Cases taken in by ``user`` for ``caller``, one per text, oldest first."""
+    casework = live.engine.casework
+    agent = next(u for u in casework.accounts.users() if u.username == user)
+    ids = []
+    for request in texts:
+        fields = IntakeIn(category="0201", text=request, caller_number=caller).model_dump(mode="json")
+        ids.append(casework.service.open(agent, fields).case.case_id)
+    return ids
+
+
+def test_the_pop_shows_the_caller_the_ivr_and_earlier_cases_and_the_figures_follow(engine, browser):
+    texts = [f"第{i}次来电：公积金提取" for i in range(1, 6)] + ["<img src=x onerror=\"window.popped = 1\">"]
+    cases = open_cases(engine, "agent1", "13800138000", texts)
+    take_seat(browser, engine, "agent1", "1001")
+    until(browser, lambda: text(browser, "#state") == "未签入")
+    until(browser, lambda: text(browser, "#fig-direct") == "0% (0/6)")
+    assert text(browser, "#fig-calls") == "0" and text(browser, "#fig-aht") == "–"
+    engine.post("/api/agents/1001/login", body={"ready": True})
+    shown_id = "*" * 14 + "123X"
+    engine.call(engine.engine.driver.publish, [CallerDetails(
+        "pop-2", "13800138000", ("main_menu", "enter_id", "lookup", "not_found", "agent"),
+        (("id_number", shown_id),))])
+    engine.submit(CallArrived("pop-2", "zh-general", language="zh", line="12329"))
+    until(browser, lambda: text(browser, "#pop-call-id") == "pop-2", 3)
+    assert text(browser, "#pop-caller") == "13800138000" and text(browser, "#pop-line") == "12329"
+    assert text(browser, "#pop-ivr") == "main_menu → enter_id → lookup → not_found → agent"
+    assert text(browser, "#pop-keyed") == f"身份证号: {shown_id}"
+    listed = browser.execute_script(
+        "return [...document.querySelectorAll('#pop-cases li a')].map(a => a.getAttribute('href'))")
+    assert listed == [f"/desk/cases/{c}" for c in reversed(cases[1:])]  # the newest 5, newest first
+    assert texts[-1] in text(browser, "#pop-cases li")  # shown, not run
+    assert browser.execute_script("return window.popped") is None
+    assert fits(browser)
+    shot(browser, "desk-agent-seat-pop")
+    engine.submit(AgentAnswered("1001", "pop-2"))
+    until(browser, lambda: text(browser, "#state") == "通话中", 3)
+    engine.submit(CallerHungUp("pop-2"))  # the call ends: its talk counts at once
+    until(browser, lambda: text(browser, "#fig-calls") == "1", 3)
+    assert text(browser, "#fig-aht").endswith(" s")
+    # A case answered on the spot by this agent changes the rate on the open page.
+    agent = next(u for u in engine.engine.casework.accounts.users() if u.username == "agent1")
+    engine.engine.casework.answer(agent, cases[0], "可通过网上办事大厅提取")
+    until(browser, lambda: text(browser, "#fig-direct") == "17% (1/6)", 3)
+    browser.get(f"{engine.url}/desk/cases/{cases[0]}")  # each earlier case links to its page
+    until(browser, lambda: text(browser, "#request") == texts[0])
