@@ -89,6 +89,7 @@ class CaseQuery:
     created_from: float | None = None
     created_to: float | None = None
     due_before: float | None = None
+    open_only: bool = False  # not closed yet
     limit: int = 100
     offset: int = 0
 
@@ -180,6 +181,8 @@ class CaseStore:
         if q.supervised is not None:
             where.append("c.supervised = ?")
             params.append(int(q.supervised))
+        if q.open_only:
+            where.append("c.closed_at IS NULL")
         for clause, value in (("c.created_at >= ?", q.created_from), ("c.created_at < ?", q.created_to),
                               ("c.next_deadline < ?", q.due_before)):
             if value is not None:
@@ -230,6 +233,25 @@ class CaseStore:
             rows = self.backend.query("SELECT state FROM cases WHERE created_at >= ? AND created_at < ?",
                                       (start, end))
         return [json.loads(row[0]) for row in rows]
+
+    def open_by_status(self) -> dict[str, int]:
+        """How many cases not closed yet are in each status."""
+        with self._lock:
+            rows = self.backend.query(
+                "SELECT status, COUNT(*) FROM cases WHERE closed_at IS NULL GROUP BY status")
+        return {status: int(count) for status, count in rows}
+
+    def cards_by_department(self) -> dict[str, dict[str, int]]:
+        """Open cases with a yellow (near due) or red (overdue) card, counted by department."""
+        with self._lock:
+            rows = self.backend.query(
+                "SELECT d.department, c.card, COUNT(*) FROM cases c JOIN case_departments d"
+                " ON d.case_id = c.case_id WHERE c.card IS NOT NULL AND c.closed_at IS NULL"
+                " GROUP BY d.department, c.card")
+        out: dict[str, dict[str, int]] = {}
+        for department, card, count in rows:
+            out.setdefault(department, {"yellow": 0, "red": 0})[card] = int(count)
+        return out
 
     def intakes_of(self, username: str, day: str) -> tuple[int, int]:
         """``(taken, answered directly)``: the cases ``username`` took in on local ``day`` and

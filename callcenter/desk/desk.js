@@ -174,3 +174,34 @@
   };
   setInterval(tick, 1000);
 })();
+
+// The supervisors' board: its live part is pushed again, rendered by the server, whenever a
+// case or a seat changes; the time each agent has been in their state ticks here.
+(function () {
+  const live = document.getElementById("board-live");
+  if (!live) return;
+  let offset = 0;  // the engine's clock minus the browser's
+  function tick() {
+    const now = Date.now() / 1000 + offset;
+    for (const e of live.querySelectorAll("[data-since]")) {
+      const seconds = Math.max(0, Math.floor(now - Number(e.dataset.since)));
+      e.textContent = Math.floor(seconds / 60) + ":" + String(seconds % 60).padStart(2, "0");
+    }
+  }
+  function sync() {
+    const board = live.querySelector(".board");
+    if (board) offset = Number(board.dataset.now) - Date.now() / 1000;
+    tick();
+  }
+  const stream = new EventSource("/desk/board/events");
+  stream.onmessage = (message) => {
+    const data = JSON.parse(message.data);
+    if (data.type !== "board") return;
+    const focused = document.activeElement && document.activeElement.id;  // keep the keyboard's place
+    live.innerHTML = data.html;  // rendered and escaped by the server's template
+    if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+    sync();
+  };
+  sync();
+  setInterval(tick, 1000);
+})();

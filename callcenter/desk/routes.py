@@ -23,7 +23,7 @@ from callcenter.desk.texts import LANGUAGES, load_texts
 from cases.case import Case
 from cases.codec import EventFormatError
 from cases.errors import CaseError
-from cases.model import Urgency
+from cases.model import Status, Urgency
 from cases.workflow import dispatch_deadlines
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def _card(case: Case) -> str:
     return "red" if "red" in cards else ("yellow" if cards else "")
 
 
-def _refusal(exc: Exception) -> str:
+def refusal(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         error = exc.errors()[0]
         return f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
@@ -86,17 +86,20 @@ def desk_router(casework: Casework, engine: Engine | None = None) -> APIRouter:
             shown.append(f"{key}: {value}")
         return "; ".join(shown)
 
+    def fragment(name: str, lang: str, **context: Any) -> str:
+        """A template rendered in ``lang`` (a page, or the part of one a stream pushes)."""
+        lang = lang if lang in LANGUAGES else "zh"
+        return env.get_template(name).render(
+            t=texts[lang], lang=lang, when=when, category_path=taxonomy.path, departments=departments,
+            card_of=_card, details=details, **context)
+
     def render(request: Request, name: str, user: User | None, status: int = 200,
                **context: Any) -> HTMLResponse:
-        lang = request.cookies.get(LANG_COOKIE, "zh")
-        lang = lang if lang in LANGUAGES else "zh"
         token = sessions.token(request)
-        page = env.get_template(name).render(
-            t=texts[lang], lang=lang, user=user, when=when,
-            path=request.url.path if request.method == "GET" else "/desk",
-            csrf=sessions.csrf(token) if user and token else sessions.login_csrf(request),
-            category_path=taxonomy.path, departments=departments, card_of=_card, details=details,
-            **context)
+        page = fragment(name, request.cookies.get(LANG_COOKIE, "zh"), user=user,
+                        path=request.url.path if request.method == "GET" else "/desk",
+                        csrf=sessions.csrf(token) if user and token else sessions.login_csrf(request),
+                        **context)
         return HTMLResponse(page, status_code=status, headers=_HEADERS)
 
     def to_login(request: Request) -> RedirectResponse:
@@ -172,7 +175,32 @@ def desk_router(casework: Casework, engine: Engine | None = None) -> APIRouter:
         rows = [r for r in service.find(user, CaseQuery(limit=500)) if r.closed_at is None]
         rows.sort(key=lambda r: (r.next_deadline is None, r.next_deadline or 0))
         cases = [Case.from_dict(r.state_dict()) for r in rows]
-        return render(request, "inbox.html", user, cases=cases, returned=returned)
+        return render(request, "inbox.html", user, cases=cases, returned=returned, listing=False,
+                      message="", filters={})
+
+    @router.get("/cases")
+    def case_list(request: Request, status: str = Query("", max_length=20),
+                  department: str = Query("", max_length=64), card: str = Query("", max_length=8),
+                  supervised: bool = False, extension: bool = False) -> Response:
+        """The cases a board figure counts (open ones; a department user's own only)."""
+        user = sessions.user(request)
+        if user is None:
+            return to_login(request)
+        statuses = {s.value for s in Status}
+        for name, value, known in (("status", status, statuses), ("department", department, departments),
+                                   ("card", card, {"yellow", "red"})):
+            if value and value not in known:
+                return render(request, "inbox.html", user, 422, cases=[], returned="", listing=True,
+                              message=f"{name}: unknown {name} {value!r}", filters={})
+        query = CaseQuery(status=status or ("handling" if extension else None), department=department or None,
+                          card=card or None, supervised=True if supervised else None,
+                          open_only=status != "closed", limit=500)
+        cases = [Case.from_dict(r.state_dict()) for r in service.find(user, query)]
+        if extension:
+            cases = [c for c in cases if c.extension_pending is not None]
+        return render(request, "inbox.html", user, cases=cases, returned="", listing=True, message="",
+                      filters={"status": status, "department": department, "card": card,
+                               "supervised": supervised, "extension": extension})
 
     def case_page(request: Request, user: User, case_id: str, status: int = 200,
                   message: str = "", done: str = "") -> HTMLResponse:
@@ -215,7 +243,7 @@ def desk_router(casework: Casework, engine: Engine | None = None) -> APIRouter:
         except CaseNotFound:
             return not_found(request, user)
         except REFUSALS as exc:
-            return case_page(request, user, case_id, 409, message=_refusal(exc))
+            return case_page(request, user, case_id, 409, message=refusal(exc))
         if action == "return":  # the case has left the department: back to its inbox
             return RedirectResponse(f"/desk/inbox?returned={case_id}", status_code=303)
         return RedirectResponse(f"/desk/cases/{case_id}?done={action}", status_code=303)
@@ -267,7 +295,7 @@ def desk_router(casework: Casework, engine: Engine | None = None) -> APIRouter:
             else:
                 service.act(user, case_id, "Dispatched", step.model_dump())
         except REFUSALS as exc:
-            return refused(_refusal(exc))
+            return refused(refusal(exc))
         return RedirectResponse(f"/desk/cases/{case_id}?done={action}", status_code=303)
 
     @router.get("/kb")
@@ -298,6 +326,9 @@ def desk_router(casework: Casework, engine: Engine | None = None) -> APIRouter:
             return JSONResponse({"detail": str(exc)}, status_code=422)
         return JSONResponse({"sign_due": when(sign_due), "reply_due": when(reply_due), "days": days})
 
+    from callcenter.desk.board import add_board_routes
+
+    add_board_routes(router, casework, engine, sessions, render, fragment)
     if engine is not None:
         from callcenter.desk.seat import add_seat_routes
 

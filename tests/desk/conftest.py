@@ -47,6 +47,21 @@ def desk(tmp_path: Path) -> Iterator[Desk]:
 
 
 @pytest.fixture
+def engine(tmp_path: Path):
+    """A real engine with its API and desk on a loopback port; agents and a supervisor."""
+    from tests.api.conftest import LiveEngine
+
+    live = LiveEngine(tmp_path)
+    try:
+        for name, role in (("agent1", "agent"), ("agent2", "agent"), ("boss", "supervisor")):
+            live.engine.casework.accounts.add_user(name, role, PASSWORD)
+        live.url = live.api.url
+        yield live
+    finally:
+        live.close()
+
+
+@pytest.fixture
 def browser(tmp_path: Path):
     from tests.api.test_wallboard import _chromium_driver
 

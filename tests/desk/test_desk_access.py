@@ -17,10 +17,11 @@ def test_every_desk_route_needs_a_session(desk):
     assert len(routes) >= 9 and ("GET", "/desk/inbox") in routes
     with httpx.Client(base_url=desk.url, cookies={"hotline_session": "not-a-session"}) as client:
         for method, path in routes:
-            concrete = path.replace("{case_id}", "20261116-000001").replace("{action}", "sign")
+            concrete = path.replace("{case_id}", "20261116-000001").replace("{action}", "sign") \
+                .replace("{agent_id}", "1001")
             reply = client.request(method, concrete, params={"q": "停水", "category": "0201",
                                                              "urgency": "一般"})
-            if path in ("/desk/kb", "/desk/deadline"):
+            if path in ("/desk/kb", "/desk/deadline", "/desk/board/events"):
                 assert reply.status_code == 401, path
             else:
                 assert reply.status_code == 303, (method, path, reply.status_code)

@@ -5,29 +5,13 @@ a refused action changing nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from selenium.webdriver.support.ui import Select
 
 from acd.events import AgentAnswered, CallArrived, CallerHungUp
 from callcenter.api.cases import IntakeIn
 from ivr_flows.handoff import CallerDetails
 from tests.api.conftest import LiveEngine
-from tests.casework.api_client import PASSWORD
 from tests.desk.pages import fits, loaded, shot, sign_in, text, until
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[LiveEngine]:
-    live = LiveEngine(tmp_path)
-    try:
-        live.engine.casework.accounts.add_user("agent1", "agent", PASSWORD)
-        live.engine.casework.accounts.add_user("agent2", "agent", PASSWORD)
-        yield live
-    finally:
-        live.close()
 
 
 def seat(live: LiveEngine, agent_id: str) -> dict:

@@ -1,0 +1,226 @@
+"""The supervisors' board under ``/desk/board``: cases by status, yellow and red cards by
+department, supervision orders, extension requests to decide, the cluster alerts and the
+logged-in agents' states with the power to change them; each figure links to its cases.
+
+The page's live part is re-rendered on the server (the same template, autoescaped) when a case
+or a seat changes, and pushed over one server-sent event stream per page. Every route checks
+the supervisor role; every post carries the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+
+from acd.commands import AgentStateChanged
+from acd.engine import ACDError
+from acd.events import AgentLoggedOut, AgentNotReady, AgentReady, Event
+from agents.seat import IllegalTransition
+from callcenter.api.cases import DecisionIn
+from callcenter.casework.accounts import User
+from callcenter.casework.service import CaseNotFound, Casework
+from callcenter.casework.store import CaseQuery, CaseStore
+from callcenter.desk.routes import REFUSALS, refusal
+from callcenter.desk.session import LANG_COOKIE, FormRefused, Sessions
+from callcenter.records.rows import seat_state
+from cases.case import Case
+
+if TYPE_CHECKING:
+    from callcenter.runtime.app import Engine
+
+AGENT_ACTIONS: dict[str, Callable[[str], Event]] = {
+    "ready": AgentReady,
+    "not-ready": lambda agent: AgentNotReady(agent, reason="supervisor"),
+    "logout": AgentLoggedOut,
+}
+MAX_BOARDS = 200  # board streams open at once
+SETTLE = 0.2  # seconds to gather a burst of changes into one push
+LISTED = 20  # supervision orders, extension requests and alerts shown
+
+
+def pending_extensions(store: CaseStore, limit: int = 1000) -> list[Case]:
+    """Open cases whose lead department asked for an extension not decided yet, oldest first."""
+    rows = store.find(CaseQuery(status="handling", open_only=True, limit=limit))
+    cases = [Case.from_dict(r.state_dict()) for r in rows]
+    return sorted((c for c in cases if c.extension_pending is not None), key=lambda c: c.opened_at)
+
+
+def board_view(casework: Casework, engine: Engine | None) -> dict[str, Any]:
+    """What the board shows now (one read for every open board)."""
+    store = casework.store
+    supervised = [Case.from_dict(r.state_dict())
+                  for r in store.find(CaseQuery(supervised=True, open_only=True, limit=LISTED))]
+    view: dict[str, Any] = {
+        "by_status": store.open_by_status(), "cards": store.cards_by_department(),
+        "supervised": supervised, "extensions": pending_extensions(store)[:LISTED],
+        "alerts": list(casework.alerts)[:LISTED], "agents": None, "logged_out": 0,
+        "now": casework.service.clock()}
+    if engine is not None:
+        now = engine.driver.clock()
+        agents = []
+        for agent in engine.acd.snapshot(now)["agents"]:
+            state = seat_state(agent["presence"], agent["activity"])
+            if state == "logged_out":
+                view["logged_out"] += 1
+            else:
+                agents.append({"id": agent["agent_id"], "state": state, "reason": agent["reason"],
+                               "since": agent["since"]})
+        view["agents"], view["now"] = agents, now
+    return view
+
+
+@dataclass(eq=False)
+class _Watcher:
+    queue: asyncio.Queue[str]
+    render: Callable[[dict[str, Any]], str]
+    last: str = ""
+
+
+class BoardFeed:
+    """Pushes each open board its live part again when a case or a seat changed (gathered over
+    ``SETTLE`` seconds). Case changes may come from any thread; seats from the engine's loop."""
+
+    def __init__(self, casework: Casework, engine: Engine | None, heartbeat: float = 15.0) -> None:
+        self.casework = casework
+        self.engine = engine
+        self.heartbeat = heartbeat
+        self.watchers: set[_Watcher] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._due = False
+        casework.service.on_change(self.changed)
+        if engine is not None:
+            engine.driver.add_sink(self.sink)
+
+    def sink(self, commands: Any) -> None:
+        if self.watchers and any(isinstance(c, AgentStateChanged) for c in commands):
+            self.changed()
+
+    def changed(self) -> None:
+        loop = self._loop
+        if loop is None or self._due or not self.watchers or loop.is_closed():
+            return
+        self._due = True
+        loop.call_soon_threadsafe(loop.call_later, SETTLE, self._push)
+
+    def _push(self) -> None:
+        self._due = False
+        if not self.watchers:
+            return
+        view = board_view(self.casework, self.engine)
+        for watcher in self.watchers:
+            html = watcher.render(view)
+            if html != watcher.last and watcher.queue.qsize() < 20:
+                watcher.last = html
+                watcher.queue.put_nowait(json.dumps({"type": "board", "html": html}))
+
+    async def stream(self, render: Callable[[dict[str, Any]], str]) -> AsyncIterator[str]:
+        self._loop = asyncio.get_running_loop()
+        watcher = _Watcher(asyncio.Queue(), render)
+        self.watchers.add(watcher)
+        try:
+            watcher.last = render(board_view(self.casework, self.engine))
+            yield f"data: {json.dumps({'type': 'board', 'html': watcher.last})}\n\n"
+            while True:
+                try:
+                    message = await asyncio.wait_for(watcher.queue.get(), self.heartbeat)
+                except TimeoutError:
+                    yield ": heartbeat\n\n"
+                    continue
+                yield f"data: {message}\n\n"
+        finally:
+            self.watchers.discard(watcher)
+
+
+def add_board_routes(router: APIRouter, casework: Casework, engine: Engine | None, sessions: Sessions,
+                     render: Callable[..., Response], fragment: Callable[..., str]) -> BoardFeed:
+    """``render(request, template, user, status, **context)`` renders a page, ``fragment(
+    template, lang, **context)`` a part of one (the board's live part, for the stream)."""
+    feed = BoardFeed(casework, engine)
+    service = casework.service
+
+    def supervisor(request: Request) -> User | Response:
+        user = sessions.user(request)
+        if user is None:
+            return RedirectResponse(f"/desk/login?next={request.url.path}", status_code=303)
+        if user.role != "supervisor":
+            return render(request, "forbidden.html", user, 403)
+        return user
+
+    def page(request: Request, user: User, status: int = 200, message: str = "",
+             done: str = "") -> Response:
+        return render(request, "board.html", user, status, view=board_view(casework, engine),
+                      message=message, done=done)
+
+    async def post(request: Request) -> tuple[User, dict[str, str]] | Response:
+        user = supervisor(request)
+        if not isinstance(user, User):
+            return user
+        try:
+            return user, await sessions.form(request)
+        except FormRefused as exc:
+            return page(request, user, 403, str(exc))
+
+    @router.get("/board")
+    def board(request: Request, done: str = "") -> Response:
+        user = supervisor(request)
+        if not isinstance(user, User):
+            return user
+        return page(request, user, done=done[:40])
+
+    @router.get("/board/events")
+    async def events(request: Request) -> Response:
+        user = sessions.user(request)
+        token = sessions.token(request)
+        if user is None or token is None or user.role != "supervisor":
+            return Response(status_code=401 if user is None else 403)
+        if len(feed.watchers) >= MAX_BOARDS:
+            return Response(status_code=503, headers={"Retry-After": "5"})
+        lang = request.cookies.get(LANG_COOKIE, "zh")
+        csrf = sessions.csrf(token)
+
+        def live(view: dict[str, Any]) -> str:
+            return fragment("board_live.html", lang, view=view, csrf=csrf, user=user)
+
+        return StreamingResponse(feed.stream(live), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    @router.post("/board/agents/{agent_id}/{action}")
+    async def agent_action(request: Request, agent_id: str, action: str) -> Response:
+        posted = await post(request)
+        if isinstance(posted, Response):
+            return posted
+        user, _ = posted
+        if engine is None or action not in AGENT_ACTIONS:
+            return page(request, user, 404, "action: unknown")
+        if agent_id not in {a.id for a in engine.config.agents}:
+            return page(request, user, 404, f"agent: unknown agent {agent_id[:32]!r}")
+        try:
+            engine.driver.submit(AGENT_ACTIONS[action](agent_id))
+        except (IllegalTransition, ACDError) as exc:
+            return page(request, user, 409, f"{agent_id}: {exc.args[0] if exc.args else type(exc).__name__}")
+        return RedirectResponse(f"/desk/board?done={action}", status_code=303)
+
+    @router.post("/board/extension/{case_id}")
+    async def decide(request: Request, case_id: str) -> Response:
+        posted = await post(request)
+        if isinstance(posted, Response):
+            return posted
+        user, form = posted
+        try:
+            body = DecisionIn.model_validate({
+                "approved": form.get("decision") == "approve",
+                **({"days": form["days"]} if form.get("days") else {}), "note": form.get("note", "")})
+            service.act(user, case_id, "ExtensionDecided", body.model_dump())
+        except CaseNotFound:
+            return page(request, user, 404, f"case_id: no case {case_id[:32]!r}")
+        except REFUSALS as exc:
+            return page(request, user, 409, refusal(exc))
+        return RedirectResponse("/desk/board?done=extension", status_code=303)
+
+    return feed
