@@ -28,6 +28,7 @@ from callcenter.casework.service import CaseNotFound, Casework
 from callcenter.casework.store import CaseQuery, CaseStore
 from callcenter.desk.routes import REFUSALS, refusal
 from callcenter.desk.session import LANG_COOKIE, FormRefused, Sessions
+from callcenter.desk.streams import StreamLimits, StreamQueue
 from callcenter.records.rows import seat_state
 from cases.case import Case
 
@@ -39,7 +40,6 @@ AGENT_ACTIONS: dict[str, Callable[[str], Event]] = {
     "not-ready": lambda agent: AgentNotReady(agent, reason="supervisor"),
     "logout": AgentLoggedOut,
 }
-MAX_BOARDS = 200  # board streams open at once
 SETTLE = 0.2  # seconds to gather a burst of changes into one push
 LISTED = 20  # supervision orders, extension requests and alerts shown
 
@@ -77,7 +77,7 @@ def board_view(casework: Casework, engine: Engine | None) -> dict[str, Any]:
 
 @dataclass(eq=False)
 class _Watcher:
-    queue: asyncio.Queue[str]
+    queue: StreamQueue
     render: Callable[[dict[str, Any]], str]
     last: str = ""
 
@@ -115,13 +115,13 @@ class BoardFeed:
         view = board_view(self.casework, self.engine)
         for watcher in self.watchers:
             html = watcher.render(view)
-            if html != watcher.last and watcher.queue.qsize() < 20:
+            if html != watcher.last:
                 watcher.last = html
-                watcher.queue.put_nowait(json.dumps({"type": "board", "html": html}))
+                watcher.queue.offer(json.dumps({"type": "board", "html": html}))
 
     async def stream(self, render: Callable[[dict[str, Any]], str]) -> AsyncIterator[str]:
         self._loop = asyncio.get_running_loop()
-        watcher = _Watcher(asyncio.Queue(), render)
+        watcher = _Watcher(StreamQueue(), render)
         self.watchers.add(watcher)
         try:
             watcher.last = render(board_view(self.casework, self.engine))
@@ -132,16 +132,20 @@ class BoardFeed:
                 except TimeoutError:
                     yield ": heartbeat\n\n"
                     continue
+                if message is None:  # overflowed: the page reconnects and is sent the board anew
+                    return
                 yield f"data: {message}\n\n"
         finally:
             self.watchers.discard(watcher)
 
 
 def add_board_routes(router: APIRouter, casework: Casework, engine: Engine | None, sessions: Sessions,
-                     render: Callable[..., Response], fragment: Callable[..., str]) -> BoardFeed:
+                     render: Callable[..., Response], fragment: Callable[..., str],
+                     limits: StreamLimits | None = None) -> BoardFeed:
     """``render(request, template, user, status, **context)`` renders a page, ``fragment(
     template, lang, **context)`` a part of one (the board's live part, for the stream)."""
     feed = BoardFeed(casework, engine)
+    limits = limits or StreamLimits()
     service = casework.service
 
     def supervisor(request: Request) -> User | Response:
@@ -179,15 +183,16 @@ def add_board_routes(router: APIRouter, casework: Casework, engine: Engine | Non
         token = sessions.token(request)
         if user is None or token is None or user.role != "supervisor":
             return Response(status_code=401 if user is None else 403)
-        if len(feed.watchers) >= MAX_BOARDS:
-            return Response(status_code=503, headers={"Retry-After": "5"})
         lang = request.cookies.get(LANG_COOKIE, "zh")
         csrf = sessions.csrf(token)
 
         def live(view: dict[str, Any]) -> str:
             return fragment("board_live.html", lang, view=view, csrf=csrf, user=user)
 
-        return StreamingResponse(feed.stream(live), media_type="text/event-stream",
+        stream = limits.admit(user.username, feed.stream(live))
+        if isinstance(stream, Response):
+            return stream
+        return StreamingResponse(stream, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @router.post("/board/agents/{agent_id}/{action}")

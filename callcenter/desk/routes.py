@@ -19,6 +19,7 @@ from callcenter.casework.knowledge import Article
 from callcenter.casework.service import CaseNotFound, CaseRefused, Casework
 from callcenter.casework.store import CaseQuery, ConcurrentChange
 from callcenter.desk.session import COOKIE, LANG_COOKIE, FormRefused, Sessions
+from callcenter.desk.streams import StreamLimits
 from callcenter.desk.texts import LANGUAGES, load_texts
 from cases.case import Case
 from cases.codec import EventFormatError
@@ -328,9 +329,10 @@ def desk_router(casework: Casework, engine: Engine | None = None) -> APIRouter:
 
     from callcenter.desk.board import add_board_routes
 
-    add_board_routes(router, casework, engine, sessions, render, fragment)
+    limits = StreamLimits()  # the board's and the seat's pages count together
+    add_board_routes(router, casework, engine, sessions, render, fragment, limits)
     if engine is not None:
         from callcenter.desk.seat import add_seat_routes
 
-        add_seat_routes(router, engine, sessions, render)
+        add_seat_routes(router, engine, sessions, render, limits)
     return router

@@ -138,11 +138,11 @@ class SeatFeed:
                  "created": dt.datetime.fromtimestamp(r.created_at, self.tz).strftime("%Y-%m-%d %H:%M"),
                  "text": r.state_dict().get("text", "")[:60]} for r in rows]
 
-    def figures(self, agent_id: str, username: str) -> str:
+    def figures(self, agent_id: str, username: str | None) -> str:
         """The agent's figures of the day: the seat's calls, the user's intakes."""
         day = self.day_calls.day(self.engine.driver.clock())
         casework = self.engine.casework
-        intakes = casework.store.intakes_of(username, day) if casework is not None else None
+        intakes = casework.store.intakes_of(username, day) if casework and username else None
         return json.dumps(figures(self.day_calls.of(agent_id, day), intakes))
 
     def cases_changed(self) -> None:
@@ -158,9 +158,10 @@ class SeatFeed:
         for agent_id in self.watchers:
             self.push(agent_id, FIGURES)
 
-    async def stream(self, agent_id: str, username: str) -> AsyncIterator[str]:
+    async def stream(self, agent_id: str, username: str | None = None) -> AsyncIterator[str]:
         self._loop = asyncio.get_running_loop()
         queue = StreamQueue()
+        queue.offer(FIGURES)  # after the state and the offer ringing now
         self.watchers.setdefault(agent_id, set()).add(queue)
         try:
             agent = self.agents().get(agent_id)
@@ -170,7 +171,6 @@ class SeatFeed:
                 if offer is not None and agent["call_id"] is not None \
                         and json.loads(offer)["call_id"] == str(agent["call_id"]):
                     yield f"data: {offer}\n\n"
-            yield f"data: {self.figures(agent_id, username)}\n\n"
             while True:
                 try:
                     message = await asyncio.wait_for(queue.get(), self.heartbeat)
@@ -191,10 +191,10 @@ class SeatFeed:
                     self.last.pop(agent_id, None)
 
 
-def add_seat_routes(router: APIRouter, engine: Engine, sessions: Sessions,
-                    render: Callable[..., Response]) -> SeatFeed:
+def add_seat_routes(router: APIRouter, engine: Engine, sessions: Sessions, render: Callable[..., Response],
+                    limits: StreamLimits | None = None) -> SeatFeed:
     feed = SeatFeed(engine)
-    limits = StreamLimits()
+    limits = limits or StreamLimits()
     seats: dict[str, str] = {}  # the session token's hash -> the seat it drives
     known = {agent.id for agent in engine.config.agents}
 
