@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from agents.feature_codes import FEATURE_CODES
 from callcenter.asterisk_engine.ami_needs import FORBIDDEN_WRITE
 from callcenter.asterisk_engine.dialplan import SERVED_VARIABLE
 from callcenter.config import HotlineConfig
@@ -21,7 +22,6 @@ from .render import (
     ANSWERED_CONTEXT,
     DEFAULT_OPTIONS,
     FALLBACK_CONTEXT,
-    FEATURE_CODES,
     LINES_CONTEXT,
     SEATS_CONTEXT,
     AsteriskOptions,

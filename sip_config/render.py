@@ -14,6 +14,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from agents.feature_codes import FEATURE_CODES
 from callcenter.asterisk_engine.ami_needs import READ_CLASSES, WRITE_CLASSES
 from callcenter.asterisk_engine.dialplan import (
     ANSWERED_CONTEXT,
@@ -26,7 +27,6 @@ from callcenter.asterisk_engine.dialplan import (
 from callcenter.config import HotlineConfig
 from callcenter.telephony.rtp_timeout import RTP_TIMEOUT
 
-FEATURE_CODES = {"*11": "login", "*12": "logout", "*13": "ready", "*14": "not ready"}
 IDENTIFIER_ORDER = "username,ip,anonymous"
 """pjsip's default ``ip,username,anonymous`` lets the IP-identified trunk swallow seats on its host."""
 HOLD_TIMEOUT_FACTOR = 20
@@ -157,8 +157,8 @@ def render_extensions(config: HotlineConfig, options: AsteriskOptions = DEFAULT_
             f"exten => s,1,AGI({agi}/answered/${{ARG1}})",
             " same => n,Return()", ""]
     out += ["; agent seats may dial the feature codes only", f"[{SEATS_CONTEXT}]"]
-    for code, what in FEATURE_CODES.items():
-        out += [f"; {what}",
+    for code, feature in FEATURE_CODES.items():
+        out += [f"; {feature.meaning}",
                 f"exten => {code},1,AGI({agi}/feature/{code.lstrip('*')})",
                 " same => n,Hangup()"]
     return "\n".join(out) + "\n"

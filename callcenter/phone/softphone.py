@@ -118,7 +118,7 @@ class Softphone:
 
     def not_ready(self, reason: str = "break") -> int:
         """Not ready with ``reason`` (one of the engine's not-ready reasons)."""
-        from callcenter.telephony.feature_codes import NOT_READY_REASONS
+        from agents.feature_codes import NOT_READY_REASONS
 
         digits = {name: digit for digit, name in NOT_READY_REASONS.items()}
         if reason not in digits:

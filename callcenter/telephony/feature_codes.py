@@ -1,19 +1,5 @@
-"""Feature codes an agent dials from a registered seat to change its state in the ACD.
-
-=======  =========================  ============================
-Code     ACD event                  Meaning
-=======  =========================  ============================
-``*11``  ``AgentLoggedIn(ready)``   log in and become ready
-``*12``  ``AgentLoggedOut``         log out
-``*13``  ``AgentReady``             ready for calls
-``*14``  ``AgentNotReady(break)``   not ready (reason ``break``)
-``*14N`` ``AgentNotReady(reason)``  not ready with reason N (below)
-``*15``  ``WrapUpDone``             wrap-up finished
-=======  =========================  ============================
-
-Not-ready reasons (shown on the wallboard and in reports): ``*141`` break, ``*142`` meal,
-``*143`` training, ``*144`` meeting, ``*145`` paperwork (follow-up of a request), ``*146``
-coaching, ``*147`` technical problem.
+"""Feature codes an agent dials from a registered seat, over SIP (the table, the same for every
+telephony path, is :mod:`agents.feature_codes`).
 
 The engine answers a permitted code with 200, says what was done (``feature_logged_in``,
 ``feature_not_ready`` ...) and hangs up. A change the seat's state does not allow is refused
@@ -29,42 +15,22 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from acd import events as acd_ev
+from agents.feature_codes import FEATURE_CODES as TABLE
+from agents.feature_codes import REFUSED_PROMPT as REFUSED_PROMPT  # re-exported for call_control
 from callcenter.media.tone import sine
 from callcenter.sip.ids import new_tag
 from callcenter.sip.message import SIPRequest, SIPResponse, SipURI, make_response
 from callcenter.sip.transactions import Addr
 from callcenter.telephony.registrar import Registrar
 
-NOT_READY_REASONS: Mapping[str, str] = {
-    "1": "break", "2": "meal", "3": "training", "4": "meeting", "5": "paperwork",
-    "6": "coaching", "7": "technical",
-}
-
-
-def _not_ready(reason: str) -> Callable[[str], acd_ev.Event]:
-    return lambda agent: acd_ev.AgentNotReady(agent, reason)
-
-
 FEATURE_CODES: Mapping[str, tuple[str, Callable[[str], acd_ev.Event]]] = {
-    "*11": ("login and ready", lambda agent: acd_ev.AgentLoggedIn(agent, ready=True)),
-    "*12": ("logout", acd_ev.AgentLoggedOut),
-    "*13": ("ready", acd_ev.AgentReady),
-    "*14": ("not ready (break)", _not_ready("break")),
-    **{f"*14{digit}": (f"not ready ({reason})", _not_ready(reason))
-       for digit, reason in NOT_READY_REASONS.items()},
-    "*15": ("wrap-up done", acd_ev.WrapUpDone),
-}
+    code: (feature.meaning, feature.event) for code, feature in TABLE.items()}
 
 CONFIRMATION = sine(880, 0.3)
 """A beep, played when the confirmation prompt's file is missing."""
 
-CONFIRMATION_PROMPTS: Mapping[str, str] = {
-    "*11": "feature_logged_in", "*12": "feature_logged_out", "*13": "feature_ready",
-    **{code: "feature_not_ready" for code in FEATURE_CODES if code.startswith("*14")},
-    "*15": "feature_wrap_up_done",
-}
+CONFIRMATION_PROMPTS: Mapping[str, str] = {code: feature.prompt for code, feature in TABLE.items()}
 """What the seat hears before the engine hangs up, in the center's default language."""
-REFUSED_PROMPT = "feature_refused"
 
 
 def seat_of(request: SIPRequest) -> str:

@@ -6,7 +6,9 @@ import asyncio
 
 import pytest
 
-from acd.events import AgentLoggedIn, AgentLoggedOut, AgentNotReady, AgentReady
+from acd.events import AgentLoggedIn, AgentLoggedOut, AgentNotReady, AgentReady, WrapUpDone
+from agents.feature_codes import FEATURE_CODES
+from callcenter.telephony.feature_codes import FEATURE_CODES as EMBEDDED
 
 from .conftest import engine_parts, start, wait_for
 from .fake_asterisk import FakeChannel
@@ -66,3 +68,16 @@ def test_a_seat_hears_our_tone_when_the_spoken_prompt_is_not_installed():
         'STREAM FILE callcenter/feature_logged_in ""', 'STREAM FILE callcenter/seat_ok ""']
     assert [c for c in refused.commands if c.startswith("STREAM")] == [
         'STREAM FILE callcenter/feature_refused ""', 'STREAM FILE callcenter/seat_refused ""']
+
+
+def test_not_ready_reasons_and_wrap_up_done_as_on_the_embedded_engine():
+    """*141-*147 and *15 (missing over Asterisk before): the same table as the SIP engine."""
+    parts, channels = dial_codes(("1001", "11"), ("1001", "142"), ("1001", "147"), ("1001", "13"),
+                                 ("1001", "15"))
+    assert parts.events == [AgentLoggedIn("1001", ready=True), AgentNotReady("1001", "meal"),
+                            AgentNotReady("1001", "technical"), AgentReady("1001"), WrapUpDone("1001")]
+    said = [[c for c in channel.commands if c.startswith("STREAM")] for channel in channels]
+    assert said[1] == said[2] == ['STREAM FILE callcenter/feature_not_ready ""']
+    # 1001 was not in wrap-up: the ACD refuses *15, and the seat hears so
+    assert said[4] == ['STREAM FILE callcenter/feature_refused ""']
+    assert set(EMBEDDED) == set(FEATURE_CODES) and len(FEATURE_CODES) == 12

@@ -8,7 +8,8 @@ import wave
 import numpy as np
 from click.testing import CliRunner
 
-from callcenter.asterisk_engine.features import CONFIRMED, FEATURES, REFUSED, answer_prompts
+from agents.feature_codes import FEATURE_CODES
+from callcenter.asterisk_engine.features import CONFIRMED, REFUSED, answer_prompts
 from callcenter.cli import main
 from callcenter.config import load_config
 from callcenter.telephony.feature_codes import CONFIRMATION
@@ -114,9 +115,9 @@ def test_a_recording_that_cannot_be_read_is_refused_naming_it(tmp_path):
 def test_every_sound_the_seats_and_the_dialplan_play_is_exported_in_every_language(tmp_path):
     """Seats heard Asterisk's English core sounds (none exist for zh); now only our own play:
     the catalogue's feature prompts (with --prompts), else our tones, always exported."""
-    spoken = {prompt for code in FEATURES for done in (True, False)
-              for prompt in answer_prompts(code, done)[:1]}
-    assert {p.split("/")[1] for p in spoken} == set(FEATURE_PROMPTS) - {"feature_wrap_up_done"}
+    spoken = {prompt for feature in FEATURE_CODES.values() for done in (True, False)
+              for prompt in answer_prompts(feature, done)[:1]}
+    assert {p.split("/")[1] for p in spoken} == set(FEATURE_PROMPTS)  # *15 too, as embedded
     prompts = tmp_path / "prompts"
     for language in ASTERISK_LANGUAGES:
         for key in (*FEATURE_PROMPTS, "system_error"):

@@ -34,7 +34,10 @@ def test_every_line_reaches_the_engine_then_the_fallback():
         served = steps[apps.index("AGI") + 1]
         assert served.app == "GotoIf" and served.args == '$["${SHARED(CALLCENTER_AGENT)}" != ""]?served'
         assert (steps[-2].app, steps[-1].app) == ("Goto", "Hangup")
-    assert sorted(plan["callcenter-seats"]) == ["*11", "*12", "*13", "*14"]
+    # the seats' feature codes, the embedded engine's table: *15 and the not-ready reasons too
+    assert sorted(plan["callcenter-seats"]) == ["*11", "*12", "*13", "*14", *(f"*14{n}" for n in range(1, 8)),
+                                                "*15"]
+    assert plan["callcenter-seats"]["*147"][0].args == "agi://127.0.0.1:4999/feature/147"
     assert any(s.app == "Queue" and s.args.startswith("hotline-fallback,")
                for s in plan["callcenter-fallback"]["s"])
 
