@@ -44,8 +44,9 @@ def _refuse(message: str) -> None:
               default=Path("var/prompts"), show_default=True,
               help="Where the IVR prompts are built and cached.")
 @click.option("--secrets", "secrets_file", type=click.Path(path_type=Path), default=None,
-              help="Agent SIP passwords, 'agent_id = password' lines (mode 0600). Also "
-                   "CALLCENTER_SIP_PASSWORD_<agent> variables. There are no default passwords.")
+              help="Agent SIP passwords, 'agent_id = password' lines (mode 0600), and 'smpp = ...' "
+                   "for the SMSC. Also CALLCENTER_SIP_PASSWORD_<agent> variables. There are no "
+                   "default passwords.")
 @click.option("--api", "api_address", default="127.0.0.1:8080", show_default=True,
               help="HTTP API and wallboard address, or 'off'.")
 @click.option("--api-token-file", type=click.Path(path_type=Path), default=None,
@@ -125,6 +126,14 @@ def serve(config_path: str | None, db_url: str | None, sip: str, advertise: str 
         passwords = seat_passwords(secrets_file)
     except PasswordFileError as exc:
         _refuse(f"secrets: {exc}")
+    sms_password = None
+    if config.sms is not None and config.sms.enabled:
+        from callcenter.sms.sender import MissingSmppSecret, smpp_password
+
+        try:
+            sms_password = smpp_password(config.sms, secrets_file)
+        except (MissingSmppSecret, PasswordFileError) as exc:
+            _refuse(f"sms: {exc}")
     ami = None
     if ami_address is not None:
         from callcenter.asterisk_engine import AMISettings
@@ -165,6 +174,7 @@ def serve(config_path: str | None, db_url: str | None, sip: str, advertise: str 
         engine = build_engine(config, db_url=db_url, hold_records=True)
     except StoreError as exc:
         _refuse(f"records database: {exc}")
+    engine.sms_password = sms_password
 
     async def start(engine_):
         return await start_listeners(engine_, options)

@@ -20,6 +20,9 @@ from callcenter.metrics import CallMetrics, acd_provider, new_registry
 from callcenter.records import RecordStore, RecordWriter, log_call_summaries
 from callcenter.runtime.core_driver import CoreDriver
 from callcenter.runtime.deadline_timer import DeadlineTimer
+from callcenter.sms.outbox import Outbox
+from callcenter.sms.sender import SmsSender
+from callcenter.sms.wiring import attach_notices, history_recorder
 
 log = logging.getLogger("callcenter")
 
@@ -37,6 +40,8 @@ class Engine:
     registry: object  # prometheus CollectorRegistry of this engine only
     casework: Casework | None = None  # cases (工单), users, knowledge base
     started_at: float = 0.0
+    sms_outbox: Outbox | None = None  # SMS notices queued with their case changes (config sms:)
+    sms_password: str | None = None  # the SMPP password (serve reads it from the secrets)
 
     def open_records(self) -> None:
         """Close what an earlier run left open (seats logged in, calls in progress: ``lost``)
@@ -106,6 +111,9 @@ def build_engine(config: HotlineConfig, *, db_url: str, seed: int | None = None,
     engine = Engine(config=config, acd=acd, driver=driver, store=store, writer=writer,
                     call_metrics=call_metrics, registry=registry, casework=casework,
                     started_at=driver.clock())
+    if config.sms is not None and config.sms.enabled:
+        engine.sms_outbox = attach_notices(casework, config.sms, line=config.lines[0].number, timezone=tz,
+                                           default_language=config.default_language)
     if not hold_records:
         engine.open_records()
     return engine
@@ -124,6 +132,24 @@ def start_case_timer(engine: Engine) -> DeadlineTimer | None:
     return timer
 
 
+def start_sms(engine: Engine) -> SmsSender | None:
+    """The SMPP link beside the case timer: sends the outbox's notices and records their
+    delivery in the cases' history; woken by every case change."""
+    sms = engine.config.sms
+    if engine.sms_outbox is None or engine.casework is None or sms is None:
+        return None
+    if not engine.sms_password:
+        log.error("sms: no SMPP password: notices stay in the outbox")
+        return None
+    sender = SmsSender(sms, engine.sms_outbox, engine.sms_password,
+                       source=sms.source or engine.config.lines[0].number,
+                       on_change=history_recorder(engine.casework),
+                       hours=sms.sending_hours(engine.config.center.timezone), clock=engine.driver.clock)
+    engine.casework.service.on_change(sender.poke)
+    sender.start()
+    return sender
+
+
 async def run(engine: Engine, *, status_interval: float = 60.0, run_for: float | None = None,
               start: Callable[[Engine], Awaitable[list[Callable[[], Awaitable[None]]]]] | None = None,
               ) -> None:
@@ -133,6 +159,7 @@ async def run(engine: Engine, *, status_interval: float = 60.0, run_for: float |
     """
     loop = asyncio.get_running_loop()
     case_timer = start_case_timer(engine)
+    sms_sender = start_sms(engine)
     closers = await start(engine) if start is not None else []
     engine.open_records()
     stop = asyncio.Event()
@@ -160,5 +187,7 @@ async def run(engine: Engine, *, status_interval: float = 60.0, run_for: float |
             log.exception("closing a listener failed")
     if case_timer is not None:
         await case_timer.close()
+    if sms_sender is not None:
+        await sms_sender.close()
     engine.close()
     log.info("engine stopped")

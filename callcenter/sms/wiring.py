@@ -3,10 +3,11 @@ in the outbox within the case change's own transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from callcenter.sms.notices import NoticePlanner
-from callcenter.sms.outbox import Outbox, Statement, insert_statements
+from callcenter.sms.outbox import Change, Outbox, Statement, insert_statements
 from callcenter.sms.templates import load_templates
 
 if TYPE_CHECKING:
@@ -33,3 +34,16 @@ def attach_notices(casework: Casework, sms: SmsSection, *, line: str, timezone: 
 
     service.add_commit_hook(queue_notices)
     return outbox
+
+
+def history_recorder(casework: Casework) -> Callable[[Change], None]:
+    """``on_change`` for the sender: a message's new status as a ``Notified`` event in its
+    case's history."""
+    service = casework.service
+
+    def record(change: Change) -> None:
+        service.record_system(change.case_id, "Notified", {
+            "notice": change.notice, "message_id": change.message_id, "status": change.status,
+            "segments": change.segments, "detail": change.detail})
+
+    return record
