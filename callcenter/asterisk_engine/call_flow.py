@@ -16,6 +16,9 @@ Request paths (``agi://127.0.0.1:4573/<path>``, see the rendered ``extensions.co
   restarted engine to adopt it (:mod:`.reconcile`).
 * After a conversation the agent ended, the ``survey`` flow (if loaded) asks for a score; the
   ``satisfaction`` score goes to ``on_score(call_id, score)``.
+* A caller waiting beyond the queue's limit hears the callback offer (``queue_busy``); one who
+  accepts hangs up and keeps their place, and is called back (:mod:`.callbacks`,
+  ``callback/<call id>`` on the agent's channel).
 * ``feature/<code>``: an agent seat's feature code (``*11`` login ready, ``*12`` logout,
   ``*13`` ready, ``*14`` not ready).
 
@@ -49,6 +52,7 @@ from ivr_flows.interpreter import Durations, FlowRun
 from ivr_flows.loader import FlowSet
 from ivr_flows.plugins import PluginRegistry
 
+from .callbacks import AsteriskCallbacks, callback_number
 from .channel_audio import ChannelAudio
 from .dialplan import (
     ANSWERED_CONTEXT,
@@ -91,6 +95,8 @@ class AsteriskCall:
     arrived_at: float = 0.0  # when its record opened
     queued: bool = False  # the ACD has held the call (it closes the record)
     ivr_transfer: str | None = None  # the department the IVR sent the caller to
+    number: str | None = None  # the caller's own number, if it may be called back
+    callback: bool = False  # the caller accepted a callback: the call keeps its place
 
 
 class CallFlow:
@@ -100,7 +106,7 @@ class CallFlow:
                  plugins: PluginRegistry | None = None, durations: Durations | None = None,
                  hold_interval: float = 30.0, moh_class: str = "default",
                  trunk: str = "trunk", transfer_timeout: int = 60,
-                 survey_flow: str | None = "survey",
+                 survey_flow: str | None = "survey", callback_flow: str | None = "queue_busy",
                  on_score: Callable[[str, int], None] | None = None) -> None:
         self.config = config
         self.driver = driver
@@ -112,6 +118,8 @@ class CallFlow:
         self.trunk = trunk
         self.transfer_timeout = transfer_timeout
         self.survey_flow = survey_flow if survey_flow in flows else None
+        self.callback_flow = callback_flow if callback_flow in flows else None
+        self.callbacks = AsteriskCallbacks(driver, trunk=trunk)
         self.on_score = on_score
         self.lines = {line.number: line for line in config.lines}
         self.agents = {agent.id for agent in config.agents}
@@ -134,6 +142,8 @@ class CallFlow:
                 await feature_code(session, rest, self.agents, self._submit)
             elif kind == "answered":
                 await self._answered(session, rest)
+            elif kind == "callback":
+                await self.callbacks.answered(session, rest)
             else:
                 await self._caller(session, path)
         except ChannelGone:
@@ -154,7 +164,7 @@ class CallFlow:
         if not call_id or call_id in self.calls:
             raise CallFlowError(f"unusable or duplicate channel uniqueid {call_id!r}")
         call = AsteriskCall(call_id, number, session, ChannelAudio(session),
-                            arrived_at=self._now())
+                            arrived_at=self._now(), number=callback_number(session.env.callerid))
         self.calls[call_id] = call
         self.driver.publish([CallOpened(call_id, number, call.arrived_at)])
         ended_by: BaseException | None = None
@@ -188,12 +198,15 @@ class CallFlow:
         if call.in_acd and not call.hangup_reported:
             call.hangup_reported = True
             self._submit(acd_ev.CallerHungUp(call.call_id))
+        while call.callback and not call.inbox.empty():  # an offer that came as they left
+            self.callbacks.handle(call.inbox.get_nowait())
 
     # ---- IVR -------------------------------------------------------------------------------
 
-    async def _ivr(self, call: AsteriskCall, flow: str,
-                   language: str | None = None) -> ivr_cmd.Enqueue | None:
-        """Run the flow until it enqueues (returned), transfers or ends the call (None)."""
+    async def _ivr(self, call: AsteriskCall, flow: str, language: str | None = None, *,
+                   returns: bool = False) -> ivr_cmd.Enqueue | None:
+        """Run the flow until it enqueues (returned), transfers or ends the call (None); a flow
+        that ``returns`` (the callback offer) gives the caller back to the queue instead."""
         run = call.run = FlowRun(self.flows, flow, language=language, durations=self.durations,
                                  call_id=call.call_id)
         await call.audio.set_language(run.language)
@@ -207,6 +220,8 @@ class CallFlow:
                         return command
                     case ivr_cmd.Transfer():
                         await self._transfer(call, command)
+                        return None
+                    case ivr_cmd.ReturnControl() if returns:
                         return None
                     case ivr_cmd.HangUp() | ivr_cmd.ReturnControl():
                         await call.session.hangup()
@@ -244,7 +259,8 @@ class CallFlow:
                     except Exception:  # a records problem must not cut the caller off
                         log.exception("could not store the survey score of %s", call.call_id)
             case ivr_cmd.ScheduleCallback():
-                log.warning("callbacks are not offered over Asterisk yet (%s)", call.call_id)
+                if self.callbacks.accept(call.call_id, call.line, call.number):
+                    call.callback = call.hangup_reported = True  # leaving keeps the place
             case _:
                 pass  # StopPlaying: STREAM FILE already stopped; CollectDigits: keys always read
         return None
@@ -293,6 +309,10 @@ class CallFlow:
                 await self._ring(call, command)
             elif isinstance(command, acd_cmd.PlayAnnouncement):
                 await self._announce(call, command.prompt)
+            elif isinstance(command, acd_cmd.OfferCallback):
+                await self._offer_callback(call)
+                if call.callback:
+                    return  # the caller accepted and the flow hung up: the call keeps its place
             elif isinstance(command, acd_cmd.OverflowToMessage):
                 await session.exec("StopMusicOnHold")
                 await call.audio.stream(ivr_cmd.Prompt(command.prompt, enqueue.language))
@@ -300,6 +320,15 @@ class CallFlow:
             await self._ivr(call, self.survey_flow, call.language)  # the agent hung up first
         if not session.hangup_sent:
             await session.hangup()
+
+    async def _offer_callback(self, call: AsteriskCall) -> None:
+        """All agents stay busy: offer to call the caller back (only to their own number)."""
+        if self.callback_flow is None or call.number is None or not self.callbacks.available:
+            return
+        await call.session.exec("StopMusicOnHold")
+        await self._ivr(call, self.callback_flow, call.language, returns=True)
+        if not call.callback and not call.session.hangup_sent:
+            await call.session.exec("StartMusicOnHold", self.moh_class)
 
     async def _next_command(self, call: AsteriskCall) -> acd_cmd.Command | None:
         """The ACD's next command for this call; None after ``hold_interval`` without one."""
@@ -415,6 +444,8 @@ class CallFlow:
             else:
                 call_id = command.call_id
             call = self.calls.get(str(call_id))
+            if call is None or isinstance(command, acd_cmd.CallFinished):
+                self.callbacks.handle(command)  # a caller called back, not on the line
             if call is None:
                 continue
             if isinstance(command, acd_cmd.CallFinished):

@@ -99,6 +99,7 @@ class AsteriskHandle:
     async def close(self) -> None:
         for task in self._tasks:
             task.cancel()
+        await self.flow.callbacks.close()
         if self.ami is not None:
             await self.ami.close()
         await self.agi.close()
@@ -144,6 +145,9 @@ async def start_asterisk(engine: Any, *, agi_host: str = "127.0.0.1", agi_port: 
 
     client = AMIClient(ami.host, ami.port, username=ami.username, secret=ami.secret,
                        events=AMI_EVENTS, on_connected=connected)
+    reached_at = "127.0.0.1" if agi_host in ("0.0.0.0", "::", "") else agi_host
+    flow.callbacks.originate = client.originate
+    flow.callbacks.agi_url = f"agi://{reached_at}:{server.port}"
     client.subscribe(seats.tracker.handle, *SeatTracker.EVENTS)
     client.subscribe(reconciler.handle, *Reconciler.EVENTS)
     handle.ami, handle.seats, handle.reconciler = client, seats, reconciler

@@ -1,0 +1,132 @@
+"""Callbacks over Asterisk, as on the embedded engine: a waiting caller accepts the offer and
+hangs up keeping their place; the offered seat rings by AMI Originate (outcomes as recorded in
+``live/ami_originate_to_seat.txt``), and its answered channel calls the caller back through the
+trunk, showing the line's number."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from acd.commands import OfferCallback
+from acd.events import AgentDeclined, AgentLoggedIn, CallbackAccepted, CallerHungUp
+from callcenter.asterisk import AMIMessage
+from callcenter.asterisk.ami_originate import outcome_from_event
+from callcenter.asterisk.transcripts import RECEIVED, ami_blocks
+from callcenter.asterisk_engine.callbacks import callback_number
+
+from ..asterisk.fixtures import transcript
+from .conftest import engine_parts, start, wait_for
+from .fake_asterisk import FakeChannel, dial_target
+
+pytestmark = pytest.mark.timeout(30)
+NUMBER = "13812345678"
+
+
+def recorded_outcome(action_id: str):
+    """The recorded answer to an Originate of a seat: ``orig-seat-1001`` answered (Reason 4),
+    ``orig-seat-1040`` unregistered (Failure, Reason 0), after 'originate' was granted."""
+    blocks = [b for b in ami_blocks(transcript("live/ami_originate_to_seat.txt").lines)
+              if b.direction == RECEIVED and b.get("ActionID") == action_id]
+    response = next(b for b in blocks if b.get("Response") == "Success" and not b.get("Event"))
+    event = next(b for b in blocks if b.get("Event") == "OriginateResponse")
+    return outcome_from_event(AMIMessage.of(*response.headers()), AMIMessage.of(*event.headers()))
+
+
+def test_only_the_callers_own_mainland_number_is_called_back():
+    assert callback_number("13812345678") == "13812345678"
+    assert callback_number("+8613812345678") == "13812345678"
+    assert callback_number("01012345678") == "01012345678"
+    for other in ("13800001", "anonymous", "", "0013812345678", "138-1234-5678", "sip:1@evil"):
+        assert callback_number(other) is None
+
+
+def run_callback(outcome_id: str, *, callerid: str = NUMBER):
+    """A caller on 12345 waits with nobody logged in; the ACD offers a callback, the caller
+    presses 1 and hangs up; then 1001 logs in and is offered the call."""
+
+    async def scenario():
+        parts = engine_parts()
+        running = await start(parts)
+        flow = running.flow
+        rung: list[tuple[str, dict]] = []
+        dials: list[list[str]] = []
+
+        async def originate(channel, **options):
+            rung.append((channel, options))
+            return recorded_outcome(outcome_id)
+
+        flow.callbacks.originate = originate
+        flow.callbacks.agi_url = f"agi://127.0.0.1:{running.port}"
+        caller = FakeChannel(running.port, "12345", callerid=callerid,
+                             keys=[("STREAM FILE callcenter/all_busy_callback", "1")])
+        task = asyncio.create_task(caller.run())
+        await wait_for(lambda: caller.commands.count("EXEC StartMusicOnHold default") >= 1
+                       and parts.acd.call_state(caller.uniqueid) is not None)
+        flow.sink([OfferCallback(caller.uniqueid, "zh-general")])  # as the ACD's escalation does
+        await task
+        parts.driver.submit(AgentLoggedIn("1001", ready=True))
+        await wait_for(lambda: rung)
+        if outcome_id == "orig-seat-1001":  # Asterisk runs our AGI on the answered seat channel
+            async def called_back(channel, words):
+                dials.append(words)
+                channel.variables["DIALSTATUS"] = "ANSWER"
+                await asyncio.sleep(0.2)
+                return ["200 result=-1"]
+
+            seat = FakeChannel(running.port, f"callback/{caller.uniqueid}", channel="PJSIP/1001",
+                               dial=called_back)
+            await seat.run()
+            await wait_for(lambda: parts.records)
+        else:
+            await wait_for(lambda: parts.submitted(AgentDeclined))
+        await running.server.close()
+        return parts, caller, rung, dials, seat if dials else None
+
+    return asyncio.run(scenario())
+
+
+def test_an_accepted_callback_rings_the_seat_then_calls_the_caller_back_through_the_trunk():
+    parts, caller, rung, dials, seat = run_callback("orig-seat-1001")
+    assert parts.count(CallbackAccepted) == 1 and parts.count(CallerHungUp) == 0
+    assert any(c.startswith("STREAM FILE callcenter/callback_confirmed") for c in caller.commands)
+    ((channel, options),) = rung
+    assert channel == "PJSIP/1001" and options["application"] == "AGI"
+    assert options["data"].endswith(f"/callback/{caller.uniqueid}")
+    assert options["timeout_ms"] == 12_000 and NUMBER in options["caller_id"]
+    ((dial),) = dials
+    assert dial_target(dial) == (f"{NUMBER}@trunk", 30.0)  # the caller's own number, the trunk
+    assert seat.variables["CALLERID(num)"] == "12345"  # the line's number is shown
+    (record,) = parts.records
+    assert (record.outcome, record.agent_id, record.callback) == ("answered", "1001", True)
+    assert parts.acd.seat("1001").activity.value == "wrap_up"
+
+
+def test_a_seat_that_cannot_be_rung_declines_and_the_call_keeps_its_place():
+    parts, caller, rung, _, _ = run_callback("orig-seat-1040")
+    (declined,) = parts.submitted(AgentDeclined)
+    assert declined.call_id == caller.uniqueid and declined.agent_id == "1001"
+    assert parts.acd.seat("1001").reason == "declined"
+    assert parts.acd.call_state(caller.uniqueid) is not None and parts.records == []
+
+
+def test_no_callback_is_offered_to_a_caller_without_a_phone_number():
+    async def scenario():
+        parts = engine_parts()
+        running = await start(parts)
+        running.flow.callbacks.originate = lambda *a, **k: None
+        running.flow.callbacks.agi_url = "agi://127.0.0.1:1"
+        caller = FakeChannel(running.port, "12345", callerid="13800001",
+                             keys=[("STREAM FILE callcenter/all_busy_callback", "1")])
+        task = asyncio.create_task(caller.run())
+        await wait_for(lambda: parts.acd.call_state(caller.uniqueid) is not None)
+        running.flow.sink([OfferCallback(caller.uniqueid, "zh-general")])  # queued before the hang-up
+        caller.hang_up()
+        await task
+        await running.server.close()
+        return parts, caller
+
+    parts, caller = asyncio.run(scenario())
+    assert not any("all_busy_callback" in c for c in caller.commands)
+    assert parts.count(CallbackAccepted) == 0 and parts.count(CallerHungUp) == 1
