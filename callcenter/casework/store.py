@@ -234,6 +234,18 @@ class CaseStore:
                                       (start, end))
         return [json.loads(row[0]) for row in rows]
 
+    def notices(self, department: str, limit: int = 20) -> list[StoredCaseEvent]:
+        """The latest supervision orders (督办) on the department's open cases and the reminders
+        (催办) sent to it, newest first."""
+        with self._lock:
+            rows = self.backend.query(
+                "SELECT e.case_id, e.seq, e.at, e.kind, e.actor, e.data FROM case_events e"
+                " JOIN case_departments d ON d.case_id = e.case_id JOIN cases c ON c.case_id = e.case_id"
+                " WHERE d.department = ? AND c.closed_at IS NULL AND e.kind IN ('Supervised', 'Reminded')"
+                " ORDER BY e.at DESC, e.id DESC LIMIT ?", (department, limit * 4))
+        events = [StoredCaseEvent(*row[:5], json.loads(row[5])) for row in rows]
+        return [e for e in events if e.kind == "Supervised" or e.data.get("department") == department][:limit]
+
     def open_by_status(self) -> dict[str, int]:
         """How many cases not closed yet are in each status."""
         with self._lock:

@@ -176,8 +176,10 @@ def desk_router(casework: Casework, engine: Engine | None = None) -> APIRouter:
         rows = [r for r in service.find(user, CaseQuery(limit=500)) if r.closed_at is None]
         rows.sort(key=lambda r: (r.next_deadline is None, r.next_deadline or 0))
         cases = [Case.from_dict(r.state_dict()) for r in rows]
+        notices = casework.store.notices(user.department) if user.department else []
         return render(request, "inbox.html", user, cases=cases, returned=returned, listing=False,
-                      message="", filters={})
+                      message="", filters={}, notices=notices,
+                      reminded={n.case_id for n in notices if n.kind == "Reminded"})
 
     @router.get("/cases")
     def case_list(request: Request, status: str = Query("", max_length=20),
@@ -192,7 +194,8 @@ def desk_router(casework: Casework, engine: Engine | None = None) -> APIRouter:
                                    ("card", card, {"yellow", "red"})):
             if value and value not in known:
                 return render(request, "inbox.html", user, 422, cases=[], returned="", listing=True,
-                              message=f"{name}: unknown {name} {value!r}", filters={})
+                              message=f"{name}: unknown {name} {value!r}", filters={}, notices=[],
+                              reminded=set())
         query = CaseQuery(status=status or ("handling" if extension else None), department=department or None,
                           card=card or None, supervised=True if supervised else None,
                           open_only=status != "closed", limit=500)
@@ -201,7 +204,8 @@ def desk_router(casework: Casework, engine: Engine | None = None) -> APIRouter:
             cases = [c for c in cases if c.extension_pending is not None]
         return render(request, "inbox.html", user, cases=cases, returned="", listing=True, message="",
                       filters={"status": status, "department": department, "card": card,
-                               "supervised": supervised, "extension": extension})
+                               "supervised": supervised, "extension": extension},
+                      notices=[], reminded=set())
 
     def case_page(request: Request, user: User, case_id: str, status: int = 200,
                   message: str = "", done: str = "") -> HTMLResponse:

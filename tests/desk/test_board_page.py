@@ -51,14 +51,14 @@ def test_the_board_shows_the_figures_live_and_decides_extensions(desk, browser):
     assert fits(browser)
     shot(browser, "desk-supervisor-board")
     # Approve the extension from the board (a plain form with the CSRF token).
-    click(browser, f"approve-{asking}")
+    click(browser, f"#approve-{asking}")
     until(browser, lambda: text(browser, "#done"))
     decided = [e for e in desk.get("boss", f"/api/cases/{asking}/history").json()
                if e["type"] == "ExtensionDecided"]
     assert len(decided) == 1 and decided[0]["approved"] is True and decided[0]["actor"]["user"] == "boss"
     assert not browser.find_elements("id", f"approve-{asking}")
     # Each figure links to its cases: the red card of the water department.
-    browser.find_element("css selector", "tr[data-department=water] a[data-card=red]").click()
+    click(browser, "tr[data-department=water] a[data-card=red]")
     until(browser, lambda: loaded(browser, "cases"))
     rows = browser.execute_script("return [...document.querySelectorAll('tr.case')].map(r => r.dataset.case)")
     assert rows == [late]
@@ -66,7 +66,7 @@ def test_the_board_shows_the_figures_live_and_decides_extensions(desk, browser):
     assert browser.execute_script("return window.hacked") is None
     browser.back()
     until(browser, lambda: loaded(browser, "board"))
-    browser.find_element("css selector", "#by-status a[data-status=handling]").click()
+    click(browser, "#by-status a[data-status=handling]")
     until(browser, lambda: loaded(browser, "cases"))
     rows = browser.execute_script("return [...document.querySelectorAll('tr.case')].map(r => r.dataset.case)")
     assert rows == [asking]
@@ -105,13 +105,13 @@ def test_only_supervisors_open_the_board_and_every_post_needs_the_token(desk):
         assert client.get("/desk/board/events").status_code == 401
 
 
-def click(browser, element_id: str) -> None:
-    """Click a button of the board's live part (which the stream may replace at any moment)."""
+def click(browser, css: str) -> None:
+    """Click an element of the board's live part (which the stream may replace at any moment)."""
     from selenium.common.exceptions import StaleElementReferenceException
 
     def clicked() -> bool:
         try:
-            browser.find_element("id", element_id).click()
+            browser.find_element("css selector", css).click()
         except StaleElementReferenceException:
             return False
         return True
@@ -136,14 +136,14 @@ def test_the_board_follows_the_agents_and_changes_their_state(engine, browser):
     engine.post("/api/agents/1001/not-ready", body={"reason": "lunch"})  # changed elsewhere: pushed
     until(browser, lambda: text(browser, "tr[data-agent='1001'] td.state") == "示忙 · 用餐", 3)
     assert browser.execute_script("return document.body.dataset.marker") == "same page"
-    click(browser, "agent-1002-ready")  # through the ACD, as the API does
+    click(browser, "#agent-1002-ready")  # through the ACD, as the API does
     until(browser, lambda: state_of(browser, "1002") == "idle")
     assert seat(engine, "1002")["state"] == "idle"
-    click(browser, "agent-1002-not-ready")
+    click(browser, "#agent-1002-not-ready")
     until(browser, lambda: text(browser, "tr[data-agent='1002'] td.state") == "示忙 · 班长置忙")
     assert seat(engine, "1002")["reason"] == "supervisor"
     assert fits(browser)
     shot(browser, "desk-supervisor-board-agents")
-    click(browser, "agent-1001-logout")
+    click(browser, "#agent-1001-logout")
     until(browser, lambda: loaded(browser, "board") and state_of(browser, "1001") is None)
     assert seat(engine, "1001")["state"] == "logged_out"
