@@ -1,0 +1,122 @@
+"""The same caller scenarios through both telephony adapters give the same records: the
+embedded engine over loopback SIP (a real caller and seat), and the FastAGI handler behind
+Asterisk through the fake channel (the recorded AGI shapes).
+
+A record is compared as what the records store keeps of it: the line, the outcome, the
+queue, the language and the agent (times differ by construction).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import pytest
+
+from acd.commands import CallFinished
+from acd.events import AgentLoggedIn, CallArrived
+from callcenter.records.lifecycle import CallClosed, CallOpened
+from callcenter.sip.useragent import Call
+from tests.asterisk_engine.conftest import start as start_agi
+from tests.asterisk_engine.fake_asterisk import FakeChannel, answering
+from tests.engine_parts import engine_parts
+from tests.telephony.helpers import LOCAL, new_caller, press, register_seat, wait_for
+from tests.telephony.helpers import start as start_sip
+
+pytestmark = [pytest.mark.sip, pytest.mark.timeout(60)]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A caller on 12345 presses ``keys`` (9 then a language; none: Mandarin), then: an agent
+    answers and hangs up (``answered``), or the caller hangs up waiting (``queue``) or in the
+    greeting (``ivr``)."""
+
+    name: str
+    keys: str
+    ends: str  # answered | queue | ivr
+    expected: tuple[tuple, ...]
+
+
+SCENARIOS = [
+    Scenario("mandarin caller served by an agent", "", "answered",
+             (("opened", "12345"), ("answered", "12345", "zh-general", "zh", "1001"))),
+    Scenario("english caller abandons in the queue", "91", "queue",
+             (("opened", "12345"), ("abandoned", "12345", "en-general", "en", None))),
+    Scenario("caller leaves during the greeting", "", "ivr",
+             (("opened", "12345"), ("ivr_abandoned", "12345", None, "zh", None))),
+]
+
+
+def records(commands: list) -> tuple[tuple, ...]:
+    out: list[tuple] = []
+    for command in commands:
+        if isinstance(command, CallOpened):
+            out.append(("opened", command.line))
+        elif isinstance(command, CallClosed):
+            out.append((command.outcome, command.line, None, command.language, None))
+        elif isinstance(command, CallFinished):
+            r = command.record
+            out.append((r.outcome, r.line, r.queue, r.language, r.agent_id))
+    return tuple(out)
+
+
+def ended(parts) -> bool:
+    return any(isinstance(c, (CallClosed, CallFinished)) for c in parts.commands)
+
+
+async def over_sip(scenario: Scenario, prompts_dir) -> tuple[tuple, ...]:
+    parts = engine_parts()
+    tel = await start_sip(parts, prompts_dir)
+    rung: list[Call] = []
+    seat = await register_seat(tel, "1001", parts, rung) if scenario.ends == "answered" else None
+    caller = await new_caller()
+    try:
+        call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
+        assert call.status == 200
+        if scenario.ends == "ivr":
+            await caller.hangup(call)
+        else:
+            if scenario.keys:
+                await press(call, scenario.keys)
+            if scenario.ends == "answered":
+                assert seat is not None
+                await wait_for(lambda: rung, 15)
+                await asyncio.wait_for(rung[0].confirmed.wait(), 5)
+                await seat.hangup(rung[0])
+            else:
+                await wait_for(lambda: parts.submitted(CallArrived), 15)
+                await caller.hangup(call)
+        await wait_for(lambda: ended(parts), 15)
+    finally:
+        await tel.close()
+        await caller.endpoint.close()
+        if seat is not None:
+            await seat.endpoint.close()
+    return records(parts.commands)
+
+
+async def over_asterisk(scenario: Scenario) -> tuple[tuple, ...]:
+    parts = engine_parts()
+    running = await start_agi(parts)
+    if scenario.ends == "answered":
+        parts.driver.submit(AgentLoggedIn("1001", ready=True))
+    keys = [("STREAM FILE callcenter/welcome_12345", digit) if i == 0 else ("STREAM FILE", digit)
+            for i, digit in enumerate(scenario.keys)]
+    caller = FakeChannel(running.port, "12345", keys=keys, dial=answering(talk=0.3),
+                         hangup_on="STREAM FILE" if scenario.ends == "ivr" else None)
+    task = asyncio.create_task(caller.run())
+    if scenario.ends == "queue":
+        await wait_for(lambda: parts.submitted(CallArrived), 15)
+        caller.hang_up()
+    await task
+    await wait_for(lambda: ended(parts), 15)
+    await running.server.close()
+    return records(parts.commands)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_both_adapters_give_the_same_records(scenario, prompts_dir):
+    embedded = asyncio.run(over_sip(scenario, prompts_dir))
+    asterisk = asyncio.run(over_asterisk(scenario))
+    assert embedded == asterisk == scenario.expected
