@@ -52,6 +52,7 @@ class FakeSmsc:
     throttle: int = 0  # answer the first N submit_sm with ESME_RTHROTTLED
     receipts: bool = True
     receipt_state: str = "DELIVRD"
+    resp_delay: float = 0.0  # answer submit_sm this late (a slow SMSC)
     after_bind: Callable[[asyncio.StreamWriter], Awaitable[None]] | None = None
     submitted: list[Submitted] = field(default_factory=list)
     # (system_id, password, command, status) of every bind
@@ -107,7 +108,9 @@ class FakeSmsc:
                 raw = header + await reader.readexactly(length - 4)
                 pdu = smpp.parse_pdu(raw, client=SimpleSequenceGenerator(), allow_unknown_opt_params=True)
                 reply, after = self._answer(pdu, system_id)
-                if reply is not None:
+                if reply is not None and pdu.command == "submit_sm" and self.resp_delay:
+                    self._spawn(self._later(writer, reply.generate(), self.resp_delay))
+                elif reply is not None:
                     writer.write(reply.generate())
                     await writer.drain()
                 if pdu.command.startswith("bind_") and reply is not None and reply.status == 0:
@@ -165,8 +168,13 @@ class FakeSmsc:
             return self._resp("submit_sm_resp", seq, message_id=smsc_id), after
         return self._resp("generic_nack", seq, consts.SMPP_ESME_RINVCMDID), None
 
+    async def _later(self, writer: asyncio.StreamWriter, data: bytes, delay: float) -> None:
+        await asyncio.sleep(delay)
+        writer.write(data)
+        await writer.drain()
+
     async def _receipt(self, writer: asyncio.StreamWriter, sub: Submitted, state: str) -> None:
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01 + self.resp_delay)
         writer.write(receipt_pdu(self._seq, sub.smsc_id, state, sub.destination).generate())
         await writer.drain()
 

@@ -232,3 +232,25 @@ def test_quiet_hours_hold_a_due_message_until_morning(api):
 
     smsc = run(api, scenario())
     assert smsc.submitted == [] and rig.status(case_id) == {"intake": "queued"}
+
+
+def test_a_slow_smsc_gets_each_part_once_while_new_work_arrives(api):
+    from tests.sms.test_hostile_smsc import open_case
+
+    rig = Rig(api)
+    first = intake(api)["case_id"]
+
+    async def scenario():
+        smsc = FakeSmsc(resp_delay=1.0)
+        rig.connect(await smsc.start())
+        rig.sender.start()
+        await smsc.wait_for(lambda: smsc.submitted)  # the first is in flight, unanswered
+        second = await asyncio.to_thread(open_case, api)
+        rig.sender.poke()
+        await until(lambda: rig.status(first) == rig.status(second) == {"intake": "delivered"})
+        await rig.sender.close()
+        await smsc.stop()
+        return smsc
+
+    smsc = run(api, scenario())
+    assert sorted(s.destination for s in smsc.submitted) == ["8613800000001", "8613800000009"]
