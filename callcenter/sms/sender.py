@@ -225,11 +225,11 @@ class SmsSender:
             return True
         elif isinstance(event, Accepted):
             outgoing, part = event.tag
-            self._in_flight.discard((outgoing.message_id, part.seq))
             self.stats["accepted"] += 1
             self._throttle_pause = 1.0
             change = await asyncio.to_thread(self.outbox.part_sent, outgoing.message_id, part.seq,
                                              event.smsc_id)
+            self._in_flight.discard((outgoing.message_id, part.seq))  # stored: never loaded again
             await self._report(change)
         elif isinstance(event, Refused):
             await self._refused(event)
@@ -253,9 +253,9 @@ class SmsSender:
 
     async def _refused(self, event: Refused) -> None:
         outgoing, part = event.tag
-        self._in_flight.discard((outgoing.message_id, part.seq))
         now = self.clock()
         if event.throttled:
+            self._in_flight.discard((outgoing.message_id, part.seq))
             self.stats["throttled"] += 1
             self._throttled_until = now + self._throttle_pause
             log.info("sms: the SMSC throttles (%s): pausing %.0f s", event.reason, self._throttle_pause)
@@ -271,6 +271,7 @@ class SmsSender:
                                              max_attempts=self.sms.max_attempts)
         else:
             change = await asyncio.to_thread(self.outbox.fail, outgoing.message_id, detail)
+        self._in_flight.discard((outgoing.message_id, part.seq))  # deferred or failed: stored
         log.warning("sms: %s %s", outgoing.message_id, detail)
         await self._report(change)
 

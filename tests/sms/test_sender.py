@@ -127,6 +127,7 @@ def test_a_long_closure_goes_as_one_concatenated_sms(api, concatenation):
         rig.connect(await smsc.start())
         rig.sender.start()
         await until(lambda: rig.status(case_id) == {"intake": "delivered", "closure": "delivered"})
+        await until(lambda: ("closure", "delivered") in [(n, s) for n, s, _ in rig.notified(case_id)])
         await rig.sender.close()
         await smsc.stop()
         return smsc
@@ -204,6 +205,7 @@ def test_an_undeliverable_message_is_failed_in_the_history(api):
         rig.connect(await smsc.start())
         rig.sender.start()
         await until(lambda: rig.status(case_id) == {"intake": "failed"})
+        await until(lambda: rig.notified(case_id)[-1][1] == "failed")
         await rig.sender.close()
         await smsc.stop()
         return None
