@@ -338,5 +338,6 @@ def desk_router(casework: Casework, engine: Engine | None = None) -> APIRouter:
     if engine is not None:
         from callcenter.desk.seat import add_seat_routes
 
+        env.globals["transfer_targets"] = [(d.number, d.name) for d in engine.config.departments]
         add_seat_routes(router, engine, sessions, render, limits)
     return router

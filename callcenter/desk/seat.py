@@ -28,6 +28,7 @@ from acd.events import AgentLoggedIn, AgentLoggedOut, AgentNotReady, AgentReady,
 from agents.seat import IllegalTransition
 from callcenter.casework.accounts import User
 from callcenter.casework.store import CaseQuery
+from callcenter.desk.calls import add_call_routes
 from callcenter.desk.figures import DayCalls, figures
 from callcenter.desk.session import FormRefused, Sessions
 from callcenter.desk.streams import StreamLimits, StreamQueue
@@ -274,4 +275,5 @@ def add_seat_routes(router: APIRouter, engine: Engine, sessions: Sessions, rende
         return StreamingResponse(stream, media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
+    add_call_routes(router, engine, lambda request: seats.get(key(request)), post, page)
     return feed

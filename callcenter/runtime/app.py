@@ -11,6 +11,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from acd.commands import Command
 from acd.engine import ACD
@@ -39,6 +40,7 @@ class Engine:
     call_metrics: CallMetrics
     registry: object  # prometheus CollectorRegistry of this engine only
     casework: Casework | None = None  # cases (工单), users, knowledge base
+    call_actions: Any = None  # the embedded telephony's DeskCalls (transfer, three-way), once up
     started_at: float = 0.0
     sms_outbox: Outbox | None = None  # SMS notices queued with their case changes (config sms:)
     sms_password: str | None = None  # the SMPP password (serve reads it from the secrets)

@@ -14,6 +14,7 @@ from callcenter.sip.ratelimit import SourceRateLimiter
 from callcenter.sip.transport import SipEndpoint, open_endpoint
 from callcenter.telephony.admission import AdmissionLimits, tcp_limits
 from callcenter.telephony.call_control import RTP_TIMEOUT, CallControl
+from callcenter.telephony.conference_control import DeskCalls
 from callcenter.telephony.registrar import Registrar
 from ivr_flows.loader import load_for_config
 from ivr_flows.plugins import PluginRegistry, default_registry
@@ -90,6 +91,7 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
                                    retry_after=admission.retry_after if admission else 5,
                                    tcp_limits=tcp_limits(admission), tls=tls, tls_port=tls_port)
     control.attach(endpoint)
+    engine.call_actions = DeskCalls(control)  # the desk's transfer and three-way buttons
     log.info("embedded telephony on %s:%s udp%s%s (%d lines, %d seats with passwords)",
              host, endpoint.local_addr[1], " and tcp" if tcp else "",
              f", tls on {endpoint.tls_addr[1]}" if endpoint.tls_addr else "", len(control.lines),

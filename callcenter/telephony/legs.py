@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from callcenter.sip.dialog import Dialog
 from callcenter.sip.ids import new_call_id, new_tag
@@ -48,6 +49,8 @@ class DepartmentLeg:
     ack: bytes | None = None
     state: str = "ringing"  # ringing | cancelled | answered | ended
     timer: asyncio.TimerHandle | None = None  # the ring timeout
+    three_way: bool = False  # the agent stays: caller, agent and department talk together
+    conference: Any = None  # the three-way call's Conference, while it mixes
 
 
 @dataclass

@@ -115,6 +115,7 @@ class LegMedia:
         self.dtmf_payload_type = dtmf_payload_type
         self.on_digit = on_digit
         self.peer: LegMedia | None = None
+        self.tap: Callable[[bytes], None] | None = None  # a conference takes the leg's RTP
         self.closed = False
         self.received = 0
         self.last_packet_at = time.monotonic()
@@ -233,12 +234,7 @@ class LegMedia:
                     log.exception("prompt completion handler failed")
             return
         if self.target is not None:
-            sender = self._sender
-            header = _HEADER.pack(0x80, self.payload_type | (0x80 if self._first else 0),
-                                  sender.sequence, sender.timestamp, sender.ssrc)
-            self._outbox.put(self._sock, header + payload, self.target)
-            sender.sequence = (sender.sequence + 1) & 0xFFFF
-            sender.timestamp = (sender.timestamp + len(payload)) & 0xFFFFFFFF
+            self.send_audio(payload)
         self._first = False
 
     # -- receiving and bridging --------------------------------------------------------------
@@ -264,6 +260,9 @@ class LegMedia:
             return
         self.last_packet_at = time.monotonic()
         self.received += 1
+        if self.tap is not None:
+            self.tap(data)
+            return
         peer = self.peer
         if peer is not None:
             route = self._route
@@ -295,6 +294,24 @@ class LegMedia:
         other.stop()
         self._route, other._route = _Route(self, other), _Route(other, self)
         self.peer, other.peer = other, self
+
+    def unbridge(self) -> None:
+        """Disconnect this leg from its bridged peer, both ways (each keeps its socket)."""
+        peer, self.peer, self._route = self.peer, None, None
+        if peer is not None and peer.peer is self:
+            peer.peer, peer._route = None, None
+
+    def send_audio(self, payload: bytes) -> None:
+        """Send one frame of audio in the leg's payload type (a conference's mix)."""
+        if self.closed or self.target is None:
+            return
+        sender = self._sender
+        header = _HEADER.pack(0x80, self.payload_type | (0x80 if self._first else 0),
+                              sender.sequence, sender.timestamp, sender.ssrc)
+        self._outbox.put(self._sock, header + payload, self.target)
+        sender.sequence = (sender.sequence + 1) & 0xFFFF
+        sender.timestamp = (sender.timestamp + len(payload)) & 0xFFFFFFFF
+        self._first = False
 
     async def ready(self) -> None:
         """Kept for callers that awaited the socket being wrapped; reading starts at once."""

@@ -45,12 +45,7 @@ class Transfers:
         c = self.control
         caller = agent.caller
         try:
-            if agent.state != "answered" or caller.state != "talking" or caller.agent is not agent:
-                raise TransferRefused(403, "Forbidden - no conversation to transfer")
-            if caller.department is not None:
-                raise TransferRefused(491, "Request Pending - a transfer is under way")
-            number = refer_number(request)
-            department, gateway = department_for(c.config, number)
+            department, gateway = self.check(agent, refer_number(request))
         except TransferRefused as exc:
             log.warning("transfer by agent %s on %s refused: %s", agent.agent_id, caller.call_id,
                         exc)
@@ -60,6 +55,16 @@ class Transfers:
         self._notify(agent, 100, "Trying", final=False)
         log.info("agent %s transfers %s to %s", agent.agent_id, caller.call_id, department.id)
         self.dial(caller, department, gateway, transferor=agent)
+
+    def check(self, agent: AgentLeg, number: str) -> tuple[Department, tuple[str, int]]:
+        """The department ``number`` dials and its gateway, if ``agent`` may transfer its
+        caller there now (``TransferRefused`` otherwise): the REFER's and the desk's checks."""
+        caller = agent.caller
+        if agent.state != "answered" or caller.state != "talking" or caller.agent is not agent:
+            raise TransferRefused(403, "Forbidden - no conversation to transfer")
+        if caller.department is not None:
+            raise TransferRefused(491, "Request Pending - a transfer is under way")
+        return department_for(self.control.config, number)
 
     def from_ivr(self, caller: CallerLeg, department_id: str) -> bool:
         """The IVR sends the caller to a department; False if it cannot be reached."""
@@ -75,8 +80,9 @@ class Transfers:
         return True
 
     def dial(self, caller: CallerLeg, department: Department, gateway: tuple[str, int], *,
-             transferor: AgentLeg | None) -> None:
-        """INVITE the department's number at ``gateway`` on behalf of ``caller``."""
+             transferor: AgentLeg | None, three_way: bool = False) -> None:
+        """INVITE the department's number at ``gateway`` on behalf of ``caller`` (with
+        ``three_way`` the agent stays on the call once the department answers)."""
         c = self.control
         sock = bind_udp_socket(c.ep.local_addr[0], 0)
         sdp = build_offer(c.host, sock.getsockname()[1], user=caller.line).to_bytes()
@@ -88,7 +94,7 @@ class Transfers:
                          dtmf_payload_type=None,  # a configured gateway is trusted
                          symmetric=c.rtp_symmetric)
         leg = DepartmentLeg(department.id, department.number, caller, transferor, invite,
-                            gateway, media)
+                            gateway, media, three_way=three_way)
         caller.department = leg
         c.send_invite(invite, gateway, lambda response: self.on_response(leg, response),
                       lambda timeout: self.on_timeout(leg))
@@ -154,6 +160,14 @@ class Transfers:
         c = self.control
         caller, agent = leg.caller, leg.transferor
         self._cancel_timer(leg)
+        if leg.three_way and agent is not None and agent.state == "answered":
+            from callcenter.telephony.conference_control import Conference
+
+            caller.media.stop()
+            leg.conference = Conference([caller.media, agent.media, leg.media])
+            log.info("three-way call %s: agent %s with %s", caller.call_id, agent.agent_id,
+                     leg.department_id)
+            return
         leg.transferor = None
         if agent is not None and agent.state == "answered":
             self._notify(agent, 200, "OK", final=True)
@@ -175,7 +189,8 @@ class Transfers:
         log.info("transfer of %s to %s failed: %d %s", caller.call_id, leg.department_id,
                  status, reason)
         if agent is not None and agent.state == "answered":
-            self._notify(agent, status, reason, final=True)  # the conversation goes on
+            if not leg.three_way:  # a REFER's progress; the conversation goes on
+                self._notify(agent, status, reason, final=True)
         elif caller.state == "transferring":
             c = self.control
             caller.state = "talking"  # not queued: the message is the last thing played
@@ -192,6 +207,9 @@ class Transfers:
         c = self.control
         caller = agent.caller
         leg = caller.department
+        if leg is not None and leg.conference is not None and leg.transferor is agent:
+            self._agent_left_three_way(leg, agent)
+            return True
         if leg is None or leg.state != "ringing" or leg.transferor is not agent:
             return False
         leg.transferor = None
@@ -201,6 +219,18 @@ class Transfers:
         caller.media.play(c.sources([ivr_cmd.Prompt("transferring", caller.language)]),
                           on_done=lambda: c.hold_music(caller))
         return True
+
+    def _agent_left_three_way(self, leg: DepartmentLeg, agent: AgentLeg) -> None:
+        """The agent left the three-way call: the caller and the department talk on."""
+        c = self.control
+        caller = leg.caller
+        leg.conference.close()
+        leg.conference = leg.transferor = None
+        if caller.in_acd:
+            c.submit(acd_ev.AgentHungUp(agent.agent_id, transferred_to=leg.department_id))
+        caller.state = "transferred"
+        c.spawn(caller.media.bridge(leg.media))
+        log.info("agent %s left the three-way call %s", agent.agent_id, caller.call_id)
 
     def caller_left(self, leg: DepartmentLeg) -> None:
         """The caller hung up: cancel the ringing department or hang up on it."""
@@ -215,12 +245,21 @@ class Transfers:
         self._end(leg)
 
     def department_left(self, leg: DepartmentLeg) -> None:
-        """The department hung up (BYE): the caller's call ends too."""
+        """The department hung up (BYE): the caller's call ends too, unless the agent is
+        still there (a three-way call): then caller and agent talk on."""
+        agent = leg.transferor if leg.conference is not None else None
         self._end(leg)
+        if agent is not None and agent.state == "answered" and leg.caller.state == "talking":
+            self.control.spawn(leg.caller.media.bridge(agent.media))
+            log.info("department %s left the three-way call %s", leg.department_id, leg.caller.call_id)
+            return
         self.control.hang_up(leg.caller)
 
     def _end(self, leg: DepartmentLeg) -> None:
         self._cancel_timer(leg)
+        if leg.conference is not None:
+            leg.conference.close()
+            leg.conference = None
         leg.state = "ended"
         leg.media.close()
         if leg.dialog is not None:
