@@ -19,6 +19,8 @@ async def desk_session(base: str, user: str, password: str, seat: str) -> httpx.
     """A client signed in as ``user`` on the desk at ``base``, driving ``seat``."""
     client = httpx.AsyncClient(base_url=base, timeout=60)
     login = await client.get("/desk/login")
+    if _CSRF.search(login.text) is None:
+        raise RuntimeError(f"{user}: sign-in page {login.status_code}: {login.text[:200]!r}")
     reply = await client.post("/desk/login", data={"username": user, "password": password,
                                                    "next": "/desk/seat",
                                                    "csrf": _CSRF.search(login.text).group(1)})

@@ -57,3 +57,31 @@ class BodyLimit:
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+class RequestCap:
+    """ASGI middleware: at most ``limit`` requests in progress at once, 503 beyond; requests
+    to the ``exempt`` paths (live streams with their own bounds) are not counted."""
+
+    def __init__(self, app: Any, limit: int, exempt: frozenset[str] = frozenset()) -> None:
+        self.app = app
+        self.limit = limit
+        self.exempt = exempt
+        self.active = 0
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("path") in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        if self.active >= self.limit:
+            body = json.dumps({"detail": f"busy: {self.limit} requests in progress"}).encode()
+            await send({"type": "http.response.start", "status": 503,
+                        "headers": [(b"content-type", b"application/json"), (b"retry-after", b"5"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        self.active += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.active -= 1

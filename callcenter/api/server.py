@@ -16,13 +16,17 @@ from fastapi import FastAPI
 
 from callcenter.api.app import make_app
 from callcenter.api.auth import TOKEN_ENV, check_token, is_loopback, resolve_token
+from callcenter.api.limits import RequestCap
+from callcenter.desk import streams
 from callcenter.runtime.app import Engine
 from callcenter.wallboard.today import TodayCounters
 
 log = logging.getLogger(__name__)
 
 
-MAX_CONNECTIONS = 64  # beyond: 503 at once (the API shares the event loop with SIP and RTP)
+MAX_CONNECTIONS = 64  # requests at once; beyond: 503 (the API shares the event loop with SIP and RTP)
+# The desk's live streams are bounded by their own limits (per user and in all), not by the above.
+DESK_STREAMS = frozenset({"/desk/seat/events", "/desk/board/events"})
 
 
 class ApiConfigError(ValueError):
@@ -50,7 +54,8 @@ class ApiServer:
 
     @property
     def app(self) -> FastAPI:
-        return self._server.config.app
+        app = self._server.config.app
+        return app.app if isinstance(app, RequestCap) else app
 
     @property
     def url(self) -> str:
@@ -108,9 +113,11 @@ async def start_api(engine: Engine, *, host: str = "127.0.0.1", port: int = 8080
     app = make_app(engine, token=token)
     sock = _bind(host, port)
     # log_config=None: uvicorn's records go through the engine's own logging set-up.
-    config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=access_log,
+    capped = RequestCap(app, MAX_CONNECTIONS, DESK_STREAMS)
+    config = uvicorn.Config(capped, log_config=None, log_level="warning", access_log=access_log,
                             lifespan="off", timeout_graceful_shutdown=3, ws="none",
-                            limit_concurrency=MAX_CONNECTIONS, timeout_keep_alive=5,
+                            limit_concurrency=MAX_CONNECTIONS + streams.MAX_STREAMS,
+                            timeout_keep_alive=5,
                             h11_max_incomplete_event_size=16 * 1024)
     server = _Server(config)
     task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]),

@@ -100,3 +100,29 @@ def test_a_page_that_stops_reading_is_let_go(engine):
 
     chunks = engine.run(scenario())
     assert chunks[0].startswith("data: ") and len(chunks) == 1
+
+
+def test_open_streams_do_not_use_up_the_apis_requests(tmp_path, monkeypatch):
+    """The API answers 503 beyond a few requests in progress; open desk streams (bounded by
+    their own limits) are not among them, or a few pages would lock everyone out."""
+    from callcenter.api import server
+
+    monkeypatch.setattr(server, "MAX_CONNECTIONS", 2)
+    monkeypatch.setattr(streams, "MAX_STREAMS", 8)
+    live = LiveEngine(tmp_path)
+    clients, opened = [], []
+    try:
+        for name, seat_id in (("agent1", "1001"), ("agent2", "1002")):
+            live.engine.casework.accounts.add_user(name, "agent", PASSWORD)
+            clients.append(signed_in(live, name, seat_id))
+        for client in clients:
+            for _ in range(3):
+                opened.append(open_stream(client))
+                assert opened[-1].status_code == 200
+        assert all(client.get("/desk/seat").status_code == 200 for client in clients)
+    finally:
+        for stream in opened:
+            stream.close()
+        for client in clients:
+            client.close()
+        live.close()
