@@ -30,7 +30,7 @@ def check(path: str | None) -> None:
             for issue in exc.issues:
                 click.echo(f"  {issue}", err=True)
         sys.exit(2)
-    flow_problems = _flow_problems(cfg)
+    flow_problems = _flow_problems(cfg, path)
     if flow_problems:
         click.echo(f"config invalid: the flows of its lines: {len(flow_problems)} problem(s)", err=True)
         for problem in flow_problems:
@@ -41,17 +41,19 @@ def check(path: str | None) -> None:
         click.echo(f"warning: {warning}", err=True)
 
 
-def _flow_problems(cfg: HotlineConfig) -> list[str]:
-    """The lines' IVR flows checked against this config (queues, languages, prompts)."""
+def _flow_problems(cfg: HotlineConfig, path: str | None) -> list[str]:
+    """The lines' IVR flows checked against this config (queues, languages, prompts), and the
+    lines' declared queues against where their flows route callers."""
+    from callcenter.config.line_routes import check_line_routes
     from ivr_flows.issues import FlowError
     from ivr_flows.loader import load_for_config
     from ivr_flows.plugins import default_registry
 
     try:
-        load_for_config(cfg, default_registry())
+        flows = load_for_config(cfg, default_registry())
     except FlowError as exc:
         return [str(issue) for issue in exc.issues]
-    return []
+    return [str(issue) for issue in check_line_routes(cfg, flows, path)]
 
 
 def summary(cfg: HotlineConfig) -> str:

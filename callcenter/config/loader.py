@@ -98,6 +98,11 @@ def _sms_templates(config: HotlineConfig, path: Path) -> tuple[HotlineConfig, li
     return config.model_copy(update={"sms": sms}), []
 
 
+def config_source(path: str | Path | None = None) -> SourceMap:
+    """Where each value of the (valid) config at ``path`` comes from (None: the shipped)."""
+    return _read(Path(path) if path is not None else default_config_path())[1]
+
+
 def _read(path: Path) -> tuple[Any, SourceMap]:
     if not path.is_dir():
         return load_yaml(path)
@@ -200,9 +205,9 @@ def _cross_check(config: HotlineConfig, source: SourceMap) -> list[ConfigIssue]:
             if queue not in queues:
                 add(("lines", i, "queues", language),
                     f"unknown queue {queue!r}; known: {', '.join(sorted(queues))}")
-        missing = [lang for lang in config.languages if lang not in line.queues]
-        if missing:
-            add(("lines", i, "queues"), f"no queue for enabled languages: {', '.join(missing)}")
+        if config.default_language not in line.queues:
+            add(("lines", i, "queues"), f"no queue for the default language "
+                f"{config.default_language!r} (where callers who choose no language wait)")
 
     for i, agent in enumerate(config.agents):
         for skill in agent.skills:

@@ -73,7 +73,8 @@ class Defaults(_Model):
 
 
 class Line(_Model):
-    """A dialled number the center answers; its IVR flow and the queue per language."""
+    """A dialled number the center answers; its IVR flow and the queue per language its flow
+    routes callers to (a declaration ``config check`` holds against the flow)."""
 
     number: DialNumber
     name: str
@@ -195,8 +196,10 @@ class HotlineConfig(_Model):
         return _hostport(self.callbacks.gateway)
 
     def route_for(self, line: str, language: str) -> str:
-        """The queue a caller of ``line`` speaking ``language`` waits in."""
-        return self.line(line).queues[language]  # type: ignore[index]
+        """The queue a caller of ``line`` speaking ``language`` waits in: the line's queue for
+        that language, or (its flow offers no such choice) the default language's."""
+        queues = self.line(line).queues
+        return queues.get(language) or queues[self.default_language]  # type: ignore[index]
 
     def queue_specs(self) -> list[QueueSpec]:
         policy = self.service_level.policy()

@@ -26,8 +26,8 @@ CALLS = [
     ("c1", "12345", "zh", 1.0, ("answered", 5.0, "1002", 20.0)),
     ("c2", "12315", "zh", 2.0, ("answered", 13.0, "1021", 25.0)),
     ("c3", "12345", "en", 3.0, ("answered", 10.0, "1030", 28.0)),
-    ("c4", "12329", "ru", 4.0, ("abandoned", 24.0)),
-    ("c5", "12315", "ja", 5.0, ("abandoned", 8.0)),
+    ("c4", "12345", "ru", 4.0, ("abandoned", 24.0)),  # foreign callers: 12345 has the menu
+    ("c5", "12345", "ja", 5.0, ("abandoned", 8.0)),
     ("c6", "12345", "de", 10.0, None),
 ]
 LOGINS = [(0.0, "1002"), (1.5, "1021"), (2.5, "1030")]  # each takes the next call alone
