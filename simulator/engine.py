@@ -26,10 +26,11 @@ from acd.events import (
     AgentLoggedIn,
     AgentNotReady,
     AgentReady,
-    CallArrived,
     CallerHungUp,
 )
+from ivr_flows.handoff import enqueued_call
 from simulator.arrivals import PiecewisePoisson
+from simulator.ivr_walk import IvrStage, Walk
 from simulator.roster import (
     BREAK_START,
     SHIFT_END,
@@ -69,6 +70,8 @@ class RunResult:
     stream_routes: list[tuple[str, str, str]] = field(default_factory=list)  # line, lang, queue
     samples: list[tuple[float, int]] = field(default_factory=list)  # (time, calls waiting)
     events: int = 0
+    walks: list[Walk] = field(default_factory=list)  # each call's way through the IVR, by id
+    prompts: str = ""  # where the prompt durations came from
 
 
 def _queue_specs(loaded: LoadedScenario) -> list:
@@ -98,7 +101,6 @@ class Simulation:
         self.replication = replication
         self.progress = progress
         scenario = loaded.scenario
-        config = loaded.config
         seq = np.random.SeedSequence([seed, replication])
         rng = np.random.default_rng(seq)
         self.end = scenario.duration_hours * HOUR
@@ -116,7 +118,7 @@ class Simulation:
             self.streams.append(
                 (
                     PiecewisePoisson(arrival.hourly_rates(), self.end, stream_rng),
-                    config.route_for(arrival.line, arrival.language),
+                    None,
                     arrival.line,
                     arrival.language,
                     arrival.priority,
@@ -124,7 +126,7 @@ class Simulation:
                     make_sampler(arrival.patience or scenario.patience, stream_rng),
                 )
             )
-        self.ivr = None if is_zero(scenario.ivr_time) else make_sampler(scenario.ivr_time, rng)
+        self.ivr = IvrStage(loaded, np.random.default_rng(seq.spawn(1)[0]))
         self.ring = None if is_zero(scenario.ring_time) else make_sampler(scenario.ring_time, rng)
         self.ready_again = scenario.no_answer_ready_seconds
         if outbound is not None:
@@ -140,7 +142,7 @@ class Simulation:
         seq = 0
         end = self.end
         streams = self.streams
-        ivr, ring = self.ivr, self.ring
+        enter, ring = self.ivr.enter, self.ring
         records: list[CallRecord] = []
         stream_of_call: list[int] = []
         arrival_of_call: list[float] = []
@@ -211,20 +213,17 @@ class Simulation:
                 if nxt < inf:
                     push(heap, (round(nxt * tk) / tk, _ARRIVE, seq, a, None))
                     seq += 1
-                if ivr is not None:
-                    push(heap, (round((now + ivr()) * tk) / tk, _ENQUEUE, seq, call_id, None))
+                walk = enter(a)  # the caller walks the line's flow: queue and time from it
+                if walk.enqueue is not None:
+                    push(heap, (round((now + walk.seconds) * tk) / tk, _ENQUEUE, seq, call_id,
+                                walk.enqueue))
                     seq += 1
-                    continue
-                kind, a, b = _ENQUEUE, call_id, None
+                continue
             if kind == _ENQUEUE:
                 call_id = a
-                stream = streams[stream_of_call[call_id]]
                 waiting.add(call_id)
-                pending = handle(
-                    CallArrived(call_id, stream[1], stream[4], arrival_of_call[call_id],
-                                stream[3], stream[2]),
-                    now,
-                )
+                pending = handle(enqueued_call(b, call_id, arrival_of_call[call_id],
+                                               streams[stream_of_call[call_id]][2]), now)
             elif kind == _HANGUP:
                 pending = handle(hung_up[a], now)
             elif kind == _ANSWER:
@@ -308,11 +307,12 @@ class Simulation:
         if bar is not None:
             bar.update(max(round(end / HOUR - shown, 2), 0))
             bar.close()
-        unfinished = len(stream_of_call) - len(records)
-        routes = [(stream[2], stream[3], stream[1]) for stream in streams]
+        walks = self.ivr.walks
+        unfinished = len(stream_of_call) - len(records) - sum(w.enqueue is None for w in walks)
+        routes = [(stream[2], stream[3], "") for stream in streams]
         return RunResult(
             self.replication, records, stream_of_call, arrival_of_call, unfinished, self.roster,
-            routes, samples, events,
+            routes, samples, events, walks, self.ivr.setup.prompts,
         )
 
     def _schedule_action(

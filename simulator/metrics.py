@@ -16,6 +16,7 @@ import numpy as np
 
 from acd.model import ServiceLevelPolicy
 from simulator.engine import HOUR, RunResult
+from simulator.ivr_walk import IVR_OUTCOMES
 from simulator.roster import available_intervals
 from simulator.scenario import LoadedScenario
 
@@ -64,10 +65,12 @@ class _Calls:
         rows = [r for r in result.records if lo <= r.arrived_at < hi]
         # Calls still waiting when the run stopped count as offered and not answered.
         ended = {r.call_id for r in result.records}
+        walks = result.walks
         stuck = [
-            (t, *result.stream_routes[result.stream_of_call[call_id]])
+            (t, result.stream_routes[result.stream_of_call[call_id]][0],
+             walks[call_id].enqueue.language, walks[call_id].enqueue.queue)
             for call_id, t in enumerate(result.arrival_of_call)
-            if call_id not in ended and lo <= t < hi
+            if call_id not in ended and lo <= t < hi and walks[call_id].enqueue is not None
         ] if result.unfinished else []
         self.arrival = np.array([r.arrived_at for r in rows] + [s[0] for s in stuck], dtype=float)
         self.line = np.array([r.line or "" for r in rows] + [s[1] for s in stuck], dtype=object)
@@ -176,6 +179,7 @@ def summarize(result: RunResult, loaded: LoadedScenario) -> dict:
             mask = values == name
             queues = [name] if key == "queues" else sorted(set(calls.queue[mask].tolist()))
             out[key][name] = _group(calls, mask, occupancy(queues))
+    out["ivr"] = ivr_summary(result, lo, hi)
     out["hourly"] = _hourly(calls, agents, result, lo, hi)
     out["hourly_queues"] = {
         name: _hourly_calls(calls, calls.queue == name, lo, hi)
@@ -219,3 +223,26 @@ def _hourly(calls: _Calls, agents: _Agents, result: RunResult, lo: float, hi: fl
             "max_waiting": int(samples[in_hour, 1].max()) if in_hour.any() else 0,
         })
     return hours
+
+
+def _ivr_group(walks: list) -> dict[str, float | None]:
+    counts = {outcome: 0 for outcome in IVR_OUTCOMES}
+    for walk in walks:
+        counts[walk.outcome] += 1
+    queued = [w.seconds for w in walks if w.outcome == "enqueued"]
+    return {"callers": len(walks), **counts,
+            "ivr_seconds": sum(queued) / len(queued) if queued else None}
+
+
+def ivr_summary(result: RunResult, lo: float, hi: float) -> dict:
+    """The callers who arrived inside ``[lo, hi)`` by how their walk through the flow ended
+    (``IVR_OUTCOMES``; only ``enqueued`` ones reach the ACD and its figures), overall and
+    per line, with the mean time in the IVR of those who reached a queue."""
+    by_line: dict[str, list] = {}
+    for call_id, walk in enumerate(result.walks):
+        if lo <= result.arrival_of_call[call_id] < hi:
+            line = result.stream_routes[result.stream_of_call[call_id]][0]
+            by_line.setdefault(line, []).append(walk)
+    everyone = [w for walks in by_line.values() for w in walks]
+    return {"prompts": result.prompts, "overall": _ivr_group(everyone),
+            "lines": {line: _ivr_group(by_line[line]) for line in sorted(by_line)}}

@@ -125,6 +125,7 @@ def combine(summaries: list[dict]) -> dict:
             name: _combine_group([s[key][name] for s in summaries if name in s[key]])
             for name in names
         }
+    out["ivr"] = _combine_ivr([s["ivr"] for s in summaries])
     out["hourly"] = _combine_hours([s["hourly"] for s in summaries])
     queues = sorted({q for s in summaries for q in s.get("hourly_queues", {})})
     out["hourly_queues"] = {
@@ -148,3 +149,21 @@ def _combine_hours(runs: list[list[dict]]) -> list[dict]:
                 entry.setdefault("ci95", {})[name] = half_width(values)
         hours.append(entry)
     return hours
+
+
+def _mean_figures(groups: list[dict]) -> dict:
+    names = [name for name in groups[0]]
+    out = {}
+    for name in names:
+        values = [g[name] for g in groups if g.get(name) is not None]
+        out[name] = sum(values) / len(values) if values else None
+    return out
+
+
+def _combine_ivr(runs: list[dict]) -> dict:
+    """Mean IVR outcomes per replication, overall and per line."""
+    lines = sorted({line for run in runs for line in run["lines"]})
+    return {"prompts": runs[0]["prompts"],
+            "overall": _mean_figures([run["overall"] for run in runs]),
+            "lines": {line: _mean_figures([run["lines"][line] for run in runs
+                                           if line in run["lines"]]) for line in lines}}

@@ -83,7 +83,7 @@ def roster_scenario(loaded: LoadedPlan, demand: Demand, solutions: dict[str, Sol
 def loaded_scenario(data: dict, demand: Demand) -> LoadedScenario:
     assert demand.scenario is not None
     return LoadedScenario(Scenario.model_validate(data), demand.scenario.config,
-                          demand.scenario.path)
+                          demand.scenario.path, demand.scenario.ivr)
 
 
 def interval_counts(result: RunResult, owners: list[list[str]], groups: list[str], step: int,

@@ -25,6 +25,10 @@ from callcenter.config.yaml_source import (
     load_yaml_or_raise,
     validate_mapping,
 )
+from ivr_flows.issues import FlowError
+from ivr_flows.model import ASKING_KINDS, CollectNode
+from ivr_flows.routes import flow_routes
+from simulator.ivr_setup import DEFAULT_PROMPTS_DIR, IvrSetup, load_ivr, shipped_catalogue
 
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -149,6 +153,48 @@ class StaffGroup(_Model):
     breaks: list[Break] = []
 
 
+KEYS = frozenset("0123456789*#")
+SILENCE = "silence"
+
+
+class IvrCallers(_Model):
+    """How simulated callers walk their line's flow (``ivr`` in a scenario).
+
+    ``choices`` maps ``flow.node`` (a menu, entry, survey or callback node) to what callers do
+    there: keys (a menu key, or a whole entry such as an ID number; an entry gets its
+    terminator) or ``silence``, with probabilities summing to 1. At a node not listed a caller
+    heads for the queue of their language by the fewest nodes (keys before silence on a tie),
+    and keeps silent when no choice leads there. Keys come ``reaction_seconds`` after the
+    node's prompts end, ``digit_seconds`` apart; a plug-in answers after ``query_seconds``.
+    ``patience`` is how long a caller stays in the IVR before hanging up.
+    """
+
+    prompts: Literal["auto", "audio", "estimate"] = "auto"
+    prompts_dir: str | None = None
+    reaction_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
+    digit_seconds: Annotated[float, Field(gt=0, le=10)] = 0.4
+    query_seconds: Annotated[float, Field(ge=0, le=60)] = 0.5
+    patience: Distribution = NEVER
+    choices: dict[str, dict[str, Annotated[float, Field(ge=0, le=1)]]] = {}
+
+    @field_validator("choices")
+    @classmethod
+    def _choices(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for where, options in value.items():
+            if "." not in where:
+                raise ValueError(f"{where!r}: name a node as flow.node (line_12329.main_menu)")
+            if not options:
+                raise ValueError(f"{where}: no choices")
+            for keys in options:
+                if keys != SILENCE and not (keys and set(keys) <= KEYS):
+                    raise ValueError(f"{where}: {keys!r} is neither phone keys (0-9 * #) "
+                                     f"nor {SILENCE!r}")
+            total = sum(options.values())
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"{where}: probabilities add up to {total:g}, not 1")
+        return value
+
+
 class Scenario(_Model):
     """A simulation scenario (see the module docstring)."""
 
@@ -159,17 +205,26 @@ class Scenario(_Model):
     arrivals: Annotated[list[Arrival], Field(min_length=1)]
     handle_time: Distribution = Distribution(distribution="exponential", mean_seconds=300)
     patience: Distribution = NEVER
-    ivr_time: Distribution = fixed(0.0)
+    ivr_time: Distribution | None = None
+    ivr: IvrCallers = IvrCallers()
     ring_time: Distribution = fixed(0.0)
     wrap_up_seconds: NonNegative | None = None
     no_answer_ready_seconds: NonNegative = 10.0
     staffing: list[StaffGroup] | None = None
 
+    @field_validator("ivr_time")
+    @classmethod
+    def _no_ivr_time(cls, value: Distribution | None) -> Distribution | None:
+        if value is not None:
+            raise ValueError("the time in the IVR comes from walking the line's flow: remove "
+                             "ivr_time (the ivr section sets the callers' choices and timing)")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         if self.warmup_hours >= self.duration_hours:
             raise ValueError("warmup_hours must be shorter than duration_hours")
-        for name in ("handle_time", "ivr_time", "ring_time"):
+        for name in ("handle_time", "ring_time"):
             if getattr(self, name).distribution == "none":
                 raise ValueError(f"{name}: 'none' is only allowed for patience")
         for arrival in self.arrivals:
@@ -187,11 +242,25 @@ class ScenarioError(SourceError):
 
 @dataclass(frozen=True, slots=True)
 class LoadedScenario:
-    """A validated scenario with its hotline configuration."""
+    """A validated scenario with its hotline configuration and the flows its callers walk
+    (``ivr``: loaded on first use when not given)."""
 
     scenario: Scenario
     config: HotlineConfig
     path: Path
+    ivr: IvrSetup | None = None
+
+    def ivr_setup(self) -> IvrSetup:
+        return self.ivr if self.ivr is not None else load_ivr(self.config, self.scenario.ivr.prompts,
+                                                              _prompts_dir(self.scenario, self.path))
+
+
+def _prompts_dir(scenario: Scenario, base: Path) -> Path:
+    """``ivr.prompts_dir`` relative to the scenario's folder; by default serve's own."""
+    given = scenario.ivr.prompts_dir
+    if given is None:
+        return DEFAULT_PROMPTS_DIR
+    return Path(given) if Path(given).is_absolute() else base / given
 
 
 def shipped_scenarios() -> dict[str, Path]:
@@ -216,18 +285,29 @@ def parse_scenario(data: Any, source: SourceMap, base: Path) -> LoadedScenario:
     scenario = validate_mapping(Scenario, data, source, ScenarioError)
     try:
         if scenario.center == "default":
-            config = load_config(None)
+            config = load_config(None, shipped_catalogue())
         else:
             center = Path(scenario.center)
-            config = load_config(center if center.is_absolute() else base / center)
+            config = load_config(center if center.is_absolute() else base / center,
+                                 shipped_catalogue())
     except ConfigError as exc:
         raise ScenarioError(
             [ScenarioIssue(source.locate(("center",)), "center", f"invalid hotline config:\n{exc}")]
         ) from None
-    issues = _cross_check(scenario, config, source)
+    try:
+        ivr = load_ivr(config, scenario.ivr.prompts, _prompts_dir(scenario, base))
+    except FlowError as exc:
+        raise ScenarioError([ScenarioIssue(source.locate(("center",)), "center",
+                                           f"the flows of its lines do not fit it:\n{exc}")]) from None
+    except FileNotFoundError as exc:
+        raise ScenarioError([ScenarioIssue(source.locate(("ivr", "prompts")), "ivr.prompts",
+                                           str(exc))]) from None
+    issues = _cross_check(scenario, config, source) or _choice_issues(scenario, ivr, source)
+    if not issues:
+        issues = _unserved_queues(scenario, config, ivr, source)
     if issues:
         raise ScenarioError(issues)
-    return LoadedScenario(scenario, config, base)
+    return LoadedScenario(scenario, config, base, ivr)
 
 
 def _cross_check(scenario: Scenario, config: HotlineConfig, source: SourceMap) -> list[
@@ -255,14 +335,45 @@ def _cross_check(scenario: Scenario, config: HotlineConfig, source: SourceMap) -
                     f"unknown skill {skill!r}; allowed: {', '.join(config.skills)}")
     if scenario.staffing is None and not config.agents:
         add(("staffing",), "the center has no agents; give a staffing section")
-    elif not issues:
-        issues += _unserved_queues(scenario, config, source)
     return issues
 
 
-def _unserved_queues(scenario: Scenario, config: HotlineConfig, source: SourceMap) -> list[
-    ScenarioIssue
-]:
+def _choice_issues(scenario: Scenario, ivr: IvrSetup, source: SourceMap) -> list[ScenarioIssue]:
+    """``ivr.choices`` name nodes that ask the caller, with keys those nodes can take."""
+    issues = []
+    for where, options in scenario.ivr.choices.items():
+        loc = ("ivr", "choices", where)
+        flow_name, _, node_name = where.partition(".")
+        flow = ivr.flows.get(flow_name)
+        node = flow.nodes.get(node_name) if flow is not None else None
+        problem = None
+        if flow is None:
+            problem = f"unknown flow {flow_name!r}; known: {', '.join(sorted(ivr.flows))}"
+        elif node is None:
+            problem = f"flow {flow_name} has no node {node_name!r}"
+        elif not isinstance(node, ASKING_KINDS):
+            problem = f"node {node_name!r} is a {node.kind} node: callers choose only at " \
+                      f"menu, collect, survey and callback nodes"
+        elif not isinstance(node, CollectNode) and any(
+                len(keys) != 1 for keys in options if keys != SILENCE):
+            problem = f"a {node.kind} node takes one key per choice"
+        if problem:
+            issues.append(ScenarioIssue(source.locate(loc), dotted(loc), problem))
+    return issues
+
+
+def arrival_queues(arrival: Arrival, config: HotlineConfig, ivr: IvrSetup) -> set[str]:
+    """The queues callers of ``arrival`` can reach through their line's flow: those of their
+    language, or (a flow offering no such choice) those of the flow's own language."""
+    routes = flow_routes(ivr.flows, config.line(arrival.line).flow, config.default_language)
+    if arrival.language in routes:
+        return routes[arrival.language]
+    start = ivr.flows[config.line(arrival.line).flow].language or config.default_language
+    return routes.get(start) or {q for queues in routes.values() for q in queues}
+
+
+def _unserved_queues(scenario: Scenario, config: HotlineConfig, ivr: IvrSetup,
+                     source: SourceMap) -> list[ScenarioIssue]:
     """A queue the arrivals reach where no agent (nor any queue it overflows to) can serve."""
     specs = {spec.name: spec for spec in config.queue_specs()}
     rosters = ([group.skills for group in scenario.staffing] if scenario.staffing is not None
@@ -271,19 +382,21 @@ def _unserved_queues(scenario: Scenario, config: HotlineConfig, source: SourceMa
     issues: list[ScenarioIssue] = []
     reported: set[str] = set()
     for i, arrival in enumerate(scenario.arrivals):
-        name = config.route_for(arrival.line, arrival.language)
-        chain = [name]
-        while (nxt := next((s.overflow_queue for s in specs[chain[-1]].escalation
-                            if s.overflow_queue), None)) and nxt not in chain:
-            chain.append(nxt)
-        if name in reported or any(specs[q].could_serve(skills) for q in chain for skills in rosters):
-            continue
-        reported.add(name)
-        whose = "the staffing" if scenario.staffing is not None else "the center's roster"
-        issues.append(ScenarioIssue(
-            source.locate(where), f"queues[{name}]",
-            f"no agent has the skills {specs[name].describe_requirements()} in {whose}; "
-            f"every call of arrivals[{i}] (line {arrival.line}, {arrival.language}) would be lost"))
+        for name in sorted(arrival_queues(arrival, config, ivr)):
+            chain = [name]
+            while (nxt := next((s.overflow_queue for s in specs[chain[-1]].escalation
+                                if s.overflow_queue), None)) and nxt not in chain:
+                chain.append(nxt)
+            if name in reported or any(specs[q].could_serve(skills) for q in chain
+                                       for skills in rosters):
+                continue
+            reported.add(name)
+            whose = "the staffing" if scenario.staffing is not None else "the center's roster"
+            issues.append(ScenarioIssue(
+                source.locate(where), f"queues[{name}]",
+                f"no agent has the skills {specs[name].describe_requirements()} in {whose}; "
+                f"calls of arrivals[{i}] (line {arrival.line}, {arrival.language}) reach it "
+                f"through flow {config.line(arrival.line).flow} and would be lost"))
     return issues
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import sys
@@ -49,6 +50,24 @@ def _table(combined: dict) -> str:
     return "\n".join(lines)
 
 
+def _ivr_lines(ivr: dict, replications: int) -> str:
+    """Callers by how their walk through the line's flow ended (per replication)."""
+    per = " per replication" if replications > 1 else ""
+
+    def one(group: dict) -> str:
+        seconds = group["ivr_seconds"]
+        mean = f" after {seconds:.1f} s" if seconds is not None else ""
+        return (f"{group['callers']:,.0f} callers: {group['enqueued']:,.0f} reached a queue{mean}, "
+                f"{group['self_service']:,.0f} self-service (no agent), "
+                f"{group['transferred']:,.0f} transferred, {group['abandoned']:,.0f} hung up "
+                f"in the IVR, {group['failed']:,.0f} failed")
+
+    out = [f"IVR (the lines' flows walked; prompt durations: {ivr['prompts']}){per}:",
+           f"  overall     {one(ivr['overall'])}"]
+    out += [f"  line {line:<6} {one(group)}" for line, group in ivr["lines"].items()]
+    return "\n".join(out)
+
+
 @click.command("simulate")
 @click.argument("scenario_path", metavar="SCENARIO")
 @click.option("--seed", type=Count(0), default=0, show_default=True, help="Random seed (0 or more).")
@@ -79,7 +98,7 @@ def simulate(scenario_path: str, seed: int, replications: int | None, jobs: int 
             scenario = loaded.scenario.model_validate(
                 {**loaded.scenario.model_dump(), "duration_hours": duration_hours}
             )
-            loaded = type(loaded)(scenario, loaded.config, loaded.path)
+            loaded = dataclasses.replace(loaded, scenario=scenario)
     except ScenarioError as exc:
         click.echo(f"Error: invalid scenario:{chr(10) if len(exc.issues) > 1 else ' '}{exc}", err=True)
         raise SystemExit(2) from None
@@ -114,6 +133,7 @@ def simulate(scenario_path: str, seed: int, replications: int | None, jobs: int 
                f"({calls / elapsed:,.0f} calls/s)")
     click.echo(f"Definition: {combined['service_level_definition']}")
     click.echo(_table(combined))
+    click.echo(_ivr_lines(combined["ivr"], replications))
     if json_path:
         with open(json_path, "w", encoding="utf-8") as f:
             json.dump(combined, f, indent=1)

@@ -62,7 +62,7 @@ def live_scenario(loaded: LoadedScenario, minutes: float | None, rate_scale: flo
             arrival["calls_per_hour"] *= rate_scale
         if arrival.get("per_hour") is not None:
             arrival["per_hour"] = [r * rate_scale for r in arrival["per_hour"]]
-    return type(loaded)(Scenario.model_validate(data), loaded.config, loaded.path)
+    return replace(loaded, scenario=Scenario.model_validate(data))
 
 
 def plan_calls(loaded: LoadedScenario, seed: int) -> list[PlannedCall]:
@@ -131,4 +131,4 @@ def with_engine_timers(loaded: LoadedScenario, seats: list[AgentSpec]) -> Loaded
     data["wrap_up_seconds"] = wrap
     for group in data.get("staffing") or []:
         group["wrap_up_seconds"] = None
-    return type(loaded)(Scenario.model_validate(data), config, loaded.path)
+    return replace(loaded, scenario=Scenario.model_validate(data), config=config)

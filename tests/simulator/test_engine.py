@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ivr_flows.time_model import replay
 from simulator.arrivals import PiecewisePoisson
 from simulator.engine import simulate
 from simulator.scenario import scenario_from_dict
@@ -48,12 +49,20 @@ def test_every_call_ends_exactly_once() -> None:
 
 
 def test_ivr_ring_and_wrap_up_times_are_applied() -> None:
-    data = small(ivr_time={"distribution": "fixed", "mean_seconds": 20},
-                 ring_time={"distribution": "fixed", "mean_seconds": 3}, wrap_up_seconds=45)
-    result = simulate(scenario_from_dict(data), seed=2)
+    data = small(ring_time={"distribution": "fixed", "mean_seconds": 3}, wrap_up_seconds=45)
+    loaded = scenario_from_dict(data)
+    result = simulate(loaded, seed=2)
     answered = [r for r in result.records if r.outcome == "answered"]
     assert answered
-    assert all(abs(r.enqueued_at - r.arrived_at - 20) < 1e-5 for r in result.records)
+    # The time in the IVR is the flow's: for a Mandarin caller the 12345 greeting, then the
+    # menu's wait (no key), as the IVR time model replays it.
+    ivr = loaded.ivr_setup()
+    greeting = replay(ivr.flows, "line_12345", durations=ivr.durations, line="12345").seconds
+    assert greeting > 3
+    zh = [r for r in result.records if r.language == "zh"]
+    assert zh and all(abs(r.enqueued_at - r.arrived_at - greeting) < 1e-5 for r in zh)
+    en = [r for r in result.records if r.language == "en"]
+    assert en and all(r.enqueued_at - r.arrived_at > greeting + 3 for r in en)
     assert all(r.wait >= 3 - 1e-5 for r in answered)
     by_agent: dict[str, list] = {}
     for r in sorted(answered, key=lambda r: r.answered_at):

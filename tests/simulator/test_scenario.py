@@ -114,7 +114,7 @@ def test_shipped_scenarios_are_valid() -> None:
 def test_a_queue_no_agent_can_serve_stops_the_scenario(tmp_path: Path) -> None:
     """Japanese callers and nobody who speaks Japanese (or English, its fallback)."""
     data = base()
-    data["arrivals"][1] = {"name": "japanese", "line": "12329", "language": "ja",
+    data["arrivals"][1] = {"name": "japanese", "line": "12345", "language": "ja",
                            "calls_per_hour": 3}
     data["staffing"] = [{"count": 5, "skills": {"zh": 3, "general": 2}}]
     path = tmp_path / "no-ja.yaml"
@@ -125,7 +125,8 @@ def test_a_queue_no_agent_can_serve_stops_the_scenario(tmp_path: Path) -> None:
         load_scenario(path)
     assert str(info.value) == (
         f"{path}:{staffing}: queues[ja-general]: no agent has the skills ja>=4 or ja>=3 or "
-        f"en>=4 in the staffing; every call of arrivals[1] (line 12329, ja) would be lost")
+        f"en>=4 in the staffing; calls of arrivals[1] (line 12345, ja) reach it through flow "
+        f"line_12345 and would be lost")
 
 
 def test_a_queue_served_after_escalation_or_by_its_overflow_queue_is_fine() -> None:

@@ -77,3 +77,46 @@ def test_erlang_a_and_c_differ_where_the_simulation_can_tell() -> None:
     sims = replicate(single_queue(252.0, 90.0), seed=13)
     ok_c, _ = within_three_standard_errors(sims["asa_seconds"], c.asa_seconds)
     assert a.asa_seconds < 0.7 * c.asa_seconds and not ok_c
+
+
+def test_flows_in_the_loop_reproduce_erlang_a_once_the_ivr_is_accounted_for(tmp_path) -> None:
+    """Callers walk the 12315 greeting (a fixed time D) and may hang up during it; the service
+    level clock starts at arrival. The queue is then Erlang A with the arrivals that outlast
+    the IVR (rate x exp(-D / IVR patience)) and the threshold less D."""
+    from simulator.scenario import shipped_scenarios
+
+    center = shipped_scenarios()["mmc-plus-m"].parent / "centers" / "single-queue.yaml"
+    text = center.read_text(encoding="utf-8").replace("  target: 0.95\n",
+                                                      "  target: 0.95\n  clock_start: arrival\n")
+    assert "clock_start: arrival" in text
+    (tmp_path / "center.yaml").write_text(text, encoding="utf-8")
+    rate, ivr_patience = 252.0, 60.0
+    data = single_queue(rate, 90.0)
+    data.update(center="center.yaml", service_level={"threshold_seconds": THRESHOLD + 100})
+    data["arrivals"][0]["line"] = "12315"
+    data["staffing"][0]["skills"] = {"zh": 3, "consumer": 2}
+    data["ivr"] = {"patience": {"distribution": "exponential", "mean_seconds": ivr_patience}}
+    loaded = scenario_from_dict(data, base=tmp_path)
+    ivr = loaded.ivr_setup()
+    greeting = ivr.durations.seconds[("welcome_12315", "zh")]
+    assert 3 < greeting < 100
+    data["service_level"] = {"threshold_seconds": THRESHOLD + greeting}
+    loaded = scenario_from_dict(data, base=tmp_path)
+    sims: dict[str, list[float]] = {"service_level": [], "abandon_rate": [], "asa_seconds": [],
+                                    "occupancy": [], "hung_up_in_ivr": []}
+    for rep in range(REPLICATIONS):
+        summary = summarize(simulate(loaded, seed=14, replication=rep), loaded)
+        for name in ("service_level", "abandon_rate", "asa_seconds", "occupancy"):
+            sims[name].append(summary["overall"][name])
+        ivr_calls = summary["ivr"]["overall"]
+        sims["hung_up_in_ivr"].append(ivr_calls["abandoned"] / ivr_calls["callers"])
+    staying = math.exp(-greeting / ivr_patience)
+    theory = queue_metrics(rate * staying / 3600, AHT, AGENTS, THRESHOLD, 90.0)
+    ok, detail = within_three_standard_errors(sims["hung_up_in_ivr"], 1 - staying)
+    assert ok, f"hung up in the IVR: {detail}"
+    for name in ("service_level", "abandon_rate", "asa_seconds", "occupancy"):
+        ok, detail = within_three_standard_errors(sims[name], getattr(theory, name))
+        assert ok, f"{name}: {detail}"
+    # and the threshold really moved: against the unshifted one the check fails
+    unshifted = queue_metrics(rate * staying / 3600, AHT, AGENTS, THRESHOLD + greeting, 90.0)
+    assert not within_three_standard_errors(sims["service_level"], unshifted.service_level)[0]

@@ -17,12 +17,14 @@ SCENARIO = {
     "service_level": {"threshold_seconds": 15},
     "arrivals": [
         {"name": "zh", "line": "12345", "language": "zh", "calls_per_hour": 150},
-        {"name": "en", "line": "12315", "language": "en", "calls_per_hour": 12},
+        {"name": "en", "line": "12345", "language": "en", "calls_per_hour": 12},
+        {"name": "consumer", "line": "12315", "language": "zh", "calls_per_hour": 12},
     ],
     "handle_time": {"distribution": "lognormal", "mean_seconds": 200, "sd_seconds": 100},
     "patience": {"distribution": "exponential", "mean_seconds": 90},
     "ring_time": {"distribution": "fixed", "mean_seconds": 2},
     "staffing": [{"count": 9, "skills": {"zh": 3, "general": 2}},
+                 {"count": 2, "skills": {"zh": 3, "consumer": 3}},
                  {"count": 1, "skills": {"en": 5}}],
 }
 
@@ -49,6 +51,10 @@ def test_writes_json_csv_and_png(tmp_path: Path) -> None:
     assert overall["service_level"] == overall["answered_within_threshold"] / overall["offered"]
     assert set(data["lines"]) == {"12345", "12315"} and set(data["languages"]) == {"zh", "en"}
     assert data["queues"]["en-general"]["offered"] == data["languages"]["en"]["offered"]
+    ivr = data["ivr"]["overall"]  # every caller walked the line's flow before the queue
+    assert ivr["callers"] == ivr["enqueued"] + ivr["abandoned"] >= overall["offered"]
+    assert data["ivr"]["prompts"].startswith("estimate") and ivr["ivr_seconds"] > 3
+    assert "IVR (the lines' flows walked; prompt durations: estimate" in result.output
     for group in [overall, *data["queues"].values()]:
         assert 0 <= group["occupancy"] <= 1 and group["asa_seconds"] >= 2 - 1e-6
     rows = list(csv.DictReader(out_csv.open()))
