@@ -28,7 +28,6 @@ from acd.events import (
     AgentReady,
     CallerHungUp,
 )
-from ivr_flows.handoff import enqueued_call
 from simulator.arrivals import PiecewisePoisson
 from simulator.ivr_walk import IvrStage, Walk
 from simulator.roster import (
@@ -214,16 +213,17 @@ class Simulation:
                     push(heap, (round(nxt * tk) / tk, _ARRIVE, seq, a, None))
                     seq += 1
                 walk = enter(a)  # the caller walks the line's flow: queue and time from it
-                if walk.enqueue is not None:
+                if walk.arrived is not None:
                     push(heap, (round((now + walk.seconds) * tk) / tk, _ENQUEUE, seq, call_id,
-                                walk.enqueue))
+                                walk.arrived))
                     seq += 1
                 continue
             if kind == _ENQUEUE:
                 call_id = a
                 waiting.add(call_id)
-                pending = handle(enqueued_call(b, call_id, arrival_of_call[call_id],
-                                               streams[stream_of_call[call_id]][2]), now)
+                pending = handle(dataclasses.replace(b, call_id=call_id,
+                                                     arrived_at=arrival_of_call[call_id]),
+                                 now)
             elif kind == _HANGUP:
                 pending = handle(hung_up[a], now)
             elif kind == _ANSWER:
@@ -308,7 +308,7 @@ class Simulation:
             bar.update(max(round(end / HOUR - shown, 2), 0))
             bar.close()
         walks = self.ivr.walks
-        unfinished = len(stream_of_call) - len(records) - sum(w.enqueue is None for w in walks)
+        unfinished = len(stream_of_call) - len(records) - sum(w.arrived is None for w in walks)
         routes = [(stream[2], stream[3], "") for stream in streams]
         return RunResult(
             self.replication, records, stream_of_call, arrival_of_call, unfinished, self.roster,

@@ -1,11 +1,12 @@
-"""Simulated callers walk their line's real flow through the production IVR interpreter.
+"""Simulated callers walk their line's real flow through the production call object.
 
-Each caller is a ``FlowRun`` (the object the live adapters drive) fed on a virtual clock:
-prompts end after their duration, plug-ins answer through the registry, and the caller's keys
-come from the scenario's ``ivr.choices`` (see ``simulator.scenario.IvrCallers``). The queue,
-language and priority of the ``Enqueue`` that ends the flow, and the time it took, are what the
-ACD gets (through ``ivr_flows.handoff``, as live). Flows that end without an agent (a
-self-service hang-up, a transfer) and callers who hang up in the IVR are counted apart.
+Each caller is a ``calls.Call`` (the object both live adapters drive, which runs the IVR
+interpreter and hands off to the ACD) fed on a virtual clock: prompts end after their
+duration, plug-ins answer through the registry, and the caller's keys come from the scenario's
+``ivr.choices`` (see ``simulator.scenario.IvrCallers``). The ``CallArrived`` the call submits
+to the ACD (queue, language, priority, requirements) and the time it took are what the
+simulator's ACD gets. Calls that end without an agent (self-service, a transfer by the flow)
+and callers who hang up in the IVR are counted apart.
 
 A walk depends only on the choices made (the caller's timing is fixed), so each sequence of
 choices is run once and remembered: later callers draw the same random numbers and reuse it.
@@ -22,8 +23,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ivr_flows import commands as c
-from ivr_flows import events as e
+from acd.events import CallArrived
+from calls import Call, CallSettings
+from calls import commands as cc
+from calls import events as ce
+from calls.call import SELF_SERVICE
+from ivr_flows.commands import RunQuery
 from ivr_flows.interpreter import FlowRun
 from ivr_flows.model import CallbackNode, CollectNode, MenuNode, SurveyNode
 from ivr_flows.routes import Place, exit_target, reachable_routes
@@ -41,17 +46,17 @@ _PROMPT, _QUERY, _KEY = range(3)
 IVR_OUTCOMES = ("enqueued", "self_service", "transferred", "abandoned", "failed")
 """How a walk ends: reached a queue; the flow ended the call (self-service, ``hangup`` or
 ``return``); transferred to a department; the caller hung up in the IVR; the flow failed."""
-_KINDS = {"enqueued": "enqueued", "hung_up": "self_service", "returned": "self_service",
-          "transferred": "transferred", "failed": "failed"}
 
 
 @dataclass(frozen=True, slots=True)
 class Walk:
-    """A caller's way through the flow: ``outcome`` (``IVR_OUTCOMES``) after ``seconds``."""
+    """A caller's way through the flow: ``outcome`` (``IVR_OUTCOMES``) after ``seconds``;
+    ``arrived`` is the call's ``CallArrived`` for the ACD (``call_id`` and ``arrived_at`` to
+    fill in) when it reached a queue; ``node`` is where the flow ended (``flow.node``)."""
 
     outcome: str
     seconds: float
-    enqueue: c.Enqueue | None
+    arrived: CallArrived | None
     node: str
 
 
@@ -80,6 +85,8 @@ class FlowWalker:
                  default_language: str, rng: np.random.Generator) -> None:
         self.setup = setup
         self.callers = callers
+        self.settings = CallSettings(setup.flows, setup.durations, hold_interval=None,
+                                     default_language=default_language)
         self.flows_of_lines = flows_of_lines
         self.default_language = default_language
         block: list[float] = []
@@ -115,60 +122,67 @@ class FlowWalker:
     # ---- one caller through the interpreter ------------------------------------------------
 
     def _run(self, line: str, language: str, made: tuple[str, ...]) -> Walk:
+        """One caller through a ``calls.Call`` (the object the live adapters drive), from
+        ``Arrived`` until it reaches the ACD or ends without an agent."""
         setup, callers = self.setup, self.callers
         durations = setup.durations
-        run = FlowRun(setup.flows, self.flows_of_lines[line], durations=durations)
+        call = Call("walk", line, self.flows_of_lines[line], self.settings)
         seq = itertools.count()
-        heap: list[tuple[float, int, int, e.Event]] = []
+        heap: list[tuple[float, int, int, object]] = []
         taken: list[str] = []
-        enqueued: list[c.Enqueue] = []
         start = (line, language)
+        ended: list[tuple[str, float, CallArrived | None, str]] = []
         self.runs += 1
 
-        def feed(now: float, event: e.Event | None) -> None:
-            out = run.on_timer(now) if event is None else run.handle(event, now)
+        def feed(now: float, event: object | None) -> None:
+            out = call.on_timer(now) if event is None else call.handle(event, now)
             prompt_end = now
             for cmd in out:
-                if isinstance(cmd, c.PlayPrompts):
+                if isinstance(cmd, cc.Play):
                     prompt_end = now + sum(durations(item) for item in cmd.items)
-                    heapq.heappush(heap, (prompt_end, _PROMPT, next(seq),
-                                          e.PromptFinished(cmd.play_id)))
-                elif isinstance(cmd, c.RunQuery):
+                    heapq.heappush(heap, (prompt_end, _PROMPT, next(seq), ce.PlayDone(cmd.play_id)))
+                elif isinstance(cmd, RunQuery):
                     heapq.heappush(heap, (now + callers.query_seconds, _QUERY, next(seq),
                                           setup.plugins.answer(cmd)))
-                elif isinstance(cmd, c.Enqueue):
-                    enqueued.append(cmd)
-                elif isinstance(cmd, c.CollectDigits):
-                    keys = self._choose(run, start, made, taken)
+                elif isinstance(cmd, cc.Collect):
+                    keys = self._choose(call, start, made, taken)
                     at = prompt_end + callers.reaction_seconds
                     for key in keys:
-                        heapq.heappush(heap, (at, _KEY, next(seq), e.DigitPressed(key)))
+                        heapq.heappush(heap, (at, _KEY, next(seq), ce.Digit(key)))
                         at += callers.digit_seconds
+                elif isinstance(cmd, cc.ToAcd) and isinstance(cmd.event, CallArrived):
+                    ended.append(("enqueued", now, cmd.event, _where(call)))
+                elif isinstance(cmd, cc.Dial) and cmd.kind == cc.DEPARTMENT:
+                    ended.append(("transferred", now, None, _where(call)))
+                elif isinstance(cmd, cc.Record) and isinstance(cmd.entry, cc.Closed):
+                    kind = "self_service" if cmd.entry.outcome == SELF_SERVICE else "failed"
+                    ended.append((kind, now, None, _where(call)))
 
-        feed(0.0, e.CallStarted(line=line))
-        while not run.finished:
-            deadline = run.next_deadline()
+        feed(0.0, ce.Arrived())
+        while not ended:
+            deadline = call.next_deadline()
             if heap and (deadline is None or heap[0][0] <= deadline):
                 now, _, _, event = heapq.heappop(heap)
-                if isinstance(event, e.PromptFinished) and event.play_id != run.playing:
-                    continue  # stopped by a key: never reaches the interpreter
                 feed(now, event)
             elif deadline is not None:
                 feed(deadline, None)
             else:
                 break
-        outcome = run.outcome
-        if outcome is None or outcome.at > LIMIT_SECONDS:
+            if heap and heap[0][0] > LIMIT_SECONDS:
+                break
+        if not ended:
             raise RuntimeError(f"line {line}: flow {self.flows_of_lines[line]} did not end "
                                f"(choices {taken})")
-        walk = Walk(_KINDS.get(outcome.kind, "failed"), outcome.at,
-                    enqueued[-1] if enqueued else None, f"{outcome.flow}.{outcome.node}")
+        kind, at, arrived, where = ended[0]
+        walk = Walk(kind, at, arrived, where)
         self._walks[(start, tuple(taken))] = walk
         return walk
 
-    def _choose(self, run: FlowRun, start: tuple[str, str], made: tuple[str, ...],
+    def _choose(self, call: Call, start: tuple[str, str], made: tuple[str, ...],
                 taken: list[str]) -> str:
         """The keys for the node now asking (``""``: silence), and remember the choice."""
+        run = call.run
+        assert run is not None
         where = run.path[-1].replace(":", ".", 1)
         if len(taken) >= MAX_CHOICES:
             return ""
@@ -246,9 +260,15 @@ class IvrStage:
         patience = self.patience()
         if patience < walk.seconds:
             walk = Walk("abandoned", patience, None, "")
-        elif walk.enqueue is not None and self.priorities[stream] > walk.enqueue.priority:
+        elif walk.arrived is not None and self.priorities[stream] > walk.arrived.priority:
             # a stream's own priority (a scenario's VIP callers) raises the flow's
-            enqueue = dataclasses.replace(walk.enqueue, priority=self.priorities[stream])
-            walk = dataclasses.replace(walk, enqueue=enqueue)
+            arrived = dataclasses.replace(walk.arrived, priority=self.priorities[stream])
+            walk = dataclasses.replace(walk, arrived=arrived)
         self.walks.append(walk)
         return walk
+
+
+def _where(call: Call) -> str:
+    """The node the line's flow ended at, as ``flow.node``."""
+    outcome = call.ivr.outcome if call.ivr is not None else None
+    return f"{outcome.flow}.{outcome.node}" if outcome is not None else ""

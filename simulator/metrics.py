@@ -68,9 +68,9 @@ class _Calls:
         walks = result.walks
         stuck = [
             (t, result.stream_routes[result.stream_of_call[call_id]][0],
-             walks[call_id].enqueue.language, walks[call_id].enqueue.queue)
+             walks[call_id].arrived.language, walks[call_id].arrived.queue)
             for call_id, t in enumerate(result.arrival_of_call)
-            if call_id not in ended and lo <= t < hi and walks[call_id].enqueue is not None
+            if call_id not in ended and lo <= t < hi and walks[call_id].arrived is not None
         ] if result.unfinished else []
         self.arrival = np.array([r.arrived_at for r in rows] + [s[0] for s in stuck], dtype=float)
         self.line = np.array([r.line or "" for r in rows] + [s[1] for s in stuck], dtype=object)

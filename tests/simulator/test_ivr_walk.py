@@ -70,7 +70,7 @@ def test_self_service_callers_never_reach_the_acd_and_are_counted_apart() -> Non
     }})
     loaded = scenario_from_dict(data)
     result = simulate(loaded, seed=3)
-    outcomes = Counter((w.outcome, w.node if w.enqueue is None else w.enqueue.queue)
+    outcomes = Counter((w.outcome, w.node if w.arrived is None else w.arrived.queue)
                        for w in result.walks)
     assert set(outcomes) == {("self_service", "line_12329.goodbye"),
                              ("enqueued", "zh-housing-fund")}
