@@ -9,20 +9,7 @@ from click.testing import CliRunner
 
 from callcenter.cli import main
 from callcenter.config import load_config
-from callcenter.config.loader import default_config_path
-
-SHIPPED = default_config_path().read_text(encoding="utf-8")
-
-
-def config_with(tmp_path: Path, old: str, new: str) -> Path:
-    assert old in SHIPPED
-    path = tmp_path / "hotline.yaml"
-    path.write_text(SHIPPED.replace(old, new, 1), encoding="utf-8")
-    return path
-
-
-def line_of(path: Path, text: str) -> int:
-    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+from tests.core.test_prompt_refs import config_with, line_of
 
 
 def check(path: Path | None = None):

@@ -52,7 +52,8 @@ def test_the_plain_python_sources_of_every_compiled_module_are_kept() -> None:
 def test_compiled_core_gives_the_same_run_and_keeps_erlang_accuracy(tmp_path: Path) -> None:
     pytest.importorskip("mypyc", reason="needs mypy (pip install -e '.[test]')")
     copy = tmp_path / "src"
-    for name in ("acd", "agents", "simulator", "callcenter", "cases", "ivr_flows", "sip_config"):
+    for name in ("acd", "agents", "calls", "outbound", "simulator", "callcenter", "cases",
+                 "ivr_flows", "sip_config"):
         shutil.copytree(ROOT / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "tests", copy / "tests", ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("setup.py", "setup.cfg", "pyproject.toml", "README.md"):

@@ -94,7 +94,6 @@ def test_flows_in_the_loop_reproduce_erlang_a_once_the_ivr_is_accounted_for(tmp_
     data = single_queue(rate, 90.0)
     data.update(center="center.yaml", service_level={"threshold_seconds": THRESHOLD + 100})
     data["arrivals"][0]["line"] = "12315"
-    data["staffing"][0]["skills"] = {"zh": 3, "consumer": 2}
     data["ivr"] = {"patience": {"distribution": "exponential", "mean_seconds": ivr_patience}}
     loaded = scenario_from_dict(data, base=tmp_path)
     ivr = loaded.ivr_setup()
