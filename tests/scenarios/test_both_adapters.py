@@ -13,15 +13,18 @@ from dataclasses import dataclass
 
 import pytest
 
-from acd.commands import CallFinished
+from acd.commands import CallFinished, OfferCallback
 from acd.events import AgentLoggedIn, CallArrived
 from callcenter.records.lifecycle import CallClosed, CallOpened
-from callcenter.sip.useragent import Call
+from callcenter.sip.transport import open_endpoint
+from callcenter.sip.useragent import Call, UserAgent
 from tests.asterisk_engine.conftest import start as start_agi
 from tests.asterisk_engine.fake_asterisk import FakeChannel, answering
+from tests.asterisk_engine.test_callbacks import recorded_outcome
 from tests.engine_parts import engine_parts
-from tests.telephony.helpers import LOCAL, new_caller, press, register_seat, wait_for
+from tests.telephony.helpers import LOCAL, press, register_seat, wait_for
 from tests.telephony.helpers import start as start_sip
+from tests.telephony.test_callbacks import offering_callbacks_after
 
 pytestmark = [pytest.mark.sip, pytest.mark.timeout(60)]
 
@@ -29,23 +32,32 @@ pytestmark = [pytest.mark.sip, pytest.mark.timeout(60)]
 @dataclass(frozen=True)
 class Scenario:
     """A caller on 12345 presses ``keys`` (9 then a language; none: Mandarin), then: an agent
-    answers and hangs up (``answered``), or the caller hangs up waiting (``queue``) or in the
-    greeting (``ivr``)."""
+    answers and hangs up (``answered``), the caller hangs up waiting (``queue``) or in the
+    greeting (``ivr``), or accepts the callback offer, hangs up and is called back when seat
+    1001 logs in (``callback``)."""
 
     name: str
     keys: str
-    ends: str  # answered | queue | ivr
+    ends: str  # answered | queue | ivr | callback
     expected: tuple[tuple, ...]
 
 
 SCENARIOS = [
     Scenario("mandarin caller served by an agent", "", "answered",
-             (("opened", "12345"), ("answered", "12345", "zh-general", "zh", "1001"))),
+             (("opened", "12345"), ("answered", "12345", "zh-general", "zh", "1001", False))),
     Scenario("english caller abandons in the queue", "91", "queue",
-             (("opened", "12345"), ("abandoned", "12345", "en-general", "en", None))),
+             (("opened", "12345"), ("abandoned", "12345", "en-general", "en", None, False))),
     Scenario("caller leaves during the greeting", "", "ivr",
-             (("opened", "12345"), ("ivr_abandoned", "12345", None, "zh", None))),
+             (("opened", "12345"), ("ivr_abandoned", "12345", None, "zh", None, False))),
+    Scenario("caller accepts a callback and is called back", "", "callback",
+             (("opened", "12345"), ("answered", "12345", "zh-general", "zh", "1001", True))),
 ]
+NUMBER = "13800138000"  # the caller's own (mobile) number
+
+
+def config_for(scenario: Scenario):
+    """The shipped config; its Mandarin queue offers the callback after a second for ``callback``."""
+    return offering_callbacks_after(1.0) if scenario.ends == "callback" else None
 
 
 def records(commands: list) -> tuple[tuple, ...]:
@@ -54,10 +66,10 @@ def records(commands: list) -> tuple[tuple, ...]:
         if isinstance(command, CallOpened):
             out.append(("opened", command.line))
         elif isinstance(command, CallClosed):
-            out.append((command.outcome, command.line, None, command.language, None))
+            out.append((command.outcome, command.line, None, command.language, None, False))
         elif isinstance(command, CallFinished):
             r = command.record
-            out.append((r.outcome, r.line, r.queue, r.language, r.agent_id))
+            out.append((r.outcome, r.line, r.queue, r.language, r.agent_id, r.callback))
     return tuple(out)
 
 
@@ -65,16 +77,30 @@ def ended(parts) -> bool:
     return any(isinstance(c, (CallClosed, CallFinished)) for c in parts.commands)
 
 
+def offered_callback(parts) -> bool:
+    return any(isinstance(c, OfferCallback) for c in parts.commands)
+
+
 async def over_sip(scenario: Scenario, prompts_dir) -> tuple[tuple, ...]:
-    parts = engine_parts()
+    parts = engine_parts(config=config_for(scenario))
     tel = await start_sip(parts, prompts_dir)
     rung: list[Call] = []
     seat = await register_seat(tel, "1001", parts, rung) if scenario.ends == "answered" else None
-    caller = await new_caller()
+    called_back: list[Call] = []
+    caller = UserAgent(await open_endpoint(port=0), user=NUMBER, media=True,
+                       on_call=called_back.append, auto_answer=True)
     try:
         call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
         assert call.status == 200
-        if scenario.ends == "ivr":
+        if scenario.ends == "callback":
+            await wait_for(lambda: offered_callback(parts), 20)
+            await press(call, "1")
+            await asyncio.wait_for(call.ended.wait(), 15)  # confirmed; the engine hangs up
+            seat = await register_seat(tel, "1001", parts, rung)
+            await wait_for(lambda: rung and called_back, 10)
+            await asyncio.wait_for(called_back[0].confirmed.wait(), 5)
+            await seat.hangup(rung[0])
+        elif scenario.ends == "ivr":
             await caller.hangup(call)
         else:
             if scenario.keys:
@@ -97,19 +123,41 @@ async def over_sip(scenario: Scenario, prompts_dir) -> tuple[tuple, ...]:
 
 
 async def over_asterisk(scenario: Scenario) -> tuple[tuple, ...]:
-    parts = engine_parts()
+    parts = engine_parts(config=config_for(scenario))
     running = await start_agi(parts)
+    seats: list[asyncio.Task] = []
+
+    async def originate(channel: str, **options: object):
+        """Asterisk rings the seat, which answers (Reason 4, as recorded) and runs our AGI."""
+        async def caller_answers(channel: FakeChannel, words: list[str]) -> list[str]:
+            channel.variables["DIALSTATUS"] = "ANSWER"  # the caller's phone, called back
+            await asyncio.sleep(0.3)  # talk
+            return ["200 result=-1"]  # the seat hung up
+
+        seat = FakeChannel(running.port, str(options["data"]).split("/", 3)[3], channel=channel,
+                           dial=caller_answers)
+        seats.append(asyncio.create_task(seat.run()))
+        return recorded_outcome("orig-seat-1001")
+
+    running.flow.callbacks.originate = originate
+    running.flow.callbacks.agi_url = f"agi://127.0.0.1:{running.port}"
     if scenario.ends == "answered":
         parts.driver.submit(AgentLoggedIn("1001", ready=True))
     keys = [("STREAM FILE callcenter/welcome_12345", digit) if i == 0 else ("STREAM FILE", digit)
             for i, digit in enumerate(scenario.keys)]
-    caller = FakeChannel(running.port, "12345", keys=keys, dial=answering(talk=0.3),
+    if scenario.ends == "callback":
+        keys = [("STREAM FILE callcenter/all_busy_callback", "1")]
+    caller = FakeChannel(running.port, "12345", keys=keys, dial=answering(talk=0.3), callerid=NUMBER,
                          hangup_on="STREAM FILE" if scenario.ends == "ivr" else None)
     task = asyncio.create_task(caller.run())
     if scenario.ends == "queue":
         await wait_for(lambda: parts.submitted(CallArrived), 15)
         caller.hang_up()
     await task
+    if scenario.ends == "callback":
+        parts.driver.submit(AgentLoggedIn("1001", ready=True))
+        await wait_for(lambda: seats, 10)
+        await asyncio.gather(*seats)
     await wait_for(lambda: ended(parts), 15)
     await running.server.close()
     return records(parts.commands)
