@@ -81,6 +81,7 @@ class Call:
         self.caller_present = True  # False once a caller who accepted a callback hung up
         self.agent: str | None = None  # the seat ringing or talking
         self.transferor: str | None = None  # the seat whose transfer is under way
+        self.three_way = False  # the transfer under way is a three-way call: the seat stays
         self.department: tuple[str, str] | None = None  # (id, number) ringing or bridged
         self.ivr_transfer: str | None = None  # the department the IVR sent the caller to
         self.scores: dict[str, int] = {}
@@ -362,6 +363,8 @@ class Call:
             return [c.Bridge(c.AGENT, self.agent)]
         if kind == c.DEPARTMENT and self.department and target == self.department[0] \
                 and self.state is S.TRANSFERRING:
+            if self.three_way and self.transferor is not None:
+                return self._conference(target, now)
             return self._transfer_answered(target, now)
         return [c.Drop(kind, target)]  # answered after we gave up on it
 
@@ -380,6 +383,8 @@ class Call:
 
     def _party_gone(self, event: e.PartyGone, now: float) -> list[c.Command]:
         kind, target, state = event.kind, event.target, self.state
+        if state is S.CONFERENCE:
+            return self._left_conference(kind, target, now)
         if kind == c.DEPARTMENT:
             if state is S.TRANSFERRED and self.department and target == self.department[0]:
                 self.department = None
@@ -426,6 +431,43 @@ class Call:
         self.transferor = event.agent_id
         return self._dial_department(event.department_id, event.number, now)
 
+    def _three_way_requested(self, event: e.ThreeWayRequested, now: float) -> list[c.Command]:
+        self.leg.target("three_way")
+        if event.agent_id != self.agent:
+            raise IllegalTransition(f"call {self.call_id}: {event.agent_id} is not its agent")
+        self.leg.apply("three_way", now)
+        self.transferor, self.three_way = event.agent_id, True
+        return self._dial_department(event.department_id, event.number, now)
+
+    def _conference(self, department: str, now: float) -> list[c.Command]:
+        """The department answered the three-way call: all three talk."""
+        self.leg.apply("conference", now)
+        self._ring_until = None
+        assert self.agent is not None
+        return [c.Conference(((c.AGENT, self.agent), (c.DEPARTMENT, department)))]
+
+    def _agent_leaves(self, event: e.AgentLeaves, now: float) -> list[c.Command]:
+        self.leg.target("agent_left")
+        if event.agent_id != self.agent:
+            raise IllegalTransition(f"call {self.call_id}: {event.agent_id} is not its agent")
+        return [c.Drop(c.AGENT, event.agent_id), *self._left_conference(c.AGENT, event.agent_id, now)]
+
+    def _left_conference(self, kind: str, target: str, now: float) -> list[c.Command]:
+        """A party left the three-way call: the other two talk on (the caller leaving ends it)."""
+        assert self.agent is not None and self.department is not None
+        if kind == c.AGENT and target == self.agent:
+            self.leg.apply("agent_left", now)
+            department = self.department[0]
+            self.agent = self.transferor = None
+            self.three_way = False
+            return [c.Bridge(c.DEPARTMENT, department), *self._acd_conversation_over(target, department)]
+        if kind == c.DEPARTMENT and target == self.department[0]:
+            self.leg.apply("department_left", now)
+            self.department = self.transferor = None
+            self.three_way = False
+            return [c.Bridge(c.AGENT, self.agent)]
+        return []
+
     def _dial_department(self, department: str, number: str, now: float) -> list[c.Command]:
         self.department = (department, number)
         self._ring_until = now + self.settings.department_ring_timeout
@@ -433,6 +475,7 @@ class Call:
 
     def _transfer_answered(self, department: str, now: float) -> list[c.Command]:
         self.leg.apply("transfer_answered", now)
+        self.three_way = False  # a seat that left its three-way call: a transfer after all
         self._ring_until = None
         self._playing, self._moh = None, False
         out: list[c.Command] = []
@@ -448,10 +491,11 @@ class Call:
         self._ring_until = None
         self.department = None
         agent = self.transferor
+        three_way, self.three_way = self.three_way, False
         if agent is not None:
             self.leg.apply("transfer_failed", now)
             self.transferor = None
-            return [c.TransferResult(agent, status, reason)]
+            return [] if three_way else [c.TransferResult(agent, status, reason)]
         self.leg.apply("last_message", now)
         return [self._play((ivr_cmd.Prompt(UNAVAILABLE, self.language),), (None, "end"))]
 
@@ -517,6 +561,7 @@ class Call:
             self.acd_done = True
             out.append(c.ToAcd(acd_ev.CallerHungUp(self.call_id)))
         self.agent = self.department = self.transferor = None
+        self.three_way = False
         self._hold_at = self._ring_until = self._dial_back_until = None
         self._playing, self._moh = None, False
         self._plays.clear()
@@ -559,6 +604,8 @@ class Call:
         e.DialFailed: _dial_failed,
         e.PartyGone: _party_gone,
         e.TransferRequested: _transfer_requested,
+        e.ThreeWayRequested: _three_way_requested,
+        e.AgentLeaves: _agent_leaves,
         e.AcdRefused: _refused,
         ivr_ev.QueryAnswered: _answered_query,
     }  # type: ignore[dict-item]

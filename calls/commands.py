@@ -85,6 +85,14 @@ class Bridge:
 
 
 @dataclass(frozen=True, slots=True)
+class Conference:
+    """Mix the caller with these answered parties, ``(kind, target)`` each: every one hears
+    all the others (the three-way call); a later ``Bridge`` ends the mixing."""
+
+    parties: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class TransferResult:
     """Tell the seat that asked for a transfer how it went (SIP NOTIFY); ``status`` is SIP's."""
 
@@ -145,10 +153,10 @@ class Record:
 
 
 Command = (Answer | Play | StopPlay | Collect | SetLanguage | StartMoh | Dial | Drop | Bridge
-           | TransferResult | HangUp | RunQuery | ToAcd | Record)
+           | Conference | TransferResult | HangUp | RunQuery | ToAcd | Record)
 
 __all__ = [
-    "AGENT", "CALLBACK", "DEPARTMENT", "Answer", "Bridge", "Closed", "Collect", "Command",
+    "AGENT", "CALLBACK", "DEPARTMENT", "Answer", "Bridge", "Closed", "Collect", "Command", "Conference",
     "Dial", "Drop", "HangUp", "Opened", "Play", "Record", "RunQuery", "Score", "SetLanguage",
     "StartMoh", "StopPlay", "ToAcd", "TransferResult",
 ]

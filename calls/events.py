@@ -64,6 +64,23 @@ class TransferRequested:
 
 
 @dataclass(frozen=True, slots=True)
+class ThreeWayRequested:
+    """The talking seat's agent brings a department (number from the config) into the call:
+    once it answers, caller, agent and department all talk (三方通话)."""
+
+    agent_id: str
+    department_id: str
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLeaves:
+    """The agent leaves the three-way call (from the desk): caller and department talk on."""
+
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class CallerGone:
     """The caller's leg ended: they hung up (``left``), or it was lost on our side."""
 
@@ -84,4 +101,4 @@ class AcdRefused:
 
 
 Event = (Arrived | Digit | PlayDone | DialAnswered | DialFailed | PartyGone | TransferRequested
-         | CallerGone | Shutdown | AcdRefused)
+         | ThreeWayRequested | AgentLeaves | CallerGone | Shutdown | AcdRefused)

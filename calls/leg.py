@@ -19,6 +19,7 @@ class State(StrEnum):
     TALKING = "talking"  # bridged to a seat
     TRANSFERRING = "transferring"  # a department rings (the seat may still be on)
     TRANSFERRED = "transferred"  # bridged to a department
+    CONFERENCE = "conference"  # three-way call (三方通话): caller, seat and department all talk
     CALLBACK_PENDING = "callback_pending"  # accepted a callback: keeps the place, may hang up
     CALLBACK_OFFERED = "callback_offered"  # a seat rings for a caller who is not on the line
     DIALLING_BACK = "dialling_back"  # the seat answered, the caller's phone rings
@@ -56,6 +57,10 @@ _TABLE: dict[tuple[str, State], State] = {
     ("transferor_left", S.TRANSFERRING): S.TRANSFERRING,
     ("transfer_answered", S.TRANSFERRING): S.TRANSFERRED,
     ("transfer_failed", S.TRANSFERRING): S.TALKING,  # the seat still has the caller
+    ("three_way", S.TALKING): S.TRANSFERRING,  # the seat stays on once the department answers
+    ("conference", S.TRANSFERRING): S.CONFERENCE,
+    ("agent_left", S.CONFERENCE): S.TRANSFERRED,  # caller and department talk on
+    ("department_left", S.CONFERENCE): S.TALKING,  # the seat has the caller again
     ("seat_lost", S.TALKING): S.QUEUED,
     ("agent_hung_up", S.TALKING): S.SURVEY,
     ("last_message", S.QUEUED): S.LEAVING,

@@ -363,6 +363,60 @@ def test_transfer_by_someone_else_is_refused(world):
     assert call.state is State.TALKING and call.department is None
 
 
+# ---- the three-way call (三方通话) ---------------------------------------------------------
+
+def conference(world: World):
+    call = talking(world)
+    world.send(call, e.ThreeWayRequested(AGENT, "housing-authority", NUMBER), at=30.0)
+    assert call.state is State.TRANSFERRING
+    assert world.commands(call)[-1] == c.Dial(c.DEPARTMENT, "housing-authority", NUMBER)
+    world.send(call, e.DialAnswered(c.DEPARTMENT, "housing-authority"), at=40.0)
+    assert call.state is State.CONFERENCE and call.agent == AGENT
+    assert world.commands(call)[-1] == c.Conference(((c.AGENT, AGENT), (c.DEPARTMENT, "housing-authority")))
+    assert not world.acd_events(call, AgentHungUp)  # the seat is still on the call
+    return call
+
+
+def test_the_agent_leaves_the_three_way_call_and_the_others_talk_on(world):
+    call = conference(world)
+    with pytest.raises(IllegalTransition):
+        call.handle(e.AgentLeaves(OTHER), 50.0)
+    world.send(call, e.AgentLeaves(AGENT), at=50.0)
+    assert call.state is State.TRANSFERRED and call.agent is None
+    assert world.commands(call)[-3:] == [c.Drop(c.AGENT, AGENT), c.Bridge(c.DEPARTMENT, "housing-authority"),
+                                         c.ToAcd(AgentHungUp(AGENT, "housing-authority"))]
+    world.send(call, e.CallerGone("caller BYE"), at=90.0)
+    assert call.state is State.ENDED and world.commands(call)[-1] == c.Drop(c.DEPARTMENT, "housing-authority")
+    assert world.record(call).transferred_to == "housing-authority"
+
+
+def test_the_department_leaving_gives_the_caller_back_to_the_agent(world):
+    call = conference(world)
+    world.send(call, e.PartyGone(c.DEPARTMENT, "housing-authority"), at=60.0)
+    assert call.state is State.TALKING and call.agent == AGENT and call.department is None
+    assert world.commands(call)[-1] == c.Bridge(c.AGENT, AGENT)
+    world.send(call, e.PartyGone(c.AGENT, AGENT), at=70.0)  # then an ordinary hang-up
+    assert world.acd_events(call)[-1] == AgentHungUp(AGENT, None)
+
+
+def test_a_three_way_call_the_department_refuses_leaves_the_conversation_as_it_was(world):
+    call = talking(world)
+    world.send(call, e.ThreeWayRequested(AGENT, "housing-authority", NUMBER), at=30.0)
+    world.send(call, e.DialFailed(c.DEPARTMENT, "housing-authority", 486, "Busy Here"), at=35.0)
+    assert call.state is State.TALKING and call.agent == AGENT and not call.three_way
+    assert not [x for x in world.commands(call) if isinstance(x, c.TransferResult)]  # no REFER to answer
+    with pytest.raises(IllegalTransition):
+        call.handle(e.AgentLeaves(AGENT), 36.0)  # there is no three-way call to leave
+
+
+def test_caller_hanging_up_ends_the_three_way_call_for_everyone(world):
+    call = conference(world)
+    world.send(call, e.CallerGone("caller BYE"), at=60.0)
+    out = world.commands(call)
+    assert c.Drop(c.DEPARTMENT, "housing-authority") in out and c.Drop(c.AGENT, AGENT) in out
+    assert call.state is State.ENDED and world.acd_events(call)[-1] == CallerHungUp(call.call_id)
+
+
 def test_a_call_the_acd_refuses_is_hung_up_and_closed_in_the_ivr(world):
     world.acd = ACD([q for q in world.config.queue_specs() if q.name == "en-general"])
     call = world.arrive("12315")
