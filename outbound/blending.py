@@ -105,8 +105,10 @@ class Blender:
     """Feeds a dialer's agent tasks into one ACD queue through the gate."""
 
     def __init__(self, acd: ACD, dialer: Dialer, gate: BlendGate, queue: str,
-                 agents: Collection[str], inbound_queues: Iterable[str], priority: int = -1000) -> None:
+                 agents: Collection[str], inbound_queues: Iterable[str], priority: int = -1000,
+                 wrap_up: float = 0.0) -> None:
         self.acd, self.dialer, self.gate, self.queue = acd, dialer, gate, queue
+        self.wrap_up = wrap_up  # the agents' mean wrap-up: part of the handle time Erlang A needs
         self.agents = tuple(agents)  # who serves ``queue`` (and the inbound queues)
         self.inbound = tuple(inbound_queues)
         self.priority = priority
@@ -134,7 +136,7 @@ class Blender:
         stats = self.acd.stats
         talk = sum(stats[q].talk_total for q in self.inbound)
         count = sum(stats[q].talk_count for q in self.inbound)
-        return talk / count if count >= 20 else self.gate.policy.default_handle
+        return talk / count + self.wrap_up if count >= 20 else self.gate.policy.default_handle
 
     def offer(self, now: float) -> list[AcdCommand]:
         """Put as many due agent tasks into the ACD as the gate allows now."""

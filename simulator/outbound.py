@@ -80,9 +80,11 @@ class OutboundWork:
 
     def attach(self, acd: ACD, agents: Sequence[AgentSpec]) -> None:
         """Called by the simulation once its ACD and roster exist."""
-        serving = [a.agent_id for a in agents if self.queue.could_serve(a.skills)]
+        serving = [a for a in agents if self.queue.could_serve(a.skills)]
         inbound = [name for name in acd.queue_names if name != QUEUE]
-        self.blender = Blender(acd, self.dialer, BlendGate(self.policy), QUEUE, serving, inbound)
+        wrap_up = sum(a.wrap_up_seconds for a in serving) / len(serving) if serving else 0.0
+        self.blender = Blender(acd, self.dialer, BlendGate(self.policy), QUEUE,
+                               [a.agent_id for a in serving], inbound, wrap_up=wrap_up)
 
     def tick(self, now: float) -> tuple[list[AcdCommand], float]:
         """Offer what the gate allows; the next tick (at the next opening outside hours)."""

@@ -143,6 +143,14 @@ def serve(config_path: str | None, db_url: str | None, sip: str, advertise: str 
             ami = AMISettings.from_env(secrets_file, host=host, port=port)
         except ValueError as exc:
             _refuse(f"AMI: {exc}")
+    outbound_credentials = None
+    if config.outbound is not None:
+        from callcenter.runtime.campaigns import gateway_credentials
+
+        try:
+            outbound_credentials = gateway_credentials(config.outbound, secrets_file)
+        except (ValueError, PasswordFileError) as exc:
+            _refuse(f"secrets: {exc}")
     try:
         options = ListenerOptions(
             sip=None if sip == "off" else parse_address(sip, 5060),
@@ -162,6 +170,7 @@ def serve(config_path: str | None, db_url: str | None, sip: str, advertise: str 
             api_token_file=api_token_file,
             agi=None if agi_address == "off" else parse_address(agi_address, 4573),
             ami=ami,
+            outbound_credentials=outbound_credentials,
         )
         check_advertise(options.sip, advertise)
     except ValueError as exc:

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from acd.model import EscalationStep, QueueSpec, ServiceLevelPolicy
 from agents.model import AgentSpec
 from callcenter.config.cases_section import CasesSection
+from callcenter.config.outbound_section import OutboundSection
 from callcenter.config.sms_section import SmsSection
 
 LANGUAGES: tuple[str, ...] = ("zh", "en", "ja", "ko", "fr", "de", "ru")
@@ -161,6 +162,7 @@ class HotlineConfig(_Model):
     agents: list[Agent] = []
     cases: CasesSection = Field(default_factory=CasesSection)
     sms: SmsSection | None = None  # SMS notices to citizens over SMPP
+    outbound: OutboundSection | None = None  # return visits and missed-call callbacks dialled
 
     # ------------------------------------------------------------- derived views
 

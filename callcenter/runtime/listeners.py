@@ -43,6 +43,7 @@ class ListenerOptions:
     agi: tuple[str, int] | None = ("127.0.0.1", 4573)
     advertise: str | None = None  # the SIP address put in SDP and Contact (wildcard binds)
     ami: object | None = None  # callcenter.asterisk_engine.AMISettings: follow seats over AMI
+    outbound_credentials: tuple[str, str] | None = None  # digest (user, password) for the trunk
 
 
 def parse_address(text: str, default_port: int) -> tuple[str, int]:
@@ -149,6 +150,11 @@ async def start_listeners(engine: Engine, options: ListenerOptions) -> list[Call
             log.info("SIP listening on udp and tcp %s:%d (lines %s)", host, telephony.port,
                      ", ".join(line.number for line in engine.config.lines))
             closers.append(telephony.close)
+            from callcenter.runtime.campaigns import start_campaigns
+
+            campaigns = start_campaigns(engine, telephony, options.outbound_credentials)
+            if campaigns is not None:
+                closers.append(campaigns.close)
         if options.agi is not None:
             from callcenter.asterisk_engine import start_asterisk
 

@@ -569,6 +569,8 @@ class CallControl:
             del self.callers[leg.call_id]
         if leg.dialog is not None:
             self.dialogs.pop(leg.dialog.id, None)
+        if leg.on_ended is not None:
+            leg.on_ended(leg, reason)
 
     def _close_record(self, leg: CallerLeg, reason: str) -> None:
         """Close the record of a call that ends without the ACD ever holding it (the ACD's
@@ -596,6 +598,12 @@ class CallControl:
         else:
             return None
         return run if run is not None and not run.finished else None
+
+    def start_flow(self, leg: CallerLeg, event: ivr_ev.Event) -> None:
+        """Run ``leg.run`` on a leg the engine set up itself (an outbound survey call): the
+        leg's keys drive it, ``event`` starts it."""
+        leg.media.on_digit = lambda digit: self._ivr_event(leg, ivr_ev.DigitPressed(digit))
+        self._ivr_event(leg, event)
 
     def _ivr_event(self, leg: CallerLeg, event: ivr_ev.Event) -> None:
         run = self._active_run(leg)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,6 +83,7 @@ class CallerLeg:
     arrived_at: float | None = None  # when its record opened (None: a leg without a record)
     queued: bool = False  # the ACD has held the call (it closes the record)
     ivr_transfer: str | None = None  # the department the IVR sent the caller to
+    on_ended: Callable[[CallerLeg, str], None] | None = None  # told once the leg has ended
 
 
 def agent_invite(leg: CallerLeg, target: str, sdp: bytes, *, host: str, port: int,

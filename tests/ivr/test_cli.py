@@ -11,7 +11,7 @@ from tests.ivr.flowtext import write_flow
 def test_flows_check_passes_on_the_shipped_flows():
     result = CliRunner().invoke(main, ["flows", "check"])
     assert result.exit_code == 0, result.output
-    assert "5 flow(s) OK" in result.output
+    assert "8 flow(s) OK" in result.output
     assert "warning" not in result.output
 
 

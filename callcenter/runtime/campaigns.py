@@ -1,0 +1,224 @@
+"""The campaign runner: the outbound dialer (``outbound.dialer``) inside the running engine.
+
+Return visits come from the case workflow (its ``ScheduleReturnVisit`` commands, to the number
+on the case); the dialer's deadlines are driven by the engine's ``DeadlineTimer``; survey calls
+go out through ``OutboundCalls``; each task's end is recorded on its case through the workflow
+(``VisitResult``: satisfied closes, dissatisfied re-handles and supervises, unreached counts a
+visit attempt). A visit that cannot be dialled (no phone number, do-not-call) is remarked on
+the case. Missed calls come from the ACD's records (abandoned, or overflowed to a message) with
+the caller's own number (P-Asserted-Identity or From, a mainland phone number) and are called
+back from the line they called. The dialer is pure and in memory: one lock guards it,
+commands run on the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from acd.commands import CallFinished
+from callcenter.casework.service import CaseService
+from callcenter.config.outbound_section import OutboundSection
+from callcenter.config.schema import HotlineConfig
+from callcenter.runtime.deadline_timer import DeadlineTimer
+from callcenter.telephony.legs import own_number
+from callcenter.telephony.outbound_calls import OutboundCalls
+from callcenter.telephony.passwords import load_passwords
+from cases import commands as case_cmd
+from cases.case import Case
+from outbound.dialer import Dialer
+from outbound.model import Answers, CallOutcome, Command, Dial, Kind, TaskEnded
+
+log = logging.getLogger(__name__)
+
+
+def gateway_credentials(section: OutboundSection, secrets_file: Path | str | None) -> tuple[str, str] | None:
+    """(username, password) for the trunk: the password from ``secret_env``, else the secrets
+    file's ``secret_key`` line; None without a username. ``ValueError`` if it has none."""
+    if section.username is None:
+        return None
+    password = os.environ.get(section.secret_env)
+    if not password and secrets_file is not None:
+        password = load_passwords(secrets_file).get(section.secret_key)
+    if not password:
+        raise ValueError(f"outbound.username: no password in ${section.secret_env} or the secrets "
+                         f"file's '{section.secret_key} = ...' line")
+    return section.username, password
+
+
+class CampaignRunner:
+    """Feeds the dialer from the cases and carries out its commands on the running loop."""
+
+    def __init__(self, config: HotlineConfig, section: OutboundSection, service: CaseService,
+                 clock: Callable[[], float], loop: asyncio.AbstractEventLoop) -> None:
+        self.section = section
+        self.service = service
+        self.clock = clock
+        self.loop = loop
+        self.dialer = Dialer(section.rules(config.center.timezone))
+        self.caller_id = section.caller_id or config.lines[0].number
+        self.lock = threading.Lock()
+        self.calls: OutboundCalls | None = None
+        self.timer = DeadlineTimer(self._next_deadline, self._fire, clock=clock, loop=loop)
+        self.ended: list[TaskEnded] = []  # what became of each task, for the status and tests
+
+    def start(self, calls: OutboundCalls) -> None:
+        self.calls = calls
+        self.service.add_sink(self.case_commands)
+        self.timer.start()
+
+    # ---- from the ACD (on the loop): missed calls
+
+    def acd_commands(self, commands: Sequence[object]) -> None:
+        """A caller who gave up waiting or was turned away (overflow to a message) is called
+        back; one who got through withdraws a pending callback."""
+        if not self.section.missed_calls.enabled or self.calls is None:
+            return
+        for command in commands:
+            if not isinstance(command, CallFinished):
+                continue
+            record = command.record
+            leg = self.calls.control.callers.get(str(record.call_id))
+            number = own_number(leg.invite) if leg is not None else None
+            if number is None or leg is None or leg.callback_invite is not None:
+                continue  # no number of their own, or one of the engine's own calls
+            now = self.clock()
+            with self.lock:
+                if record.outcome == "answered":
+                    ended = self.dialer.inbound_answered(number, now)
+                elif record.outcome in ("abandoned", "overflowed"):
+                    admission = self.dialer.add_missed(str(record.call_id), number, record.line or
+                                                       self.caller_id, now, language=record.language or "zh")
+                    log.info("missed call %s: %s", record.call_id, admission.task.task_id
+                             if admission.task else f"no callback ({admission.reason})")
+                    ended = []
+                else:
+                    continue
+            self._carry_out(ended)
+            self.timer.poke()
+
+    async def close(self) -> None:
+        await self.timer.close()
+        if self.calls is not None:
+            self.calls.close()
+
+    # ---- from the cases (any thread)
+
+    def case_commands(self, commands: Sequence[object]) -> None:
+        for command in commands:
+            if isinstance(command, case_cmd.ScheduleReturnVisit):
+                self._visit(command)
+
+    def _visit(self, command: case_cmd.ScheduleReturnVisit) -> None:
+        row = self.service.store.get(command.case_id)
+        if row is None:
+            return
+        case = Case.from_dict(row.state_dict())
+        kind = Kind.REVISIT if case.rehandles else Kind.RETURN_VISIT
+        with self.lock:
+            admission = self.dialer.add_visit(case.case_id, case.caller_number, self.caller_id, self.clock(),
+                                              not_before=command.not_before, due=command.due,
+                                              language=case.language, kind=kind)
+        if admission.task is None:
+            log.info("case %s: return visit not dialled: %s", case.case_id, admission.reason)
+            self._later(self._remark, case.case_id, f"return visit not dialled: {admission.reason}")
+            return
+        log.info("case %s: %s %s scheduled", case.case_id, kind.value, admission.task.task_id)
+        self.timer.poke()
+
+    # ---- the dialer's clock (the timer's worker thread)
+
+    def _next_deadline(self) -> float | None:
+        with self.lock:
+            return self.dialer.next_deadline()
+
+    def _fire(self, now: float) -> None:
+        with self.lock:
+            commands = self.dialer.on_timer(now)
+        if commands:
+            self.loop.call_soon_threadsafe(self._carry_out, commands)
+
+    # ---- on the loop
+
+    def _carry_out(self, commands: Sequence[Command]) -> None:
+        for command in commands:
+            if isinstance(command, Dial):
+                self._dial(command)
+            else:
+                self._task_ended(command)
+
+    def _dial(self, command: Dial) -> None:
+        assert self.calls is not None
+        kinds = {Kind.RETURN_VISIT: self.section.return_visits.flow,
+                 Kind.REVISIT: self.section.revisits.flow, Kind.MISSED_CALL: "missed_callback"}
+        case_number = "".join(ch for ch in command.case_id or "" if ch.isdigit())
+        try:
+            self.calls.dial(command, kinds[command.kind],
+                            {"line": command.caller_id, "case_number": case_number})
+        except Exception:  # a failed dial is a failed attempt, never a stuck task
+            log.exception("outbound %s: dialling failed", command.task_id)
+            self.on_result(command.task_id, CallOutcome.FAILED, None)
+
+    def on_result(self, task_id: str, outcome: CallOutcome, answers: Answers | None) -> None:
+        """How a call of the dialer's went (from ``OutboundCalls``, on the loop)."""
+        now = self.clock()
+        with self.lock:
+            commands = self.dialer.ended(task_id, outcome, now, answers)
+        self._carry_out(commands)
+        self.timer.poke()
+
+    def _task_ended(self, ended: TaskEnded) -> None:
+        self.ended.append(ended)
+        if ended.case_id is None:
+            return
+        if ended.reached:
+            answers = ended.answers
+            assert answers is not None
+            score = f", score {answers.score}" if answers.score is not None else ""
+            fields = {"reached": True, "solved": answers.solved, "satisfied": answers.satisfied,
+                      "note": f"survey call {ended.task_id}{score}"}
+        elif ended.reason in ("do-not-call", "cancelled"):
+            self._later(self._remark, ended.case_id, f"return visit {ended.task_id}: {ended.reason}")
+            return
+        else:
+            fields = {"reached": False, "note": f"survey call {ended.task_id}: {ended.reason}"}
+        self._later(self._record, ended.case_id, fields)
+
+    def _later(self, fn: Callable[..., None], *args: object) -> None:
+        """Case changes commit in a worker thread: the loop never waits on the database."""
+        self.loop.call_soon_threadsafe(lambda: self.loop.create_task(asyncio.to_thread(fn, *args)))
+
+    def _record(self, case_id: str, fields: dict) -> None:
+        try:
+            self.service.record_system(case_id, "VisitResult", fields)
+        except Exception:
+            log.exception("case %s: the visit result could not be recorded", case_id)
+
+    def _remark(self, case_id: str, text: str) -> None:
+        try:
+            self.service.record_system(case_id, "Remarked", {"text": text})
+        except Exception:
+            log.exception("case %s: the remark could not be recorded", case_id)
+
+
+def start_campaigns(engine: object, telephony: object,
+                    credentials: tuple[str, str] | None = None) -> CampaignRunner | None:
+    """The runner for the config's ``outbound:`` section over the embedded engine's calls; None
+    without the section (or the cases), with ``enabled: false``."""
+    config: HotlineConfig = engine.config  # type: ignore[attr-defined]
+    section = config.outbound
+    casework = getattr(engine, "casework", None)
+    if section is None or not section.enabled or casework is None:
+        return None
+    runner = CampaignRunner(config, section, casework.service, engine.driver.clock,  # type: ignore[attr-defined]
+                            asyncio.get_running_loop())
+    calls = OutboundCalls(telephony.control, section.address(), runner.on_result,  # type: ignore[attr-defined]
+                          credentials=credentials)
+    runner.start(calls)
+    engine.driver.add_sink(runner.acd_commands)  # type: ignore[attr-defined]
+    log.info("outbound: return visits through %s as %s, calling hours %s", section.gateway,
+             runner.caller_id, section.calling_hours)
+    return runner

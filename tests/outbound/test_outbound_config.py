@@ -1,0 +1,67 @@
+"""The ``outbound:`` config section and the survey call's mapping of SIP outcomes and keys."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from callcenter.config.outbound_section import OutboundSection
+from callcenter.runtime.campaigns import gateway_credentials
+from callcenter.telephony.outbound_calls import answers_of, outcome_of
+from outbound.model import Answers, CallOutcome, Kind
+from tests.outbound.helpers import local
+
+
+def test_the_section_becomes_the_dialers_rules() -> None:
+    section = OutboundSection(gateway="10.1.2.3:5060", calling_hours="09:00-20:00",
+                              do_not_call=["+8613900139000"],
+                              return_visits={"max_attempts": 4, "spacing_minutes": {"busy": 5}},
+                              missed_calls={"within_minutes": 30, "period_hours": 12})
+    rules = section.rules("Asia/Shanghai")
+    assert rules.do_not_call == frozenset({"13900139000"})
+    assert rules.of(Kind.RETURN_VISIT).max_attempts == 4
+    assert rules.of(Kind.RETURN_VISIT).spacing[CallOutcome.BUSY] == 300
+    assert rules.of(Kind.MISSED_CALL).window == 1800 and rules.missed_call_period == 12 * 3600
+    assert not rules.hours.is_open(local(8, 59)) and rules.hours.is_open(local(9))
+    assert section.address() == ("10.1.2.3", 5060)
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"gateway": "sip:trunk.example"}, "gateway"),
+    ({"gateway": "10.1.2.3:99999"}, "gateway"),
+    ({"gateway": "10.1.2.3:5060", "calling_hours": "21:00-08:00"}, "none at night"),
+    ({"gateway": "10.1.2.3:5060", "do_not_call": ["sip:13800138000@x"]}, "not a mainland phone number"),
+    ({"gateway": "10.1.2.3:5060", "return_visits": {"max_attempts": 0}}, "max_attempts"),
+    ({"gateway": "10.1.2.3:5060", "password": "in the config"}, "password"),
+])
+def test_bad_sections_are_refused_naming_the_field(fields: dict, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        OutboundSection(**fields)
+
+
+def test_trunk_credentials_come_from_the_environment_or_the_secrets_file(tmp_path, monkeypatch) -> None:
+    section = OutboundSection(gateway="10.1.2.3:5060", username="hotline")
+    monkeypatch.delenv("CALLCENTER_OUTBOUND_PASSWORD", raising=False)
+    with pytest.raises(ValueError, match="no password"):
+        gateway_credentials(section, None)
+    secrets = tmp_path / "secrets"
+    secrets.write_text("outbound = trunk-pass\n")
+    secrets.chmod(0o600)
+    assert gateway_credentials(section, secrets) == ("hotline", "trunk-pass")
+    monkeypatch.setenv("CALLCENTER_OUTBOUND_PASSWORD", "env-pass")
+    assert gateway_credentials(section, None) == ("hotline", "env-pass")
+    assert gateway_credentials(OutboundSection(gateway="10.1.2.3:5060"), None) is None
+
+
+@pytest.mark.parametrize(("status", "outcome"), [
+    (486, CallOutcome.BUSY), (600, CallOutcome.BUSY), (480, CallOutcome.NO_ANSWER),
+    (487, CallOutcome.NO_ANSWER), (404, CallOutcome.INVALID), (484, CallOutcome.INVALID),
+    (503, CallOutcome.FAILED), (403, CallOutcome.FAILED)])
+def test_final_responses_map_to_the_retry_rules(status: int, outcome: CallOutcome) -> None:
+    assert outcome_of(status) is outcome
+
+
+def test_only_both_questions_answered_count_as_reached() -> None:
+    assert answers_of({"solved": 2, "satisfied": 1}) == Answers(solved=False, satisfied=True)
+    assert answers_of({"solved": 1, "satisfied": 2, "score": 4}) == Answers(True, False, 4)
+    assert answers_of({"solved": 1}) is None and answers_of({}) is None
