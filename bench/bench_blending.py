@@ -6,8 +6,8 @@ blended in. Prints inbound service level (overall and per Mandarin queue) with 9
 whether the campaign run stays within the no-campaign interval, and the campaign's completion
 (reached, not reached after its attempts, still pending at midnight, dials, agent hours).
 
-    python bench/bench_blending.py [--replications 8] [--tasks 3000] [--target 0.85]
-        [--margin 0.05] [--reserve 2] [--plot blending.png] [--json]
+    python bench/bench_blending.py [--replications 8] [--tasks 3000] [--target 0.90]
+        [--margin 0.05] [--reserve 3] [--plot blending.png] [--json]
 """
 
 from __future__ import annotations
@@ -115,9 +115,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=8)
     parser.add_argument("--tasks", type=int, default=3000)
-    parser.add_argument("--target", type=float, default=0.85)
+    parser.add_argument("--target", type=float, default=0.90)
     parser.add_argument("--margin", type=float, default=0.05)
-    parser.add_argument("--reserve", type=int, default=2, help="idle agents always left for inbound")
+    parser.add_argument("--reserve", type=int, default=3, help="idle agents always left for inbound")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--plot", help="write the hourly SL and completion plot here (PNG)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")

@@ -50,7 +50,8 @@ def test_the_good_flow_loads(tmp_path, context, catalogue):
 
 
 def test_default_flows_pass_and_name_their_lines(flows):
-    assert set(flows) == {"line_12345", "line_12315", "line_12329", "survey", "queue_busy"}
+    assert set(flows) == {"line_12345", "line_12315", "line_12329", "survey", "queue_busy", "return_visit",
+                          "return_visit_score", "missed_callback"}
 
 
 def test_unreachable_node(tmp_path, context, catalogue):
