@@ -5,32 +5,20 @@ outside calling hours the callback waits for the opening instead of being dialle
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from callcenter.config import load_config
-from callcenter.config.outbound_section import OutboundSection
 from callcenter.phone.softphone import AutoMode, PhoneEvent, Softphone
-from callcenter.runtime.app import build_engine
-from callcenter.runtime.campaigns import start_campaigns
-from callcenter.telephony.embedded import start_embedded
 from outbound.model import Kind
 from outbound.task import State
+from tests.phone.outbound_engine import LOCAL, outbound_engine, run_campaigns
 from tests.telephony.helpers import wait_for
 
 pytestmark = [pytest.mark.sip, pytest.mark.timeout(120)]
 
-LOCAL = "127.0.0.1"
 CITIZEN = "13900139000"
-
-
-def _engine(tmp_path, pj_worker, calling_hours: str):
-    section = OutboundSection(gateway=f"{LOCAL}:{pj_worker.port}", calling_hours=calling_hours)
-    config = load_config().model_copy(update={"outbound": section})
-    return build_engine(config, db_url=f"sqlite:///{tmp_path / 'cc.db'}")
 
 
 async def _give_up_waiting(engine, phone: Softphone, port: int) -> None:
@@ -47,44 +35,34 @@ def _missed(runner) -> list:
 
 
 def test_a_caller_who_gave_up_is_called_back_once_in_the_period(tmp_path, prompts_dir, pj_worker):
-    engine = _engine(tmp_path, pj_worker, "00:00-23:59")
+    engine = outbound_engine(tmp_path, pj_worker.port, "00:00-23:59")
     events: list[PhoneEvent] = []
 
-    async def scenario() -> None:
-        tel = await start_embedded(engine, host=LOCAL, port=0, prompts_dir=prompts_dir, passwords={},
-                                   hold_interval=0)
-        runner = start_campaigns(engine, tel)
+    async def scenario(tel, runner) -> None:
         phone = Softphone(pj_worker, f"{LOCAL}:{tel.port}", CITIZEN, on_event=events.append,
                           auto=AutoMode(answer_after=0.3))
-        try:
-            await _give_up_waiting(engine, phone, tel.port)
-            await wait_for(lambda: any(e.kind == "ringing" for e in events), 20)
-            [task] = _missed(runner)
-            assert (task.number, task.line) == (CITIZEN, "12345")
+        await _give_up_waiting(engine, phone, tel.port)
+        await wait_for(lambda: any(e.kind == "ringing" for e in events), 20)
+        [task] = _missed(runner)
+        assert (task.number, task.line) == (CITIZEN, "12345")
 
-            def offered() -> bool:
-                return any(leg.run is not None and leg.callback_invite is not None
-                           and leg.run.node == "offer" and leg.run.playing is None
-                           for leg in tel.control.callers.values())
+        def offered() -> bool:
+            return any(leg.run is not None and leg.callback_invite is not None
+                       and leg.run.node == "offer" and leg.run.playing is None
+                       for leg in tel.control.callers.values())
 
-            await wait_for(offered, 30)
-            phone.digits("1")  # an agent, please: the callback waits in the line's queue
-            await wait_for(lambda: engine.acd.waiting_calls() == 1, 15)
-            phone.hangup()
-            await wait_for(lambda: task.state is State.DONE, 15)
+        await wait_for(offered, 30)
+        phone.digits("1")  # an agent, please: the callback waits in the line's queue
+        await wait_for(lambda: engine.acd.waiting_calls() == 1, 15)
+        phone.hangup()
+        await wait_for(lambda: task.state is State.DONE, 15)
 
-            await _give_up_waiting(engine, phone, tel.port)  # again, within the period
-            await wait_for(lambda: engine.acd.stats["zh-general"].abandoned >= 3, 10)
-            assert _missed(runner) == [task]
-            assert sum(e.kind == "ringing" for e in events) == 1
-        finally:
-            await runner.close()
-            await tel.close()
+        await _give_up_waiting(engine, phone, tel.port)  # again, within the period
+        await wait_for(lambda: engine.acd.stats["zh-general"].abandoned >= 3, 10)
+        assert _missed(runner) == [task]
+        assert sum(e.kind == "ringing" for e in events) == 1
 
-    try:
-        asyncio.run(scenario())
-    finally:
-        engine.close()
+    run_campaigns(engine, prompts_dir, scenario)
 
 
 def _hours_excluding_now(timezone: str) -> str:
@@ -93,31 +71,21 @@ def _hours_excluding_now(timezone: str) -> str:
 
 
 def test_outside_calling_hours_the_callback_waits_for_the_opening(tmp_path, prompts_dir, pj_worker):
-    engine = _engine(tmp_path, pj_worker, _hours_excluding_now("Asia/Shanghai"))
+    engine = outbound_engine(tmp_path, pj_worker.port, _hours_excluding_now("Asia/Shanghai"))
     events: list[PhoneEvent] = []
 
-    async def scenario() -> None:
-        tel = await start_embedded(engine, host=LOCAL, port=0, prompts_dir=prompts_dir, passwords={},
-                                   hold_interval=0)
-        runner = start_campaigns(engine, tel)
+    async def scenario(tel, runner) -> None:
         phone = Softphone(pj_worker, f"{LOCAL}:{tel.port}", "13700137000", on_event=events.append,
                           auto=AutoMode(answer_after=0.3))
-        try:
-            await _give_up_waiting(engine, phone, tel.port)
-            await wait_for(lambda: len(_missed(runner)) == 1, 10)
-            [task] = _missed(runner)
-            hours = runner.dialer.rules.hours
-            now = engine.driver.clock()
-            assert not hours.is_open(now)
-            assert task.attempts == 0 and task.state in (State.SCHEDULED, State.EXPIRED)
-            assert runner.dialer.next_deadline() is None or runner.dialer.next_deadline() >= min(
-                hours.next_open(now), task.expires)
-            assert not any(e.kind == "ringing" for e in events)
-        finally:
-            await runner.close()
-            await tel.close()
+        await _give_up_waiting(engine, phone, tel.port)
+        await wait_for(lambda: len(_missed(runner)) == 1, 10)
+        [task] = _missed(runner)
+        hours = runner.dialer.rules.hours
+        now = engine.driver.clock()
+        assert not hours.is_open(now)
+        assert task.attempts == 0 and task.state in (State.SCHEDULED, State.EXPIRED)
+        assert runner.dialer.next_deadline() is None or runner.dialer.next_deadline() >= min(
+            hours.next_open(now), task.expires)
+        assert not any(e.kind == "ringing" for e in events)
 
-    try:
-        asyncio.run(scenario())
-    finally:
-        engine.close()
+    run_campaigns(engine, prompts_dir, scenario)

@@ -1,0 +1,42 @@
+"""An engine with cases and an ``outbound:`` section whose trunk is a pjsua2 worker's address,
+run with the embedded SIP side and the campaign runner around one test scenario."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from callcenter.config import load_config
+from callcenter.config.outbound_section import OutboundSection
+from callcenter.runtime.app import Engine, build_engine
+from callcenter.runtime.campaigns import CampaignRunner, start_campaigns
+from callcenter.telephony.embedded import EmbeddedTelephony, start_embedded
+
+LOCAL = "127.0.0.1"
+Scenario = Callable[[EmbeddedTelephony, CampaignRunner], Awaitable[None]]
+
+
+def outbound_engine(tmp_path: Path, trunk_port: int, calling_hours: str) -> Engine:
+    section = OutboundSection(gateway=f"{LOCAL}:{trunk_port}", calling_hours=calling_hours)
+    config = load_config().model_copy(update={"outbound": section})
+    return build_engine(config, db_url=f"sqlite:///{tmp_path / 'cc.db'}")
+
+
+def run_campaigns(engine: Engine, prompts_dir: Path, scenario: Scenario) -> None:
+    """Start SIP and the runner, run ``scenario(telephony, runner)``, stop everything."""
+    async def main() -> None:
+        tel = await start_embedded(engine, host=LOCAL, port=0, prompts_dir=prompts_dir, passwords={},
+                                   hold_interval=0)
+        runner = start_campaigns(engine, tel)
+        assert runner is not None
+        try:
+            await scenario(tel, runner)
+        finally:
+            await runner.close()
+            await tel.close()
+
+    try:
+        asyncio.run(main())
+    finally:
+        engine.close()
