@@ -247,11 +247,14 @@ class CaseStore:
         return [e for e in events if e.kind == "Supervised" or e.data.get("department") == department][:limit]
 
     def open_by_status(self) -> dict[str, int]:
-        """How many cases not closed yet are in each status."""
+        """How many cases not closed yet are in each status (and ``supervised``: how many of
+        them are under supervision)."""
         with self._lock:
             rows = self.backend.query(
-                "SELECT status, COUNT(*) FROM cases WHERE closed_at IS NULL GROUP BY status")
-        return {status: int(count) for status, count in rows}
+                "SELECT status, COUNT(*), SUM(supervised) FROM cases WHERE closed_at IS NULL GROUP BY status")
+        out = {status: int(count) for status, count, _ in rows}
+        out["supervised"] = sum(int(supervised or 0) for _, _, supervised in rows)
+        return out
 
     def cards_by_department(self) -> dict[str, dict[str, int]]:
         """Open cases with a yellow (near due) or red (overdue) card, counted by department."""

@@ -58,7 +58,7 @@ def board_view(casework: Casework, engine: Engine | None) -> dict[str, Any]:
                   for r in store.find(CaseQuery(supervised=True, open_only=True, limit=LISTED))]
     view: dict[str, Any] = {
         "by_status": store.open_by_status(), "cards": store.cards_by_department(),
-        "supervised": supervised, "extensions": pending_extensions(store)[:LISTED],
+        "supervised": supervised, "extensions": pending_extensions(store),
         "alerts": list(casework.alerts)[:LISTED], "agents": None, "logged_out": 0,
         "now": casework.service.clock()}
     if engine is not None:

@@ -184,8 +184,10 @@ def desk_router(casework: Casework, engine: Engine | None = None) -> APIRouter:
     @router.get("/cases")
     def case_list(request: Request, status: str = Query("", max_length=20),
                   department: str = Query("", max_length=64), card: str = Query("", max_length=8),
-                  supervised: bool = False, extension: bool = False) -> Response:
-        """The cases a board figure counts (open ones; a department user's own only)."""
+                  supervised: bool = False, extension: bool = False,
+                  alert: str = Query("", max_length=600)) -> Response:
+        """The cases a board figure counts (open ones; a department user's own only), or the
+        cases of a cluster alert (``kind:key``)."""
         user = sessions.user(request)
         if user is None:
             return to_login(request)
@@ -196,6 +198,19 @@ def desk_router(casework: Casework, engine: Engine | None = None) -> APIRouter:
                 return render(request, "inbox.html", user, 422, cases=[], returned="", listing=True,
                               message=f"{name}: unknown {name} {value!r}", filters={}, notices=[],
                               reminded=set())
+        if alert:
+            found = next((a for a in casework.alerts if f"{a['kind']}:{a['key']}" == alert), None)
+            if found is None:
+                return render(request, "inbox.html", user, 404, cases=[], returned="", listing=True,
+                              message="alert: no such alert now", filters={}, notices=[], reminded=set())
+            cases = []
+            for case_id in found["case_ids"]:
+                try:
+                    cases.append(service.case(user, case_id))
+                except CaseNotFound:  # not one this user may see
+                    continue
+            return render(request, "inbox.html", user, cases=cases, returned="", listing=True, message="",
+                          filters={"alert": found["key"]}, notices=[], reminded=set())
         query = CaseQuery(status=status or ("handling" if extension else None), department=department or None,
                           card=card or None, supervised=True if supervised else None,
                           open_only=status != "closed", limit=500)

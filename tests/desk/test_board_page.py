@@ -41,6 +41,7 @@ def test_the_board_shows_the_figures_live_and_decides_extensions(desk, browser):
     assert other in board_text(browser, "#supervision") and "人工督办" in board_text(browser, "#supervision")
     assert asking in board_text(browser, "#extensions") and "3 个工作日" in board_text(browser, "#extensions")
     assert "文化东路1号" in board_text(browser, "#alerts")
+    alert_list = browser.find_element("css selector", "#alerts li[data-kind=place] a").get_attribute("href")
     assert browser.find_element("id", "wallboard").get_attribute("href").endswith("/wallboard")
     # The deadline passes: the red card shows on the open page, pushed, no reload.
     browser.execute_script("document.body.dataset.marker = 'same page'")
@@ -70,6 +71,10 @@ def test_the_board_shows_the_figures_live_and_decides_extensions(desk, browser):
     until(browser, lambda: loaded(browser, "cases"))
     rows = browser.execute_script("return [...document.querySelectorAll('tr.case')].map(r => r.dataset.case)")
     assert rows == [asking]
+    browser.get(alert_list)  # the cluster alert's twenty cases
+    until(browser, lambda: loaded(browser, "cases"))
+    assert len(browser.find_elements("css selector", "tr.case")) == 20
+    assert "文化东路1号" in text(browser, "#filters")
 
 
 def _csrf(html: str) -> str:
