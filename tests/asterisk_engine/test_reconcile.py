@@ -82,9 +82,9 @@ def hangups(*channels: str) -> list[AMIBlock]:
 
 
 async def take_stock(blocks: list[AMIBlock], parts, *, live=(), then=lambda: True,
-                     ) -> tuple[Reconciler, FakeAMIServer]:
+                     reconciler: Reconciler | None = None) -> tuple[Reconciler, FakeAMIServer]:
     """Connect, take stock, then wait for ``then`` (what the recorded events after the listing do)."""
-    reconciler = Reconciler(parts.config, parts.driver, lambda: live)
+    reconciler = reconciler or Reconciler(parts.config, parts.driver, lambda: live)
     async with FakeAMIServer(blocks) as server:
         client = AMIClient("127.0.0.1", server.port, username="callcenter", secret="engine-test-secret",
                            events="system,call")
@@ -183,3 +183,23 @@ def test_a_caller_in_the_fallback_queue_is_recorded_and_closed_when_it_ends():
     assert (opened.call_id, opened.line, opened.arrived_at) == ("1796360541.12", "12345", 1796360541.0)
     assert (closed.call_id, closed.outcome, closed.ended_at) == ("1796360541.12", "lost", 1796360566.0)
     assert parts.records == [] and parts.acd.call_state("1796360541.12") is None
+
+
+def test_a_followed_call_gone_while_ami_was_down_is_ended_at_the_next_stock_taking():
+    channels = listing(FIRST_BRIDGE, {CALLER: "00:00:09", SEAT: "00:00:03"})
+    first = session(channels, *getvar("CALLCENTER_QUEUE", CALLER, "zh-general"),
+                    *getvar("CALLCENTER_QUEUED_AT", CALLER, "1796360546.700"))
+
+    async def scenario():
+        parts = engine_parts()
+        parts.driver.clock = lambda: 1796360550.0
+        reconciler, _ = await take_stock(first, parts)
+        assert list(reconciler.followed) == ["1796360541.12"] and parts.records == []
+        parts.driver.clock = lambda: 1796360600.0
+        await take_stock(session([]), parts, then=lambda: parts.records,  # reconnected: gone
+                         reconciler=reconciler)
+        return parts, reconciler
+
+    parts, reconciler = asyncio.run(scenario())
+    (record,) = parts.records
+    assert (record.outcome, record.agent_id, record.ended_at) == ("answered", "1001", 1796360600.0)
