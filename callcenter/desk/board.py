@@ -51,27 +51,36 @@ def pending_extensions(store: CaseStore, limit: int = 1000) -> list[Case]:
     return sorted((c for c in cases if c.extension_pending is not None), key=lambda c: c.opened_at)
 
 
-def board_view(casework: Casework, engine: Engine | None) -> dict[str, Any]:
-    """What the board shows now (one read for every open board)."""
+def case_view(casework: Casework) -> dict[str, Any]:
+    """The board's case figures now (database reads: run off the engine's loop)."""
     store = casework.store
     supervised = [Case.from_dict(r.state_dict())
                   for r in store.find(CaseQuery(supervised=True, open_only=True, limit=LISTED))]
-    view: dict[str, Any] = {
-        "by_status": store.open_by_status(), "cards": store.cards_by_department(),
-        "supervised": supervised, "extensions": pending_extensions(store),
-        "alerts": list(casework.alerts)[:LISTED], "agents": None, "logged_out": 0,
-        "now": casework.service.clock()}
+    return {"by_status": store.open_by_status(), "cards": store.cards_by_department(),
+            "supervised": supervised, "extensions": pending_extensions(store),
+            "alerts": list(casework.alerts)[:LISTED], "agents": None, "logged_out": 0,
+            "now": casework.service.clock()}
+
+
+def agent_view(engine: Engine) -> dict[str, Any]:
+    """The logged-in agents' seats now (read on the engine's loop, where the ACD runs)."""
+    now = engine.driver.clock()
+    agents, logged_out = [], 0
+    for agent in engine.acd.snapshot(now)["agents"]:
+        state = seat_state(agent["presence"], agent["activity"])
+        if state == "logged_out":
+            logged_out += 1
+        else:
+            agents.append({"id": agent["agent_id"], "state": state, "reason": agent["reason"],
+                           "since": agent["since"]})
+    return {"agents": agents, "logged_out": logged_out, "now": now}
+
+
+async def board_view(casework: Casework, engine: Engine | None) -> dict[str, Any]:
+    """What the board shows now (one read for every open board)."""
+    view = await asyncio.to_thread(case_view, casework)
     if engine is not None:
-        now = engine.driver.clock()
-        agents = []
-        for agent in engine.acd.snapshot(now)["agents"]:
-            state = seat_state(agent["presence"], agent["activity"])
-            if state == "logged_out":
-                view["logged_out"] += 1
-            else:
-                agents.append({"id": agent["agent_id"], "state": state, "reason": agent["reason"],
-                               "since": agent["since"]})
-        view["agents"], view["now"] = agents, now
+        view.update(agent_view(engine))
     return view
 
 
@@ -106,13 +115,13 @@ class BoardFeed:
         if loop is None or self._due or not self.watchers or loop.is_closed():
             return
         self._due = True
-        loop.call_soon_threadsafe(loop.call_later, SETTLE, self._push)
+        loop.call_soon_threadsafe(loop.call_later, SETTLE, lambda: loop.create_task(self._push()))
 
-    def _push(self) -> None:
-        self._due = False
+    async def _push(self) -> None:
+        self._due = False  # a change from now on is read by the next push
         if not self.watchers:
             return
-        view = board_view(self.casework, self.engine)
+        view = await board_view(self.casework, self.engine)
         for watcher in self.watchers:
             html = watcher.render(view)
             if html != watcher.last:
@@ -124,7 +133,7 @@ class BoardFeed:
         watcher = _Watcher(StreamQueue(), render)
         self.watchers.add(watcher)
         try:
-            watcher.last = render(board_view(self.casework, self.engine))
+            watcher.last = render(await board_view(self.casework, self.engine))
             yield f"data: {json.dumps({'type': 'board', 'html': watcher.last})}\n\n"
             while True:
                 try:
@@ -156,9 +165,9 @@ def add_board_routes(router: APIRouter, casework: Casework, engine: Engine | Non
             return render(request, "forbidden.html", user, 403)
         return user
 
-    def page(request: Request, user: User, status: int = 200, message: str = "",
-             done: str = "") -> Response:
-        return render(request, "board.html", user, status, view=board_view(casework, engine),
+    async def page(request: Request, user: User, status: int = 200, message: str = "",
+                   done: str = "") -> Response:
+        return render(request, "board.html", user, status, view=await board_view(casework, engine),
                       message=message, done=done)
 
     async def post(request: Request) -> tuple[User, dict[str, str]] | Response:
@@ -168,14 +177,14 @@ def add_board_routes(router: APIRouter, casework: Casework, engine: Engine | Non
         try:
             return user, await sessions.form(request)
         except FormRefused as exc:
-            return page(request, user, 403, str(exc))
+            return await page(request, user, 403, str(exc))
 
     @router.get("/board")
-    def board(request: Request, done: str = "") -> Response:
+    async def board(request: Request, done: str = "") -> Response:
         user = supervisor(request)
         if not isinstance(user, User):
             return user
-        return page(request, user, done=done[:40])
+        return await page(request, user, done=done[:40])
 
     @router.get("/board/events")
     async def events(request: Request) -> Response:
@@ -202,13 +211,14 @@ def add_board_routes(router: APIRouter, casework: Casework, engine: Engine | Non
             return posted
         user, _ = posted
         if engine is None or action not in AGENT_ACTIONS:
-            return page(request, user, 404, "action: unknown")
+            return await page(request, user, 404, "action: unknown")
         if agent_id not in {a.id for a in engine.config.agents}:
-            return page(request, user, 404, f"agent: unknown agent {agent_id[:32]!r}")
+            return await page(request, user, 404, f"agent: unknown agent {agent_id[:32]!r}")
         try:
             engine.driver.submit(AGENT_ACTIONS[action](agent_id))
         except (IllegalTransition, ACDError) as exc:
-            return page(request, user, 409, f"{agent_id}: {exc.args[0] if exc.args else type(exc).__name__}")
+            why = exc.args[0] if exc.args else type(exc).__name__
+            return await page(request, user, 409, f"{agent_id}: {why}")
         return RedirectResponse(f"/desk/board?done={action}", status_code=303)
 
     @router.post("/board/extension/{case_id}")
@@ -221,11 +231,11 @@ def add_board_routes(router: APIRouter, casework: Casework, engine: Engine | Non
             body = DecisionIn.model_validate({
                 "approved": form.get("decision") == "approve",
                 **({"days": form["days"]} if form.get("days") else {}), "note": form.get("note", "")})
-            service.act(user, case_id, "ExtensionDecided", body.model_dump())
+            await asyncio.to_thread(service.act, user, case_id, "ExtensionDecided", body.model_dump())
         except CaseNotFound:
-            return page(request, user, 404, f"case_id: no case {case_id[:32]!r}")
+            return await page(request, user, 404, f"case_id: no case {case_id[:32]!r}")
         except REFUSALS as exc:
-            return page(request, user, 409, refusal(exc))
+            return await page(request, user, 409, refusal(exc))
         return RedirectResponse("/desk/board?done=extension", status_code=303)
 
     return feed

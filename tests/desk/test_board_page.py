@@ -51,8 +51,8 @@ def test_the_board_shows_the_figures_live_and_decides_extensions(desk, browser):
     assert browser.execute_script("return document.body.dataset.marker") == "same page"
     assert fits(browser)
     shot(browser, "desk-supervisor-board")
-    # Approve the extension from the board (a plain form with the CSRF token).
-    click(browser, f"#approve-{asking}")
+    # Approve the extension from the board, by keyboard (a plain form with the CSRF token).
+    click(browser, f"#approve-{asking}", keyboard=True)
     until(browser, lambda: text(browser, "#done"))
     decided = [e for e in desk.get("boss", f"/api/cases/{asking}/history").json()
                if e["type"] == "ExtensionDecided"]
@@ -110,13 +110,16 @@ def test_only_supervisors_open_the_board_and_every_post_needs_the_token(desk):
         assert client.get("/desk/board/events").status_code == 401
 
 
-def click(browser, css: str) -> None:
-    """Click an element of the board's live part (which the stream may replace at any moment)."""
+def click(browser, css: str, keyboard: bool = False) -> None:
+    """Click (or, with ``keyboard``, press Enter on) an element of the board's live part, which
+    the stream may replace at any moment."""
     from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.keys import Keys
 
     def clicked() -> bool:
         try:
-            browser.find_element("css selector", css).click()
+            element = browser.find_element("css selector", css)
+            element.send_keys(Keys.ENTER) if keyboard else element.click()
         except StaleElementReferenceException:
             return False
         return True
