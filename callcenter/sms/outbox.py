@@ -136,25 +136,28 @@ class Outbox:
         with self._lock, self.backend.transaction():
             return self._set(message_id, "failed", detail, self.clock(), only_from=("queued",))
 
-    def receipt(self, smsc_id: str, delivered: bool, detail: str) -> Change | None:
-        """A delivery report for the part the SMSC knows as ``smsc_id``; returns the message's
-        change once it is decided (all parts delivered, or one failed). Unknown ids: None."""
+    def receipt(self, smsc_id: str, delivered: bool, detail: str) -> tuple[bool, Change | None]:
+        """A delivery report for the part the SMSC knows as ``smsc_id``: whether that part was
+        known (sent, not yet reported), and the message's change once it is decided (all parts
+        delivered, or one failed)."""
         now = self.clock()
         with self._lock, self.backend.transaction():
             rows = self.backend.query(
                 "SELECT message_id FROM sms_parts WHERE smsc_id = ? AND state = 'sent'", (smsc_id,))
             if not rows:
-                return None
+                return False, None
             message_id = rows[0][0]
             self.backend.execute("UPDATE sms_parts SET state = ?, updated_at = ? WHERE smsc_id = ? "
                                  "AND message_id = ?",
                                  ("delivered" if delivered else "failed", now, smsc_id, message_id))
             if not delivered:
-                return self._set(message_id, "failed", detail, now, only_from=("queued", "sent"))
+                return True, self._set(message_id, "failed", detail, now, only_from=("queued", "sent"))
             left = self.backend.query(
                 "SELECT COUNT(*) FROM sms_parts WHERE message_id = ? AND state <> 'delivered'",
                 (message_id,))[0][0]
-            return None if left else self._set(message_id, "delivered", detail, now, only_from=("sent",))
+            if left:
+                return True, None
+            return True, self._set(message_id, "delivered", detail, now, only_from=("sent",))
 
     def _set(self, message_id: str, status: str, detail: str, now: float, *,
              only_from: tuple[str, ...]) -> Change | None:

@@ -237,8 +237,9 @@ class SmsSender:
             self.stats["receipts"] += 1
             if event.delivered is not None:
                 detail = f"{event.state} {event.smsc_id}" + (f" err:{event.error}" if event.error else "")
-                change = await asyncio.to_thread(self.outbox.receipt, event.smsc_id, event.delivered, detail)
-                if change is None:
+                known, change = await asyncio.to_thread(self.outbox.receipt, event.smsc_id, event.delivered,
+                                                        detail)
+                if not known:
                     self.stats["unknown_receipts"] += 1
                     unknown = self.stats["unknown_receipts"]
                     if unknown == 1 or unknown % 1000 == 0:

@@ -144,6 +144,7 @@ def test_a_long_closure_goes_as_one_concatenated_sms(api, concatenation):
         assert [p.sar[1:] for p in parts] == [(3, 1), (3, 2), (3, 3)] and not any(p.udh for p in parts)
     notified = rig.notified(case_id)
     assert ("closure", "delivered") in [(n, s) for n, s, _ in notified]
+    assert rig.sender.stats["unknown_receipts"] == 0  # every part's receipt matched its part
     assert notified[-1][2].startswith("DELIVRD")
 
 
