@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                  "Live SIP load test: real callers and agent seats."),
     "cases": ("callcenter.commands.cases_cmd", "cases",
               "Cases (工单): users, taxonomy, departments, export, evaluation."),
+    "sms": ("callcenter.commands.sms_cmd", "sms", "SMS notices: a test message, the outbox."),
 }
 
 

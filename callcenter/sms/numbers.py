@@ -31,6 +31,12 @@ def mainland_mobile(raw: str | None) -> str | None:
     return national if len(national) == 11 and national.startswith("1") else None
 
 
+def smpp_source(number: str) -> tuple[str, int, int]:
+    """``(source_addr, ton, npi)`` for the sender's number: a short code such as 12345 with TON
+    unknown, a longer number as international."""
+    return number, 0 if len(number) < 7 else 1, 1
+
+
 def smpp_address(mobile: str, style: str = "international") -> tuple[str, int, int]:
     """``(destination_addr, ton, npi)`` for an 11-digit mobile number: ``8613812345678``
     (international, E.164) or ``13812345678`` (national)."""

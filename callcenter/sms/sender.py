@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from callcenter.config.sms_section import SmsSection
-from callcenter.sms.numbers import smpp_address
+from callcenter.sms.numbers import smpp_address, smpp_source
 from callcenter.sms.outbox import Change, Outbox, Outgoing
 from callcenter.sms.session import (
     Accepted,
@@ -77,7 +77,7 @@ class SmsSender:
                  clock: Callable[[], float] = time.time, max_receipts_per_second: float = 500.0,
                  rng: random.Random | None = None) -> None:
         self.sms, self.outbox, self.password = sms, outbox, password
-        self.source = (source, 0 if len(source) < 7 else 1, 1)  # a short code: TON unknown
+        self.source = smpp_source(source)
         self.on_change = on_change
         self.hours = hours
         self.clock = clock
