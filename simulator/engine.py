@@ -26,6 +26,7 @@ from acd.events import (
     AgentLoggedIn,
     AgentNotReady,
     AgentReady,
+    CallArrived,
     CallerHungUp,
 )
 from simulator.arrivals import PiecewisePoisson
@@ -221,9 +222,10 @@ class Simulation:
             if kind == _ENQUEUE:
                 call_id = a
                 waiting.add(call_id)
-                pending = handle(dataclasses.replace(b, call_id=call_id,
-                                                     arrived_at=arrival_of_call[call_id]),
-                                 now)
+                pending = handle(CallArrived(call_id=call_id, queue=b.queue, priority=b.priority,
+                                             arrived_at=arrival_of_call[call_id],
+                                             language=b.language, line=b.line,
+                                             requirements=b.requirements), now)
             elif kind == _HANGUP:
                 pending = handle(hung_up[a], now)
             elif kind == _ANSWER:
