@@ -88,6 +88,11 @@
   }
 
   restore();
+  const caller = form.elements.caller_number;
+  if (caller.dataset.fromCall) {  // opened from the screen pop: this call's number, not a draft's
+    caller.value = caller.defaultValue;
+    save();
+  }
   form.addEventListener("input", (event) => {
     save();
     if (event.target.name === "text" || event.target.id === "kb-query") {
@@ -161,6 +166,8 @@
       show("pop-keyed", data.ivr_collected.length ?
         data.ivr_collected.map(([name, value]) => label("var", name) + ": " + value).join("; ") : null);
       showCases(data.cases);
+      document.getElementById("pop-intake").href = "/desk/intake?" +  // a case for this call
+        new URLSearchParams({caller: data.caller || "", call: data.call_id});
       panel.dataset.offer = data.call_id;
     } else if (data.type === "figures") {
       show("fig-calls", data.calls);

@@ -269,12 +269,14 @@ def desk_router(casework: Casework, engine: Engine | None = None) -> APIRouter:
         return RedirectResponse(f"/desk/cases/{case_id}?done={action}", status_code=303)
 
     @router.get("/intake")
-    def intake_page(request: Request, saved: str = "") -> Response:
+    def intake_page(request: Request, saved: str = "", caller: str = Query("", max_length=32),
+                    call: str = Query("", max_length=128)) -> Response:
+        """The intake form; from the screen pop, for the call ringing (its number and call id)."""
         user = sessions.user(request)
         if user is None:
             return to_login(request)
         return render(request, "intake.html", user, categories=list(taxonomy.categories.values()),
-                      urgencies=list(Urgency), message="", saved=saved[:20])
+                      urgencies=list(Urgency), message="", saved=saved[:20], caller=caller, call_id=call)
 
     @router.post("/intake")
     async def intake(request: Request) -> Response:
@@ -284,7 +286,10 @@ def desk_router(casework: Casework, engine: Engine | None = None) -> APIRouter:
 
         def refused(message: str, status: int = 422) -> HTMLResponse:
             return render(request, "intake.html", user, status, categories=list(taxonomy.categories.values()),
-                          urgencies=list(Urgency), message=message, saved="")
+                          urgencies=list(Urgency), message=message, saved="",
+                          caller=form.get("caller_number", "")[:32], call_id=form.get("call_id", "")[:128])
+
+        form: dict[str, str] = {}
 
         try:
             form = await sessions.form(request)

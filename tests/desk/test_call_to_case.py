@@ -138,9 +138,10 @@ def test_a_call_becomes_a_case_the_department_handles(center, browser, other_bro
     assert detect_tone(at_seat, 8000, 1000.0) and detect_tone(at_caller, 8000, 600.0)
 
     # During the call: the intake form, transferred (转办) to the water department.
-    browser.find_element("css selector", "#pop a[href='/desk/intake']").click()
+    assert text(browser, "#pop-caller") == "13800138000"  # from the caller's INVITE
+    browser.find_element("id", "pop-intake").click()
     until(browser, lambda: loaded(browser, "intake"))
-    browser.find_element("id", "caller").send_keys("13800138000")
+    assert browser.find_element("id", "caller").get_attribute("value") == "13800138000"
     browser.find_element("id", "category").send_keys("0201 求助/供水供电")
     browser.find_element("id", "district").send_keys("历下区")
     browser.find_element("id", "address").send_keys("文化东路1号")
@@ -153,6 +154,7 @@ def test_a_call_becomes_a_case_the_department_handles(center, browser, other_bro
     until(browser, lambda: loaded(browser, "case") or text(browser, "#message"))
     assert loaded(browser, "case"), text(browser, "#message")
     case_id = text(browser, "#case-id")
+    assert live.call(lambda: engine.casework.store.get(case_id).call_id) == call.call_id  # the call's case
     assert shown_due.startswith(text(browser, "#reply-due"))
     assert live.call(lambda: engine.acd.agent_call("1001")) == call.call_id  # still talking
     assert not call.ended.is_set() and not seat_call.ended.is_set()

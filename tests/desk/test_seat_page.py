@@ -117,6 +117,8 @@ def test_the_pop_shows_the_caller_the_ivr_and_earlier_cases_and_the_figures_foll
     assert listed == [f"/desk/cases/{c}" for c in reversed(cases[1:])]  # the newest 5, newest first
     assert texts[-1] in text(browser, "#pop-cases li")  # shown, not run
     assert browser.execute_script("return window.popped") is None
+    intake_link = browser.find_element("id", "pop-intake").get_attribute("href")
+    assert intake_link == f"{engine.url}/desk/intake?caller=13800138000&call=pop-2"
     assert fits(browser)
     shot(browser, "desk-agent-seat-pop")
     engine.submit(AgentAnswered("1001", "pop-2"))
@@ -130,3 +132,14 @@ def test_the_pop_shows_the_caller_the_ivr_and_earlier_cases_and_the_figures_foll
     until(browser, lambda: text(browser, "#fig-direct") == "17% (1/6)", 3)
     browser.get(f"{engine.url}/desk/cases/{cases[0]}")  # each earlier case links to its page
     until(browser, lambda: text(browser, "#request") == texts[0])
+    # The pop's intake link: the caller's number filled in, the case linked to the call.
+    browser.get(intake_link)
+    until(browser, lambda: loaded(browser, "intake"))
+    assert browser.find_element("id", "caller").get_attribute("value") == "13800138000"
+    browser.find_element("id", "category").send_keys("0201 求助/供水供电")
+    browser.find_element("id", "text").send_keys("咨询公积金提取进度")
+    browser.find_element("id", "answer").send_keys("已告知办理进度")
+    browser.find_element("id", "do-answer").click()
+    until(browser, lambda: loaded(browser, "case"))
+    row = engine.engine.casework.store.get(text(browser, "#case-id"))
+    assert (row.call_id, row.caller) == ("pop-2", "13800138000")
