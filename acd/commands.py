@@ -1,4 +1,7 @@
-"""Commands out of the ACD: what the telephony adapter or simulator should do (imperative)."""
+"""Commands out of the ACD: what the telephony adapter or simulator should do (imperative).
+
+Values, like the events (see ``acd/events.py``): never changed once built.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from dataclasses import dataclass
 from acd.events import CallId
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class OfferCall:
     """Ring ``agent_id`` with ``call_id``; with ``callback`` the agent's seat dials the caller."""
 
@@ -18,7 +21,7 @@ class OfferCall:
     callback: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class CancelOffer:
     """Stop ringing ``agent_id``; ``reason`` is caller-hung-up, ring-no-answer, declined,
     or agent-logged-out."""
@@ -28,7 +31,7 @@ class CancelOffer:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class OfferCallback:
     """Ask the waiting caller whether they want a callback (they keep their place)."""
 
@@ -36,7 +39,7 @@ class OfferCallback:
     queue: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class PlayAnnouncement:
     """Play ``prompt`` to the waiting caller; they stay in the queue."""
 
@@ -44,7 +47,7 @@ class PlayAnnouncement:
     prompt: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class OverflowToMessage:
     """The call leaves the queue to a message (``prompt``); it ends as overflowed."""
 
@@ -52,7 +55,7 @@ class OverflowToMessage:
     prompt: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class CallRecord:
     """What happened to one call in the ACD, emitted once when the call ends there.
 
@@ -81,14 +84,14 @@ class CallRecord:
     transferred_to: str | None = None  # the department an agent transferred the caller to
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class CallFinished:
     """Store ``record``: the call has ended in the ACD (exactly once per call)."""
 
     record: CallRecord
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class AgentStateChanged:
     """Record a seat's new state (for the event log, wallboard and metrics)."""
 

@@ -226,6 +226,7 @@ class ACD:
         self._order: list[_Agent] = []
         self._calls: dict[CallId, _Call] = {}
         self._timers: list[tuple] = []
+        self._fresh: list[tuple] = []  # timers set since the heap was last consulted
         self._seq = count()
         self._timer_seq = count()
         self._dispatch = {
@@ -288,33 +289,51 @@ class ACD:
         """Fire every deadline at or before ``now`` (ring-no-answer, wrap-up, escalation)."""
         out: list[Command] = []
         timers = self._timers
-        while timers and timers[0][0] <= now:
-            when, _, kind, obj, version = heapq.heappop(timers)
+        while True:
+            if self._fresh:  # including timers set by the ones just fired
+                self._flush_timers()
+            if not timers or timers[0][0] > now:
+                break
+            timer = heapq.heappop(timers)
+            if not self._timer_live(timer):
+                continue
+            when, _, kind, obj, _ = timer
             if kind == _RING:
-                if obj.state is CallState.OFFERED and obj.version == version:
-                    self._ring_ended(obj, when, "ring-no-answer", out)
+                self._ring_ended(obj, when, "ring-no-answer", out)
             elif kind == _WRAP:
-                if obj.wrap_version == version and obj.seat.activity is Activity.WRAP_UP:
-                    self._end_wrap_up(obj, when, out)
-            elif obj.esc_version == version and obj.call_id in self._calls:
+                self._end_wrap_up(obj, when, out)
+            else:
                 self._escalate(obj, when, out)
         return out
 
     def next_deadline(self) -> float | None:
         """The earliest time ``on_timer`` has something to do, or None."""
+        if self._fresh:
+            self._flush_timers()
         timers = self._timers
         while timers:
-            _, _, kind, obj, version = timers[0]
-            if kind == _RING:
-                valid = obj.state is CallState.OFFERED and obj.version == version
-            elif kind == _WRAP:
-                valid = obj.wrap_version == version and obj.seat.activity is Activity.WRAP_UP
-            else:
-                valid = obj.esc_version == version and obj.call_id in self._calls
-            if valid:
+            if self._timer_live(timers[0]):
                 return timers[0][0]
             heapq.heappop(timers)
         return None
+
+    def _timer_live(self, timer: tuple) -> bool:
+        """False once the timer's call or agent has moved on (a stale entry)."""
+        _, _, kind, obj, version = timer
+        if kind == _RING:
+            return obj.state is CallState.OFFERED and obj.version == version
+        if kind == _WRAP:
+            return obj.wrap_version == version and obj.seat.activity is Activity.WRAP_UP
+        return obj.esc_version == version and obj.call_id in self._calls
+
+    def _flush_timers(self) -> None:
+        """Move the timers set since the last look into the heap, leaving out those already
+        stale (most ring timers: the seat answered before anyone asked for a deadline)."""
+        timers = self._timers
+        for timer in self._fresh:
+            if self._timer_live(timer):
+                heapq.heappush(timers, timer)
+        self._fresh.clear()
 
     def seat(self, agent_id: str) -> Seat:
         """The seat of ``agent_id`` (read-only use)."""
@@ -429,10 +448,16 @@ class ACD:
         call = _Call(event, queue, now, next(self._seq))
         self._calls[event.call_id] = call
         queue.stats.offered += 1
-        queue.waiting += 1
         self._enter_level(call, 0)
-        self._push_call(call)
         self._schedule_escalation(call)
+        bucket = call.bucket
+        if bucket.idle.live and bucket.head() is None:
+            # Nobody waits in the bucket and an agent is idle: the call is the bucket's head,
+            # offered at once without passing through the heap.
+            self._offer(call, queue.strategy.pick(bucket.idle, queue.strategy_state), now, out)
+            return
+        queue.waiting += 1
+        self._push_call(call)
         self._route_waiting(call, now, out)
 
     def _on_caller_hung_up(self, event: CallerHungUp, now: float, out: list[Command]) -> None:
@@ -695,7 +720,7 @@ class ACD:
         """A call entered (or re-entered) its bucket: offer to the best idle agent there."""
         bucket = call.bucket
         idle = bucket.idle
-        if not idle:
+        if not idle.live:
             return
         # The call is in the bucket heap; another call may be ahead of it (re-queued after a
         # ring-no-answer), so always serve the bucket's head.
@@ -851,7 +876,7 @@ class ACD:
         return bucket
 
     def _push_timer(self, when: float, kind: int, obj: object, version: int) -> None:
-        heapq.heappush(self._timers, (when, next(self._timer_seq), kind, obj, version))
+        self._fresh.append((when, next(self._timer_seq), kind, obj, version))
 
     def _sl_wait(self, call: _Call, now: float) -> float:
         policy = call.queue.spec.service_level
@@ -866,26 +891,11 @@ class ACD:
         talk = call.prior_talk
         if call.talk_started is not None and call.state is CallState.ANSWERED:
             talk += now - call.talk_started
-        return CallRecord(
-            call_id=call.call_id,
-            queue=call.queue.spec.name,
-            line=call.line,
-            language=call.language,
-            priority=call.priority,
-            arrived_at=call.arrived_at,
-            enqueued_at=call.enqueued_at,
-            outcome=outcome,
-            ended_at=now,
-            answered_at=call.answered_at,
-            agent_id=agent.spec.agent_id if agent is not None else None,
-            wait=wait,
-            sl_wait=sl_wait,
-            talk=talk,
-            offers=call.offers,
-            callback=call.callback,
-            overflow_target=overflow_target,
-            first_queue=call.first_queue,
-            transferred_to=transferred_to,
+        return CallRecord(  # positional, in field order: the fastest way to build it
+            call.call_id, call.queue.spec.name, call.line, call.language, call.priority,
+            call.arrived_at, call.enqueued_at, outcome, now, call.answered_at,
+            agent.spec.agent_id if agent is not None else None, wait, sl_wait, talk,
+            call.offers, call.callback, overflow_target, call.first_queue, transferred_to,
         )
 
     def _agent(self, agent_id: str) -> _Agent:

@@ -1,4 +1,10 @@
-"""Events into the ACD: what happened (past tense). Frozen dataclasses, no behaviour."""
+"""Events into the ACD: what happened (past tense). Slots dataclasses, no behaviour.
+
+Events and commands are values: never change one after building it (one may serve many
+calls). They are not ``frozen``: a frozen dataclass sets each field through
+``object.__setattr__`` and costs several times more to build, and a simulated day builds
+millions of them. Equality and hashing are by value, as for a frozen dataclass.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from dataclasses import dataclass
 CallId = Hashable
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class CallArrived:
     """A caller has finished the IVR and joins ``queue``.
 
@@ -25,21 +31,21 @@ class CallArrived:
     requirements: Mapping[str, int] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class CallerHungUp:
     """The caller hung up (while waiting, while an agent rang, or during the conversation)."""
 
     call_id: CallId
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class CallbackAccepted:
     """The caller accepted a callback offer: they hang up but keep their place."""
 
     call_id: CallId
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class CallAdopted:
     """A conversation the switch still carries when the engine starts (its engine died under
     it): ``agent_id`` is talking with the caller since ``answered_at``. The ACD takes the call
@@ -55,13 +61,13 @@ class CallAdopted:
     line: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class AgentAnswered:
     agent_id: str
     call_id: CallId
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class AgentDeclined:
     """The seat rejected the offer (busy, declined): handled like ring-no-answer at once."""
 
@@ -69,7 +75,7 @@ class AgentDeclined:
     call_id: CallId
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class AgentHungUp:
     """The agent ended the conversation: a hang-up, or a blind transfer to the department
     ``transferred_to`` (recorded with the call)."""
@@ -78,7 +84,7 @@ class AgentHungUp:
     transferred_to: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class AgentLost:
     """The agent's seat failed mid-conversation (crashed softphone, network loss).
 
@@ -90,29 +96,29 @@ class AgentLost:
     reason: str = "unreachable"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class AgentLoggedIn:
     agent_id: str
     ready: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class AgentLoggedOut:
     agent_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class AgentReady:
     agent_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class AgentNotReady:
     agent_id: str
     reason: str = "break"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class WrapUpDone:
     """The agent finished wrap-up before its timer ran out."""
 

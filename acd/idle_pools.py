@@ -55,19 +55,22 @@ class HeapPool:
 class SortedPool:
     """Idle agents in key order, for strategies that pick by position."""
 
-    __slots__ = ("items",)
+    __slots__ = ("items", "live")
 
     def __init__(self) -> None:
         self.items = SortedList()
+        self.live = 0
 
     def __len__(self) -> int:
-        return len(self.items)
+        return self.live
 
     def add(self, key: tuple, agent: PooledAgent) -> None:
         self.items.add((key, agent))
+        self.live += 1
 
     def discard(self, key: tuple, agent: PooledAgent) -> None:
         self.items.remove((key, agent))
+        self.live -= 1
 
     def best(self) -> Any:
         return self.items[0][1]

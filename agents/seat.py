@@ -59,22 +59,36 @@ _PRESENCE_EVENTS = frozenset(e for e, _ in _PRESENCE)
 _ACTIVITY_EVENTS = frozenset(e for e, _ in _ACTIVITY)
 
 
+_PRESENCES = tuple(Presence)
+_ACTIVITIES = tuple(Activity)
+
+
+def _state_code(presence: Presence, activity: Activity) -> int:
+    """The (presence, activity) pair as one small int: the index into the table's rows."""
+    return _PRESENCES.index(presence) * len(_ACTIVITIES) + _ACTIVITIES.index(activity)
+
+
+_ROUTABLE = _state_code(Presence.AVAILABLE, Activity.IDLE)
+_NOT_READY = Presence.NOT_READY
+
+
 class Seat:
     """State of one agent seat. ``apply`` is the only way to change it."""
 
-    __slots__ = ("agent_id", "presence", "activity", "reason", "since")
+    __slots__ = ("agent_id", "presence", "activity", "reason", "since", "state")
 
     def __init__(self, agent_id: str) -> None:
         self.agent_id = agent_id
         self.presence = Presence.LOGGED_OUT
         self.activity = Activity.IDLE
+        self.state = _state_code(self.presence, self.activity)  # kept in step by ``apply``
         self.reason = ""
         self.since = 0.0
 
     @property
     def routable(self) -> bool:
         """True when the ACD may offer this seat a call."""
-        return self.presence is Presence.AVAILABLE and self.activity is Activity.IDLE
+        return self.state == _ROUTABLE
 
     def check(self, event: str) -> tuple[Presence, Activity]:
         """The state ``event`` would lead to; raises ``IllegalTransition`` if not allowed."""
@@ -103,20 +117,19 @@ class Seat:
 
     def apply(self, event: str, now: float, reason: str | None = None) -> bool:
         """Apply ``event`` at ``now``. Returns True if the visible state changed."""
-        target = _TABLE.get((event, self.presence, self.activity))
+        row = _TABLE.get(event)
+        target = row[self.state] if row is not None else None
         if target is None:
             self.check(event)  # raises with the precise reason
             raise IllegalTransition(f"agent {self.agent_id}: {event!r} not allowed")  # pragma: no cover
-        presence, activity = target
-        new_reason = self.reason
-        if presence is Presence.NOT_READY:
-            if reason is not None:
-                new_reason = reason
+        state, presence, activity = target
+        if presence is _NOT_READY:
+            new_reason = self.reason if reason is None else reason
         else:
             new_reason = ""
-        if presence is self.presence and activity is self.activity and new_reason == self.reason:
+        if state == self.state and new_reason == self.reason:
             return False
-        self.presence, self.activity, self.reason = presence, activity, new_reason
+        self.state, self.presence, self.activity, self.reason = state, presence, activity, new_reason
         self.since = now
         return True
 
@@ -125,16 +138,25 @@ class Seat:
         return f"Seat({self.agent_id}: {self.presence.value}{reason}/{self.activity.value})"
 
 
-def _build_table() -> dict[tuple[str, Presence, Activity], tuple[Presence, Activity]]:
-    """Every legal (event, presence, activity) with its outcome, precomputed from ``check``."""
-    table = {}
+_Target = tuple[int, Presence, Activity]
+
+
+def _build_table() -> dict[str, list[_Target | None]]:
+    """For each event, a row indexed by the seat's state code: the outcome of every legal
+    (presence, activity), or None; precomputed from ``check``."""
+    table: dict[str, list[_Target | None]] = {}
     seat = Seat("table")
     for event in sorted(_PRESENCE_EVENTS | _ACTIVITY_EVENTS):
-        for presence in Presence:
-            for activity in Activity:
+        row: list[_Target | None] = []
+        for presence in _PRESENCES:
+            for activity in _ACTIVITIES:
                 seat.presence, seat.activity = presence, activity
+                target = None
                 with contextlib.suppress(IllegalTransition):
-                    table[(event, presence, activity)] = seat.check(event)
+                    new_presence, new_activity = seat.check(event)
+                    target = (_state_code(new_presence, new_activity), new_presence, new_activity)
+                row.append(target)
+        table[event] = row
     return table
 
 
