@@ -22,7 +22,7 @@ except ImportError:  # plain Python: the decorator only matters to the compiler
 # The event loop and the router: where a simulated call spends its time.
 MODULES = (
     "acd/engine.py", "acd/idle_pools.py", "acd/strategies.py", "acd/stats.py",
-    "agents/seat.py", "simulator/engine.py", "simulator/arrivals.py",
+    "agents/seat.py", "simulator/engine.py", "simulator/arrivals.py", "simulator/sampling.py",
 )
 
 # The sources are checked by tests, not by mypy: these checks are off so that the compiler

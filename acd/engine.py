@@ -25,6 +25,7 @@ import random
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from itertools import count
+from typing import Any, Final
 
 from acd.commands import (
     AgentStateChanged,
@@ -55,7 +56,7 @@ from acd.events import (
     Event,
     WrapUpDone,
 )
-from acd.model import QueueSpec, RequirementSet, requirement_set
+from acd.model import EscalationStep, QueueSpec, RequirementSet, requirement_set
 from acd.stats import QueueStats
 from acd.strategies import Strategy, make_strategy
 from agents.model import AgentSpec
@@ -88,9 +89,16 @@ class CallState(StrEnum):
     ANSWERED = "answered"
 
 
-_RING, _WRAP, _ESCALATE = 0, 1, 2
+# A timer: (when, seq, kind, call or agent, version it was set for).
+_Timer = tuple[float, int, int, Any, int]
+_RING: Final = 0
+_WRAP: Final = 1
+_ESCALATE: Final = 2
 # Times within this margin count as equal (float sums such as t + 10 - t can fall short).
-_TIME_EPSILON = 1e-6
+_TIME_EPSILON: Final = 1e-6
+# Bound once: the compiled core then calls them without a module attribute lookup.
+_heappush: Final = heapq.heappush
+_heappop: Final = heapq.heappop
 
 
 class _Agent:
@@ -98,11 +106,13 @@ class _Agent:
 
     __slots__ = (
         "spec", "seat", "order", "idle_since", "calls_answered", "talk_total", "buckets",
-        "idle_keys", "call", "wrap_version", "skills", "idle_epoch",
+        "idle_keys", "call", "wrap_version", "skills", "idle_epoch", "agent_id", "wrap_up",
     )
 
     def __init__(self, spec: AgentSpec, order: int) -> None:
         self.spec = spec
+        self.agent_id: str = spec.agent_id
+        self.wrap_up: float = spec.wrap_up_seconds
         self.skills = dict(spec.skills)
         self.seat = Seat(spec.agent_id)
         self.order = order
@@ -127,10 +137,18 @@ class _Agent:
 
 
 class _Queue:
-    __slots__ = ("spec", "strategy", "levels", "stats", "strategy_state", "waiting")
+    __slots__ = ("spec", "strategy", "levels", "stats", "strategy_state", "waiting", "name",
+                 "ring_timeout", "escalation", "priority", "requirements", "sl_from_arrival")
 
     def __init__(self, spec: QueueSpec, rng: random.Random) -> None:
         self.spec = spec
+        # The spec's fields the router reads per call, as plain attributes.
+        self.name: str = spec.name
+        self.ring_timeout: float = spec.ring_timeout_seconds
+        self.escalation: tuple[EscalationStep, ...] = spec.escalation
+        self.priority: int = spec.priority
+        self.requirements: Mapping[str, int] = spec.requirements
+        self.sl_from_arrival: bool = spec.service_level.clock_start == "arrival"
         self.strategy: Strategy = make_strategy(spec.strategy, rng)
         self.levels = spec.levels()
         self.stats = QueueStats(policy=spec.service_level)
@@ -146,7 +164,7 @@ class _Bucket:
     def __init__(self, queue: _Queue, alternatives: frozenset[RequirementSet]) -> None:
         self.queue = queue
         self.alternatives = alternatives
-        self.calls: list[tuple] = []
+        self.calls: list[tuple[int, float, int, int, _Call]] = []  # (-priority, enqueued, seq, version, call)
         self.idle = queue.strategy.new_pool()
         self.stale = 0
 
@@ -158,7 +176,7 @@ class _Bucket:
             call = entry[4]
             if call.state is CallState.WAITING and call.version == entry[3]:
                 return call
-            heapq.heappop(calls)
+            _heappop(calls)
             self.stale -= 1
         return None
 
@@ -193,7 +211,7 @@ class _Call:
         self.answered_at: float | None = None  # the first answer (service level, wait)
         self.talk_started: float | None = None  # the current conversation's answer
         self.prior_talk = 0.0  # talk before a seat was lost mid-call
-        self.first_queue = queue.spec.name
+        self.first_queue = queue.name
         self.esc_version = 0
 
 
@@ -216,7 +234,7 @@ class ACD:
                 raise ValueError(f"duplicate queue name {spec.name!r}")
             self._queues[spec.name] = _Queue(spec, self.rng)
         for q in self._queues.values():
-            for step in q.spec.escalation:
+            for step in q.escalation:
                 if step.overflow_queue is not None and step.overflow_queue not in self._queues:
                     raise UnknownQueue(
                         f"queue {q.spec.name}: overflow to unknown queue {step.overflow_queue!r}"
@@ -225,8 +243,8 @@ class ACD:
         self._agents: dict[str, _Agent] = {}
         self._order: list[_Agent] = []
         self._calls: dict[CallId, _Call] = {}
-        self._timers: list[tuple] = []
-        self._fresh: list[tuple] = []  # timers set since the heap was last consulted
+        self._timers: list[_Timer] = []
+        self._fresh: list[_Timer] = []  # timers set since the heap was last consulted
         self._seq = count()
         self._timer_seq = count()
         self._dispatch = {
@@ -294,7 +312,7 @@ class ACD:
                 self._flush_timers()
             if not timers or timers[0][0] > now:
                 break
-            timer = heapq.heappop(timers)
+            timer = _heappop(timers)
             if not self._timer_live(timer):
                 continue
             when, _, kind, obj, _ = timer
@@ -314,10 +332,10 @@ class ACD:
         while timers:
             if self._timer_live(timers[0]):
                 return timers[0][0]
-            heapq.heappop(timers)
+            _heappop(timers)
         return None
 
-    def _timer_live(self, timer: tuple) -> bool:
+    def _timer_live(self, timer: _Timer) -> bool:
         """False once the timer's call or agent has moved on (a stale entry)."""
         _, _, kind, obj, version = timer
         if kind == _RING:
@@ -332,7 +350,7 @@ class ACD:
         timers = self._timers
         for timer in self._fresh:
             if self._timer_live(timer):
-                heapq.heappush(timers, timer)
+                _heappush(timers, timer)
         self._fresh.clear()
 
     def seat(self, agent_id: str) -> Seat:
@@ -390,7 +408,7 @@ class ACD:
         if not serving:
             return None
         talk = queue.stats.aht if queue.stats.aht is not None else default_handle_seconds
-        wrap = sum(agent.spec.wrap_up_seconds for agent in serving) / len(serving)
+        wrap = sum(agent.wrap_up for agent in serving) / len(serving)
         return position * (talk + wrap) / len(serving)
 
     def waiting_calls(self) -> int:
@@ -412,18 +430,18 @@ class ACD:
             }
         for call in self._calls.values():
             if call.state is CallState.WAITING:
-                entry = queues[call.queue.spec.name]
+                entry = queues[call.queue.name]
                 entry["waiting"] += 1
                 entry["longest_wait"] = max(entry["longest_wait"], now - call.enqueued_at)
         agents = []
         for agent in self._agents.values():
             state = _snapshot_state(agent.seat)
-            served = {bucket.queue.spec.name for bucket in agent.buckets}
+            served = {bucket.queue.name for bucket in agent.buckets}
             for name in served:
                 queues[name]["agents"][state] += 1
             agents.append(
                 {
-                    "agent_id": agent.spec.agent_id,
+                    "agent_id": agent.agent_id,
                     "name": agent.spec.name,
                     "presence": agent.seat.presence.value,
                     "activity": agent.seat.activity.value,
@@ -467,7 +485,7 @@ class ACD:
             return
         if call.state is CallState.OFFERED:
             agent = call.agent
-            out.append(CancelOffer(call.call_id, agent.spec.agent_id, "caller-hung-up"))
+            out.append(CancelOffer(call.call_id, agent.agent_id, "caller-hung-up"))
             self._release_ringing_agent(agent, now, out)
         else:
             call.queue.waiting -= 1
@@ -583,9 +601,9 @@ class ACD:
         agent.call = None
         self._seat(agent, "hang_up", now, out)
         self._finish_answered(call, now, out, transferred_to)
-        if agent.spec.wrap_up_seconds > 0:
+        if agent.wrap_up > 0:
             agent.wrap_version += 1
-            self._push_timer(now + agent.spec.wrap_up_seconds, _WRAP, agent, agent.wrap_version)
+            self._push_timer(now + agent.wrap_up, _WRAP, agent, agent.wrap_version)
         else:
             self._end_wrap_up(agent, now, out)
 
@@ -605,7 +623,7 @@ class ACD:
         """The offer failed (no answer or declined): the agent is made not ready and the call
         goes back to its place in the queue."""
         agent = call.agent
-        out.append(CancelOffer(call.call_id, agent.spec.agent_id, reason))
+        out.append(CancelOffer(call.call_id, agent.agent_id, reason))
         agent.call = None
         self._seat(agent, "ring_end", now, out)
         self._seat(agent, "not_ready", now, out, reason="no-answer" if reason != "declined"
@@ -631,7 +649,7 @@ class ACD:
         When its escalation timer fired, the step that timer was for is due even if float
         rounding makes ``now - entered`` come out a hair short of ``after_seconds``.
         """
-        steps = call.queue.spec.escalation
+        steps = call.queue.escalation
         level = call.level
         waited = now - call.queue_entered_at + _TIME_EPSILON
         while level < len(steps) and steps[level].after_seconds <= waited:
@@ -641,7 +659,7 @@ class ACD:
         return level
 
     def _schedule_escalation(self, call: _Call) -> None:
-        steps = call.queue.spec.escalation
+        steps = call.queue.escalation
         call.esc_version += 1
         if call.level < len(steps):
             when = call.queue_entered_at + steps[call.level].after_seconds
@@ -653,13 +671,13 @@ class ACD:
         if call.state is not CallState.WAITING:
             return
         queue = call.queue
-        steps = queue.spec.escalation
+        steps = queue.escalation
         due = self._due_level(call, now, timer=not requeue)
         for step in steps[call.level:due]:
             if step.announce:
                 out.append(PlayAnnouncement(call.call_id, step.announce))
             if step.offer_callback and not call.callback:
-                out.append(OfferCallback(call.call_id, queue.spec.name))
+                out.append(OfferCallback(call.call_id, queue.name))
             if step.overflow_message:
                 if not requeue:
                     call.bucket.stale += 1
@@ -711,7 +729,7 @@ class ACD:
         if call.extra:
             alternatives = frozenset(alt | call.extra for alt in alternatives)
         call.level = level
-        call.priority = call.base_priority + queue.spec.priority + extra_priority
+        call.priority = call.base_priority + queue.priority + extra_priority
         call.bucket = self._bucket(queue, alternatives)
 
     # ------------------------------------------------------------------ matching
@@ -728,7 +746,7 @@ class ACD:
         if head is None:
             return
         agent = bucket.queue.strategy.pick(idle, bucket.queue.strategy_state)
-        heapq.heappop(bucket.calls)
+        _heappop(bucket.calls)
         head.queue.waiting -= 1
         self._offer(head, agent, now, out)
 
@@ -743,13 +761,13 @@ class ACD:
                     best, best_entry = bucket, entry
         if best is not None:
             call = best_entry[4]
-            heapq.heappop(best.calls)
+            _heappop(best.calls)
             call.queue.waiting -= 1
             self._offer(call, agent, now, out)
             return
         agent.idle_since = now
         for bucket in agent.buckets:
-            key = bucket.queue.strategy.key(agent, bucket.queue.spec.requirements)
+            key = bucket.queue.strategy.key(agent, bucket.queue.requirements)
             agent.idle_keys[bucket] = key
             bucket.idle.add(key, agent)
 
@@ -761,10 +779,10 @@ class ACD:
         call.offers += 1
         call.version += 1
         agent.call = call
-        timeout = call.queue.spec.ring_timeout_seconds
+        timeout = call.queue.ring_timeout
         self._push_timer(now + timeout, _RING, call, call.version)
         out.append(
-            OfferCall(call.call_id, agent.spec.agent_id, call.queue.spec.name, timeout,
+            OfferCall(call.call_id, agent.agent_id, call.queue.name, timeout,
                       call.callback)
         )
 
@@ -779,7 +797,7 @@ class ACD:
         """Put the call in its bucket's heap under its (new) key; older entries go stale."""
         bucket = call.bucket
         call.version += 1
-        heapq.heappush(
+        _heappush(
             bucket.calls, (-call.priority, call.enqueued_at, call.seq, call.version, call)
         )
         if bucket.stale > 64 and bucket.stale > len(bucket.calls) // 2:
@@ -823,7 +841,7 @@ class ACD:
         agent.wrap_version += 1
         self._seat(agent, "logout", now, out)
         if call is not None and call.state is CallState.OFFERED:
-            out.append(CancelOffer(call.call_id, agent.spec.agent_id, "agent-logged-out"))
+            out.append(CancelOffer(call.call_id, agent.agent_id, "agent-logged-out"))
             agent.call = None
             self._requeue(call, now, out)
 
@@ -861,7 +879,7 @@ class ACD:
     # ------------------------------------------------------------------ helpers
 
     def _bucket(self, queue: _Queue, alternatives: frozenset[RequirementSet]) -> _Bucket:
-        key = (queue.spec.name, alternatives)
+        key = (queue.name, alternatives)
         bucket = self._buckets.get(key)
         if bucket is None:
             bucket = _Bucket(queue, alternatives)
@@ -870,7 +888,7 @@ class ACD:
                 if agent.eligible(alternatives):
                     agent.buckets.append(bucket)
                     if agent.seat.routable:
-                        k = queue.strategy.key(agent, queue.spec.requirements)
+                        k = queue.strategy.key(agent, queue.requirements)
                         agent.idle_keys[bucket] = k
                         bucket.idle.add(k, agent)
         return bucket
@@ -879,9 +897,7 @@ class ACD:
         self._fresh.append((when, next(self._timer_seq), kind, obj, version))
 
     def _sl_wait(self, call: _Call, now: float) -> float:
-        policy = call.queue.spec.service_level
-        start = call.arrived_at if policy.clock_start == "arrival" else call.enqueued_at
-        return now - start
+        return now - (call.arrived_at if call.queue.sl_from_arrival else call.enqueued_at)
 
     def _record(self, call: _Call, outcome: str, now: float, wait: float, sl_wait: float,
                 overflow_target: str | None = None,
@@ -892,9 +908,9 @@ class ACD:
         if call.talk_started is not None and call.state is CallState.ANSWERED:
             talk += now - call.talk_started
         return CallRecord(  # positional, in field order: the fastest way to build it
-            call.call_id, call.queue.spec.name, call.line, call.language, call.priority,
+            call.call_id, call.queue.name, call.line, call.language, call.priority,
             call.arrived_at, call.enqueued_at, outcome, now, call.answered_at,
-            agent.spec.agent_id if agent is not None else None, wait, sl_wait, talk,
+            agent.agent_id if agent is not None else None, wait, sl_wait, talk,
             call.offers, call.callback, overflow_target, call.first_queue, transferred_to,
         )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from enum import StrEnum
+from typing import Final
 
 
 class Presence(StrEnum):
@@ -68,8 +69,8 @@ def _state_code(presence: Presence, activity: Activity) -> int:
     return _PRESENCES.index(presence) * len(_ACTIVITIES) + _ACTIVITIES.index(activity)
 
 
-_ROUTABLE = _state_code(Presence.AVAILABLE, Activity.IDLE)
-_NOT_READY = Presence.NOT_READY
+_ROUTABLE: Final = _state_code(Presence.AVAILABLE, Activity.IDLE)
+_NOT_READY: Final = Presence.NOT_READY
 
 
 class Seat:
@@ -160,4 +161,4 @@ def _build_table() -> dict[str, list[_Target | None]]:
     return table
 
 
-_TABLE = _build_table()
+_TABLE: Final = _build_table()

@@ -15,7 +15,7 @@ import heapq
 import math
 import random
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
@@ -40,22 +40,30 @@ from simulator.roster import (
     build_roster,
     schedule_events,
 )
-from simulator.sampling import is_zero, make_sampler
+from simulator.sampling import Sampler, is_zero, make_sampler
 from simulator.scenario import LoadedScenario
 
 if TYPE_CHECKING:
     from simulator.outbound import OutboundWork
 
-HOUR = 3600.0
-SAMPLE_SECONDS = 60.0
+HOUR: Final = 3600.0
+SAMPLE_SECONDS: Final = 60.0
 # Event times sit on a 2**-20 s grid (about 1 microsecond). Sums of grid times and the core's
 # step delays (10 s, 0.5 s, ...) are then exact in floating point, so ``(t + d) - t == d``:
 # without this the core can find an escalation timer due "1e-15 s early" and re-arm it
 # at the same instant forever.
-TICKS = float(2**20)
+TICKS: Final = float(2**20)
 
 # Event kinds double as the tie-break priority at equal times (lower first).
-_AGENT, _READY_AGAIN, _HANGUP, _ANSWER, _PATIENCE, _ENQUEUE, _ARRIVE, _SAMPLE, _OUTBOUND = range(9)
+_AGENT: Final = 0
+_READY_AGAIN: Final = 1
+_HANGUP: Final = 2
+_ANSWER: Final = 3
+_PATIENCE: Final = 4
+_ENQUEUE: Final = 5
+_ARRIVE: Final = 6
+_SAMPLE: Final = 7
+_OUTBOUND: Final = 8
 
 
 @dataclass(slots=True)
@@ -91,6 +99,21 @@ def _queue_specs(loaded: LoadedScenario) -> list:
     ]
 
 
+class _Stream:
+    """One arrival stream: its arrivals, its callers' line and language, its time samplers."""
+
+    __slots__ = ("arrivals", "line", "language", "priority", "handle", "patience")
+
+    def __init__(self, arrivals: PiecewisePoisson, line: str, language: str, priority: int,
+                 handle: Sampler, patience: Sampler) -> None:
+        self.arrivals = arrivals
+        self.line = line
+        self.language = language
+        self.priority = priority
+        self.handle = handle
+        self.patience = patience
+
+
 class Simulation:
     """One replication of a scenario. ``run()`` once."""
 
@@ -113,13 +136,12 @@ class Simulation:
             rng=random.Random(int(seq.generate_state(1)[0])),
             emit_agent_states=False,
         )
-        self.streams = []
+        self.streams: list[_Stream] = []
         for arrival in scenario.arrivals:
             stream_rng = np.random.default_rng(seq.spawn(1)[0])
             self.streams.append(
-                (
+                _Stream(
                     PiecewisePoisson(arrival.hourly_rates(), self.end, stream_rng),
-                    None,
                     arrival.line,
                     arrival.language,
                     arrival.priority,
@@ -170,7 +192,7 @@ class Simulation:
         hung_up = {agent.spec.agent_id: AgentHungUp(agent.spec.agent_id) for agent in self.roster}
 
         for index, stream in enumerate(streams):
-            first = stream[0].next_after(0.0)
+            first = stream.arrivals.next_after(0.0)
             if first < inf:
                 push(heap, (round(first * tk) / tk, _ARRIVE, seq, index, None))
                 seq += 1
@@ -221,7 +243,7 @@ class Simulation:
                 call_id = len(stream_of_call)
                 stream_of_call.append(a)
                 arrival_of_call.append(now)
-                nxt = stream[0].next_after(now)
+                nxt = stream.arrivals.next_after(now)
                 if nxt < inf:
                     push(heap, (round(nxt * tk) / tk, _ARRIVE, seq, a, None))
                     seq += 1
@@ -246,7 +268,7 @@ class Simulation:
                 del offers[b]
                 waiting.discard(b)
                 pending = handle(AgentAnswered(a, b), now)
-                talk = outbound.talk(b, now) if type(b) is str else streams[stream_of_call[b]][5]()
+                talk = outbound.talk(b, now) if type(b) is str else streams[stream_of_call[b]].handle()
                 push(heap, (round((now + talk) * tk) / tk, _HANGUP, seq, a, b))
                 seq += 1
             elif kind == _PATIENCE:
@@ -287,7 +309,7 @@ class Simulation:
                             if more:
                                 pending.extend(more)
                             talk = (outbound.talk(call_id, now) if type(call_id) is str
-                                    else streams[stream_of_call[call_id]][5]())
+                                    else streams[stream_of_call[call_id]].handle())
                             done = round((now + talk) * tk) / tk
                             push(heap, (done, _HANGUP, seq, agent_id, call_id))
                         else:
@@ -312,7 +334,7 @@ class Simulation:
                             push(heap, (again, _READY_AGAIN, seq, cmd.agent_id, None))
                             seq += 1
             if kind == _ENQUEUE and a in waiting:
-                patience = streams[stream_of_call[a]][6]()
+                patience = streams[stream_of_call[a]].patience()
                 if patience < inf:
                     push(heap, (round((now + patience) * tk) / tk, _PATIENCE, seq, a, None))
                     seq += 1
@@ -323,7 +345,7 @@ class Simulation:
             bar.close()
         walks = self.ivr.walks
         unfinished = len(stream_of_call) - len(records) - sum(w.arrived is None for w in walks)
-        routes = [(stream[2], stream[3], "") for stream in streams]
+        routes = [(stream.line, stream.language, "") for stream in streams]
         return RunResult(
             self.replication, records, stream_of_call, arrival_of_call, unfinished, self.roster,
             routes, samples, events, walks, self.ivr.setup.prompts,
