@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from acd.commands import CallFinished, CancelOffer, OfferCall
+from acd.commands import AgentStateChanged, CallFinished, CancelOffer, OfferCall
 from acd.engine import ACDError
 from acd.events import AgentLoggedIn, AgentLoggedOut, AgentNotReady, AgentReady, Event, WrapUpDone
 from agents.seat import IllegalTransition
@@ -95,9 +95,13 @@ class SeatFeed:
                 if command.record.agent_id is not None:
                     self.push(command.record.agent_id, FIGURES)
         offers = [c for c in commands if isinstance(c, (OfferCall, CancelOffer))]
-        if not self.watchers and not offers:
+        # Only the seats whose state changed in this batch and that a page watches: a batch
+        # costs what it changed, not the number of pages open.
+        changed = {c.agent_id for c in commands
+                   if isinstance(c, AgentStateChanged) and c.agent_id in self.watchers}
+        if not changed and not offers:
             return
-        agents = self.agents()
+        agents = self.agents() if offers else {}
         for command in offers:
             if isinstance(command, OfferCall):  # kept: a page opened while it rings shows it too
                 self.offers[command.agent_id] = json.dumps(self.offer(command, agents.get(command.agent_id)))
@@ -106,14 +110,13 @@ class SeatFeed:
                 self.offers.pop(command.agent_id, None)
                 ended = {"type": "offer-ended", "call_id": str(command.call_id), "reason": command.reason}
                 self.push(command.agent_id, json.dumps(ended))
-        for agent_id in self.watchers:
-            if agent_id in agents:
-                state = self.state(agents[agent_id])
-                seen = json.loads(state)
-                del seen["now"]
-                if self.last.get(agent_id) != seen:
-                    self.last[agent_id] = seen
-                    self.push(agent_id, state)
+        for agent_id in changed:
+            seat = self.engine.acd.seat(agent_id)
+            seen = {"presence": seat.presence.value, "activity": seat.activity.value,
+                    "reason": seat.reason, "since": seat.since}
+            if self.last.get(agent_id) != seen:
+                self.last[agent_id] = seen
+                self.push(agent_id, self.state(seen))
 
     def offer(self, command: OfferCall, agent: dict[str, Any] | None) -> dict[str, Any]:
         """The screen pop: what the ACD's offer knows of the call."""
