@@ -212,3 +212,25 @@ def test_built_prompts_give_the_durations_and_the_output_says_so(tmp_path: Path)
     longer = simulate(audio, seed=1).walks[0].seconds
     welcome = estimated.ivr.durations.seconds[("welcome_12345", "zh")]
     assert longer - first == pytest.approx(30.0 - welcome)
+
+
+def test_a_streams_priority_raises_the_flows() -> None:
+    data = scenario(arrivals=[{"line": "12345", "language": "zh", "calls_per_hour": 30,
+                               "priority": 7},
+                              {"line": "12345", "language": "zh", "calls_per_hour": 30}])
+    result = simulate(scenario_from_dict(data), seed=6)
+    priority = {(result.stream_of_call[r.call_id], r.priority) for r in result.records}
+    assert (0, 7) in priority and (1, 0) in priority  # escalation may add 1 (zh-general)
+    assert all(p >= 7 if stream == 0 else p <= 1 for stream, p in priority)
+
+
+def test_the_staffing_check_follows_the_flow(tmp_path: Path) -> None:
+    """English callers of 12315 wait in zh-consumer: English seats alone cannot serve them."""
+    data = scenario(arrivals=arrivals(("12315", "en")),
+                    staffing=[{"count": 2, "skills": {"en": 5}}])
+    path = write(tmp_path, data)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert ("queues[zh-consumer]: no agent has the skills" in str(info.value)
+            and "calls of arrivals[0] (line 12315, en) reach it through flow line_12315"
+            in str(info.value))
