@@ -84,7 +84,7 @@ class FakeSmsc:
         for task in list(self._tasks):
             task.cancel()
 
-    async def wait_for(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    async def wait_for(self, condition: Callable[[], bool], timeout: float = 30.0) -> None:
         """Until ``condition()`` holds (checked whenever the SMSC sees a PDU)."""
         assert self.changed is not None
         async with asyncio.timeout(timeout):

@@ -62,7 +62,12 @@ def test_the_engine_sends_the_intake_notice_and_records_its_delivery(tmp_path):
             "language": "en"})
         case_id = opened.case.case_id
         await until(lambda: [m["status"] for m in engine.sms_outbox.messages(case_id)] == ["delivered"])
-        history = [e.data for e in engine.casework.store.history(case_id) if e.kind == "Notified"]
+
+        def history():
+            return [e.data for e in engine.casework.store.history(case_id) if e.kind == "Notified"]
+
+        await until(lambda: len(history()) == 2)  # the history entry follows the outbox's commit
+        history = history()
         await sender.close()
         await smsc.stop()
         engine.close()

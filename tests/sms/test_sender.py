@@ -62,7 +62,7 @@ def run(api, coro):
     return api.loop.run_until_complete(asyncio.wait_for(coro, 60))
 
 
-async def until(condition, timeout: float = 10.0) -> None:
+async def until(condition, timeout: float = 30.0) -> None:
     async with asyncio.timeout(timeout):
         while not condition():
             await asyncio.sleep(0.02)
