@@ -63,14 +63,16 @@ class AsteriskCallbacks:
         self.driver = driver
         self.trunk = trunk
         self.dial_back_timeout = dial_back_timeout
-        self.originate: Originate | None = None  # AMI's, once connected
+        self.originate: Originate | None = None  # AMI's
+        self.connected: Callable[[], bool] = lambda: True  # AMI's link is up
         self.agi_url: str | None = None  # where Asterisk reaches our FastAGI
         self.pending: dict[str, Pending] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def available(self) -> bool:
-        return self.originate is not None and self.agi_url is not None
+        """A callback can be placed now (AMI up): else none is offered."""
+        return self.originate is not None and self.agi_url is not None and self.connected()
 
     def accept(self, call_id: str, line: str, number: str | None) -> bool:
         """The caller pressed to be called back: True if the ACD keeps the call for that."""

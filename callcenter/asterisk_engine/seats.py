@@ -147,6 +147,7 @@ async def start_asterisk(engine: Any, *, agi_host: str = "127.0.0.1", agi_port: 
                        events=AMI_EVENTS, on_connected=connected)
     reached_at = "127.0.0.1" if agi_host in ("0.0.0.0", "::", "") else agi_host
     flow.callbacks.originate = client.originate
+    flow.callbacks.connected = lambda: client.connected
     flow.callbacks.agi_url = f"agi://{reached_at}:{server.port}"
     client.subscribe(seats.tracker.handle, *SeatTracker.EVENTS)
     client.subscribe(reconciler.handle, *Reconciler.EVENTS)
