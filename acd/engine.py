@@ -522,8 +522,10 @@ class ACD:
         # An idle seat goes through its own table (login, ready, offer, answer) without a
         # refusal; one state change is reported.
         self._leave_idle(agent)
-        logged_out = agent.seat.presence is Presence.LOGGED_OUT
-        for step in ["login"] * logged_out + ["ready", "offer", "answer"]:
+        steps = ["ready", "offer", "answer"]
+        if agent.seat.presence is Presence.LOGGED_OUT:
+            steps.insert(0, "login")
+        for step in steps:
             agent.seat.apply(step, now)
         call = _Call(CallArrived(event.call_id, event.queue, arrived_at=event.arrived_at,
                                  language=event.language, line=event.line), queue, now,
