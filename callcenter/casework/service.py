@@ -86,6 +86,7 @@ class CaseService:
         self._lock = threading.RLock()
         self._sinks: list[Sink] = []
         self._on_change: list[Callable[[], None]] = []
+        self._on_events: list[Callable[[list[dict[str, Any]]], None]] = []
         self._commit_hooks: list[CommitHook] = []
         self._numbers: dict[str, int] = {}  # the day's last running number
         self.repeats = RepeatDetector(context.rules.repeat_count, context.rules.repeat_days)
@@ -113,6 +114,11 @@ class CaseService:
     def on_change(self, callback: Callable[[], None]) -> None:
         """``callback()`` after every committed change (the deadline timer re-arms on it)."""
         self._on_change.append(callback)
+
+    def on_events(self, callback: Callable[[list[dict[str, Any]]], None]) -> None:
+        """``callback(events)`` with the events of every committed change (as stored), on the
+        thread that made it."""
+        self._on_events.append(callback)
 
     # ------------------------------------------------------------------ reading
 
@@ -235,6 +241,11 @@ class CaseService:
                 log.exception("case command sink %r failed", sink)
         for callback in self._on_change:
             callback()
+        for listener in self._on_events if dicts else ():
+            try:
+                listener(dicts)
+            except Exception:
+                log.exception("case event listener %r failed", listener)
         return Outcome(case, dicts, list(commands))
 
     # ------------------------------------------------------------------ timers

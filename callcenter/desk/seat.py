@@ -15,6 +15,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import json
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -66,10 +67,10 @@ class SeatFeed:
         self.day_calls = DayCalls(engine.store, engine.config.center.timezone,
                                   engine.started_at or engine.driver.clock())
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._figures_due = False
         engine.driver.add_sink(self.sink)
+        self.pages: Counter[tuple[str, str]] = Counter()  # (username, seat) -> pages open
         if engine.casework is not None:  # a case taken in changes its agent's direct-answer rate
-            engine.casework.service.on_change(self.cases_changed)
+            engine.casework.service.on_events(self.cases_changed)
 
     def agents(self) -> dict[str, dict[str, Any]]:
         return {a["agent_id"]: a for a in self.engine.acd.snapshot(self.engine.driver.clock())["agents"]}
@@ -149,24 +150,27 @@ class SeatFeed:
         intakes = casework.store.intakes_of(username, day) if casework and username else None
         return json.dumps(figures(self.day_calls.of(agent_id, day), intakes))
 
-    def cases_changed(self) -> None:
-        """A case changed (on any thread): every open seat page reads its figures again, once."""
+    def cases_changed(self, events: list[dict[str, Any]]) -> None:
+        """Cases changed (on any thread): the pages of the users who took one in or answered
+        one on the spot read their figures again."""
+        users = {e["actor"].get("user") for e in events if e["type"] in ("CaseOpened", "AnsweredDirectly")
+                 and isinstance(e.get("actor"), dict)}
         loop = self._loop
-        if loop is None or self._figures_due or loop.is_closed():
-            return
-        self._figures_due = True
-        loop.call_soon_threadsafe(self._push_figures)
+        if users & {user for user, _ in self.pages} and loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._push_figures, users)
 
-    def _push_figures(self) -> None:
-        self._figures_due = False
-        for agent_id in self.watchers:
-            self.push(agent_id, FIGURES)
+    def _push_figures(self, users: set[str]) -> None:
+        for user, agent_id in list(self.pages):
+            if user in users:
+                self.push(agent_id, FIGURES)
 
     async def stream(self, agent_id: str, username: str | None = None) -> AsyncIterator[str]:
         self._loop = asyncio.get_running_loop()
         queue = StreamQueue()
         queue.offer(FIGURES)  # after the state and the offer ringing now
         self.watchers.setdefault(agent_id, set()).add(queue)
+        page = (username or "", agent_id)
+        self.pages[page] += 1
         try:
             agent = self.agents().get(agent_id)
             if agent is not None:
@@ -187,6 +191,9 @@ class SeatFeed:
                     message = self.figures(agent_id, username)
                 yield f"data: {message}\n\n"
         finally:
+            self.pages[page] -= 1
+            if self.pages[page] <= 0:
+                del self.pages[page]
             watchers = self.watchers.get(agent_id)
             if watchers is not None:
                 watchers.discard(queue)
