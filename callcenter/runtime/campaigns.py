@@ -21,6 +21,7 @@ from pathlib import Path
 
 from acd.commands import CallFinished
 from callcenter.casework.service import CaseService
+from callcenter.casework.store import CaseQuery
 from callcenter.config.outbound_section import OutboundSection
 from callcenter.config.schema import HotlineConfig
 from callcenter.runtime.deadline_timer import DeadlineTimer
@@ -29,6 +30,7 @@ from callcenter.telephony.outbound_calls import OutboundCalls
 from callcenter.telephony.passwords import load_passwords
 from cases import commands as case_cmd
 from cases.case import Case
+from cases.model import DeadlineKind
 from outbound.dialer import Dialer
 from outbound.model import Answers, CallOutcome, Command, Dial, Kind, TaskEnded
 
@@ -68,7 +70,29 @@ class CampaignRunner:
     def start(self, calls: OutboundCalls) -> None:
         self.calls = calls
         self.service.add_sink(self.case_commands)
+        recovered = self.recover()
+        if recovered:
+            log.info("outbound: %d return visits taken up again from the cases", recovered)
         self.timer.start()
+
+    def recover(self) -> int:
+        """The dialer lives in memory: at start, every case waiting for its return visit (replied,
+        or a sampled direct answer, with a visit deadline) gets its task again."""
+        now, count = self.clock(), 0
+        for status in ("replied", "answered"):
+            offset = 0
+            while True:
+                rows = self.service.store.find(CaseQuery(status=status, limit=500, offset=offset))
+                for row in rows:
+                    case = Case.from_dict(row.state_dict())
+                    due = case.deadlines.get(DeadlineKind.VISIT)
+                    if due is not None and self._visit(case_cmd.ScheduleReturnVisit(
+                            case.case_id, case.visit_attempts + 1, now, due)):
+                        count += 1
+                if len(rows) < 500:
+                    break
+                offset += 500
+        return count
 
     # ---- from the ACD (on the loop): missed calls
 
@@ -112,10 +136,10 @@ class CampaignRunner:
             if isinstance(command, case_cmd.ScheduleReturnVisit):
                 self._visit(command)
 
-    def _visit(self, command: case_cmd.ScheduleReturnVisit) -> None:
+    def _visit(self, command: case_cmd.ScheduleReturnVisit) -> bool:
         row = self.service.store.get(command.case_id)
         if row is None:
-            return
+            return False
         case = Case.from_dict(row.state_dict())
         kind = Kind.REVISIT if case.rehandles else Kind.RETURN_VISIT
         with self.lock:
@@ -125,9 +149,10 @@ class CampaignRunner:
         if admission.task is None:
             log.info("case %s: return visit not dialled: %s", case.case_id, admission.reason)
             self._later(self._remark, case.case_id, f"return visit not dialled: {admission.reason}")
-            return
+            return False
         log.info("case %s: %s %s scheduled", case.case_id, kind.value, admission.task.task_id)
         self.timer.poke()
+        return True
 
     # ---- the dialer's clock (the timer's worker thread)
 
