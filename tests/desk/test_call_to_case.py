@@ -3,8 +3,9 @@ real headless Chromium sessions: an agent signs in and picks the seat a real SIP
 registered; a real caller dials 12345, walks the IVR to the queue; the screen pop shows on the
 page while the phone is still ringing; the phone answers, caller and seat hear each other; the
 agent takes the case in during the call and transfers it (转办) to the water department; the
-department user signs for it and replies in its own browser; the supervisor sees the card turn
-red once the case is overdue (time moved by the case store's timer, not waited for); a user of
+department user signs for it and replies in its own browser; the supervisor sees the red card
+show on the open board once the case is overdue (time moved by the case store's timer, not
+waited for) and the case's row red in the list; a user of
 another department opening the case gets the page a missing case gets, and nothing of it."""
 
 from __future__ import annotations
@@ -168,15 +169,21 @@ def test_a_call_becomes_a_case_the_department_handles(center, browser, other_bro
     second_browser.find_element("id", "do-sign").click()
     until(second_browser, lambda: text(second_browser, "#status") == "办理中")
 
-    # The supervisor's view before the deadline: the case, no card.
-    sign_in(boss_browser, live, "boss", "/desk/inbox")
-    until(boss_browser, lambda: loaded(boss_browser, "inbox"))
-    assert rows(boss_browser)[case_id] == ""
-    # The reply deadline passes unreplied (the store's timer, run as of a later time): red.
+    # The supervisor's board, open before the deadline: no red card.
+    sign_in(boss_browser, live, "boss", "/desk/board")
+    until(boss_browser, lambda: loaded(boss_browser, "board"))
+    red = "tr[data-department=water] a[data-card=red]"
+    until(boss_browser, lambda: text(boss_browser, "#cards"))
+    assert not boss_browser.find_elements("css selector", red)
+    # The reply deadline passes unreplied (the store's timer, run as of a later time): the
+    # red card shows on the open board, pushed, and the case's row in the list is red.
     service = engine.casework.service
     reply_due = live.call(lambda: service.case(live.users["boss"], case_id).deadlines["reply"])
     assert live.call(service.fire_due, reply_due + 60) == 1
-    boss_browser.refresh()
+    until(boss_browser, lambda: text(boss_browser, red) == "1", 5)
+    assert fits(boss_browser)
+    shot(boss_browser, "desk-e2e-supervisor-board-red")
+    boss_browser.get(live.url + "/desk/inbox")
     until(boss_browser, lambda: loaded(boss_browser, "inbox") and rows(boss_browser)[case_id] == "red")
     assert text(boss_browser, f"tr[data-case='{case_id}'] .card-cell") == "红牌"
     shot(boss_browser, "desk-e2e-supervisor-red-card")
