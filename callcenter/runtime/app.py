@@ -18,6 +18,7 @@ from acd.engine import ACD
 from callcenter.casework.service import Casework, build_casework
 from callcenter.config import HotlineConfig
 from callcenter.metrics import CallMetrics, acd_provider, new_registry
+from callcenter.metrics.sms import SmsCollector
 from callcenter.records import RecordStore, RecordWriter, log_call_summaries
 from callcenter.runtime.core_driver import CoreDriver
 from callcenter.runtime.deadline_timer import DeadlineTimer
@@ -148,6 +149,7 @@ def start_sms(engine: Engine) -> SmsSender | None:
                        on_change=history_recorder(engine.casework),
                        hours=sms.sending_hours(engine.config.center.timezone), clock=engine.driver.clock)
     engine.casework.service.on_change(sender.poke)
+    engine.registry.register(SmsCollector(sender))  # type: ignore[attr-defined]
     sender.start()
     return sender
 

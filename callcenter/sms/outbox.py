@@ -94,6 +94,11 @@ class Outbox:
                                     tuple(p for p in parts if p.seq in pending)))
         return out
 
+    def counts(self) -> dict[str, int]:
+        """Messages by state."""
+        with self._lock:
+            return dict(self.backend.query("SELECT status, COUNT(*) FROM sms_outbox GROUP BY status"))
+
     def next_due(self) -> float | None:
         with self._lock:
             return self.backend.query("SELECT MIN(not_before) FROM sms_outbox WHERE status = 'queued'")[0][0]

@@ -87,6 +87,7 @@ class SmsSender:
         self.stats = {"connects": 0, "binds": 0, "submitted": 0, "accepted": 0, "throttled": 0,
                       "refused": 0, "receipts": 0, "unknown_receipts": 0, "closed": 0}
         self.last_error = ""
+        self.outbox_counts: dict[str, int] = {}  # by state, as of the last load (for /metrics)
         self._wake = asyncio.Event()  # the pump: messages or responses came in
         self._stop = asyncio.Event()  # the reconnect wait: only close() cuts it short
         self._closed = False
@@ -331,6 +332,7 @@ class SmsSender:
 
     async def _load(self, now: float) -> None:
         due = await asyncio.to_thread(self.outbox.due, now)
+        self.outbox_counts = await asyncio.to_thread(self.outbox.counts)
         for outgoing in due:
             for part in outgoing.parts:
                 if (outgoing.message_id, part.seq) not in self._in_flight:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from click.testing import CliRunner
+from prometheus_client import generate_latest
 
 from callcenter.casework.accounts import User
 from callcenter.cli import main
@@ -68,12 +69,18 @@ def test_the_engine_sends_the_intake_notice_and_records_its_delivery(tmp_path):
 
         await until(lambda: len(history()) == 2)  # the history entry follows the outbox's commit
         history = history()
+        sender.poke()  # the pump loads again and counts the outbox
+        await until(lambda: sender.outbox_counts.get("delivered") == 1)
+        metrics = generate_latest(engine.registry).decode()
         await sender.close()
         await smsc.stop()
         engine.close()
-        return smsc, case_id, history
+        return smsc, case_id, history, metrics
 
-    smsc, case_id, history = asyncio.run(scenario())
+    smsc, case_id, history, metrics = asyncio.run(scenario())
+    assert "callcenter_sms_link_up 1.0" in metrics
+    assert 'callcenter_sms_events_total{kind="accepted"} 1.0' in metrics
+    assert 'callcenter_sms_outbox{status="delivered"} 1.0' in metrics
     [sub] = smsc.submitted
     assert sub.destination == "8613900000001" and sub.source == "12345" and sub.data_coding == 0
     assert sub.text.startswith(f"[12345] Your request is registered as case {case_id}.")
