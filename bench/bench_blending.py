@@ -7,7 +7,7 @@ whether the campaign run stays within the no-campaign interval, and the campaign
 (reached, not reached after its attempts, still pending at midnight, dials, agent hours).
 
     python bench/bench_blending.py [--replications 8] [--tasks 3000] [--target 0.90]
-        [--margin 0.05] [--reserve 3] [--plot blending.png] [--json]
+        [--margin 0.05] [--reserve 3] [--floor 0.80] [--plot blending.png] [--json]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def run(replications: int, tasks: int, policy: BlendPolicy, seed: int) -> dict:
     loaded = load_scenario("jinan-day")
     patience = loaded.scenario.patience.mean
     policy = BlendPolicy(target=policy.target, margin=policy.margin, threshold=15.0, patience=patience,
-                         reserve=policy.reserve)
+                         reserve=policy.reserve, floor=policy.floor)
     base: list[dict] = []
     blended: list[dict] = []
     campaign: list[dict] = []
@@ -51,7 +51,7 @@ def run(replications: int, tasks: int, policy: BlendPolicy, seed: int) -> dict:
                          "agent_hours": figures.agent_seconds / 3600,
                          "reached_by_hour": figures.reached_by_hour})
     out: dict = {"replications": replications, "tasks": tasks, "target": policy.target,
-                 "margin": policy.margin, "reserve": policy.reserve,
+                 "margin": policy.margin, "reserve": policy.reserve, "floor": policy.floor,
                  "seconds": round(time.perf_counter() - started, 1),
                  "load": os.getloadavg()[0], "inbound": {}, "campaign": {}}
     for name, pick in [("overall", lambda s: s["overall"])] + [
@@ -74,7 +74,7 @@ def run(replications: int, tasks: int, policy: BlendPolicy, seed: int) -> dict:
 def report(out: dict) -> None:
     print(f"jinan-day, {out['replications']} replications, campaign of {out['tasks']} return visits "
           f"(agent calls), gate: predicted SL >= {out['target']:.2f} + {out['margin']:.2f}, "
-          f"{out['reserve']} agents kept idle; "
+          f"{out['reserve']} agents kept idle, floor {out['floor']}; "
           f"{out['seconds']} s, load average {out['load']:.1f}")
     print(f"{'inbound SL (15 s)':<20}{'without campaign':>20}{'with campaign':>20}  within interval")
     for name, row in out["inbound"].items():
@@ -118,13 +118,15 @@ def main() -> None:
     parser.add_argument("--target", type=float, default=0.90)
     parser.add_argument("--margin", type=float, default=0.05)
     parser.add_argument("--reserve", type=int, default=3, help="idle agents always left for inbound")
+    parser.add_argument("--floor", type=float, default=0.80,
+                        help="no outbound while an inbound queue's measured SL is below this")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--plot", help="write the hourly SL and completion plot here (PNG)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     if args.replications < 2:
         parser.error("--replications: at least 2 for an interval")
-    policy = BlendPolicy(target=args.target, margin=args.margin, reserve=args.reserve)
+    policy = BlendPolicy(target=args.target, margin=args.margin, reserve=args.reserve, floor=args.floor)
     out = run(args.replications, args.tasks, policy, args.seed)
     if args.json:
         print(json.dumps(out, indent=2))

@@ -2,8 +2,11 @@
 
 An agent may get an outbound task only while no inbound call waits for an agent of the pool and
 the inbound queues' predicted service level, with one agent fewer, stays above the target by
-a margin. The prediction is Erlang A (``simulator.erlang``) from the measured arrival rate
-(offered calls over a sliding window), the measured handle time and the callers' patience.
+a margin (and, with a ``floor``, while no inbound queue's measured level over the window has
+fallen under it: the pooled prediction cannot see a specialist queue whose seats also take the
+general calls the outbound agents leave). The prediction is Erlang A (``simulator.erlang``)
+from the measured arrival rate (offered calls over a sliding window), the measured handle time
+and the callers' patience.
 ``Blender`` applies the gate to an ``acd.engine.ACD``: outbound tasks enter their queue only
 when an eligible agent is idle, so they are offered at once and never wait there for an agent
 an inbound call could need. Pure: ``now`` comes in, ACD events go out."""
@@ -37,6 +40,8 @@ class BlendPolicy:
     window: float = 900.0  # seconds of arrivals the rate is measured over
     default_handle: float = 300.0  # talk + wrap-up before any call was measured
     reserve: int = 0  # idle agents always left for inbound (for the queues they back up)
+    floor: float | None = None  # no outbound while an inbound queue's measured SL is below this
+    floor_calls: int = 10  # ... over the window, once it counted this many calls
 
     def __post_init__(self) -> None:
         if not 0 < self.target < 1 or self.target + self.margin > 1 or self.margin < 0:
@@ -77,12 +82,43 @@ class ArrivalRate:
         return (n1 - n0) / (t1 - t0) if t1 - t0 >= 60.0 else None
 
 
+class MeasuredLevel:
+    """One queue's service level over a sliding window, from the ACD's cumulative counts."""
+
+    def __init__(self, window: float) -> None:
+        self.window = window
+        self._points: deque[tuple[float, int, int]] = deque()
+
+    def observe(self, now: float, within: int, counted: int) -> None:
+        points = self._points
+        points.append((now, within, counted))
+        while len(points) > 2 and points[1][0] <= now - self.window:
+            points.popleft()
+
+    def level(self, minimum: int) -> float | None:
+        """None until ``minimum`` calls were counted in the window."""
+        (_, w0, n0), (_, w1, n1) = self._points[0], self._points[-1]
+        return (w1 - w0) / (n1 - n0) if n1 - n0 >= minimum else None
+
+
 class BlendGate:
     """Decides whether one more agent may leave inbound work for an outbound task."""
 
     def __init__(self, policy: BlendPolicy) -> None:
         self.policy = policy
         self.arrivals = ArrivalRate(policy.window)
+        self.levels: dict[str, MeasuredLevel] = {}  # inbound queue -> its measured level
+
+    def below_floor(self) -> bool:
+        """True while some inbound queue's measured service level is under ``floor``."""
+        floor = self.policy.floor
+        if floor is None:
+            return False
+        for meter in self.levels.values():
+            level = meter.level(self.policy.floor_calls)
+            if level is not None and level < floor:
+                return True
+        return False
 
     def predicted(self, agents: int, handle: float) -> float | None:
         """The inbound service level Erlang A predicts with ``agents``; None before a rate."""
@@ -95,7 +131,7 @@ class BlendGate:
         return erlang_a_service_level(rate, handle, agents, p.threshold, p.patience)
 
     def may_offer(self, pool: Pool, waiting_inbound: int, handle: float) -> bool:
-        if waiting_inbound > 0 or pool.idle <= self.policy.reserve:
+        if waiting_inbound > 0 or pool.idle <= self.policy.reserve or self.below_floor():
             return False  # inbound always wins a free agent
         predicted = self.predicted(pool.available - pool.on_outbound - 1, handle)
         return predicted is not None and predicted >= self.policy.target + self.policy.margin
@@ -117,6 +153,10 @@ class Blender:
     def observe(self, now: float) -> None:
         stats = self.acd.stats
         self.gate.arrivals.observe(now, sum(stats[q].offered for q in self.inbound))
+        if self.gate.policy.floor is not None:
+            for q in self.inbound:
+                meter = self.gate.levels.setdefault(q, MeasuredLevel(self.gate.policy.window))
+                meter.observe(now, stats[q].answered_within_threshold, stats[q].service_level_denominator)
 
     def pool(self) -> Pool:
         available = idle = on_outbound = 0

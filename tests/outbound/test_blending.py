@@ -10,7 +10,15 @@ from acd.engine import ACD
 from acd.events import AgentAnswered, CallArrived
 from acd.model import QueueSpec
 from agents.model import AgentSpec
-from outbound.blending import OUTBOUND_PREFIX, ArrivalRate, Blender, BlendGate, BlendPolicy, Pool
+from outbound.blending import (
+    OUTBOUND_PREFIX,
+    ArrivalRate,
+    Blender,
+    BlendGate,
+    BlendPolicy,
+    MeasuredLevel,
+    Pool,
+)
 from outbound.dialer import Dialer
 from outbound.hours import CallingHours
 from outbound.model import Kind, KindRules, Mode, Rules
@@ -122,3 +130,16 @@ def test_an_offer_that_rings_out_leaves_the_acd_and_keeps_its_attempts() -> None
     [task] = dialer.tasks.values()
     assert task.state is State.SCHEDULED and task.attempts == 0
     assert acd.call_state(call_id) is None and acd.waiting_calls() == 0
+
+
+def test_a_queue_measured_under_the_floor_closes_the_gate() -> None:
+    gate = _gate(10, floor=0.80)
+    pool = Pool(available=20, idle=10, on_outbound=0)
+    meter = gate.levels.setdefault("zh-consumer", MeasuredLevel(900.0))
+    meter.observe(0.0, 0, 0)
+    meter.observe(300.0, 3, 5)  # 60 %, but fewer calls than the floor needs
+    assert gate.may_offer(pool, 0, 300.0)
+    meter.observe(600.0, 7, 10)  # 70 % of 10 calls
+    assert not gate.may_offer(pool, 0, 300.0)
+    meter.observe(1200.0, 17, 20)  # 85 % over the window
+    assert gate.may_offer(pool, 0, 300.0)
