@@ -13,7 +13,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from callcenter.config import ConfigError, HotlineConfig, load_config
 from callcenter.config.schema import Language
@@ -157,6 +164,22 @@ KEYS = frozenset("0123456789*#")
 SILENCE = "silence"
 
 
+def _odds(options: dict[str, float]) -> dict[str, float]:
+    """What callers do at one node: phone keys or ``silence``, probabilities adding up to 1."""
+    if not options:
+        raise ValueError("no choices")
+    for keys in options:
+        if keys != SILENCE and not (keys and set(keys) <= KEYS):
+            raise ValueError(f"{keys!r} is neither phone keys (0-9 * #) nor {SILENCE!r}")
+    total = sum(options.values())
+    if abs(total - 1.0) > 1e-6:
+        raise ValueError(f"probabilities add up to {total:g}, not 1")
+    return options
+
+
+Odds = Annotated[dict[str, Annotated[float, Field(ge=0, le=1)]], AfterValidator(_odds)]
+
+
 class IvrCallers(_Model):
     """How simulated callers walk their line's flow (``ivr`` in a scenario).
 
@@ -175,23 +198,14 @@ class IvrCallers(_Model):
     digit_seconds: Annotated[float, Field(gt=0, le=10)] = 0.4
     query_seconds: Annotated[float, Field(ge=0, le=60)] = 0.5
     patience: Distribution = NEVER
-    choices: dict[str, dict[str, Annotated[float, Field(ge=0, le=1)]]] = {}
+    choices: dict[str, Odds] = {}
 
     @field_validator("choices")
     @classmethod
-    def _choices(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
-        for where, options in value.items():
+    def _nodes(cls, value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for where in value:
             if "." not in where:
                 raise ValueError(f"{where!r}: name a node as flow.node (line_12329.main_menu)")
-            if not options:
-                raise ValueError(f"{where}: no choices")
-            for keys in options:
-                if keys != SILENCE and not (keys and set(keys) <= KEYS):
-                    raise ValueError(f"{where}: {keys!r} is neither phone keys (0-9 * #) "
-                                     f"nor {SILENCE!r}")
-            total = sum(options.values())
-            if abs(total - 1.0) > 1e-6:
-                raise ValueError(f"{where}: probabilities add up to {total:g}, not 1")
         return value
 
 

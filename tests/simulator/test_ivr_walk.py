@@ -179,8 +179,8 @@ def test_choice_odds_and_keys_are_checked(tmp_path: Path, options: dict, message
     path = write(tmp_path, scenario(ivr={"choices": {"line_12329.main_menu": options}}))
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
-    assert f"{path}:{line_of(path, 'choices')}: ivr.choices: " in str(info.value)
-    assert message in str(info.value)
+    assert str(info.value).startswith(f"{path}:{line_of(path, 'main_menu')}: "
+                                      f"ivr.choices.line_12329.main_menu: {message}")
 
 
 def test_a_sampled_ivr_time_is_refused_with_the_reason(tmp_path: Path) -> None:
