@@ -83,4 +83,10 @@ def summary(cfg: HotlineConfig) -> str:
     out.append(f"departments: {len(cfg.departments)} ({reachable} reachable by transfer; "
                f"transfer gateway {gateway})")
     out.append(cfg.service_level.policy().describe())
+    if cfg.sms is not None and cfg.sms.enabled:
+        sms = cfg.sms
+        out.append(f"sms: SMPP {sms.smsc} as {sms.system_id} ({sms.bind}), from "
+                   f"{sms.source or cfg.lines[0].number}, {sms.rate_per_second:g}/s, quiet "
+                   f"{sms.quiet_hours or 'never'}, templates {sms.templates or 'shipped'}; password from "
+                   f"${sms.secret_env} or '{sms.secret_key} = ...'")
     return "\n".join(out)

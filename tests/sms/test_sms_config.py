@@ -90,3 +90,10 @@ def test_config_check_prints_one_line_per_problem_and_exits_2(tmp_path):
     result = CliRunner().invoke(main, ["config", "check", str(folder)])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert f"{folder / 'missing.yaml'}:1: cannot read" in result.output
+
+
+def test_config_check_summarises_the_section(tmp_path):
+    result = CliRunner().invoke(main, ["config", "check", str(folder_with(tmp_path, SECTION))])
+    assert result.exit_code == 0, result.output
+    assert ("sms: SMPP 127.0.0.1:2775 as hotline (transceiver), from 12345, 10/s, quiet 21:00-08:00, "
+            "templates shipped; password from $CALLCENTER_SMPP_PASSWORD or 'smpp = ...'") in result.output
