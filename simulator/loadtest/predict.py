@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import numpy as np
 
+from simulator.ivr_setup import load_ivr
 from simulator.replications import combine, run_replications
 from simulator.scenario import LoadedScenario
 
@@ -25,6 +29,12 @@ def predict(loaded: LoadedScenario, replications: int, seed: int, jobs: int) -> 
             ranges[key] = [float(lo), float(hi)]
     out["range95"] = ranges
     return out
+
+
+def with_built_prompts(loaded: LoadedScenario, folder: Path) -> LoadedScenario:
+    """``loaded`` with its simulated callers' prompts lasting what the audio built in ``folder``
+    lasts: the prompts the in-process engine played to the live callers."""
+    return dataclasses.replace(loaded, ivr=load_ivr(loaded.config, "audio", folder))
 
 
 def in_range(prediction: dict, measured: dict, key: str) -> bool | None:

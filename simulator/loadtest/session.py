@@ -159,7 +159,8 @@ async def _run(loaded: LoadedScenario, opts: Options) -> tuple[RunOutcome, dict,
 
 def run_session(loaded: LoadedScenario, opts: Options) -> Report:
     """Plan and place the calls, then gather the three views of the same window."""
-    from simulator.loadtest.predict import predict
+    from simulator.loadtest.inprocess import prompts_cache
+    from simulator.loadtest.predict import predict, with_built_prompts
 
     loaded = live_scenario(loaded, opts.minutes, opts.rate_scale)
     threshold = threshold_seconds(loaded)
@@ -174,6 +175,8 @@ def run_session(loaded: LoadedScenario, opts: Options) -> Report:
     if engine_info.get("mode") == "remote":
         # The engine applies its own config's wrap-up; predict the system that really ran.
         predicted = with_engine_timers(loaded, map_to_roster(seats_on_duty(loaded), loaded.config))
+    elif opts.in_process and opts.replications:  # time the IVR by the prompts the engine played
+        predicted = with_built_prompts(predicted, opts.prompts_dir or prompts_cache())
     prediction = predict(predicted, opts.replications, opts.seed, opts.jobs) \
         if opts.replications else None
     return Report(loaded, outcome, threshold, prediction,

@@ -198,12 +198,18 @@ def test_audio_durations_asked_for_but_not_built(tmp_path: Path) -> None:
     assert f"{path}:{line_of(path, 'prompts:')}: ivr.prompts: no built prompts" in str(info.value)
 
 
-def test_built_prompts_give_the_durations_and_the_output_says_so(tmp_path: Path) -> None:
+def built(tmp_path: Path) -> Path:
+    """A prompts folder whose manifest says the 12345 greeting lasts 30 s."""
     folder = tmp_path / "prompts"
     folder.mkdir()
     (folder / "manifest.json").write_text(
         '{"sample_rate": 8000, "prompts": [{"key": "welcome_12345", "language": "zh", '
         '"file": "zh/welcome_12345.wav", "seconds": 30.0}]}')
+    return folder
+
+
+def test_built_prompts_give_the_durations_and_the_output_says_so(tmp_path: Path) -> None:
+    folder = built(tmp_path)
     estimated = scenario_from_dict(scenario())
     audio = scenario_from_dict(scenario(ivr={"prompts": "audio", "prompts_dir": str(folder)}))
     assert estimated.ivr.prompts.startswith("estimate")
@@ -234,3 +240,12 @@ def test_the_staffing_check_follows_the_flow(tmp_path: Path) -> None:
     assert ("queues[zh-consumer]: no agent has the skills" in str(info.value)
             and "calls of arrivals[0] (line 12315, en) reach it through flow line_12315"
             in str(info.value))
+
+
+def test_a_live_runs_prediction_times_the_ivr_by_the_engines_prompts(tmp_path: Path) -> None:
+    from simulator.loadtest.predict import with_built_prompts
+
+    loaded = scenario_from_dict(scenario())
+    predicted = with_built_prompts(loaded, built(tmp_path))
+    assert predicted.ivr.prompts.startswith("audio") and loaded.ivr.prompts.startswith("estimate")
+    assert simulate(predicted, seed=1).walks[0].seconds > 30
