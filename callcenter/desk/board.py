@@ -47,8 +47,8 @@ LISTED = 20  # supervision orders, extension requests and alerts shown
 def pending_extensions(store: CaseStore, limit: int = 1000) -> list[Case]:
     """Open cases whose lead department asked for an extension not decided yet, oldest first."""
     rows = store.find(CaseQuery(status="handling", open_only=True, limit=limit))
-    cases = [Case.from_dict(r.state_dict()) for r in rows]
-    return sorted((c for c in cases if c.extension_pending is not None), key=lambda c: c.opened_at)
+    states = [state for state in (r.state_dict() for r in rows) if state.get("extension_pending") is not None]
+    return sorted((Case.from_dict(state) for state in states), key=lambda c: c.opened_at)
 
 
 def case_view(casework: Casework) -> dict[str, Any]:

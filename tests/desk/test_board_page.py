@@ -51,6 +51,11 @@ def test_the_board_shows_the_figures_live_and_decides_extensions(desk, browser):
     assert browser.execute_script("return document.body.dataset.marker") == "same page"
     assert fits(browser)
     shot(browser, "desk-supervisor-board")
+    browser.find_element("id", "lang").click()  # the same board in English, still live
+    until(browser, lambda: (text(browser, "#by-status h2") or "") == "Cases by status")
+    until(browser, lambda: "Place" in board_text(browser, "#alerts"))
+    assert fits(browser)
+    shot(browser, "desk-supervisor-board-en")
     # Approve the extension from the board, by keyboard (a plain form with the CSRF token).
     click(browser, f"#approve-{asking}", keyboard=True)
     until(browser, lambda: text(browser, "#done"))
