@@ -5,10 +5,10 @@ on the case); the dialer's deadlines are driven by the engine's ``DeadlineTimer`
 go out through ``OutboundCalls``; each task's end is recorded on its case through the workflow
 (``VisitResult``: satisfied closes, dissatisfied re-handles and supervises, unreached counts a
 visit attempt). A visit that cannot be dialled (no phone number, do-not-call) is remarked on
-the case. Missed calls come from the ACD's records (abandoned, or overflowed to a message) with
-the caller's own number (P-Asserted-Identity or From, a mainland phone number) and are called
-back from the line they called. The dialer is pure and in memory: one lock guards it,
-commands run on the loop."""
+the case. Missed calls come from the ACD's records (abandoned, or overflowed to a message) and
+from calls answered 503 at the live-call ceiling, with the caller's own number
+(P-Asserted-Identity or From, a mainland phone number), and are called back from the line they
+called. The dialer is pure and in memory: one lock guards it, commands run on the loop."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from callcenter.casework.store import CaseQuery
 from callcenter.config.outbound_section import OutboundSection
 from callcenter.config.schema import HotlineConfig
 from callcenter.runtime.deadline_timer import DeadlineTimer
+from callcenter.sip.message import SIPRequest
 from callcenter.telephony.legs import own_number
 from callcenter.telephony.outbound_calls import OutboundCalls
 from callcenter.telephony.passwords import load_passwords
@@ -94,7 +95,19 @@ class CampaignRunner:
                 offset += 500
         return count
 
-    # ---- from the ACD (on the loop): missed calls
+    # ---- missed calls: turned away at overload, or lost in the ACD (on the loop)
+
+    def refused(self, request: SIPRequest, line: str) -> None:
+        """A call answered 503 at the live-call ceiling: its caller is called back."""
+        number = own_number(request)
+        if number is None or not self.section.missed_calls.enabled:
+            return
+        with self.lock:
+            admission = self.dialer.add_missed(request.call_id, number, line, self.clock())
+        log.info("call %s refused at overload: %s", request.call_id, admission.task.task_id
+                 if admission.task else f"no callback ({admission.reason})")
+        self.timer.poke()
+
 
     def acd_commands(self, commands: Sequence[object]) -> None:
         """A caller who gave up waiting or was turned away (overflow to a message) is called
@@ -244,6 +257,7 @@ def start_campaigns(engine: object, telephony: object,
                           credentials=credentials)
     runner.start(calls)
     engine.driver.add_sink(runner.acd_commands)  # type: ignore[attr-defined]
+    telephony.control.on_refused = runner.refused  # type: ignore[attr-defined]
     log.info("outbound: return visits through %s as %s, calling hours %s", section.gateway,
              runner.caller_id, section.calling_hours)
     return runner

@@ -128,6 +128,8 @@ class CallControl:
         self._tasks: set[asyncio.Task] = set()
         self.transfers = Transfers(self)
         self.callbacks = Callbacks(self)
+        # told of each call turned away at overload (the line's number): missed-call callbacks
+        self.on_refused: Callable[[SIPRequest, str], None] | None = None
         driver.add_sink(self.sink)
         registrar.on_removed = self._seat_unreachable
 
@@ -321,6 +323,8 @@ class CallControl:
             self.refused += 1  # before any socket or media: cheap, and accepted calls go on
             self.ep.respond(make_response(request, 503, to_tag=tag, headers=[
                 ("Retry-After", str(self.admission.retry_after))]))
+            if self.on_refused is not None:
+                self.on_refused(request, number)
             return
         prepared = self._prepare_answer(request, addr, number, tag)
         if prepared is None:

@@ -11,6 +11,7 @@ from callcenter.config import load_config
 from callcenter.config.outbound_section import OutboundSection
 from callcenter.runtime.app import Engine, build_engine
 from callcenter.runtime.campaigns import CampaignRunner, start_campaigns
+from callcenter.telephony.admission import AdmissionLimits
 from callcenter.telephony.embedded import EmbeddedTelephony, start_embedded
 
 LOCAL = "127.0.0.1"
@@ -23,11 +24,12 @@ def outbound_engine(tmp_path: Path, trunk_port: int, calling_hours: str) -> Engi
     return build_engine(config, db_url=f"sqlite:///{tmp_path / 'cc.db'}")
 
 
-def run_campaigns(engine: Engine, prompts_dir: Path, scenario: Scenario) -> None:
+def run_campaigns(engine: Engine, prompts_dir: Path, scenario: Scenario,
+                  admission: AdmissionLimits | None = None) -> None:
     """Start SIP and the runner, run ``scenario(telephony, runner)``, stop everything."""
     async def main() -> None:
         tel = await start_embedded(engine, host=LOCAL, port=0, prompts_dir=prompts_dir, passwords={},
-                                   hold_interval=0)
+                                   hold_interval=0, admission=admission)
         runner = start_campaigns(engine, tel)
         assert runner is not None
         try:

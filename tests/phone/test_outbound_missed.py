@@ -1,7 +1,8 @@
 """Missed-call callbacks over loopback: a caller (pjsua2) who gives up waiting is called back
 through the outbound gateway from the line they called, hears the offer and presses 1 for an
-agent; when they give up again within the period they are not called a second time; and
-outside calling hours the callback waits for the opening instead of being dialled."""
+agent; when they give up again within the period they are not called a second time; a caller
+turned away at overload (503) is called back too; and outside calling hours the callback waits
+for the opening instead of being dialled."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from callcenter.phone.softphone import AutoMode, PhoneEvent, Softphone
+from callcenter.telephony.admission import AdmissionLimits
 from outbound.model import Kind
 from outbound.task import State
 from tests.phone.outbound_engine import LOCAL, outbound_engine, run_campaigns
@@ -63,6 +65,23 @@ def test_a_caller_who_gave_up_is_called_back_once_in_the_period(tmp_path, prompt
         assert sum(e.kind == "ringing" for e in events) == 1
 
     run_campaigns(engine, prompts_dir, scenario)
+
+
+def test_a_caller_turned_away_at_overload_is_called_back(tmp_path, prompts_dir, pj_worker):
+    engine = outbound_engine(tmp_path, pj_worker.port, "00:00-23:59")
+    events: list[PhoneEvent] = []
+
+    async def scenario(tel, runner) -> None:
+        phone = Softphone(pj_worker, f"{LOCAL}:{tel.port}", "13600136000", on_event=events.append,
+                          auto=AutoMode(answer_after=0.3))
+        phone.dial(f"sip:12345@{LOCAL}:{tel.port}")  # the engine is full: 503
+        await wait_for(lambda: tel.control.refused == 1, 10)
+        await wait_for(lambda: any(e.kind == "ringing" for e in events), 20)
+        [task] = _missed(runner)
+        assert (task.number, task.line, task.attempts) == ("13600136000", "12345", 1)
+        phone.hangup()
+
+    run_campaigns(engine, prompts_dir, scenario, AdmissionLimits(max_calls=0))
 
 
 def _hours_excluding_now(timezone: str) -> str:
