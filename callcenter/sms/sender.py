@@ -93,6 +93,9 @@ class SmsSender:
         self._closed = False
         self._queue: deque[tuple[Outgoing, Part]] = deque()
         self._in_flight: set[tuple[str, int]] = set()
+        # parts stored as accepted, deferred or failed since the current load began: its query
+        # may have read them still pending
+        self._settled: set[tuple[str, int]] = set()
         self._next_send = 0.0
         self._throttled_until = 0.0
         self._throttle_pause = 1.0
@@ -230,7 +233,7 @@ class SmsSender:
             self._throttle_pause = 1.0
             change = await asyncio.to_thread(self.outbox.part_sent, outgoing.message_id, part.seq,
                                              event.smsc_id)
-            self._in_flight.discard((outgoing.message_id, part.seq))  # stored: never loaded again
+            self._settle((outgoing.message_id, part.seq))  # stored: never loaded again
             await self._report(change)
         elif isinstance(event, Refused):
             await self._refused(event)
@@ -273,7 +276,7 @@ class SmsSender:
                                              max_attempts=self.sms.max_attempts)
         else:
             change = await asyncio.to_thread(self.outbox.fail, outgoing.message_id, detail)
-        self._in_flight.discard((outgoing.message_id, part.seq))  # deferred or failed: stored
+        self._settle((outgoing.message_id, part.seq))  # deferred or failed: stored
         log.warning("sms: %s %s", outgoing.message_id, detail)
         await self._report(change)
 
@@ -330,12 +333,20 @@ class SmsSender:
         due = await asyncio.to_thread(self.outbox.next_due)
         return due if due is not None and due > now else None  # due now: its parts are in flight
 
+    def _settle(self, key: tuple[str, int]) -> None:
+        self._in_flight.discard(key)
+        self._settled.add(key)
+
     async def _load(self, now: float) -> None:
+        """Queue the due parts that are neither awaiting their response nor settled while the
+        outbox was read (its answer may predate their commit)."""
+        self._settled.clear()
         due = await asyncio.to_thread(self.outbox.due, now)
         self.outbox_counts = await asyncio.to_thread(self.outbox.counts)
         for outgoing in due:
             for part in outgoing.parts:
-                if (outgoing.message_id, part.seq) not in self._in_flight:
+                key = (outgoing.message_id, part.seq)
+                if key not in self._in_flight and key not in self._settled:
                     self._queue.append((outgoing, part))
 
 
