@@ -129,7 +129,7 @@ def start_case_timer(engine: Engine) -> DeadlineTimer | None:
         return None
     service = engine.casework.service
     timer = DeadlineTimer(service.next_deadline, service.fire_due, clock=engine.driver.clock,
-                          loop=asyncio.get_running_loop())
+                          loop=asyncio.get_running_loop(), timers=engine.driver.timers)
     service.on_change(timer.poke)
     timer.start()
     return timer

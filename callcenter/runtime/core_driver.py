@@ -1,8 +1,9 @@
 """Drive the pure ACD from an asyncio loop.
 
 The ACD never reads a clock: this driver passes ``now`` from an injected clock (wall time by
-default), keeps one ``loop.call_at`` armed for the core's next deadline, and hands every
-command to the sinks (telephony adapters, records, metrics). A failing sink is logged and
+default), keeps the core's next deadline in :class:`Timers` (the one timer of the live engine,
+shared with the calls), and hands every command to the sinks (telephony adapters, records,
+metrics). A failing sink is logged and
 never stops the others or the loop: whatever breaks, calls keep being routed.
 """
 
@@ -17,6 +18,7 @@ from acd.commands import Command
 from acd.engine import ACD, ACDError
 from acd.events import Event
 from agents.seat import IllegalTransition
+from callcenter.runtime.timers import Timers
 
 log = logging.getLogger(__name__)
 
@@ -35,16 +37,13 @@ class CoreDriver:
     ) -> None:
         self.acd = acd
         self.clock = clock
-        self._loop = loop
+        self.timers = Timers(clock, loop)
+        """Every live deadline: the core's (key ``"acd"``) and the calls'."""
         self._sinks: list[Sink] = []
-        self._timer: asyncio.TimerHandle | None = None
-        self._armed_for: float | None = None
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
-        if self._loop is None:
-            self._loop = asyncio.get_running_loop()
-        return self._loop
+        return self.timers.loop
 
     def add_sink(self, sink: Sink) -> None:
         self._sinks.append(sink)
@@ -71,11 +70,9 @@ class CoreDriver:
             return False
         return True
 
-    def _fire(self) -> None:
-        self._timer = None
-        self._armed_for = None
+    def _fire(self, now: float) -> None:
         try:
-            commands = self.acd.on_timer(self.clock())
+            commands = self.acd.on_timer(now)
         except Exception:  # the core must never take the engine down
             log.exception("ACD timer handling failed")
             commands = []
@@ -83,16 +80,7 @@ class CoreDriver:
         self._rearm()
 
     def _rearm(self) -> None:
-        deadline = self.acd.next_deadline()
-        if deadline == self._armed_for:
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._armed_for = deadline
-        if deadline is not None:
-            delay = max(0.0, deadline - self.clock())
-            self._timer = self.loop.call_at(self.loop.time() + delay, self._fire)
+        self.timers.set("acd", self.acd.next_deadline(), self._fire)
 
     def _dispatch(self, commands: Sequence[Command]) -> None:
         if not commands:
@@ -104,6 +92,4 @@ class CoreDriver:
                 log.exception("command sink %r failed", sink)
 
     def close(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self.timers.close()

@@ -1,5 +1,5 @@
-"""One asyncio timer for a store of deadlines (the case workflow's), in the ``CoreDriver``
-manner: ask for the next deadline, arm one ``loop.call_at`` for it, fire, ask again.
+"""The case workflow's deadlines on the engine's one timer (:class:`Timers`), in the
+``CoreDriver`` manner: ask for the next deadline, set it, fire, ask again.
 
 Unlike the ACD, the case workflow's state lives in the database, so firing runs in a worker
 thread (the loop never waits on a commit) and ``poke()`` may be called from any thread after a
@@ -14,6 +14,8 @@ import logging
 import time
 from collections.abc import Callable
 
+from callcenter.runtime.timers import Timers
+
 log = logging.getLogger(__name__)
 
 
@@ -21,14 +23,14 @@ class DeadlineTimer:
     """Calls ``fire(now)`` when ``next_deadline()`` has come, then re-arms."""
 
     def __init__(self, next_deadline: Callable[[], float | None], fire: Callable[[float], object], *,
-                 clock: Callable[[], float] = time.time, loop: asyncio.AbstractEventLoop) -> None:
+                 clock: Callable[[], float] = time.time, loop: asyncio.AbstractEventLoop,
+                 timers: Timers | None = None) -> None:
         self.next_deadline = next_deadline
         self.fire = fire
         self.clock = clock
         self.loop = loop
+        self.timers = timers if timers is not None else Timers(clock, loop)
         self.fired = 0
-        self._handle: asyncio.TimerHandle | None = None
-        self._armed_for: float | None = None
         self._running: asyncio.Task | None = None
         self._closed = False
 
@@ -44,22 +46,13 @@ class DeadlineTimer:
         if self._closed or self._running is not None:
             return  # the running fire re-arms when it ends
         deadline = self.next_deadline()
-        if deadline == self._armed_for and self._handle is not None:
-            return
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-        self._armed_for = deadline
         if deadline is not None:
-            delay = min(max(0.0, deadline - self.clock()), 3600.0)  # re-check hourly: clock steps
-            self._handle = self.loop.call_at(self.loop.time() + delay, self._due)
+            deadline = min(deadline, self.clock() + 3600.0)  # re-check hourly: clock steps
+        self.timers.set(("cases", id(self)), deadline, self._due)
 
-    def _due(self) -> None:
-        self._handle = None
-        self._armed_for = None
-        if self._closed:
-            return
-        self._running = self.loop.create_task(self._run())
+    def _due(self, now: float) -> None:
+        if not self._closed:
+            self._running = self.loop.create_task(self._run())
 
     async def _run(self) -> None:
         try:
@@ -74,8 +67,7 @@ class DeadlineTimer:
 
     async def close(self) -> None:
         self._closed = True
-        if self._handle is not None:
-            self._handle.cancel()
+        self.timers.set(("cases", id(self)), None, self._due)
         if self._running is not None:
             with contextlib.suppress(Exception):
                 await self._running
