@@ -9,7 +9,7 @@ ignored (the core cannot know yet). Teardown order lives in :meth:`Call._end` on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -64,13 +64,17 @@ class CallSettings:
 class Call:
     """One caller: build it when the call reaches ``line``, then feed it ``Arrived``."""
 
-    def __init__(self, call_id: str, line: str, flow: str, settings: CallSettings) -> None:
+    def __init__(self, call_id: str, line: str, flow: str, settings: CallSettings, *,
+                 language: str | None = None, variables: Mapping[str, str] | None = None,
+                 recorded: bool = True) -> None:
         self.call_id = call_id
         self.line = line
         self.flow = flow
         self.settings = settings
         self.leg = Leg(call_id)
-        self.language = settings.flows[flow].language or settings.default_language
+        self.language = language or settings.flows[flow].language or settings.default_language
+        self.variables = dict(variables or {})  # the line's flow starts with these
+        self.recorded = recorded  # False: a call with no record of its own (a survey call)
         self.number: str | None = None  # the caller's own number, for a callback
         self.arrived_at: float | None = None
         self.run: FlowRun | None = None  # the flow the caller's keys go to now
@@ -145,9 +149,12 @@ class Call:
 
     def _arrived(self, event: e.Arrived, now: float) -> list[c.Command]:
         self.leg.apply("arrive", now)
-        self.arrived_at, self.number = now, event.number
-        run = self.ivr = self.run = self._flow_run(self.flow, None)
-        out: list[c.Command] = [c.Answer(), c.Record(c.Opened(self.line, now, self.language))]
+        self.number = event.number
+        run = self.ivr = self.run = self._flow_run(self.flow, self.language, self.variables)
+        out: list[c.Command] = [c.Answer()]
+        if self.recorded:
+            self.arrived_at = now
+            out.append(c.Record(c.Opened(self.line, now, self.language)))
         return out + self._from_run(run, run.handle(ivr_ev.CallStarted(self.line, event.caller), now),
                                     now)
 
@@ -190,8 +197,9 @@ class Call:
 
     # ---- flows ----------------------------------------------------------------------------
 
-    def _flow_run(self, flow: str, language: str | None) -> FlowRun:
-        return FlowRun(self.settings.flows, flow, language=language,
+    def _flow_run(self, flow: str, language: str | None,
+                  variables: Mapping[str, str] | None = None) -> FlowRun:
+        return FlowRun(self.settings.flows, flow, language=language, variables=variables,
                        durations=self.settings.durations, call_id=self.call_id)
 
     def _from_run(self, run: FlowRun, commands: Sequence[ivr_cmd.Command], now: float) -> list[c.Command]:

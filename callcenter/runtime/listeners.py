@@ -139,6 +139,7 @@ async def start_listeners(engine: Engine, options: ListenerOptions) -> list[Call
                                                  rtp_window=options.rtp_window,
                                                  rtp_symmetric=options.rtp_symmetric,
                                                  admission=options.admission,
+                                                 survey_flow="survey",
                                                  lockout=options.lockout, tls=tls,
                                                  tls_port=options.tls_port or 0)
             except (OSError, ValueError) as exc:

@@ -1,10 +1,12 @@
 """Call control of the embedded engine: a SIP transaction user and a CoreDriver sink.
 
-Callers dial a configured line; the call is answered, the line's IVR flow runs with prompts
-played over RTP and RFC 4733 keys fed back, and an ``Enqueue`` hands the call to the ACD
-while music on hold plays. The ACD's offers become INVITEs to the agents' registered seats
-(this engine is a B2BUA); an answered seat is bridged to the caller. The engine only ever
-dials registered seats, never a number a caller typed.
+Callers dial a configured line; the call is answered and a call object (``calls.Call``) takes
+it from there: its IVR prompts are played over RTP and RFC 4733 keys fed back, its hand-off to
+the ACD, hold music and announcements, offers to seats, callbacks, transfers and the survey
+are its commands, which this module only carries out over SIP and RTP. The ACD's offers become
+INVITEs to the agents' registered seats (this engine is a B2BUA); an answered seat is bridged
+to the caller. The engine only ever dials registered seats, department numbers from the config
+and a caller's own number, never a number a caller typed.
 """
 
 from __future__ import annotations
@@ -13,26 +15,25 @@ import asyncio
 import itertools
 import logging
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
-from acd import commands as acd_cmd
 from acd import events as acd_ev
 from acd.engine import ACDError
 from agents.seat import IllegalTransition, Presence
 from callcenter.config import HotlineConfig
+from callcenter.core_port import Core
 from callcenter.media.rtp_endpoint import bind_udp_socket
 from callcenter.media.tone import music_on_hold
-from callcenter.records.lifecycle import LOST, CallClosed, CallOpened, ivr_outcome
-from callcenter.runtime.core_driver import CoreDriver
 from callcenter.sip.dialog import Dialog, DialogId, dialog_id
 from callcenter.sip.ids import new_tag
 from callcenter.sip.message import SIPRequest, SIPResponse, make_response
-from callcenter.sip.sdp import SDPError, answer_offer, build_offer, parse_answer
+from callcenter.sip.sdp import SDPError, answer_offer, parse_answer
 from callcenter.sip.transactions import Addr, Timeout, TransactionKey
 from callcenter.sip.transport import SipEndpoint
 from callcenter.telephony.admission import AdmissionLimits
-from callcenter.telephony.callbacks import Callbacks
+from callcenter.telephony.call_wire import CallWire
+from callcenter.telephony.callbacks import DIAL_BACK_TIMEOUT, Callbacks
 from callcenter.telephony.feature_codes import (
     CONFIRMATION,
     CONFIRMATION_PROMPTS,
@@ -46,9 +47,9 @@ from callcenter.telephony.legs import (
     AgentLeg,
     CallerLeg,
     DepartmentLeg,
-    agent_invite,
     caller_number,
     cancel_for,
+    own_number,
 )
 from callcenter.telephony.media import LegMedia
 from callcenter.telephony.qualify import Qualifier
@@ -57,14 +58,12 @@ from callcenter.telephony.rtp_timeout import RTP_TIMEOUT
 from callcenter.telephony.silence import sends_media, silent_for
 from callcenter.telephony.sip_info import info_digit
 from callcenter.telephony.transfer_control import Transfers
+from calls import commands as cc
+from calls import events as ce
+from calls.call import Call, CallSettings
 from ivr_flows import commands as ivr_cmd
-from ivr_flows import events as ivr_ev
-from ivr_flows.handoff import call_arrived, caller_details
-from ivr_flows.hold_announcement import place_announcement
-from ivr_flows.interpreter import FlowRun
 from ivr_flows.loader import FlowSet
 from ivr_flows.plugins import PluginRegistry
-from ivr_flows.say import number_prompts
 from ivr_flows.timing import PromptDurations
 
 log = logging.getLogger(__name__)
@@ -74,11 +73,12 @@ CALLER_BYE, CALLER_CANCEL, CALLER_SILENT = "caller BYE", "caller CANCEL", "no RT
 CALLER_LEFT = frozenset({CALLER_BYE, CALLER_CANCEL, CALLER_SILENT})
 ENGINE_BYE, ENGINE_STOPPING = "engine BYE", "engine stopping"
 CALLBACK_FLOW = "queue_busy"  # offers a waiting caller a callback (press 1)
+SURVEY_FLOW = "survey"  # after the agent hangs up, the caller scores the call
 HOLD_INTERVAL = 30.0  # seconds of hold music between "callers ahead of you" announcements
 
 
-class CallControl:
-    """Answers lines, runs their IVR, and carries out the ACD's commands over SIP and RTP.
+class CallControl(CallWire):
+    """Answers lines and carries out their call objects' and the ACD's commands over SIP/RTP.
 
     Seats dial :data:`FEATURE_CODES` to log in and out. A seat whose registration expires or
     is removed is logged out (or made not ready while on a call). A caller that sends no RTP
@@ -88,16 +88,19 @@ class CallControl:
     RTP is symmetric (see :class:`LegMedia`); ``rtp_window`` is its policy for peers whose
     signalled media address is on another host than their signalling. New calls beyond
     ``admission.max_calls`` live ones are answered 503 (feature codes are always served).
+    Survey scores go to ``on_score(call_id, score, at)`` (the records writer).
     """
 
-    def __init__(self, config: HotlineConfig, driver: CoreDriver, flows: FlowSet,
+    def __init__(self, config: HotlineConfig, driver: Core, flows: FlowSet,
                  registrar: Registrar, prompts_dir: Path | str, *,
                  plugins: PluginRegistry | None = None, advertise: str | None = None,
                  rtp_timeout: float | None = RTP_TIMEOUT,
                  hold_interval: float | None = HOLD_INTERVAL,
                  qualify_interval: float | None = None, qualify_timeout: float = 5.0,
                  rtp_window: float | None = None,
-                 admission: AdmissionLimits | None = None, rtp_symmetric: bool = True) -> None:
+                 admission: AdmissionLimits | None = None, rtp_symmetric: bool = True,
+                 survey_flow: str | None = SURVEY_FLOW,
+                 on_score: Callable[[str, int, float], None] | None = None) -> None:
         self.config = config
         self.driver = driver
         self.flows = flows
@@ -115,10 +118,18 @@ class CallControl:
         self.admission = admission or AdmissionLimits(max_calls=None)
         self.refused = 0  # calls answered 503 at the live-call ceiling
         self.hold_interval = hold_interval
+        self.on_score = on_score
+        self.settings = CallSettings(
+            flows, durations=self.durations, hold_interval=hold_interval,
+            callback_flow=CALLBACK_FLOW, survey_flow=survey_flow,
+            department_ring_timeout=config.transfers.ring_timeout_seconds,
+            dial_back_timeout=DIAL_BACK_TIMEOUT, default_language=config.default_language,
+            queue=driver.acd)
         self.qualifier = (Qualifier(registrar, qualify_interval, qualify_timeout)
                           if qualify_interval else None)
         self._housekeeping: asyncio.TimerHandle | None = None
         self.endpoint: SipEndpoint | None = None
+        self.calls: dict[str, Call] = {}
         self.callers: dict[str, CallerLeg] = {}
         self.dialogs: dict[DialogId, CallerLeg | AgentLeg | DepartmentLeg] = {}
         self.invites: dict[TransactionKey, tuple[Callable[[SIPResponse], None],
@@ -126,6 +137,7 @@ class CallControl:
         self._moh = music_on_hold()
         self._cseq = itertools.count(1)
         self._tasks: set[asyncio.Task] = set()
+        self._sinking = 0  # > 0 while the ACD's commands are carried out
         self.transfers = Transfers(self)
         self.callbacks = Callbacks(self)
         # told of each call turned away at overload (the line's number): missed-call callbacks
@@ -158,7 +170,7 @@ class CallControl:
             if self.rtp_timeout is not None:
                 for leg in list(self.callers.values()):
                     silence = silent_for(leg.media)
-                    if not leg.silent_ok and silence > self.rtp_timeout:
+                    if not leg.silent_ok and silence > self.rtp_timeout and not leg.media.closed:
                         log.warning("no RTP from the caller on %s for %.1fs, hanging up",
                                     leg.call_id, silence)
                         self.hang_up(leg, CALLER_SILENT)
@@ -222,10 +234,6 @@ class CallControl:
         data = ack.to_bytes()
         self.ep.send(data, dialog.next_hop())
         return dialog, data
-
-    def _submit_later(self, event: acd_ev.Event) -> None:
-        """Submit from inside a sink: after the current command batch has been dispatched."""
-        asyncio.get_running_loop().call_soon(self.submit, event)
 
     def send_in_dialog(self, dialog: Dialog, method: str) -> None:
         request = dialog.create_request(method, via_host=self.host, via_port=self.port)
@@ -329,20 +337,22 @@ class CallControl:
         prepared = self._prepare_answer(request, addr, number, tag)
         if prepared is None:
             return
-        leg, ok = prepared
-        flow = self.flows[line.flow]
-        leg.language = flow.language or self.config.default_language
-        leg.media.on_digit = lambda digit: self._ivr_event(leg, ivr_ev.DigitPressed(digit))
-        self.callers[leg.call_id] = leg
-        self.dialogs[leg.dialog.id] = leg
-        self.ep.respond(ok)
+        leg, leg.ok = prepared
         log.info("call %s on line %s answered", leg.call_id, number)
-        leg.arrived_at = self._now()
-        self.driver.publish([CallOpened(leg.call_id, number, leg.arrived_at, leg.language)])
-        leg.run = FlowRun(self.flows, line.flow, durations=self.durations, call_id=leg.call_id)
-        caller = caller_number(request) or None
-        self._ivr(leg, leg.run.handle(ivr_ev.CallStarted(line=number, caller=caller),
-                                      self._now()))
+        own = own_number(request) if self.callbacks.target(leg) is not None else None
+        self.start_call(leg, Call(leg.call_id, number, line.flow, self.settings),
+                        ce.Arrived(caller=caller_number(request) or None, number=own))
+
+    def start_call(self, leg: CallerLeg, call: Call, arrived: ce.Arrived) -> None:
+        """Put ``leg`` (a line's caller, or a call the engine placed) under ``call``: its keys
+        drive it, ``arrived`` starts it."""
+        leg.call, leg.language = call, call.language
+        leg.media.on_digit = lambda digit: self._event(call, ce.Digit(digit))
+        self.calls[call.call_id] = call
+        self.callers[leg.call_id] = leg
+        if leg.dialog is not None:
+            self.dialogs[leg.dialog.id] = leg
+        self._event(call, arrived)
 
     def _prepare_answer(self, request: SIPRequest, addr: Addr, number: str,
                         tag: str) -> tuple[CallerLeg, SIPResponse] | None:
@@ -405,7 +415,6 @@ class CallControl:
             self._refuse_feature(request, ok, leg, code, f"Forbidden - {reason}")
             return
         log.info("agent %s dialled %s: %s", agent_id, code, label)
-        leg.state = "feature"
         self.callers[leg.call_id] = leg
         self.dialogs[leg.dialog.id] = leg
         self.ep.respond(ok)
@@ -511,8 +520,8 @@ class CallControl:
             return
         self.ep.respond(make_response(request, 200))
         digit = info_digit(request)
-        if digit is not None and isinstance(leg, CallerLeg):
-            self._ivr_event(leg, ivr_ev.DigitPressed(digit))
+        if digit is not None and isinstance(leg, CallerLeg) and leg.call is not None:
+            self._event(leg.call, ce.Digit(digit))
 
     def _cancel(self, request: SIPRequest) -> None:
         invite_key = self.ep.layer.matching_invite(request)
@@ -528,291 +537,41 @@ class CallControl:
             self._caller_gone(leg, CALLER_CANCEL)
 
     def hang_up(self, leg: CallerLeg, reason: str = ENGINE_BYE) -> None:
-        """End a caller's call from the engine's side (BYE)."""
-        if leg.state == "ended":
+        """End a caller's leg from the engine's side (BYE)."""
+        if leg.ended:
             return
         if leg.dialog is not None:  # None: a callback whose caller has not answered
             self.send_in_dialog(leg.dialog, "BYE")
         self._caller_gone(leg, reason)
 
-    def hang_up_agent(self, agent: AgentLeg) -> None:
-        """End a seat's conversation from the engine's side (BYE); the caller is hung up."""
-        if agent.dialog is not None:
-            self.send_in_dialog(agent.dialog, "BYE")
-        self._agent_hung_up(agent)
-
     def _caller_gone(self, leg: CallerLeg, reason: str) -> None:
-        """The caller's leg has ended: tell the IVR or the ACD once, release the agent leg."""
-        if leg.state == "ended":
+        """The caller's leg has ended: its call object hears of it, then the leg is released."""
+        if leg.ended:
             return
-        if leg.dialog is None:
-            self.callbacks.caller_leg_gone(leg)
-        leg.state = "ended"
+        leg.ended = True
         log.info("call %s ended: %s", leg.call_id, reason)
-        for timer in (leg.timer, leg.hold_timer):
-            if timer is not None:
-                timer.cancel()
-        leg.timer = leg.hold_timer = None
-        if leg.run is not None and not leg.run.finished:
-            leg.run.handle(ivr_ev.CallerHungUp(), self._now())
-        self._close_record(leg, reason)
-        if leg.in_acd and not leg.hangup_reported:
-            leg.hangup_reported = True
-            self.submit(acd_ev.CallerHungUp(leg.call_id))  # CancelOffer reaches the sink
-        agent = leg.agent
-        if agent is not None:
-            if agent.state == "answered" and agent.dialog is not None:
-                self.send_in_dialog(agent.dialog, "BYE")
-                self.end_agent_leg(agent)
-            elif agent.state == "ringing":
-                self._cancel_agent(agent)
-        if leg.department is not None:
-            self.transfers.caller_left(leg.department)
+        call = leg.call
+        if call is not None and not call.ended:
+            gone = ce.Shutdown() if reason == ENGINE_STOPPING else \
+                ce.CallerGone(reason, left=reason in CALLER_LEFT)
+            self._event(call, gone)
+            if not call.ended:
+                self.callbacks.keep(leg)  # gone, but keeps the place as a callback
+        self.release(leg)
+        if leg.on_ended is not None:
+            leg.on_ended(leg, reason)
+
+    def release(self, leg: CallerLeg) -> None:
+        """Free a caller leg's media and forget its dialog (no signalling)."""
+        leg.ended = True
+        leg.play_id = None
         leg.media.close()
         if self.callers.get(leg.call_id) is leg:
             del self.callers[leg.call_id]
         if leg.dialog is not None:
             self.dialogs.pop(leg.dialog.id, None)
-        if leg.on_ended is not None:
-            leg.on_ended(leg, reason)
 
-    def _close_record(self, leg: CallerLeg, reason: str) -> None:
-        """Close the record of a call that ends without the ACD ever holding it (the ACD's
-        ``CallFinished`` closes the others)."""
-        if leg.arrived_at is None or leg.queued:
-            return
-        if reason == ENGINE_STOPPING:
-            outcome = LOST
-        else:
-            outcome = ivr_outcome(caller_hung_up=reason in CALLER_LEFT,
-                                  transferred_to=leg.ivr_transfer)
-        self.driver.publish([CallClosed(leg.call_id, leg.line, outcome, leg.arrived_at,
-                                        self._now(), leg.language, leg.ivr_transfer)])
-
-    # -- IVR -----------------------------------------------------------------------------------
-
-    @staticmethod
-    def _active_run(leg: CallerLeg) -> FlowRun | None:
-        """The flow the caller's keys and prompts belong to: the line's IVR, or a flow played
-        while queued (the callback offer)."""
-        if leg.state == "ivr":
-            run = leg.run
-        elif leg.state == "queued":
-            run = leg.side_run
-        else:
-            return None
-        return run if run is not None and not run.finished else None
-
-    def start_flow(self, leg: CallerLeg, event: ivr_ev.Event) -> None:
-        """Run ``leg.run`` on a leg the engine set up itself (an outbound survey call): the
-        leg's keys drive it, ``event`` starts it."""
-        leg.media.on_digit = lambda digit: self._ivr_event(leg, ivr_ev.DigitPressed(digit))
-        self._ivr_event(leg, event)
-
-    def _ivr_event(self, leg: CallerLeg, event: ivr_ev.Event) -> None:
-        run = self._active_run(leg)
-        if run is None:
-            return
-        try:
-            commands = run.handle(event, self._now())
-        except Exception:  # noqa: BLE001
-            log.exception("IVR failed on %s with %s", leg.call_id, event)
-            self.hang_up(leg)
-            return
-        self._ivr(leg, commands)
-
-    def _ivr_timer(self, leg: CallerLeg) -> None:
-        leg.timer = None
-        run = self._active_run(leg)
-        if run is not None:
-            self._ivr(leg, run.on_timer(self._now()))
-
-    def _ivr(self, leg: CallerLeg, commands: Sequence[ivr_cmd.Command]) -> None:
-        for command in commands:
-            if leg.state == "ended":
-                return
-            try:
-                self._ivr_command(leg, command)
-            except Exception:  # noqa: BLE001
-                log.exception("IVR command %s failed on %s", command, leg.call_id)
-        self._arm_ivr_timer(leg)
-
-    def _ivr_command(self, leg: CallerLeg, command: ivr_cmd.Command) -> None:
-        loop = asyncio.get_running_loop()
-        match command:
-            case ivr_cmd.PlayPrompts(play_id=play_id, items=items):
-                leg.play_id = play_id
-                done = ivr_ev.PromptFinished(play_id)
-                leg.media.play(self.sources(items), on_done=lambda: self._ivr_event(leg, done))
-            case ivr_cmd.StopPlaying(play_id=play_id):
-                if leg.play_id == play_id:
-                    leg.media.stop()
-                    leg.play_id = None
-            case ivr_cmd.SetLanguage(language=language):
-                leg.language = language
-            case ivr_cmd.RunQuery():
-                if self.plugins is None:
-                    answer = ivr_ev.QueryAnswered(command.query_id, "error")
-                else:
-                    answer = self.plugins.answer(command)
-                loop.call_soon(self._ivr_event, leg, answer)
-            case ivr_cmd.RecordScore(name=name, score=score):
-                leg.scores[name] = score
-            case ivr_cmd.Enqueue():
-                self._enqueue(leg, command)
-            case ivr_cmd.HangUp():
-                self.hang_up(leg)
-            case ivr_cmd.ReturnControl():
-                if not leg.in_acd:
-                    self.hang_up(leg)
-                elif leg.side_run is not None:  # declined the callback: back to the music
-                    leg.side_run = None
-                    self.hold_music(leg)
-            case ivr_cmd.Transfer(department_id=department_id):
-                if self.transfers.from_ivr(leg, department_id):
-                    leg.ivr_transfer = department_id
-                else:
-                    leg.media.play(self.sources([ivr_cmd.Prompt("service_unavailable",
-                                                                leg.language)]),
-                                   on_done=lambda: self.hang_up(leg))
-            case ivr_cmd.ScheduleCallback():
-                self.callbacks.accepted(leg)
-            case _:
-                pass  # CollectDigits: keys are always reported
-
-    def _arm_ivr_timer(self, leg: CallerLeg) -> None:
-        if leg.timer is not None:
-            leg.timer.cancel()
-            leg.timer = None
-        run = self._active_run(leg)
-        deadline = run.next_deadline() if run is not None else None
-        if deadline is not None:
-            delay = max(0.0, deadline - self._now()) + 0.005
-            leg.timer = asyncio.get_running_loop().call_later(delay, self._ivr_timer, leg)
-
-    def sources(self, items: Sequence[ivr_cmd.PlayItem]) -> list[Path]:
-        """The WAV files for ``items``; missing prompts are logged and skipped."""
-        prompts: list[ivr_cmd.Prompt] = []
-        for item in items:
-            prompts.extend(number_prompts(item) if isinstance(item, ivr_cmd.Number) else [item])
-        files = []
-        for prompt in prompts:
-            path = self.prompts_dir / prompt.language / f"{prompt.key}.wav"
-            if path.is_file():
-                files.append(path)
-            else:
-                log.warning("prompt %s/%s missing in %s", prompt.language, prompt.key,
-                            self.prompts_dir)
-        return files
-
-    def _enqueue(self, leg: CallerLeg, command: ivr_cmd.Enqueue) -> None:
-        assert leg.run is not None
-        leg.state = "queued"
-        leg.language = command.language
-        if leg.timer is not None:
-            leg.timer.cancel()
-            leg.timer = None
-        self.hold_music(leg)
-        self._arm_place_announcement(leg)
-        leg.in_acd = leg.queued = True  # before submitting: the offer may come back at once
-        self.driver.publish([caller_details(leg.run, caller_number(leg.invite))])  # for the screen pop
-        if not self.submit(call_arrived(command, leg.run, line=leg.line)):
-            leg.in_acd = leg.queued = False
-            self.hang_up(leg)
-
-    def _arm_place_announcement(self, leg: CallerLeg, after: float = 0.0) -> None:
-        if self.hold_interval is not None and leg.state != "ended":
-            leg.hold_timer = asyncio.get_running_loop().call_later(
-                after + self.hold_interval, self._announce_place, leg)
-
-    def _announce_place(self, leg: CallerLeg) -> None:
-        """Every hold interval: please hold, callers ahead and the estimated wait, then music."""
-        leg.hold_timer = None
-        if leg.state == "ended" or not leg.in_acd:
-            return
-        if leg.state != "queued" or self._active_run(leg) is not None:
-            self._arm_place_announcement(leg)  # ringing a seat, or offering a callback
-            return
-        acd = self.driver.acd
-        items = place_announcement(leg.language, acd.queue_position(leg.call_id),
-                                   acd.estimated_wait(leg.call_id))
-        leg.media.play(self.sources(items), on_done=lambda: self.hold_music(leg))
-        # the interval is music between announcements (re-armed even if this one is cut short)
-        self._arm_place_announcement(leg, after=leg.media.seconds_left())
-
-    def hold_music(self, leg: CallerLeg) -> None:
-        if leg.state in ("queued", "ringing", "transferring") and not leg.media.playing:
-            leg.media.play([self._moh], loop=True)
-
-    # -- ACD commands --------------------------------------------------------------------------
-
-    def sink(self, commands: Sequence[acd_cmd.Command]) -> None:
-        """CoreDriver sink: carry out the commands that concern calls."""
-        for command in commands:
-            try:
-                self._acd_command(command)
-            except Exception:  # noqa: BLE001
-                log.exception("failed to carry out %s", command)
-
-    def _acd_command(self, command: acd_cmd.Command) -> None:
-        match command:
-            case acd_cmd.OfferCall():
-                self._offer(command)
-            case acd_cmd.CancelOffer(call_id=call_id, agent_id=agent_id):
-                leg = self.callers.get(call_id)  # type: ignore[arg-type]
-                agent = leg.agent if leg is not None else None
-                if agent is not None and agent.agent_id == agent_id:
-                    self._cancel_agent(agent)
-            case acd_cmd.OfferCallback(call_id=call_id):
-                leg = self.callers.get(call_id)  # type: ignore[arg-type]
-                if leg is not None and leg.state == "queued" and leg.side_run is None \
-                        and CALLBACK_FLOW in self.flows:
-                    leg.side_run = FlowRun(self.flows, CALLBACK_FLOW, language=leg.language,
-                                           durations=self.durations, call_id=leg.call_id)
-                    start = ivr_ev.CallStarted(line=leg.line, caller=None)
-                    self._ivr(leg, leg.side_run.handle(start, self._now()))
-            case acd_cmd.PlayAnnouncement(call_id=call_id, prompt=prompt):
-                leg = self.callers.get(call_id)  # type: ignore[arg-type]
-                if leg is not None and leg.state == "queued":
-                    leg.media.play(self.sources([ivr_cmd.Prompt(prompt, leg.language)]),
-                                   on_done=lambda: self.hold_music(leg))
-            case acd_cmd.OverflowToMessage(call_id=call_id, prompt=prompt):
-                leg = self.callers.get(call_id)  # type: ignore[arg-type]
-                if leg is not None and leg.state != "ended":
-                    leg.media.play(self.sources([ivr_cmd.Prompt(prompt, leg.language)]),
-                                   on_done=lambda: self.hang_up(leg))
-            case acd_cmd.CallFinished(record=record):
-                self.callbacks.finished(record.call_id)  # type: ignore[arg-type]
-                leg = self.callers.get(record.call_id)  # type: ignore[arg-type]
-                if leg is not None:
-                    leg.in_acd = False
-            case _:
-                pass
-
-    def _offer(self, offer: acd_cmd.OfferCall) -> None:
-        if offer.callback:
-            leg = self.callbacks.leg_for(offer)
-        else:
-            leg = self.callers.get(offer.call_id)  # type: ignore[arg-type]
-        binding = self.registrar.contact_for(offer.agent_id)
-        if leg is None or leg.state == "ended" or binding is None:
-            log.warning("cannot ring agent %s for %s (%s)", offer.agent_id, offer.call_id,
-                        "not registered" if binding is None else "call gone")
-            self._submit_later(acd_ev.AgentDeclined(offer.agent_id, offer.call_id))
-            return
-        sock = bind_udp_socket(self.ep.local_addr[0], 0)
-        sdp = build_offer(self.host, sock.getsockname()[1], user=leg.line).to_bytes()
-        invite = agent_invite(leg, binding.contact, sdp, host=self.host, port=self.port,
-                              contact=self.contact(leg.line), cseq=self.next_cseq())
-        media = LegMedia(sock, remote=None, payload_type=leg.media.payload_type,
-                         dtmf_payload_type=None, peer_host=binding.addr[0], window=self.rtp_window,
-                         symmetric=self.rtp_symmetric)
-        agent = AgentLeg(offer.agent_id, leg, invite, binding.addr, media)
-        leg.agent = agent
-        leg.state = "ringing" if leg.state == "queued" else leg.state
-        self.send_invite(invite, binding.addr, lambda response: self._agent_response(agent, response),
-                         lambda timeout: self._agent_failed(agent, f"timeout {timeout.kind}"))
-        log.info("ringing agent %s at %s for %s", offer.agent_id, binding.contact, leg.call_id)
+    # -- seats' legs ------------------------------------------------------------------------
 
     def _agent_response(self, agent: AgentLeg, response: SIPResponse) -> None:
         if response.status < 200:
@@ -829,7 +588,7 @@ class CallControl:
         agent.dialog = dialog
         self.dialogs[dialog.id] = agent
         leg = agent.caller
-        if agent.state != "ringing" or leg.state == "ended":
+        if agent.state != "ringing" or leg.ended or leg.call is None or leg.call.ended:
             self.send_in_dialog(dialog, "BYE")  # answered after we gave up on it
             self.end_agent_leg(agent)
             return
@@ -842,16 +601,8 @@ class CallControl:
             return
         agent.media.set_remote((host, port), codec.payload_type, dtmf)
         agent.state = "answered"
-        if not self.submit(acd_ev.AgentAnswered(agent.agent_id, leg.call_id)):
-            self.send_in_dialog(dialog, "BYE")
-            self.end_agent_leg(agent)
-            return
-        self.spawn(leg.media.bridge(agent.media))
         log.info("agent %s answered %s", agent.agent_id, leg.call_id)
-        if leg.state == "callback":
-            self.callbacks.dial_back(leg)
-        else:
-            leg.state = "talking"
+        self._event(leg.call, ce.DialAnswered(cc.AGENT, agent.agent_id))
 
     def _agent_failed(self, agent: AgentLeg, reason: str) -> None:
         """The INVITE to a seat failed: an offer still standing counts as declined."""
@@ -859,11 +610,11 @@ class CallControl:
         self.end_agent_leg(agent)
         leg = agent.caller
         log.info("agent %s leg for %s ended: %s", agent.agent_id, leg.call_id, reason)
-        if was_ringing and leg.in_acd and leg.state != "ended":
-            self.submit(acd_ev.AgentDeclined(agent.agent_id, leg.call_id))
+        if was_ringing and leg.call is not None:
+            self._event(leg.call, ce.DialFailed(cc.AGENT, agent.agent_id))
 
-    def _cancel_agent(self, agent: AgentLeg) -> None:
-        """Stop ringing a seat (CANCEL), or hang up if it answered meanwhile."""
+    def _drop_agent(self, agent: AgentLeg) -> None:
+        """Stop ringing a seat (CANCEL), or hang up on it (BYE)."""
         if agent.state == "ringing":
             agent.state = "cancelled"
             self.ep.send_request(cancel_for(agent.invite), agent.peer)
@@ -879,36 +630,23 @@ class CallControl:
         leg = agent.caller
         if leg.agent is agent:
             leg.agent = None
-            if leg.state == "ringing":
-                leg.state = "queued"
-                self.hold_music(leg)
 
     def _seat_gone(self, agent: AgentLeg, why: str) -> None:
-        """A seat that died mid-call (no RTP, no answer to OPTIONS): end its leg, put the
-        caller back in the queue at their place (on hold music), and make the seat not ready."""
+        """A seat that died mid-call (no RTP, no answer to OPTIONS): end its leg; the call
+        object puts the caller back in the queue at their place (the seat is made not ready)."""
         leg = agent.caller
-        log.warning("seat %s gone on %s (%s): caller back to the queue", agent.agent_id,
-                    leg.call_id, why)
+        log.warning("seat %s gone on %s (%s)", agent.agent_id, leg.call_id, why)
         if agent.dialog is not None:
             self.send_in_dialog(agent.dialog, "BYE")
         self.end_agent_leg(agent)
-        if leg.state != "talking" or not leg.in_acd:
-            self.hang_up(leg)
-            return
-        leg.state = "queued"
-        self.hold_music(leg)  # before the ACD answers: it may offer the call again at once
-        if not self.submit(acd_ev.AgentLost(agent.agent_id, "unreachable")):
-            self.hang_up(leg)
+        if leg.call is not None:
+            self._event(leg.call, ce.PartyGone(cc.AGENT, agent.agent_id, lost=True))
 
     def _agent_hung_up(self, agent: AgentLeg) -> None:
         was_talking = agent.state == "answered"
         self.end_agent_leg(agent)
-        leg = agent.caller
-        if not was_talking or self.transfers.transferor_left(agent):
-            return  # after a REFER the caller stays while the department rings
-        if leg.in_acd:
-            self.submit(acd_ev.AgentHungUp(agent.agent_id))
-        self.hang_up(leg)
+        if was_talking and agent.caller.call is not None:
+            self._event(agent.caller.call, ce.PartyGone(cc.AGENT, agent.agent_id))
 
     # -- shutdown -------------------------------------------------------------------------------
 

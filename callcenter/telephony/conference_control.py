@@ -20,6 +20,8 @@ from callcenter.media.rtp import RtpPacket, RtpParseError
 from callcenter.telephony.legs import AgentLeg
 from callcenter.telephony.media import LegMedia
 from callcenter.telephony.transfer import TransferRefused
+from calls import events as ce
+from calls.leg import State
 
 if TYPE_CHECKING:
     from callcenter.telephony.call_control import CallControl
@@ -70,40 +72,42 @@ class Conference:
 
 class DeskCalls:
     """The calls an agent's desk asks the engine for; each raises ``TransferRefused`` (status
-    and reason) when it cannot be done, and changes nothing then."""
+    and reason) when it cannot be done, and changes nothing then. They go to the caller's call
+    object like a seat's REFER."""
 
     def __init__(self, control: CallControl) -> None:
         self.control = control
 
-    def talking(self, agent_id: str) -> AgentLeg:
-        """The agent's leg in a conversation with a caller."""
+    def talking(self, agent_id: str, state: State = State.TALKING) -> AgentLeg:
+        """The agent's leg in a conversation with a caller (or, with ``state``, in that one)."""
         for caller in self.control.callers.values():
             agent = caller.agent
             if agent is not None and agent.agent_id == agent_id and agent.state == "answered" \
-                    and caller.state == "talking":
+                    and caller.call is not None and caller.call.state is state:
                 return agent
         raise TransferRefused(409, f"agent {agent_id} is not talking to a caller")
 
     def transfer(self, agent_id: str, number: str) -> None:
         """Blind transfer: the department is called; the agent is released when it answers."""
         agent = self.talking(agent_id)
-        transfers = self.control.transfers
-        department, gateway = transfers.check(agent, number)
-        log.info("agent %s transfers %s to %s from the desk", agent_id, agent.caller.call_id, department.id)
-        transfers.dial(agent.caller, department, gateway, transferor=agent)
+        department = self.control.transfers.check(agent, number)
+        log.info("agent %s transfers %s to %s from the desk", agent_id, agent.caller.call_id,
+                 department.id)
+        self.control.transfers.request(agent, department, three_way=False)
 
     def three_way(self, agent_id: str, number: str) -> None:
         """The department is called; when it answers caller, agent and department all talk."""
         agent = self.talking(agent_id)
-        transfers = self.control.transfers
-        department, gateway = transfers.check(agent, number)
+        department = self.control.transfers.check(agent, number)
         log.info("agent %s brings %s into %s", agent_id, department.id, agent.caller.call_id)
-        transfers.dial(agent.caller, department, gateway, transferor=agent, three_way=True)
+        self.control.transfers.request(agent, department, three_way=True)
 
     def leave(self, agent_id: str) -> None:
         """The agent leaves the three-way call; the caller and the department stay."""
-        agent = self.talking(agent_id)
-        leg = agent.caller.department
-        if leg is None or not leg.three_way or leg.state != "answered":
-            raise TransferRefused(409, "no three-way call to leave")
-        self.control.hang_up_agent(agent)
+        try:
+            agent = self.talking(agent_id, State.CONFERENCE)
+        except TransferRefused:
+            raise TransferRefused(409, "no three-way call to leave") from None
+        call = agent.caller.call
+        assert call is not None
+        self.control._event(call, ce.AgentLeaves(agent_id))

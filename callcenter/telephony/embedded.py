@@ -51,7 +51,7 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
                          admission: AdmissionLimits | None = None,
                          lockout: LockoutPolicy | None = None,
                          tls: ssl.SSLContext | None = None, tls_port: int = 0,
-                         tcp: bool = True) -> EmbeddedTelephony:
+                         tcp: bool = True, survey_flow: str | None = None) -> EmbeddedTelephony:
     """Answer the config's lines on ``host:port`` (UDP; 0 picks a free port) for ``engine``.
 
     ``passwords`` maps agent id (the seat's SIP user) to its SIP password; there are no
@@ -68,7 +68,9 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
     live calls and per-source INVITE and REGISTER rates (503 with Retry-After beyond them; None: no limits).
     ``lockout`` is how failed digest authentications throttle and block a source and an
     account (default :class:`LockoutPolicy`). With ``tls`` (a server context, see
-    :mod:`callcenter.sip.tls`) SIP is also served over TLS on ``tls_port``.
+    :mod:`callcenter.sip.tls`) SIP is also served over TLS on ``tls_port``. After a conversation
+    the agent ended, the caller is asked ``survey_flow`` (such as ``"survey"``; None: hung up at
+    once); the satisfaction score goes to the engine's records writer.
     """
     if host in ("0.0.0.0", "::") and not advertise:
         raise ValueError("binding a wildcard address needs an advertised address")
@@ -84,7 +86,8 @@ async def start_embedded(engine: Any, *, host: str, port: int, prompts_dir: Path
                                          engine.config.defaults.hold_announcement_seconds) or None,
                           qualify_interval=qualify_interval, rtp_window=rtp_window,
                           rtp_symmetric=rtp_symmetric,
-                          admission=admission)
+                          admission=admission, survey_flow=survey_flow,
+                          on_score=getattr(getattr(engine, "writer", None), "set_satisfaction", None))
     limiters = admission.limiters() if admission is not None else {}
     endpoint = await open_endpoint(control, host, port, tcp=tcp, invite_limiter=invite_limiter,
                                    limiters=limiters,

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from callcenter.sip.dialog import Dialog
 from callcenter.sip.ids import new_call_id, new_tag
-from callcenter.sip.message import Headers, NameAddr, SIPRequest, SipURI
+from callcenter.sip.message import Headers, NameAddr, SIPRequest, SIPResponse, SipURI
 from callcenter.sip.requests import new_request
 from callcenter.sip.transactions import Addr
 from callcenter.telephony.media import LegMedia
-from ivr_flows.interpreter import FlowRun
+from calls.call import Call
 from outbound.numbers import is_phone
 
 ALLOW = "INVITE, ACK, CANCEL, BYE, INFO, OPTIONS, REGISTER, REFER"
@@ -37,26 +36,24 @@ class AgentLeg:
 
 @dataclass
 class DepartmentLeg:
-    """The engine's INVITE to a department for an agent's blind transfer of ``caller``."""
+    """The engine's INVITE to a department for a transfer of ``caller``."""
 
     department_id: str
     number: str
     caller: CallerLeg
-    transferor: AgentLeg | None  # the agent's leg until the department answers or it hangs up
     invite: SIPRequest
     peer: Addr
     media: LegMedia
     dialog: Dialog | None = None
     ack: bytes | None = None
     state: str = "ringing"  # ringing | cancelled | answered | ended
-    timer: asyncio.TimerHandle | None = None  # the ring timeout
-    three_way: bool = False  # the agent stays: caller, agent and department talk together
     conference: Any = None  # the three-way call's Conference, while it mixes
 
 
 @dataclass
 class CallerLeg:
-    """An incoming call to a line; ``call_id`` (the SIP Call-ID) is also the ACD's call id."""
+    """A caller's SIP side; ``call_id`` (the SIP Call-ID) is also the call object's and the
+    ACD's call id. ``call`` is None for a seat's feature-code call."""
 
     call_id: str
     line: str
@@ -64,25 +61,16 @@ class CallerLeg:
     dialog: Dialog | None  # None for a callback until the caller answers
     media: LegMedia
     language: str
-    run: FlowRun | None = None
-    side_run: FlowRun | None = None  # a flow played while queued (the callback offer)
+    call: Call | None = None
+    ok: SIPResponse | None = None  # the 200 sent when the call object answers
     callback_invite: SIPRequest | None = None  # the engine's INVITE calling the caller back
     ack: bytes | None = None  # our ACK to the caller's 2xx, for a callback
-    state: str = "ivr"  # ivr | queued | ringing | talking | transferring | transferred
-    # | callback (the seat rings for a caller to call back) | dialling-back | ended
-    in_acd: bool = False
+    ended: bool = False
     silent_ok: bool = False  # the caller put the call on hold: no RTP is expected
-    hangup_reported: bool = False
     agent: AgentLeg | None = None
     department: DepartmentLeg | None = None
-    play_id: int | None = None
-    timer: asyncio.TimerHandle | None = None  # the IVR's next deadline
-    hold_timer: asyncio.TimerHandle | None = None  # the next place-in-queue announcement
-    scores: dict[str, int] = field(default_factory=dict)
+    play_id: int | None = None  # the call object's Play now heard
     source: Addr | None = None  # where the caller's INVITE came from
-    arrived_at: float | None = None  # when its record opened (None: a leg without a record)
-    queued: bool = False  # the ACD has held the call (it closes the record)
-    ivr_transfer: str | None = None  # the department the IVR sent the caller to
     on_ended: Callable[[CallerLeg, str], None] | None = None  # told once the leg has ended
 
 

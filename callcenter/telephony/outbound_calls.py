@@ -20,15 +20,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from callcenter.media.rtp_endpoint import bind_udp_socket
-from callcenter.records.lifecycle import CallOpened
 from callcenter.sip.digest import build_authorization
 from callcenter.sip.message import SIPRequest, SIPResponse
 from callcenter.sip.sdp import SDPError, build_offer, parse_answer
 from callcenter.sip.transactions import Addr
 from callcenter.telephony.legs import CallerLeg, cancel_for, new_invite
 from callcenter.telephony.media import LegMedia
-from ivr_flows import events as ivr_ev
-from ivr_flows.interpreter import FlowRun
+from calls import events as ce
+from calls.call import Call
 from outbound.model import Answers, CallOutcome, Dial, Kind
 from outbound.numbers import national
 
@@ -102,7 +101,7 @@ class OutboundCalls:
                          window=c.rtp_window, symmetric=c.rtp_symmetric)
         invite = self._invite(command.caller_id, uri, media.local_port)
         leg = CallerLeg(invite.call_id, command.caller_id, invite, None, media, command.language,
-                        state="dialling-out", silent_ok=True, source=self.gateway)
+                        silent_ok=True, source=self.gateway)
         attempt = _Attempt(command, leg, flow, variables, uri)
         self.attempts[command.task_id] = attempt
         self._send(attempt, invite)
@@ -144,17 +143,12 @@ class OutboundCalls:
         leg.dialog = dialog
         leg.media.set_remote((host, port), codec.payload_type, dtmf)
         leg.silent_ok = False
-        leg.state = "ivr"
         leg.on_ended = lambda gone, reason: self._ended(attempt, reason)
-        c.callers[leg.call_id] = leg
-        c.dialogs[dialog.id] = leg
-        if attempt.command.kind is Kind.MISSED_CALL:  # a call on the line: it may reach an agent
-            leg.arrived_at = c.driver.clock()
-            c.driver.publish([CallOpened(leg.call_id, leg.line, leg.arrived_at, leg.language)])
-        leg.run = FlowRun(c.flows, attempt.flow, language=leg.language, variables=attempt.variables,
-                          durations=c.durations, call_id=leg.call_id)
+        # A missed call's callback is a call on the line (recorded; it may reach an agent).
+        call = Call(leg.call_id, leg.line, attempt.flow, c.settings, language=leg.language,
+                    variables=attempt.variables, recorded=attempt.command.kind is Kind.MISSED_CALL)
         log.info("outbound %s answered: %s", attempt.command.task_id, attempt.flow)
-        c.start_flow(leg, ivr_ev.CallStarted(line=leg.line, caller=None))
+        c.start_call(leg, call, ce.Arrived())
 
     def _authenticate(self, attempt: _Attempt, response: SIPResponse) -> None:
         """Answer the trunk's digest challenge once, with a new INVITE carrying credentials."""
@@ -187,12 +181,12 @@ class OutboundCalls:
 
     def _ended(self, attempt: _Attempt, reason: str) -> None:
         if attempt.command.kind is Kind.MISSED_CALL:  # reached: heard the offer to its end
-            run = attempt.leg.run
+            run = attempt.leg.call.ivr if attempt.leg.call is not None else None
             heard = run is not None and run.outcome is not None and run.outcome.kind in (
                 "enqueued", "hung_up")
             self._report(attempt, CallOutcome.ANSWERED if heard else CallOutcome.SILENT, reason)
             return
-        answers = answers_of(attempt.leg.scores)
+        answers = answers_of(attempt.leg.call.scores if attempt.leg.call is not None else {})
         outcome = CallOutcome.ANSWERED if answers is not None else CallOutcome.SILENT
         self._report(attempt, outcome, reason, answers)
 

@@ -14,6 +14,7 @@ from callcenter.sip.message import SipURI
 from callcenter.sip.transport import open_endpoint
 from callcenter.sip.useragent import Call, UserAgent
 from callcenter.telephony.embedded import start_embedded
+from calls.leg import State
 from tests.engine_parts import engine_parts
 from tests.telephony.helpers import LOCAL, PASSWORDS, exchange_tones, press, register_seat, wait_for
 from tests.telephony.test_callbacks import offering_callbacks_after
@@ -38,7 +39,7 @@ async def accept_callback(tel, parts, caller: UserAgent) -> Call:
     call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
     await wait_for(lambda: parts.acd.queue_position(call.call_id) == 1, 20)
     leg = tel.control.callers[call.call_id]
-    await wait_for(lambda: leg.side_run is not None, 5)  # the callback offer plays
+    await wait_for(lambda: leg.call.state is State.CALLBACK_OFFER, 5)  # the callback offer plays
     await press(call, "1")
     return call
 
@@ -82,10 +83,13 @@ def test_no_callback_for_a_caller_whose_number_is_not_a_phone_number(prompts_dir
                                    passwords=PASSWORDS, hold_interval=0)
         contact_host = Socket("127.0.0.4")
         caller = LyingCaller(await open_endpoint(port=0), user=TOLL, media=True)
-        call = await accept_callback(tel, parts, caller)
-        await asyncio.sleep(1.0)  # the key has been handled: the caller stays in the queue
+        call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
+        await wait_for(lambda: parts.acd.queue_position(call.call_id) == 1, 20)
+        await asyncio.sleep(1.5)  # past the offer's time: no offer for a number not called back
+        await press(call, "1")
+        await asyncio.sleep(0.5)  # the key has been handled: the caller stays in the queue
         assert parts.count(CallbackAccepted) == 0
-        assert tel.control.callers[call.call_id].state == "queued"
+        assert tel.control.callers[call.call_id].call.state is State.QUEUED
         await caller.hangup(call)
         assert contact_host.received == 0
         contact_host.close()

@@ -14,6 +14,7 @@ from callcenter.media.dtmf import detect_tone
 from callcenter.sip.transport import open_endpoint
 from callcenter.sip.useragent import Call, UserAgent
 from callcenter.telephony.embedded import start_embedded
+from calls.leg import State
 
 from .conftest import engine_parts
 from .helpers import LOCAL, PASSWORDS, exchange_tones, press, register_seat, wait_for
@@ -81,8 +82,8 @@ def test_caller_declining_the_callback_keeps_waiting_on_hold(prompts_dir):
         call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
         await wait_for(lambda: parts.acd.queue_position(call.call_id) == 1, 20)
         leg = tel.control.callers[call.call_id]
-        await wait_for(lambda: leg.side_run is not None, 3)
-        await wait_for(lambda: leg.side_run is None, 15)  # no key: "please hold", then music
+        await wait_for(lambda: leg.call.state is State.CALLBACK_OFFER, 3)
+        await wait_for(lambda: leg.call.state is State.QUEUED, 15)  # no key: "please hold", music
         assert call.state != "ended" and parts.count(CallbackAccepted) == 0
         await caller.hangup(call)
         await wait_for(lambda: parts.records, 3)

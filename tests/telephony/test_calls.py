@@ -10,10 +10,12 @@ import pytest
 from acd.events import AgentHungUp, CallArrived, CallerHungUp
 from callcenter.media.dtmf import detect_tone
 from callcenter.media.rtp_endpoint import RtpEndpoint, bind_udp_socket
+from callcenter.records import RecordStore, RecordWriter
 from callcenter.sip.sdp import PCMA, PCMU, build_offer
 from callcenter.sip.transport import open_endpoint
 from callcenter.sip.useragent import Call, UserAgent
 from callcenter.telephony.embedded import start_embedded
+from calls.leg import State
 from ivr_flows.commands import Prompt
 from ivr_flows.timing import PromptDurations
 
@@ -124,10 +126,14 @@ def test_keys_pick_the_language_queue_and_caller_abandons(prompts_dir):
     asyncio.run(scenario())
 
 
-def test_agent_hangs_up_and_the_caller_gets_bye(prompts_dir):
+def test_agent_hangs_up_the_caller_scores_the_call_and_gets_bye(prompts_dir, tmp_path):
     async def scenario():
         parts = engine_parts()
-        tel = await start(parts, prompts_dir)
+        store = RecordStore.open(f"sqlite:///{tmp_path / 'records.db'}", create=True)
+        parts.writer = RecordWriter(store)  # start_embedded gives it the survey's score
+        parts.driver.add_sink(parts.writer.sink)
+        tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
+                                   passwords=PASSWORDS, survey_flow="survey")
         rung: list[Call] = []
         seat = await register_seat(tel, "1002", parts, rung)
         caller = await new_caller()
@@ -137,15 +143,20 @@ def test_agent_hangs_up_and_the_caller_gets_bye(prompts_dir):
         await asyncio.wait_for(rung[0].confirmed.wait(), 5)
         response = await seat.hangup(rung[0])
         assert response is not None and response.status == 200
-        await asyncio.wait_for(call.ended.wait(), 5)
-        assert call.end_reason == "remote BYE"
         (record,) = parts.records
         assert record.outcome == "answered" and record.agent_id == "1002"
         assert parts.count(AgentHungUp) == 1 and parts.count(CallerHungUp) == 0
+        leg = tel.control.callers[call.call_id]
+        assert leg.call.state is State.SURVEY and not call.ended.is_set()
+        await press(call, "4")  # barges in on the question: 4 out of 5
+        await asyncio.wait_for(call.ended.wait(), 15)  # thanks, then the engine hangs up
+        assert call.end_reason == "remote BYE"
         assert parts.acd.live_calls() == 0 and not tel.control.callers
+        await asyncio.to_thread(parts.writer.flush, 5)
+        assert store.call(call.call_id).satisfaction == 4
+        assert parts.count(CallerHungUp) == 0
         await tel.close()
-        await caller.endpoint.close()
-        await seat.endpoint.close()
+        parts.writer.close()
 
     asyncio.run(scenario())
 
@@ -185,10 +196,12 @@ def test_caller_hangs_up_during_the_ivr(prompts_dir):
         call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
         leg = tel.control.callers[call.call_id]
         await asyncio.sleep(0.3)
-        assert leg.media.playing and leg.timer is not None  # greeting, with its guard timer
+        timer = ("call", call.call_id)
+        timers = tel.control.driver.timers
+        assert leg.media.playing and timers.deadline(timer) is not None  # the greeting's guard
         await caller.hangup(call)
-        assert leg.run is not None and leg.run.finished and leg.run.outcome is not None
-        assert leg.timer is None and leg.media.closed and not leg.media.playing
+        assert leg.call.ended and leg.call.ivr.finished and leg.call.ivr.outcome is not None
+        assert timers.deadline(timer) is None and leg.media.closed and not leg.media.playing
         await asyncio.sleep(0.2)
         assert not parts.events and not parts.records
         assert not tel.control.callers and not tel.control.dialogs

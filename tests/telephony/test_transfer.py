@@ -14,6 +14,7 @@ from callcenter.media.dtmf import detect_tone
 from callcenter.sip.transport import open_endpoint
 from callcenter.sip.useragent import Call, UserAgent
 from callcenter.telephony.embedded import start_embedded
+from calls.leg import State
 
 from .conftest import engine_parts
 from .helpers import LOCAL, PASSWORDS, exchange_tones, new_caller, register_seat, wait_for
@@ -158,8 +159,6 @@ def test_agent_hanging_up_right_after_refer_leaves_the_caller_to_the_department(
 
 def test_ivr_transfer_command_connects_the_caller_to_the_department(prompts_dir):
     """A flow's transfer node: the caller goes straight to the department, no agent involved."""
-    from ivr_flows.commands import Transfer
-
     async def scenario():
         dept_calls: list[Call] = []
         department = await department_ua(dept_calls)
@@ -171,11 +170,12 @@ def test_ivr_transfer_command_connects_the_caller_to_the_department(prompts_dir)
         caller = await new_caller()
         call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
         leg = tel.control.callers[call.call_id]
-        assert leg.state == "ivr"
-        tel.control._ivr(leg, [Transfer("housing-authority", HOUSING)])
+        assert leg.call.state is State.IVR
+        now = parts.driver.clock()  # as if the flow had a transfer node here
+        tel.control._do(leg.call, leg.call._ivr_transfer("housing-authority", HOUSING, now))
         await wait_for(lambda: dept_calls and dept_calls[0].state == "confirmed", 5)
         assert await talking(call, dept_calls[0])
-        assert leg.state == "transferred" and not parts.records  # never reached the ACD
+        assert leg.call.state is State.TRANSFERRED and not parts.records  # never reached the ACD
         await caller.hangup(call)
         await asyncio.wait_for(dept_calls[0].ended.wait(), 3)
         assert not tel.control.callers and not tel.control.dialogs
