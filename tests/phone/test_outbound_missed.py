@@ -49,9 +49,10 @@ def test_a_caller_who_gave_up_is_called_back_once_in_the_period(tmp_path, prompt
         assert (task.number, task.line) == (CITIZEN, "12345")
 
         def offered() -> bool:
-            return any(leg.run is not None and leg.callback_invite is not None
-                       and leg.run.node == "offer" and leg.run.playing is None
-                       for leg in tel.control.callers.values())
+            runs = [(leg, leg.call.run) for leg in tel.control.callers.values()
+                    if leg.call is not None and leg.call.run is not None]
+            return any(leg.callback_invite is not None and run.node == "offer"
+                       and run.playing is None for leg, run in runs)
 
         await wait_for(offered, 30)
         phone.digits("1")  # an agent, please: the callback waits in the line's queue

@@ -31,7 +31,7 @@ async def _answer_survey(control, phone: Softphone, keys: str) -> None:
     """Wait for each question of the survey call and press its key."""
     def asking(node: str) -> bool:
         for leg in control.callers.values():
-            run = leg.run
+            run = leg.call.run if leg.call is not None else None
             if run is not None and run.call_id == leg.call_id and leg.line == "12345" and (
                     run.node == node and run.playing is None and not run.finished):
                 return True
