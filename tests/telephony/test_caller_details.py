@@ -26,9 +26,9 @@ def test_a_12329_caller_keys_their_id_then_asks_for_an_agent(prompts_dir):
         assert call.status == 200
         id_number = fake_resident_ids(3, seed=99)[2]  # not among the sample accounts
         await press(call, "1")
-        await wait_for(lambda: tel.control.callers[call.call_id].run.node == "enter_id", 10)
+        await wait_for(lambda: tel.control.callers[call.call_id].call.run.node == "enter_id", 10)
         await press(call, id_number.replace("X", "*") + "#")
-        await wait_for(lambda: tel.control.callers[call.call_id].run.node == "not_found", 10)
+        await wait_for(lambda: tel.control.callers[call.call_id].call.run.node == "not_found", 10)
         await press(call, "0")
         await wait_for(lambda: parts.count(CallArrived), 10)
         details = [c for c in parts.commands if isinstance(c, CallerDetails)]
