@@ -89,4 +89,15 @@ def summary(cfg: HotlineConfig) -> str:
                    f"{sms.source or cfg.lines[0].number}, {sms.rate_per_second:g}/s, quiet "
                    f"{sms.quiet_hours or 'never'}, templates {sms.templates or 'shipped'}; password from "
                    f"${sms.secret_env} or '{sms.secret_key} = ...'")
+    if cfg.outbound is not None and cfg.outbound.enabled:
+        ob = cfg.outbound
+        auth = (f"as {ob.username}, password from ${ob.secret_env} or '{ob.secret_key} = ...'"
+                if ob.username else "no credentials")
+        missed = (f"missed calls called back within {ob.missed_calls.within_minutes:g} min, once per "
+                  f"{ob.missed_calls.period_hours:g} h" if ob.missed_calls.enabled
+                  else "no missed-call callbacks")
+        out.append(f"outbound: trunk {ob.gateway} ({auth}), caller ID {ob.caller_id or cfg.lines[0].number}, "
+                   f"calling hours {ob.calling_hours} {cfg.center.timezone}, return visits by "
+                   f"{ob.return_visits.flow} (at most {ob.return_visits.max_attempts} attempts), {missed}, "
+                   f"{len(ob.do_not_call)} do-not-call numbers")
     return "\n".join(out)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
+from click.testing import CliRunner
 from pydantic import ValidationError
 
+from callcenter.cli import main
 from callcenter.config.outbound_section import OutboundSection
 from callcenter.runtime.campaigns import gateway_credentials
 from callcenter.telephony.outbound_calls import answers_of, outcome_of
@@ -65,3 +69,31 @@ def test_only_both_questions_answered_count_as_reached() -> None:
     assert answers_of({"solved": 2, "satisfied": 1}) == Answers(solved=False, satisfied=True)
     assert answers_of({"solved": 1, "satisfied": 2, "score": 4}) == Answers(True, False, 4)
     assert answers_of({"solved": 1}) is None and answers_of({}) is None
+
+
+def _folder(tmp_path, section: str):
+    from callcenter.config.loader import default_config_path
+
+    folder = tmp_path / "config"
+    folder.mkdir()
+    shutil.copy(default_config_path(), folder / "hotline.yaml")
+    (folder / "outbound.yaml").write_text(section, encoding="utf-8")
+    return folder
+
+
+def test_config_check_summarises_the_section(tmp_path) -> None:
+    folder = _folder(tmp_path, 'outbound:\n  gateway: "10.1.2.3:5060"\n  username: hotline\n'
+                               '  do_not_call: ["13800138000"]\n')
+    result = CliRunner().invoke(main, ["config", "check", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert ("outbound: trunk 10.1.2.3:5060 (as hotline, password from $CALLCENTER_OUTBOUND_PASSWORD or "
+            "'outbound = ...'), caller ID 12345, calling hours 08:00-21:00 Asia/Shanghai, return visits by "
+            "return_visit (at most 3 attempts), missed calls called back within 120 min, once per 24 h, "
+            "1 do-not-call numbers") in result.output
+
+
+def test_config_check_names_the_line_of_a_bad_field(tmp_path) -> None:
+    folder = _folder(tmp_path, 'outbound:\n  gateway: "10.1.2.3:5060"\n  calling_hours: "21:00-08:00"\n')
+    result = CliRunner().invoke(main, ["config", "check", str(folder)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "outbound.yaml:3: outbound.calling_hours" in result.output
