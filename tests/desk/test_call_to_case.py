@@ -152,7 +152,7 @@ def test_a_call_becomes_a_case_the_department_handles(center, browser, other_bro
     shown_due = text(browser, "#deadline-reply")
     shot(browser, "desk-e2e-intake-on-call")
     browser.find_element("id", "do-dispatch").click()
-    until(browser, lambda: loaded(browser, "case") or text(browser, "#message"))
+    until(browser, lambda: loaded(browser, "case") or text(browser, "#message"), 30)  # slow when loaded
     assert loaded(browser, "case"), text(browser, "#message")
     case_id = text(browser, "#case-id")
     assert live.call(lambda: engine.casework.store.get(case_id).call_id) == call.call_id  # the call's case
