@@ -17,6 +17,7 @@ from acd.events import (
 )
 from calls import commands as c
 from calls import events as e
+from calls.call import Call
 from calls.leg import IllegalTransition, State
 from ivr_flows.commands import Number, Prompt
 from tests.calls.world import CALLER, World
@@ -425,3 +426,22 @@ def test_a_call_the_acd_refuses_is_hung_up_and_closed_in_the_ivr(world):
     assert call.state is State.ENDED and world.commands(call)[-1] == c.HangUp(
         "the ACD refused the call")
     assert world.entries(call, c.Closed)[0].outcome == "self_service"
+
+
+def test_a_call_the_engine_places_starts_with_its_variables_and_keeps_no_record_of_its_own(world):
+    """A return visit: the flow reads the case number given at the start, in the call's
+    language; the answers are scores; the call opens and closes no record."""
+    call = Call("out-1", "12345", "return_visit", world.settings, language="zh",
+                variables={"line": "12345", "case_number": "2024001"}, recorded=False)
+    world.calls[call.call_id] = call
+    world.send(call, e.Arrived())
+    intro = world.commands(call, c.Play)[0]
+    assert Number("2024001", "digits", "zh") in intro.items
+    world.finish_play(call, at=8.0)
+    world.finish_play(call, at=10.0)
+    world.keys(call, "1", at=11.0)  # solved
+    world.finish_play(call, at=13.0)
+    world.keys(call, "2", at=14.0)  # not satisfied
+    assert call.scores == {"solved": 1, "satisfied": 2}
+    world.advance(60.0)
+    assert call.ended and not world.entries(call, c.Opened) and not world.entries(call, c.Closed)
