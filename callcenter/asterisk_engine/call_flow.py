@@ -42,8 +42,8 @@ from acd import events as acd_ev
 from callcenter.asterisk import AGICommandFailed, AGISession
 from callcenter.asterisk import CallerHungUp as ChannelGone
 from callcenter.config import HotlineConfig
+from callcenter.core_port import Core
 from callcenter.records.lifecycle import LOST, CallClosed, CallOpened, ivr_outcome
-from callcenter.runtime.core_driver import CoreDriver
 from ivr_flows import commands as ivr_cmd
 from ivr_flows import events as ivr_ev
 from ivr_flows.handoff import call_arrived, caller_details
@@ -100,9 +100,9 @@ class AsteriskCall:
 
 
 class CallFlow:
-    """The AGI handler (call the instance with a session) and a CoreDriver sink."""
+    """The AGI handler (call the instance with a session) and a core sink."""
 
-    def __init__(self, config: HotlineConfig, driver: CoreDriver, flows: FlowSet, *,
+    def __init__(self, config: HotlineConfig, driver: Core, flows: FlowSet, *,
                  plugins: PluginRegistry | None = None, durations: Durations | None = None,
                  hold_interval: float = 30.0, moh_class: str = "default",
                  trunk: str = "trunk", transfer_timeout: int = 60,
@@ -435,7 +435,7 @@ class CallFlow:
     # ---- ACD commands ----------------------------------------------------------------------
 
     def sink(self, commands: Sequence[acd_cmd.Command]) -> None:
-        """CoreDriver sink: route the commands about our calls to their AGI sessions."""
+        """Core sink: route the commands about our calls to their AGI sessions."""
         for command in commands:
             if isinstance(command, acd_cmd.CallFinished):
                 call_id = command.record.call_id

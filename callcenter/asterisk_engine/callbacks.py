@@ -29,7 +29,7 @@ from acd import commands as acd_cmd
 from acd import events as acd_ev
 from acd.engine import CallState
 from callcenter.asterisk import AGISession, OriginateOutcome
-from callcenter.runtime.core_driver import CoreDriver
+from callcenter.core_port import Core
 from outbound.numbers import is_phone, national
 
 from .features import seat_of
@@ -58,7 +58,7 @@ class Pending:
 class AsteriskCallbacks:
     """Accepted callbacks waiting for an agent, and the rings and calls back for them."""
 
-    def __init__(self, driver: CoreDriver, *, trunk: str = "trunk",
+    def __init__(self, driver: Core, *, trunk: str = "trunk",
                  dial_back_timeout: int = DIAL_BACK_TIMEOUT) -> None:
         self.driver = driver
         self.trunk = trunk

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from acd import events as acd_ev
 from callcenter.asterisk import AMIClient, AMIError, AMIMessage
 from callcenter.config import HotlineConfig
+from callcenter.core_port import Core
 from callcenter.records.lifecycle import LOST, CallClosed, CallOpened
-from callcenter.runtime.core_driver import CoreDriver
 
 from .dialplan import FALLBACK_CONTEXT, LINE_VARIABLE, LINES_CONTEXT, QUEUE_VARIABLE, QUEUED_AT_VARIABLE
 from .features import seat_of
@@ -124,7 +124,7 @@ class _Followed:
 class Reconciler:
     """Takes stock over AMI at every (re)connect and follows what it adopted or recorded."""
 
-    def __init__(self, config: HotlineConfig, driver: CoreDriver,
+    def __init__(self, config: HotlineConfig, driver: Core,
                  live_calls: Callable[[], Collection[str]]) -> None:
         self.config = config
         self.driver = driver

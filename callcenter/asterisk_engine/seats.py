@@ -27,7 +27,7 @@ from callcenter.asterisk import AGIServer, AMIAuthError, AMIClient, AMIError, Ba
 from callcenter.asterisk_engine.call_flow import CallFlow
 from callcenter.asterisk_engine.reconcile import Reconciler
 from callcenter.asterisk_engine.secrets import ami_secret
-from callcenter.runtime.core_driver import CoreDriver
+from callcenter.core_port import Core
 from ivr_flows.loader import load_for_config
 from ivr_flows.plugins import PluginRegistry, default_registry
 from ivr_flows.timing import PromptDurations
@@ -56,7 +56,7 @@ class AMISettings:
 class SeatFollower:
     """Makes seats that Asterisk reports unreachable not ready in the ACD."""
 
-    def __init__(self, driver: CoreDriver, agent_ids: Iterable[str]) -> None:
+    def __init__(self, driver: Core, agent_ids: Iterable[str]) -> None:
         self.driver = driver
         self.tracker = SeatTracker(on_seat_unreachable=self.unreachable,
                                    on_seat_reachable=self.reachable, seats=frozenset(agent_ids))
