@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from acd.events import CallId
+from acd.compiled import mypyc_attr
+from acd.events import CallId, by_fields
 
 
+@mypyc_attr(acyclic=True, free_list_len=1)
 @dataclass(slots=True, unsafe_hash=True)
 class OfferCall:
     """Ring ``agent_id`` with ``call_id``; with ``callback`` the agent's seat dials the caller."""
@@ -19,6 +21,17 @@ class OfferCall:
     queue: str
     ring_timeout: float
     callback: bool = False
+
+    def __init__(self, call_id: CallId, agent_id: str, queue: str, ring_timeout: float,
+                 callback: bool = False) -> None:
+        self.call_id = call_id
+        self.agent_id = agent_id
+        self.queue = queue
+        self.ring_timeout = ring_timeout
+        self.callback = callback
+
+    def __reduce__(self) -> tuple:
+        return by_fields(self)
 
 
 @dataclass(slots=True, unsafe_hash=True)
@@ -55,6 +68,7 @@ class OverflowToMessage:
     prompt: str
 
 
+@mypyc_attr(acyclic=True)
 @dataclass(slots=True, unsafe_hash=True)
 class CallRecord:
     """What happened to one call in the ACD, emitted once when the call ends there.
@@ -83,12 +97,48 @@ class CallRecord:
     first_queue: str | None = None
     transferred_to: str | None = None  # the department an agent transferred the caller to
 
+    def __init__(self, call_id: CallId, queue: str, line: str | None, language: str | None,
+                 priority: int, arrived_at: float, enqueued_at: float, outcome: str,
+                 ended_at: float, answered_at: float | None = None, agent_id: str | None = None,
+                 wait: float = 0.0, sl_wait: float = 0.0, talk: float = 0.0, offers: int = 0,
+                 callback: bool = False, overflow_target: str | None = None,
+                 first_queue: str | None = None, transferred_to: str | None = None) -> None:
+        self.call_id = call_id
+        self.queue = queue
+        self.line = line
+        self.language = language
+        self.priority = priority
+        self.arrived_at = arrived_at
+        self.enqueued_at = enqueued_at
+        self.outcome = outcome
+        self.ended_at = ended_at
+        self.answered_at = answered_at
+        self.agent_id = agent_id
+        self.wait = wait
+        self.sl_wait = sl_wait
+        self.talk = talk
+        self.offers = offers
+        self.callback = callback
+        self.overflow_target = overflow_target
+        self.first_queue = first_queue
+        self.transferred_to = transferred_to
 
+    def __reduce__(self) -> tuple:
+        return by_fields(self)
+
+
+@mypyc_attr(acyclic=True, free_list_len=1)
 @dataclass(slots=True, unsafe_hash=True)
 class CallFinished:
     """Store ``record``: the call has ended in the ACD (exactly once per call)."""
 
     record: CallRecord
+
+    def __init__(self, record: CallRecord) -> None:
+        self.record = record
+
+    def __reduce__(self) -> tuple:
+        return by_fields(self)
 
 
 @dataclass(slots=True, unsafe_hash=True)

@@ -21,7 +21,8 @@ except ImportError:  # plain Python: the decorator only matters to the compiler
 
 # The event loop and the router: where a simulated call spends its time.
 MODULES = (
-    "acd/engine.py", "acd/idle_pools.py", "acd/strategies.py", "acd/stats.py",
+    "acd/events.py", "acd/commands.py", "acd/engine.py", "acd/idle_pools.py", "acd/strategies.py",
+    "acd/stats.py",
     "agents/seat.py", "simulator/engine.py", "simulator/arrivals.py", "simulator/sampling.py",
 )
 

@@ -24,7 +24,6 @@ import heapq
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
-from itertools import count
 from typing import Any, Final
 
 from acd.commands import (
@@ -164,7 +163,7 @@ class _Bucket:
     def __init__(self, queue: _Queue, alternatives: frozenset[RequirementSet]) -> None:
         self.queue = queue
         self.alternatives = alternatives
-        self.calls: list[tuple[int, float, int, int, _Call]] = []  # (-priority, enqueued, seq, version, call)
+        self.calls: list[_Entry] = []
         self.idle = queue.strategy.new_pool()
         self.stale = 0
 
@@ -179,6 +178,10 @@ class _Bucket:
             _heappop(calls)
             self.stale -= 1
         return None
+
+
+# A waiting call's place in its bucket's heap: (-priority, enqueued at, seq, version, call).
+_Entry = tuple[int, float, int, int, "_Call"]
 
 
 class _Call:
@@ -245,8 +248,8 @@ class ACD:
         self._calls: dict[CallId, _Call] = {}
         self._timers: list[_Timer] = []
         self._fresh: list[_Timer] = []  # timers set since the heap was last consulted
-        self._seq = count()
-        self._timer_seq = count()
+        self._seq = 0  # calls in arrival order
+        self._timer_seq = 0  # timers in the order they were set
         self._dispatch = {
             CallArrived: self._on_call_arrived,
             CallerHungUp: self._on_caller_hung_up,
@@ -296,11 +299,19 @@ class ACD:
         Raises ``ACDError`` or ``IllegalTransition`` for an event that does not fit the
         current state, and then nothing has changed.
         """
-        handler = self._dispatch.get(type(event))
-        if handler is None:
-            raise ACDError(f"unknown event {event!r}")
         out: list[Command] = []
-        handler(event, now, out)
+        # The three events of every call first, as direct calls; the rest by the table.
+        if type(event) is CallArrived:
+            self._on_call_arrived(event, now, out)
+        elif type(event) is AgentAnswered:
+            self._on_agent_answered(event, now, out)
+        elif type(event) is AgentHungUp:
+            self._on_agent_hung_up(event, now, out)
+        else:
+            handler = self._dispatch.get(type(event))
+            if handler is None:
+                raise ACDError(f"unknown event {event!r}")
+            handler(event, now, out)
         return out
 
     def on_timer(self, now: float) -> list[Command]:
@@ -338,11 +349,13 @@ class ACD:
     def _timer_live(self, timer: _Timer) -> bool:
         """False once the timer's call or agent has moved on (a stale entry)."""
         _, _, kind, obj, version = timer
-        if kind == _RING:
-            return obj.state is CallState.OFFERED and obj.version == version
         if kind == _WRAP:
-            return obj.wrap_version == version and obj.seat.activity is Activity.WRAP_UP
-        return obj.esc_version == version and obj.call_id in self._calls
+            agent: _Agent = obj
+            return agent.wrap_version == version and agent.seat.activity is Activity.WRAP_UP
+        call: _Call = obj
+        if kind == _RING:
+            return call.state is CallState.OFFERED and call.version == version
+        return call.esc_version == version and call.call_id in self._calls
 
     def _flush_timers(self) -> None:
         """Move the timers set since the last look into the heap, leaving out those already
@@ -463,7 +476,8 @@ class ACD:
         queue = self._queues.get(event.queue)
         if queue is None:
             raise UnknownQueue(f"unknown queue {event.queue!r}")
-        call = _Call(event, queue, now, next(self._seq))
+        self._seq += 1
+        call = _Call(event, queue, now, self._seq)
         self._calls[event.call_id] = call
         queue.stats.offered += 1
         self._enter_level(call, 0)
@@ -527,9 +541,10 @@ class ACD:
             steps.insert(0, "login")
         for step in steps:
             agent.seat.apply(step, now)
+        self._seq += 1
         call = _Call(CallArrived(event.call_id, event.queue, arrived_at=event.arrived_at,
                                  language=event.language, line=event.line), queue, now,
-                     next(self._seq))
+                     self._seq)
         call.enqueued_at = call.queue_entered_at = (
             event.enqueued_at if event.enqueued_at is not None else event.arrived_at)
         call.state = CallState.ANSWERED
@@ -598,6 +613,7 @@ class ACD:
     def _end_conversation(self, call: _Call, now: float, out: list[Command],
                           transferred_to: str | None = None) -> None:
         agent = call.agent
+        assert agent is not None  # an answered call has its agent
         talk = now - call.talk_started
         agent.talk_total += talk
         agent.call = None
@@ -754,14 +770,14 @@ class ACD:
 
     def _route_agent(self, agent: _Agent, now: float, out: list[Command]) -> None:
         """An agent became routable: take the best waiting call of its buckets, or go idle."""
-        best = None
-        best_entry = None
+        best: _Bucket | None = None
+        best_entry: _Entry | None = None
         for bucket in agent.buckets:
             if bucket.head() is not None:
                 entry = bucket.calls[0]
                 if best_entry is None or entry < best_entry:
                     best, best_entry = bucket, entry
-        if best is not None:
+        if best is not None and best_entry is not None:
             call = best_entry[4]
             _heappop(best.calls)
             call.queue.waiting -= 1
@@ -896,7 +912,8 @@ class ACD:
         return bucket
 
     def _push_timer(self, when: float, kind: int, obj: object, version: int) -> None:
-        self._fresh.append((when, next(self._timer_seq), kind, obj, version))
+        self._timer_seq += 1
+        self._fresh.append((when, self._timer_seq, kind, obj, version))
 
     def _sl_wait(self, call: _Call, now: float) -> float:
         return now - (call.arrived_at if call.queue.sl_from_arrival else call.enqueued_at)

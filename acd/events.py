@@ -4,16 +4,33 @@ Events and commands are values: never change one after building it (one may serv
 calls). They are not ``frozen``: a frozen dataclass sets each field through
 ``object.__setattr__`` and costs several times more to build, and a simulated day builds
 millions of them. Equality and hashing are by value, as for a frozen dataclass.
+
+The events and commands of every simulated call write their ``__init__`` out (the dataclass
+keeps one written in the class): the compiled core (``acd/compiled.py``) then builds them
+natively. ``tests/core/test_messages.py`` checks each such ``__init__`` against the fields.
+Their ``__reduce__`` pickles them by their fields (a compiled class needs it), and their
+``mypyc_attr`` only matter compiled: ``acyclic`` (a value never holds a cycle: the garbage
+collector need not track it) and ``free_list_len=1`` (built and dropped once per call: the
+memory is reused).
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
+
+from acd.compiled import mypyc_attr
 
 CallId = Hashable
 
 
+def by_fields(message: Any) -> tuple:
+    """``__reduce__`` of a message: rebuilt from its fields in order."""
+    return type(message), tuple(getattr(message, f.name) for f in fields(message))
+
+
+@mypyc_attr(acyclic=True, free_list_len=1)
 @dataclass(slots=True, unsafe_hash=True)
 class CallArrived:
     """A caller has finished the IVR and joins ``queue``.
@@ -29,6 +46,20 @@ class CallArrived:
     language: str | None = None
     line: str | None = None
     requirements: Mapping[str, int] | None = None
+
+    def __init__(self, call_id: CallId, queue: str, priority: int = 0,
+                 arrived_at: float | None = None, language: str | None = None,
+                 line: str | None = None, requirements: Mapping[str, int] | None = None) -> None:
+        self.call_id = call_id
+        self.queue = queue
+        self.priority = priority
+        self.arrived_at = arrived_at
+        self.language = language
+        self.line = line
+        self.requirements = requirements
+
+    def __reduce__(self) -> tuple:
+        return by_fields(self)
 
 
 @dataclass(slots=True, unsafe_hash=True)
@@ -61,10 +92,18 @@ class CallAdopted:
     line: str | None = None
 
 
+@mypyc_attr(acyclic=True, free_list_len=1)
 @dataclass(slots=True, unsafe_hash=True)
 class AgentAnswered:
     agent_id: str
     call_id: CallId
+
+    def __init__(self, agent_id: str, call_id: CallId) -> None:
+        self.agent_id = agent_id
+        self.call_id = call_id
+
+    def __reduce__(self) -> tuple:
+        return by_fields(self)
 
 
 @dataclass(slots=True, unsafe_hash=True)

@@ -10,7 +10,7 @@ list instead.
 from __future__ import annotations
 
 import heapq
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from sortedcontainers import SortedList
 
@@ -19,20 +19,42 @@ class PooledAgent(Protocol):
     idle_epoch: int
 
 
-class HeapPool:
-    """Idle agents in a heap keyed by a key that stays fixed while they are idle."""
+class IdlePool:
+    """The idle eligible agents of one bucket; ``live`` counts them."""
 
-    __slots__ = ("heap", "live")
+    __slots__ = ("live",)
 
     def __init__(self) -> None:
-        self.heap: list[tuple[tuple, int, Any]] = []
         self.live = 0
 
     def __len__(self) -> int:
         return self.live
 
     def add(self, key: tuple, agent: PooledAgent) -> None:
-        heapq.heappush(self.heap, (key, agent.idle_epoch, agent))
+        raise NotImplementedError
+
+    def discard(self, key: tuple, agent: PooledAgent) -> None:
+        raise NotImplementedError
+
+    def best(self) -> Any:
+        raise NotImplementedError
+
+
+_heappush: Final = heapq.heappush
+_heappop: Final = heapq.heappop
+
+
+class HeapPool(IdlePool):
+    """Idle agents in a heap keyed by a key that stays fixed while they are idle."""
+
+    __slots__ = ("heap",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.heap: list[tuple[tuple, int, Any]] = []
+
+    def add(self, key: tuple, agent: PooledAgent) -> None:
+        _heappush(self.heap, (key, agent.idle_epoch, agent))
         self.live += 1
         if len(self.heap) > 2 * self.live + 64:
             self.heap = [entry for entry in self.heap if entry[2].idle_epoch == entry[1]]
@@ -49,20 +71,17 @@ class HeapPool:
             _, epoch, agent = heap[0]
             if agent.idle_epoch == epoch:
                 return agent
-            heapq.heappop(heap)
+            _heappop(heap)
 
 
-class SortedPool:
+class SortedPool(IdlePool):
     """Idle agents in key order, for strategies that pick by position."""
 
-    __slots__ = ("items", "live")
+    __slots__ = ("items",)
 
     def __init__(self) -> None:
+        super().__init__()
         self.items = SortedList()
-        self.live = 0
-
-    def __len__(self) -> int:
-        return self.live
 
     def add(self, key: tuple, agent: PooledAgent) -> None:
         self.items.add((key, agent))

@@ -12,7 +12,7 @@ import random
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from acd.idle_pools import HeapPool, SortedPool
+from acd.idle_pools import HeapPool, IdlePool, SortedPool
 
 
 class RankedAgent(Protocol):
@@ -34,10 +34,10 @@ class Strategy:
     def key(self, agent: RankedAgent, skills: Mapping[str, int]) -> tuple:
         raise NotImplementedError
 
-    def new_pool(self) -> HeapPool | SortedPool:
+    def new_pool(self) -> IdlePool:
         return HeapPool()
 
-    def pick(self, pool: HeapPool | SortedPool, state: dict) -> Any:
+    def pick(self, pool: IdlePool, state: dict) -> Any:
         """The agent of ``pool`` (never empty) to offer the call to."""
         return pool.best()
 

@@ -167,10 +167,7 @@ class Simulation:
                 gc.enable()
 
     def _run(self) -> RunResult:
-        acd = self.acd
-        handle = acd.handle
-        on_timer = acd.on_timer
-        next_deadline = acd.next_deadline
+        acd = self.acd  # called as acd.handle(...): a direct call in the compiled core
         heap: list[tuple] = []
         push, pop = heapq.heappush, heapq.heappop
         seq = 0
@@ -217,7 +214,7 @@ class Simulation:
             bar = tqdm(total=round(end / HOUR, 2), unit="h", desc="simulating", leave=False)
             shown = 0.0
 
-        deadline = next_deadline()
+        deadline = acd.next_deadline()
         events = 0
         pending: list = []
 
@@ -226,13 +223,13 @@ class Simulation:
                 now = heap[0][0]
                 if deadline is not None and deadline <= now:
                     now = deadline
-                    pending = on_timer(now)
+                    pending = acd.on_timer(now)
                     kind = -1
                 else:
                     now, kind, _, a, b = pop(heap)
             elif deadline is not None:
                 now = deadline
-                pending = on_timer(now)
+                pending = acd.on_timer(now)
                 kind = -1
             else:
                 break
@@ -256,31 +253,31 @@ class Simulation:
             if kind == _ENQUEUE:
                 call_id = a
                 waiting.add(call_id)
-                pending = handle(CallArrived(call_id=call_id, queue=b.queue, priority=b.priority,
-                                             arrived_at=arrival_of_call[call_id],
-                                             language=b.language, line=b.line,
-                                             requirements=b.requirements), now)
+                pending = acd.handle(CallArrived(call_id=call_id, queue=b.queue, priority=b.priority,
+                                                 arrived_at=arrival_of_call[call_id],
+                                                 language=b.language, line=b.line,
+                                                 requirements=b.requirements), now)
             elif kind == _HANGUP:
-                pending = handle(hung_up[a], now)
+                pending = acd.handle(hung_up[a], now)
             elif kind == _ANSWER:
                 if offers.get(b) != a:
                     continue
                 del offers[b]
                 waiting.discard(b)
-                pending = handle(AgentAnswered(a, b), now)
+                pending = acd.handle(AgentAnswered(a, b), now)
                 talk = outbound.talk(b, now) if type(b) is str else streams[stream_of_call[b]].handle()
                 push(heap, (round((now + talk) * tk) / tk, _HANGUP, seq, a, b))
                 seq += 1
             elif kind == _PATIENCE:
                 if a not in waiting:
                     continue
-                pending = handle(CallerHungUp(a), now)
+                pending = acd.handle(CallerHungUp(a), now)
             elif kind == _AGENT:
                 pending = self._schedule_action(a, b, now, on_shift, on_break, logged_in)
             elif kind == _READY_AGAIN:
                 if not (on_shift[a] and not on_break[a]):
                     continue
-                pending = handle(AgentReady(a), now)
+                pending = acd.handle(AgentReady(a), now)
             elif kind == _OUTBOUND:
                 pending, nxt = outbound.tick(now)
                 if nxt < end:
@@ -305,7 +302,7 @@ class Simulation:
                         call_id, agent_id = cmd.call_id, cmd.agent_id
                         if ring is None:
                             waiting.discard(call_id)
-                            more = handle(AgentAnswered(agent_id, call_id), now)
+                            more = acd.handle(AgentAnswered(agent_id, call_id), now)
                             if more:
                                 pending.extend(more)
                             talk = (outbound.talk(call_id, now) if type(call_id) is str
@@ -338,7 +335,7 @@ class Simulation:
                 if patience < inf:
                     push(heap, (round((now + patience) * tk) / tk, _PATIENCE, seq, a, None))
                     seq += 1
-            deadline = next_deadline()
+            deadline = acd.next_deadline()
 
         if bar is not None:
             bar.update(max(round(end / HOUR - shown, 2), 0))
