@@ -8,9 +8,14 @@ without recursion, and refuse such documents with ``file:line: message``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
+
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser when PyYAML has it (about ten times faster, also without recursion); a
+document it refuses is read again by the pure parser, so errors read the same either way."""
 
 MAX_DEPTH = 64
 """Nested mappings and lists; real configs and flows use fewer than ten."""
@@ -43,10 +48,21 @@ def check_limits(text: str, filename: str, *, max_depth: int = MAX_DEPTH,
 
     YAML syntax errors are left to the caller's parser (they raise ``yaml.YAMLError`` here too).
     """
+    if FAST_LOADER is not yaml.SafeLoader:
+        try:
+            _check_events(yaml.parse(text, Loader=FAST_LOADER), filename, max_depth, max_values)
+            return
+        except yaml.YAMLError:
+            pass  # the pure parser below raises its own message, as without libyaml
+    _check_events(yaml.parse(text, Loader=yaml.SafeLoader), filename, max_depth, max_values)
+
+
+def _check_events(events: Iterator[yaml.Event], filename: str, max_depth: int,
+                  max_values: int) -> None:
     expanded = 0  # values so far, aliases counted with everything they stand for
     sizes: dict[str, int] = {}  # anchor -> values it stands for
     open_: list[tuple[str | None, int]] = []  # (anchor, expanded when the collection started)
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+    for event in events:
         line = event.start_mark.line + 1 if event.start_mark else 1
         if isinstance(event, yaml.AliasEvent):
             expanded += sizes.get(event.anchor, 1)

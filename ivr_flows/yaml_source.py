@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from ivr_flows.yaml_limits import check_limits
+from ivr_flows.yaml_limits import FAST_LOADER, check_limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +37,14 @@ def load_yaml(text: str, name: str = "<string>") -> tuple[Any, SourceMap]:
     Raises ``yaml.YAMLError``, or ``YamlLimitError`` for a document too deep or too large.
     """
     check_limits(text, name)
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    try:  # libyaml when present (see FAST_LOADER); its refusal is left to the pure loader's words
+        node = yaml.compose(text, Loader=FAST_LOADER)
+        data = yaml.load(text, Loader=FAST_LOADER) if node is not None else None  # noqa: S506
+    except yaml.YAMLError:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=yaml.SafeLoader) if node is not None else None  # noqa: S506
     if node is None:
         return None, SourceMap({(): 1})
-    data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
     lines: dict[tuple[Any, ...], int] = {}
     duplicates: list[tuple[tuple[Any, ...], int]] = []
     _walk(node, (), lines, duplicates)

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ivr_flows.yaml_limits import YamlLimitError, check_limits, read_text
+from ivr_flows.yaml_limits import FAST_LOADER, YamlLimitError, check_limits, read_text
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
@@ -132,8 +132,12 @@ def load_yaml_or_raise(path: Path, error: type[SourceError]) -> tuple[Any, Sourc
 def loads_yaml(text: str, filename: str) -> tuple[Any, SourceMap]:
     try:
         check_limits(text, filename)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+        try:  # libyaml when present; a refusal is reported in the pure loader's words
+            node = yaml.compose(text, Loader=FAST_LOADER)
+            data = yaml.load(text, Loader=FAST_LOADER)  # noqa: S506 - a safe loader
+        except yaml.YAMLError:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            data = yaml.load(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
