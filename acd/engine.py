@@ -137,7 +137,8 @@ class _Agent:
 
 class _Queue:
     __slots__ = ("spec", "strategy", "levels", "stats", "strategy_state", "waiting", "name",
-                 "ring_timeout", "escalation", "priority", "requirements", "sl_from_arrival")
+                 "ring_timeout", "escalation", "priority", "requirements", "sl_from_arrival",
+                 "buckets")
 
     def __init__(self, spec: QueueSpec, rng: random.Random) -> None:
         self.spec = spec
@@ -151,6 +152,7 @@ class _Queue:
         self.strategy: Strategy = make_strategy(spec.strategy, rng)
         self.levels = spec.levels()
         self.stats = QueueStats(policy=spec.service_level)
+        self.buckets: list[_Bucket] = []  # the bucket of each level, for calls without extras
         self.strategy_state: dict = {}
         self.waiting = 0
 
@@ -266,8 +268,7 @@ class ACD:
             WrapUpDone: self._on_wrap_up_done,
         }
         for q in self._queues.values():
-            for alternatives, _ in q.levels:
-                self._bucket(q, alternatives)
+            q.buckets = [self._bucket(q, alternatives) for alternatives, _ in q.levels]
         for spec in agents:
             self.add_agent(spec)
 
@@ -744,11 +745,12 @@ class ACD:
         queue = call.queue
         level = min(level, len(queue.levels) - 1)
         alternatives, extra_priority = queue.levels[level]
-        if call.extra:
-            alternatives = frozenset(alt | call.extra for alt in alternatives)
         call.level = level
         call.priority = call.base_priority + queue.priority + extra_priority
-        call.bucket = self._bucket(queue, alternatives)
+        if call.extra:
+            call.bucket = self._bucket(queue, frozenset(alt | call.extra for alt in alternatives))
+        else:
+            call.bucket = queue.buckets[level]
 
     # ------------------------------------------------------------------ matching
 
