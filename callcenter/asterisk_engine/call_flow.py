@@ -97,6 +97,9 @@ class AsteriskCall:
     ivr_transfer: str | None = None  # the department the IVR sent the caller to
     number: str | None = None  # the caller's own number, if it may be called back
     callback: bool = False  # the caller accepted a callback: the call keeps its place
+    agent_channel: str | None = None  # the answering seat's channel (PJSIP/1001-00000001)
+    moved: bool = False  # the desk took the caller out of this session (transfer, three-way
+    # call): the desk's calls (:mod:`.desk_calls`) report the conversation's end to the ACD
 
 
 class CallFlow:
@@ -195,7 +198,7 @@ class CallFlow:
             language = call.run.language if call.run is not None else None
             self.driver.publish([CallClosed(call.call_id, call.line, outcome, call.arrived_at,
                                             self._now(), language, call.ivr_transfer)])
-        if call.in_acd and not call.hangup_reported:
+        if call.in_acd and not call.hangup_reported and not call.moved:
             call.hangup_reported = True
             self._submit(acd_ev.CallerHungUp(call.call_id))
         while call.callback and not call.inbox.empty():  # an offer that came as they left
@@ -307,6 +310,8 @@ class CallFlow:
                 await self._announce_place(call)
             elif isinstance(command, acd_cmd.OfferCall):
                 await self._ring(call, command)
+                if call.moved:
+                    return  # the caller's channel left this session for the desk's transfer
             elif isinstance(command, acd_cmd.PlayAnnouncement):
                 await self._announce(call, command.prompt)
             elif isinstance(command, acd_cmd.OfferCallback):
@@ -386,6 +391,8 @@ class CallFlow:
                                        f"m({self.moh_class})U({ANSWERED_CONTEXT}^{call.call_id})")
         finally:
             call.ringing = None
+        if call.moved:
+            return
         status = await session.get_variable("DIALSTATUS") or ""
         if call.answered_by == agent:
             # The conversation is over and the caller is still here: the agent hung up.
@@ -410,7 +417,7 @@ class CallFlow:
                     and call.in_acd and self._submit(acd_ev.AgentAnswered(agent, call_id)))
         if accepted:
             assert call is not None and agent is not None
-            call.answered_by = agent
+            call.answered_by, call.agent_channel = agent, session.env.channel
             log.info("agent %s answered %s", agent, call_id)
             await self._mark_served(session, call, agent)
         else:

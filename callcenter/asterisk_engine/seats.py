@@ -25,6 +25,7 @@ from acd.events import AgentNotReady
 from agents.seat import IllegalTransition
 from callcenter.asterisk import AGIServer, AMIAuthError, AMIClient, AMIError, Backoff, SeatTracker
 from callcenter.asterisk_engine.call_flow import CallFlow
+from callcenter.asterisk_engine.desk_calls import AsteriskDeskCalls
 from callcenter.asterisk_engine.reconcile import Reconciler
 from callcenter.asterisk_engine.secrets import ami_secret
 from callcenter.core_port import Core
@@ -90,6 +91,7 @@ class AsteriskHandle:
     ami: AMIClient | None = None
     seats: SeatFollower | None = None
     reconciler: Reconciler | None = None
+    desk: AsteriskDeskCalls | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
@@ -100,6 +102,8 @@ class AsteriskHandle:
         for task in self._tasks:
             task.cancel()
         await self.flow.callbacks.close()
+        if self.desk is not None:
+            await self.desk.close()
         if self.ami is not None:
             await self.ami.close()
         await self.agi.close()
@@ -151,7 +155,12 @@ async def start_asterisk(engine: Any, *, agi_host: str = "127.0.0.1", agi_port: 
     flow.callbacks.agi_url = f"agi://{reached_at}:{server.port}"
     client.subscribe(seats.tracker.handle, *SeatTracker.EVENTS)
     client.subscribe(reconciler.handle, *Reconciler.EVENTS)
-    handle.ami, handle.seats, handle.reconciler = client, seats, reconciler
+    desk = AsteriskDeskCalls(engine.config, engine.driver, flow, send_action=client.send_action,
+                             originate=client.originate, connected=lambda: client.connected,
+                             ring_timeout=engine.config.transfers.ring_timeout_seconds)
+    client.subscribe(desk.hangup, *AsteriskDeskCalls.EVENTS)
+    engine.call_actions = desk  # the desk's transfer and three-way buttons
+    handle.ami, handle.seats, handle.reconciler, handle.desk = client, seats, reconciler, desk
     try:
         await client.connect()
     except AMIAuthError:

@@ -183,8 +183,9 @@ async def no_answer(channel: FakeChannel, words: list[str]) -> list[str]:
 
 
 def answering(talk: float = 0.2, *, caller_hangs_up: bool = False,
-              seats: dict[str, FakeChannel] | None = None) -> Dial:
-    """A Dial where the seat answers (running the answered hook), talks, and one side hangs up."""
+              seats: dict[str, FakeChannel] | None = None, until: asyncio.Event | None = None) -> Dial:
+    """A Dial where the seat answers (running the answered hook), talks (``talk`` seconds, or
+    until ``until`` is set), and one side hangs up."""
 
     async def dial(channel: FakeChannel, words: list[str]) -> list[str]:
         agent, _ = dial_target(words)
@@ -197,7 +198,7 @@ def answering(talk: float = 0.2, *, caller_hangs_up: bool = False,
         channel.variables["DIALSTATUS"] = "ANSWER"
         if seat.variables.get("GOSUB_RESULT") == "CONTINUE":
             return ["200 result=0"]
-        await asyncio.sleep(talk)
+        await (until.wait() if until is not None else asyncio.sleep(talk))
         if caller_hangs_up:
             channel.dead = True
             channel.gone.set()

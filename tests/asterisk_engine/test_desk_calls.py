@@ -1,0 +1,186 @@
+"""The desk's transfer and three-way call over Asterisk: a real conversation through the fake
+Asterisk's FastAGI, the AMI actions over a real ``AMIClient`` to the fake AMI server.
+
+No ConfBridge, Redirect or ConfbridgeKick was recorded from a real Asterisk: the actions' and
+events' fields here are as Asterisk documents them (AMI actions ``Redirect``, ``Originate``,
+``ConfbridgeKick``; events ``OriginateResponse``, ``Hangup``). That a redirected channel's
+FastAGI session ends with ``HANGUP`` (as a caller hanging up does) is assumed, not recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import pytest
+
+from acd.events import AgentHungUp, AgentLoggedIn, CallerHungUp
+from callcenter.asterisk import AMIClient
+from callcenter.asterisk.transcripts import RECEIVED, SENT, AMIBlock
+from callcenter.asterisk_engine.desk_calls import AsteriskDeskCalls
+from callcenter.telephony.transfer import TransferRefused
+
+from ..asterisk.fakes import FakeAMIServer
+from .conftest import Running, engine_parts, start, wait_for
+from .fake_asterisk import FakeChannel, answering
+
+pytestmark = pytest.mark.timeout(30)
+SECRET = "engine-test-secret"
+HOUSING, MARKET = "053100100001", "053100100002"  # the shipped config's departments
+
+
+def block(direction: str, *lines: str, banner: bool = False) -> AMIBlock:
+    return AMIBlock(direction, tuple(lines), 0, is_banner=banner)
+
+
+def login() -> list[AMIBlock]:
+    return [block(RECEIVED, "Asterisk Call Manager/12.0.0", banner=True),
+            block(SENT, "Action: Login", "ActionID: login", "Username: callcenter", f"Secret: {SECRET}",
+                  "Events: system,call"),
+            block(RECEIVED, "Response: Success", "ActionID: login", "Message: Authentication accepted")]
+
+
+@dataclass
+class Scene:
+    parts: object
+    running: Running
+    desk: AsteriskDeskCalls
+    server: FakeAMIServer
+    caller: FakeChannel
+    seat: FakeChannel
+    moved: asyncio.Event  # set: Asterisk ends the caller's FastAGI session (its channel moved)
+
+    @property
+    def call_id(self) -> str:
+        return self.caller.uniqueid
+
+
+def in_conversation(act, ami=None) -> Scene:
+    """A caller talking to agent 1001; then ``act(scene)``, with AMI up if ``ami(caller, seat)``
+    gives the AMI script (else AMI is down)."""
+    scene: list[Scene] = []
+
+    async def scenario():
+        parts = engine_parts()
+        running = await start(parts)
+        parts.driver.submit(AgentLoggedIn("1001", ready=True))
+        moved, seats = asyncio.Event(), {}
+        caller = FakeChannel(running.port, "12345",
+                             dial=answering(until=moved, caller_hangs_up=True, seats=seats))
+        calling = asyncio.create_task(caller.run())
+        await wait_for(lambda: any(c.answered_by == "1001" for c in running.flow.calls.values()))
+        seat = seats["1001"]
+        async with FakeAMIServer([*login(), *(ami(caller, seat) if ami else [])]) as server:
+            client = AMIClient("127.0.0.1", server.port, username="callcenter", secret=SECRET,
+                               events="system,call")
+            desk = AsteriskDeskCalls(parts.config, parts.driver, running.flow,
+                                     send_action=client.send_action, originate=client.originate,
+                                     connected=lambda: client.connected)
+            client.subscribe(desk.hangup, *AsteriskDeskCalls.EVENTS)
+            if ami:
+                await client.connect()
+            scene.append(Scene(parts, running, desk, server, caller, seat, moved))
+            await act(scene[0])
+            moved.set()
+            await calling
+            await desk.close()
+            await client.close()
+        await running.server.close()
+
+    asyncio.run(scenario())
+    assert scene[0].server.mismatches == []
+    return scene[0]
+
+
+def test_transfer_redirects_the_caller_to_the_departments_number_and_releases_the_agent():
+    def ami(caller, seat):
+        return [block(SENT, "Action: Redirect", "ActionID: r", f"Channel: {caller.channel}",
+                      f"Exten: {HOUSING}", "Context: callcenter-transfer", "Priority: 1"),
+                block(RECEIVED, "Response: Success", "ActionID: r", "Message: Redirect successful")]
+
+    async def act(scene: Scene):
+        scene.desk.transfer("1001", "housing-authority")  # by id: the number dialled is the config's
+        await wait_for(lambda: scene.parts.acd.seat("1001").activity.value == "wrap_up")
+
+    scene = in_conversation(act, ami)
+    assert [a.get("Action") for a in scene.server.actions] == ["Login", "Redirect"]
+    parts = scene.parts
+    assert parts.count(AgentHungUp) == 1 and parts.count(CallerHungUp) == 0
+    (record,) = parts.records
+    assert (record.outcome, record.agent_id) == ("answered", "1001")
+    # the redirected caller is no longer ours: not hung up, no survey played to them
+    dial = next(i for i, c in enumerate(scene.caller.commands) if c.startswith("EXEC Dial"))
+    assert scene.caller.commands[dial + 1:] == []
+
+
+def test_three_way_conferences_caller_agent_and_department_until_the_agent_leaves():
+    def ami(caller, seat):
+        conference = caller.uniqueid
+        return [block(SENT, "Action: Redirect", "ActionID: r", f"Channel: {caller.channel}",
+                      f"ExtraChannel: {seat.channel}", f"Exten: {conference}", f"ExtraExten: {conference}",
+                      "Context: callcenter-conference", "ExtraContext: callcenter-conference",
+                      "Priority: 1", "ExtraPriority: 1"),
+                block(RECEIVED, "Response: Success", "ActionID: r", "Message: Dual Redirect successful"),
+                block(SENT, "Action: Originate", "ActionID: o", f"Channel: PJSIP/{MARKET}@trunk",
+                      "Context: callcenter-conference", f"Exten: {conference}", "Priority: 1",
+                      "Timeout: 60000", 'CallerID: "12345" <12345>', "Async: true"),
+                block(RECEIVED, "Response: Success", "ActionID: o", "Message: Originate successfully queued"),
+                block(RECEIVED, "Event: OriginateResponse", "Privilege: call,all", "ActionID: o",
+                      "Response: Success", "Channel: PJSIP/trunk-00000020", "Context: callcenter-conference",
+                      f"Exten: {conference}", "Reason: 4", "Uniqueid: 1795810600.32",
+                      "CallerIDNum: 12345", "CallerIDName: 12345"),
+                block(SENT, "Action: ConfbridgeKick", "ActionID: k", f"Conference: {conference}",
+                      f"Channel: {seat.channel}"),
+                block(RECEIVED, "Response: Success", "ActionID: k", "Message: User kicked"),
+                block(RECEIVED, "Event: Hangup", "Privilege: call,all", f"Channel: {seat.channel}",
+                      "Uniqueid: 1795810548.99", "Cause: 16", "Cause-txt: Normal Clearing")]
+
+    async def act(scene: Scene):
+        parts, desk = scene.parts, scene.desk
+        desk.three_way("1001", MARKET)
+        await wait_for(lambda: len(scene.server.actions) >= 2)  # Login, Redirect
+        scene.moved.set()  # both channels left the Dial for the ConfBridge
+        await wait_for(lambda: scene.call_id not in scene.running.flow.calls)
+        await wait_for(lambda: len(scene.server.actions) == 3 and not desk._tasks)  # the department
+        # the caller's session is over, the conversation is not: the agent talks on
+        assert parts.acd.agent_call("1001") == scene.call_id
+        assert parts.count(AgentHungUp) == 0 and parts.count(CallerHungUp) == 0
+        with pytest.raises(TransferRefused) as busy:  # already in the three-way call
+            desk.transfer("1001", HOUSING)
+        assert busy.value.status == 409
+        desk.leave("1001")
+        await wait_for(lambda: parts.acd.seat("1001").activity.value == "wrap_up")
+
+    scene = in_conversation(act, ami)
+    assert [a.get("Action") for a in scene.server.actions] == [
+        "Login", "Redirect", "Originate", "ConfbridgeKick"]
+    assert scene.parts.count(AgentHungUp) == 1 and scene.parts.count(CallerHungUp) == 0
+    (record,) = scene.parts.records
+    assert (record.outcome, record.agent_id) == ("answered", "1001")
+    assert scene.desk.conferences == {}
+
+
+def refused(call, *args) -> int:
+    with pytest.raises(TransferRefused) as refusal:
+        call(*args)
+    return refusal.value.status
+
+
+def test_refusals_send_nothing_and_change_nothing():
+    async def act(scene: Scene):
+        desk, parts = scene.desk, scene.parts
+        assert refused(desk.transfer, "1001", "110") == 403  # not a department's number
+        assert refused(desk.three_way, "1001", "13800000000") == 403
+        assert refused(desk.transfer, "1002", HOUSING) == 409  # 1002 is not talking to a caller
+        assert refused(desk.three_way, "1003", MARKET) == 409
+        assert refused(desk.leave, "1001") == 409  # no three-way call to leave
+        assert refused(desk.transfer, "1001", HOUSING) == 503  # AMI is down
+        assert refused(desk.three_way, "1001", MARKET) == 503
+        assert parts.acd.agent_call("1001") == scene.call_id
+        assert not any(c.moved for c in scene.running.flow.calls.values()) and desk.conferences == {}
+        assert not desk._tasks
+
+    scene = in_conversation(act)
+    assert scene.server.actions == []  # never connected
+    # the caller hung up afterwards: reported as usual, the desk had not moved the call
+    assert scene.parts.count(CallerHungUp) == 1
