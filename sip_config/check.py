@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 
 from agents.feature_codes import FEATURE_CODES
 from callcenter.asterisk_engine.ami_needs import FORBIDDEN_WRITE
-from callcenter.asterisk_engine.dialplan import SERVED_VARIABLE
+from callcenter.asterisk_engine.dialplan import (
+    BRIDGE_PROFILE,
+    CONFERENCE_CONTEXT,
+    SERVED_VARIABLE,
+    TRANSFER_CONTEXT,
+    USER_PROFILE,
+)
 from callcenter.config import HotlineConfig
 
 from .render import (
@@ -244,6 +250,30 @@ def check_extensions(conf: Conf, config: HotlineConfig, options: AsteriskOptions
     return problems
 
 
+def check_desk_calls(extensions: Conf, confbridge: Conf, config: HotlineConfig) -> list[str]:
+    """The desk's transfer reaches department numbers only; its three-way call is a quiet
+    ConfBridge (no Asterisk core sounds are shipped)."""
+    problems: list[str] = []
+    plan = dialplan(extensions)
+    transfer = plan.get(TRANSFER_CONTEXT, {})
+    numbers = {department.number for department in config.departments}
+    if set(transfer) != numbers:
+        problems.append(f"extensions: {TRANSFER_CONTEXT} must hold exactly the department numbers")
+    for number, steps in transfer.items():
+        if _reaches(steps, "Dial", f"PJSIP/{number}@") is None:
+            problems.append(f"extensions: transfer to {number} dials something else")
+    conference = plan.get(CONFERENCE_CONTEXT, {}).get("_X.", [])
+    if _reaches(conference, "ConfBridge", f"${{EXTEN}},{BRIDGE_PROFILE},{USER_PROFILE}") is None:
+        problems.append(f"extensions: {CONFERENCE_CONTEXT} does not reach the ConfBridge")
+    users = confbridge.named(USER_PROFILE)
+    if not confbridge.named(BRIDGE_PROFILE) or not users:
+        return [*problems, "confbridge: the three-way call's profiles are missing"]
+    quiet = {"quiet": "yes", "announce_only_user": "no", "announce_user_count": "no"}
+    if any(confbridge.get(users[0], key) != value for key, value in quiet.items()):
+        problems.append("confbridge: the user profile plays Asterisk core sounds (not shipped)")
+    return problems
+
+
 def check_manager(conf: Conf, options: AsteriskOptions) -> list[str]:
     problems: list[str] = []
     general = conf.named("general")
@@ -291,6 +321,7 @@ def check_all(files: Mapping[str, str], config: HotlineConfig,
             *check_pjsip(pjsip, config),
             *check_extensions(parsed["extensions.conf"], config, options, contexts),
             *check_manager(parsed["manager.conf"], options),
+            *check_desk_calls(parsed["extensions.conf"], parsed["confbridge.conf"], config),
             *check_queues(parsed["queues.conf"], parsed["musiconhold.conf"], config, options),
         ]
     except (ConfError, KeyError) as exc:

@@ -1,4 +1,5 @@
-"""Render the Asterisk configuration of a hotline: pjsip, extensions, manager, musiconhold, queues.
+"""Render the Asterisk configuration of a hotline: pjsip, extensions, manager, musiconhold, queues,
+confbridge (the desk's three-way call).
 
 The dialplan sends each line number to the engine over FastAGI and falls back to a sorry prompt
 and a plain Asterisk queue of all agents when the engine cannot be reached, reports
@@ -18,12 +19,17 @@ from agents.feature_codes import FEATURE_CODES
 from callcenter.asterisk_engine.ami_needs import READ_CLASSES, WRITE_CLASSES
 from callcenter.asterisk_engine.dialplan import (
     ANSWERED_CONTEXT,
+    BRIDGE_PROFILE,
+    CONFERENCE_CONTEXT,
     FALLBACK_CONTEXT,
     LINE_VARIABLE,
     LINES_CONTEXT,
     SEATS_CONTEXT,
     SERVED_VARIABLE,
+    TRANSFER_CONTEXT,
+    USER_PROFILE,
 )
+from callcenter.asterisk_engine.features import CONFIRMED
 from callcenter.config import HotlineConfig
 from callcenter.telephony.rtp_timeout import RTP_TIMEOUT
 
@@ -48,6 +54,7 @@ class AsteriskOptions:
     moh_class: str = "default"
     moh_directory: str = "moh"
     fallback_queue: str = "hotline-fallback"
+    transfer_timeout: int = 60  # seconds a department's phone may ring for the desk's transfer
     codecs: tuple[str, ...] = ("alaw", "ulaw")
     qualify_seconds: int = 30
     rtp_timeout: float = RTP_TIMEOUT  # the embedded engine's --rtp-timeout, the same promise
@@ -156,6 +163,18 @@ def render_extensions(config: HotlineConfig, options: AsteriskOptions = DEFAULT_
             f"[{ANSWERED_CONTEXT}]",
             f"exten => s,1,AGI({agi}/answered/${{ARG1}})",
             " same => n,Return()", ""]
+    out += ["; the desk's blind transfer (AMI Redirect of the caller): department numbers only",
+            f"[{TRANSFER_CONTEXT}]"]
+    for department in config.departments:
+        number = department.number
+        out += [f"; {_label(department.name)}",
+                f"exten => {number},1,Dial(PJSIP/{number}@trunk,{options.transfer_timeout})",
+                " same => n,Hangup()"]
+    out += ["", "; the desk's three-way call: the extension is the caller's call id, the bridge's name;",
+            "; caller and agent come by AMI Redirect, the department by AMI Originate",
+            f"[{CONFERENCE_CONTEXT}]",
+            f"exten => _X.,1,ConfBridge(${{EXTEN}},{BRIDGE_PROFILE},{USER_PROFILE})",
+            " same => n,Hangup()", ""]
     out += ["; agent seats may dial the feature codes only", f"[{SEATS_CONTEXT}]"]
     for code, feature in FEATURE_CODES.items():
         out += [f"; {feature.meaning}",
@@ -196,6 +215,18 @@ def render_queues(config: HotlineConfig, options: AsteriskOptions = DEFAULT_OPTI
     return "\n".join(out) + "\n"
 
 
+def render_confbridge(options: AsteriskOptions = DEFAULT_OPTIONS) -> str:
+    """The three-way call's profiles: at most caller, agent and department; no Asterisk core
+    sounds are shipped, so users join and leave quietly and a kicked agent hears the seat tone."""
+    out = _head(options, "confbridge.conf: the desk's three-way call (caller, agent, department)")
+    out += ["[general]", "",
+            f"[{BRIDGE_PROFILE}]", "type=bridge", "max_members=3", f"sound_kicked={CONFIRMED}", "",
+            f"[{USER_PROFILE}]", "type=user", "quiet=yes", "announce_only_user=no",
+            "announce_user_count=no", "announce_join_leave=no", "music_on_hold_when_empty=no",
+            ""]
+    return "\n".join(out)
+
+
 def render_all(config: HotlineConfig, *, passwords: Mapping[str, str], ami_secret: str,
                options: AsteriskOptions = DEFAULT_OPTIONS) -> dict[str, str]:
     """File name -> text of every rendered file."""
@@ -205,6 +236,7 @@ def render_all(config: HotlineConfig, *, passwords: Mapping[str, str], ami_secre
         "manager.conf": render_manager(ami_secret, options),
         "musiconhold.conf": render_musiconhold(options),
         "queues.conf": render_queues(config, options),
+        "confbridge.conf": render_confbridge(options),
     }
 
 

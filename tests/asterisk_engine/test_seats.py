@@ -72,6 +72,7 @@ def test_unreachable_seat_is_made_not_ready_and_calls_still_flow():
                 await asyncio.sleep(0.1)
                 caller = FakeChannel(handle.agi_port, "12345", dial=answering())
                 await caller.run()
+                assert engine.call_actions is handle.desk  # the desk's transfer buttons work
             finally:
                 await handle.close()
         return parts, ami

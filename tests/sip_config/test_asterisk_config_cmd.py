@@ -87,7 +87,7 @@ def test_renders_private_files_and_exports_prompts(tmp_path):
     assert result.exit_code == 0, result.output
     files = {p.name: p.read_text() for p in out.glob("*.conf")}
     assert set(files) == {"pjsip.conf", "extensions.conf", "manager.conf", "musiconhold.conf",
-                          "queues.conf"}
+                          "queues.conf", "confbridge.conf"}
     assert check_all(files, load_config()) == []
     manager = parse_conf(files["manager.conf"])
     assert manager.get(manager.named("callcenter")[0], "secret") == "ami-from-env"  # env wins

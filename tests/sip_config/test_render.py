@@ -137,3 +137,39 @@ def test_every_endpoint_hangs_up_a_party_gone_without_a_bye(setting, seconds):
         assert pjsip.get(endpoint, "timers") == "yes"
         expires, min_se = (int(pjsip.get(endpoint, k)) for k in ("timers_sess_expires", "timers_min_se"))
         assert expires >= min_se >= 90
+
+
+def test_the_desks_transfer_dials_department_numbers_only_and_its_conference_is_quiet():
+    """The targets of the desk's AMI Redirect and Originate (no ConfBridge recorded: the
+    profile options are as Asterisk documents ``confbridge.conf``)."""
+    files = rendered()
+    plan = dialplan(parse_conf(files["extensions.conf"]))
+    transfer = plan["callcenter-transfer"]
+    assert sorted(transfer) == sorted(d.number for d in CONFIG.departments)
+    for number, steps in transfer.items():
+        assert [(s.app, s.args) for s in steps] == [("Dial", f"PJSIP/{number}@trunk,60"), ("Hangup", "")]
+    (conference,) = plan["callcenter-conference"].values()
+    assert [(s.app, s.args) for s in conference] == [
+        ("ConfBridge", "${EXTEN},callcenter_bridge,callcenter_user"), ("Hangup", "")]
+    # the seats cannot reach either context: only the desk's AMI actions do
+    assert "include" not in files["extensions.conf"]
+    confbridge = parse_conf(files["confbridge.conf"])
+    (bridge,), (user,) = confbridge.named("callcenter_bridge"), confbridge.named("callcenter_user")
+    assert confbridge.get(bridge, "type") == "bridge" and confbridge.get(bridge, "max_members") == "3"
+    assert confbridge.get(bridge, "sound_kicked") == "callcenter/seat_ok"  # an exported sound
+    assert confbridge.get(user, "type") == "user"
+    assert [confbridge.get(user, k) for k in ("quiet", "announce_only_user", "announce_user_count")] == [
+        "yes", "no", "no"]
+
+
+@pytest.mark.parametrize(("file", "old", "new", "problem"), [
+    ("confbridge.conf", "announce_only_user=no", "announce_only_user=yes", "plays Asterisk core sounds"),
+    ("extensions.conf", "1,Dial(PJSIP/053100100001@", "1,Dial(PJSIP/${EXTEN}@",
+     "transfer to 053100100001 dials something else"),
+    ("extensions.conf", "exten => 053100100004,", "exten => 13800000000,", "exactly the department numbers"),
+])
+def test_the_check_catches_a_broken_desk_call_config(file, old, new, problem):
+    files = rendered()
+    assert old in files[file]
+    files[file] = files[file].replace(old, new)
+    assert any(problem in p for p in check_all(files, CONFIG))
