@@ -28,7 +28,10 @@ ACTIONS: Mapping[str, frozenset[str]] = {
     # the hotline's calls Asterisk holds at (re)connect, and what the engine left on them
     "CoreShowChannels": frozenset({"system", "reporting"}),
     "Getvar": frozenset({"call", "reporting"}),
-    "Originate": frozenset({"originate"}),  # callbacks and outbound calls
+    "Originate": frozenset({"originate"}),  # callbacks, outbound calls, a three-way call's department
+    # the desk's transfer and three-way call (as Asterisk documents their privilege: call)
+    "Redirect": frozenset({"call"}),
+    "ConfbridgeKick": frozenset({"call"}),
     # Asterisk refuses an Originate whose Application runs AGI (or System, Exec) without
     # 'system': a callback answered by the caller is handed to the engine's FastAGI.
     "Originate of the AGI application": frozenset({"system"}),

@@ -167,6 +167,8 @@ def test_the_desks_transfer_dials_department_numbers_only_and_its_conference_is_
     ("extensions.conf", "1,Dial(PJSIP/053100100001@", "1,Dial(PJSIP/${EXTEN}@",
      "transfer to 053100100001 dials something else"),
     ("extensions.conf", "exten => 053100100004,", "exten => 13800000000,", "exactly the department numbers"),
+    ("extensions.conf", "[callcenter-transfer]\n", "[callcenter-transfer]\nexten => 13800000000,1,Hangup()\n",
+     "exactly the department numbers"),
 ])
 def test_the_check_catches_a_broken_desk_call_config(file, old, new, problem):
     files = rendered()
