@@ -12,8 +12,11 @@ number, never the request's text. Over AMI (the rendered ``extensions.conf`` and
 * three_way: ``Redirect`` of the caller's channel with the agent's (``ExtraChannel``) to
   ``callcenter-conference,<call id>,1`` (``ConfBridge(<call id>,...)``), then ``Originate`` of
   the department through the trunk into the same extension.
-* leave: ``ConfbridgeKick`` of the agent's channel; the caller and the department talk on.
-  The agent's ``Hangup`` event (kicked, or hung up themselves) ends the conversation in the ACD.
+* leave (once the department answered): ``ConfbridgeKick`` of the agent's channel; the caller
+  and the department talk on. An agent who hangs up while the department is not there ends
+  the call (``ConfbridgeKick`` of all).
+  The agent's ``Hangup`` event (kicked, or hung up themselves) ends the conversation in the ACD
+  (recorded as transferred to the department if it had answered).
 
 The caller's FastAGI session ends when its channel is redirected; the call flow then leaves the
 call's end to this module (``AsteriskCall.moved``).
@@ -44,12 +47,19 @@ _CALL_ID = re.compile(r"[0-9]+\.[0-9]+")  # Asterisk's uniqueid: the conference'
 SendAction = Callable[..., Awaitable[Any]]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Conference:
     """A three-way call the agent is in."""
 
     call_id: str
     agent_channel: str
+    department: str
+    department_channel: str | None = None  # set while the department is in the call
+
+    @property
+    def joined(self) -> bool:
+        """The department answered and is still there: the agent may hand the caller over."""
+        return self.department_channel is not None
 
 
 class AsteriskDeskCalls:
@@ -86,7 +96,7 @@ class AsteriskDeskCalls:
             raise TransferRefused(409, f"call {call.call_id} cannot be conferenced")
         log.info("agent %s brings %s into %s", agent_id, department.id, call.call_id)
         call.moved = True
-        self.conferences[agent_id] = Conference(call.call_id, call.agent_channel)
+        self.conferences[agent_id] = Conference(call.call_id, call.agent_channel, department.id)
         self._spawn(self._three_way(call, agent_id, department))
 
     def leave(self, agent_id: str) -> None:
@@ -94,6 +104,8 @@ class AsteriskDeskCalls:
         conference = self.conferences.get(agent_id)
         if conference is None:
             raise TransferRefused(409, "no three-way call to leave")
+        if not conference.joined:  # as on the embedded engine: the caller is not left alone
+            raise TransferRefused(409, "the department is not in the call")
         if not self.connected():
             raise TransferRefused(503, "Service Unavailable - AMI is down")
         self._spawn(self._send("ConfbridgeKick", [("Conference", conference.call_id),
@@ -121,7 +133,7 @@ class AsteriskDeskCalls:
         if not await self._send("Redirect", redirect):
             call.moved = False  # the caller is still with the agent
             return
-        self._release(agent_id, call.call_id)
+        self._release(agent_id, call.call_id, department.id)
 
     async def _three_way(self, call: AsteriskCall, agent_id: str, department: Department) -> None:
         assert call.agent_channel is not None
@@ -143,6 +155,9 @@ class AsteriskDeskCalls:
             return
         log.info("department %s called into %s: %s", department.id, call.call_id,
                  outcome.result.value)
+        conference = self.conferences.get(agent_id)
+        if conference is not None and conference.call_id == call.call_id and outcome.answered:
+            conference.department_channel = outcome.channel
 
     async def _send(self, action: str, headers: list[tuple[str, str]]) -> bool:
         try:
@@ -153,17 +168,26 @@ class AsteriskDeskCalls:
         return True
 
     def hangup(self, message: AMIMessage) -> None:
-        """A ``Hangup`` event: an agent's channel leaving a three-way call ends their part."""
+        """A ``Hangup`` event: the agent leaving a three-way call ends their part (without the
+        department there, the caller's too: ``ConfbridgeKick`` of all); the department
+        leaving leaves caller and agent talking."""
         channel = message.get("Channel")
         for agent_id, conference in list(self.conferences.items()):
-            if conference.agent_channel == channel:
+            if conference.department_channel == channel:
+                conference.department_channel = None
+            elif conference.agent_channel == channel:
                 del self.conferences[agent_id]
-                self._release(agent_id, conference.call_id)
+                self._release(agent_id, conference.call_id,
+                              conference.department if conference.joined else None)
+                if not conference.joined:
+                    self._spawn(self._send("ConfbridgeKick", [("Conference", conference.call_id),
+                                                              ("Channel", "all")]))
 
-    def _release(self, agent_id: str, call_id: str) -> None:
-        """The agent's conversation is over: to wrap-up (once, if still on that call)."""
+    def _release(self, agent_id: str, call_id: str, department: str | None) -> None:
+        """The agent's conversation is over: to wrap-up (once, if still on that call), the
+        caller handed to ``department`` (recorded with the call, as on the embedded engine)."""
         if self.driver.acd.agent_call(agent_id) == call_id:
-            self.driver.try_submit(acd_ev.AgentHungUp(agent_id))
+            self.driver.try_submit(acd_ev.AgentHungUp(agent_id, transferred_to=department))
 
     def _spawn(self, work: Awaitable[Any]) -> None:
         task = asyncio.get_running_loop().create_task(work)  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 
 from acd.events import AgentHungUp, AgentLoggedIn, CallerHungUp
-from callcenter.asterisk import AMIClient
+from callcenter.asterisk import AMIClient, AMIMessage
 from callcenter.asterisk.transcripts import RECEIVED, SENT, AMIBlock
 from callcenter.asterisk_engine.desk_calls import AsteriskDeskCalls
 from callcenter.telephony.transfer import TransferRefused
@@ -108,32 +108,48 @@ def test_transfer_redirects_the_caller_to_the_departments_number_and_releases_th
     assert parts.count(AgentHungUp) == 1 and parts.count(CallerHungUp) == 0
     (record,) = parts.records
     assert (record.outcome, record.agent_id) == ("answered", "1001")
+    assert record.transferred_to == "housing-authority"
     # the redirected caller is no longer ours: not hung up, no survey played to them
     dial = next(i for i, c in enumerate(scene.caller.commands) if c.startswith("EXEC Dial"))
     assert scene.caller.commands[dial + 1:] == []
 
 
+def conferenced(caller, seat, *, answered: bool) -> list[AMIBlock]:
+    """Caller and agent redirected into the ConfBridge, the department originated into it."""
+    conference = caller.uniqueid
+    department = ["Response: Success", "Channel: PJSIP/trunk-00000020", "Context: callcenter-conference",
+                  f"Exten: {conference}", "Reason: 4", "Uniqueid: 1795810600.32"]
+    if not answered:  # no answer (Reason 3), as Asterisk documents; the channel is gone
+        department = ["Response: Failure", f"Channel: PJSIP/{MARKET}@trunk", "Context: callcenter-conference",
+                      f"Exten: {conference}", "Reason: 3", "Uniqueid: <unknown>"]
+    return [block(SENT, "Action: Redirect", "ActionID: r", f"Channel: {caller.channel}",
+                  f"ExtraChannel: {seat.channel}", f"Exten: {conference}", f"ExtraExten: {conference}",
+                  "Context: callcenter-conference", "ExtraContext: callcenter-conference",
+                  "Priority: 1", "ExtraPriority: 1"),
+            block(RECEIVED, "Response: Success", "ActionID: r", "Message: Dual Redirect successful"),
+            block(SENT, "Action: Originate", "ActionID: o", f"Channel: PJSIP/{MARKET}@trunk",
+                  "Context: callcenter-conference", f"Exten: {conference}", "Priority: 1",
+                  "Timeout: 60000", 'CallerID: "12345" <12345>', "Async: true"),
+            block(RECEIVED, "Response: Success", "ActionID: o", "Message: Originate successfully queued"),
+            block(RECEIVED, "Event: OriginateResponse", "Privilege: call,all", "ActionID: o", *department,
+                  "CallerIDNum: 12345", "CallerIDName: 12345")]
+
+
+def kicked(conference: str, channel: str) -> list[AMIBlock]:
+    return [block(SENT, "Action: ConfbridgeKick", "ActionID: k", f"Conference: {conference}",
+                  f"Channel: {channel}"),
+            block(RECEIVED, "Response: Success", "ActionID: k", "Message: User kicked")]
+
+
+def hangup(channel: str) -> AMIBlock:
+    return block(RECEIVED, "Event: Hangup", "Privilege: call,all", f"Channel: {channel}",
+                 "Uniqueid: 1795810548.99", "Cause: 16", "Cause-txt: Normal Clearing")
+
+
 def test_three_way_conferences_caller_agent_and_department_until_the_agent_leaves():
     def ami(caller, seat):
-        conference = caller.uniqueid
-        return [block(SENT, "Action: Redirect", "ActionID: r", f"Channel: {caller.channel}",
-                      f"ExtraChannel: {seat.channel}", f"Exten: {conference}", f"ExtraExten: {conference}",
-                      "Context: callcenter-conference", "ExtraContext: callcenter-conference",
-                      "Priority: 1", "ExtraPriority: 1"),
-                block(RECEIVED, "Response: Success", "ActionID: r", "Message: Dual Redirect successful"),
-                block(SENT, "Action: Originate", "ActionID: o", f"Channel: PJSIP/{MARKET}@trunk",
-                      "Context: callcenter-conference", f"Exten: {conference}", "Priority: 1",
-                      "Timeout: 60000", 'CallerID: "12345" <12345>', "Async: true"),
-                block(RECEIVED, "Response: Success", "ActionID: o", "Message: Originate successfully queued"),
-                block(RECEIVED, "Event: OriginateResponse", "Privilege: call,all", "ActionID: o",
-                      "Response: Success", "Channel: PJSIP/trunk-00000020", "Context: callcenter-conference",
-                      f"Exten: {conference}", "Reason: 4", "Uniqueid: 1795810600.32",
-                      "CallerIDNum: 12345", "CallerIDName: 12345"),
-                block(SENT, "Action: ConfbridgeKick", "ActionID: k", f"Conference: {conference}",
-                      f"Channel: {seat.channel}"),
-                block(RECEIVED, "Response: Success", "ActionID: k", "Message: User kicked"),
-                block(RECEIVED, "Event: Hangup", "Privilege: call,all", f"Channel: {seat.channel}",
-                      "Uniqueid: 1795810548.99", "Cause: 16", "Cause-txt: Normal Clearing")]
+        return [*conferenced(caller, seat, answered=True), *kicked(caller.uniqueid, seat.channel),
+                hangup(seat.channel)]
 
     async def act(scene: Scene):
         parts, desk = scene.parts, scene.desk
@@ -145,6 +161,7 @@ def test_three_way_conferences_caller_agent_and_department_until_the_agent_leave
         # the caller's session is over, the conversation is not: the agent talks on
         assert parts.acd.agent_call("1001") == scene.call_id
         assert parts.count(AgentHungUp) == 0 and parts.count(CallerHungUp) == 0
+        assert desk.conferences["1001"].department_channel == "PJSIP/trunk-00000020"
         with pytest.raises(TransferRefused) as busy:  # already in the three-way call
             desk.transfer("1001", HOUSING)
         assert busy.value.status == 409
@@ -155,8 +172,9 @@ def test_three_way_conferences_caller_agent_and_department_until_the_agent_leave
     assert [a.get("Action") for a in scene.server.actions] == [
         "Login", "Redirect", "Originate", "ConfbridgeKick"]
     assert scene.parts.count(AgentHungUp) == 1 and scene.parts.count(CallerHungUp) == 0
-    (record,) = scene.parts.records
+    (record,) = scene.parts.records  # the department answered: the caller is theirs now
     assert (record.outcome, record.agent_id) == ("answered", "1001")
+    assert record.transferred_to == "market-regulation"
     assert scene.desk.conferences == {}
 
 
@@ -184,3 +202,24 @@ def test_refusals_send_nothing_and_change_nothing():
     assert scene.server.actions == []  # never connected
     # the caller hung up afterwards: reported as usual, the desk had not moved the call
     assert scene.parts.count(CallerHungUp) == 1
+
+
+def test_without_the_department_the_agent_cannot_leave_and_hanging_up_ends_the_call():
+    def ami(caller, seat):
+        return [*conferenced(caller, seat, answered=False), *kicked(caller.uniqueid, "all")]
+
+    async def act(scene: Scene):
+        desk = scene.desk
+        desk.three_way("1001", MARKET)
+        await wait_for(lambda: len(scene.server.actions) >= 2)
+        scene.moved.set()
+        await wait_for(lambda: len(scene.server.actions) == 3 and not desk._tasks)
+        assert refused(desk.leave, "1001") == 409  # the caller would be left alone in the bridge
+        desk.hangup(AMIMessage.of(("Event", "Hangup"), ("Channel", scene.seat.channel)))  # the agent
+        await wait_for(lambda: len(scene.server.actions) == 4 and not desk._tasks)
+
+    scene = in_conversation(act, ami)
+    assert [a.get("Action") for a in scene.server.actions][-1] == "ConfbridgeKick"
+    (record,) = scene.parts.records
+    assert (record.agent_id, record.transferred_to) == ("1001", None)
+    assert scene.parts.acd.seat("1001").activity.value == "wrap_up" and scene.desk.conferences == {}
