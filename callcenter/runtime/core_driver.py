@@ -37,8 +37,9 @@ class CoreDriver:
     ) -> None:
         self.acd = acd
         self.clock = clock
-        self.timers = Timers(clock, loop)
-        """Every live deadline: the core's (key ``"acd"``) and the calls'."""
+        self.timers = Timers(lambda: self.clock(), loop)
+        """Every live deadline: the core's (key ``"acd"``) and the calls'; on the driver's clock,
+        also when that is replaced after start (tests pin it to a recorded moment)."""
         self._sinks: list[Sink] = []
 
     @property
