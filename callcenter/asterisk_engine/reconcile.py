@@ -138,13 +138,15 @@ class Reconciler:
 
     async def take_stock(self, client: AMIClient) -> Stock | None:
         """List the channels and adopt, record or log the hotline's calls among them."""
-        try:
-            response = await client.send_action("CoreShowChannels")
-        except (AMIError, TimeoutError) as exc:
-            log.warning("could not list Asterisk's channels: %s", exc)
-            return None
+        # Hangups are noted from the moment the listing is asked for: the client may hand on
+        # events that follow the listing before this coroutine resumes.
         self._gone = set()
         try:
+            try:
+                response = await client.send_action("CoreShowChannels")
+            except (AMIError, TimeoutError) as exc:
+                log.warning("could not list Asterisk's channels: %s", exc)
+                return None
             return await self._take_stock(client, response.events)
         finally:
             self._gone = None
