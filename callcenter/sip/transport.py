@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import socket
 import ssl
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5060
 UDP_RCVBUF = 4 << 20  # rides out a busy loop at hundreds of messages/s without drops
+PICK_ATTEMPTS = 20  # port 0 with TCP: tries to find a port free for both UDP and TCP
 
 
 class TransactionUser(Protocol):
@@ -226,21 +228,29 @@ class SipEndpoint:
         loop = asyncio.get_running_loop()
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
         family, _, _, _, address = infos[0]
-        raw = socket.socket(family, socket.SOCK_DGRAM)
-        try:
-            raw.setblocking(False)
-            with contextlib.suppress(OSError):  # capped by net.core.rmem_max
-                raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_RCVBUF)
-            raw.bind(address)
-        except OSError:
-            raw.close()
-            raise
+        # Port 0 with TCP: the port UDP got may be taken for TCP (say, by an outgoing
+        # connection's local port); then both are picked again.
+        attempts = PICK_ATTEMPTS if port == 0 and tcp else 1
+        for attempt in range(1, attempts + 1):
+            raw = socket.socket(family, socket.SOCK_DGRAM)
+            try:
+                raw.setblocking(False)
+                with contextlib.suppress(OSError):  # capped by net.core.rmem_max
+                    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_RCVBUF)
+                raw.bind(address)
+                bound = raw.getsockname()
+                if tcp:
+                    self.tcp_server = await loop.create_server(
+                        lambda: _TcpProtocol(self), host, bound[1])
+            except OSError as exc:
+                raw.close()
+                if exc.errno == errno.EADDRINUSE and attempt < attempts:
+                    continue
+                raise
+            break
         self.udp = _UdpSocket(self, raw)
-        sock = raw.getsockname()
-        self.local_addr = (sock[0], sock[1])
-        if tcp:
-            self.tcp_server = await loop.create_server(
-                lambda: _TcpProtocol(self), host, self.local_addr[1])
+        self.local_addr = (bound[0], bound[1])
+        if self.tcp_server is not None:
             tsock = self.tcp_server.sockets[0].getsockname()
             self.tcp_addr = (tsock[0], tsock[1])
         if tls is not None:
