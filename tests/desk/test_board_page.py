@@ -118,15 +118,15 @@ def test_only_supervisors_open_the_board_and_every_post_needs_the_token(desk):
 def click(browser, css: str, keyboard: bool = False) -> None:
     """Click (or, with ``keyboard``, press Enter on) an element of the board's live part, which
     the stream may replace at any moment."""
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import ElementNotInteractableException, StaleElementReferenceException
     from selenium.webdriver.common.keys import Keys
 
     def clicked() -> bool:
         try:
             element = browser.find_element("css selector", css)
             element.send_keys(Keys.ENTER) if keyboard else element.click()
-        except StaleElementReferenceException:
-            return False
+        except (StaleElementReferenceException, ElementNotInteractableException):
+            return False  # replaced, or not yet laid out, by the stream's latest update
         return True
 
     until(browser, clicked)
