@@ -45,8 +45,9 @@ Shape of the public interface (what the store, API and CLI build on):
   ``add_working_time`` / ``sub_working_time`` (hours that days off do not count), ``gaps(today)``;
   ``from_config({year: {holidays, workdays}})`` for years the ``chinese-calendar`` package does
   not know (or local changes); a year with no data raises ``CalendarGap``.
-* ``cases.taxonomy``: ``load_taxonomy(path)`` (default ``cases/data/taxonomy.yaml``),
-  ``Taxonomy.get(code)``, ``path(code)``, ``emergency_hint(text)``; errors name file/line/field.
+* ``cases.taxonomy``: ``Taxonomy.get(code)``, ``path(code)``, ``emergency_hint(text)``; the file
+  (default ``cases/data/taxonomy.yaml``) is read by ``callcenter.casework.taxonomy_file``'s
+  ``load_taxonomy(path)``, with errors naming file/line/field.
 * ``cases.rules.Rules``: every time limit and threshold (pydantic, for the configuration).
 * ``cases.clusters``: ``RepeatDetector``, ``ClusterDetector`` (incremental, bounded memory).
 * ``cases.evaluation``: ``evaluate(cases, start, end)`` (or ``evaluate_logs``): per-department

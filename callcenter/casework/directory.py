@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callcenter.casework.store import CaseStore
+from callcenter.casework.taxonomy_file import load_taxonomy, loads_taxonomy
 from callcenter.config.yaml_source import SourceError
-from cases.taxonomy import Taxonomy, load_taxonomy, loads_taxonomy
+from cases.taxonomy import Taxonomy
 
 DEFAULT_DEPARTMENTS = Path(__file__).resolve().parents[1] / "data" / "case_departments.csv"
 _CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")

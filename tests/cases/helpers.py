@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from callcenter.casework.taxonomy_file import load_taxonomy
 from cases.calendar import WorkCalendar
 from cases.model import Actor, Role
 from cases.rules import Rules
-from cases.taxonomy import load_taxonomy
 from cases.workflow import Context
 
 CAL = WorkCalendar()

@@ -7,6 +7,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
+from callcenter.casework.taxonomy_file import SourceError, load_taxonomy, loads_taxonomy
 from cases import events as ev
 from cases.codec import EventFormatError, event_from_dict, event_to_dict
 from cases.model import (
@@ -21,7 +22,7 @@ from cases.model import (
     Urgency,
 )
 from cases.rules import Rules
-from cases.taxonomy import Kind, SourceError, load_taxonomy, loads_taxonomy
+from cases.taxonomy import Kind
 from tests.cases.helpers import AGENT, ROADS, TAXONOMY
 
 
