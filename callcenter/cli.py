@@ -7,6 +7,7 @@ and a command's heavy dependencies (numpy, pjsua2, matplotlib) load only when it
 from __future__ import annotations
 
 import importlib
+import os
 
 import click
 
@@ -45,6 +46,10 @@ class LazyGroup(click.Group):
         spec = COMMANDS.get(cmd_name)
         if spec is None:
             return None
+        # One BLAS thread unless the user asks for more: numpy starts OpenBLAS's thread pool at
+        # import (30-60 ms of CPU on a small machine), and no command multiplies matrices big enough to
+        # use it; replications already run in processes of their own.
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         module = importlib.import_module(spec[0])
         return getattr(module, spec[1])
 

@@ -1,0 +1,91 @@
+"""Start-up time of the command line: ``callcenter --help`` and small simulations, side by side
+with the interpreter's own start (``python -c pass``) and a light import (``import yaml``) in
+the same run, as ratios.
+
+Each command runs in a fresh interpreter, in turn with the others (so a change of machine load
+touches them all alike), from an empty folder (no built prompts), on this checkout's code.
+Figures are medians of ``--repeat`` runs: wall time and the CPU time of the child process. The
+first run of each is a warm-up that also writes the bytecode caches; if
+``PYTHONDONTWRITEBYTECODE`` is set, the children cache bytecode in a temporary folder instead of
+compiling every module at every start (as a normal install would not).
+
+    python bench/bench_startup.py [--repeat 11] [--code CHECKOUT]
+
+``--code`` runs another checkout's code (an older commit, to compare) with this bench.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CLI = [sys.executable, "-m", "callcenter.cli"]
+SMALL = ["--no-progress", "--duration-hours", "0.6"]
+COMMANDS: dict[str, list[str]] = {
+    "python -c pass": [sys.executable, "-c", "pass"],
+    "python -c 'import yaml'": [sys.executable, "-c", "import yaml"],
+    "callcenter --help": [*CLI, "--help"],
+    "simulate mmc-plus-m (0.6 h)": [*CLI, "simulate", "mmc-plus-m", *SMALL],
+    "simulate jinan-day (0.6 h)": [*CLI, "simulate", "jinan-day", *SMALL],
+    "simulate mmc-plus-m (0.6 h, 2 replications)": [
+        *CLI, "simulate", "mmc-plus-m", *SMALL, "--replications", "2", "--jobs", "1"],
+}
+BASELINES = ("python -c pass", "python -c 'import yaml'")
+
+
+def run(argv: list[str], env: dict[str, str], cwd: str) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the child) for one run; a failure stops the bench."""
+    before = os.times()
+    started = time.perf_counter()
+    done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    after = os.times()
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return wall, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=11, help="timed runs of each command")
+    parser.add_argument("--code", type=Path, default=ROOT, help="checkout whose code runs")
+    args = parser.parse_args()
+    env = {**os.environ, "PYTHONPATH": str(args.code.resolve())}
+    with tempfile.TemporaryDirectory() as folder:
+        note = "bytecode cached as usual"
+        if env.pop("PYTHONDONTWRITEBYTECODE", None):
+            env["PYTHONPYCACHEPREFIX"] = str(Path(folder) / "pycache")
+            note = "PYTHONDONTWRITEBYTECODE was set: bytecode cached in a temporary folder"
+        cwd = Path(folder) / "cwd"
+        cwd.mkdir()
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in COMMANDS}
+        for argv in COMMANDS.values():  # warm-up: bytecode written, files in the page cache
+            run(argv, env, str(cwd))
+        load_before = os.getloadavg()[0]
+        for _ in range(args.repeat):
+            for name, argv in COMMANDS.items():
+                times[name].append(run(argv, env, str(cwd)))
+        load_after = os.getloadavg()[0]
+    wall = {name: statistics.median(w for w, _ in runs) for name, runs in times.items()}
+    cpu = {name: statistics.median(c for _, c in runs) for name, runs in times.items()}
+    print(f"Start-up, median of {args.repeat} runs each (Python {sys.version.split()[0]}, "
+          f"{os.cpu_count()} CPUs, load average {load_before:.1f} before, {load_after:.1f} after; "
+          f"{note}; code of {args.code.resolve()}):")
+    width = max(map(len, COMMANDS))
+    print(f"{'command':<{width}}  wall ms  CPU ms  x pass  x yaml  wall - pass")
+    for name in COMMANDS:
+        ratios = "  ".join(f"{wall[name] / wall[base]:6.2f}" for base in BASELINES)
+        print(f"{name:<{width}}  {1000 * wall[name]:7.0f}  {1000 * cpu[name]:6.0f}  {ratios}  "
+              f"{1000 * (wall[name] - wall[BASELINES[0]]):8.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
