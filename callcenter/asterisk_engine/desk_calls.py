@@ -128,7 +128,7 @@ class AsteriskDeskCalls:
     # ---- AMI -------------------------------------------------------------------------------
 
     async def _transfer(self, call: AsteriskCall, agent_id: str, department: Department) -> None:
-        redirect = [("Channel", call.session.env.channel), ("Exten", department.number),
+        redirect = [("Channel", call.channel), ("Exten", department.number),
                     ("Context", TRANSFER_CONTEXT), ("Priority", "1")]
         if not await self._send("Redirect", redirect):
             call.moved = False  # the caller is still with the agent
@@ -137,7 +137,7 @@ class AsteriskDeskCalls:
 
     async def _three_way(self, call: AsteriskCall, agent_id: str, department: Department) -> None:
         assert call.agent_channel is not None
-        redirect = [("Channel", call.session.env.channel), ("ExtraChannel", call.agent_channel),
+        redirect = [("Channel", call.channel), ("ExtraChannel", call.agent_channel),
                     ("Exten", call.call_id), ("ExtraExten", call.call_id),
                     ("Context", CONFERENCE_CONTEXT), ("ExtraContext", CONFERENCE_CONTEXT),
                     ("Priority", "1"), ("ExtraPriority", "1")]

@@ -130,7 +130,8 @@ def test_transfer_dials_the_configured_department_not_the_typed_number(tmp_path)
 
     parts, caller = asyncio.run(scenario())
     dials = [c for c in caller.commands if c.startswith("EXEC Dial")]
-    assert dials == ["EXEC Dial PJSIP/053100100001@trunk,60"]
+    # the configured number; the answered hook tells the call the department took it
+    assert dials == [f"EXEC Dial PJSIP/053100100001@trunk,60,U(callcenter-answered^{caller.uniqueid})"]
     assert "13800138000" not in " ".join(caller.commands)
     assert caller.variables["CALLCENTER_RESULT"] == "transferred"
     assert parts.events == []
@@ -146,7 +147,7 @@ def test_hold_prompts_while_waiting_then_overflow_to_a_message():
                   for q in parts.config.queues]
         parts = engine_parts(config=parts.config.model_copy(update={"queues": queues}))
         running = await start(parts, hold_interval=0.2)
-        caller = FakeChannel(running.port, "12345")
+        caller = FakeChannel(running.port, "12345", max_wait=2.0)  # the greeting's full 1.5 s
         await caller.run()
         await wait_for(lambda: running.ends)
         await running.server.close()
@@ -186,12 +187,13 @@ def test_hold_announces_position_and_estimated_wait():
         for agent in ("1001", "1002", "1003"):  # logged in but on a break: they serve zh-general
             parts.driver.submit(AgentLoggedIn(agent))
         running = await start(parts, hold_interval=0.2)
-        first = FakeChannel(running.port, "12345", uniqueid="1700000000.1")
-        second = FakeChannel(running.port, "12345", uniqueid="1700000000.2")
+        first = FakeChannel(running.port, "12345", uniqueid="1700000000.1", max_wait=2.0)
+        second = FakeChannel(running.port, "12345", uniqueid="1700000000.2", max_wait=2.0)
         runs = [asyncio.ensure_future(first.run())]
-        await asyncio.sleep(0.3)
+        await wait_for(lambda: parts.acd.waiting_calls() == 1)
         runs.append(asyncio.ensure_future(second.run()))
-        await asyncio.sleep(1.5)  # several hold intervals
+        await wait_for(lambda: all("callcenter/estimated_wait" in streamed(channel)
+                                   for channel in (first, second)))
         first.hang_up()
         second.hang_up()
         await asyncio.gather(*runs)
