@@ -7,10 +7,12 @@ the cases dispatched to a department, some signed for with an extension asked, s
 supervised, some past their deadlines so the timer has raised cards), then measures:
 
 * the case figures' read (``case_view``: counts by status, cards by department, supervision
-  orders, extension requests), p50/p99,
+  orders, extension requests), p50/p99, beside the same figures read the way the board read
+  them before its counters (``scan_view``: aggregates over the open cases, the newest 1,000
+  cases in handling parsed for a pending extension), in the same run; both must agree,
 * rendering the board's live part from them (the Jinja template, autoescaped), p50/p99.
 
-    python bench/bench_board.py --cases 5000
+    python bench/bench_board.py --cases 500 5000 50000
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from argon2 import PasswordHasher  # noqa: E402
 
 from callcenter.api.cases import IntakeIn  # noqa: E402
 from callcenter.casework.service import build_casework  # noqa: E402
+from callcenter.casework.store import CaseQuery, CaseStore  # noqa: E402
 from callcenter.desk.board import case_view  # noqa: E402
 from callcenter.desk.texts import load_texts  # noqa: E402
+from cases.case import Case  # noqa: E402
 
 MONDAY_9AM = 1_794_790_800.0  # 2026-11-16 09:00 in Asia/Shanghai
 DEPARTMENTS = ("water", "transport", "housing-authority", "market-regulation")
@@ -61,16 +65,41 @@ def fill(casework, count: int, clock: list[float]) -> None:
     service.fire_due(limit=count * 2)
 
 
+def scan_view(casework) -> dict:
+    """The board's case figures read as before the counters (scans of the open cases)."""
+    store: CaseStore = casework.store
+    query = store.backend.query
+    with store._lock:
+        rows = query("SELECT status, COUNT(*), SUM(supervised) FROM cases WHERE closed_at IS NULL"
+                     " GROUP BY status")
+        cards_rows = query("SELECT d.department, c.card, COUNT(*) FROM cases c JOIN case_departments d"
+                           " ON d.case_id = c.case_id WHERE c.card IS NOT NULL AND c.closed_at IS NULL"
+                           " GROUP BY d.department, c.card")
+    by_status = {status: int(count) for status, count, _ in rows}
+    by_status["supervised"] = sum(int(supervised or 0) for _, _, supervised in rows)
+    cards: dict[str, dict[str, int]] = {}
+    for department, card, count in cards_rows:
+        cards.setdefault(department, {"yellow": 0, "red": 0})[card] = int(count)
+    supervised = [Case.from_dict(r.state_dict())
+                  for r in store.find(CaseQuery(supervised=True, open_only=True, limit=20))]
+    handling = store.find(CaseQuery(status="handling", open_only=True, limit=1000))
+    states = [s for s in (r.state_dict() for r in handling) if s.get("extension_pending") is not None]
+    extensions = sorted((Case.from_dict(s) for s in states), key=lambda c: c.opened_at)
+    return {"by_status": by_status, "cards": cards, "supervised": supervised, "extensions": extensions[:20],
+            "extension_count": len(extensions)}
+
+
+def figures(view: dict) -> tuple:
+    return (view["by_status"], view["cards"], [c.case_id for c in view["supervised"]],
+            [c.case_id for c in view["extensions"]], view["extension_count"])
+
+
 def percentile(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cases", type=int, default=5000)
-    parser.add_argument("--runs", type=int, default=50)
-    args = parser.parse_args()
+def measure(count: int, runs: int) -> None:
     import jinja2
 
     from callcenter.desk.routes import _card
@@ -80,7 +109,7 @@ def main() -> None:
         casework = build_casework(f"sqlite:///{folder}/cases.db", clock=lambda: clock[0],
                                   hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
         started = time.perf_counter()
-        fill(casework, args.cases, clock)
+        fill(casework, count, clock)
         filled = time.perf_counter() - started
         env = jinja2.Environment(loader=jinja2.PackageLoader("callcenter.desk", "templates"), autoescape=True)
         template = env.get_template("board_live.html")
@@ -90,25 +119,43 @@ def main() -> None:
         def when(at: float | None) -> str:
             return "" if at is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(at))
 
-        reads, renders = [], []
-        for _ in range(args.runs):
+        scans, reads, renders = [], [], []
+        for _ in range(runs):  # interleaved, so that the machine's load falls on both alike
             t0 = time.perf_counter()
-            view = case_view(casework)
+            before = scan_view(casework)
             t1 = time.perf_counter()
+            view = case_view(casework)
+            t2 = time.perf_counter()
             html = template.render(view=view, t=texts, csrf="x" * 64, departments=departments,
                                    when=when, card_of=_card)
-            t2 = time.perf_counter()
-            reads.append(t1 - t0)
-            renders.append(t2 - t1)
+            t3 = time.perf_counter()
+            scans.append(t1 - t0)
+            reads.append(t2 - t1)
+            renders.append(t3 - t2)
+        if figures(before) != figures(view):
+            raise SystemExit(f"the counters disagree with the scan:\n{figures(before)}\n{figures(view)}")
         by_status = dict(view["by_status"])
         casework.close()
-    load = os.getloadavg()[0]
-    print(f"{args.cases} cases filled in {filled:.1f} s; open by status {by_status}; "
-          f"extension requests {len(view['extensions'])}; live part {len(html) // 1024} KiB")
-    for name, values in (("case figures read", reads), ("live part render", renders)):
+    print(f"{count} cases filled in {filled:.1f} s; open by status {by_status}; "
+          f"extension requests {view['extension_count']}; live part {len(html) // 1024} KiB; "
+          "figures identical both ways")
+    for name, values in (("scan (before)", scans), ("counters (after)", reads),
+                         ("live part render", renders)):
         print(f"{name:>18}: p50 {statistics.median(values) * 1000:7.2f} ms   "
-              f"p99 {percentile(values, 0.99) * 1000:7.2f} ms   ({args.runs} runs)")
-    print(f"machine load (1 min) {load:.1f} on {os.cpu_count()} cores")
+              f"p99 {percentile(values, 0.99) * 1000:7.2f} ms   ({runs} runs)")
+    print(f"{'ratio':>18}: p50 {statistics.median(scans) / statistics.median(reads):7.1f}x   "
+          f"p99 {percentile(scans, 0.99) / percentile(reads, 0.99):7.1f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", type=int, nargs="+", default=[5000],
+                        help="open cases to fill (several: one database each)")
+    parser.add_argument("--runs", type=int, default=50)
+    args = parser.parse_args()
+    for count in args.cases:
+        measure(count, args.runs)
+    print(f"machine load (1 min) {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

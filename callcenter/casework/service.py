@@ -315,7 +315,8 @@ class CaseService:
             created_at=case.opened_at, day=self._day(case.opened_at), closed_at=case.closed_at,
             next_deadline=next_deadline(case, self.context.rules),
             card="red" if "red" in cards else ("yellow" if cards else None),
-            supervised=int(bool(case.supervision)), version=case.version,
+            supervised=int(bool(case.supervision)), extension_pending=case.extension_pending,
+            version=case.version,
             state=json.dumps(case.to_dict(), ensure_ascii=False),
         )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -18,7 +19,7 @@ from callcenter.records import RecordStore
 
 CASE_COLUMNS = ("case_id", "status", "category", "urgency", "channel", "caller", "district",
                 "address", "call_id", "intake_by", "created_at", "day", "closed_at",
-                "next_deadline", "card", "supervised", "version", "state")
+                "next_deadline", "card", "supervised", "extension_pending", "version", "state")
 
 
 class ConcurrentChange(Exception):
@@ -45,6 +46,7 @@ class CaseRow:
     next_deadline: float | None
     card: str | None
     supervised: int
+    extension_pending: int | None  # days asked, while a request waits for a decision
     version: int
     state: str
 
@@ -86,6 +88,7 @@ class CaseQuery:
     caller: str | None = None
     card: str | None = None
     supervised: bool | None = None
+    extension: bool | None = None  # handling, with an extension request pending
     created_from: float | None = None
     created_to: float | None = None
     due_before: float | None = None
@@ -98,6 +101,29 @@ _SELECT_CASE = f"SELECT {', '.join('c.' + c for c in CASE_COLUMNS)} FROM cases c
 _UPSERT = (f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}) VALUES ({', '.join('?' * len(CASE_COLUMNS))}) "
            "ON CONFLICT (case_id) DO UPDATE SET "
            + ", ".join(f"{c} = excluded.{c}" for c in CASE_COLUMNS if c != "case_id"))
+
+
+Counts = dict[tuple[str, str], int]  # the board's counters by (name, department)
+_ADD_COUNTS = ("INSERT INTO case_counts (name, department, n) VALUES (?, ?, ?) "
+               "ON CONFLICT (name, department) DO UPDATE SET n = case_counts.n + excluded.n")
+
+
+def counted(status: str, closed_at: float | None, supervised: int, card: str | None,
+            extension_pending: int | None, departments: Iterable[str]) -> Counter[tuple[str, str]]:
+    """What one case adds to ``case_counts``: nothing once closed; else its status, whether it is
+    supervised or has an extension request pending, and its card for each of its departments."""
+    out: Counter[tuple[str, str]] = Counter()
+    if closed_at is not None:
+        return out
+    out["status:" + status, ""] += 1
+    if supervised:
+        out["supervised", ""] += 1
+    if status == "handling" and extension_pending is not None:
+        out["extension", ""] += 1
+    if card is not None:
+        for department in departments:
+            out["card:" + card, department] += 1
+    return out
 
 
 def _actor(event: dict[str, Any]) -> str:
@@ -127,13 +153,25 @@ class CaseStore:
                extra: Sequence[tuple[str, Sequence[Any]]] = ()) -> None:
         """Append ``events`` (dicts with ``type``, ``at``, ``actor``) to the case's history and
         store ``row`` (whose ``version`` is the new event count) and its departments, and run
-        the ``extra`` statements, all or nothing. Raises ``ConcurrentChange`` if the stored
-        version is not ``expected_version``."""
+        the ``extra`` statements, all or nothing, with the board's counters changed by what the
+        case counted before and counts now. Raises ``ConcurrentChange`` if the stored version is
+        not ``expected_version``."""
         backend = self.backend
+        departments = list(departments)
+        delta = counted(row.status, row.closed_at, row.supervised, row.card, row.extension_pending,
+                        [d for d, _ in departments])
         with self._lock, backend.transaction():
-            stored = backend.query("SELECT version FROM cases WHERE case_id = ?", (row.case_id,))
+            stored = backend.query("SELECT version, status, closed_at, supervised, card, extension_pending"
+                                   " FROM cases WHERE case_id = ?", (row.case_id,))
             if (stored[0][0] if stored else 0) != expected_version:
                 raise ConcurrentChange(f"case {row.case_id} changed meanwhile")
+            if stored:
+                _, status, closed_at, supervised, card, extension = stored[0]
+                before = [] if card is None or closed_at is not None else [d for (d,) in backend.query(
+                    "SELECT department FROM case_departments WHERE case_id = ?", (row.case_id,))]
+                delta.subtract(counted(status, closed_at, supervised, card, extension, before))
+            backend.executemany(_ADD_COUNTS, [(name, department, n)
+                                              for (name, department), n in sorted(delta.items()) if n])
             backend.executemany(
                 "INSERT INTO case_events (case_id, seq, at, kind, actor, data) VALUES (?, ?, ?, ?, ?, ?)",
                 [(row.case_id, expected_version + i + 1, float(e["at"]), str(e["type"]),
@@ -181,6 +219,9 @@ class CaseStore:
         if q.supervised is not None:
             where.append("c.supervised = ?")
             params.append(int(q.supervised))
+        if q.extension is not None:
+            where.append("(c.status = 'handling' AND c.extension_pending IS NOT NULL)" if q.extension
+                         else "NOT (c.status = 'handling' AND c.extension_pending IS NOT NULL)")
         if q.open_only:
             where.append("c.closed_at IS NULL")
         for clause, value in (("c.created_at >= ?", q.created_from), ("c.created_at < ?", q.created_to),
@@ -246,27 +287,46 @@ class CaseStore:
         events = [StoredCaseEvent(*row[:5], json.loads(row[5])) for row in rows]
         return [e for e in events if e.kind == "Supervised" or e.data.get("department") == department][:limit]
 
-    def open_by_status(self) -> dict[str, int]:
-        """How many cases not closed yet are in each status (and ``supervised``: how many of
-        them are under supervision)."""
+    def counts(self) -> Counts:
+        """The board's counters (see ``counted``) that are not zero, by (name, department)."""
         with self._lock:
-            rows = self.backend.query(
-                "SELECT status, COUNT(*), SUM(supervised) FROM cases WHERE closed_at IS NULL GROUP BY status")
-        out = {status: int(count) for status, count, _ in rows}
-        out["supervised"] = sum(int(supervised or 0) for _, _, supervised in rows)
+            rows = self.backend.query("SELECT name, department, n FROM case_counts WHERE n <> 0")
+        return {(name, department): int(n) for name, department, n in rows}
+
+    def open_by_status(self, counts: Counts | None = None) -> dict[str, int]:
+        """How many cases not closed yet are in each status (and ``supervised``: how many of
+        them are under supervision), from the counters (``counts`` when already read)."""
+        counts = self.counts() if counts is None else counts
+        out = {name.removeprefix("status:"): n for (name, _), n in counts.items()
+               if name.startswith("status:")}
+        out["supervised"] = counts.get(("supervised", ""), 0)
         return out
 
-    def cards_by_department(self) -> dict[str, dict[str, int]]:
+    def cards_by_department(self, counts: Counts | None = None) -> dict[str, dict[str, int]]:
         """Open cases with a yellow (near due) or red (overdue) card, counted by department."""
+        counts = self.counts() if counts is None else counts
+        out: dict[str, dict[str, int]] = {}
+        for (name, department), n in sorted(counts.items()):
+            if name.startswith("card:"):
+                out.setdefault(department, {"yellow": 0, "red": 0})[name.removeprefix("card:")] = n
+        return out
+
+    def open_supervised(self, limit: int) -> list[CaseRow]:
+        """The newest ``limit`` open cases under supervision (an indexed read)."""
         with self._lock:
             rows = self.backend.query(
-                "SELECT d.department, c.card, COUNT(*) FROM cases c JOIN case_departments d"
-                " ON d.case_id = c.case_id WHERE c.card IS NOT NULL AND c.closed_at IS NULL"
-                " GROUP BY d.department, c.card")
-        out: dict[str, dict[str, int]] = {}
-        for department, card, count in rows:
-            out.setdefault(department, {"yellow": 0, "red": 0})[card] = int(count)
-        return out
+                _SELECT_CASE + " WHERE c.supervised = 1 AND c.closed_at IS NULL"
+                " ORDER BY c.created_at DESC, c.case_id LIMIT ?", (limit,))
+        return [CaseRow(*row) for row in rows]
+
+    def pending_extensions(self, limit: int) -> list[CaseRow]:
+        """The oldest ``limit`` open cases in handling with an extension request waiting for a
+        decision (an indexed read)."""
+        with self._lock:
+            rows = self.backend.query(
+                _SELECT_CASE + " WHERE c.extension_pending IS NOT NULL AND c.closed_at IS NULL"
+                " AND c.status = 'handling' ORDER BY c.created_at, c.case_id LIMIT ?", (limit,))
+        return [CaseRow(*row) for row in rows]
 
     def intakes_of(self, username: str, day: str) -> tuple[int, int]:
         """``(taken, answered directly)``: the cases ``username`` took in on local ``day`` and

@@ -25,7 +25,6 @@ from agents.seat import IllegalTransition
 from callcenter.api.cases import DecisionIn
 from callcenter.casework.accounts import User
 from callcenter.casework.service import CaseNotFound, Casework
-from callcenter.casework.store import CaseQuery, CaseStore
 from callcenter.desk.routes import REFUSALS, refusal
 from callcenter.desk.session import LANG_COOKIE, FormRefused, Sessions
 from callcenter.desk.streams import StreamLimits, StreamQueue
@@ -44,20 +43,15 @@ SETTLE = 0.2  # seconds to gather a burst of changes into one push
 LISTED = 20  # supervision orders, extension requests and alerts shown
 
 
-def pending_extensions(store: CaseStore, limit: int = 1000) -> list[Case]:
-    """Open cases whose lead department asked for an extension not decided yet, oldest first."""
-    rows = store.find(CaseQuery(status="handling", open_only=True, limit=limit))
-    states = [state for state in (r.state_dict() for r in rows) if state.get("extension_pending") is not None]
-    return sorted((Case.from_dict(state) for state in states), key=lambda c: c.opened_at)
-
-
 def case_view(casework: Casework) -> dict[str, Any]:
-    """The board's case figures now (database reads: run off the engine's loop)."""
+    """The board's case figures now: the counters and two indexed lists, so the read does not
+    grow with the open cases (database reads: run off the engine's loop)."""
     store = casework.store
-    supervised = [Case.from_dict(r.state_dict())
-                  for r in store.find(CaseQuery(supervised=True, open_only=True, limit=LISTED))]
-    return {"by_status": store.open_by_status(), "cards": store.cards_by_department(),
-            "supervised": supervised, "extensions": pending_extensions(store),
+    counts = store.counts()
+    return {"by_status": store.open_by_status(counts), "cards": store.cards_by_department(counts),
+            "supervised": [Case.from_dict(r.state_dict()) for r in store.open_supervised(LISTED)],
+            "extensions": [Case.from_dict(r.state_dict()) for r in store.pending_extensions(LISTED)],
+            "extension_count": counts.get(("extension", ""), 0),
             "alerts": list(casework.alerts)[:LISTED], "agents": None, "logged_out": 0,
             "now": casework.service.clock()}
 

@@ -211,12 +211,10 @@ def desk_router(casework: Casework, engine: Engine | None = None) -> APIRouter:
                     continue
             return render(request, "inbox.html", user, cases=cases, returned="", listing=True, message="",
                           filters={"alert": found["key"]}, notices=[], reminded=set())
-        query = CaseQuery(status=status or ("handling" if extension else None), department=department or None,
-                          card=card or None, supervised=True if supervised else None,
+        query = CaseQuery(status=status or None, department=department or None, card=card or None,
+                          supervised=True if supervised else None, extension=True if extension else None,
                           open_only=status != "closed", limit=500)
         cases = [Case.from_dict(r.state_dict()) for r in service.find(user, query)]
-        if extension:
-            cases = [c for c in cases if c.extension_pending is not None]
         return render(request, "inbox.html", user, cases=cases, returned="", listing=True, message="",
                       filters={"status": status, "department": department, "card": card,
                                "supervised": supervised, "extension": extension},

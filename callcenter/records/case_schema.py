@@ -123,3 +123,38 @@ CASES_MIGRATION: list[str | dict[str, str]] = [
     )
     """,
 ]
+
+# Schema step 6: the supervisors' board reads counters, not a scan of the open cases.
+# ``case_counts`` holds, per (name, department), how many open cases count: ``status:<status>``,
+# ``supervised``, ``extension`` (handling with an extension request pending) and, per department
+# a case is with, ``card:yellow`` / ``card:red``. ``CaseStore.commit`` changes them in the case
+# change's own transaction; this step counts the cases already there. Two partial indexes list
+# the board's newest supervised cases and oldest pending extension requests.
+BOARD_MIGRATION: list[str | dict[str, str]] = [
+    "ALTER TABLE cases ADD COLUMN extension_pending INTEGER",
+    {
+        "sqlite": "UPDATE cases SET extension_pending = json_extract(state, '$.extension_pending')",
+        "postgresql": "UPDATE cases SET extension_pending = (state::jsonb ->> 'extension_pending')::integer",
+    },
+    """
+    CREATE TABLE case_counts (
+        name TEXT NOT NULL,
+        department TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (name, department)
+    )
+    """,
+    "INSERT INTO case_counts (name, department, n) SELECT 'status:' || status, '', COUNT(*) FROM cases"
+    " WHERE closed_at IS NULL GROUP BY status",
+    "INSERT INTO case_counts (name, department, n) SELECT 'supervised', '', COUNT(*) FROM cases"
+    " WHERE closed_at IS NULL AND supervised = 1",
+    "INSERT INTO case_counts (name, department, n) SELECT 'extension', '', COUNT(*) FROM cases"
+    " WHERE closed_at IS NULL AND status = 'handling' AND extension_pending IS NOT NULL",
+    "INSERT INTO case_counts (name, department, n) SELECT 'card:' || c.card, d.department, COUNT(*)"
+    " FROM cases c JOIN case_departments d ON d.case_id = c.case_id"
+    " WHERE c.card IS NOT NULL AND c.closed_at IS NULL GROUP BY c.card, d.department",
+    "CREATE INDEX cases_open_supervised ON cases (created_at DESC, case_id)"
+    " WHERE supervised = 1 AND closed_at IS NULL",
+    "CREATE INDEX cases_extension_pending ON cases (created_at, case_id)"
+    " WHERE extension_pending IS NOT NULL AND closed_at IS NULL",
+]

@@ -6,10 +6,10 @@ missing steps in one transaction and refuses a database newer than this code.
 
 from __future__ import annotations
 
-from callcenter.records.case_schema import CASES_MIGRATION
+from callcenter.records.case_schema import BOARD_MIGRATION, CASES_MIGRATION
 from callcenter.records.sms_schema import SMS_MIGRATION
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Every outcome a call record can have. ``open``: the call is live (or the engine died under
 # it); ``lost``: it was open when the engine died, closed at the next start.
@@ -133,6 +133,7 @@ MIGRATIONS: list[list[Statement]] = [
     CASES_MIGRATION,
     RECORD_EVERY_CALL,
     SMS_MIGRATION,
+    BOARD_MIGRATION,
 ]
 
 
