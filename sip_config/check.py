@@ -19,6 +19,7 @@ from callcenter.asterisk_engine.dialplan import (
     BRIDGE_PROFILE,
     CONFERENCE_CONTEXT,
     SERVED_VARIABLE,
+    SURVEY_CONTEXT,
     TRANSFER_CONTEXT,
     USER_PROFILE,
 )
@@ -240,6 +241,9 @@ def check_extensions(conf: Conf, config: HotlineConfig, options: AsteriskOptions
     hook = plan.get(ANSWERED_CONTEXT, {}).get("s", [])
     if _reaches(hook, "AGI", f"{agi}/answered/${{ARG1}}") is None or not hook or hook[-1].app != "Return":
         problems.append("extensions: the answered hook does not reach the AGI and Return")
+    survey = plan.get(SURVEY_CONTEXT, {}).get("_X.", [])
+    if _reaches(survey, "AGI", f"{agi}/survey/${{EXTEN}}") is None:
+        problems.append("extensions: a called-back caller never reaches the survey's AGI")
     seats = plan.get(SEATS_CONTEXT, {})
     for code in FEATURE_CODES:
         if _reaches(seats.get(code, []), "AGI", f"{agi}/feature/{code.lstrip('*')}") is None:

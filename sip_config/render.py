@@ -26,6 +26,7 @@ from callcenter.asterisk_engine.dialplan import (
     LINES_CONTEXT,
     SEATS_CONTEXT,
     SERVED_VARIABLE,
+    SURVEY_CONTEXT,
     TRANSFER_CONTEXT,
     USER_PROFILE,
 )
@@ -163,6 +164,11 @@ def render_extensions(config: HotlineConfig, options: AsteriskOptions = DEFAULT_
             f"[{ANSWERED_CONTEXT}]",
             f"exten => s,1,AGI({agi}/answered/${{ARG1}})",
             " same => n,Return()", ""]
+    out += ["; a caller called back (the call id is the extension) whose seat hung up rates the call",
+            "; (the seat's Dial of the caller continues here with F())",
+            f"[{SURVEY_CONTEXT}]",
+            f"exten => _X.,1,AGI({agi}/survey/${{EXTEN}})",
+            " same => n,Hangup()", ""]
     out += ["; the desk's blind transfer (AMI Redirect of the caller): department numbers only",
             f"[{TRANSFER_CONTEXT}]"]
     for department in config.departments:

@@ -10,7 +10,14 @@ import asyncio
 import pytest
 
 from acd.commands import OfferCallback
-from acd.events import AgentAnswered, AgentDeclined, AgentLoggedIn, CallbackAccepted, CallerHungUp
+from acd.events import (
+    AgentAnswered,
+    AgentDeclined,
+    AgentHungUp,
+    AgentLoggedIn,
+    CallbackAccepted,
+    CallerHungUp,
+)
 from callcenter.asterisk import AMIMessage
 from callcenter.asterisk.ami_originate import outcome_from_event
 from callcenter.asterisk.transcripts import RECEIVED, ami_blocks
@@ -144,3 +151,69 @@ def test_no_callback_is_offered_to_a_caller_without_a_phone_number():
 def test_no_callback_is_offered_while_ami_is_down():
     """A seat rung for a callback through a dead AMI link would be marked as declining."""
     offer_refused(NUMBER, ami_up=False)
+
+
+def test_a_called_back_caller_rates_the_call_once_the_seat_hangs_up():
+    """The seat's Dial of the caller runs the answered hook on the caller's channel and, when
+    the seat hangs up, sends the caller on to ``survey/<call id>`` (``F()``), as Asterisk's Dial
+    does with a calling channel that hangs up; there the call object's survey runs."""
+
+    async def scenario():
+        parts = engine_parts()
+        scores: list[tuple[str, int]] = []
+        running = await start(parts, on_score=lambda call_id, score, at: scores.append((call_id, score)))
+        flow = running.flow
+        rung: list[str] = []
+
+        async def originate(channel, **options):
+            rung.append(channel)
+            return recorded_outcome("orig-seat-1001")
+
+        flow.callbacks.originate = originate
+        flow.callbacks.agi_url = f"agi://127.0.0.1:{running.port}"
+        caller = FakeChannel(running.port, "12345", callerid=NUMBER,
+                             keys=[("STREAM FILE callcenter/all_busy_callback", "1")])
+        task = asyncio.create_task(caller.run())
+        await wait_for(lambda: parts.acd.call_state(caller.uniqueid) is not None)
+        flow.sink([OfferCallback(caller.uniqueid, "zh-general")])
+        await task
+        parts.driver.submit(AgentLoggedIn("1001", ready=True))
+        await wait_for(lambda: rung)
+        called = FakeChannel(running.port, f"survey/{caller.uniqueid}", channel="PJSIP/trunk",
+                             keys=[("STREAM FILE callcenter/survey_question", "4")])
+        dials: list[list[str]] = []
+        hooks: list[FakeChannel] = []
+        surveys: list[asyncio.Task] = []
+
+        async def caller_answers_then_seat_hangs_up(seat, words):
+            dials.append(words)
+            hook = FakeChannel(running.port, f"answered/{caller.uniqueid}", channel=called.channel)
+            hooks.append(hook)
+            await hook.run()  # U(): the caller picked up
+            seat.variables["DIALSTATUS"] = "ANSWER"
+            await asyncio.sleep(0.2)  # talk
+            seat.dead = True  # the seat hangs up; F() sends the caller on to the survey
+            seat.gone.set()
+            surveys.append(asyncio.create_task(called.run()))
+            return ["200 result=-1", "HANGUP"]
+
+        seat = FakeChannel(running.port, f"callback/{caller.uniqueid}", channel="PJSIP/1001",
+                           dial=caller_answers_then_seat_hangs_up)
+        await seat.run()
+        await asyncio.gather(*surveys)
+        await wait_for(lambda: parts.records and caller.uniqueid not in flow.calls)
+        await running.server.close()
+        return parts, caller, called, dials, hooks, scores
+
+    parts, caller, called, dials, hooks, scores = asyncio.run(scenario())
+    ((dial),) = dials
+    assert dial[2] == (f"PJSIP/{NUMBER}@trunk,30,U(callcenter-answered^{caller.uniqueid})"
+                       f"F(callcenter-survey^{caller.uniqueid}^1)")
+    assert "GOSUB_RESULT" not in hooks[0].variables  # the answer was taken
+    assert scores == [(caller.uniqueid, 4)]
+    assert called.variables["CALLCENTER_SCORE_SATISFACTION"] == "4"
+    assert 'STREAM FILE callcenter/survey_thanks ""' in called.commands
+    assert called.commands[-1] == "HANGUP" and called.commands.count("HANGUP") == 1
+    assert parts.count(AgentHungUp) == 1 and parts.count(CallerHungUp) == 0
+    (record,) = parts.records
+    assert (record.outcome, record.agent_id, record.callback) == ("answered", "1001", True)
