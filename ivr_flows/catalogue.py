@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from ivr_flows.yaml_limits import read_text
-from ivr_flows.yaml_source import SourceMap, load_yaml
+from ivr_flows.yaml_source import SourceMap, load_data, load_yaml
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
 CATALOGUE_PATH = PROMPTS_DIR / "catalogue.yaml"
@@ -20,7 +21,13 @@ class Catalogue:
     """Language -> espeak-ng voice."""
     texts: dict[str, dict[str, str]]
     """Prompt key -> language -> text."""
-    source: SourceMap
+    yaml_text: str = field(repr=False)
+    """The file's text, to find lines in when a message names one."""
+
+    @cached_property
+    def source(self) -> SourceMap:
+        """Where each key stands: composed only when a message asks (a third of the loading)."""
+        return load_yaml(self.yaml_text, str(self.path))[1]
 
     def text(self, key: str, language: str) -> str:
         return self.texts[key][language]
@@ -56,10 +63,11 @@ class Catalogue:
 
 def load_catalogue(path: Path | str = CATALOGUE_PATH) -> Catalogue:
     path = Path(path)
-    data, source = load_yaml(read_text(path), str(path))
+    text = read_text(path)
+    data = load_data(text, str(path))
     if not isinstance(data, dict) or not isinstance(data.get("prompts"), dict):
         raise ValueError(f"{path}:1: a prompt catalogue needs a 'prompts' mapping")
     texts = {str(k): {str(lang): str(t) for lang, t in (v or {}).items()}
              for k, v in data["prompts"].items()}
     voices = {str(k): str(v) for k, v in (data.get("voices") or {}).items()}
-    return Catalogue(path=path, voices=voices, texts=texts, source=source)
+    return Catalogue(path=path, voices=voices, texts=texts, yaml_text=text)
