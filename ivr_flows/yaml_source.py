@@ -37,18 +37,43 @@ def load_yaml(text: str, name: str = "<string>") -> tuple[Any, SourceMap]:
     Raises ``yaml.YAMLError``, or ``YamlLimitError`` for a document too deep or too large.
     """
     check_limits(text, name)
-    try:  # libyaml when present (see FAST_LOADER); its refusal is left to the pure loader's words
-        node = yaml.compose(text, Loader=FAST_LOADER)
-        data = yaml.load(text, Loader=FAST_LOADER) if node is not None else None  # noqa: S506
-    except yaml.YAMLError:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader) if node is not None else None  # noqa: S506
+    node, data = compose_and_construct(text)
     if node is None:
         return None, SourceMap({(): 1})
     lines: dict[tuple[Any, ...], int] = {}
     duplicates: list[tuple[tuple[Any, ...], int]] = []
     _walk(node, (), lines, duplicates)
     return data, SourceMap(lines, duplicates)
+
+
+def load_data(text: str, name: str = "<string>") -> Any:
+    """``load_yaml``'s data alone, without composing the node tree the lines come from (a third
+    of the time); for documents whose lines are looked up only in messages, if ever."""
+    check_limits(text, name)
+    try:  # libyaml when present (see FAST_LOADER); its refusal is left to the pure loader's words
+        return yaml.load(text, Loader=FAST_LOADER)  # noqa: S506 - a safe loader
+    except yaml.YAMLError:
+        return yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506
+
+
+def compose_and_construct(text: str) -> tuple[yaml.Node | None, Any]:
+    """``yaml.compose`` and ``yaml.load`` of ``text`` in one pass: the data is constructed from
+    the composed nodes, as ``yaml.load`` does, rather than from a second parse of the text. By
+    libyaml when present (see FAST_LOADER); a document it refuses is read by the pure parser,
+    whose words the error then has. Check the limits first (``check_limits``)."""
+    try:
+        return _compose_and_construct(text, FAST_LOADER)
+    except yaml.YAMLError:
+        return _compose_and_construct(text, yaml.SafeLoader)
+
+
+def _compose_and_construct(text: str, loader_class: type) -> tuple[yaml.Node | None, Any]:
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        return node, loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
 
 
 def _walk(node: yaml.Node, path: tuple[Any, ...], lines: dict, duplicates: list) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import multiprocessing
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,6 +77,8 @@ def run_replications(
             if on_done:
                 on_done(out[-1])
         return out
+    import multiprocessing  # only for several processes
+
     # Fork is fastest, but forking a process that runs other threads can deadlock.
     method = "fork" if threading.active_count() == 1 else "spawn"
     context = multiprocessing.get_context(method)

@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ivr_flows.yaml_limits import FAST_LOADER, YamlLimitError, check_limits, read_text
+from ivr_flows.yaml_limits import YamlLimitError, check_limits, read_text
+from ivr_flows.yaml_source import compose_and_construct
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
@@ -132,12 +133,7 @@ def load_yaml_or_raise(path: Path, error: type[SourceError]) -> tuple[Any, Sourc
 def loads_yaml(text: str, filename: str) -> tuple[Any, SourceMap]:
     try:
         check_limits(text, filename)
-        try:  # libyaml when present; a refusal is reported in the pure loader's words
-            node = yaml.compose(text, Loader=FAST_LOADER)
-            data = yaml.load(text, Loader=FAST_LOADER)  # noqa: S506 - a safe loader
-        except yaml.YAMLError:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-            data = yaml.load(text, Loader=yaml.SafeLoader)
+        node, data = compose_and_construct(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
