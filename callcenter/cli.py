@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from typing import Any
 
 import click
 
@@ -39,6 +40,13 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 class LazyGroup(click.Group):
     """A click group whose sub-commands are imported on first use."""
 
+    def main(self, args: Any = None, *rest: Any, **options: Any) -> Any:
+        if args is None:  # arguments from sys.argv: run as the program, not by a caller
+            from callcenter.commands.startup import own_the_process
+
+            own_the_process()
+        return super().main(args, *rest, **options)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
@@ -50,7 +58,10 @@ class LazyGroup(click.Group):
         # import (30-60 ms of CPU on a small machine), and no command multiplies matrices big enough to
         # use it; replications already run in processes of their own.
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-        module = importlib.import_module(spec[0])
+        from callcenter.commands.startup import collector_paused
+
+        with collector_paused():
+            module = importlib.import_module(spec[0])
         return getattr(module, spec[1])
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

@@ -12,6 +12,7 @@ import time
 import click
 
 from callcenter.commands.options import Count, OutputFile, Quantity
+from callcenter.commands.startup import collector_paused
 from simulator.scenario import ScenarioError, load_scenario
 
 PLOT_REPLICATIONS = 8  # a chart without intervals cannot tell a bad hour from a bad draw
@@ -89,16 +90,17 @@ def simulate(scenario_path: str, seed: int, replications: int | None, jobs: int 
              plot_path: str | None, progress: bool | None) -> None:
     """Simulate SCENARIO (a YAML file, or a shipped scenario name such as jinan-day)
     through the production ACD and print the figures."""
-    from simulator.metrics import service_level_policy, threshold_seconds
-    from simulator.replications import RECORD_COLUMNS, combine, run_replications
-
     try:
-        loaded = load_scenario(scenario_path)
-        if duration_hours is not None:
-            scenario = loaded.scenario.model_validate(
-                {**loaded.scenario.model_dump(), "duration_hours": duration_hours}
-            )
-            loaded = dataclasses.replace(loaded, scenario=scenario)
+        with collector_paused():
+            from simulator.metrics import service_level_policy, threshold_seconds
+            from simulator.replications import RECORD_COLUMNS, combine, run_replications
+
+            loaded = load_scenario(scenario_path)
+            if duration_hours is not None:
+                scenario = loaded.scenario.model_validate(
+                    {**loaded.scenario.model_dump(), "duration_hours": duration_hours}
+                )
+                loaded = dataclasses.replace(loaded, scenario=scenario)
     except ScenarioError as exc:
         click.echo(f"Error: invalid scenario:{chr(10) if len(exc.issues) > 1 else ' '}{exc}", err=True)
         raise SystemExit(2) from None

@@ -5,13 +5,16 @@ Run in a fresh interpreter with ``-X importtime``, which lists every module impo
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from callcenter.cli import main
 from simulator.replications import half_width
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,3 +66,33 @@ def test_the_interval_is_student_t_times_the_standard_error() -> None:
     assert half_width([1, 2, 3, 4, 5, 6, 7, 8]) == pytest.approx(2.364624 * 2.449490 / 8 ** 0.5)
     assert half_width([3.0, 5.0]) == pytest.approx(12.706205 * 2 ** 0.5 / 2 ** 0.5)
     assert half_width([1.0]) is None
+
+
+COUNT_COLLECTIONS = """
+import atexit, collections, gc, sys
+runs = collections.Counter()
+gc.callbacks.append(lambda phase, info: phase == "stop" and runs.update([info["generation"]]))
+atexit.register(lambda: print(dict(runs), gc.get_freeze_count(), gc.isenabled(), file=sys.stderr))
+from callcenter.cli import main
+sys.argv = ["callcenter", *sys.argv[1:]]
+main()
+"""
+
+
+def test_the_program_starts_without_collecting_its_imports_and_freezes_them(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", COUNT_COLLECTIONS, "simulate", "mmc-plus-m",
+                           "--duration-hours", "0.6", "--no-progress"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    runs, frozen, enabled = done.stderr.strip().splitlines()[-1].rsplit(" ", 2)
+    counts = eval(runs)  # noqa: S307 - our own dict literal
+    assert counts.get(2, 0) == 0 and counts.get(1, 0) <= 2 and counts.get(0, 0) < 40, counts
+    assert int(frozen) > 10_000 and enabled == "True"
+
+
+def test_a_caller_in_its_own_process_gets_its_collector_back_unfrozen() -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["simulate", "mmc-plus-m", "--duration-hours", "0.6", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
