@@ -26,7 +26,7 @@ from typing import Any
 
 from callcenter.asterisk import OriginateOutcome
 from callcenter.core_port import Core
-from outbound.numbers import is_phone, national
+from outbound.numbers import dialable
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ Originate = Callable[..., Awaitable[OriginateOutcome]]
 def callback_number(callerid: str) -> str | None:
     """The caller's own number to call back (national form), or None if it is not exactly a
     mainland phone number (``13800001``, ``anonymous``, a SIP URI ...)."""
-    return national(callerid) if is_phone(callerid) else None
+    return dialable(callerid)
 
 
 class AsteriskCallbacks:

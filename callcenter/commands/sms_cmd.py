@@ -29,10 +29,10 @@ def test(number: str, config_path: str | None, secrets_file: Path | None, text: 
     """Send one SMS to NUMBER (a mainland mobile number) and report each step; exit 1 if the
     SMSC fails it."""
     from callcenter.config import ConfigError, load_config
-    from callcenter.sms.numbers import mainland_mobile
     from callcenter.sms.probe import ProbeFailed, send_test
     from callcenter.sms.sender import MissingSmppSecret, smpp_password
     from callcenter.telephony.passwords import PasswordFileError
+    from outbound.numbers import mainland_mobile
 
     mobile = mainland_mobile(number)
     if mobile is None:

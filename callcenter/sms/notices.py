@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from callcenter.sms.numbers import mainland_mobile
 from callcenter.sms.templates import Templates
 from callcenter.sms.text import segmentation
 from cases.case import Case
 from outbound.hours import CallingHours
+from outbound.numbers import mainland_mobile
 
 
 @dataclass(frozen=True, slots=True)
