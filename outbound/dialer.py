@@ -34,7 +34,7 @@ class Dialer:
     def __init__(self, rules: Rules) -> None:
         self.rules = rules
         self.tasks: dict[str, Task] = {}
-        self._ids = count(1)
+        self._last_id = 0  # task ids go on from here (past those restored)
         # (due_at, seq, task id) of scheduled tasks, per kind; and (expires, seq, task id)
         self._heaps: dict[Kind, list[tuple[float, int, str]]] = {kind: [] for kind in rules.kinds}
         self._expiry: list[tuple[float, int, str]] = []
@@ -43,6 +43,7 @@ class Dialer:
         self._blocked = set(rules.do_not_call)
         self._called_back: dict[str, float] = {}  # number -> when its missed-call task was made
         self._now = float("-inf")
+        self._touched: dict[str, Task] = {}  # tasks changed since ``changes()`` was last asked
 
     # ---- making tasks
 
@@ -89,9 +90,11 @@ class Dialer:
         if number in self._blocked:
             return Admission(None, "do-not-call")
         rules = self.rules.of(kind)
-        task = Task(f"{kind.value}-{next(self._ids)}", kind, rules.mode, number, line, now, due_at,
+        self._last_id += 1
+        task = Task(f"{kind.value}-{self._last_id}", kind, rules.mode, number, line, now, due_at,
                     expires, since=now, **extra)
         self.tasks[task.task_id] = task
+        self._touched[task.task_id] = task
         self._schedule(task)
         return Admission(task)
 
@@ -100,6 +103,45 @@ class Dialer:
         heapq.heappush(self._heaps[task.kind], (task.due_at, seq, task.task_id))
         if task.expires is not None:
             heapq.heappush(self._expiry, (task.expires, seq, task.task_id))
+
+    def _apply(self, task: Task, event: str, now: float) -> None:
+        task.apply(event, now)
+        self._touched[task.task_id] = task
+
+    def changes(self) -> list[Task]:
+        """The tasks made or changed since the last call (for a runner that stores them)."""
+        touched = list(self._touched.values())
+        self._touched.clear()
+        return touched
+
+    # ---- taking up stored tasks after a restart
+
+    def restore(self, task: Task, now: float) -> list[Command]:
+        """Take up ``task`` as a previous run stored it (a missed-call callback: the cases hold
+        the visits). A finished one only counts for once-per-number-per-period; one that was
+        ringing or talking when the run ended lost its call: that attempt failed, and the
+        retry rules decide. Ids of new tasks go on past the restored ones."""
+        if task.task_id in self.tasks:
+            raise ValueError(f"task {task.task_id}: already known")
+        self._now = max(self._now, now)
+        suffix = task.task_id.rpartition("-")[2]
+        if suffix.isdigit():
+            self._last_id = max(self._last_id, int(suffix))
+        if task.kind is Kind.MISSED_CALL:
+            last = self._called_back.get(task.number)
+            self._called_back[task.number] = task.created if last is None else max(last, task.created)
+        if task.state in FINAL:
+            return []
+        self.tasks[task.task_id] = task
+        if task.state is State.RESERVED:
+            self.release(task.task_id, now)  # the agent's offer went with the run
+            return []
+        if task.state in (State.DIALLING, State.CONNECTED):
+            if task.mode is Mode.SURVEY:
+                self._active[task.kind] += 1
+            return self.ended(task.task_id, CallOutcome.FAILED, now)
+        self._schedule(task)
+        return []
 
     def _head(self, kind: Kind) -> Task | None:
         """The scheduled task of ``kind`` due first (stale heap entries are dropped)."""
@@ -127,7 +169,7 @@ class Dialer:
             _, _, task_id = heapq.heappop(self._expiry)
             task = self.tasks[task_id]
             if task.state is State.SCHEDULED:
-                task.apply("expire", now)
+                self._apply(task, "expire", now)
                 commands.append(self._ended(task, "expired"))
         if opens > now:
             return commands  # nothing is dialled outside calling hours
@@ -139,7 +181,7 @@ class Dialer:
                 if task is None or task.due_at > now:
                     break
                 heapq.heappop(self._heaps[kind])
-                task.apply("dial", now)
+                self._apply(task, "dial", now)
                 self._active[kind] += 1
                 commands.append(self._dial(task))
         return commands
@@ -183,13 +225,13 @@ class Dialer:
         if best is None or (best.expires is not None and now > best.expires):
             return None
         heapq.heappop(self._heaps[best.kind])
-        best.apply("reserve", now)
+        self._apply(best, "reserve", now)
         return best
 
     def release(self, task_id: str, now: float) -> None:
         """The agent did not take the task: it waits again, no attempt spent."""
         task = self.tasks[task_id]
-        task.apply("release", now)
+        self._apply(task, "release", now)
         self._schedule(task)
 
     def dial(self, task_id: str, now: float) -> list[Command]:
@@ -198,7 +240,7 @@ class Dialer:
         if not self.rules.hours.is_open(now):
             self.release(task_id, now)
             return []
-        task.apply("dial", now)
+        self._apply(task, "dial", now)
         return [self._dial(task)]
 
     # ---- what happened to a call
@@ -212,22 +254,22 @@ class Dialer:
         self._now = max(self._now, now)
         task = self.tasks[task_id]
         if outcome is CallOutcome.ANSWERED and task.state is not State.CONNECTED:
-            task.apply("answer", now)
+            self._apply(task, "answer", now)
         if task.state in (State.DIALLING, State.CONNECTED) and task.mode is Mode.SURVEY:
             self._active[task.kind] -= 1
         if outcome is CallOutcome.ANSWERED:
-            task.apply("complete", now)
+            self._apply(task, "complete", now)
             return [self._ended(task, "reached", reached=True, answers=answers)]
         if outcome is CallOutcome.INVALID:
-            task.apply("give_up", now)
+            self._apply(task, "give_up", now)
             return [self._ended(task, "invalid number")]
         assert outcome in _NOT_REACHED
         rules = self.rules.of(task.kind)
         retry_at = self.rules.hours.next_open(now + rules.spacing.get(outcome, 0.0))
         if task.attempts >= rules.max_attempts or (task.expires is not None and retry_at > task.expires):
-            task.apply("give_up", now)
+            self._apply(task, "give_up", now)
             return [self._ended(task, f"not reached after {task.attempts} attempts ({outcome.value})")]
-        task.apply("retry", now)
+        self._apply(task, "retry", now)
         task.due_at = retry_at
         self._schedule(task)
         return []
@@ -236,7 +278,7 @@ class Dialer:
 
     def cancel(self, task_id: str, now: float, reason: str) -> list[Command]:
         task = self.tasks[task_id]
-        task.apply("cancel", now)
+        self._apply(task, "cancel", now)
         return [self._ended(task, reason)]
 
     def inbound_answered(self, number: str, now: float) -> list[Command]:

@@ -7,9 +7,10 @@ missing steps in one transaction and refuses a database newer than this code.
 from __future__ import annotations
 
 from callcenter.records.case_schema import BOARD_MIGRATION, CASES_MIGRATION
+from callcenter.records.outbound_schema import OUTBOUND_MIGRATION
 from callcenter.records.sms_schema import SMS_MIGRATION
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Every outcome a call record can have. ``open``: the call is live (or the engine died under
 # it); ``lost``: it was open when the engine died, closed at the next start.
@@ -134,6 +135,7 @@ MIGRATIONS: list[list[Statement]] = [
     RECORD_EVERY_CALL,
     SMS_MIGRATION,
     BOARD_MIGRATION,
+    OUTBOUND_MIGRATION,
 ]
 
 

@@ -8,7 +8,8 @@ visit attempt). A visit that cannot be dialled (no phone number, do-not-call) is
 the case. Missed calls come from the ACD's records (abandoned, or overflowed to a message) and
 from calls answered 503 at the live-call ceiling, with the caller's own number
 (P-Asserted-Identity or From, a mainland phone number), and are called back from the line they
-called. The dialer is pure and in memory: one lock guards it, commands run on the loop."""
+called. The dialer is pure and in memory: one lock guards it, commands run on the loop; the
+callbacks (which no case holds) are stored at each change and taken up again at start."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from acd.commands import CallFinished
@@ -24,6 +26,7 @@ from callcenter.casework.service import CaseService
 from callcenter.casework.store import CaseQuery
 from callcenter.config.outbound_section import OutboundSection
 from callcenter.config.schema import HotlineConfig
+from callcenter.runtime.campaign_store import TaskStore
 from callcenter.runtime.deadline_timer import DeadlineTimer
 from callcenter.sip.message import SIPRequest
 from callcenter.telephony.legs import own_number
@@ -34,6 +37,7 @@ from cases.case import Case
 from cases.model import DeadlineKind
 from outbound.dialer import Dialer
 from outbound.model import Answers, CallOutcome, Command, Dial, Kind, TaskEnded
+from outbound.task import FINAL
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +68,7 @@ class CampaignRunner:
         self.dialer = Dialer(section.rules(config.center.timezone))
         self.caller_id = section.caller_id or config.lines[0].number
         self.lock = threading.Lock()
+        self.store = TaskStore(service.store)  # the callbacks no case holds
         self.calls: OutboundCalls | None = None
         self.timer = DeadlineTimer(self._next_deadline, self._fire, clock=clock, loop=loop)
         self.ended: list[TaskEnded] = []  # what became of each task, for the status and tests
@@ -71,10 +76,32 @@ class CampaignRunner:
     def start(self, calls: OutboundCalls) -> None:
         self.calls = calls
         self.service.add_sink(self.case_commands)
+        restored = self.restore()
+        if restored:
+            log.info("outbound: %d missed-call callbacks taken up again", restored)
         recovered = self.recover()
         if recovered:
             log.info("outbound: %d return visits taken up again from the cases", recovered)
         self.timer.start()
+
+    def restore(self) -> int:
+        """Take up the stored callbacks: those pending are dialled as due, and the numbers
+        called back in the period are not called again. Returns how many are pending."""
+        now = self.clock()
+        tasks = self.store.load(now - self.dialer.rules.missed_call_period)
+        commands = []
+        with self._dialing():
+            for task in tasks:
+                commands += self.dialer.restore(task, now)
+        self._carry_out(commands)
+        return sum(task.state not in FINAL for task in tasks)
+
+    @contextmanager
+    def _dialing(self) -> Iterator[Dialer]:
+        """The dialer, under the lock; the tasks it changed meanwhile are stored."""
+        with self.lock:
+            yield self.dialer
+            self.store.save(self.dialer.changes())
 
     def recover(self) -> int:
         """The dialer lives in memory: at start, every case waiting for its return visit (replied,
@@ -102,7 +129,7 @@ class CampaignRunner:
         number = own_number(request)
         if number is None or not self.section.missed_calls.enabled:
             return
-        with self.lock:
+        with self._dialing():
             admission = self.dialer.add_missed(request.call_id, number, line, self.clock())
         log.info("call %s refused at overload: %s", request.call_id, admission.task.task_id
                  if admission.task else f"no callback ({admission.reason})")
@@ -123,7 +150,7 @@ class CampaignRunner:
             if number is None or leg is None or leg.callback_invite is not None:
                 continue  # no number of their own, or one of the engine's own calls
             now = self.clock()
-            with self.lock:
+            with self._dialing():
                 if record.outcome == "answered":
                     ended = self.dialer.inbound_answered(number, now)
                 elif record.outcome in ("abandoned", "overflowed"):
@@ -141,6 +168,7 @@ class CampaignRunner:
         await self.timer.close()
         if self.calls is not None:
             self.calls.close()
+        await asyncio.to_thread(self.store.close)
 
     # ---- from the cases (any thread)
 
@@ -155,7 +183,7 @@ class CampaignRunner:
             return False
         case = Case.from_dict(row.state_dict())
         kind = Kind.REVISIT if case.rehandles else Kind.RETURN_VISIT
-        with self.lock:
+        with self._dialing():
             admission = self.dialer.add_visit(case.case_id, case.caller_number, self.caller_id, self.clock(),
                                               not_before=command.not_before, due=command.due,
                                               language=case.language, kind=kind)
@@ -170,11 +198,11 @@ class CampaignRunner:
     # ---- the dialer's clock (the timer's worker thread)
 
     def _next_deadline(self) -> float | None:
-        with self.lock:
+        with self._dialing():
             return self.dialer.next_deadline()
 
     def _fire(self, now: float) -> None:
-        with self.lock:
+        with self._dialing():
             commands = self.dialer.on_timer(now)
         if commands:
             self.loop.call_soon_threadsafe(self._carry_out, commands)
@@ -203,7 +231,7 @@ class CampaignRunner:
     def on_result(self, task_id: str, outcome: CallOutcome, answers: Answers | None) -> None:
         """How a call of the dialer's went (from ``OutboundCalls``, on the loop)."""
         now = self.clock()
-        with self.lock:
+        with self._dialing():
             commands = self.dialer.ended(task_id, outcome, now, answers)
         self._carry_out(commands)
         self.timer.poke()

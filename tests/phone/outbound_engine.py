@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from callcenter.config import load_config
-from callcenter.config.outbound_section import OutboundSection
+from callcenter.config.outbound_section import MissedCalls, OutboundSection
 from callcenter.runtime.app import Engine, build_engine
 from callcenter.runtime.campaigns import CampaignRunner, start_campaigns
 from callcenter.telephony.admission import AdmissionLimits
@@ -18,8 +18,10 @@ LOCAL = "127.0.0.1"
 Scenario = Callable[[EmbeddedTelephony, CampaignRunner], Awaitable[None]]
 
 
-def outbound_engine(tmp_path: Path, trunk_port: int, calling_hours: str) -> Engine:
-    section = OutboundSection(gateway=f"{LOCAL}:{trunk_port}", calling_hours=calling_hours)
+def outbound_engine(tmp_path: Path, trunk_port: int, calling_hours: str, **missed_calls: object) -> Engine:
+    """The engine over ``tmp_path``'s database (an engine built again on it is a restart)."""
+    section = OutboundSection(gateway=f"{LOCAL}:{trunk_port}", calling_hours=calling_hours,
+                              missed_calls=MissedCalls(**missed_calls))
     config = load_config().model_copy(update={"outbound": section})
     return build_engine(config, db_url=f"sqlite:///{tmp_path / 'cc.db'}")
 

@@ -1,8 +1,9 @@
 """Missed-call callbacks over loopback: a caller (pjsua2) who gives up waiting is called back
 through the outbound gateway from the line they called, hears the offer and presses 1 for an
 agent; when they give up again within the period they are not called a second time; a caller
-turned away at overload (503) is called back too; and outside calling hours the callback waits
-for the opening instead of being dialled."""
+turned away at overload (503) is called back too; outside calling hours the callback waits
+for the opening instead of being dialled; and a callback pending when the engine stops is
+dialled by the next one, once, and not again in the period after another restart."""
 
 from __future__ import annotations
 
@@ -109,3 +110,49 @@ def test_outside_calling_hours_the_callback_waits_for_the_opening(tmp_path, prom
         assert not any(e.kind == "ringing" for e in events)
 
     run_campaigns(engine, prompts_dir, scenario)
+
+
+def test_a_callback_pending_at_a_restart_is_dialled_once_by_the_next_engine(tmp_path, prompts_dir, pj_worker):
+    number = "13400134000"
+    events: list[PhoneEvent] = []
+    phone = Softphone(pj_worker, LOCAL, number, on_event=events.append, auto=AutoMode(answer_after=0.3))
+    # 1. Outside calling hours: the caller gives up; the callback waits for the opening.
+    hours = _hours_excluding_now("Asia/Shanghai")
+    first = outbound_engine(tmp_path, pj_worker.port, hours, within_minutes=1440)
+
+    async def gives_up(tel, runner) -> None:
+        await _give_up_waiting(first, phone, tel.port)
+        await wait_for(lambda: len(_missed(runner)) == 1, 10)
+        assert _missed(runner)[0].state is State.SCHEDULED
+
+    run_campaigns(first, prompts_dir, gives_up)
+    assert not any(e.kind == "ringing" for e in events)
+
+    # 2. The next engine, now within calling hours, takes the callback up and dials it once.
+    second = outbound_engine(tmp_path, pj_worker.port, "00:00-23:59", within_minutes=1440)
+
+    async def called_back(tel, runner) -> None:
+        [task] = _missed(runner)
+        await wait_for(lambda: any(e.kind == "ringing" for e in events), 20)
+        assert (task.number, task.attempts) == (number, 1)
+        await wait_for(lambda: any(leg.callback_invite is not None and leg.call is not None
+                                   and leg.call.run is not None and leg.call.run.node == "offer"
+                                   for leg in tel.control.callers.values()), 30)
+        phone.digits("1")
+        await wait_for(lambda: second.acd.waiting_calls() == 1, 15)
+        phone.hangup()
+        await wait_for(lambda: task.state is State.DONE, 15)
+
+    run_campaigns(second, prompts_dir, called_back)
+
+    # 3. Another restart: nothing to dial, and the number gave up again within the period.
+    third = outbound_engine(tmp_path, pj_worker.port, "00:00-23:59", within_minutes=1440)
+
+    async def not_again(tel, runner) -> None:
+        assert _missed(runner) == [] and runner.dialer.next_deadline() is None
+        await _give_up_waiting(third, phone, tel.port)
+        await wait_for(lambda: third.acd.stats["zh-general"].abandoned >= 1, 10)
+        assert _missed(runner) == []
+
+    run_campaigns(third, prompts_dir, not_again)
+    assert sum(e.kind == "ringing" for e in events) == 1
