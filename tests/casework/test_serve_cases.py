@@ -4,35 +4,20 @@ a restart the case and its history are all there."""
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from callcenter.config.loader import default_config_path
+from tests.serve_process import add_user, call, free_port, sign_in, start_serve, stop
 
 pytestmark = pytest.mark.timeout(120)
-ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "supervisor password 1"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start(db: Path, port: int, tmp_path: Path) -> subprocess.Popen:
-    env = {**os.environ, "CALLCENTER_API_TOKEN": "engine-token-0123456789abcdef",
-           "PYTHONPATH": str(ROOT)}
+def start(db: Path, port: int, tmp_path: Path):
     config = tmp_path / "config"  # the shipped config, with a yellow-card window of weeks
     if not config.exists():
         config.mkdir()
@@ -41,53 +26,16 @@ def start(db: Path, port: int, tmp_path: Path) -> subprocess.Popen:
         assert cases in shipped
         (config / "hotline.yaml").write_text(
             shipped.replace(cases, cases + "  rules: {yellow_hours: 1000}\n"), encoding="utf-8")
-    serve = subprocess.Popen([sys.executable, "-m", "callcenter.cli", "serve", "--sip", "off", "--agi", "off",
-                              "--api", f"127.0.0.1:{port}", "--db", f"sqlite:///{db}",
-                              "--config", str(config)],
-                             stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
-    lines = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = serve.stderr.readline()
-        if not line:
-            break
-        lines.append(line)
-        if "engine ready" in line:
-            return serve
-    serve.kill()
-    raise AssertionError("serve did not start:\n" + "".join(lines))
-
-
-def call(port: int, method: str, path: str, body: object = None,
-         token: str | None = None) -> tuple[int, object]:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method, headers=headers,
-                                     data=json.dumps(body).encode() if body is not None else None)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"null")
+    return start_serve(tmp_path, db, port, config)
 
 
 def test_cases_through_serve_survive_kill_9(tmp_path):
     db = tmp_path / "cc.db"
-    secret = tmp_path / "pw"
-    secret.write_text(PASSWORD + "\n")
-    secret.chmod(0o600)
-    made = subprocess.run([sys.executable, "-m", "callcenter.cli", "cases", "add-user", "boss", "--role",
-                           "supervisor", "--password-file", str(secret), "--db", f"sqlite:///{db}"],
-                          capture_output=True, text=True, cwd=tmp_path,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert made.returncode == 0, made.stderr
+    add_user(tmp_path, db, "boss", "supervisor", PASSWORD)
     port = free_port()
     serve = start(db, port, tmp_path)
     try:
-        status, session = call(port, "POST", "/api/session", {"username": "boss", "password": PASSWORD})
-        assert status == 200, session
-        token = session["token"]
+        token = sign_in(port, "boss", PASSWORD)
         status, case = call(port, "POST", "/api/cases", {"category": "0201", "text": "停水", "call_id": "c-1",
                                                          "caller_number": "13800000001"}, token)
         assert status == 201, case
@@ -102,18 +50,13 @@ def test_cases_through_serve_survive_kill_9(tmp_path):
             time.sleep(0.05)
         assert "CardRaised" in kinds
     finally:
-        serve.send_signal(signal.SIGKILL)
-        serve.wait(timeout=30)
-        serve.stderr.close()
+        stop(serve, signal.SIGKILL)
     serve = start(db, port, tmp_path)
     try:
-        status, session = call(port, "POST", "/api/session", {"username": "boss", "password": PASSWORD})
-        token = session["token"]
+        token = sign_in(port, "boss", PASSWORD)
         status, history = call(port, "GET", f"/api/cases/{case_id}/history", token=token)
         assert status == 200 and [e["type"] for e in history][:2] == ["CaseOpened", "DeadlineSet"]
         assert "CardRaised" in [e["type"] for e in history]
         assert call(port, "GET", "/api/calls/c-1/cases", token=token)[1]["cases"][0]["case_id"] == case_id
     finally:
-        serve.send_signal(signal.SIGTERM)
-        serve.wait(timeout=30)
-        serve.stderr.close()
+        stop(serve, signal.SIGTERM)

@@ -4,16 +4,13 @@ engine restarted: the SMS goes once and its delivery is in the case's history.""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.casework.test_serve_cases import ROOT, call, free_port
+from tests.serve_process import API_TOKEN, add_user, call, child_env, free_port, sign_in, start_serve, stop
 from tests.sms.test_engine_sms import SECTION
 from tests.sms.test_sms_cli import smsc as smsc  # noqa: F401 (the fixture)
 from tests.sms.test_sms_config import folder_with
@@ -22,52 +19,26 @@ pytestmark = pytest.mark.timeout(180)
 PASSWORD = "supervisor password 1"
 
 
-def serve(tmp_path: Path, db: Path, port: int) -> subprocess.Popen:
+def serve(tmp_path: Path, db: Path, port: int):
+    """serve with the SMSC's password in the secrets file only (not in the environment)."""
     secrets = tmp_path / "secrets"
     if not secrets.exists():
         secrets.write_text("smpp = s3cret\n")
         secrets.chmod(0o600)
-    env = {k: v for k, v in os.environ.items() if k != "CALLCENTER_SMPP_PASSWORD"}
-    env.update(CALLCENTER_API_TOKEN="engine-token-0123456789abcdef", PYTHONPATH=str(ROOT))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "callcenter.cli", "serve", "--sip", "off", "--agi", "off", "--api",
-         f"127.0.0.1:{port}", "--db", f"sqlite:///{db}", "--config", str(tmp_path / "config"),
-         "--secrets", str(secrets)], stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
-    lines = []
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        if not line:
-            break
-        lines.append(line)
-        if "engine ready" in line:
-            return process
-    process.kill()
-    raise AssertionError("serve did not start:\n" + "".join(lines))
-
-
-def stop(process: subprocess.Popen, sig: int) -> None:
-    process.send_signal(sig)
-    process.wait(timeout=30)
-    process.stderr.close()
+    env = child_env(CALLCENTER_API_TOKEN=API_TOKEN)
+    env.pop("CALLCENTER_SMPP_PASSWORD", None)
+    return start_serve(tmp_path, db, port, tmp_path / "config", extra=["--secrets", str(secrets)], env=env)
 
 
 def test_a_notice_survives_an_smsc_outage_and_kill_9_and_goes_once(tmp_path, smsc):
     db = tmp_path / "cc.db"
     down = free_port()  # nothing listens there yet
     folder_with(tmp_path, SECTION.format(port=down))
-    secret = tmp_path / "pw"
-    secret.write_text(PASSWORD + "\n")
-    secret.chmod(0o600)
-    made = subprocess.run([sys.executable, "-m", "callcenter.cli", "cases", "add-user", "boss", "--role",
-                           "supervisor", "--password-file", str(secret), "--db", f"sqlite:///{db}"],
-                          capture_output=True, text=True, cwd=tmp_path,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert made.returncode == 0, made.stderr
+    add_user(tmp_path, db, "boss", "supervisor", PASSWORD)
     port = free_port()
     engine = serve(tmp_path, db, port)
     try:
-        token = call(port, "POST", "/api/session", {"username": "boss", "password": PASSWORD})[1]["token"]
+        token = sign_in(port, "boss", PASSWORD)
         status, case = call(port, "POST", "/api/cases", {"category": "0201", "text": "停水",
                                                          "caller_number": "13800000001"}, token)
         assert status == 201, case
@@ -78,7 +49,7 @@ def test_a_notice_survives_an_smsc_outage_and_kill_9_and_goes_once(tmp_path, sms
     (tmp_path / "config" / "sms.yaml").write_text(SECTION.format(port=smsc.port), encoding="utf-8")
     engine = serve(tmp_path, db, port)
     try:
-        token = call(port, "POST", "/api/session", {"username": "boss", "password": PASSWORD})[1]["token"]
+        token = sign_in(port, "boss", PASSWORD)
         deadline = time.monotonic() + 60
         statuses: list[str] = []
         while time.monotonic() < deadline and "delivered" not in statuses:

@@ -7,6 +7,9 @@ agent; and the desk's blind transfer goes through the REFER path's checks."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -16,7 +19,7 @@ from callcenter.media.player import PromptPlayer
 from callcenter.media.rtp import RtpSender
 from callcenter.media.rtp_endpoint import play
 from callcenter.media.tone import sine
-from callcenter.sip.useragent import Call
+from callcenter.sip.useragent import Call, UserAgent
 from callcenter.telephony.transfer import TransferRefused
 
 from .helpers import Listener, wait_for
@@ -43,83 +46,95 @@ async def all_talk(calls: dict[str, Call]) -> dict[str, dict[str, float]]:
             for name in calls}
 
 
-def test_three_way_call_each_hears_the_other_two_then_the_agent_leaves(prompts_dir):
+@dataclass
+class Parties:
+    """An engine, a caller talking to seat 1001, and the department's user agent."""
+
+    parts: Any
+    tel: Any
+    seat_call: Call
+    caller: UserAgent
+    call: Call
+    department: UserAgent
+    dept_calls: list[Call]
+
+    async def department_joins(self) -> Call:
+        """The desk's three-way button: the department answers and the mixer takes the call."""
+        self.parts.call_actions.three_way("1001", HOUSING)
+        await wait_for(lambda: self.dept_calls and self.dept_calls[0].state == "confirmed", 5)
+        await wait_for(lambda: self.tel.control.callers[self.call.call_id].department.conference, 3)
+        return self.dept_calls[0]
+
+
+def with_parties(prompts_dir, body: Callable[[Parties], Awaitable[None]]) -> None:
+    """Run ``body`` with the parties connected; close every endpoint afterwards."""
     async def scenario():
         dept_calls: list[Call] = []
         department = await department_ua(dept_calls)
         parts, tel, seat, seat_call, caller, call = await connected(prompts_dir, department)
-        parts.call_actions.three_way("1001", HOUSING)
-        await wait_for(lambda: dept_calls and dept_calls[0].state == "confirmed", 5)
-        dept_call = dept_calls[0]
-        await wait_for(lambda: tel.control.callers[call.call_id].department.conference, 3)
-        heard = await all_talk({"caller": call, "agent": seat_call, "department": dept_call})
+        try:
+            await body(Parties(parts, tel, seat_call, caller, call, department, dept_calls))
+        finally:
+            await tel.close()
+            for ua in (seat, caller, department):
+                await ua.endpoint.close()
+
+    asyncio.run(scenario())
+
+
+def test_three_way_call_each_hears_the_other_two_then_the_agent_leaves(prompts_dir):
+    async def body(p: Parties) -> None:
+        dept_call = await p.department_joins()
+        heard = await all_talk({"caller": p.call, "agent": p.seat_call, "department": dept_call})
         for name, shares in heard.items():
             for other, share in shares.items():
                 if other == name:
                     assert share < 0.05, (name, "hears itself", heard)
                 else:
                     assert share > 0.25, (name, "does not hear", other, heard)
-        assert not seat_call.ended.is_set() and not seat_call.notifies  # no REFER, no NOTIFY
+        assert not p.seat_call.ended.is_set() and not p.seat_call.notifies  # no REFER, no NOTIFY
         with pytest.raises(TransferRefused):  # one department at a time
-            parts.call_actions.three_way("1001", HOUSING)
+            p.parts.call_actions.three_way("1001", HOUSING)
         # The agent leaves: the caller and the department talk on, the agent wraps up.
-        parts.call_actions.leave("1001")
-        await asyncio.wait_for(seat_call.ended.wait(), 3)
-        assert await talking(call, dept_call)
-        (hung_up,) = parts.submitted(AgentHungUp)
-        assert hung_up.transferred_to == "housing-authority" and parts.count(CallerHungUp) == 0
-        await caller.hangup(call)
+        p.parts.call_actions.leave("1001")
+        await asyncio.wait_for(p.seat_call.ended.wait(), 3)
+        assert await talking(p.call, dept_call)
+        (hung_up,) = p.parts.submitted(AgentHungUp)
+        assert hung_up.transferred_to == "housing-authority" and p.parts.count(CallerHungUp) == 0
+        await p.caller.hangup(p.call)
         await asyncio.wait_for(dept_call.ended.wait(), 3)
-        assert not tel.control.callers and not tel.control.dialogs
-        await tel.close()
-        for ua in (seat, caller, department):
-            await ua.endpoint.close()
+        assert not p.tel.control.callers and not p.tel.control.dialogs
 
-    asyncio.run(scenario())
+    with_parties(prompts_dir, body)
 
 
 def test_the_department_leaving_gives_the_caller_back_to_the_agent(prompts_dir):
-    async def scenario():
-        dept_calls: list[Call] = []
-        department = await department_ua(dept_calls)
-        parts, tel, seat, seat_call, caller, call = await connected(prompts_dir, department)
-        parts.call_actions.three_way("1001", HOUSING)
-        await wait_for(lambda: dept_calls and dept_calls[0].state == "confirmed", 5)
-        await wait_for(lambda: tel.control.callers[call.call_id].department.conference, 3)
-        await department.hangup(dept_calls[0])
-        await wait_for(lambda: tel.control.callers[call.call_id].department is None, 3)
-        assert await talking(call, seat_call)  # bridged again, both ways
-        assert not call.ended.is_set() and parts.count(AgentHungUp) == 0
-        await caller.hangup(call)
-        await asyncio.wait_for(seat_call.ended.wait(), 3)
-        await tel.close()
-        for ua in (seat, caller, department):
-            await ua.endpoint.close()
+    async def body(p: Parties) -> None:
+        await p.department.hangup(await p.department_joins())
+        await wait_for(lambda: p.tel.control.callers[p.call.call_id].department is None, 3)
+        assert await talking(p.call, p.seat_call)  # bridged again, both ways
+        assert not p.call.ended.is_set() and p.parts.count(AgentHungUp) == 0
+        await p.caller.hangup(p.call)
+        await asyncio.wait_for(p.seat_call.ended.wait(), 3)
 
-    asyncio.run(scenario())
+    with_parties(prompts_dir, body)
 
 
 def test_desk_transfer_is_checked_like_a_refer(prompts_dir):
-    async def scenario():
-        dept_calls: list[Call] = []
-        department = await department_ua(dept_calls)
-        parts, tel, seat, seat_call, caller, call = await connected(prompts_dir, department)
-        actions = parts.call_actions
+    async def body(p: Parties) -> None:
+        actions = p.parts.call_actions
         for agent, number, status in (("1001", "13900139000", 403), ("1002", HOUSING, 409)):
             with pytest.raises(TransferRefused) as refused:  # not a department; not talking
                 actions.transfer(agent, number)
             assert refused.value.status == status
         with pytest.raises(TransferRefused):
             actions.leave("1001")  # no three-way call to leave
-        assert not dept_calls and not seat_call.ended.is_set()
+        assert not p.dept_calls and not p.seat_call.ended.is_set()
         actions.transfer("1001", HOUSING)
-        await wait_for(lambda: dept_calls and dept_calls[0].state == "confirmed", 5)
-        await asyncio.wait_for(seat_call.ended.wait(), 3)  # released once the department answers
-        assert await talking(call, dept_calls[0])
-        await caller.hangup(call)
-        await asyncio.wait_for(dept_calls[0].ended.wait(), 3)
-        await tel.close()
-        for ua in (seat, caller, department):
-            await ua.endpoint.close()
+        await wait_for(lambda: p.dept_calls and p.dept_calls[0].state == "confirmed", 5)
+        await asyncio.wait_for(p.seat_call.ended.wait(), 3)  # released once the department answers
+        assert await talking(p.call, p.dept_calls[0])
+        await p.caller.hangup(p.call)
+        await asyncio.wait_for(p.dept_calls[0].ended.wait(), 3)
 
-    asyncio.run(scenario())
+    with_parties(prompts_dir, body)
