@@ -41,7 +41,13 @@ def start_serve(tmp_path: Path, db: Path, api_port: int, config: Path, *, extra:
          "--db", f"sqlite:///{db}", "--config", str(config), *extra],
         stderr=subprocess.PIPE, text=True, cwd=tmp_path,
         env=env if env is not None else child_env(CALLCENTER_API_TOKEN=API_TOKEN))
-    lines = []
+    wait_ready(process, timeout)
+    return process
+
+
+def wait_ready(process: subprocess.Popen, timeout: float = 90) -> list[str]:
+    """serve's stderr lines up to "engine ready"; kills it and fails with them if it never is."""
+    lines: list[str] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         line = process.stderr.readline()
@@ -49,7 +55,7 @@ def start_serve(tmp_path: Path, db: Path, api_port: int, config: Path, *, extra:
             break
         lines.append(line)
         if "engine ready" in line:
-            return process
+            return lines
     process.kill()
     raise AssertionError("serve did not start:\n" + "".join(lines))
 

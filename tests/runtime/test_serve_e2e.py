@@ -19,6 +19,7 @@ import pytest
 from callcenter.records import RecordStore
 from callcenter.sip.transport import open_endpoint
 from callcenter.sip.useragent import Call, UserAgent
+from tests.serve_process import wait_ready
 
 pytestmark = [pytest.mark.sip, pytest.mark.timeout(120)]
 
@@ -50,17 +51,7 @@ def start_serve(tmp_path: Path, prompts: Path, db: Path, sip_port: int, api_port
          "--secrets", str(secrets),
          "--agi", f"{LOCAL}:{agi_port}" if agi_port else "off"],
         stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
-    log_lines: list[str] = []
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        line = serve.stderr.readline()
-        if not line:
-            break
-        log_lines.append(line)
-        if "engine ready" in line:
-            return serve, log_lines
-    serve.kill()
-    raise AssertionError("serve did not start:\n" + "".join(log_lines))
+    return serve, wait_ready(serve)
 
 
 def scrape(port: int) -> dict[tuple[str, tuple], float]:
