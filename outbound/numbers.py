@@ -9,15 +9,23 @@ a 400/800 service number, or an unassigned range."""
 from __future__ import annotations
 
 import re
-
-import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberType
+from functools import cache
+from types import ModuleType
 
 _DIAL_SHAPE = re.compile(r"\+?[0-9]{3,16}")  # digits only, optionally one leading +
 _SMS_SHAPE = re.compile(r"\+?[0-9][0-9 -]{4,24}")  # as typed: spaces and hyphens allowed
 _SEPARATORS = re.compile(r"[ -]")
-_MOBILE = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
-_DIALABLE = _MOBILE | {PhoneNumberType.FIXED_LINE}
+
+
+@cache
+def _plan() -> tuple[ModuleType, frozenset[int], frozenset[int]]:
+    """``phonenumbers`` and its mobile and dialable number types, loaded on first use (its
+    import takes about 50 ms, which commands that never check a number need not pay)."""
+    import phonenumbers
+    from phonenumbers import PhoneNumberType as Type
+
+    mobile = frozenset({Type.MOBILE, Type.FIXED_LINE_OR_MOBILE})
+    return phonenumbers, mobile, mobile | {Type.FIXED_LINE}
 
 
 class NumberRefused(ValueError):
@@ -33,17 +41,18 @@ def _mainland(digits: str) -> tuple[str, bool] | None:
     if digits.startswith("86") and len(digits) > 11:
         digits = "+" + digits  # 86 then the number: E.164 without its plus (as trunks send it)
     international = digits.startswith("+")
+    phonenumbers, mobiles, dialable = _plan()
     try:
         number = phonenumbers.parse(digits, "CN")
-    except NumberParseException:
+    except phonenumbers.NumberParseException:
         return None
     if number.country_code != 86 or not phonenumbers.is_valid_number(number):
         return None
     kind = phonenumbers.number_type(number)
-    if kind not in _DIALABLE:
+    if kind not in dialable:
         return None
     significant = phonenumbers.national_significant_number(number)
-    mobile = kind in _MOBILE and len(significant) == 11 and significant.startswith("1")
+    mobile = kind in mobiles and len(significant) == 11 and significant.startswith("1")
     form = significant if mobile else "0" + significant
     if not international and digits not in (form, "0" + form):
         return None  # written nationally, a landline needs its area code's 0 (1088881234 is not one)
