@@ -18,7 +18,6 @@ no callback is offered.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable, Coroutine
@@ -26,6 +25,7 @@ from typing import Any
 
 from callcenter.asterisk import OriginateOutcome
 from callcenter.core_port import Core
+from callcenter.task_set import TaskSet
 from outbound.numbers import dialable
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class AsteriskCallbacks:
         self.originate: Originate | None = None  # AMI's
         self.connected: Callable[[], bool] = lambda: True  # AMI's link is up
         self.agi_url: str | None = None  # where Asterisk reaches our FastAGI
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet()
 
     @property
     def available(self) -> bool:
@@ -77,11 +77,7 @@ class AsteriskCallbacks:
         return outcome.answered
 
     def spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(work)
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.close()

@@ -24,7 +24,6 @@ call's end to this module (``AsteriskCall.moved``).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -36,6 +35,7 @@ from callcenter.asterisk import AMIMessage
 from callcenter.config import HotlineConfig
 from callcenter.config.schema import Department
 from callcenter.core_port import Core
+from callcenter.task_set import TaskSet
 from callcenter.telephony.transfer import TransferRefused
 
 from .call_flow import AsteriskCall, CallFlow
@@ -78,7 +78,7 @@ class AsteriskDeskCalls:
         self.connected = connected
         self.ring_timeout = ring_timeout
         self.conferences: dict[str, Conference] = {}  # agent -> the three-way call they are in
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = TaskSet()
 
     # ---- the desk's three methods ----------------------------------------------------------
 
@@ -190,11 +190,7 @@ class AsteriskDeskCalls:
             self.driver.try_submit(acd_ev.AgentHungUp(agent_id, transferred_to=department))
 
     def _spawn(self, work: Awaitable[Any]) -> None:
-        task = asyncio.get_running_loop().create_task(work)  # type: ignore[arg-type]
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(work)
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.close()

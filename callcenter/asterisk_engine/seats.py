@@ -29,6 +29,7 @@ from callcenter.asterisk_engine.desk_calls import AsteriskDeskCalls
 from callcenter.asterisk_engine.reconcile import Reconciler
 from callcenter.asterisk_engine.secrets import ami_secret
 from callcenter.core_port import Core
+from callcenter.task_set import TaskSet
 from ivr_flows.loader import load_for_config
 from ivr_flows.plugins import PluginRegistry, default_registry
 from ivr_flows.timing import PromptDurations
@@ -92,15 +93,14 @@ class AsteriskHandle:
     seats: SeatFollower | None = None
     reconciler: Reconciler | None = None
     desk: AsteriskDeskCalls | None = None
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _tasks: TaskSet = field(default_factory=TaskSet)
 
     @property
     def agi_port(self) -> int:
         return self.agi.port
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
+        self._tasks.cancel()
         await self.flow.callbacks.close()
         if self.desk is not None:
             await self.desk.close()
@@ -143,9 +143,7 @@ async def start_asterisk(engine: Any, *, agi_host: str = "127.0.0.1", agi_port: 
         await reconciler.take_stock(client)
 
     def connected() -> None:
-        task = asyncio.get_running_loop().create_task(resync())
-        handle._tasks.add(task)
-        task.add_done_callback(handle._tasks.discard)
+        handle._tasks.spawn(resync())
 
     client = AMIClient(ami.host, ami.port, username=ami.username, secret=ami.secret,
                        events=AMI_EVENTS, on_connected=connected)
@@ -169,9 +167,7 @@ async def start_asterisk(engine: Any, *, agi_host: str = "127.0.0.1", agi_port: 
     except (OSError, TimeoutError, AMIError) as exc:
         log.warning("AMI at %s:%s not reachable (%r); retrying in the background",
                     ami.host, ami.port, exc)
-        task = asyncio.get_running_loop().create_task(_keep_connecting(client))
-        handle._tasks.add(task)
-        task.add_done_callback(handle._tasks.discard)
+        handle._tasks.spawn(_keep_connecting(client))
     log.info("Asterisk side up: FastAGI on %s:%s, AMI %s@%s:%s", agi_host, server.port,
              ami.username, ami.host, ami.port)
     return handle

@@ -31,6 +31,7 @@ from callcenter.sip.message import SIPRequest, SIPResponse, make_response
 from callcenter.sip.sdp import SDPError, answer_offer, parse_answer
 from callcenter.sip.transactions import Addr, Timeout, TransactionKey
 from callcenter.sip.transport import SipEndpoint
+from callcenter.task_set import TaskSet
 from callcenter.telephony.admission import AdmissionLimits
 from callcenter.telephony.call_wire import CallWire
 from callcenter.telephony.callbacks import DIAL_BACK_TIMEOUT, Callbacks
@@ -136,7 +137,7 @@ class CallControl(CallWire):
                                                  Callable[[Timeout], None]]] = {}
         self._moh = music_on_hold()
         self._cseq = itertools.count(1)
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet()
         self._sinking = 0  # > 0 while the ACD's commands are carried out
         self.transfers = Transfers(self)
         self.callbacks = Callbacks(self)
@@ -214,9 +215,7 @@ class CallControl(CallWire):
 
     def spawn(self, coro) -> None:
         """Run ``coro`` as a task kept until it ends."""
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(coro)
 
     def send_invite(self, invite: SIPRequest, addr: Addr,
                     on_response: Callable[[SIPResponse], None],

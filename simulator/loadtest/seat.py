@@ -20,6 +20,7 @@ from callcenter.sip.message import SipURI
 from callcenter.sip.transactions import Addr
 from callcenter.sip.transport import open_endpoint
 from callcenter.sip.useragent import Call, UserAgent
+from callcenter.task_set import TaskSet
 from simulator.loadtest.audio import tone_frame
 from simulator.loadtest.control import AgentControl
 from simulator.loadtest.pacer import Pacer
@@ -59,7 +60,7 @@ class Seat:
         self.talking = False
         self.stats = SeatStats(agent_id)
         self.ua: UserAgent | None = None
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet()
 
     async def start(self, registrar: str, addr: Addr) -> None:
         """REGISTER (digest) and log in ready; raises RuntimeError if either fails."""
@@ -74,9 +75,7 @@ class Seat:
         await self.control.login(self.agent_id)
 
     def _rung(self, call: Call) -> None:
-        task = asyncio.ensure_future(self._call(call))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._call(call))
 
     async def _call(self, call: Call) -> None:
         assert self.ua is not None
@@ -146,15 +145,13 @@ class Seat:
         return received[0] > 0
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel()
         if self.ua is not None:
             await self.ua.endpoint.close()
 
     async def kill(self) -> None:
         """Disappear without a word, as a crashed softphone: no BYE, no more answers."""
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel()
         if self.ua is not None:
             await self.ua.endpoint.close()
             self.ua = None

@@ -11,6 +11,7 @@ import signal
 import sys
 from dataclasses import dataclass, field
 
+from callcenter.task_set import TaskSet
 from simulator.loadtest.control import AgentControl
 from simulator.loadtest.seat import SeatStats
 from simulator.loadtest.seat_pool import SeatJob, SeatSetupError
@@ -62,7 +63,7 @@ class SeatProcesses:
     def __post_init__(self) -> None:
         self.children = [Child(i, s) for i, s in enumerate(slices(self.pairs, self.count))]
         self.agent_ids = [a for a, _ in self.pairs]
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = TaskSet()
 
     @property
     def pids(self) -> list[int]:
@@ -130,8 +131,7 @@ class SeatProcesses:
             if child.reader is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(child.reader, 5)
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel()
         for child in self.children:
             if child.stats is None and not child.killed:  # died on its own
                 log.warning("seat process %s ended without its figures", child.pid)
@@ -183,6 +183,4 @@ class SeatProcesses:
             await self._send(child, reply)
 
     def _spawn(self, coro) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(coro)
