@@ -265,13 +265,21 @@ class UserAgent:
         call.answered.set()
         self.endpoint.respond(ok)
 
-    def _on_reinvite(self, request: SIPRequest) -> None:
+    def _in_dialog(self, request: SIPRequest) -> Call | None:
+        """The call of an in-dialog request, or None once it is answered 481 (no such dialog)
+        or 500 (its CSeq out of order)."""
         call = self.calls.get(dialog_id(request))
         if call is None or call.dialog is None:
             self.endpoint.respond(make_response(request, 481))
-            return
+            return None
         if not call.dialog.receive_request(request):
             self.endpoint.respond(make_response(request, 500))
+            return None
+        return call
+
+    def _on_reinvite(self, request: SIPRequest) -> None:
+        call = self._in_dialog(request)
+        if call is None:
             return
         body = call.local_sdp
         if request.body:
@@ -304,12 +312,8 @@ class UserAgent:
             call.confirmed.set()
 
     def _on_bye(self, request: SIPRequest, addr: Addr, txn: TransactionKey | None) -> None:
-        call = self.calls.get(dialog_id(request))
-        if call is None or call.dialog is None:
-            self.endpoint.respond(make_response(request, 481))
-            return
-        if not call.dialog.receive_request(request):
-            self.endpoint.respond(make_response(request, 500))
+        call = self._in_dialog(request)
+        if call is None:
             return
         self.endpoint.respond(make_response(request, 200))
         self._end(call, "remote BYE")
