@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from ivr_flows.yaml_cache import cached_parse
 from ivr_flows.yaml_limits import FAST_LOADER, check_limits
 
 
@@ -34,21 +35,36 @@ class SourceMap:
 def load_yaml(text: str, name: str = "<string>") -> tuple[Any, SourceMap]:
     """Parse one YAML document; return its plain data and a ``SourceMap``.
 
-    Raises ``yaml.YAMLError``, or ``YamlLimitError`` for a document too deep or too large.
+    Raises ``yaml.YAMLError``, or ``YamlLimitError`` for a document too deep or too large. The
+    parse may come from an earlier run's for the same text (``ivr_flows.yaml_cache``).
     """
+    return cached_parse("lines", text, lambda text: _parse_with_lines(text, name), _decode)
+
+
+def _parse_with_lines(text: str, name: str) -> dict[str, Any]:
     check_limits(text, name)
     node, data = compose_and_construct(text)
     if node is None:
-        return None, SourceMap({(): 1})
+        return {"data": None, "lines": [[[], 1]], "duplicates": []}
     lines: dict[tuple[Any, ...], int] = {}
     duplicates: list[tuple[tuple[Any, ...], int]] = []
     _walk(node, (), lines, duplicates)
-    return data, SourceMap(lines, duplicates)
+    return {"data": data, "lines": [[list(path), line] for path, line in lines.items()],
+            "duplicates": [[list(path), line] for path, line in duplicates]}
+
+
+def _decode(parsed: dict[str, Any]) -> tuple[Any, SourceMap]:
+    return parsed["data"], SourceMap({tuple(path): line for path, line in parsed["lines"]},
+                                     [(tuple(path), line) for path, line in parsed["duplicates"]])
 
 
 def load_data(text: str, name: str = "<string>") -> Any:
     """``load_yaml``'s data alone, without composing the node tree the lines come from (a third
     of the time); for documents whose lines are looked up only in messages, if ever."""
+    return cached_parse("data", text, lambda text: _parse_data(text, name), lambda data: data)
+
+
+def _parse_data(text: str, name: str) -> Any:
     check_limits(text, name)
     try:  # libyaml when present (see FAST_LOADER); its refusal is left to the pure loader's words
         return yaml.load(text, Loader=FAST_LOADER)  # noqa: S506 - a safe loader

@@ -22,6 +22,7 @@ from ivr_flows.loader import FLOWS_DIR, FlowSet, flow_files, load_flows
 from ivr_flows.plugins import PluginRegistry, default_registry
 from ivr_flows.timing import PromptDurations
 from ivr_flows.yaml_limits import YamlLimitError, read_text
+from ivr_flows.yaml_source import load_data
 
 DEFAULT_PROMPTS_DIR = Path("var/prompts")
 """Where ``callcenter serve`` builds its prompts by default (relative to the current folder)."""
@@ -70,7 +71,7 @@ def line_flow_files(config: Any, folder: Path = FLOWS_DIR) -> list[Path]:
     by_name: dict[str, tuple[Path, set[str]]] = {}
     for path in flow_files([folder]):
         try:  # a glance at names only: load_flows parses and checks the files it is given
-            data = yaml.load(read_text(path), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            data = load_data(read_text(path), str(path))
         except (yaml.YAMLError, YamlLimitError):
             continue
         if isinstance(data, dict) and isinstance(data.get("nodes"), dict):

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from ivr_flows.yaml_cache import cached_parse
 from ivr_flows.yaml_limits import YamlLimitError, check_limits, read_text
 from ivr_flows.yaml_source import compose_and_construct
 
@@ -131,6 +132,17 @@ def load_yaml_or_raise(path: Path, error: type[SourceError]) -> tuple[Any, Sourc
 
 
 def loads_yaml(text: str, filename: str) -> tuple[Any, SourceMap]:
+    """``text`` parsed (or its parse from an earlier run, ``ivr_flows.yaml_cache``) with the line
+    of every value; an invalid document raises ``YamlError`` naming ``filename`` and the line."""
+    def decode(parsed: dict[str, Any]) -> tuple[Any, SourceMap]:
+        source = SourceMap(default_file=filename)
+        source.origins.update((tuple(loc), Origin(filename, line)) for loc, line in parsed["lines"])
+        return parsed["data"], source
+
+    return cached_parse("config", text, lambda text: _parse(text, filename), decode)
+
+
+def _parse(text: str, filename: str) -> dict[str, Any]:
     try:
         check_limits(text, filename)
         node, data = compose_and_construct(text)
@@ -142,14 +154,14 @@ def loads_yaml(text: str, filename: str) -> tuple[Any, SourceMap]:
         raise YamlError(Origin(filename, 1), f"invalid YAML: {exc}") from None
     except YamlLimitError as exc:
         raise YamlError(Origin(exc.file, exc.line), exc.message) from None
-    source = SourceMap(default_file=filename)
+    lines: dict[Loc, int] = {}
     if node is not None:
-        _walk(node, (), filename, source.origins)
-    return data, source
+        _walk(node, (), lines)
+    return {"data": data, "lines": [[list(loc), line] for loc, line in lines.items()]}
 
 
-def _walk(node: yaml.Node, path: Loc, filename: str, out: dict[Loc, Origin]) -> None:
-    out.setdefault(path, Origin(filename, node.start_mark.line + 1))
+def _walk(node: yaml.Node, path: Loc, out: dict[Loc, int]) -> None:
+    out.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         merged: list[yaml.Node] = []
         for key_node, value_node in node.value:
@@ -157,15 +169,15 @@ def _walk(node: yaml.Node, path: Loc, filename: str, out: dict[Loc, Origin]) -> 
                 merged.append(value_node)
                 continue
             key = _scalar_key(key_node)
-            out[path + (key,)] = Origin(filename, key_node.start_mark.line + 1)
-            _walk(value_node, path + (key,), filename, out)
+            out[path + (key,)] = key_node.start_mark.line + 1
+            _walk(value_node, path + (key,), out)
         for value_node in merged:
             sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
             for source in sources:
-                _walk(source, path, filename, out)
+                _walk(source, path, out)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk(item, path + (index,), filename, out)
+            _walk(item, path + (index,), out)
 
 
 def _scalar_key(node: yaml.Node) -> str | int:

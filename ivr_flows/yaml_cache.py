@@ -1,0 +1,84 @@
+"""Parsed YAML kept between runs, keyed by the text itself.
+
+Parsing a document (the size and depth checks, libyaml, then building Python values and the
+line of each value) is most of the time a scenario, its center and its flows take to load. A
+document's parse depends on nothing but its text and the parser, so it is kept in the user's
+cache folder (``platformdirs``; ``CALLCENTER_CACHE_DIR`` names another, empty turns it off)
+under a hash of the text, the parser's version and this format. A document that fails to parse
+is never kept (its error is raised, naming file and line, at every run), nor one whose values
+JSON would not give back exactly as they were (dates, integer keys, tuples): those are parsed
+every time. A missing, unreadable or corrupt entry is parsed again; the folder can be deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from ivr_flows.yaml_limits import FAST_LOADER, MAX_DEPTH, MAX_VALUES
+
+FORMAT = 1
+"""Raised when what ``load_yaml`` and the config loader keep changes shape."""
+ENV = "CALLCENTER_CACHE_DIR"
+T = TypeVar("T")
+
+
+def cache_dir() -> Path | None:
+    """Where parses are kept, or None (turned off)."""
+    folder = os.environ.get(ENV)
+    if folder is not None:
+        return Path(folder) if folder else None
+    import platformdirs
+
+    return platformdirs.user_cache_path("callcenter12345") / "yaml"
+
+
+def _key(kind: str, text: str) -> str:
+    parser = f"{FORMAT}|{kind}|{yaml.__version__}|{FAST_LOADER.__name__}|{MAX_DEPTH}|{MAX_VALUES}|"
+    return hashlib.sha256((parser + text).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def cached_parse(kind: str, text: str, parse: Callable[[str], Any],
+                 decode: Callable[[Any], T]) -> T:
+    """``decode(parse(text))``, where ``parse``'s value may have been kept from an earlier run
+    for the same text. ``kind`` names what ``parse`` makes (another shape, another key); its
+    value is kept only if JSON gives it back exactly (dicts with string keys, lists, strings,
+    numbers, booleans, None)."""
+    folder = cache_dir()
+    if folder is None:
+        return decode(parse(text))
+    key = _key(kind, text)
+    entry = folder / key[:2] / f"{key}.json"
+    try:
+        kept = json.loads(entry.read_text(encoding="utf-8"))
+        if isinstance(kept, dict) and kept.get("key") == key:
+            return decode(kept["value"])
+    except (OSError, ValueError, TypeError, KeyError, IndexError):
+        pass  # not kept yet, or unreadable: parsed again below
+    value = parse(text)
+    _keep(entry, key, value)
+    return decode(value)
+
+
+def _keep(entry: Path, key: str, value: Any) -> None:
+    try:
+        encoded = json.dumps({"key": key, "value": value}, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):  # a date, a set, a NaN ...: not kept
+        return
+    if json.loads(encoded)["value"] != value:
+        return  # integer keys, tuples ...: JSON would not give them back as they were
+    temporary = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temporary.write_text(encoded, encoding="utf-8")
+        os.replace(temporary, entry)
+    except OSError:  # a read-only or full disk: the parse is simply not kept
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
