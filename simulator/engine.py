@@ -2,7 +2,8 @@
 
 The simulator plays the callers, the IVR and the agents' hands; every routing decision
 (who gets which call, ring-no-answer, wrap-up, escalation) is the core's. Events sit in one
-heap keyed ``(time, kind, seq)``: equal-time events resolve by kind, then by insertion order,
+queue ordered ``(time, kind, seq)`` (``simulator/event_queue.py``): equal-time events resolve
+by kind, then by insertion order,
 so a run is fully determined by its seed. The core's own deadlines are merged in before any
 event at the same or a later time.
 """
@@ -11,11 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import heapq
 import math
 import random
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
@@ -31,6 +31,7 @@ from acd.events import (
     CallerHungUp,
 )
 from simulator.arrivals import PiecewisePoisson
+from simulator.event_queue import EventQueue
 from simulator.ivr_walk import IvrStage, Walk
 from simulator.roster import (
     BREAK_START,
@@ -53,6 +54,13 @@ SAMPLE_SECONDS: Final = 60.0
 # without this the core can find an escalation timer due "1e-15 s early" and re-arm it
 # at the same instant forever.
 TICKS: Final = float(2**20)
+_INTEGRAL: Final = float(2**52)  # x + 2**52 - 2**52 is x rounded half to even, for 0 <= x < 2**52
+
+
+def on_grid(seconds: float) -> float:
+    """``seconds`` (>= 0) on the ``TICKS`` grid: ``round(seconds * TICKS) / TICKS`` without
+    leaving floating point (same value: the sum rounds to an integer, half to even)."""
+    return (seconds * TICKS + _INTEGRAL - _INTEGRAL) / TICKS
 
 # Event kinds double as the tie-break priority at equal times (lower first).
 _AGENT: Final = 0
@@ -168,12 +176,10 @@ class Simulation:
 
     def _run(self) -> RunResult:
         acd = self.acd  # called as acd.handle(...): a direct call in the compiled core
-        heap: list[tuple] = []
-        push, pop = heapq.heappush, heapq.heappop
-        seq = 0
+        queue = EventQueue()
         end = self.end
         streams = self.streams
-        enter, ring = self.ivr.enter, self.ring
+        ivr, ring = self.ivr, self.ring
         records: list[CallRecord] = []
         stream_of_call: list[int] = []
         arrival_of_call: list[float] = []
@@ -184,28 +190,23 @@ class Simulation:
         on_break: dict[str, bool] = {}
         logged_in: set[str] = set()
         inf = math.inf
-        tk = TICKS
         # Events are immutable: one hang-up event per agent serves every call.
         hung_up = {agent.spec.agent_id: AgentHungUp(agent.spec.agent_id) for agent in self.roster}
 
         for index, stream in enumerate(streams):
             first = stream.arrivals.next_after(0.0)
             if first < inf:
-                push(heap, (round(first * tk) / tk, _ARRIVE, seq, index, None))
-                seq += 1
+                queue.push(on_grid(first), _ARRIVE, index, None)
         for agent in self.roster:
             agent_id = agent.spec.agent_id
             on_shift[agent_id] = False
             on_break[agent_id] = False
             for when, action in schedule_events(agent, end):
-                push(heap, (round(when * tk) / tk, _AGENT, seq, agent_id, action))
-                seq += 1
-        push(heap, (0.0, _SAMPLE, seq, None, None))
-        seq += 1
+                queue.push(on_grid(when), _AGENT, agent_id, action)
+        queue.push(0.0, _SAMPLE, None, None)
         outbound = self.outbound
         if outbound is not None:
-            push(heap, (0.0, _OUTBOUND, seq, None, None))
-            seq += 1
+            queue.push(0.0, _OUTBOUND, None, None)
 
         bar = None
         if self.progress:
@@ -217,46 +218,45 @@ class Simulation:
         deadline = acd.next_deadline()
         events = 0
         pending: list = []
+        a: Any = None
+        b: Any = None
+        call_id: Any = None  # boxed once: the compiled core would box an int at every use
+        index = number = 0  # call ids and stream indexes as ints: read natively compiled
 
         while True:
-            if heap:
-                now = heap[0][0]
-                if deadline is not None and deadline <= now:
-                    now = deadline
-                    pending = acd.on_timer(now)
-                    kind = -1
-                else:
-                    now, kind, _, a, b = pop(heap)
-            elif deadline is not None:
+            now = queue.first()
+            if deadline is not None and deadline <= now:
                 now = deadline
                 pending = acd.on_timer(now)
                 kind = -1
+            elif now < inf:
+                kind = queue.pop()
+                a, b = queue.a, queue.b
             else:
                 break
             events += 1
 
+            # The compiled core reads typed locals natively (``a`` and ``b`` are untyped).
             if kind == _ARRIVE:
-                stream = streams[a]
+                index = a
+                stream = streams[index]
                 call_id = len(stream_of_call)
-                stream_of_call.append(a)
+                stream_of_call.append(index)
                 arrival_of_call.append(now)
                 nxt = stream.arrivals.next_after(now)
                 if nxt < inf:
-                    push(heap, (round(nxt * tk) / tk, _ARRIVE, seq, a, None))
-                    seq += 1
-                walk = enter(a)  # the caller walks the line's flow: queue and time from it
+                    queue.push(on_grid(nxt), _ARRIVE, a, None)
+                walk = ivr.enter(index)  # the caller walks the line's flow: queue and time from it
                 if walk.arrived is not None:
-                    push(heap, (round((now + walk.seconds) * tk) / tk, _ENQUEUE, seq, call_id,
-                                walk.arrived))
-                    seq += 1
+                    queue.push(on_grid(now + walk.seconds), _ENQUEUE, call_id, walk.arrived)
                 continue
             if kind == _ENQUEUE:
-                call_id = a
-                waiting.add(call_id)
-                pending = acd.handle(CallArrived(call_id=call_id, queue=b.queue, priority=b.priority,
-                                                 arrived_at=arrival_of_call[call_id],
-                                                 language=b.language, line=b.line,
-                                                 requirements=b.requirements), now)
+                number = a
+                arrived: CallArrived = b
+                waiting.add(a)
+                pending = acd.handle(CallArrived(a, arrived.queue, arrived.priority,
+                                                 arrival_of_call[number], arrived.language,
+                                                 arrived.line, arrived.requirements), now)
             elif kind == _HANGUP:
                 pending = acd.handle(hung_up[a], now)
             elif kind == _ANSWER:
@@ -265,9 +265,12 @@ class Simulation:
                 del offers[b]
                 waiting.discard(b)
                 pending = acd.handle(AgentAnswered(a, b), now)
-                talk = outbound.talk(b, now) if type(b) is str else streams[stream_of_call[b]].handle()
-                push(heap, (round((now + talk) * tk) / tk, _HANGUP, seq, a, b))
-                seq += 1
+                if type(b) is str:
+                    talk = outbound.talk(b, now)
+                else:
+                    number = b
+                    talk = streams[stream_of_call[number]].handle.sample()
+                queue.push(on_grid(now + talk), _HANGUP, a, b)
             elif kind == _PATIENCE:
                 if a not in waiting:
                     continue
@@ -281,13 +284,11 @@ class Simulation:
             elif kind == _OUTBOUND:
                 pending, nxt = outbound.tick(now)
                 if nxt < end:
-                    push(heap, (round(nxt * tk) / tk, _OUTBOUND, seq, None, None))
-                    seq += 1
+                    queue.push(on_grid(nxt), _OUTBOUND, None, None)
             elif kind == _SAMPLE:
                 samples.append((now, acd.waiting_calls()))
                 if now + SAMPLE_SECONDS < end:
-                    push(heap, (now + SAMPLE_SECONDS, _SAMPLE, seq, None, None))
-                    seq += 1
+                    queue.push(now + SAMPLE_SECONDS, _SAMPLE, None, None)
                 if bar is not None and now / HOUR - shown >= 0.25:
                     bar.update(round(now / HOUR - shown, 2))
                     shown = now / HOUR
@@ -299,23 +300,25 @@ class Simulation:
                 for cmd in todo:
                     ctype = type(cmd)
                     if ctype is OfferCall:
-                        call_id, agent_id = cmd.call_id, cmd.agent_id
+                        offer: OfferCall = cmd
+                        call_id, agent_id = offer.call_id, offer.agent_id
                         if ring is None:
                             waiting.discard(call_id)
                             more = acd.handle(AgentAnswered(agent_id, call_id), now)
                             if more:
                                 pending.extend(more)
-                            talk = (outbound.talk(call_id, now) if type(call_id) is str
-                                    else streams[stream_of_call[call_id]].handle())
-                            done = round((now + talk) * tk) / tk
-                            push(heap, (done, _HANGUP, seq, agent_id, call_id))
+                            if type(call_id) is str:
+                                talk = outbound.talk(call_id, now)
+                            else:
+                                number = call_id
+                                talk = streams[stream_of_call[number]].handle.sample()
+                            queue.push(on_grid(now + talk), _HANGUP, agent_id, call_id)
                         else:
                             offers[call_id] = agent_id
-                            rung = round((now + ring()) * tk) / tk
-                            push(heap, (rung, _ANSWER, seq, agent_id, call_id))
-                        seq += 1
+                            queue.push(on_grid(now + ring.sample()), _ANSWER, agent_id, call_id)
                     elif ctype is CallFinished:
-                        record = cmd.record
+                        finished: CallFinished = cmd
+                        record = finished.record
                         if type(record.call_id) is str:
                             outbound.finished(record, now)
                             continue
@@ -327,14 +330,13 @@ class Simulation:
                         if type(cmd.call_id) is str and cmd.reason in ("ring-no-answer", "declined"):
                             pending.extend(outbound.withdraw(cmd.call_id, now))
                         if cmd.reason in ("ring-no-answer", "declined"):
-                            again = round((now + self.ready_again) * tk) / tk
-                            push(heap, (again, _READY_AGAIN, seq, cmd.agent_id, None))
-                            seq += 1
+                            queue.push(on_grid(now + self.ready_again), _READY_AGAIN, cmd.agent_id,
+                                       None)
             if kind == _ENQUEUE and a in waiting:
-                patience = streams[stream_of_call[a]].patience()
+                number = a
+                patience = streams[stream_of_call[number]].patience.sample()
                 if patience < inf:
-                    push(heap, (round((now + patience) * tk) / tk, _PATIENCE, seq, a, None))
-                    seq += 1
+                    queue.push(on_grid(now + patience), _PATIENCE, a, None)
             deadline = acd.next_deadline()
 
         if bar is not None:

@@ -1,7 +1,8 @@
 """Random time samplers drawn in blocks from numpy (one cheap call per sample).
 
-A sampler is called with no arguments and returns seconds. They are small classes rather
-than closures so that the compiled core (``acd/compiled.py``) calls them natively.
+A sampler is called with no arguments (or ``sample()``) and returns seconds. They are small
+classes rather than closures so that the compiled core (``acd/compiled.py``) calls
+``sample()`` natively (a call through ``__call__`` goes through Python's protocol).
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ class Sampler:
     def __init__(self, value: float) -> None:
         self.value = value
 
-    def __call__(self) -> float:
+    def sample(self) -> float:
         return self.value
+
+    def __call__(self) -> float:
+        return self.sample()
 
 
 class BlockSampler(Sampler):
@@ -39,7 +43,7 @@ class BlockSampler(Sampler):
         self.draw = draw
         self.buffer: list[float] = []
 
-    def __call__(self) -> float:
+    def sample(self) -> float:
         buffer = self.buffer
         if not buffer:
             buffer = self.buffer = self.draw(BLOCK).tolist()

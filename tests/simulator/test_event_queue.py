@@ -1,0 +1,75 @@
+"""The simulator's event queue: both implementations give events in (time, kind, insertion)
+order, with each event's values; the compiled build runs the native one (checked in
+``test_compiled_core.py`` by the identical day)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from acd.native_heap import COMPILED
+from simulator.engine import TICKS, on_grid
+from simulator.event_queue import EventQueue
+
+# Few distinct times and kinds, so that ties (the hard part) are common.
+events = st.lists(st.tuples(st.sampled_from([0.0, 0.5, 1.0, 2.5, 1e6]), st.integers(0, 3)),
+                  max_size=60)
+# Pushes interleaved with pops: True pops one (when any is left).
+steps = st.lists(st.one_of(st.tuples(st.sampled_from([0.0, 1.0, 3.0]), st.integers(0, 2)),
+                           st.just(True)), max_size=80)
+
+
+@pytest.mark.parametrize("native", [False, True])
+@settings(max_examples=200, deadline=None)
+@given(events=events)
+def test_events_come_out_by_time_then_kind_then_insertion(native: bool, events: list) -> None:
+    queue = EventQueue(native=native)
+    for index, (time, kind) in enumerate(events):
+        queue.push(time, kind, index, ("value", index))
+    assert len(queue) == len(events)
+    out = []
+    while len(queue):
+        first = queue.first()
+        kind = queue.pop()
+        assert queue.now == first and queue.b == ("value", queue.a)
+        out.append((queue.now, kind, queue.a))
+    expected = sorted((time, kind, index) for index, (time, kind) in enumerate(events))
+    assert out == expected
+    assert queue.first() == math.inf
+
+
+@settings(max_examples=200, deadline=None)
+@given(steps=steps)
+def test_both_implementations_agree_when_pushes_and_pops_interleave(steps: list) -> None:
+    plain, native = EventQueue(native=False), EventQueue(native=True)
+    for index, step in enumerate(steps):
+        for queue in (plain, native):
+            if step is True:
+                if len(queue):
+                    queue.pop()
+            else:
+                queue.push(step[0], step[1], index, None)
+        assert (plain.first(), plain.now, plain.a) == (native.first(), native.now, native.a)
+
+
+def test_a_popped_entry_lets_go_of_its_values() -> None:
+    queue = EventQueue(native=True)
+    held = object()
+    queue.push(1.0, 0, held, held)
+    queue.pop()
+    queue.push(2.0, 0, None, None)  # reuses the entry
+    assert queue._items[0].a is None and queue._free == []
+
+
+def test_plain_python_runs_the_heapq_queue() -> None:
+    assert EventQueue().native is COMPILED
+
+
+@given(st.floats(0, 1e9, allow_nan=False))
+def test_grid_rounding_is_round_half_even(seconds: float) -> None:
+    assert on_grid(seconds) == round(seconds * TICKS) / TICKS
+    tie = (math.floor(seconds * TICKS) + 0.5) / TICKS  # exactly half a tick
+    assert on_grid(tie) == round(tie * TICKS) / TICKS
