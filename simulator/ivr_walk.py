@@ -119,6 +119,11 @@ class FlowWalker:
             made = (*made, choice.draw(self._uniform))
         return self._run(line, language, made)
 
+    def fixed(self, line: str, language: str) -> Walk | None:
+        """The walk every caller of ``line`` and ``language`` takes, when the flow asks them
+        nothing (``walk`` then returns it without drawing); else None."""
+        return self._walks.get(((line, language), ()))
+
     # ---- one caller through the interpreter ------------------------------------------------
 
     def _run(self, line: str, language: str, made: tuple[str, ...]) -> Walk:
@@ -253,11 +258,17 @@ class IvrStage:
         self.streams = [(arrival.line, arrival.language) for arrival in scenario.arrivals]
         self.priorities = [arrival.priority for arrival in scenario.arrivals]
         self.walks: list[Walk] = []
+        # A stream whose flow offers no choice walks one way: its walk, once known.
+        self._fixed: list[Walk | None] = [None] * len(self.streams)
 
     def enter(self, stream: int) -> Walk:
         """The next caller of ``stream`` (call ids count up from 0)."""
-        walk = self.walker.walk(*self.streams[stream])
-        patience = self.patience()
+        walk = self._fixed[stream]
+        if walk is None:
+            line, language = self.streams[stream]
+            walk = self.walker.walk(line, language)
+            self._fixed[stream] = self.walker.fixed(line, language)
+        patience = self.patience.sample()
         if patience < walk.seconds:
             walk = Walk("abandoned", patience, None, "")
         elif walk.arrived is not None and self.priorities[stream] > walk.arrived.priority:
