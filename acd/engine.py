@@ -55,6 +55,7 @@ from acd.events import (
     Event,
     WrapUpDone,
 )
+from acd.idle_pools import PooledAgent
 from acd.model import EscalationStep, QueueSpec, RequirementSet, requirement_set
 from acd.stats import QueueStats
 from acd.strategies import Strategy, make_strategy
@@ -100,27 +101,23 @@ _heappush: Final = heapq.heappush
 _heappop: Final = heapq.heappop
 
 
-class _Agent:
+class _Agent(PooledAgent):
     """Runtime state of one agent (seat plus routing bookkeeping)."""
 
     __slots__ = (
-        "spec", "seat", "order", "idle_since", "calls_answered", "talk_total", "buckets",
-        "idle_keys", "call", "wrap_version", "skills", "idle_epoch", "agent_id", "wrap_up",
+        "spec", "seat", "buckets", "idle_keys", "call", "wrap_version", "skills", "agent_id",
+        "wrap_up",
     )
 
     def __init__(self, spec: AgentSpec, order: int) -> None:
+        super().__init__(order)
         self.spec = spec
         self.agent_id: str = spec.agent_id
         self.wrap_up: float = spec.wrap_up_seconds
         self.skills = dict(spec.skills)
         self.seat = Seat(spec.agent_id)
-        self.order = order
-        self.idle_since = 0.0
-        self.calls_answered = 0
-        self.talk_total = 0.0
         self.buckets: list[_Bucket] = []
         self.idle_keys: dict[_Bucket, tuple] = {}
-        self.idle_epoch = 0
         self.call: _Call | None = None
         self.wrap_version = 0
 

@@ -10,20 +10,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
-from acd.idle_pools import HeapPool, IdlePool, SortedPool
-
-
-class RankedAgent(Protocol):
-    """What a strategy may read of an agent."""
-
-    order: int
-    idle_since: float
-    calls_answered: int
-    talk_total: float
-
-    def proficiency(self, skill: str) -> int: ...
+from acd.idle_pools import HeapPool, IdlePool, PooledAgent, SortedPool
 
 
 class Strategy:
@@ -31,7 +20,7 @@ class Strategy:
 
     name = ""
 
-    def key(self, agent: RankedAgent, skills: Mapping[str, int]) -> tuple:
+    def key(self, agent: PooledAgent, skills: Mapping[str, int]) -> tuple:
         raise NotImplementedError
 
     def new_pool(self) -> IdlePool:
@@ -45,7 +34,7 @@ class Strategy:
 class LongestIdleAgent(Strategy):
     name = "longest-idle-agent"
 
-    def key(self, agent: RankedAgent, skills: Mapping[str, int]) -> tuple:
+    def key(self, agent: PooledAgent, skills: Mapping[str, int]) -> tuple:
         return (agent.idle_since, agent.order)
 
 
@@ -54,7 +43,7 @@ class MostSkilled(Strategy):
 
     name = "most-skilled"
 
-    def key(self, agent: RankedAgent, skills: Mapping[str, int]) -> tuple:
+    def key(self, agent: PooledAgent, skills: Mapping[str, int]) -> tuple:
         score = sum(agent.proficiency(skill) for skill in skills)
         return (-score, agent.idle_since, agent.order)
 
@@ -62,14 +51,14 @@ class MostSkilled(Strategy):
 class FewestCalls(Strategy):
     name = "fewest-calls"
 
-    def key(self, agent: RankedAgent, skills: Mapping[str, int]) -> tuple:
+    def key(self, agent: PooledAgent, skills: Mapping[str, int]) -> tuple:
         return (agent.calls_answered, agent.idle_since, agent.order)
 
 
 class LeastTalkTime(Strategy):
     name = "least-talk-time"
 
-    def key(self, agent: RankedAgent, skills: Mapping[str, int]) -> tuple:
+    def key(self, agent: PooledAgent, skills: Mapping[str, int]) -> tuple:
         return (agent.talk_total, agent.idle_since, agent.order)
 
 
@@ -78,7 +67,7 @@ class RoundRobin(Strategy):
 
     name = "round-robin"
 
-    def key(self, agent: RankedAgent, skills: Mapping[str, int]) -> tuple:
+    def key(self, agent: PooledAgent, skills: Mapping[str, int]) -> tuple:
         return (agent.order,)
 
     def new_pool(self) -> SortedPool:
@@ -102,7 +91,7 @@ class RandomAgent(Strategy):
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
 
-    def key(self, agent: RankedAgent, skills: Mapping[str, int]) -> tuple:
+    def key(self, agent: PooledAgent, skills: Mapping[str, int]) -> tuple:
         return (agent.order,)
 
     def new_pool(self) -> SortedPool:
