@@ -265,12 +265,7 @@ class Simulation:
                 del offers[b]
                 waiting.discard(b)
                 pending = acd.handle(AgentAnswered(a, b), now)
-                if type(b) is str:
-                    talk = outbound.talk(b, now)
-                else:
-                    number = b
-                    talk = streams[stream_of_call[number]].handle.sample()
-                queue.push(on_grid(now + talk), _HANGUP, a, b)
+                queue.push(on_grid(now + self._talk(b, now, stream_of_call)), _HANGUP, a, b)
             elif kind == _PATIENCE:
                 if a not in waiting:
                     continue
@@ -307,11 +302,7 @@ class Simulation:
                             more = acd.handle(AgentAnswered(agent_id, call_id), now)
                             if more:
                                 pending.extend(more)
-                            if type(call_id) is str:
-                                talk = outbound.talk(call_id, now)
-                            else:
-                                number = call_id
-                                talk = streams[stream_of_call[number]].handle.sample()
+                            talk = self._talk(call_id, now, stream_of_call)
                             queue.push(on_grid(now + talk), _HANGUP, agent_id, call_id)
                         else:
                             offers[call_id] = agent_id
@@ -349,6 +340,13 @@ class Simulation:
             self.replication, records, stream_of_call, arrival_of_call, unfinished, self.roster,
             routes, samples, events, walks, self.ivr.setup.prompts,
         )
+
+    def _talk(self, call_id: Any, now: float, stream_of_call: list[int]) -> float:
+        """The talk time of a call answered now: its stream's, or the outbound work's."""
+        if type(call_id) is str:
+            return self.outbound.talk(call_id, now)
+        number: int = call_id
+        return self.streams[stream_of_call[number]].handle.sample()
 
     def _schedule_action(
         self,
