@@ -7,9 +7,6 @@ agent; and the desk's blind transfer goes through the REFER path's checks."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
@@ -19,11 +16,11 @@ from callcenter.media.player import PromptPlayer
 from callcenter.media.rtp import RtpSender
 from callcenter.media.rtp_endpoint import play
 from callcenter.media.tone import sine
-from callcenter.sip.useragent import Call, UserAgent
+from callcenter.sip.useragent import Call
 from callcenter.telephony.transfer import TransferRefused
 
 from .helpers import Listener, wait_for
-from .test_transfer import HOUSING, connected, department_ua, talking
+from .test_transfer import HOUSING, Parties, talking, with_parties
 
 pytestmark = [pytest.mark.sip, pytest.mark.timeout(60)]
 
@@ -44,42 +41,6 @@ async def all_talk(calls: dict[str, Call]) -> dict[str, dict[str, float]]:
     await asyncio.sleep(0.1)
     return {name: {other: tone_ratio(listeners[name].tail(0.4), 8000, freq) for other, freq in TONES.items()}
             for name in calls}
-
-
-@dataclass
-class Parties:
-    """An engine, a caller talking to seat 1001, and the department's user agent."""
-
-    parts: Any
-    tel: Any
-    seat_call: Call
-    caller: UserAgent
-    call: Call
-    department: UserAgent
-    dept_calls: list[Call]
-
-    async def department_joins(self) -> Call:
-        """The desk's three-way button: the department answers and the mixer takes the call."""
-        self.parts.call_actions.three_way("1001", HOUSING)
-        await wait_for(lambda: self.dept_calls and self.dept_calls[0].state == "confirmed", 5)
-        await wait_for(lambda: self.tel.control.callers[self.call.call_id].department.conference, 3)
-        return self.dept_calls[0]
-
-
-def with_parties(prompts_dir, body: Callable[[Parties], Awaitable[None]]) -> None:
-    """Run ``body`` with the parties connected; close every endpoint afterwards."""
-    async def scenario():
-        dept_calls: list[Call] = []
-        department = await department_ua(dept_calls)
-        parts, tel, seat, seat_call, caller, call = await connected(prompts_dir, department)
-        try:
-            await body(Parties(parts, tel, seat_call, caller, call, department, dept_calls))
-        finally:
-            await tel.close()
-            for ua in (seat, caller, department):
-                await ua.endpoint.close()
-
-    asyncio.run(scenario())
 
 
 def test_three_way_call_each_hears_the_other_two_then_the_agent_leaves(prompts_dir):
