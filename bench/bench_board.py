@@ -37,6 +37,7 @@ from callcenter.desk.texts import load_texts  # noqa: E402
 from cases.case import Case  # noqa: E402
 
 MONDAY_9AM = 1_794_790_800.0  # 2026-11-16 09:00 in Asia/Shanghai
+SCAN_CAP = 1000  # cases in handling the scan read for pending extension requests
 DEPARTMENTS = ("water", "transport", "housing-authority", "market-regulation")
 
 
@@ -82,11 +83,11 @@ def scan_view(casework) -> dict:
         cards.setdefault(department, {"yellow": 0, "red": 0})[card] = int(count)
     supervised = [Case.from_dict(r.state_dict())
                   for r in store.find(CaseQuery(supervised=True, open_only=True, limit=20))]
-    handling = store.find(CaseQuery(status="handling", open_only=True, limit=1000))
+    handling = store.find(CaseQuery(status="handling", open_only=True, limit=SCAN_CAP))
     states = [s for s in (r.state_dict() for r in handling) if s.get("extension_pending") is not None]
     extensions = sorted((Case.from_dict(s) for s in states), key=lambda c: c.opened_at)
     return {"by_status": by_status, "cards": cards, "supervised": supervised, "extensions": extensions[:20],
-            "extension_count": len(extensions)}
+            "extension_count": len(extensions), "capped": len(handling) == SCAN_CAP}
 
 
 def figures(view: dict) -> tuple:
@@ -132,13 +133,17 @@ def measure(count: int, runs: int) -> None:
             scans.append(t1 - t0)
             reads.append(t2 - t1)
             renders.append(t3 - t2)
-        if figures(before) != figures(view):
-            raise SystemExit(f"the counters disagree with the scan:\n{figures(before)}\n{figures(view)}")
+        old, new = figures(before), figures(view)
+        capped = before["capped"]  # the scan parsed only the newest cases in handling
+        if old[:3] != new[:3] or (not capped and old != new):
+            raise SystemExit(f"the counters disagree with the scan:\n{old}\n{new}")
         by_status = dict(view["by_status"])
         casework.close()
     print(f"{count} cases filled in {filled:.1f} s; open by status {by_status}; "
           f"extension requests {view['extension_count']}; live part {len(html) // 1024} KiB; "
-          "figures identical both ways")
+          + (f"figures identical but the scan's extension requests: it read the newest {SCAN_CAP} "
+             f"cases in handling only, so showed {old[4]} requests, not {new[4]}" if capped
+             else "figures identical both ways"))
     for name, values in (("scan (before)", scans), ("counters (after)", reads),
                          ("live part render", renders)):
         print(f"{name:>18}: p50 {statistics.median(values) * 1000:7.2f} ms   "
