@@ -83,6 +83,14 @@ class Answers:
     satisfied: bool
     score: int | None = None  # 1-5 where the config asks for it
 
+    @classmethod
+    def of(cls, scores: dict[str, int]) -> Answers | None:
+        """A survey flow's scores (1 yes, 2 no); None unless both questions were answered."""
+        solved, satisfied = scores.get("solved"), scores.get("satisfied")
+        if solved is None or satisfied is None:
+            return None
+        return cls(solved=solved == 1, satisfied=satisfied == 1, score=scores.get("score"))
+
 
 # ---- commands out
 

@@ -22,6 +22,8 @@ from callcenter.asterisk_engine.dialplan import (
     SURVEY_CONTEXT,
     TRANSFER_CONTEXT,
     USER_PROFILE,
+    VISIT_CONTEXT,
+    VISIT_VARIABLE,
 )
 from callcenter.config import HotlineConfig
 
@@ -244,6 +246,9 @@ def check_extensions(conf: Conf, config: HotlineConfig, options: AsteriskOptions
     survey = plan.get(SURVEY_CONTEXT, {}).get("_X.", [])
     if _reaches(survey, "AGI", f"{agi}/survey/${{EXTEN}}") is None:
         problems.append("extensions: a called-back caller never reaches the survey's AGI")
+    visit = plan.get(VISIT_CONTEXT, {}).get("s", [])
+    if _reaches(visit, "AGI", f"{agi}/visit/${{{VISIT_VARIABLE}}}") is None:
+        problems.append("extensions: an answered survey call never reaches the engine's AGI")
     seats = plan.get(SEATS_CONTEXT, {})
     for code in FEATURE_CODES:
         if _reaches(seats.get(code, []), "AGI", f"{agi}/feature/{code.lstrip('*')}") is None:

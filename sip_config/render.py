@@ -29,6 +29,8 @@ from callcenter.asterisk_engine.dialplan import (
     SURVEY_CONTEXT,
     TRANSFER_CONTEXT,
     USER_PROFILE,
+    VISIT_CONTEXT,
+    VISIT_VARIABLE,
 )
 from callcenter.asterisk_engine.features import CONFIRMED
 from callcenter.config import HotlineConfig
@@ -168,6 +170,10 @@ def render_extensions(config: HotlineConfig, options: AsteriskOptions = DEFAULT_
             "; (the seat's Dial of the caller continues here with F())",
             f"[{SURVEY_CONTEXT}]",
             f"exten => _X.,1,AGI({agi}/survey/${{EXTEN}})",
+            " same => n,Hangup()", ""]
+    out += ["; a survey call of the dialer (AMI Originate of the citizen's number) once answered",
+            f"[{VISIT_CONTEXT}]",
+            f"exten => s,1,AGI({agi}/visit/${{{VISIT_VARIABLE}}})",
             " same => n,Hangup()", ""]
     out += ["; the desk's blind transfer (AMI Redirect of the caller): department numbers only",
             f"[{TRANSFER_CONTEXT}]"]

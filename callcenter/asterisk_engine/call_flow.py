@@ -22,6 +22,7 @@ Request paths (``agi://127.0.0.1:4573/<path>``, see the rendered ``extensions.co
   When offered, the seat rings by AMI Originate (:mod:`.callbacks`) into ``callback/<call id>``,
   which calls the caller back from the seat's channel; when the seat hangs up the caller goes on
   to ``survey/<call id>`` (the ``callcenter-survey`` context) and rates the call.
+* ``visit/<task id>``: an answered survey call of the dialer (:mod:`.visits`).
 * ``feature/<code>``: an agent seat's feature code (``*11`` login ready, ``*12`` logout,
   ``*13`` ready, ``*14`` not ready ...).
 
@@ -36,6 +37,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from acd import commands as acd_cmd
 from callcenter.asterisk import AGISession
@@ -52,6 +54,9 @@ from .agi_call import AsteriskCall, CallFlowError
 from .callbacks import AsteriskCallbacks, callback_number
 from .dialplan import RESULT_VARIABLE
 from .features import feature_code, seat_of
+
+if TYPE_CHECKING:
+    from .visits import AsteriskVisits
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +91,7 @@ class CallFlow:
         self.lines = {line.number: line for line in config.lines}
         self.agents = {agent.id for agent in config.agents}
         self.calls: dict[str, AsteriskCall] = {}
+        self.visits: AsteriskVisits | None = None  # the dialer's survey calls, when campaigns run
         driver.add_sink(self.sink)
 
     # ---- entry -----------------------------------------------------------------------------
@@ -100,6 +106,8 @@ class CallFlow:
                 await self._answered(session, rest)
             elif kind in ("callback", "survey"):
                 await self._called_back(session, kind, rest)
+            elif kind == "visit":
+                await self._visit(session, rest)
             else:
                 await self._caller(session, path)
         except ChannelGone:
@@ -142,6 +150,14 @@ class CallFlow:
             await wire.call_back(session, seat_of(session.env.channel))
         else:
             await wire.survey(session)
+
+    async def _visit(self, session: AGISession, task_id: str) -> None:
+        """``visit/<task id>``: an answered survey call of the dialer (:mod:`.visits`)."""
+        if self.visits is None:
+            log.warning("visit %r on %s: no outbound calls over Asterisk", task_id, session.env.channel)
+            await session.hangup()
+            return
+        await self.visits.run(session, task_id)
 
     def forget(self, wire: AsteriskCall) -> None:
         """The call is over (or the desk took it): no more events for it."""

@@ -17,9 +17,10 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from acd.commands import CallFinished
 from callcenter.casework.service import CaseService
@@ -38,6 +39,9 @@ from cases.model import DeadlineKind
 from outbound.dialer import Dialer
 from outbound.model import Answers, CallOutcome, Command, Dial, Kind, TaskEnded
 from outbound.task import FINAL
+
+if TYPE_CHECKING:
+    from callcenter.asterisk_engine.visits import AsteriskVisits
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +73,11 @@ class CampaignRunner:
         self.caller_id = section.caller_id or config.lines[0].number
         self.lock = threading.Lock()
         self.store = TaskStore(service.store)  # the callbacks no case holds
-        self.calls: OutboundCalls | None = None
+        self.calls: OutboundCalls | AsteriskVisits | None = None
         self.timer = DeadlineTimer(self._next_deadline, self._fire, clock=clock, loop=loop)
         self.ended: list[TaskEnded] = []  # what became of each task, for the status and tests
 
-    def start(self, calls: OutboundCalls) -> None:
+    def start(self, calls: OutboundCalls | AsteriskVisits) -> None:
         self.calls = calls
         self.service.add_sink(self.case_commands)
         restored = self.restore()
@@ -139,7 +143,7 @@ class CampaignRunner:
     def acd_commands(self, commands: Sequence[object]) -> None:
         """A caller who gave up waiting or was turned away (overflow to a message) is called
         back; one who got through withdraws a pending callback."""
-        if not self.section.missed_calls.enabled or self.calls is None:
+        if not self.section.missed_calls.enabled or not isinstance(self.calls, OutboundCalls):
             return
         for command in commands:
             if not isinstance(command, CallFinished):
@@ -268,6 +272,31 @@ class CampaignRunner:
             self.service.record_system(case_id, "Remarked", {"text": text})
         except Exception:
             log.exception("case %s: the remark could not be recorded", case_id)
+
+
+def start_asterisk_campaigns(engine: object, asterisk: object, originate: Callable[..., Awaitable[object]]
+                             | None = None) -> CampaignRunner | None:
+    """The runner for the config's ``outbound:`` section over Asterisk: survey calls by AMI
+    Originate (``originate``, default the handle's AMI client) into FastAGI
+    (:mod:`callcenter.asterisk_engine.visits`). Missed-call callbacks stay with the embedded
+    engine. None without the section, the cases, or AMI."""
+    from callcenter.asterisk_engine.visits import AsteriskVisits
+
+    config: HotlineConfig = engine.config  # type: ignore[attr-defined]
+    section = config.outbound
+    casework = getattr(engine, "casework", None)
+    ami = getattr(asterisk, "ami", None)
+    originate = originate or (ami.originate if ami is not None else None)
+    if section is None or not section.enabled or casework is None or originate is None:
+        return None
+    runner = CampaignRunner(config, section, casework.service, engine.driver.clock,  # type: ignore[attr-defined]
+                            asyncio.get_running_loop())
+    flow = asterisk.flow  # type: ignore[attr-defined]
+    flow.visits = AsteriskVisits(flow, runner.on_result, originate)
+    runner.start(flow.visits)
+    log.info("outbound: return visits over Asterisk as %s, calling hours %s", runner.caller_id,
+             section.calling_hours)
+    return runner
 
 
 def start_campaigns(engine: object, telephony: object,

@@ -173,6 +173,12 @@ async def start_listeners(engine: Engine, options: ListenerOptions) -> list[Call
             log.info("FastAGI listening on %s:%d (Asterisk: AGI(agi://%s:%d/<line>))%s", host, port,
                      host, port, "; following seats over AMI" if options.ami else "")
             closers.append(asterisk.close)
+            if options.sip is None:  # survey calls through Asterisk (else through the SIP trunk)
+                from callcenter.runtime.campaigns import start_asterisk_campaigns
+
+                campaigns = start_asterisk_campaigns(engine, asterisk)
+                if campaigns is not None:
+                    closers.append(campaigns.close)
         if options.api is not None:
             from callcenter.api.server import ApiConfigError, start_api
 

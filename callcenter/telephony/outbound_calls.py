@@ -57,10 +57,7 @@ def outcome_of(status: int) -> CallOutcome:
 
 def answers_of(scores: dict[str, int]) -> Answers | None:
     """The survey's answers (1 yes, 2 no); None unless both questions were answered."""
-    solved, satisfied = scores.get("solved"), scores.get("satisfied")
-    if solved is None or satisfied is None:
-        return None
-    return Answers(solved=solved == 1, satisfied=satisfied == 1, score=scores.get("score"))
+    return Answers.of(scores)
 
 
 @dataclass

@@ -73,6 +73,7 @@ def test_secrets_are_the_given_ones_and_ami_is_loopback_only():
      "line 12345 queues a served caller again"),
     ("extensions.conf", "exten => *14,1,AGI", "exten => *14,1,NoOp", "feature code *14"),
     ("extensions.conf", "/survey/${EXTEN})", "/12345)", "never reaches the survey's AGI"),
+    ("extensions.conf", "/visit/${CALLCENTER_VISIT})", "/12345)", "survey call never reaches"),
     ("pjsip.conf", "auth=1002-auth\n", "", "endpoint 1002: neither auth"),
     ("pjsip.conf", "aors=1003\n", "aors=nope\n", "endpoint 1003: aors"),
     ("manager.conf", "permit=127.0.0.1/255.255.255.255", "permit=0.0.0.0/0.0.0.0", "ACL must be"),

@@ -1,0 +1,130 @@
+"""The dialer's survey calls (return visits, re-visits) over Asterisk.
+
+Each call is an AMI ``Originate`` of ``PJSIP/<number>@<trunk>`` (the number from the case,
+validated again here: a mainland phone number, never a URI or a keyed string), showing the
+line's number, into the rendered ``callcenter-visit`` context with the task id in
+``CALLCENTER_VISIT``; once the citizen answers, that context runs ``AGI(<agi>/visit/<task id>)``
+and the survey flow plays there as a ``calls.Call`` (no record of its own), carried out like
+a caller's (:mod:`.agi_call`). The Originate's outcome (Reason 4 answered, 5 busy, 3 no answer,
+0/1/8 failed: :mod:`.outbound_outcomes`) goes to the dialer unless the call was answered; an
+answered call's result is its survey: both questions answered is ``answered``, less is
+``silent``. Each task's result is reported exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from callcenter.asterisk import AGISession, OriginateOutcome
+from calls import events as ce
+from calls.call import Call
+from outbound.model import Answers, CallOutcome, Dial, Kind
+from outbound.numbers import is_phone, national
+
+from .agi_call import AsteriskCall
+from .dialplan import VISIT_CONTEXT, VISIT_VARIABLE
+from .outbound_outcomes import call_outcome
+
+if TYPE_CHECKING:
+    from .call_flow import CallFlow
+
+log = logging.getLogger(__name__)
+
+RING_SECONDS = 45.0  # as on the embedded engine
+ANSWER_GRACE = 15.0
+"""Seconds after an answered Originate within which the call must reach ``visit/<task id>``."""
+_TASK_ID = re.compile(r"[a-z_]+-[0-9]+")
+_LINE = re.compile(r"[0-9]{3,20}")
+Result = Callable[[str, CallOutcome, Answers | None], None]
+Originate = Callable[..., Awaitable[OriginateOutcome]]
+
+
+@dataclass
+class _Visit:
+    command: Dial
+    flow: str
+    variables: dict[str, str]
+    started: bool = False  # the answered call reached visit/<task id>
+    reported: bool = False
+
+
+class AsteriskVisits:
+    """Places the dialer's survey calls by ``originate`` (AMI's) and reports each one's outcome
+    to ``on_result`` (task id, outcome, answers); ``run`` is the ``visit/<task id>`` session."""
+
+    def __init__(self, flow: CallFlow, on_result: Result, originate: Originate, *,
+                 ring_seconds: float = RING_SECONDS) -> None:
+        self.flow = flow
+        self.on_result = on_result
+        self.originate = originate
+        self.ring_seconds = ring_seconds
+        self.visits: dict[str, _Visit] = {}  # by task id
+
+    def dial(self, command: Dial, flow: str, variables: dict[str, str]) -> None:
+        """Call ``command.number`` showing ``command.caller_id``; ``flow`` plays once answered."""
+        if command.kind is Kind.MISSED_CALL:
+            raise ValueError("missed-call callbacks are placed by the embedded engine only")
+        if not is_phone(command.number) or not _LINE.fullmatch(command.caller_id) \
+                or not _TASK_ID.fullmatch(command.task_id):
+            raise ValueError(f"outbound {command.task_id}: not a number to call")
+        visit = self.visits[command.task_id] = _Visit(command, flow, variables)
+        self.flow.callbacks.spawn(self._originate(visit, national(command.number)))
+
+    async def _originate(self, visit: _Visit, number: str) -> None:
+        command = visit.command
+        line = command.caller_id
+        log.info("outbound %s (%s, attempt %d): calling %s through %s", command.task_id,
+                 command.kind.value, command.attempt, number, self.flow.trunk)
+        try:
+            outcome = await self.originate(
+                f"PJSIP/{number}@{self.flow.trunk}", context=VISIT_CONTEXT, exten="s", priority=1,
+                timeout_ms=int(self.ring_seconds * 1000), caller_id=f'"{line}" <{line}>',
+                variables={VISIT_VARIABLE: command.task_id})
+        except Exception as exc:  # AMI down or slow: the attempt failed
+            self._report(visit, CallOutcome.FAILED, f"originate: {exc!r}")
+            return
+        if visit.started:
+            return  # the survey runs (or ran) and reports
+        if not outcome.answered:
+            self._report(visit, call_outcome(outcome), f"{outcome.result.value} (reason {outcome.reason})")
+            return
+        await asyncio.sleep(ANSWER_GRACE)
+        if not visit.started:
+            self._report(visit, CallOutcome.FAILED, "answered, but the dialplan never reached the engine")
+
+    async def run(self, session: AGISession, task_id: str) -> None:
+        """``visit/<task id>`` on the answered citizen's channel: the survey flow."""
+        visit = self.visits.get(task_id)
+        if visit is None or visit.started or visit.reported:
+            log.warning("visit %r on %s: no such call waiting", task_id, session.env.channel)
+            await session.hangup()
+            return
+        visit.started = True
+        command, call_id = visit.command, session.env.uniqueid
+        call = Call(call_id, command.caller_id, visit.flow, self.flow.settings, language=command.language,
+                    variables=visit.variables, recorded=False)
+        wire = self.flow.calls[call_id] = AsteriskCall(self.flow, call, session)
+        try:
+            wire.feed(ce.Arrived())
+            await wire.drive(session)
+        finally:
+            answers = Answers.of(call.scores)
+            self._report(visit, CallOutcome.ANSWERED if answers is not None else CallOutcome.SILENT,
+                         call.cause or "hung up", answers)
+
+    def _report(self, visit: _Visit, outcome: CallOutcome, why: str, answers: Answers | None = None) -> None:
+        if visit.reported:
+            return
+        visit.reported = True
+        task_id = visit.command.task_id
+        self.visits.pop(task_id, None)
+        log.info("outbound %s: %s (%s)", task_id, outcome.value, why)
+        self.on_result(task_id, outcome, answers)
+
+    def close(self) -> None:
+        """Nothing to stop here: the calls' tasks end with the AGI server and AMI."""

@@ -1,0 +1,190 @@
+"""Survey calls of the dialer over Asterisk, through the same campaign runner as the embedded
+engine: a case replied by a department is visited by an AMI Originate of the citizen's number
+into ``callcenter-visit`` (a real ``AMIClient`` against the fake AMI server, which checks every
+header), the answered call runs ``visit/<task id>`` on the fake channel; the citizen presses 2:
+the case is re-handled; after the second reply the re-visit comes, 1: the case is closed.
+
+The Originate's fields follow Asterisk's documentation and the recorded Originate to a seat
+(``live/ami_originate_to_seat.txt``); no survey call was recorded on a real Asterisk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from callcenter.asterisk import AMIMessage
+from callcenter.asterisk.ami_originate import outcome_from_event
+from callcenter.asterisk.transcripts import RECEIVED, SENT, AMIBlock, ami_blocks
+from callcenter.asterisk_engine import AMISettings, start_asterisk
+from callcenter.asterisk_engine.visits import AsteriskVisits
+from callcenter.casework.accounts import User
+from callcenter.config import load_config
+from callcenter.config.outbound_section import OutboundSection
+from callcenter.runtime.app import build_engine
+from callcenter.runtime.campaigns import start_asterisk_campaigns
+from outbound.model import CallOutcome, Dial, Kind, Mode
+
+from ..asterisk.fakes import FakeAMIServer
+from ..asterisk.fixtures import transcript
+from .conftest import engine_parts, start, wait_for
+from .fake_asterisk import FakeChannel
+
+pytestmark = pytest.mark.timeout(60)
+SECRET = "engine-test-secret"
+CITIZEN = "13500135000"
+AGENT = User("agent-1", "agent")
+DEPARTMENT = User("housing-1", "department", "housing-authority")
+
+
+def block(direction: str, *lines: str) -> AMIBlock:
+    return AMIBlock(direction, lines, 0)
+
+
+def visit(task_id: str, uniqueid: str) -> list[AMIBlock]:
+    """The engine's Originate of the citizen for ``task_id``, answered (Reason 4)."""
+    return [
+        block(SENT, "Action: Originate", f"ActionID: {task_id}", f"Channel: PJSIP/{CITIZEN}@trunk",
+              "Context: callcenter-visit", "Exten: s", "Priority: 1", "Timeout: 45000",
+              'CallerID: "12345" <12345>', f"Variable: CALLCENTER_VISIT={task_id}", "Async: true"),
+        block(RECEIVED, "Response: Success", f"ActionID: {task_id}",
+              "Message: Originate successfully queued"),
+        block(RECEIVED, "Event: OriginateResponse", "Privilege: call,all", f"ActionID: {task_id}",
+              "Response: Success", "Channel: PJSIP/trunk-0000000c", "Context: callcenter-visit",
+              "Exten: s", "Reason: 4", f"Uniqueid: {uniqueid}", "CallerIDNum: 12345",
+              "CallerIDName: 12345"),
+    ]
+
+
+def ami_script() -> list[AMIBlock]:
+    banner, _login, accepted = ami_blocks(transcript("ami_login_and_events.txt").lines)[:3]
+    return [
+        banner,
+        block(SENT, "Action: Login", "ActionID: login-1", "Username: engine", f"Secret: {SECRET}",
+              "Events: system,call"),
+        accepted,
+        block(SENT, "Action: DeviceStateList", "ActionID: ds-1"),
+        block(RECEIVED, "Response: Success", "ActionID: ds-1", "EventList: start",
+              "Message: Device State Changes will follow"),
+        block(RECEIVED, "Event: DeviceStateListComplete", "ActionID: ds-1", "EventList: Complete",
+              "ListItems: 0"),
+        block(SENT, "Action: CoreShowChannels", "ActionID: cs-1"),
+        block(RECEIVED, "Response: Success", "ActionID: cs-1", "EventList: start",
+              "Message: Channels will follow"),
+        block(RECEIVED, "Event: CoreShowChannelsComplete", "ActionID: cs-1", "EventList: Complete",
+              "ListItems: 0"),
+        *visit("return_visit-1", "1795810600.1"),
+        *visit("revisit-2", "1795810600.2"),
+        block(SENT, "Action: Logoff", "ActionID: logoff-1"),
+        block(RECEIVED, "Response: Goodbye", "ActionID: logoff-1", "Message: Thanks for all the fish."),
+    ]
+
+
+def _history(service, case_id: str) -> list[str]:
+    return [entry["type"] for entry in service.history(User("boss", "supervisor"), case_id)]
+
+
+def test_a_dissatisfied_visit_over_asterisk_is_rehandled_and_the_revisit_closes_the_case(tmp_path):
+    section = OutboundSection(gateway="127.0.0.1:5070", calling_hours="00:00-23:59")
+    engine = build_engine(load_config().model_copy(update={"outbound": section}),
+                          db_url=f"sqlite:///{tmp_path / 'cc.db'}")
+    citizens: list[FakeChannel] = []
+
+    async def main() -> None:
+        service = engine.casework.service
+        async with FakeAMIServer(ami_script()) as ami:
+            handle = await start_asterisk(engine, agi_port=0, ami=AMISettings(SECRET, port=ami.port,
+                                                                              username="engine"))
+            runner = start_asterisk_campaigns(engine, handle)
+            assert runner is not None
+            try:
+                async def answer(task_id: str, uniqueid: str, key: str) -> None:
+                    """Asterisk runs the visit context on the citizen's answered channel."""
+                    await wait_for(lambda: any(a.get("Variable") == f"CALLCENTER_VISIT={task_id}"
+                                               for a in ami.actions), 20)
+                    citizen = FakeChannel(handle.agi_port, f"visit/{task_id}", uniqueid=uniqueid,
+                                          callerid=CITIZEN, keys=[("WAIT FOR DIGIT", key)] * 2)
+                    citizens.append(citizen)
+                    await citizen.run()
+
+                opened = await asyncio.to_thread(service.open, AGENT, {
+                    "channel": "phone", "category": "0103", "text": "公积金提取一直没有到账",
+                    "caller_number": CITIZEN, "language": "zh"})
+                case_id = opened.case.case_id
+                for user, kind, fields in (
+                        (AGENT, "Dispatched", {"lead": "housing-authority"}),
+                        (DEPARTMENT, "SignedFor", {"department": "housing-authority"}),
+                        (DEPARTMENT, "Replied", {"department": "housing-authority", "text": "已转办理"})):
+                    await asyncio.to_thread(service.act, user, case_id, kind, fields)
+                await answer("return_visit-1", "1795810600.1", "2")
+                await wait_for(lambda: service.case(AGENT, case_id).status.value == "handling", 20)
+                first = runner.ended[-1]
+                assert first.reached and first.case_id == case_id and first.number == CITIZEN
+                assert not first.answers.solved and not first.answers.satisfied
+
+                await asyncio.to_thread(service.act, DEPARTMENT, case_id, "Replied",
+                                        {"department": "housing-authority", "text": "已重新办理并到账"})
+                await answer("revisit-2", "1795810600.2", "1")
+                await wait_for(lambda: service.case(AGENT, case_id).status.value == "closed", 20)
+                steps = [k for k in _history(service, case_id) if k not in ("DeadlineSet", "CardRaised")]
+                assert steps == ["CaseOpened", "Dispatched", "SignedFor", "Replied", "VisitResult",
+                                 "Supervised", "RehandleOrdered", "Replied", "VisitResult", "Closed"]
+            finally:
+                await runner.close()
+                await handle.close()
+        assert ami.mismatches == []
+
+    try:
+        asyncio.run(main())
+    finally:
+        engine.close()
+    for citizen in citizens:
+        played = [c.split()[2] for c in citizen.commands if c.startswith("STREAM FILE")]
+        assert played[0] == "callcenter/visit_intro" and "callcenter/visit_satisfied" in played
+        assert citizen.commands[-1] == "HANGUP"
+
+
+def dial(number: str = CITIZEN) -> Dial:
+    return Dial("return_visit-7", number, "12345", Kind.RETURN_VISIT, Mode.SURVEY, 1, "C1")
+
+
+@pytest.mark.parametrize(("reason", "outcome"), [
+    ("5", CallOutcome.BUSY), ("3", CallOutcome.NO_ANSWER), ("0", CallOutcome.FAILED),
+    ("8", CallOutcome.FAILED),
+])
+def test_an_unanswered_survey_call_reports_the_originate_outcome_once(reason, outcome):
+    async def scenario():
+        parts = engine_parts()
+        running = await start(parts)
+        results: list[tuple] = []
+
+        async def originate(channel, **options):  # OriginateResponse as Asterisk sends it
+            event = AMIMessage.of(("Event", "OriginateResponse"), ("Response", "Failure"),
+                                  ("Reason", reason), ("Channel", f"PJSIP/{CITIZEN}@trunk"))
+            return outcome_from_event(AMIMessage.of(("Response", "Success")), event)
+
+        visits = AsteriskVisits(running.flow, lambda *r: results.append(r), originate)
+        visits.dial(dial(), "return_visit", {})
+        await wait_for(lambda: results)
+        late = FakeChannel(running.port, "visit/return_visit-7")  # a session after the outcome
+        await late.run()
+        await running.server.close()
+        return results, late
+
+    results, late = asyncio.run(scenario())
+    assert results == [("return_visit-7", outcome, None)]
+    assert late.commands == ["HANGUP"]
+
+
+def test_only_a_mainland_number_from_the_case_is_dialled():
+    async def scenario():
+        parts = engine_parts()
+        running = await start(parts)
+        visits = AsteriskVisits(running.flow, lambda *r: None, originate=None)  # type: ignore[arg-type]
+        for number in ("sip:1@evil", "0013812345678", "138-1234-5678", "13800001"):
+            with pytest.raises(ValueError, match="not a number"):
+                visits.dial(dial(number), "return_visit", {})
+        await running.server.close()
+
+    asyncio.run(scenario())
