@@ -19,12 +19,12 @@ from callcenter.asterisk.ami_originate import outcome_from_event
 from callcenter.asterisk.transcripts import RECEIVED, SENT, AMIBlock, ami_blocks
 from callcenter.asterisk_engine import AMISettings, start_asterisk
 from callcenter.asterisk_engine.visits import AsteriskVisits
-from callcenter.casework.accounts import User
 from callcenter.config import load_config
 from callcenter.config.outbound_section import OutboundSection
 from callcenter.runtime.app import build_engine
 from callcenter.runtime.campaigns import start_asterisk_campaigns
 from outbound.model import CallOutcome, Dial, Kind, Mode
+from tests.outbound.helpers import visited_twice
 
 from ..asterisk.fakes import FakeAMIServer
 from ..asterisk.fixtures import transcript
@@ -34,8 +34,6 @@ from .fake_asterisk import FakeChannel
 pytestmark = pytest.mark.timeout(60)
 SECRET = "engine-test-secret"
 CITIZEN = "13500135000"
-AGENT = User("agent-1", "agent")
-DEPARTMENT = User("housing-1", "department", "housing-authority")
 
 
 def block(direction: str, *lines: str) -> AMIBlock:
@@ -81,10 +79,6 @@ def ami_script() -> list[AMIBlock]:
     ]
 
 
-def _history(service, case_id: str) -> list[str]:
-    return [entry["type"] for entry in service.history(User("boss", "supervisor"), case_id)]
-
-
 def test_a_dissatisfied_visit_over_asterisk_is_rehandled_and_the_revisit_closes_the_case(tmp_path):
     section = OutboundSection(gateway="127.0.0.1:5070", calling_hours="00:00-23:59")
     engine = build_engine(load_config().model_copy(update={"outbound": section}),
@@ -99,6 +93,8 @@ def test_a_dissatisfied_visit_over_asterisk_is_rehandled_and_the_revisit_closes_
             runner = start_asterisk_campaigns(engine, handle)
             assert runner is not None
             try:
+                visits = [("return_visit-1", "1795810600.1"), ("revisit-2", "1795810600.2")]
+
                 async def answer(task_id: str, uniqueid: str, key: str) -> None:
                     """Asterisk runs the visit context on the citizen's answered channel."""
                     await wait_for(lambda: any(a.get("Variable") == f"CALLCENTER_VISIT={task_id}"
@@ -108,28 +104,7 @@ def test_a_dissatisfied_visit_over_asterisk_is_rehandled_and_the_revisit_closes_
                     citizens.append(citizen)
                     await citizen.run()
 
-                opened = await asyncio.to_thread(service.open, AGENT, {
-                    "channel": "phone", "category": "0103", "text": "公积金提取一直没有到账",
-                    "caller_number": CITIZEN, "language": "zh"})
-                case_id = opened.case.case_id
-                for user, kind, fields in (
-                        (AGENT, "Dispatched", {"lead": "housing-authority"}),
-                        (DEPARTMENT, "SignedFor", {"department": "housing-authority"}),
-                        (DEPARTMENT, "Replied", {"department": "housing-authority", "text": "已转办理"})):
-                    await asyncio.to_thread(service.act, user, case_id, kind, fields)
-                await answer("return_visit-1", "1795810600.1", "2")
-                await wait_for(lambda: service.case(AGENT, case_id).status.value == "handling", 20)
-                first = runner.ended[-1]
-                assert first.reached and first.case_id == case_id and first.number == CITIZEN
-                assert not first.answers.solved and not first.answers.satisfied
-
-                await asyncio.to_thread(service.act, DEPARTMENT, case_id, "Replied",
-                                        {"department": "housing-authority", "text": "已重新办理并到账"})
-                await answer("revisit-2", "1795810600.2", "1")
-                await wait_for(lambda: service.case(AGENT, case_id).status.value == "closed", 20)
-                steps = [k for k in _history(service, case_id) if k not in ("DeadlineSet", "CardRaised")]
-                assert steps == ["CaseOpened", "Dispatched", "SignedFor", "Replied", "VisitResult",
-                                 "Supervised", "RehandleOrdered", "Replied", "VisitResult", "Closed"]
+                await visited_twice(service, runner, CITIZEN, lambda keys: answer(*visits.pop(0), keys[0]))
             finally:
                 await runner.close()
                 await handle.close()

@@ -6,34 +6,21 @@ from __future__ import annotations
 
 import asyncio
 
-from callcenter.casework.accounts import User
 from callcenter.casework.service import build_casework
 from callcenter.config import load_config
 from callcenter.config.outbound_section import OutboundSection
 from callcenter.runtime.campaigns import CampaignRunner
 from cases.model import DeadlineKind
 from outbound.model import Kind
-from tests.outbound.helpers import local
-
-AGENT = User("agent-1", "agent")
-DEPARTMENT = User("housing-1", "department", "housing-authority")
-
-
-def _replied(service, number: str) -> str:
-    case_id = service.open(AGENT, {"channel": "phone", "category": "0103", "text": "公积金提取没有到账",
-                                   "caller_number": number, "language": "zh"}).case.case_id
-    service.act(AGENT, case_id, "Dispatched", {"lead": "housing-authority"})
-    service.act(DEPARTMENT, case_id, "SignedFor", {"department": "housing-authority"})
-    service.act(DEPARTMENT, case_id, "Replied", {"department": "housing-authority", "text": "已办理"})
-    return case_id
+from tests.outbound.helpers import AGENT, local, replied_case
 
 
 def test_cases_waiting_for_their_visit_get_their_task_again_after_a_restart(tmp_path) -> None:
     now = [local(10)]
     casework = build_casework(f"sqlite:///{tmp_path / 'cases.db'}", clock=lambda: now[0])
     service = casework.service
-    waiting = _replied(service, "13800138000")
-    closed = _replied(service, "13900139000")
+    waiting = replied_case(service, "13800138000")
+    closed = replied_case(service, "13900139000")
     service.record_system(closed, "VisitResult", {"reached": True, "solved": True, "satisfied": True})
     handling = service.open(AGENT, {"channel": "phone", "category": "0103", "text": "还在办理",
                                     "caller_number": "13700137000", "language": "zh"}).case.case_id

@@ -6,13 +6,11 @@ Every step is in the case's history."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from callcenter.casework.accounts import User
 from callcenter.phone.softphone import AutoMode, PhoneEvent, Softphone
 from outbound.task import State
+from tests.outbound.helpers import visited_twice
 from tests.phone.outbound_engine import LOCAL, outbound_engine, run_campaigns
 from tests.telephony.helpers import wait_for
 
@@ -22,12 +20,6 @@ pytestmark = [pytest.mark.sip, pytest.mark.timeout(120)]
 # account with the called user, and accounts live as long as the session's one worker (the
 # agent-phone test's caller is 13800138000, and took this test's survey call when run before it).
 CITIZEN = "13500135000"
-AGENT = User("agent-1", "agent")
-DEPARTMENT = User("housing-1", "department", "housing-authority")
-
-
-def _history(service, case_id: str) -> list[str]:
-    return [entry["type"] for entry in service.history(User("boss", "supervisor"), case_id)]
 
 
 async def _answer_survey(control, phone: Softphone, keys: str) -> None:
@@ -54,29 +46,7 @@ def test_a_dissatisfied_visit_is_rehandled_and_the_revisit_closes_the_case(tmp_p
 
     async def scenario(tel, runner) -> None:
         service = engine.casework.service
-        opened = await asyncio.to_thread(service.open, AGENT, {
-            "channel": "phone", "category": "0103", "text": "公积金提取一直没有到账",
-            "caller_number": CITIZEN, "language": "zh"})
-        case_id = opened.case.case_id
-        for user, kind, fields in (
-                (AGENT, "Dispatched", {"lead": "housing-authority"}),
-                (DEPARTMENT, "SignedFor", {"department": "housing-authority"}),
-                (DEPARTMENT, "Replied", {"department": "housing-authority", "text": "已转办理"})):
-            await asyncio.to_thread(service.act, user, case_id, kind, fields)
-        await _answer_survey(tel.control, phone, "22")
-        await wait_for(lambda: service.case(AGENT, case_id).status.value == "handling", 20)
-        first = runner.ended[-1]
-        assert first.reached and first.case_id == case_id and first.number == CITIZEN
-        assert not first.answers.solved and not first.answers.satisfied
-
-        await asyncio.to_thread(service.act, DEPARTMENT, case_id, "Replied",
-                                {"department": "housing-authority", "text": "已重新办理并到账"})
-        await _answer_survey(tel.control, phone, "11")
-        await wait_for(lambda: service.case(AGENT, case_id).status.value == "closed", 20)
-        history = _history(service, case_id)
-        steps = [kind for kind in history if kind not in ("DeadlineSet", "CardRaised")]
-        assert steps == ["CaseOpened", "Dispatched", "SignedFor", "Replied", "VisitResult",
-                         "Supervised", "RehandleOrdered", "Replied", "VisitResult", "Closed"]
+        await visited_twice(service, runner, CITIZEN, lambda keys: _answer_survey(tel.control, phone, keys))
         tasks = list(runner.dialer.tasks.values())
         assert [t.kind.value for t in tasks] == ["return_visit", "revisit"]
         assert all(t.state is State.DONE and t.number == CITIZEN for t in tasks)
