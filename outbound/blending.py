@@ -7,6 +7,8 @@ fallen under it: the pooled prediction cannot see a specialist queue whose seats
 general calls the outbound agents leave). The prediction is Erlang A (``simulator.erlang``)
 from the measured arrival rate (offered calls over a sliding window), the measured handle time
 and the callers' patience.
+``refusal`` names the rule that holds an agent back, so a planner can see where idle time went;
+``DedicatedGate`` is for agents who do outbound work only (any idle one takes a task).
 ``Blender`` applies the gate to an ``acd.engine.ACD``: outbound tasks enter their queue only
 when an eligible agent is idle, so they are offered at once and never wait there for an agent
 an inbound call could need. Pure: ``now`` comes in, ACD events go out."""
@@ -130,11 +132,29 @@ class BlendGate:
         p = self.policy
         return erlang_a_service_level(rate, handle, agents, p.threshold, p.patience)
 
-    def may_offer(self, pool: Pool, waiting_inbound: int, handle: float) -> bool:
-        if waiting_inbound > 0 or pool.idle <= self.policy.reserve or self.below_floor():
-            return False  # inbound always wins a free agent
+    def refusal(self, pool: Pool, waiting_inbound: int, handle: float) -> str | None:
+        """Why one more agent may not take outbound work now (the first rule that says no:
+        ``inbound waiting``, ``reserve``, ``floor``, ``no rate yet``, ``prediction``), or None."""
+        if waiting_inbound > 0:
+            return "inbound waiting"  # inbound always wins a free agent
+        if pool.idle <= self.policy.reserve:
+            return "reserve"
+        if self.below_floor():
+            return "floor"
         predicted = self.predicted(pool.available - pool.on_outbound - 1, handle)
-        return predicted is not None and predicted >= self.policy.target + self.policy.margin
+        if predicted is None:
+            return "no rate yet"
+        return None if predicted >= self.policy.target + self.policy.margin else "prediction"
+
+    def may_offer(self, pool: Pool, waiting_inbound: int, handle: float) -> bool:
+        return self.refusal(pool, waiting_inbound, handle) is None
+
+
+class DedicatedGate(BlendGate):
+    """For agents who do outbound work only (no inbound skills): any idle one takes a task."""
+
+    def refusal(self, pool: Pool, waiting_inbound: int, handle: float) -> str | None:
+        return None if pool.idle > 0 else "none idle"
 
 
 class Blender:
@@ -142,8 +162,9 @@ class Blender:
 
     def __init__(self, acd: ACD, dialer: Dialer, gate: BlendGate, queue: str,
                  agents: Collection[str], inbound_queues: Iterable[str], priority: int = -1000,
-                 wrap_up: float = 0.0) -> None:
+                 wrap_up: float = 0.0, acd_queue: str | None = None) -> None:
         self.acd, self.dialer, self.gate, self.queue = acd, dialer, gate, queue
+        self.acd_queue = acd_queue or queue  # where its tasks enter the ACD (``queue``: the dialer's)
         self.wrap_up = wrap_up  # the agents' mean wrap-up: part of the handle time Erlang A needs
         self.agents = tuple(agents)  # who serves ``queue`` (and the inbound queues)
         self.inbound = tuple(inbound_queues)
@@ -191,7 +212,7 @@ class Blender:
             call_id = OUTBOUND_PREFIX + task.task_id
             self.in_acd[call_id] = task
             commands.extend(self.acd.handle(
-                CallArrived(call_id, self.queue, self.priority, now, task.language, task.line), now))
+                CallArrived(call_id, self.acd_queue, self.priority, now, task.language, task.line), now))
         return commands
 
     def withdraw(self, call_id: str, now: float) -> list[AcdCommand]:

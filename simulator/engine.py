@@ -139,7 +139,7 @@ class Simulation:
         self.roster = build_roster(loaded)
         self.outbound = outbound  # blended outbound work: its calls have str ids
         self.acd = ACD(
-            _queue_specs(loaded) + ([outbound.queue] if outbound is not None else []),
+            _queue_specs(loaded) + (list(outbound.queues) if outbound is not None else []),
             [a.spec for a in self.roster],
             rng=random.Random(int(seq.generate_state(1)[0])),
             emit_agent_states=False,

@@ -143,3 +143,13 @@ def test_a_queue_measured_under_the_floor_closes_the_gate() -> None:
     assert not gate.may_offer(pool, 0, 300.0)
     meter.observe(1200.0, 17, 20)  # 85 % over the window
     assert gate.may_offer(pool, 0, 300.0)
+
+
+def test_the_gate_names_the_first_rule_that_holds_an_agent_back() -> None:
+    gate = _gate(120, target=0.80, margin=0.05, patience=120.0, reserve=2)
+    pool = Pool(available=20, idle=5, on_outbound=0)
+    assert gate.refusal(pool, 1, 300.0) == "inbound waiting"
+    assert gate.refusal(Pool(available=20, idle=2, on_outbound=0), 0, 300.0) == "reserve"
+    assert gate.refusal(pool, 0, 300.0) is None
+    assert gate.refusal(Pool(available=12, idle=5, on_outbound=0), 0, 300.0) == "prediction"
+    assert BlendGate(BlendPolicy()).refusal(pool, 0, 300.0) == "no rate yet"

@@ -1,6 +1,7 @@
-"""Outbound work blended into a simulated day through the production ACD: the campaign's calls
-stay out of the inbound records, nothing is dialled outside calling hours, and a gate that never
-opens leaves the inbound day exactly as it was without a campaign."""
+"""Outbound work in a simulated day through the production ACD: the campaign's calls stay out of
+the inbound records, nothing is dialled outside calling hours, a gate that never opens leaves
+the inbound day exactly as it was without a campaign, dedicated agents work the campaign without
+the gate and take no inbound call, and automated surveys use no agent and keep to their lines."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import dataclasses
 
 from outbound.blending import BlendPolicy
 from outbound.hours import CallingHours
+from outbound.model import Mode
 from simulator.engine import simulate
-from simulator.outbound import OutboundWork
-from simulator.scenario import load_scenario
+from simulator.outbound import DEDICATED_SKILL, OutboundWork
+from simulator.scenario import Shift, StaffGroup, load_scenario
 
 
 def _scenario(hours: float = 11.0):
@@ -48,3 +50,47 @@ def test_a_gate_that_never_opens_changes_nothing_inbound() -> None:
     without = simulate(loaded, seed=5)
     assert closed.close().dials == 0
     assert _records(with_campaign) == _records(without)
+
+
+def _with_dedicated(loaded, count: int):
+    group = StaffGroup(name="outbound", count=count, skills={"zh": 3, DEDICATED_SKILL: 3},
+                       shifts=[Shift(start_hour=9, end_hour=10)])
+    return dataclasses.replace(loaded, scenario=loaded.scenario.model_copy(
+        update={"staffing": [*loaded.scenario.staffing, group]}))
+
+
+def test_dedicated_agents_work_the_campaign_with_the_gate_shut_and_take_no_inbound_call() -> None:
+    loaded = _with_dedicated(_scenario(hours=11.0), 3)
+    shut = BlendPolicy(target=0.99, margin=0.01)  # no blended agent gets a task
+    work = OutboundWork(300, seed=1, policy=shut, dedicated=True)
+    with_campaign = simulate(loaded, seed=5, outbound=work)
+    without = simulate(loaded, seed=5)
+    figures = work.close()
+    assert figures.reached > 20 and figures.dedicated_seconds == figures.agent_seconds > 0
+    # the ACD breaks ties between equal agents at random: which pool agent answers may differ
+    assert [r[:2] + r[3:] for r in _records(with_campaign)] == [r[:2] + r[3:] for r in _records(without)]
+    assert not any(str(r.agent_id).startswith("outbound") for r in with_campaign.records)
+    held = sum(figures.held.values())
+    assert 0 < held <= figures.pool_seconds and figures.held["prediction"] > 0
+
+
+def test_automated_surveys_need_no_agent_keep_to_their_lines_and_hours() -> None:
+    loaded = _scenario(hours=12.0)
+    hours = CallingHours("09:00", "11:00", timezone="UTC")
+    work = OutboundWork(2000, seed=2, hours=hours, mode=Mode.SURVEY, lines=5)
+    in_progress: list[int] = []
+    survey = work._survey
+
+    def watched(now: float) -> None:
+        survey(now)
+        in_progress.append(len(work._survey_ends))
+        assert not work._survey_ends or hours.is_open(now) or now >= 11 * 3600
+
+    work._survey = watched  # type: ignore[method-assign]
+    with_campaign = simulate(loaded, seed=7, outbound=work)
+    figures = work.close()
+    assert _records(with_campaign) == _records(simulate(loaded, seed=7))
+    assert max(in_progress) == 5 and figures.agent_seconds == 0
+    # 5 lines for 2 hours, about a minute a call: some hundreds reached, none outside the hours
+    assert 200 < figures.reached < 700 and figures.pending > 0
+    assert sum(figures.reached_by_hour[:9]) == 0 and sum(figures.reached_by_hour[12:]) == 0
