@@ -14,8 +14,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import callcenter.config.yaml_source as config_yaml_source
+import ivr_flows.yaml_source as yaml_source
 from callcenter.cli import main
+from ivr_flows.yaml_cache import ENV
 from simulator.replications import half_width
+from simulator.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("scipy", "matplotlib")
@@ -47,7 +51,7 @@ def test_a_small_simulation_imports_no_scipy_or_matplotlib(tmp_path: Path) -> No
     names = imported("simulate", "mmc-plus-m", "--duration-hours", "0.6", "--no-progress",
                      cwd=tmp_path)
     assert "simulator.replications" in names and "simulator.scenario" in names
-    assert not top_level(names) & set(HEAVY)
+    assert not top_level(names) & {*HEAVY, "multiprocessing", "tqdm"}
 
 
 def test_intervals_load_scipy_special_but_not_scipy_stats_and_plots_load_matplotlib(
@@ -96,3 +100,19 @@ def test_a_caller_in_its_own_process_gets_its_collector_back_unfrozen() -> None:
     result = runner.invoke(main, ["simulate", "mmc-plus-m", "--duration-hours", "0.6", "--no-progress"])
     assert result.exit_code == 0, result.output
     assert gc.get_freeze_count() == 0 and gc.isenabled()
+
+
+def test_a_second_load_of_a_scenario_parses_no_yaml(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv(ENV, str(tmp_path / "cache"))
+    first = load_scenario("jinan-day")
+
+    def parse(*args: object) -> None:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(yaml_source, "compose_and_construct", parse)
+    monkeypatch.setattr(yaml_source, "_parse_data", parse)
+    monkeypatch.setattr(config_yaml_source, "compose_and_construct", parse)
+    again = load_scenario("jinan-day")
+    assert again.scenario == first.scenario and again.config == first.config
+    assert again.ivr.flows.keys() == first.ivr.flows.keys()
+    assert again.ivr.durations.seconds == first.ivr.durations.seconds
