@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import ValidationError
 
 from ivr_flows.catalogue import Catalogue, load_catalogue
@@ -15,7 +14,7 @@ from ivr_flows.checks import ParsedFlow, check_flow, terminator_warnings
 from ivr_flows.context import FlowContext
 from ivr_flows.issues import FlowError, FlowIssue
 from ivr_flows.model import Flow
-from ivr_flows.yaml_limits import YamlLimitError, read_text
+from ivr_flows.yaml_limits import YamlLimitError, read_text, yaml_error
 from ivr_flows.yaml_source import load_yaml
 
 if TYPE_CHECKING:
@@ -59,7 +58,7 @@ def parse_flow_text(text: str, file: str) -> tuple[ParsedFlow | None, list[FlowI
     """Schema-check one flow document; on failure return the issues with their lines."""
     try:
         data, source = load_yaml(text, file)
-    except yaml.MarkedYAMLError as exc:
+    except yaml_error("MarkedYAMLError") as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
         return None, [FlowIssue(file, line, None, f"not valid YAML: {exc.problem}")]
     except YamlLimitError as exc:

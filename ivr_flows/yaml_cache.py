@@ -4,7 +4,8 @@ Parsing a document (the size and depth checks, libyaml, then building Python val
 line of each value) is most of the time a scenario, its center and its flows take to load. A
 document's parse depends on nothing but its text and the parser, so it is kept in the user's
 cache folder (``platformdirs``; ``CALLCENTER_CACHE_DIR`` names another, empty turns it off)
-under a hash of the text, the parser's version and this format. A document that fails to parse
+under a hash of the text, the parser's installed files and this format: a run whose documents
+are all kept does not even import PyYAML. A document that fails to parse
 is never kept (its error is raised, naming file and line, at every run), nor one whose values
 JSON would not give back exactly as they were (dates, integer keys, tuples): those are parsed
 every time. A missing, unreadable or corrupt entry is parsed again; the folder can be deleted.
@@ -14,15 +15,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
 import os
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
-from ivr_flows.yaml_limits import FAST_LOADER, MAX_DEPTH, MAX_VALUES
+from ivr_flows.yaml_limits import MAX_DEPTH, MAX_VALUES
 
 FORMAT = 1
 """Raised when what ``load_yaml`` and the config loader keep changes shape."""
@@ -40,8 +41,21 @@ def cache_dir() -> Path | None:
     return platformdirs.user_cache_path("callcenter12345") / "yaml"
 
 
+@cache
+def _parser() -> str:
+    """PyYAML's installed files (name, size, time), found without importing it: another version
+    or build of the parser (libyaml's extension there or not) is another key."""
+    spec = importlib.util.find_spec("yaml")
+    if spec is None or not spec.submodule_search_locations:
+        return "no yaml"
+    with os.scandir(next(iter(spec.submodule_search_locations))) as entries:
+        files = sorted(f"{e.name}:{e.stat().st_size}:{e.stat().st_mtime_ns}" for e in entries
+                       if e.is_file())
+    return ",".join(files)
+
+
 def _key(kind: str, text: str) -> str:
-    parser = f"{FORMAT}|{kind}|{yaml.__version__}|{FAST_LOADER.__name__}|{MAX_DEPTH}|{MAX_VALUES}|"
+    parser = f"{FORMAT}|{kind}|{_parser()}|{MAX_DEPTH}|{MAX_VALUES}|"
     return hashlib.sha256((parser + text).encode("utf-8", "surrogatepass")).hexdigest()
 
 

@@ -9,13 +9,37 @@ without recursion, and refuse such documents with ``file:line: message``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
-FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's parser when PyYAML has it (about ten times faster, also without recursion); a
-document it refuses is read again by the pure parser, so errors read the same either way."""
+
+@cache
+def fast_loader() -> Any:
+    """libyaml's parser when PyYAML has it (about ten times faster, also without recursion); a
+    document it refuses is read again by the pure parser, so errors read the same either way.
+    (PyYAML is imported here, on first use: a run whose documents are all in the parse cache,
+    ``ivr_flows.yaml_cache``, does without it.)"""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def yaml_error(name: str = "YAMLError") -> type[Exception]:
+    """PyYAML's exception class ``name`` for an ``except`` clause, which evaluates it only when
+    an exception is being matched: PyYAML is not imported on the way that raises none."""
+    import yaml
+
+    return getattr(yaml, name)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "FAST_LOADER":
+        return fast_loader()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 MAX_DEPTH = 64
 """Nested mappings and lists; real configs and flows use fewer than ten."""
@@ -48,9 +72,11 @@ def check_limits(text: str, filename: str, *, max_depth: int = MAX_DEPTH,
 
     YAML syntax errors are left to the caller's parser (they raise ``yaml.YAMLError`` here too).
     """
-    if FAST_LOADER is not yaml.SafeLoader:
+    import yaml
+
+    if fast_loader() is not yaml.SafeLoader:
         try:
-            _check_events(yaml.parse(text, Loader=FAST_LOADER), filename, max_depth, max_values)
+            _check_events(yaml.parse(text, Loader=fast_loader()), filename, max_depth, max_values)
             return
         except yaml.YAMLError:
             pass  # the pure parser below raises its own message, as without libyaml
@@ -59,6 +85,8 @@ def check_limits(text: str, filename: str, *, max_depth: int = MAX_DEPTH,
 
 def _check_events(events: Iterator[yaml.Event], filename: str, max_depth: int,
                   max_values: int) -> None:
+    import yaml
+
     expanded = 0  # values so far, aliases counted with everything they stand for
     sizes: dict[str, int] = {}  # anchor -> values it stands for
     open_: list[tuple[str | None, int]] = []  # (anchor, expanded when the collection started)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from ivr_flows.yaml_cache import cached_parse
-from ivr_flows.yaml_limits import FAST_LOADER, check_limits
+from ivr_flows.yaml_limits import check_limits, fast_loader
+
+if TYPE_CHECKING:
+    import yaml
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +66,11 @@ def load_data(text: str, name: str = "<string>") -> Any:
 
 
 def _parse_data(text: str, name: str) -> Any:
+    import yaml
+
     check_limits(text, name)
-    try:  # libyaml when present (see FAST_LOADER); its refusal is left to the pure loader's words
-        return yaml.load(text, Loader=FAST_LOADER)  # noqa: S506 - a safe loader
+    try:  # libyaml when present (see fast_loader); its refusal is left to the pure loader's words
+        return yaml.load(text, Loader=fast_loader())  # noqa: S506 - a safe loader
     except yaml.YAMLError:
         return yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506
 
@@ -75,10 +78,12 @@ def _parse_data(text: str, name: str) -> Any:
 def compose_and_construct(text: str) -> tuple[yaml.Node | None, Any]:
     """``yaml.compose`` and ``yaml.load`` of ``text`` in one pass: the data is constructed from
     the composed nodes, as ``yaml.load`` does, rather than from a second parse of the text. By
-    libyaml when present (see FAST_LOADER); a document it refuses is read by the pure parser,
+    libyaml when present (see fast_loader); a document it refuses is read by the pure parser,
     whose words the error then has. Check the limits first (``check_limits``)."""
+    import yaml
+
     try:
-        return _compose_and_construct(text, FAST_LOADER)
+        return _compose_and_construct(text, fast_loader())
     except yaml.YAMLError:
         return _compose_and_construct(text, yaml.SafeLoader)
 
@@ -93,6 +98,8 @@ def _compose_and_construct(text: str, loader_class: type) -> tuple[yaml.Node | N
 
 
 def _walk(node: yaml.Node, path: tuple[Any, ...], lines: dict, duplicates: list) -> None:
+    import yaml
+
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()

@@ -13,15 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ivr_flows.catalogue import CATALOGUE_PATH, Catalogue, load_catalogue
 from ivr_flows.context import FlowContext
 from ivr_flows.issues import FlowError, FlowIssue
 from ivr_flows.loader import FLOWS_DIR, FlowSet, flow_files, load_flows
 from ivr_flows.plugins import PluginRegistry, default_registry
 from ivr_flows.timing import PromptDurations
-from ivr_flows.yaml_limits import YamlLimitError, read_text
+from ivr_flows.yaml_limits import YamlLimitError, read_text, yaml_error
 from ivr_flows.yaml_source import load_data
 
 DEFAULT_PROMPTS_DIR = Path("var/prompts")
@@ -72,7 +70,7 @@ def line_flow_files(config: Any, folder: Path = FLOWS_DIR) -> list[Path]:
     for path in flow_files([folder]):
         try:  # a glance at names only: load_flows parses and checks the files it is given
             data = load_data(read_text(path), str(path))
-        except (yaml.YAMLError, YamlLimitError):
+        except (yaml_error(), YamlLimitError):
             continue
         if isinstance(data, dict) and isinstance(data.get("nodes"), dict):
             calls = {str(n.get("flow")) for n in data["nodes"].values()

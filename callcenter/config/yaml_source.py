@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from ivr_flows.yaml_cache import cached_parse
 from ivr_flows.yaml_limits import YamlLimitError, check_limits, read_text
 from ivr_flows.yaml_source import compose_and_construct
+
+if TYPE_CHECKING:
+    import yaml
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
@@ -143,6 +145,8 @@ def loads_yaml(text: str, filename: str) -> tuple[Any, SourceMap]:
 
 
 def _parse(text: str, filename: str) -> dict[str, Any]:
+    import yaml  # here: a run whose documents are all in the parse cache does without it
+
     try:
         check_limits(text, filename)
         node, data = compose_and_construct(text)
@@ -161,6 +165,8 @@ def _parse(text: str, filename: str) -> dict[str, Any]:
 
 
 def _walk(node: yaml.Node, path: Loc, out: dict[Loc, int]) -> None:
+    import yaml
+
     out.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         merged: list[yaml.Node] = []
@@ -181,6 +187,8 @@ def _walk(node: yaml.Node, path: Loc, out: dict[Loc, int]) -> None:
 
 
 def _scalar_key(node: yaml.Node) -> str | int:
+    import yaml
+
     value = node.value if isinstance(node, yaml.ScalarNode) else str(node.value)
     if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:int":
         try:

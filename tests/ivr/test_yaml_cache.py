@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import ivr_flows.yaml_cache as yaml_cache
 import ivr_flows.yaml_source as yaml_source
 from callcenter.config.yaml_source import Origin, YamlError, loads_yaml
 from ivr_flows.yaml_cache import ENV
@@ -104,3 +105,10 @@ def test_an_unwritable_cache_folder_only_means_no_cache(tmp_path: Path, monkeypa
     monkeypatch.setenv(ENV, str(blocker / "cache"))  # a folder cannot be made under a file
     assert load_data(FLOW)["flow"] == "demo"
     assert list(tmp_path.iterdir()) == [blocker]
+
+
+def test_another_build_of_the_parser_is_another_key(monkeypatch) -> None:
+    assert "__init__.py:" in yaml_cache._parser() and "constructor.py:" in yaml_cache._parser()
+    before = yaml_cache._key("data", FLOW)
+    monkeypatch.setattr(yaml_cache, "_parser", lambda: "PyYAML 7")
+    assert yaml_cache._key("data", FLOW) != before

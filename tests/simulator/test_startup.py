@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("scipy", "matplotlib")
 
 
-def imported(*args: str, cwd: Path) -> set[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def imported(*args: str, cwd: Path, **environ: str) -> set[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **environ}
     done = subprocess.run([sys.executable, "-X", "importtime", "-m", "callcenter.cli", *args],
                           capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -52,6 +52,15 @@ def test_a_small_simulation_imports_no_scipy_or_matplotlib(tmp_path: Path) -> No
                      cwd=tmp_path)
     assert "simulator.replications" in names and "simulator.scenario" in names
     assert not top_level(names) & {*HEAVY, "multiprocessing", "tqdm"}
+
+
+def test_a_simulation_whose_yaml_is_all_in_the_parse_cache_does_not_import_pyyaml(
+        tmp_path: Path) -> None:
+    args = ("simulate", "jinan-day", "--duration-hours", "0.6", "--no-progress")
+    cache = str(tmp_path / "cache")
+    assert "yaml" in imported(*args, cwd=tmp_path, CALLCENTER_CACHE_DIR=cache)
+    names = imported(*args, cwd=tmp_path, CALLCENTER_CACHE_DIR=cache)
+    assert "simulator.scenario" in names and "yaml" not in top_level(names)
 
 
 def test_intervals_load_scipy_special_but_not_scipy_stats_and_plots_load_matplotlib(
