@@ -3,13 +3,14 @@ embedded engine over loopback SIP (a real caller and seat), and the FastAGI hand
 Asterisk through the fake channel (the recorded AGI shapes).
 
 A record is compared as what the records store keeps of it: the line, the outcome, the
-queue, the language and the agent (times differ by construction).
+queue, the language, the agent and the survey's score (times differ by construction).
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
 
@@ -18,12 +19,13 @@ from acd.events import AgentLoggedIn, CallArrived
 from callcenter.records.lifecycle import CallClosed, CallOpened
 from callcenter.sip.transport import open_endpoint
 from callcenter.sip.useragent import Call, UserAgent
+from callcenter.telephony.embedded import start_embedded
+from calls.leg import State
 from tests.asterisk_engine.conftest import start as start_agi
 from tests.asterisk_engine.fake_asterisk import FakeChannel, answering
 from tests.asterisk_engine.test_callbacks import recorded_outcome
 from tests.engine_parts import engine_parts
-from tests.telephony.helpers import LOCAL, press, register_seat, wait_for
-from tests.telephony.helpers import start as start_sip
+from tests.telephony.helpers import LOCAL, PASSWORDS, press, register_seat, wait_for
 from tests.telephony.test_callbacks import offering_callbacks_after
 
 pytestmark = [pytest.mark.sip, pytest.mark.timeout(60)]
@@ -32,19 +34,22 @@ pytestmark = [pytest.mark.sip, pytest.mark.timeout(60)]
 @dataclass(frozen=True)
 class Scenario:
     """A caller on 12345 presses ``keys`` (9 then a language; none: Mandarin), then: an agent
-    answers and hangs up (``answered``), the caller hangs up waiting (``queue``) or in the
-    greeting (``ivr``), or accepts the callback offer, hangs up and is called back when seat
-    1001 logs in (``callback``)."""
+    answers and hangs up (``answered``; ``survey``: the caller then scores the call 4), the
+    caller hangs up waiting (``queue``) or in the greeting (``ivr``), or accepts the callback
+    offer, hangs up and is called back when seat 1001 logs in (``callback``)."""
 
     name: str
     keys: str
-    ends: str  # answered | queue | ivr | callback
+    ends: str  # answered | survey | queue | ivr | callback
     expected: tuple[tuple, ...]
 
 
 SCENARIOS = [
     Scenario("mandarin caller served by an agent", "", "answered",
              (("opened", "12345"), ("answered", "12345", "zh-general", "zh", "1001", False))),
+    Scenario("caller rates the call after the agent hangs up", "", "survey",
+             (("opened", "12345"), ("answered", "12345", "zh-general", "zh", "1001", False),
+              ("score", 4))),
     Scenario("english caller abandons in the queue", "91", "queue",
              (("opened", "12345"), ("abandoned", "12345", "en-general", "en", None, False))),
     Scenario("caller leaves during the greeting", "", "ivr",
@@ -60,7 +65,7 @@ def config_for(scenario: Scenario):
     return offering_callbacks_after(1.0) if scenario.ends == "callback" else None
 
 
-def records(commands: list) -> tuple[tuple, ...]:
+def records(commands: list, scores: list[int]) -> tuple[tuple, ...]:
     out: list[tuple] = []
     for command in commands:
         if isinstance(command, CallOpened):
@@ -70,11 +75,24 @@ def records(commands: list) -> tuple[tuple, ...]:
         elif isinstance(command, CallFinished):
             r = command.record
             out.append((r.outcome, r.line, r.queue, r.language, r.agent_id, r.callback))
-    return tuple(out)
+    return (*out, *(("score", score) for score in scores))
 
 
 def ended(parts) -> bool:
     return any(isinstance(c, (CallClosed, CallFinished)) for c in parts.commands)
+
+
+def scoring(parts) -> list[int]:
+    """The survey scores the engine stores (through the records writer's method)."""
+    scores: list[int] = []
+    parts.writer = SimpleNamespace(set_satisfaction=lambda call_id, score, at=None: scores.append(score))
+    return scores
+
+
+def surveying(tel) -> bool:
+    """The embedded engine's caller waits for the survey's key."""
+    return any(call.state is State.SURVEY and call.run is not None and call.run.playing is None
+               for call in tel.control.calls.values())
 
 
 def offered_callback(parts) -> bool:
@@ -83,9 +101,12 @@ def offered_callback(parts) -> bool:
 
 async def over_sip(scenario: Scenario, prompts_dir) -> tuple[tuple, ...]:
     parts = engine_parts(config=config_for(scenario))
-    tel = await start_sip(parts, prompts_dir)
+    scores = scoring(parts)
+    tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir, passwords=PASSWORDS,
+                               survey_flow="survey")
     rung: list[Call] = []
-    seat = await register_seat(tel, "1001", parts, rung) if scenario.ends == "answered" else None
+    served = scenario.ends in ("answered", "survey")
+    seat = await register_seat(tel, "1001", parts, rung) if served else None
     called_back: list[Call] = []
     caller = UserAgent(await open_endpoint(port=0), user=NUMBER, media=True,
                        on_call=called_back.append, auto_answer=True)
@@ -105,11 +126,16 @@ async def over_sip(scenario: Scenario, prompts_dir) -> tuple[tuple, ...]:
         else:
             if scenario.keys:
                 await press(call, scenario.keys)
-            if scenario.ends == "answered":
+            if served:
                 assert seat is not None
                 await wait_for(lambda: rung, 15)
                 await asyncio.wait_for(rung[0].confirmed.wait(), 5)
                 await seat.hangup(rung[0])
+                if scenario.ends == "survey":
+                    await wait_for(lambda: surveying(tel), 15)
+                    await press(call, "4")
+                else:
+                    await caller.hangup(call)  # no survey heard out
             else:
                 await wait_for(lambda: parts.submitted(CallArrived), 15)
                 await caller.hangup(call)
@@ -119,12 +145,13 @@ async def over_sip(scenario: Scenario, prompts_dir) -> tuple[tuple, ...]:
         await caller.endpoint.close()
         if seat is not None:
             await seat.endpoint.close()
-    return records(parts.commands)
+    return records(parts.commands, scores)
 
 
 async def over_asterisk(scenario: Scenario) -> tuple[tuple, ...]:
     parts = engine_parts(config=config_for(scenario))
-    running = await start_agi(parts)
+    scores = scoring(parts)
+    running = await start_agi(parts, on_score=parts.writer.set_satisfaction)
     seats: list[asyncio.Task] = []
 
     async def originate(channel: str, **options: object):
@@ -141,12 +168,14 @@ async def over_asterisk(scenario: Scenario) -> tuple[tuple, ...]:
 
     running.flow.callbacks.originate = originate
     running.flow.callbacks.agi_url = f"agi://127.0.0.1:{running.port}"
-    if scenario.ends == "answered":
+    if scenario.ends in ("answered", "survey"):
         parts.driver.submit(AgentLoggedIn("1001", ready=True))
     keys = [("STREAM FILE callcenter/welcome_12345", digit) if i == 0 else ("STREAM FILE", digit)
             for i, digit in enumerate(scenario.keys)]
     if scenario.ends == "callback":
         keys = [("STREAM FILE callcenter/all_busy_callback", "1")]
+    if scenario.ends == "survey":
+        keys = [("STREAM FILE callcenter/survey_question", "4")]
     caller = FakeChannel(running.port, "12345", keys=keys, dial=answering(talk=0.3), callerid=NUMBER,
                          hangup_on="STREAM FILE" if scenario.ends == "ivr" else None)
     task = asyncio.create_task(caller.run())
@@ -160,7 +189,7 @@ async def over_asterisk(scenario: Scenario) -> tuple[tuple, ...]:
         await asyncio.gather(*seats)
     await wait_for(lambda: ended(parts), 15)
     await running.server.close()
-    return records(parts.commands)
+    return records(parts.commands, scores)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
