@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
 from callcenter.sip.ids import new_branch
 from callcenter.sip.message import (
@@ -13,9 +14,17 @@ from callcenter.sip.message import (
     SIPRequest,
     SIPResponse,
     SipURI,
+    make_response,
 )
 
 DialogId = tuple[str, str, str]
+
+
+class _InDialog(Protocol):
+    dialog: Dialog | None
+
+
+L = TypeVar("L", bound=_InDialog)
 
 
 def dialog_id(message: SIPRequest | SIPResponse) -> DialogId:
@@ -28,6 +37,20 @@ def dialog_id(message: SIPRequest | SIPResponse) -> DialogId:
         return message.call_id, message.to_tag or "", message.from_tag or ""
     return message.call_id, message.from_tag or "", message.to_tag or ""
 
+
+
+def in_dialog(request: SIPRequest, known: Mapping[DialogId, L],
+              respond: Callable[[SIPResponse], Any]) -> L | None:
+    """What ``known`` holds for the dialog of a received in-dialog request, once that dialog
+    takes the request; None after answering it 481 (no such dialog) or 500 (CSeq out of order)."""
+    found = known.get(dialog_id(request))
+    if found is None or found.dialog is None:
+        respond(make_response(request, 481))
+        return None
+    if not found.dialog.receive_request(request):
+        respond(make_response(request, 500))
+        return None
+    return found
 
 @dataclass
 class Dialog:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from callcenter.media.rtp_endpoint import RtpEndpoint, bind_udp_socket
-from callcenter.sip.dialog import Dialog, DialogId, dialog_id
+from callcenter.sip.dialog import Dialog, DialogId, dialog_id, in_dialog
 from callcenter.sip.digest import DigestServer, build_authorization
 from callcenter.sip.ids import new_branch, new_call_id, new_tag
 from callcenter.sip.message import (
@@ -265,20 +265,8 @@ class UserAgent:
         call.answered.set()
         self.endpoint.respond(ok)
 
-    def _in_dialog(self, request: SIPRequest) -> Call | None:
-        """The call of an in-dialog request, or None once it is answered 481 (no such dialog)
-        or 500 (its CSeq out of order)."""
-        call = self.calls.get(dialog_id(request))
-        if call is None or call.dialog is None:
-            self.endpoint.respond(make_response(request, 481))
-            return None
-        if not call.dialog.receive_request(request):
-            self.endpoint.respond(make_response(request, 500))
-            return None
-        return call
-
     def _on_reinvite(self, request: SIPRequest) -> None:
-        call = self._in_dialog(request)
+        call = in_dialog(request, self.calls, self.endpoint.respond)
         if call is None:
             return
         body = call.local_sdp
@@ -312,7 +300,7 @@ class UserAgent:
             call.confirmed.set()
 
     def _on_bye(self, request: SIPRequest, addr: Addr, txn: TransactionKey | None) -> None:
-        call = self._in_dialog(request)
+        call = in_dialog(request, self.calls, self.endpoint.respond)
         if call is None:
             return
         self.endpoint.respond(make_response(request, 200))

@@ -25,7 +25,7 @@ from callcenter.config import HotlineConfig
 from callcenter.core_port import Core
 from callcenter.media.rtp_endpoint import bind_udp_socket
 from callcenter.media.tone import music_on_hold
-from callcenter.sip.dialog import Dialog, DialogId, dialog_id
+from callcenter.sip.dialog import Dialog, DialogId, dialog_id, in_dialog
 from callcenter.sip.ids import new_tag
 from callcenter.sip.message import SIPRequest, SIPResponse, make_response
 from callcenter.sip.sdp import SDPError, answer_offer, parse_answer
@@ -462,14 +462,7 @@ class CallControl(CallWire):
 
     def _dialog_leg(self, request: SIPRequest) -> CallerLeg | AgentLeg | DepartmentLeg | None:
         """The leg an in-dialog request belongs to; None after answering 481 or 500."""
-        leg = self.dialogs.get(dialog_id(request))
-        if leg is None or leg.dialog is None:
-            self.ep.respond(make_response(request, 481))
-            return None
-        if not leg.dialog.receive_request(request):
-            self.ep.respond(make_response(request, 500))
-            return None
-        return leg
+        return in_dialog(request, self.dialogs, self.ep.respond)
 
     def _reinvite(self, request: SIPRequest) -> None:
         """Refresh the session without changing media (hold and moves are not supported yet)."""

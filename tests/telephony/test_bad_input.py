@@ -13,7 +13,7 @@ from callcenter.sip.useragent import UserAgent
 from callcenter.telephony.embedded import start_embedded
 
 from .conftest import engine_parts
-from .helpers import LOCAL, PASSWORDS, RawPeer
+from .helpers import LOCAL, PASSWORDS, RawPeer, new_caller, start
 
 pytestmark = [pytest.mark.sip, pytest.mark.timeout(30)]
 
@@ -110,5 +110,29 @@ def test_invite_flood_from_one_address_gets_503_and_others_are_served(tmp_path):
         flooder.sock.close()
         await caller.endpoint.close()
         await tel.close()
+
+    asyncio.run(scenario())
+
+
+def test_an_in_dialog_request_without_its_dialog_or_out_of_order_is_refused(prompts_dir):
+    async def scenario():
+        parts = engine_parts()
+        tel = await start(parts, prompts_dir)
+        peer = RawPeer(tel.port)
+        assert await peer.exchange(peer.request("BYE", to_tag="nosuch")) == [
+            "SIP/2.0 481 Call/Transaction Does Not Exist"]
+        caller = await new_caller()
+        call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
+        assert call.status == 200 and call.dialog is not None
+        dialog = call.dialog  # a BYE in it whose CSeq is not past the INVITE's
+        stale = peer.request("BYE", call_id=dialog.call_id, from_tag=dialog.local_tag,
+                             to_tag=dialog.remote_tag, cseq=dialog.local_seq)
+        assert await peer.exchange(stale) == ["SIP/2.0 500 Server Internal Error"]
+        assert not call.ended.is_set() and len(tel.control.callers) == 1  # the call goes on
+        await caller.hangup(call)
+        await assert_serving_and_idle(tel, parts)
+        peer.sock.close()
+        await tel.close()
+        await caller.endpoint.close()
 
     asyncio.run(scenario())
