@@ -5,9 +5,10 @@ the same run, as ratios.
 Each command runs in a fresh interpreter, in turn with the others (so a change of machine load
 touches them all alike), from an empty folder (no built prompts), on this checkout's code.
 Figures are medians of ``--repeat`` runs: wall time and the CPU time of the child process. The
-first run of each is a warm-up that also writes the bytecode caches; if
-``PYTHONDONTWRITEBYTECODE`` is set, the children cache bytecode in a temporary folder instead of
-compiling every module at every start (as a normal install would not).
+first run of each is a warm-up that also fills the parse cache (in a temporary folder; one row
+runs without it) and the bytecode caches; if ``PYTHONDONTWRITEBYTECODE`` is set, the children
+keep bytecode in a temporary folder rather than compile every module at every start (as a
+normal install would not).
 
     python bench/bench_startup.py [--repeat 11] [--code CHECKOUT]
 
@@ -36,6 +37,8 @@ COMMANDS: dict[str, list[str]] = {
     "simulate jinan-day (0.6 h)": [*CLI, "simulate", "jinan-day", *SMALL],
     "simulate mmc-plus-m (0.6 h, 2 replications)": [
         *CLI, "simulate", "mmc-plus-m", *SMALL, "--replications", "2", "--jobs", "1"],
+    "simulate jinan-day (0.6 h, no parse cache)": [
+        "env", "CALLCENTER_CACHE_DIR=", *CLI, "simulate", "jinan-day", *SMALL],
 }
 BASELINES = ("python -c pass", "python -c 'import yaml'")
 
@@ -64,6 +67,7 @@ def main() -> None:
         if env.pop("PYTHONDONTWRITEBYTECODE", None):
             env["PYTHONPYCACHEPREFIX"] = str(Path(folder) / "pycache")
             note = "PYTHONDONTWRITEBYTECODE was set: bytecode cached in a temporary folder"
+        env["CALLCENTER_CACHE_DIR"] = str(Path(folder) / "parses")  # filled by the warm-up
         cwd = Path(folder) / "cwd"
         cwd.mkdir()
         times: dict[str, list[tuple[float, float]]] = {name: [] for name in COMMANDS}
