@@ -95,9 +95,11 @@ def run(replications: int, tasks: int, policy: BlendPolicy, seed: int, *, mode: 
     for key in campaign[0]:
         if key != "reached_by_hour":
             out["campaign"][key] = _interval([float(c[key]) for c in campaign])
-    reached = out["campaign"]["reached"][0]
-    out["campaign"]["dials_per_reached"] = out["campaign"]["dials"][0] / reached if reached else None
-    out["campaign"]["days_needed"] = math.ceil(tasks / reached) if reached else None
+    c = out["campaign"]
+    reached, done = c["reached"][0], c["reached"][0] + c["not_reached"][0] + c["expired"][0]
+    c["dials_per_reached"] = c["dials"][0] / reached if reached else None
+    # days until every task is over (reached or given up), at the day's rate
+    c["days_needed"] = (1 if c["pending"][0] == 0 else math.ceil(tasks / done)) if done else None
     out["campaign"]["reached_by_hour"] = [
         sum(c["reached_by_hour"][h] for c in campaign) / replications for h in range(24)]
     out["hourly"] = {
@@ -129,7 +131,7 @@ def report(out: dict) -> None:
         + f", agent hours {c['agent_hours'][0]:.0f}; completion {c['reached'][0] / out['tasks']:.1%}")
     if c["dials_per_reached"] is not None:
         print(f"dials per reached visit {c['dials_per_reached']:.2f}; at this rate the campaign needs "
-              f"{c['days_needed']} day(s)")
+              f"{c['days_needed']} day(s) (until every visit is reached or given up)")
     if out["mode"] == "survey":
         print(f"trunk hours {c['line_hours'][0]:.1f} (no agent time)")
         return
