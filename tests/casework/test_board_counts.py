@@ -11,8 +11,9 @@ from hypothesis import event as note
 from hypothesis import strategies as st
 
 from callcenter.casework.service import CaseNotFound, CaseRefused, Casework, build_casework
-from callcenter.casework.store import CaseStore, ConcurrentChange
-from callcenter.records.schema import SCHEMA_VERSION
+from callcenter.casework.store import CaseQuery, CaseStore, ConcurrentChange
+from callcenter.records.case_schema import BOARD_MIGRATION
+from callcenter.records.schema import MIGRATIONS, migration_sql
 from cases.case import Case
 from cases.codec import EventFormatError
 from cases.errors import CaseError
@@ -138,7 +139,7 @@ def test_the_counters_equal_a_full_scan_after_any_workflow(world, steps):
         assert counted(world.casework.store) == scan(world.casework.store), (kind, pick, department)
 
 
-def test_a_database_from_before_the_counters_has_its_cases_counted_when_opened(db_url):
+def test_the_board_step_counts_the_cases_of_a_database_made_before_it(db_url):
     world = World(db_url)
     for i, kind in enumerate(("open", "open", "open", "dispatch", "sign", "extension", "supervise")):
         world.step(kind, 1 if i > 2 else i, "water", "transport", 2, True)
@@ -147,18 +148,14 @@ def test_a_database_from_before_the_counters_has_its_cases_counted_when_opened(d
     expected = scan(store)
     assert expected[4] == 1 and expected[1], "the fill must give an extension request and cards"
     backend = store.backend
-    with store._lock, backend.transaction():  # back to the schema before the counters
+    with store._lock, backend.transaction():  # the cases as they stood before the board's step
         for statement in ("DROP INDEX cases_open_supervised", "DROP INDEX cases_extension_pending",
-                          "DROP TABLE case_counts", "ALTER TABLE cases DROP COLUMN extension_pending",
-                          f"DELETE FROM schema_version WHERE version = {SCHEMA_VERSION}"):
+                          "DROP TABLE case_counts", "ALTER TABLE cases DROP COLUMN extension_pending"):
             backend.execute(statement)
+        for statement in migration_sql(backend.dialect, MIGRATIONS.index(BOARD_MIGRATION) + 1):
+            backend.execute(statement)
+    assert counted(store) == expected
     world.casework.close()
-    reopened = CaseStore.open(db_url)
-    try:
-        assert reopened.records.schema_version == SCHEMA_VERSION
-        assert counted(reopened) == expected
-    finally:
-        reopened.close()
 
 
 def test_the_lists_follow_the_extension_and_supervision_orders(tmp_path):
@@ -174,8 +171,10 @@ def test_the_lists_follow_the_extension_and_supervision_orders(tmp_path):
     store = world.casework.store
     first, _, third = world.cases
     assert [r.case_id for r in store.pending_extensions(20)] == [first, third]  # oldest first
+    assert {r.case_id for r in store.find(CaseQuery(extension=True))} == {first, third}  # the list
     assert [r.case_id for r in store.open_supervised(20)] == [third, first]  # newest first
     world.step("decide", 0, "water", "water", 2, True)
     assert [r.case_id for r in store.pending_extensions(20)] == [third]
+    assert [r.case_id for r in store.find(CaseQuery(extension=True))] == [third]
     assert store.counts()[("extension", "")] == 1
     world.casework.close()
