@@ -325,3 +325,25 @@ def test_a_missing_transcript_fails_the_test_where_the_channel_is_made(monkeypat
             FakeChannel(1, "12345")
     finally:
         fake_asterisk.recorded_environment.cache_clear()
+
+
+def test_a_caller_hanging_up_in_the_survey_leaves_one_answered_record_and_no_score():
+    async def scenario():
+        parts = engine_parts()
+        scores: list[int] = []
+        running = await start(parts, on_score=lambda call_id, score, at: scores.append(score))
+        log_in(parts, "1001")
+        caller = FakeChannel(running.port, "12345", dial=answering(),
+                             hangup_on="STREAM FILE callcenter/survey_question")
+        await caller.run()
+        await wait_for(lambda: running.ends and caller.uniqueid not in running.flow.calls)
+        await running.server.close()
+        return parts, running, caller, scores
+
+    parts, running, caller, scores = asyncio.run(scenario())
+    assert scores == [] and "HANGUP" not in caller.commands
+    assert len(parts.submitted(AgentHungUp)) == 1 and parts.submitted(CallerHungUp) == []
+    (record,) = parts.records
+    assert record.outcome == "answered" and record.agent_id == "1001"
+    assert running.ends[0].reason is EndReason.CALLER_HUNG_UP
+    assert len(parts.driver.timers) <= 1  # the call's deadline went with it (the ACD's may stay)
