@@ -9,6 +9,7 @@ are all kept does not even import PyYAML. A document that fails to parse
 is never kept (its error is raised, naming file and line, at every run), nor one whose values
 JSON would not give back exactly as they were (dates, integer keys, tuples): those are parsed
 every time. A missing, unreadable or corrupt entry is parsed again; the folder can be deleted.
+It stays small: each of its 256 subfolders keeps the ``PER_FOLDER`` entries used last.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from ivr_flows.yaml_limits import MAX_DEPTH, MAX_VALUES
 
 FORMAT = 1
 """Raised when what ``load_yaml`` and the config loader keep changes shape."""
+PER_FOLDER = 8
+"""Entries kept in each subfolder (by the first two hex digits of the key), last used first."""
 ENV = "CALLCENTER_CACHE_DIR"
 T = TypeVar("T")
 
@@ -73,7 +76,10 @@ def cached_parse(kind: str, text: str, parse: Callable[[str], Any],
     try:
         kept = json.loads(entry.read_text(encoding="utf-8"))
         if isinstance(kept, dict) and kept.get("key") == key:
-            return decode(kept["value"])
+            value = decode(kept["value"])
+            with contextlib.suppress(OSError):
+                os.utime(entry)  # used now: the last to go when its subfolder is pruned
+            return value
     except (OSError, ValueError, TypeError, KeyError, IndexError):
         pass  # not kept yet, or unreadable: parsed again below
     value = parse(text)
@@ -93,6 +99,17 @@ def _keep(entry: Path, key: str, value: Any) -> None:
         entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         temporary.write_text(encoded, encoding="utf-8")
         os.replace(temporary, entry)
+        _prune(entry.parent)
     except OSError:  # a read-only or full disk: the parse is simply not kept
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
+
+
+def _prune(folder: Path) -> None:
+    """Remove all but the ``PER_FOLDER`` entries of ``folder`` used last."""
+    with os.scandir(folder) as found:
+        entries = sorted(((e.stat().st_mtime_ns, e.path) for e in found
+                          if e.is_file() and e.name.endswith(".json")), reverse=True)
+    for _, path in entries[PER_FOLDER:]:
+        with contextlib.suppress(OSError):
+            os.unlink(path)

@@ -4,6 +4,7 @@ an error kept, and nothing kept that JSON would not give back as it was."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,19 @@ def test_another_build_of_the_parser_is_another_key(monkeypatch) -> None:
     before = yaml_cache._key("data", FLOW)
     monkeypatch.setattr(yaml_cache, "_parser", lambda: "PyYAML 7")
     assert yaml_cache._key("data", FLOW) != before
+
+
+def test_each_subfolder_keeps_the_entries_used_last(cache: Path, monkeypatch) -> None:
+    monkeypatch.setattr(yaml_cache, "PER_FOLDER", 2)
+    real_key = yaml_cache._key
+    monkeypatch.setattr(yaml_cache, "_key", lambda kind, text: "aa" + real_key(kind, text)[2:])
+    a, b, c = "a: 1\n", "b: 2\n", "c: 3\n"
+    load_data(a)
+    load_data(b)
+    long_ago = {name: 10**18 + i for i, name in enumerate((a, b))}  # both written long ago
+    for text, when in long_ago.items():
+        os.utime(cache / "aa" / f"{yaml_cache._key('data', text)}.json", ns=(when, when))
+    load_data(a)  # used again: now the newest
+    load_data(c)
+    kept = {path.name for path in entries(cache)}
+    assert kept == {f"{yaml_cache._key('data', text)}.json" for text in (a, c)}
