@@ -100,7 +100,7 @@ def _keep(entry: Path, key: str, value: Any) -> None:
         temporary.write_text(encoded, encoding="utf-8")
         os.replace(temporary, entry)
         _prune(entry.parent)
-    except OSError:  # a read-only or full disk: the parse is simply not kept
+    except (OSError, ValueError):  # a read-only or full disk, a lone surrogate: not kept
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
 

@@ -74,6 +74,7 @@ def test_an_invalid_document_is_never_kept_and_its_error_names_the_line(cache: P
 def test_values_json_would_change_are_parsed_every_time(cache: Path) -> None:
     for text, value in [("day: 2027-01-01\n", {"day": dt.date(2027, 1, 1)}),
                         ("2027: {holidays: []}\n", {2027: {"holidays": []}}),
+                        ('a: "\\ud800"\n', {"a": "\ud800"}),  # a lone surrogate: not UTF-8
                         ("a: 1.0\nb: 1\nc: true\n", {"a": 1.0, "b": 1, "c": True})]:
         for _ in range(2):
             data = load_data(text)
