@@ -57,6 +57,7 @@ from acd.events import (
 )
 from acd.idle_pools import PooledAgent
 from acd.model import EscalationStep, QueueSpec, RequirementSet, requirement_set
+from acd.native_heap import EventQueue
 from acd.stats import QueueStats
 from acd.strategies import Strategy, make_strategy
 from agents.model import AgentSpec
@@ -89,8 +90,10 @@ class CallState(StrEnum):
     ANSWERED = "answered"
 
 
-# A timer: (when, seq, kind, call or agent, version it was set for).
-_Timer = tuple[float, int, int, Any, int]
+# A timer just set: (when, kind, call or agent, version it was set for). In the heap (an
+# ``EventQueue`` of rank 0: by time, then the order they were set) kind is ``n``, the call or
+# agent ``a`` and the version ``b``.
+_Timer = tuple[float, int, Any, int]
 _RING: Final = 0
 _WRAP: Final = 1
 _ESCALATE: Final = 2
@@ -245,10 +248,9 @@ class ACD:
         self._agents: dict[str, _Agent] = {}
         self._order: list[_Agent] = []
         self._calls: dict[CallId, _Call] = {}
-        self._timers: list[_Timer] = []
+        self._timers = EventQueue()
         self._fresh: list[_Timer] = []  # timers set since the heap was last consulted
         self._seq = 0  # calls in arrival order
-        self._timer_seq = 0  # timers in the order they were set
         self._dispatch = {
             CallArrived: self._on_call_arrived,
             CallerHungUp: self._on_caller_hung_up,
@@ -319,12 +321,12 @@ class ACD:
         while True:
             if self._fresh:  # including timers set by the ones just fired
                 self._flush_timers()
-            if not timers or timers[0][0] > now:
+            if timers.first() > now:
                 break
-            timer = _heappop(timers)
-            if not self._timer_live(timer):
+            timers.pop()
+            kind, obj, when = timers.n, timers.a, timers.now
+            if not self._timer_live(kind, obj, timers.b):
                 continue
-            when, _, kind, obj, _ = timer
             if kind == _RING:
                 self._ring_ended(obj, when, "ring-no-answer", out)
             elif kind == _WRAP:
@@ -338,15 +340,15 @@ class ACD:
         if self._fresh:
             self._flush_timers()
         timers = self._timers
-        while timers:
-            if self._timer_live(timers[0]):
-                return timers[0][0]
-            _heappop(timers)
+        while len(timers):
+            timers.peek()
+            if self._timer_live(timers.n, timers.a, timers.b):
+                return timers.now
+            timers.pop()
         return None
 
-    def _timer_live(self, timer: _Timer) -> bool:
+    def _timer_live(self, kind: int, obj: Any, version: int) -> bool:
         """False once the timer's call or agent has moved on (a stale entry)."""
-        _, _, kind, obj, version = timer
         if kind == _WRAP:
             agent: _Agent = obj
             return agent.wrap_version == version and agent.seat.activity is Activity.WRAP_UP
@@ -359,9 +361,9 @@ class ACD:
         """Move the timers set since the last look into the heap, leaving out those already
         stale (most ring timers: the seat answered before anyone asked for a deadline)."""
         timers = self._timers
-        for timer in self._fresh:
-            if self._timer_live(timer):
-                _heappush(timers, timer)
+        for when, kind, obj, version in self._fresh:
+            if self._timer_live(kind, obj, version):
+                timers.push(when, 0, obj, version, kind)
         self._fresh.clear()
 
     def seat(self, agent_id: str) -> Seat:
@@ -911,8 +913,7 @@ class ACD:
         return bucket
 
     def _push_timer(self, when: float, kind: int, obj: object, version: int) -> None:
-        self._timer_seq += 1
-        self._fresh.append((when, self._timer_seq, kind, obj, version))
+        self._fresh.append((when, kind, obj, version))
 
     def _sl_wait(self, call: _Call, now: float) -> float:
         return now - (call.arrived_at if call.queue.sl_from_arrival else call.enqueued_at)

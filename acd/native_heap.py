@@ -1,14 +1,17 @@
-"""A binary heap of entries keyed by up to three floats, for the compiled core.
+"""A binary heap of entries keyed by up to three floats, for the compiled core, and the
+event queue built on it.
 
 ``heapq`` over tuples is the fastest heap in plain Python, but compiled it spends most of
 its time in generic comparisons (tuple, then float, through Python's protocol). Here an
 entry is a native object whose key ``(k0, k1, k2)`` is compared as unboxed floats. The users
-(the simulator's event queue, the ACD's idle pools) keep ``heapq`` when plain Python runs:
+(the event queue below, the ACD's idle pools) keep ``heapq`` when plain Python runs:
 ``COMPILED`` tells which. The algorithm is ``heapq``'s, so both give the same order.
 """
 
 from __future__ import annotations
 
+import heapq
+import math
 import types
 from typing import Any, Final, final
 
@@ -82,3 +85,79 @@ def _up(items: list[Entry], entry: Entry, pos: int) -> None:
         items[pos] = parent
         pos = parent_pos
     items[pos] = entry
+
+
+_heappush: Final = heapq.heappush
+_heappop: Final = heapq.heappop
+
+
+@final
+class EventQueue:
+    """Events out by time, then rank, then insertion order (the simulator's events, ranked by
+    kind; the ACD's timers, all of rank 0). Each has two values and an int.
+
+    ``pop()`` returns the rank and leaves the event's time, values and int in ``now``, ``a``,
+    ``b`` and ``n`` (``peek()`` the same without taking it), so no tuple is handed out per
+    event. ``native`` picks the compiled heap (default: when this module is compiled), whose
+    entries are reused once popped; else ``heapq`` over tuples. The key is unique, so both give
+    the very same sequence.
+    """
+
+    __slots__ = ("native", "now", "a", "b", "n", "_seq", "_items", "_tuples", "_free")
+
+    def __init__(self, native: bool = COMPILED) -> None:
+        self.native = native
+        self.now = 0.0
+        self.a: Any = None
+        self.b: Any = None
+        self.n = 0
+        self._seq = 0
+        self._items: list[Entry] = []  # native: key (time, rank, seq)
+        self._tuples: list[tuple[float, int, int, Any, Any, int]] = []
+        self._free: list[Entry] = []
+
+    def __len__(self) -> int:
+        return len(self._items) if self.native else len(self._tuples)
+
+    def first(self) -> float:
+        """The time of the next event; ``inf`` when there is none."""
+        if self.native:
+            items = self._items
+            return items[0].k0 if items else math.inf
+        tuples = self._tuples
+        return tuples[0][0] if tuples else math.inf
+
+    def push(self, time: float, rank: int, a: Any, b: Any, n: int = 0) -> None:
+        seq = self._seq
+        self._seq = seq + 1
+        if not self.native:
+            _heappush(self._tuples, (time, rank, seq, a, b, n))
+            return
+        free = self._free
+        if free:
+            entry = free.pop()
+            entry.k0, entry.k1, entry.k2 = time, float(rank), float(seq)
+            entry.n, entry.a, entry.b = n, a, b
+        else:
+            entry = Entry(time, float(rank), float(seq), n, a, b)
+        push(self._items, entry)
+
+    def peek(self) -> None:
+        """Load the next event's time, values and int (the queue must not be empty)."""
+        if self.native:
+            entry = self._items[0]
+            self.now, self.a, self.b, self.n = entry.k0, entry.a, entry.b, entry.n
+        else:
+            self.now, _, _, self.a, self.b, self.n = self._tuples[0]
+
+    def pop(self) -> int:
+        """Take the next event (the queue must not be empty): its rank; its time, values and
+        int in ``now``, ``a``, ``b`` and ``n``."""
+        if not self.native:
+            self.now, rank, _, self.a, self.b, self.n = _heappop(self._tuples)
+            return rank
+        entry = pop(self._items)
+        self.now, self.a, self.b, self.n = entry.k0, entry.a, entry.b, entry.n
+        entry.a = entry.b = None
+        self._free.append(entry)
+        return int(entry.k1)

@@ -2,10 +2,9 @@
 
 The simulator plays the callers, the IVR and the agents' hands; every routing decision
 (who gets which call, ring-no-answer, wrap-up, escalation) is the core's. Events sit in one
-queue ordered ``(time, kind, seq)`` (``simulator/event_queue.py``): equal-time events resolve
-by kind, then by insertion order,
-so a run is fully determined by its seed. The core's own deadlines are merged in before any
-event at the same or a later time.
+queue ordered ``(time, kind, seq)`` (``acd/native_heap.py``): equal-time events resolve
+by kind, then by insertion order, so a run is fully determined by its seed. The core's own
+deadlines are merged in before any event at the same or a later time.
 """
 
 from __future__ import annotations
@@ -30,8 +29,8 @@ from acd.events import (
     CallArrived,
     CallerHungUp,
 )
+from acd.native_heap import EventQueue
 from simulator.arrivals import PiecewisePoisson
-from simulator.event_queue import EventQueue
 from simulator.ivr_walk import IvrStage, Walk
 from simulator.roster import (
     BREAK_START,

@@ -1,6 +1,6 @@
-"""The simulator's event queue: both implementations give events in (time, kind, insertion)
-order, with each event's values; the compiled build runs the native one (checked in
-``test_compiled_core.py`` by the identical day)."""
+"""The event queue of the simulator and the ACD's timers: both implementations give events in
+(time, rank, insertion) order, with each event's values; the compiled build runs the native
+one (checked in ``test_compiled_core.py`` by the identical day)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from acd.native_heap import COMPILED
+from acd.native_heap import COMPILED, EventQueue
 from simulator.engine import TICKS, on_grid
-from simulator.event_queue import EventQueue
 
 # Few distinct times and kinds, so that ties (the hard part) are common.
 events = st.lists(st.tuples(st.sampled_from([0.0, 0.5, 1.0, 2.5, 1e6]), st.integers(0, 3)),
@@ -28,13 +27,16 @@ steps = st.lists(st.one_of(st.tuples(st.sampled_from([0.0, 1.0, 3.0]), st.intege
 def test_events_come_out_by_time_then_kind_then_insertion(native: bool, events: list) -> None:
     queue = EventQueue(native=native)
     for index, (time, kind) in enumerate(events):
-        queue.push(time, kind, index, ("value", index))
+        queue.push(time, kind, index, ("value", index), -index)
     assert len(queue) == len(events)
     out = []
     while len(queue):
         first = queue.first()
+        queue.peek()
+        peeked = (queue.now, queue.a, queue.b, queue.n)
         kind = queue.pop()
-        assert queue.now == first and queue.b == ("value", queue.a)
+        assert (queue.now, queue.a, queue.b, queue.n) == peeked
+        assert queue.now == first and queue.b == ("value", queue.a) and queue.n == -queue.a
         out.append((queue.now, kind, queue.a))
     expected = sorted((time, kind, index) for index, (time, kind) in enumerate(events))
     assert out == expected
