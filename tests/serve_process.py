@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -33,11 +34,11 @@ def child_env(**extra: str) -> dict[str, str]:
 
 
 def start_serve(tmp_path: Path, db: Path, api_port: int, config: Path, *, extra: Sequence[str] = (),
-                env: dict[str, str] | None = None, timeout: float = 90) -> subprocess.Popen:
-    """``serve`` with the API on ``api_port`` (no SIP, no AGI) over the SQLite file ``db``, once
-    it says "engine ready"; its stderr stays open for the test. Fails with serve's output."""
+                env: dict[str, str] | None = None, timeout: float = 90, sip: str = "off") -> subprocess.Popen:
+    """``serve`` with the API on ``api_port`` (SIP at ``sip``, no AGI) over the SQLite file ``db``,
+    once it says "engine ready"; its stderr stays open for the test. Fails with serve's output."""
     process = subprocess.Popen(
-        [*CLI, "serve", "--sip", "off", "--agi", "off", "--api", f"127.0.0.1:{api_port}",
+        [*CLI, "serve", "--sip", sip, "--agi", "off", "--api", f"127.0.0.1:{api_port}",
          "--db", f"sqlite:///{db}", "--config", str(config), *extra],
         stderr=subprocess.PIPE, text=True, cwd=tmp_path,
         env=env if env is not None else child_env(CALLCENTER_API_TOKEN=API_TOKEN))
@@ -58,6 +59,18 @@ def wait_ready(process: subprocess.Popen, timeout: float = 90) -> list[str]:
             return lines
     process.kill()
     raise AssertionError("serve did not start:\n" + "".join(lines))
+
+
+def drain(process: subprocess.Popen) -> list[str]:
+    """serve's further stderr lines, read on a thread of their own (a full pipe would stall it)."""
+    lines: list[str] = []
+
+    def read() -> None:
+        for line in process.stderr:
+            lines.append(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
 
 
 def stop(process: subprocess.Popen, sig: int) -> None:
