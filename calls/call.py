@@ -89,6 +89,9 @@ class Call:
         self.department: tuple[str, str] | None = None  # (id, number) ringing or bridged
         self.ivr_transfer: str | None = None  # the department the IVR sent the caller to
         self.scores: dict[str, int] = {}
+        self.task = False  # an agent's outbound task: the seat first, then the citizen; no survey
+        self.preview = False  # ... whose seat rings when the agent starts the call
+        self.awaiting_agent = False  # a preview offered: the agent reads the case, may start it
         self.cause = ""  # why the call ended
         self._plays: dict[int, tuple[FlowRun | None, int | str]] = {}
         self._play_seq = 0
@@ -157,6 +160,20 @@ class Call:
             out.append(c.Record(c.Opened(self.line, now, self.language)))
         return out + self._from_run(run, run.handle(ivr_ev.CallStarted(self.line, event.caller), now),
                                     now)
+
+    def _task_placed(self, event: e.TaskPlaced, now: float) -> list[c.Command]:
+        """The ACD holds the task already (the blending gate put it there)."""
+        self.leg.apply("task_placed", now)
+        self.number, self.preview, self.task = event.number, event.preview, True
+        self.caller_present = False
+        self.in_acd = self.queued = True
+        return []
+
+    def _preview_call(self, event: e.PreviewCall, now: float) -> list[c.Command]:
+        if not self.awaiting_agent or event.agent_id != self.agent or self.state is not S.CALLBACK_OFFERED:
+            raise IllegalTransition(f"call {self.call_id}: no preview offered to {event.agent_id}")
+        self.awaiting_agent = False
+        return [c.Dial(c.AGENT, event.agent_id)]
 
     def _digit(self, event: e.Digit, now: float) -> list[c.Command]:
         if self.run is None:
@@ -307,6 +324,9 @@ class Call:
         self.leg.apply("offer_absent" if absent else "offer", now)
         out = [] if absent else self._leave_queue_flow(now)
         self.agent = agent
+        if absent and self.preview:
+            self.awaiting_agent = True  # the seat rings once the agent starts the call
+            return out
         return out + [c.Dial(c.AGENT, agent)]
 
     def _leave_queue_flow(self, now: float) -> list[c.Command]:
@@ -321,6 +341,7 @@ class Call:
     def _ring_ended(self, now: float) -> list[c.Command]:
         self.leg.apply("ring_end", now)
         self.agent = None
+        self.awaiting_agent = False
         return self._hold_music() if self.caller_present else []
 
     def _hold_due(self, now: float) -> list[c.Command]:
@@ -417,7 +438,7 @@ class Call:
         self.agent = None
         out = self._acd_conversation_over(target, None)
         survey = self.settings.survey_flow
-        if event.lost or survey is None or survey not in self.settings.flows:
+        if event.lost or self.task or survey is None or survey not in self.settings.flows:
             return out + self._end(now, "agent hung up")
         run = self.run = self._flow_run(survey, self.language)
         return out + self._from_run(run, run.handle(ivr_ev.CallStarted(self.line), now), now)
@@ -604,6 +625,8 @@ class Call:
 
     _HANDLERS: dict[type, Callable[[Call, object, float], list[c.Command]]] = {
         e.Arrived: _arrived,
+        e.TaskPlaced: _task_placed,
+        e.PreviewCall: _preview_call,
         e.Digit: _digit,
         e.PlayDone: _play_done,
         e.CallerGone: _caller_gone,

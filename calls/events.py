@@ -18,6 +18,23 @@ class Arrived:
 
 
 @dataclass(frozen=True, slots=True)
+class TaskPlaced:
+    """An agent's outbound task (a return visit by an agent) the ACD now holds: nobody is on
+    the line; once the offered seat answers, ``number`` (the dialer's, validated) is dialled.
+    With ``preview`` the seat rings only when the agent starts the call (``PreviewCall``)."""
+
+    number: str
+    preview: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewCall:
+    """The agent offered a preview task starts the call: their seat rings now."""
+
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Digit:
     digit: str
 

@@ -35,6 +35,7 @@ class IllegalTransition(Exception):
 S = State
 _TABLE: dict[tuple[str, State], State] = {
     ("arrive", S.RINGING): S.IVR,
+    ("task_placed", S.RINGING): S.CALLBACK_PENDING,  # an agent's outbound task: nobody on the line
     ("enqueue", S.IVR): S.QUEUED,
     ("transfer", S.IVR): S.TRANSFERRING,
     ("offer_callback", S.QUEUED): S.CALLBACK_OFFER,

@@ -16,10 +16,11 @@ an inbound call could need. Pure: ``now`` comes in, ACD events go out."""
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from acd.commands import Command as AcdCommand
+from acd.commands import OfferCall
 from acd.engine import ACD
 from acd.events import CallArrived, CallerHungUp
 from agents.seat import Activity, Presence
@@ -44,6 +45,7 @@ class BlendPolicy:
     reserve: int = 0  # idle agents always left for inbound (for the queues they back up)
     floor: float | None = None  # no outbound while an inbound queue's measured SL is below this
     floor_calls: int = 10  # ... over the window, once it counted this many calls
+    warmup: float = 60.0  # seconds of arrivals measured before any prediction (and any offer)
 
     def __post_init__(self) -> None:
         if not 0 < self.target < 1 or self.target + self.margin > 1 or self.margin < 0:
@@ -52,6 +54,8 @@ class BlendPolicy:
             raise ValueError("reserve: must not be negative")
         if self.window <= 0 or self.patience <= 0 or self.threshold <= 0:
             raise ValueError("window, patience, threshold: must be positive")
+        if not 0 <= self.warmup <= self.window:
+            raise ValueError("warmup: must be between 0 and the window")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +70,9 @@ class Pool:
 class ArrivalRate:
     """Inbound calls per second over a sliding window, from the ACD's cumulative offered counts."""
 
-    def __init__(self, window: float) -> None:
+    def __init__(self, window: float, warmup: float = 60.0) -> None:
         self.window = window
+        self.warmup = warmup
         self._points: deque[tuple[float, int]] = deque()
 
     def observe(self, now: float, offered: int) -> None:
@@ -77,11 +82,11 @@ class ArrivalRate:
             points.popleft()
 
     def rate(self) -> float | None:
-        """None until a minute has been observed."""
+        """None until ``warmup`` seconds have been observed."""
         if len(self._points) < 2:
             return None
         (t0, n0), (t1, n1) = self._points[0], self._points[-1]
-        return (n1 - n0) / (t1 - t0) if t1 - t0 >= 60.0 else None
+        return (n1 - n0) / (t1 - t0) if t1 > t0 and t1 - t0 >= self.warmup else None
 
 
 class MeasuredLevel:
@@ -108,7 +113,7 @@ class BlendGate:
 
     def __init__(self, policy: BlendPolicy) -> None:
         self.policy = policy
-        self.arrivals = ArrivalRate(policy.window)
+        self.arrivals = ArrivalRate(policy.window, policy.warmup)
         self.levels: dict[str, MeasuredLevel] = {}  # inbound queue -> its measured level
 
     def below_floor(self) -> bool:
@@ -162,9 +167,11 @@ class Blender:
 
     def __init__(self, acd: ACD, dialer: Dialer, gate: BlendGate, queue: str,
                  agents: Collection[str], inbound_queues: Iterable[str], priority: int = -1000,
-                 wrap_up: float = 0.0, acd_queue: str | None = None) -> None:
+                 wrap_up: float = 0.0, acd_queue: str | None = None,
+                 requirements: Callable[[Task], Mapping[str, int] | None] | None = None) -> None:
         self.acd, self.dialer, self.gate, self.queue = acd, dialer, gate, queue
         self.acd_queue = acd_queue or queue  # where its tasks enter the ACD (``queue``: the dialer's)
+        self.requirements = requirements  # skills a task adds to the queue's (its line, its language)
         self.wrap_up = wrap_up  # the agents' mean wrap-up: part of the handle time Erlang A needs
         self.agents = tuple(agents)  # who serves ``queue`` (and the inbound queues)
         self.inbound = tuple(inbound_queues)
@@ -200,7 +207,8 @@ class Blender:
         return talk / count + self.wrap_up if count >= 20 else self.gate.policy.default_handle
 
     def offer(self, now: float) -> list[AcdCommand]:
-        """Put as many due agent tasks into the ACD as the gate allows now."""
+        """Put as many due agent tasks into the ACD as the gate allows now. A task no idle agent
+        can take (its skills) leaves the ACD at once, back in line: it never waits there."""
         self.observe(now)
         commands: list[AcdCommand] = []
         handle = self.handle_time()
@@ -211,8 +219,13 @@ class Blender:
                 break
             call_id = OUTBOUND_PREFIX + task.task_id
             self.in_acd[call_id] = task
-            commands.extend(self.acd.handle(
-                CallArrived(call_id, self.acd_queue, self.priority, now, task.language, task.line), now))
+            extra = self.requirements(task) if self.requirements is not None else None
+            arrived = self.acd.handle(CallArrived(call_id, self.acd_queue, self.priority, now,
+                                                  task.language, task.line, extra), now)
+            commands.extend(arrived)
+            if not any(isinstance(c, OfferCall) and c.call_id == call_id for c in arrived):
+                commands.extend(self.withdraw(call_id, now))
+                break
         return commands
 
     def withdraw(self, call_id: str, now: float) -> list[AcdCommand]:

@@ -43,6 +43,7 @@ class KindRules:
         CallOutcome.SILENT: 3600.0})
     window: float | None = None
     queue: str | None = None  # the ACD queue of agent tasks
+    preview: bool = False  # agent tasks: the agent reads the case and starts the call (else progressive)
     max_concurrent: int = 10  # survey calls of this kind in progress at once
 
     def __post_init__(self) -> None:

@@ -153,3 +153,23 @@ def test_the_gate_names_the_first_rule_that_holds_an_agent_back() -> None:
     assert gate.refusal(pool, 0, 300.0) is None
     assert gate.refusal(Pool(available=12, idle=5, on_outbound=0), 0, 300.0) == "prediction"
     assert BlendGate(BlendPolicy()).refusal(pool, 0, 300.0) == "no rate yet"
+
+
+def test_a_task_goes_only_to_an_agent_with_its_lines_skills_and_never_waits_in_the_acd() -> None:
+    acd, dialer, blender = _blender(agents=3, tasks=2)
+    blender.requirements = lambda task: {"consumer": 3}  # a 12315 case: no idle agent fits
+    commands = blender.offer(NINE)
+    assert offers(commands) == []
+    assert acd.waiting_calls() == 0 and not blender.in_acd
+    assert all(t.state is State.SCHEDULED and t.attempts == 0 for t in dialer.tasks.values())
+    blender.requirements = lambda task: {"zh": 4, "general": 3}
+    assert len(offers(blender.offer(NINE + 1))) == 2
+
+
+def test_the_warmup_before_a_prediction_is_the_policys() -> None:
+    gate = BlendGate(BlendPolicy(warmup=0.0))
+    gate.arrivals.observe(NINE, 0)
+    gate.arrivals.observe(NINE + 0.5, 0)
+    assert gate.may_offer(Pool(available=2, idle=1, on_outbound=0), 0, 300.0)
+    with pytest.raises(ValueError, match="warmup"):
+        BlendPolicy(warmup=-1.0)
