@@ -214,6 +214,15 @@ def _cross_check(config: HotlineConfig, source: SourceMap) -> list[ConfigIssue]:
             if skill not in skills:
                 add(("agents", i, "skills", skill),
                     f"unknown skill {skill!r}; allowed: {allowed_skills}")
+    outbound = config.outbound
+    if outbound is not None and outbound.agent_queue() is not None:
+        if outbound.agent_calls.queue in queues:
+            add(("outbound", "agent_calls", "queue"), f"{outbound.agent_calls.queue!r} is an inbound "
+                "queue; agents' outbound tasks need a queue of their own")
+        try:
+            outbound.agent_calls.policy(config.service_level.target, config.service_level.threshold_seconds)
+        except ValueError as exc:
+            add(("outbound", "agent_calls", "blend_margin"), str(exc).partition(": ")[2])
     return issues
 
 

@@ -8,11 +8,21 @@ callbacks dialled by the engine (see ``outbound/``).
       secret_key: outbound                       # ``outbound = ...`` line (serve --secrets)
       caller_id: "12345"              # the line's number shown (default: the first line's)
       calling_hours: "08:00-21:00"    # in the center's time zone; nothing is dialled outside
-      return_visits: {flow: return_visit, max_attempts: 3, max_concurrent: 10,
+      return_visits: {mode: survey, flow: return_visit, max_attempts: 3, max_concurrent: 10,
                       spacing_minutes: {busy: 10, no_answer: 60, failed: 30, silent: 60}}
-      revisits: {...}                 # the visit after a re-handling (as return_visits)
+      revisits: {mode: preview}       # the visit after a re-handling (as return_visits)
+      agent_calls: {queue: outbound-agent, offer_seconds: 120, tick_seconds: 2,
+                    blend_target: 0.95, blend_margin: 0.02, reserve: 0, warmup_seconds: 60}
       missed_calls: {enabled: true, within_minutes: 120, period_hours: 24, max_attempts: 2}
       do_not_call: ["13800138000"]    # never dialled
+
+``mode``: ``survey`` (the engine calls and plays the return-visit questions), ``preview`` (the
+ACD offers the task to an agent whose skills fit the case's line and language, through the
+blending gate; the desk shows the case, the agent starts the call: their seat rings, then the
+citizen is dialled) or ``progressive`` (the same, the seat rings as soon as the task is offered).
+``agent_calls.offer_seconds`` is how long an offer may stand (reading the case, then the seat
+ringing); the gate keeps the inbound service level predicted with one agent fewer at or above
+``blend_target`` (default: ``service_level.target``) plus ``blend_margin``.
 
 Without the section (or with ``enabled: false``) the engine dials nothing on its own.
 """
@@ -24,6 +34,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from acd.model import QueueSpec
+from outbound.blending import BlendPolicy
 from outbound.hours import CallingHours
 from outbound.model import CallOutcome, Kind, KindRules, Mode, Rules
 from outbound.numbers import NumberRefused, national
@@ -50,25 +62,50 @@ class Spacing(_Model):
 class KindSection(_Model):
     """How one kind of work is dialled."""
 
-    mode: Literal["survey"] = "survey"  # agent calls run in the simulator only so far
+    mode: Literal["survey", "preview", "progressive"] = "survey"  # see the module's docstring
     flow: Literal["return_visit", "return_visit_score"] = "return_visit"  # _score: asks 1-5 too
     max_attempts: Annotated[int, Field(ge=1, le=10)] = 3
     max_concurrent: Annotated[int, Field(ge=1, le=1000)] = 10
     spacing_minutes: Spacing = Spacing()
 
-    def rules(self, window: float | None = None) -> KindRules:
+    def rules(self, window: float | None = None, queue: str | None = None) -> KindRules:
         spacing = {CallOutcome(name): minutes * 60 for name, minutes in self.spacing_minutes}
-        return KindRules(mode=Mode(self.mode), max_attempts=self.max_attempts, spacing=spacing,
-                         window=window, max_concurrent=self.max_concurrent)
+        agent = self.mode != "survey"
+        return KindRules(mode=Mode.AGENT if agent else Mode.SURVEY, max_attempts=self.max_attempts,
+                         spacing=spacing, window=window, max_concurrent=self.max_concurrent,
+                         queue=queue if agent else None, preview=self.mode == "preview")
 
 
 class MissedCalls(KindSection):
     """Callbacks of callers who abandoned or were refused at overload."""
 
+    mode: Literal["survey"] = "survey"  # the callback flow offers the caller an agent (1)
     enabled: bool = True
     within_minutes: Annotated[float, Field(gt=0, le=7 * 24 * 60)] = 120  # dialled only this long after
     period_hours: Annotated[float, Field(gt=0, le=24 * 31)] = 24  # once per number per period
     max_attempts: Annotated[int, Field(ge=1, le=10)] = 2
+
+
+class AgentCalls(_Model):
+    """The agents' outbound calls (kinds in ``preview`` or ``progressive`` mode)."""
+
+    queue: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = "outbound-agent"
+    offer_seconds: Annotated[float, Field(ge=5, le=600)] = 120  # reading the case + the seat ringing
+    tick_seconds: Annotated[float, Field(gt=0, le=60)] = 2  # how often the gate is asked
+    blend_target: Annotated[float, Field(gt=0, lt=1)] | None = None  # default: service_level.target
+    blend_margin: Annotated[float, Field(ge=0, lt=1)] = 0.02
+    reserve: Annotated[int, Field(ge=0, le=1000)] = 0  # idle agents always left for inbound
+    warmup_seconds: Annotated[float, Field(ge=0, le=3600)] = 60  # arrivals measured before any offer
+
+    def policy(self, target: float, threshold: float) -> BlendPolicy:
+        """The blending gate's policy; ``ValueError`` naming the field if target + margin > 1."""
+        target = self.blend_target if self.blend_target is not None else target
+        if target + self.blend_margin > 1:
+            raise ValueError(f"outbound.agent_calls.blend_margin: target {target} + margin "
+                             f"{self.blend_margin} is over 1: no agent would ever get a task")
+        return BlendPolicy(target=target, threshold=threshold, margin=self.blend_margin,
+                           reserve=self.reserve, window=max(900.0, self.warmup_seconds),
+                           warmup=self.warmup_seconds)
 
 
 class OutboundSection(_Model):
@@ -84,6 +121,7 @@ class OutboundSection(_Model):
     revisits: KindSection = KindSection()
     missed_calls: MissedCalls = MissedCalls()
     do_not_call: list[str] = []
+    agent_calls: AgentCalls = AgentCalls()
 
     @field_validator("gateway")
     @classmethod
@@ -121,7 +159,15 @@ class OutboundSection(_Model):
         missed = self.missed_calls
         return Rules(
             hours=self.hours(timezone),
-            kinds={Kind.RETURN_VISIT: self.return_visits.rules(), Kind.REVISIT: self.revisits.rules(),
+            kinds={Kind.RETURN_VISIT: self.return_visits.rules(queue=self.agent_calls.queue),
+                   Kind.REVISIT: self.revisits.rules(queue=self.agent_calls.queue),
                    Kind.MISSED_CALL: missed.rules(window=missed.within_minutes * 60)},
             missed_call_period=missed.period_hours * 3600,
             do_not_call=frozenset(self.do_not_call))
+
+    def agent_queue(self) -> QueueSpec | None:
+        """The ACD queue of the agents' outbound tasks (None: no kind is dialled by agents).
+        It asks no skill itself: each task adds its case's line's and language's."""
+        if self.return_visits.mode == "survey" and self.revisits.mode == "survey":
+            return None
+        return QueueSpec(self.agent_calls.queue, {}, ring_timeout_seconds=self.agent_calls.offer_seconds)

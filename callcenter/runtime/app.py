@@ -90,7 +90,9 @@ def build_engine(config: HotlineConfig, *, db_url: str, seed: int | None = None,
     The record database is locked for this engine (``StoreLocked`` if another one has it).
     With ``hold_records`` nothing is written, and nothing an earlier run left open is closed,
     until ``Engine.open_records`` (``run`` calls it once the listeners are up)."""
-    acd = ACD(config.queue_specs(), config.agent_specs(), rng=random.Random(seed))
+    outbound = config.outbound.agent_queue() if config.outbound is not None else None
+    acd = ACD([*config.queue_specs(), *([outbound] if outbound is not None else [])],
+              config.agent_specs(), rng=random.Random(seed))
     driver = CoreDriver(acd)
     store = RecordStore.open(db_url, timezone=config.center.timezone, create=True,
                              exclusive=True)

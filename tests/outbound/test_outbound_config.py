@@ -9,10 +9,11 @@ from click.testing import CliRunner
 from pydantic import ValidationError
 
 from callcenter.cli import main
+from callcenter.config import ConfigError, default_config_path, load_config
 from callcenter.config.outbound_section import OutboundSection
 from callcenter.runtime.campaigns import gateway_credentials
 from callcenter.telephony.outbound_calls import answers_of, outcome_of
-from outbound.model import Answers, CallOutcome, Kind
+from outbound.model import Answers, CallOutcome, Kind, Mode
 from tests.outbound.helpers import local
 
 
@@ -97,3 +98,38 @@ def test_config_check_names_the_line_of_a_bad_field(tmp_path) -> None:
     result = CliRunner().invoke(main, ["config", "check", str(folder)])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "outbound.yaml:3: outbound.calling_hours" in result.output
+
+
+def test_agent_modes_make_agent_tasks_in_their_own_queue() -> None:
+    section = OutboundSection(gateway="10.1.2.3:5060", return_visits={"mode": "preview"},
+                              revisits={"mode": "progressive"}, agent_calls={"offer_seconds": 90})
+    rules = section.rules("Asia/Shanghai")
+    visit, revisit = rules.of(Kind.RETURN_VISIT), rules.of(Kind.REVISIT)
+    assert visit.mode is revisit.mode is Mode.AGENT and visit.queue == revisit.queue == "outbound-agent"
+    assert visit.preview and not revisit.preview
+    assert rules.of(Kind.MISSED_CALL).mode is Mode.SURVEY
+    queue = section.agent_queue()
+    assert queue is not None and queue.requirements == {} and queue.ring_timeout_seconds == 90
+    assert OutboundSection(gateway="10.1.2.3:5060").agent_queue() is None
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"return_visits": {"mode": "robocall"}}, "return_visits.mode"),
+    ({"missed_calls": {"mode": "preview"}}, "missed_calls.mode"),
+    ({"agent_calls": {"offer_seconds": 1}}, "agent_calls.offer_seconds"),
+])
+def test_bad_modes_are_refused_naming_the_field(fields: dict, message: str) -> None:
+    with pytest.raises(ValidationError, match=message.replace(".", r"\.")):
+        OutboundSection(gateway="10.1.2.3:5060", **fields)
+
+
+def test_config_check_refuses_an_agent_queue_that_is_an_inbound_one(tmp_path) -> None:
+    source = (tmp_path / "hotline.yaml")
+    shipped = (default_config_path()).read_text()
+    source.write_text(shipped + '\noutbound:\n  gateway: "10.1.2.3:5060"\n  return_visits: {mode: preview}\n'
+                      '  agent_calls: {queue: zh-general, blend_target: 0.99, blend_margin: 0.05}\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(source)
+    text = str(caught.value)
+    assert "outbound.agent_calls.queue" in text and "is an inbound queue" in text
+    assert "outbound.agent_calls.blend_margin" in text and "over 1" in text
