@@ -33,6 +33,7 @@ from callcenter.desk.calls import add_call_routes
 from callcenter.desk.figures import DayCalls, figures
 from callcenter.desk.session import FormRefused, Sessions
 from callcenter.desk.streams import StreamLimits, StreamQueue
+from callcenter.desk.tasks import add_task_routes
 from callcenter.records.lifecycle import CallClosed
 from callcenter.records.rows import seat_state
 from callcenter.runtime.app import Engine
@@ -286,4 +287,5 @@ def add_seat_routes(router: APIRouter, engine: Engine, sessions: Sessions, rende
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     add_call_routes(router, engine, lambda request: seats.get(key(request)), post, page)
+    add_task_routes(router, engine, lambda request: seats.get(key(request)), post, page)
     return feed

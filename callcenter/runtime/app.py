@@ -42,6 +42,7 @@ class Engine:
     registry: object  # prometheus CollectorRegistry of this engine only
     casework: Casework | None = None  # cases (工单), users, knowledge base
     call_actions: Any = None  # the embedded telephony's DeskCalls (transfer, three-way), once up
+    agent_tasks: Any = None  # the agents' outbound tasks (the desk's card and results), once they run
     started_at: float = 0.0
     sms_outbox: Outbox | None = None  # SMS notices queued with their case changes (config sms:)
     sms_password: str | None = None  # the SMPP password (serve reads it from the secrets)

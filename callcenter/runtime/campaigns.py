@@ -20,7 +20,7 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from acd.commands import CallFinished
 from callcenter.casework.service import CaseService
@@ -37,7 +37,7 @@ from cases import commands as case_cmd
 from cases.case import Case
 from cases.model import DeadlineKind
 from outbound.dialer import Dialer
-from outbound.model import Answers, CallOutcome, Command, Dial, Kind, TaskEnded
+from outbound.model import Answers, CallOutcome, Command, Dial, Kind, Mode, TaskEnded
 from outbound.task import FINAL
 
 if TYPE_CHECKING:
@@ -76,6 +76,8 @@ class CampaignRunner:
         self.calls: OutboundCalls | AsteriskVisits | None = None
         self.timer = DeadlineTimer(self._next_deadline, self._fire, clock=clock, loop=loop)
         self.ended: list[TaskEnded] = []  # what became of each task, for the status and tests
+        self.notes: dict[str, str] = {}  # an agent's remark on a task, for its visit result
+        self.agent_calls: Any = None  # the agents' outbound calls (``agent_campaigns``), if any
 
     def start(self, calls: OutboundCalls | AsteriskVisits) -> None:
         self.calls = calls
@@ -169,6 +171,8 @@ class CampaignRunner:
             self.timer.poke()
 
     async def close(self) -> None:
+        if self.agent_calls is not None:
+            self.agent_calls.close()
         await self.timer.close()
         if self.calls is not None:
             self.calls.close()
@@ -244,17 +248,20 @@ class CampaignRunner:
         self.ended.append(ended)
         if ended.case_id is None:
             return
+        task = self.dialer.tasks.get(ended.task_id)
+        how = "agent call" if task is not None and task.mode is Mode.AGENT else "survey call"
+        remark = self.notes.pop(ended.task_id, "")
         if ended.reached:
             answers = ended.answers
             assert answers is not None
             score = f", score {answers.score}" if answers.score is not None else ""
             fields = {"reached": True, "solved": answers.solved, "satisfied": answers.satisfied,
-                      "note": f"survey call {ended.task_id}{score}"}
+                      "note": f"{how} {ended.task_id}{score}" + (f": {remark}" if remark else "")}
         elif ended.reason in ("do-not-call", "cancelled"):
             self._later(self._remark, ended.case_id, f"return visit {ended.task_id}: {ended.reason}")
             return
         else:
-            fields = {"reached": False, "note": f"survey call {ended.task_id}: {ended.reason}"}
+            fields = {"reached": False, "note": f"{how} {ended.task_id}: {ended.reason}"}
         self._later(self._record, ended.case_id, fields)
 
     def _later(self, fn: Callable[..., None], *args: object) -> None:
@@ -313,6 +320,9 @@ def start_campaigns(engine: object, telephony: object,
     calls = OutboundCalls(telephony.control, section.address(), runner.on_result,  # type: ignore[attr-defined]
                           credentials=credentials)
     runner.start(calls)
+    from callcenter.runtime.agent_campaigns import start_agent_calls  # it builds on the runner
+
+    runner.agent_calls = start_agent_calls(engine, telephony, runner)
     engine.driver.add_sink(runner.acd_commands)  # type: ignore[attr-defined]
     telephony.control.on_refused = runner.refused  # type: ignore[attr-defined]
     log.info("outbound: return visits through %s as %s, calling hours %s", section.gateway,

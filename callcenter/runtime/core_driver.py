@@ -61,6 +61,12 @@ class CoreDriver:
         self._rearm()
         return commands
 
+    def changed(self, commands: Sequence[Command]) -> None:
+        """The ACD was changed directly, on the loop (the blending gate puts agents' outbound
+        tasks in it): hand its commands to the sinks and follow its next deadline."""
+        self._dispatch(commands)
+        self._rearm()
+
     def try_submit(self, event: Event) -> bool:
         """Apply ``event``; False (logged) when the ACD refuses it, which changes nothing.
         For adapters, whose events may race the core's own decisions."""

@@ -18,20 +18,22 @@ LOCAL = "127.0.0.1"
 Scenario = Callable[[EmbeddedTelephony, CampaignRunner], Awaitable[None]]
 
 
-def outbound_engine(tmp_path: Path, trunk_port: int, calling_hours: str, **missed_calls: object) -> Engine:
-    """The engine over ``tmp_path``'s database (an engine built again on it is a restart)."""
+def outbound_engine(tmp_path: Path, trunk_port: int, calling_hours: str,
+                    sections: dict[str, object] | None = None, **missed_calls: object) -> Engine:
+    """The engine over ``tmp_path``'s database (an engine built again on it is a restart);
+    ``sections``: more fields of the ``outbound:`` section."""
     section = OutboundSection(gateway=f"{LOCAL}:{trunk_port}", calling_hours=calling_hours,
-                              missed_calls=MissedCalls(**missed_calls))
+                              missed_calls=MissedCalls(**missed_calls), **(sections or {}))
     config = load_config().model_copy(update={"outbound": section})
     return build_engine(config, db_url=f"sqlite:///{tmp_path / 'cc.db'}")
 
 
 def run_campaigns(engine: Engine, prompts_dir: Path, scenario: Scenario,
-                  admission: AdmissionLimits | None = None) -> None:
+                  admission: AdmissionLimits | None = None, passwords: dict[str, str] | None = None) -> None:
     """Start SIP and the runner, run ``scenario(telephony, runner)``, stop everything."""
     async def main() -> None:
-        tel = await start_embedded(engine, host=LOCAL, port=0, prompts_dir=prompts_dir, passwords={},
-                                   hold_interval=0, admission=admission)
+        tel = await start_embedded(engine, host=LOCAL, port=0, prompts_dir=prompts_dir,
+                                   passwords=passwords or {}, hold_interval=0, admission=admission)
         runner = start_campaigns(engine, tel)
         assert runner is not None
         try:

@@ -1,0 +1,222 @@
+"""Agents' outbound calls in the running engine: return visits in ``preview`` or ``progressive``
+mode (see ``callcenter.config.outbound_section``).
+
+Every ``tick_seconds`` the blending gate (``outbound.blending.Blender``, the simulator's own)
+may put due tasks in the ACD's outbound queue, each needing the skills of its line and
+language; the ACD offers it to such an agent at once (never while an inbound call waits) and
+the embedded telephony rings the seat, then dials the citizen (``AgentCalls``). An offer that
+rings out, is skipped or declined takes the task out of the ACD and back in line, no attempt
+spent. The citizen's busy, no answer or failure goes to the dialer's retry rules; once they
+answered, the agent records the result on the desk (only that agent): it goes through the
+survey's path (``CampaignRunner.on_result``, the case workflow's ``VisitResult``).
+Runs on the engine's loop; the dialer is the runner's, under its lock (``_dialing``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from acd import commands as acd_cmd
+from acd.engine import CallState
+from callcenter.config.schema import HotlineConfig
+from callcenter.runtime.campaigns import CampaignRunner
+from callcenter.telephony.agent_calls import AgentCalls
+from callcenter.telephony.outbound_calls import outcome_of
+from outbound.blending import OUTBOUND_PREFIX, Blender, BlendGate
+from outbound.model import Answers, CallOutcome
+from outbound.task import State, Task
+
+log = logging.getLogger(__name__)
+
+
+class TaskRefused(Exception):
+    """The agent may not do this with the task now (not theirs, or not in that step)."""
+
+
+@dataclass
+class Held:
+    """A task an agent holds: offered to them, on their call, or waiting for their result."""
+
+    task: Task
+    agent_id: str
+    call_id: str
+    preview: bool
+    step: str = "offered"  # offered | ringing | calling | talking | result | ended
+
+
+class AgentCampaign:
+    """The blending gate's offers of agent tasks, their calls, and the agents' results."""
+
+    def __init__(self, config: HotlineConfig, runner: CampaignRunner, driver: Any, calls: AgentCalls) -> None:
+        section = runner.section
+        self.config, self.runner, self.driver, self.calls = config, runner, driver, calls
+        self.tick_seconds = section.agent_calls.tick_seconds
+        level = config.service_level
+        specs = config.agent_specs()
+        wrap_up = sum(a.wrap_up_seconds for a in specs) / len(specs) if specs else 0.0
+        gate = BlendGate(section.agent_calls.policy(level.target, level.threshold_seconds))
+        self.blender = Blender(driver.acd, runner.dialer, gate, section.agent_calls.queue,
+                               [a.agent_id for a in specs], [q.name for q in config.queues],
+                               wrap_up=wrap_up, requirements=self.requirements)
+        self.held: dict[str, Held] = {}  # by task id
+        self._timer: asyncio.TimerHandle | None = None
+
+    def requirements(self, task: Task) -> dict[str, int]:
+        """The skills of the queue a caller of the task's line in its language waits in."""
+        try:
+            return dict(self.config.queue(self.config.route_for(task.line, task.language)).requirements)
+        except KeyError:
+            return {task.language: 1}
+
+    def start(self) -> None:
+        self.driver.add_sink(self.sink)
+        self._timer = asyncio.get_running_loop().call_later(self.tick_seconds, self._tick)
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _tick(self) -> None:
+        try:
+            self.offer()
+        except Exception:  # the gate must never stop asking
+            log.exception("outbound: offering agent tasks failed")
+        self._timer = asyncio.get_running_loop().call_later(self.tick_seconds, self._tick)
+
+    # ---- the gate's offers (on the loop)
+
+    def offer(self) -> None:
+        """Put the due tasks the gate allows in the ACD, each with its call object first."""
+        now = self.driver.clock()
+        with self.runner._dialing():
+            before = set(self.blender.in_acd)
+            commands = self.blender.offer(now)
+            placed = [(call_id, task) for call_id, task in self.blender.in_acd.items()
+                      if call_id not in before]
+        rules = self.runner.dialer.rules
+        for call_id, task in placed:
+            self.calls.place(call_id, task.task_id, task.number, task.line, task.language,
+                             preview=rules.of(task.kind).preview)
+        offered = {c.call_id for c in commands if isinstance(c, acd_cmd.OfferCall)}
+        # a task withdrawn at once (nobody idle fits it) leaves no call record behind
+        self.driver.changed([c for c in commands if not (isinstance(c, acd_cmd.CallFinished)
+                                                         and _outbound(c.record.call_id)
+                                                         and c.record.call_id not in offered)])
+
+    def sink(self, commands: Sequence[object]) -> None:
+        """The ACD's commands about the tasks: who holds each, offers that ended, records."""
+        sweep = False
+        for command in commands:
+            if isinstance(command, acd_cmd.OfferCall) and _outbound(command.call_id):
+                task = self.blender.task_of(command.call_id)
+                if task is not None:
+                    preview = self.runner.dialer.rules.of(task.kind).preview
+                    self.held[task.task_id] = Held(task, command.agent_id, str(command.call_id), preview,
+                                                   "offered" if preview else "ringing")
+            elif isinstance(command, acd_cmd.CancelOffer) and _outbound(command.call_id):
+                sweep = True
+            elif isinstance(command, acd_cmd.CallFinished) and _outbound(command.record.call_id):
+                call_id = str(command.record.call_id)
+                self.calls.forget(call_id)
+                task = self.blender.task_of(call_id)
+                if task is not None:
+                    with self.runner._dialing():
+                        self.blender.finished(call_id)
+                    held = self.held.get(task.task_id)
+                    if held is not None and held.step in ("offered", "ringing", "calling"):
+                        del self.held[task.task_id]  # over without the citizen: nothing to record
+                    elif held is not None and held.step == "talking":
+                        held.step = "result"
+        if sweep or any(isinstance(c, acd_cmd.OfferCall) for c in commands):
+            asyncio.get_running_loop().call_soon(self._sweep)
+
+    def _sweep(self) -> None:
+        """Tasks the ACD holds without an offer (rang out, declined) leave it: back in line."""
+        now = self.driver.clock()
+        for call_id in [c for c in self.blender.in_acd if self.driver.acd.call_state(c) is CallState.WAITING]:
+            with self.runner._dialing():
+                commands = self.blender.withdraw(call_id, now)
+            self.driver.changed(commands)
+
+    # ---- the task's call (from the telephony, on the loop)
+
+    def may_dial(self, task_id: str) -> bool:
+        """The seat answered: the citizen is dialled if calling hours still allow."""
+        with self.runner._dialing():
+            self.runner.dialer.dial(task_id, self.driver.clock())
+            dialled = self.runner.dialer.tasks[task_id].state is State.DIALLING
+        held = self.held.get(task_id)
+        if held is not None:
+            held.step = "calling" if dialled else "ended"
+        return dialled
+
+    def on_status(self, task_id: str, status: int) -> None:
+        held = self.held.get(task_id)
+        if 200 <= status < 300:
+            with self.runner._dialing():
+                self.runner.dialer.answered(task_id, self.driver.clock())
+            if held is not None:
+                held.step = "talking"
+            return
+        self.held.pop(task_id, None)
+        self.runner.on_result(task_id, outcome_of(status), None)
+
+    # ---- the agent's desk (on the loop)
+
+    def holding(self, agent_id: str) -> Held | None:
+        """The task ``agent_id`` holds now, if any (the newest)."""
+        found = [held for held in self.held.values() if held.agent_id == agent_id]
+        return found[-1] if found else None
+
+    def _held(self, agent_id: str, task_id: str, *steps: str) -> Held:
+        held = self.held.get(task_id)
+        if held is None or held.agent_id != agent_id:
+            raise TaskRefused(f"task {task_id[:40]}: not yours")
+        if held.step not in steps:
+            raise TaskRefused(f"task {task_id}: {held.step}, not {' or '.join(steps)}")
+        return held
+
+    def call(self, agent_id: str, task_id: str) -> None:
+        """A preview's agent starts the call: their seat rings, then the citizen is dialled."""
+        held = self._held(agent_id, task_id, "offered")
+        self.calls.start(held.call_id, agent_id)
+        held.step = "ringing"
+
+    def skip(self, agent_id: str, task_id: str) -> None:
+        """The agent lets the previewed task go: back in line for later, no attempt spent."""
+        held = self._held(agent_id, task_id, "offered")
+        del self.held[task_id]
+        with self.runner._dialing():
+            commands = self.blender.withdraw(held.call_id, self.driver.clock())
+        self.driver.changed(commands)
+
+    def record(self, agent_id: str, task_id: str, answers: Answers, remark: str = "") -> None:
+        """The agent's entry once the citizen was reached: on the case like a survey's."""
+        self._held(agent_id, task_id, "talking", "result")
+        del self.held[task_id]
+        if remark:
+            self.runner.notes[task_id] = remark
+        self.runner.on_result(task_id, CallOutcome.ANSWERED, answers)
+
+
+def _outbound(call_id: object) -> bool:
+    return isinstance(call_id, str) and call_id.startswith(OUTBOUND_PREFIX)
+
+
+def start_agent_calls(engine: Any, telephony: Any, runner: CampaignRunner) -> AgentCampaign | None:
+    """Agents' outbound calls over the embedded telephony; None when no kind is dialled by agents."""
+    section = runner.section
+    if section.agent_queue() is None:
+        return None
+    campaign: AgentCampaign
+    calls = AgentCalls(telephony.control, section.address(), lambda task_id: campaign.may_dial(task_id),
+                       lambda task_id, status: campaign.on_status(task_id, status))
+    campaign = AgentCampaign(engine.config, runner, engine.driver, calls)
+    campaign.start()
+    engine.agent_tasks = campaign
+    return campaign
