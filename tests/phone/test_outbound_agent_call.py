@@ -22,6 +22,7 @@ from callcenter.casework.accounts import User
 from callcenter.phone.softphone import AutoMode, PhoneEvent, Softphone
 from outbound.task import State
 from tests.casework.api_client import PASSWORD
+from tests.outbound.helpers import AGENT, DEPARTMENT, REHANDLED_THEN_CLOSED, case_steps, replied_case
 from tests.phone.outbound_engine import LOCAL, outbound_engine, run_campaigns
 from tests.telephony.helpers import wait_for
 
@@ -29,8 +30,6 @@ pytestmark = [pytest.mark.sip, pytest.mark.timeout(150)]
 
 CITIZEN = "13300133000"  # no other phone of the session has it (see test_outbound_survey)
 SEAT, OTHER_SEAT, SEAT_PASSWORD = "1002", "1003", "seat-1002-agent-call-pass"
-AGENT = User("agent1", "agent")
-DEPARTMENT = User("housing-1", "department", "housing-authority")
 AGENT_MODE = {"return_visits": {"mode": "progressive"}, "revisits": {"mode": "progressive"},
               "agent_calls": {"warmup_seconds": 0, "tick_seconds": 0.2}}
 
@@ -73,15 +72,7 @@ def test_an_agent_call_rehandles_a_dissatisfied_case_and_the_revisit_closes_it(t
             desk, csrf = await asyncio.to_thread(desk_session, api.url, "agent1", SEAT)
             other, other_csrf = await asyncio.to_thread(desk_session, api.url, "agent2", OTHER_SEAT)
 
-            opened = await asyncio.to_thread(service.open, AGENT, {
-                "channel": "phone", "category": "0103", "text": "公积金提取一直没有到账",
-                "caller_number": CITIZEN, "language": "zh"})
-            case_id = opened.case.case_id
-            for user, kind, fields in (
-                    (AGENT, "Dispatched", {"lead": "housing-authority"}),
-                    (DEPARTMENT, "SignedFor", {"department": "housing-authority"}),
-                    (DEPARTMENT, "Replied", {"department": "housing-authority", "text": "已转办理"})):
-                await asyncio.to_thread(service.act, user, case_id, kind, fields)
+            case_id = await asyncio.to_thread(replied_case, service, CITIZEN)
 
             async def talking() -> dict:
                 """The seat rang first and answered, then the citizen: the desk's card."""
@@ -122,10 +113,8 @@ def test_an_agent_call_rehandles_a_dissatisfied_case_and_the_revisit_closes_it(t
             assert done.status_code == 303, done.text
             await wait_for(lambda: service.case(AGENT, case_id).status.value == "closed", 20)
 
+            assert case_steps(service, case_id) == REHANDLED_THEN_CLOSED
             history = service.history(User("boss", "supervisor"), case_id)
-            steps = [e["type"] for e in history if e["type"] not in ("DeadlineSet", "CardRaised")]
-            assert steps == ["CaseOpened", "Dispatched", "SignedFor", "Replied", "VisitResult",
-                             "Supervised", "RehandleOrdered", "Replied", "VisitResult", "Closed"]
             notes = [e["note"] for e in history if e["type"] == "VisitResult"]
             assert notes[0].startswith("agent call return_visit-") and notes[0].endswith(": 仍未到账")
             assert notes[1].startswith("agent call revisit-") and notes[1].endswith(", score 5")
