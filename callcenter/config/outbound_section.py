@@ -30,15 +30,17 @@ Without the section (or with ``enabled: false``) the engine dials nothing on its
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from acd.model import QueueSpec
-from outbound.blending import BlendPolicy
 from outbound.hours import CallingHours
 from outbound.model import CallOutcome, Kind, KindRules, Mode, Rules
 from outbound.numbers import NumberRefused, national
+
+if TYPE_CHECKING:
+    from outbound.blending import BlendPolicy
 
 _HOST_PORT = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$")
 _HOURS = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-3]):([0-5][0-9])$")
@@ -99,6 +101,8 @@ class AgentCalls(_Model):
 
     def policy(self, target: float, threshold: float) -> BlendPolicy:
         """The blending gate's policy; ``ValueError`` naming the field if target + margin > 1."""
+        from outbound.blending import BlendPolicy  # Erlang A and scipy: only where agents call
+
         target = self.blend_target if self.blend_target is not None else target
         if target + self.blend_margin > 1:
             raise ValueError(f"outbound.agent_calls.blend_margin: target {target} + margin "
