@@ -55,8 +55,8 @@ class LazyGroup(click.Group):
         if spec is None:
             return None
         # One BLAS thread unless the user asks for more: numpy starts OpenBLAS's thread pool at
-        # import (30-60 ms of CPU on a small machine), and no command multiplies matrices big enough to
-        # use it; replications already run in processes of their own.
+        # import (30-60 ms of CPU on a small machine), and no command multiplies matrices big
+        # enough to use it; replications already run in processes of their own.
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         from callcenter.commands.startup import collector_paused
 

@@ -5,11 +5,11 @@ line of each value) is most of the time a scenario, its center and its flows tak
 document's parse depends on nothing but its text and the parser, so it is kept in the user's
 cache folder (``platformdirs``; ``CALLCENTER_CACHE_DIR`` names another, empty turns it off)
 under a hash of the text, the parser's installed files and this format: a run whose documents
-are all kept does not even import PyYAML. A document that fails to parse
-is never kept (its error is raised, naming file and line, at every run), nor one whose values
-JSON would not give back exactly as they were (dates, integer keys, tuples): those are parsed
-every time. A missing, unreadable or corrupt entry is parsed again; the folder can be deleted.
-It stays small: each of its 256 subfolders keeps the ``PER_FOLDER`` entries used last.
+are all kept does not even import PyYAML. A document that fails to parse is never kept (its
+error is raised, naming file and line, at every run), nor one whose values JSON would not give
+back exactly as they were (dates, integer keys): those are parsed every time. A missing,
+unreadable or corrupt entry is parsed again; the folder can be deleted at any time. It stays
+small: each of its 256 subfolders keeps the ``PER_FOLDER`` entries used last.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from ivr_flows.yaml_limits import MAX_DEPTH, MAX_VALUES
 
 FORMAT = 1
-"""Raised when what ``load_yaml`` and the config loader keep changes shape."""
+"""Bumped whenever what ``load_yaml`` and the config loader keep changes shape."""
 PER_FOLDER = 8
 """Entries kept in each subfolder (by the first two hex digits of the key), last used first."""
 ENV = "CALLCENTER_CACHE_DIR"
