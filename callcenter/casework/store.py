@@ -93,6 +93,7 @@ class CaseQuery:
     created_to: float | None = None
     due_before: float | None = None
     open_only: bool = False  # not closed yet
+    by_deadline: bool = False  # nearest next deadline first (none last), rather than newest first
     limit: int = 100
     offset: int = 0
 
@@ -233,7 +234,8 @@ class CaseStore:
             where.append("c.case_id IN (SELECT case_id FROM case_departments WHERE department = ?)")
             params.append(q.department)
         sql = _SELECT_CASE + (" WHERE " + " AND ".join(where) if where else "")
-        sql += " ORDER BY c.created_at DESC, c.case_id LIMIT ? OFFSET ?"
+        sql += (" ORDER BY c.next_deadline IS NULL, c.next_deadline, c.case_id" if q.by_deadline
+                else " ORDER BY c.created_at DESC, c.case_id") + " LIMIT ? OFFSET ?"
         with self._lock:
             rows = self.backend.query(sql, (*params, q.limit, q.offset))
         return [CaseRow(*row) for row in rows]

@@ -38,6 +38,7 @@ ACTIONS: dict[str, tuple[str, type[BaseModel]]] = {
     "sign": ("SignedFor", DepartmentIn), "reply": ("Replied", ReplyIn),
     "return": ("Returned", ReturnIn), "extension": ("ExtensionRequested", ExtensionIn)}
 _INTAKE = {"category", "channel", "urgency", "text", "language", "caller_name"}
+INBOX_CASES = 500  # a department's inbox: its open cases with the nearest deadlines, at most this many
 REFUSALS = (CaseRefused, CaseError, EventFormatError, ConcurrentChange, ValidationError)
 
 
@@ -173,8 +174,7 @@ def desk_router(casework: Casework, engine: Engine | None = None) -> APIRouter:
         user = sessions.user(request)
         if user is None:
             return to_login(request)
-        rows = [r for r in service.find(user, CaseQuery(limit=500)) if r.closed_at is None]
-        rows.sort(key=lambda r: (r.next_deadline is None, r.next_deadline or 0))
+        rows = service.find(user, CaseQuery(open_only=True, by_deadline=True, limit=INBOX_CASES))
         cases = [Case.from_dict(r.state_dict()) for r in rows]
         notices = casework.store.notices(user.department) if user.department else []
         return render(request, "inbox.html", user, cases=cases, returned=returned, listing=False,

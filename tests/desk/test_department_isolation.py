@@ -80,3 +80,20 @@ def test_a_department_gets_nothing_of_another_departments_case_anywhere(desk):
             assert reply.status_code in (200, 403) and theirs not in reply.text, path
         assert page.get("/desk/board").status_code == 403
     assert desk.casework.store.count_events() == before
+
+
+def test_the_inbox_keeps_the_nearest_deadlines_when_it_cannot_show_every_open_case(desk, monkeypatch):
+    """A department with more open cases than the inbox shows keeps its oldest, most urgent ones
+    (the inbox once read the newest cases and dropped closed ones afterwards)."""
+    from callcenter.desk import routes
+
+    monkeypatch.setattr(routes, "INBOX_CASES", 2)
+    oldest = dispatched(desk, "water")
+    desk.clock.now += 3600
+    middle = dispatched(desk, "water")
+    desk.clock.now += 3600
+    newest = dispatched(desk, "water")
+    with httpx.Client(base_url=desk.url, cookies={"hotline_session": desk.tokens["water1"]}) as page:
+        html = page.get("/desk/inbox").text
+    shown = re.findall(r'<tr class="case[^"]*" data-case="([^"]+)"', html)
+    assert shown == [oldest, middle] and newest not in shown  # the newest has the farthest deadline
