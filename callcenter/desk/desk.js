@@ -143,9 +143,42 @@
     document.getElementById("pop-no-cases").hidden = cases.length > 0;
     document.getElementById("pop-earlier").hidden = false;
   }
+  // The outbound task card: read again at each offer and state change, and every second
+  // while the call moves on (the citizen answering changes no seat state).
+  const taskCard = document.getElementById("task");
+  const taskLabel = (prefix, name) => taskCard.dataset[prefix + String(name).replace(/_(.)/g,
+    (_, c) => c.toUpperCase()).replace(/^./, (c) => c.toUpperCase())] || name;
+  let taskTimer = null;
+  function showTask(task) {
+    document.getElementById("task-none").hidden = Boolean(task);
+    document.getElementById("task-card").hidden = !task;
+    if (!task) return;
+    const link = document.getElementById("task-case");
+    link.textContent = task.case_id || "–";
+    link.href = task.history || "#";
+    show("task-kind", taskLabel("kind", task.kind) + " · " + taskLabel("mode", task.mode));
+    show("task-category", task.category);
+    show("task-text", task.text);
+    show("task-number", task.number);
+    show("task-attempt", task.attempt);
+    show("task-step", taskLabel("step", task.step));
+    for (const input of document.querySelectorAll("#task .task-id")) input.value = task.task_id;
+    document.getElementById("task-start").hidden = task.step !== "offered";
+    document.getElementById("task-result").hidden = task.step !== "talking" && task.step !== "result";
+  }
+  async function loadTask() {
+    clearTimeout(taskTimer);
+    const reply = await fetch("/desk/seat/task", {credentials: "same-origin"});
+    if (!reply.ok) return;
+    const task = (await reply.json()).task;
+    showTask(task);
+    if (task && task.step !== "result") taskTimer = setTimeout(loadTask, 1000);
+  }
+  if (taskCard) loadTask();
   const stream = new EventSource("/desk/seat/events");
   stream.onmessage = (message) => {
     const data = JSON.parse(message.data);
+    if (taskCard && (data.type === "state" || data.type === "offer")) loadTask();
     if (data.type === "state") {
       panel.dataset.current = data.state;
       show("state", label("state", data.state));
