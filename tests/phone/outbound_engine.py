@@ -7,12 +7,15 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from acd.events import AgentLoggedIn
 from callcenter.config import load_config
 from callcenter.config.outbound_section import MissedCalls, OutboundSection
+from callcenter.phone.softphone import AutoMode, PhoneEvent, Softphone
 from callcenter.runtime.app import Engine, build_engine
 from callcenter.runtime.campaigns import CampaignRunner, start_campaigns
 from callcenter.telephony.admission import AdmissionLimits
 from callcenter.telephony.embedded import EmbeddedTelephony, start_embedded
+from tests.telephony.helpers import wait_for
 
 LOCAL = "127.0.0.1"
 Scenario = Callable[[EmbeddedTelephony, CampaignRunner], Awaitable[None]]
@@ -46,3 +49,14 @@ def run_campaigns(engine: Engine, prompts_dir: Path, scenario: Scenario,
         asyncio.run(main())
     finally:
         engine.close()
+
+
+async def ready_seat(engine: Engine, tel: EmbeddedTelephony, worker: object, seat: str, password: str,
+                     events: list[PhoneEvent]) -> Softphone:
+    """A pjsua2 seat phone registered on the engine (answering after 0.3 s), its agent logged
+    in and ready; its events go to ``events``."""
+    phone = Softphone(worker, f"{LOCAL}:{tel.port}", seat, password=password,  # type: ignore[arg-type]
+                      on_event=events.append, auto=AutoMode(answer_after=0.3))
+    await wait_for(lambda: tel.control.registrar.contact_for(seat) is not None, 10)
+    engine.driver.submit(AgentLoggedIn(seat, ready=True))
+    return phone

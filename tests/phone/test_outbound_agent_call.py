@@ -15,7 +15,7 @@ import re
 import httpx
 import pytest
 
-from acd.events import AgentLoggedIn, WrapUpDone
+from acd.events import WrapUpDone
 from agents.seat import Activity
 from callcenter.api.server import start_api
 from callcenter.casework.accounts import User
@@ -23,7 +23,7 @@ from callcenter.phone.softphone import AutoMode, PhoneEvent, Softphone
 from outbound.task import State
 from tests.casework.api_client import PASSWORD
 from tests.outbound.helpers import AGENT, DEPARTMENT, REHANDLED_THEN_CLOSED, case_steps, replied_case
-from tests.phone.outbound_engine import LOCAL, outbound_engine, run_campaigns
+from tests.phone.outbound_engine import LOCAL, outbound_engine, ready_seat, run_campaigns
 from tests.telephony.helpers import wait_for
 
 pytestmark = [pytest.mark.sip, pytest.mark.timeout(150)]
@@ -64,11 +64,8 @@ def test_an_agent_call_rehandles_a_dissatisfied_case_and_the_revisit_closes_it(t
         campaign = engine.agent_tasks
         api = await start_api(engine, host=LOCAL, port=0, token="t" * 32)
         seat_events: list[PhoneEvent] = []
-        seat = Softphone(pj_worker, f"{LOCAL}:{tel.port}", SEAT, password=SEAT_PASSWORD,
-                         on_event=seat_events.append, auto=AutoMode(answer_after=0.3))
+        seat = await ready_seat(engine, tel, pj_worker, SEAT, SEAT_PASSWORD, seat_events)
         try:
-            await wait_for(lambda: tel.control.registrar.contact_for(SEAT) is not None, 10)
-            engine.driver.submit(AgentLoggedIn(SEAT, ready=True))
             desk, csrf = await asyncio.to_thread(desk_session, api.url, "agent1", SEAT)
             other, other_csrf = await asyncio.to_thread(desk_session, api.url, "agent2", OTHER_SEAT)
 

@@ -12,21 +12,20 @@ import asyncio
 import pytest
 
 from acd.commands import OfferCall
-from acd.events import AgentLoggedIn
 from agents.seat import Activity
 from callcenter.api.server import start_api
-from callcenter.phone.softphone import AutoMode, PhoneEvent, Softphone
+from callcenter.phone.softphone import PhoneEvent, Softphone
 from outbound.task import State
 from tests.desk.conftest import browser  # noqa: F401 - the headless Chromium fixture
 from tests.desk.pages import shot, sign_in, text, until
 from tests.outbound.helpers import case_steps, replied_case
-from tests.phone.outbound_engine import LOCAL, outbound_engine, run_campaigns
+from tests.phone.outbound_engine import LOCAL, outbound_engine, ready_seat, run_campaigns
 from tests.telephony.helpers import wait_for
 
 pytestmark = [pytest.mark.sip, pytest.mark.timeout(150)]
 
 CITIZEN = "13100131000"  # no other phone of the session has it
-SEAT, SEAT_PASSWORD = "1002", "seat-1002-preview-pass"
+SEAT, SEAT_PASSWORD = "1005", "seat-1005-preview-pass"  # a seat no other phone of the session has
 PREVIEW = {"return_visits": {"mode": "preview"}, "agent_calls": {"warmup_seconds": 0, "tick_seconds": 0.2}}
 
 
@@ -43,11 +42,8 @@ def test_a_previewed_visit_is_skipped_then_called_and_the_busy_citizen_is_tried_
         service, acd = engine.casework.service, engine.driver.acd
         api = await start_api(engine, host=LOCAL, port=0, token="t" * 32)
         seat_events: list[PhoneEvent] = []
-        seat = Softphone(pj_worker, f"{LOCAL}:{tel.port}", SEAT, password=SEAT_PASSWORD,
-                         on_event=seat_events.append, auto=AutoMode(answer_after=0.3))
+        seat = await ready_seat(engine, tel, pj_worker, SEAT, SEAT_PASSWORD, seat_events)
         try:
-            await wait_for(lambda: tel.control.registrar.contact_for(SEAT) is not None, 10)
-            engine.driver.submit(AgentLoggedIn(SEAT, ready=True))
 
             def open_seat_page() -> None:
                 class Desk:
