@@ -3,8 +3,9 @@
 The simulator plays the callers, the IVR and the agents' hands; every routing decision
 (who gets which call, ring-no-answer, wrap-up, escalation) is the core's. Events sit in one
 queue ordered ``(time, kind, seq)`` (``acd/native_heap.py``): equal-time events resolve
-by kind, then by insertion order, so a run is fully determined by its seed. The core's own
-deadlines are merged in before any event at the same or a later time.
+by kind, then by insertion order, so a run is fully determined by its seed. The agents'
+shifts and breaks, known in advance, are merged in from a sorted list, in that same order;
+the core's own deadlines before any event at the same or a later time.
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ SAMPLE_SECONDS: Final = 60.0
 # at the same instant forever.
 TICKS: Final = float(2**20)
 _INTEGRAL: Final = float(2**52)  # x + 2**52 - 2**52 is x rounded half to even, for 0 <= x < 2**52
+
+
+def _time_of(action: tuple[float, str, int]) -> float:
+    return action[0]
 
 
 def on_grid(seconds: float) -> float:
@@ -196,12 +201,20 @@ class Simulation:
             first = stream.arrivals.next_after(0.0)
             if first < inf:
                 queue.push(on_grid(first), _ARRIVE, index, None)
+        # The agents' shifts and breaks, known in advance, wait in one sorted list beside the
+        # queue (a smaller heap): they come out first at equal times (kind _AGENT), in roster
+        # order, as they would from the queue.
+        schedule: list[tuple[float, str, int]] = []
         for agent in self.roster:
             agent_id = agent.spec.agent_id
             on_shift[agent_id] = False
             on_break[agent_id] = False
             for when, action in schedule_events(agent, end):
-                queue.push(on_grid(when), _AGENT, agent_id, action)
+                schedule.append((on_grid(when), agent_id, action))
+        schedule.sort(key=_time_of)
+        scheduled = len(schedule)
+        next_action = 0
+        action_time = schedule[0][0] if schedule else inf
         queue.push(0.0, _SAMPLE, None, None)
         outbound = self.outbound
         if outbound is not None:
@@ -224,10 +237,19 @@ class Simulation:
 
         while True:
             now = queue.first()
+            agent_first = next_action < scheduled and action_time <= now
+            if agent_first:
+                now = action_time
             if deadline is not None and deadline <= now:
                 now = deadline
                 pending = acd.on_timer(now)
                 kind = -1
+            elif agent_first:
+                kind = _AGENT
+                _, a, b = schedule[next_action]
+                next_action += 1
+                if next_action < scheduled:
+                    action_time = schedule[next_action][0]
             elif now < inf:
                 kind = queue.pop()
                 a, b = queue.a, queue.b

@@ -6,7 +6,7 @@ import numpy as np
 
 from ivr_flows.time_model import replay
 from simulator.arrivals import PiecewisePoisson
-from simulator.engine import simulate
+from simulator.engine import on_grid, simulate
 from simulator.scenario import scenario_from_dict
 
 
@@ -89,6 +89,30 @@ def test_agents_take_calls_only_on_shift_and_off_break() -> None:
     assert not [t for t in am if 1800 < t < 1800 + 15 * 60]  # the whole group is on a break
     waited = [r for r in result.records if 1800 < r.enqueued_at < 2600]
     assert waited and all(r.outcome == "abandoned" or r.answered_at >= 2700 for r in waited)
+
+
+def test_a_shift_starts_before_anything_else_at_the_same_instant() -> None:
+    """Shifts and breaks come out first at equal times: the minute's sample taken as a shift
+    starts already counts the calls its agents took (callers wait for ever, nobody before)."""
+    data = small(patience={"distribution": "none"}, staffing=[
+        {"name": "pm", "count": 5, "skills": {"zh": 3, "general": 2, "en": 4},
+         "shifts": [{"start_hour": 1, "end_hour": 3}]}])
+    result = simulate(scenario_from_dict(data), seed=4)
+    finished = {r.call_id: r for r in result.records}
+    assert sum(r.answered_at == 3600.0 for r in result.records) == 5
+
+    def waiting_at(t: float, i: int) -> bool:
+        walk = result.walks[i]
+        if walk.arrived is None:
+            return False
+        record = finished.get(i)
+        if record is None:
+            return on_grid(result.arrival_of_call[i] + walk.seconds) <= t
+        left = record.answered_at if record.answered_at is not None else record.ended_at
+        return record.enqueued_at <= t < left  # overflowed to a message: left unanswered
+
+    assert dict(result.samples)[3600.0] == sum(waiting_at(3600.0, i)
+                                               for i in range(len(result.walks))) > 0
 
 
 def test_hourly_profile_drives_arrivals() -> None:
