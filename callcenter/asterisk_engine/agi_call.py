@@ -99,6 +99,7 @@ class AsteriskCall:
         self.moved = False  # the desk took the caller's channel away (transfer, three-way call):
         # the desk's calls (:mod:`.desk_calls`) report the conversation's end to the ACD
         self.fallback = False  # a fault: the dialplan's fallback takes the caller, no hang-up
+        self.placed = False  # a call the dialer placed (no caller of the line's: never called back)
         self._moh_wanted = False
         self._moh = False  # Asterisk plays hold music on the channel now
         self._rest: cc.Play | None = None  # what a key stopped of the running prompt

@@ -1,14 +1,21 @@
-"""The dialer's survey calls (return visits, re-visits) over Asterisk.
+"""The dialer's calls over Asterisk: survey calls (return visits, re-visits) and callbacks of
+missed calls.
 
-Each call is an AMI ``Originate`` of ``PJSIP/<number>@<trunk>`` (the number from the case,
-validated again here: a mainland phone number, never a URI or a keyed string), showing the
-line's number, into the rendered ``callcenter-visit`` context with the task id in
-``CALLCENTER_VISIT``; once the citizen answers, that context runs ``AGI(<agi>/visit/<task id>)``
-and the survey flow plays there as a ``calls.Call`` (no record of its own), carried out like
-a caller's (:mod:`.agi_call`). The Originate's outcome (Reason 4 answered, 5 busy, 3 no answer,
-0/1/8 failed: :mod:`.outbound_outcomes`) goes to the dialer unless the call was answered; an
-answered call's result is its survey: both questions answered is ``answered``, less is
-``silent``. Each task's result is reported exactly once.
+Each call is an AMI ``Originate`` of ``PJSIP/<number>@<trunk>`` (the number from the case or
+the missed call's own caller ID, validated again here: a mainland phone number, never a URI or
+a keyed string), showing the line's number, into the rendered ``callcenter-visit`` context with
+the task id in ``CALLCENTER_VISIT``; once the citizen answers, that context runs
+``AGI(<agi>/visit/<task id>)`` and the task's flow plays there as a ``calls.Call``, carried out
+like a caller's (:mod:`.agi_call`): the survey (no record of its own), or ``missed_callback``
+(a call on the line in the records; 1 queues the citizen for an agent, who rings on that
+channel). The Originate's outcome (Reason 4 answered, 5 busy, 3 no answer, 0/1/8 failed:
+:mod:`.outbound_outcomes`) goes to the dialer unless the call was answered; an answered call's
+result is the embedded engine's rule (:func:`~callcenter.telephony.outbound_calls.call_result`).
+Each task's result is reported exactly once.
+
+The missed calls themselves come from the ACD's records like on the embedded engine (the
+campaign runner's sink); the caller's own number is the AGI session's ``agi_callerid`` when the
+call came in, only if it is exactly a mainland phone number (:meth:`AsteriskVisits.own_number`).
 """
 
 from __future__ import annotations
@@ -21,12 +28,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from callcenter.asterisk import AGISession, OriginateOutcome
+from callcenter.telephony.outbound_calls import call_result
 from calls import events as ce
 from calls.call import Call
 from outbound.model import Answers, CallOutcome, Dial, Kind
 from outbound.numbers import is_phone, national
 
 from .agi_call import AsteriskCall
+from .callbacks import callback_number
 from .dialplan import VISIT_CONTEXT, VISIT_VARIABLE
 from .outbound_outcomes import call_outcome
 
@@ -67,8 +76,6 @@ class AsteriskVisits:
 
     def dial(self, command: Dial, flow: str, variables: dict[str, str]) -> None:
         """Call ``command.number`` showing ``command.caller_id``; ``flow`` plays once answered."""
-        if command.kind is Kind.MISSED_CALL:
-            raise ValueError("missed-call callbacks are placed by the embedded engine only")
         if not is_phone(command.number) or not _LINE.fullmatch(command.caller_id) \
                 or not _TASK_ID.fullmatch(command.task_id):
             raise ValueError(f"outbound {command.task_id}: not a number to call")
@@ -106,16 +113,25 @@ class AsteriskVisits:
             return
         visit.started = True
         command, call_id = visit.command, session.env.uniqueid
+        # A missed call's callback is a call on the line (recorded; it may reach an agent).
         call = Call(call_id, command.caller_id, visit.flow, self.flow.settings, language=command.language,
-                    variables=visit.variables, recorded=False)
+                    variables=visit.variables, recorded=command.kind is Kind.MISSED_CALL)
         wire = self.flow.calls[call_id] = AsteriskCall(self.flow, call, session)
+        wire.placed = True
         try:
             wire.feed(ce.Arrived())
             await wire.drive(session)
         finally:
-            answers = Answers.of(call.scores)
-            self._report(visit, CallOutcome.ANSWERED if answers is not None else CallOutcome.SILENT,
-                         call.cause or "hung up", answers)
+            outcome, answers = call_result(command.kind, call)
+            self._report(visit, outcome, call.cause or "hung up", answers)
+
+    def own_number(self, call_id: str) -> str | None:
+        """The own number of the line's caller ``call_id`` (its channel's caller ID when it
+        came in, if exactly a mainland phone number); None for the dialer's own calls."""
+        wire = self.flow.calls.get(call_id)
+        if wire is None or wire.placed:
+            return None
+        return callback_number(wire.callerid)
 
     def _report(self, visit: _Visit, outcome: CallOutcome, why: str, answers: Answers | None = None) -> None:
         if visit.reported:

@@ -144,16 +144,16 @@ class CampaignRunner:
 
     def acd_commands(self, commands: Sequence[object]) -> None:
         """A caller who gave up waiting or was turned away (overflow to a message) is called
-        back; one who got through withdraws a pending callback."""
-        if not self.section.missed_calls.enabled or not isinstance(self.calls, OutboundCalls):
+        back; one who got through withdraws a pending callback. The number is the call's own
+        caller ID, as the telephony path that carries the call vouches for it."""
+        if not self.section.missed_calls.enabled or self.calls is None:
             return
         for command in commands:
             if not isinstance(command, CallFinished):
                 continue
             record = command.record
-            leg = self.calls.control.callers.get(str(record.call_id))
-            number = own_number(leg.invite) if leg is not None else None
-            if number is None or leg is None or leg.callback_invite is not None:
+            number = self.calls.own_number(str(record.call_id))
+            if number is None:
                 continue  # no number of their own, or one of the engine's own calls
             now = self.clock()
             with self._dialing():
@@ -283,10 +283,10 @@ class CampaignRunner:
 
 def start_asterisk_campaigns(engine: object, asterisk: object, originate: Callable[..., Awaitable[object]]
                              | None = None) -> CampaignRunner | None:
-    """The runner for the config's ``outbound:`` section over Asterisk: survey calls by AMI
-    Originate (``originate``, default the handle's AMI client) into FastAGI
-    (:mod:`callcenter.asterisk_engine.visits`). Missed-call callbacks stay with the embedded
-    engine. None without the section, the cases, or AMI."""
+    """The runner for the config's ``outbound:`` section over Asterisk: survey calls and
+    missed-call callbacks by AMI Originate (``originate``, default the handle's AMI client) into
+    FastAGI (:mod:`callcenter.asterisk_engine.visits`), the missed calls from the ACD's records
+    as on the embedded engine. None without the section, the cases, or AMI."""
     from callcenter.asterisk_engine.visits import AsteriskVisits
 
     config: HotlineConfig = engine.config  # type: ignore[attr-defined]
@@ -301,6 +301,7 @@ def start_asterisk_campaigns(engine: object, asterisk: object, originate: Callab
     flow = asterisk.flow  # type: ignore[attr-defined]
     flow.visits = AsteriskVisits(flow, runner.on_result, originate)
     runner.start(flow.visits)
+    engine.driver.add_sink(runner.acd_commands)  # type: ignore[attr-defined]
     log.info("outbound: return visits over Asterisk as %s, calling hours %s", runner.caller_id,
              section.calling_hours)
     return runner

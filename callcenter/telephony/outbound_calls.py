@@ -24,7 +24,7 @@ from callcenter.sip.digest import build_authorization
 from callcenter.sip.message import SIPRequest, SIPResponse
 from callcenter.sip.sdp import SDPError, build_offer, parse_answer
 from callcenter.sip.transactions import Addr
-from callcenter.telephony.legs import CallerLeg, cancel_for, new_invite
+from callcenter.telephony.legs import CallerLeg, cancel_for, new_invite, own_number
 from callcenter.telephony.media import LegMedia
 from calls import events as ce
 from calls.call import Call
@@ -58,6 +58,18 @@ def outcome_of(status: int) -> CallOutcome:
 def answers_of(scores: dict[str, int]) -> Answers | None:
     """The survey's answers (1 yes, 2 no); None unless both questions were answered."""
     return Answers.of(scores)
+
+
+def call_result(kind: Kind, call: Call | None) -> tuple[CallOutcome, Answers | None]:
+    """How an answered call of the dialer's went, once it ended (on either telephony path): a
+    missed call's callback reached the citizen if they heard the offer to its end (an agent
+    chosen, or the goodbye); a survey call if both questions were answered."""
+    if kind is Kind.MISSED_CALL:
+        run = call.ivr if call is not None else None
+        heard = run is not None and run.outcome is not None and run.outcome.kind in ("enqueued", "hung_up")
+        return (CallOutcome.ANSWERED if heard else CallOutcome.SILENT), None
+    answers = answers_of(call.scores if call is not None else {})
+    return (CallOutcome.ANSWERED if answers is not None else CallOutcome.SILENT), answers
 
 
 @dataclass
@@ -105,6 +117,14 @@ class OutboundCalls:
         attempt.timer = asyncio.get_running_loop().call_later(self.ring_seconds, self._ring_out, attempt)
         log.info("outbound %s (%s, attempt %d): calling %s", command.task_id, command.kind.value,
                  command.attempt, uri)
+
+    def own_number(self, call_id: str) -> str | None:
+        """The caller's own number (P-Asserted-Identity or From, validated) of the line's call
+        ``call_id``; None for one of the engine's own calls, or none of its own."""
+        leg = self.control.callers.get(call_id)
+        if leg is None or leg.callback_invite is not None:
+            return None
+        return own_number(leg.invite)
 
     def _invite(self, caller_id: str, uri: str, media_port: int) -> SIPRequest:
         c = self.control
@@ -177,14 +197,7 @@ class OutboundCalls:
                 5.0, self._report, attempt, CallOutcome.NO_ANSWER, "no answer")
 
     def _ended(self, attempt: _Attempt, reason: str) -> None:
-        if attempt.command.kind is Kind.MISSED_CALL:  # reached: heard the offer to its end
-            run = attempt.leg.call.ivr if attempt.leg.call is not None else None
-            heard = run is not None and run.outcome is not None and run.outcome.kind in (
-                "enqueued", "hung_up")
-            self._report(attempt, CallOutcome.ANSWERED if heard else CallOutcome.SILENT, reason)
-            return
-        answers = answers_of(attempt.leg.call.scores if attempt.leg.call is not None else {})
-        outcome = CallOutcome.ANSWERED if answers is not None else CallOutcome.SILENT
+        outcome, answers = call_result(attempt.command.kind, attempt.leg.call)
         self._report(attempt, outcome, reason, answers)
 
     def _cancel_timer(self, attempt: _Attempt) -> None:

@@ -3,9 +3,6 @@ engine: a case replied by a department is visited by an AMI Originate of the cit
 into ``callcenter-visit`` (a real ``AMIClient`` against the fake AMI server, which checks every
 header), the answered call runs ``visit/<task id>`` on the fake channel; the citizen presses 2:
 the case is re-handled; after the second reply the re-visit comes, 1: the case is closed.
-
-The Originate's fields follow Asterisk's documentation and the recorded Originate to a seat
-(``live/ami_originate_to_seat.txt``); no survey call was recorded on a real Asterisk.
 """
 
 from __future__ import annotations
@@ -16,7 +13,6 @@ import pytest
 
 from callcenter.asterisk import AMIMessage
 from callcenter.asterisk.ami_originate import outcome_from_event
-from callcenter.asterisk.transcripts import RECEIVED, SENT, AMIBlock, ami_blocks
 from callcenter.asterisk_engine import AMISettings, start_asterisk
 from callcenter.asterisk_engine.visits import AsteriskVisits
 from callcenter.config import load_config
@@ -27,56 +23,12 @@ from outbound.model import CallOutcome, Dial, Kind, Mode
 from tests.outbound.helpers import visited_twice
 
 from ..asterisk.fakes import FakeAMIServer
-from ..asterisk.fixtures import transcript
+from .ami_scripts import SECRET, ami_script, answered_originate
 from .conftest import engine_parts, start, wait_for
 from .fake_asterisk import FakeChannel
 
 pytestmark = pytest.mark.timeout(60)
-SECRET = "engine-test-secret"
 CITIZEN = "13500135000"
-
-
-def block(direction: str, *lines: str) -> AMIBlock:
-    return AMIBlock(direction, lines, 0)
-
-
-def visit(task_id: str, uniqueid: str) -> list[AMIBlock]:
-    """The engine's Originate of the citizen for ``task_id``, answered (Reason 4)."""
-    return [
-        block(SENT, "Action: Originate", f"ActionID: {task_id}", f"Channel: PJSIP/{CITIZEN}@trunk",
-              "Context: callcenter-visit", "Exten: s", "Priority: 1", "Timeout: 45000",
-              'CallerID: "12345" <12345>', f"Variable: CALLCENTER_VISIT={task_id}", "Async: true"),
-        block(RECEIVED, "Response: Success", f"ActionID: {task_id}",
-              "Message: Originate successfully queued"),
-        block(RECEIVED, "Event: OriginateResponse", "Privilege: call,all", f"ActionID: {task_id}",
-              "Response: Success", "Channel: PJSIP/trunk-0000000c", "Context: callcenter-visit",
-              "Exten: s", "Reason: 4", f"Uniqueid: {uniqueid}", "CallerIDNum: 12345",
-              "CallerIDName: 12345"),
-    ]
-
-
-def ami_script() -> list[AMIBlock]:
-    banner, _login, accepted = ami_blocks(transcript("ami_login_and_events.txt").lines)[:3]
-    return [
-        banner,
-        block(SENT, "Action: Login", "ActionID: login-1", "Username: engine", f"Secret: {SECRET}",
-              "Events: system,call"),
-        accepted,
-        block(SENT, "Action: DeviceStateList", "ActionID: ds-1"),
-        block(RECEIVED, "Response: Success", "ActionID: ds-1", "EventList: start",
-              "Message: Device State Changes will follow"),
-        block(RECEIVED, "Event: DeviceStateListComplete", "ActionID: ds-1", "EventList: Complete",
-              "ListItems: 0"),
-        block(SENT, "Action: CoreShowChannels", "ActionID: cs-1"),
-        block(RECEIVED, "Response: Success", "ActionID: cs-1", "EventList: start",
-              "Message: Channels will follow"),
-        block(RECEIVED, "Event: CoreShowChannelsComplete", "ActionID: cs-1", "EventList: Complete",
-              "ListItems: 0"),
-        *visit("return_visit-1", "1795810600.1"),
-        *visit("revisit-2", "1795810600.2"),
-        block(SENT, "Action: Logoff", "ActionID: logoff-1"),
-        block(RECEIVED, "Response: Goodbye", "ActionID: logoff-1", "Message: Thanks for all the fish."),
-    ]
 
 
 def test_a_dissatisfied_visit_over_asterisk_is_rehandled_and_the_revisit_closes_the_case(tmp_path):
@@ -87,7 +39,9 @@ def test_a_dissatisfied_visit_over_asterisk_is_rehandled_and_the_revisit_closes_
 
     async def main() -> None:
         service = engine.casework.service
-        async with FakeAMIServer(ami_script()) as ami:
+        script = ami_script(*answered_originate("return_visit-1", "1795810600.1", CITIZEN),
+                            *answered_originate("revisit-2", "1795810600.2", CITIZEN))
+        async with FakeAMIServer(script) as ami:
             handle = await start_asterisk(engine, agi_port=0, ami=AMISettings(SECRET, port=ami.port,
                                                                               username="engine"))
             runner = start_asterisk_campaigns(engine, handle)

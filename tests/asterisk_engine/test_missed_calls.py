@@ -1,0 +1,169 @@
+"""Missed-call callbacks over Asterisk, through the same campaign runner as the embedded engine
+(its sink on the ACD's records): a caller (a fake AGI channel on line 12345, caller ID a mobile)
+gives up waiting; the engine originates the callback over AMI (a real ``AMIClient`` against the
+fake AMI server, which checks every header) to that number, showing the line's number; the
+answered channel runs ``visit/<task id>``: the ``missed_callback`` flow offers an agent, the
+citizen presses 1 and the agent's seat rings on that channel and answers, as on the embedded
+engine. Giving up again within the period brings no second call; outside calling hours the
+callback waits, and the next engine (within hours) dials it once.
+
+The clock is pinned to a moment of the test's choosing (Shanghai time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from acd.commands import CallFinished, CallRecord
+from acd.events import AgentLoggedIn
+from callcenter.asterisk.transcripts import AMIBlock
+from callcenter.asterisk_engine import AMISettings, AsteriskHandle, start_asterisk
+from callcenter.config import load_config
+from callcenter.config.outbound_section import MissedCalls, OutboundSection
+from callcenter.runtime.app import Engine, build_engine
+from callcenter.runtime.campaigns import CampaignRunner, start_asterisk_campaigns
+from outbound.model import Kind
+from outbound.task import State
+from tests.outbound.helpers import local
+
+from ..asterisk.fakes import FakeAMIServer
+from .ami_scripts import SECRET, ami_script, answered_originate
+from .conftest import wait_for
+from .fake_asterisk import FakeChannel, answering
+
+pytestmark = pytest.mark.timeout(60)
+CITIZEN = "13900139000"
+LINE = "12345"
+
+Scenario = Callable[[Engine, AsteriskHandle, CampaignRunner, FakeAMIServer], Awaitable[None]]
+
+
+def missed_engine(tmp_path: Path, now: float, **missed_calls: object) -> Engine:
+    """An engine over ``tmp_path``'s database (built again on it: a restart), its clock at ``now``,
+    calling hours 08:00-21:00."""
+    section = OutboundSection(gateway="127.0.0.1:5070", missed_calls=MissedCalls(**missed_calls))
+    engine = build_engine(load_config().model_copy(update={"outbound": section}),
+                          db_url=f"sqlite:///{tmp_path / 'cc.db'}")
+    engine.driver.clock = lambda: now
+    return engine
+
+
+def run(engine: Engine, script: list[AMIBlock], scenario: Scenario) -> FakeAMIServer:
+    """FastAGI, AMI against the fake server and the campaign runner around ``scenario``."""
+    async def main() -> FakeAMIServer:
+        async with FakeAMIServer(script) as ami:
+            handle = await start_asterisk(engine, agi_port=0, ami=AMISettings(SECRET, port=ami.port,
+                                                                              username="engine"))
+            runner = start_asterisk_campaigns(engine, handle)
+            assert runner is not None
+            try:
+                await scenario(engine, handle, runner, ami)
+            finally:
+                await runner.close()
+                await handle.close()
+        return ami
+
+    try:
+        return asyncio.run(main())
+    finally:
+        engine.close()
+
+
+async def give_up_waiting(engine: Engine, handle: AsteriskHandle, number: str = CITIZEN) -> FakeChannel:
+    """A caller from ``number`` on the line waits in the queue (nobody ready) and hangs up."""
+    abandoned = engine.acd.stats["zh-general"].abandoned
+    caller = FakeChannel(handle.agi_port, LINE, callerid=number)
+    task = asyncio.create_task(caller.run())
+    await wait_for(lambda: "EXEC StartMusicOnHold default" in caller.commands, 10)
+    caller.hang_up()
+    await task
+    await wait_for(lambda: engine.acd.stats["zh-general"].abandoned == abandoned + 1)
+    return caller
+
+
+def missed(runner: CampaignRunner) -> list:
+    return [t for t in runner.dialer.tasks.values() if t.kind is Kind.MISSED_CALL]
+
+
+def originates(ami: FakeAMIServer) -> list[str]:
+    return [a.get("Channel") for a in ami.actions if a.get("Action") == "Originate"]
+
+
+def test_a_caller_who_gave_up_is_called_back_once_in_the_period_and_reaches_an_agent(tmp_path):
+    engine = missed_engine(tmp_path, local(10))
+    records: list[CallRecord] = []
+    engine.driver.add_sink(lambda commands: records.extend(
+        c.record for c in commands if isinstance(c, CallFinished)))
+    citizen = FakeChannel(0, "visit/missed_call-1", uniqueid="1795810600.1", callerid=CITIZEN,
+                          keys=[("WAIT FOR DIGIT", "1")], dial=answering(talk=0.1))
+
+    async def scenario(engine, handle, runner, ami) -> None:
+        await give_up_waiting(engine, handle)
+        await wait_for(lambda: originates(ami), 10)
+        [task] = missed(runner)
+        assert (task.number, task.line, task.attempts) == (CITIZEN, LINE, 1)
+        engine.driver.submit(AgentLoggedIn("1001", ready=True))
+        citizen.port = handle.agi_port  # Asterisk runs the callback's context once answered
+        await citizen.run()
+        await wait_for(lambda: task.state is State.DONE, 10)
+        assert runner.ended[-1].task_id == task.task_id and runner.ended[-1].reached
+
+        await give_up_waiting(engine, handle)  # again, within the period: no second call
+        assert missed(runner) == [task]
+
+    ami = run(engine, ami_script(*answered_originate("missed_call-1", "1795810600.1", CITIZEN)), scenario)
+    assert ami.mismatches == []
+    assert originates(ami) == [f"PJSIP/{CITIZEN}@trunk"]
+    played = [c.split()[2] for c in citizen.commands if c.startswith("STREAM FILE")]
+    assert played[0] == "callcenter/visit_intro" and "callcenter/missed_offer" in played
+    assert any(c.startswith("EXEC Dial PJSIP/1001,") for c in citizen.commands)  # the agent rang
+    # The callback is a call on the line, answered by the agent, between the two abandons.
+    assert [(r.line, r.outcome, r.agent_id) for r in records] == [
+        (LINE, "abandoned", None), (LINE, "answered", "1001"), (LINE, "abandoned", None)]
+    assert str(records[1].call_id) == "1795810600.1"
+
+
+def test_a_caller_with_no_number_of_their_own_is_not_called_back(tmp_path):
+    engine = missed_engine(tmp_path, local(10))
+
+    async def scenario(engine, handle, runner, ami) -> None:
+        for callerid in ("anonymous", "sip:13900139000@evil.example", "110", "+1 202 555 0100"):
+            await give_up_waiting(engine, handle, callerid)
+        assert missed(runner) == []
+
+    ami = run(engine, ami_script(), scenario)
+    assert ami.mismatches == [] and originates(ami) == []
+
+
+def test_outside_calling_hours_the_callback_waits_and_the_next_engine_dials_it_once(tmp_path):
+    night = missed_engine(tmp_path, local(22), within_minutes=1440)
+
+    async def waits(engine, handle, runner, ami) -> None:
+        await give_up_waiting(engine, handle)
+        [task] = missed(runner)
+        assert task.attempts == 0 and task.state is State.SCHEDULED
+        assert runner.dialer.next_deadline() == local(8, day=1)  # the opening
+
+    ami = run(night, ami_script(), waits)
+    assert ami.mismatches == [] and originates(ami) == []
+
+    morning = missed_engine(tmp_path, local(8, 30, day=1), within_minutes=1440)
+    citizen = FakeChannel(0, "visit/missed_call-1", uniqueid="1795810700.1", callerid=CITIZEN,
+                          keys=[("WAIT FOR DIGIT", "2"), ("WAIT FOR DIGIT", "2")])
+
+    async def dials(engine, handle, runner, ami) -> None:
+        await wait_for(lambda: originates(ami), 10)
+        [task] = missed(runner)
+        assert (task.number, task.attempts) == (CITIZEN, 1)
+        citizen.port = handle.agi_port
+        await citizen.run()  # no agent wanted: the offer runs out, goodbye
+        await wait_for(lambda: task.state is State.DONE, 10)
+
+    ami = run(morning, ami_script(*answered_originate("missed_call-1", "1795810700.1", CITIZEN)), dials)
+    assert ami.mismatches == [] and originates(ami) == [f"PJSIP/{CITIZEN}@trunk"]
+    assert [c.split()[2] for c in citizen.commands if c.startswith("STREAM FILE")][-1] \
+        == "callcenter/visit_thanks"
