@@ -98,10 +98,20 @@ def test_a_caller_who_gave_up_is_called_back_once_in_the_period_and_reaches_an_a
     records: list[CallRecord] = []
     engine.driver.add_sink(lambda commands: records.extend(
         c.record for c in commands if isinstance(c, CallFinished)))
-    citizen = FakeChannel(0, "visit/missed_call-1", uniqueid="1795810600.1", callerid=CITIZEN,
-                          keys=[("WAIT FOR DIGIT", "1")], dial=answering(talk=0.1))
+    numbers: list[str | None] = []  # the own number of the callback's channel, as the runner sees it
+    seat_answers = answering(talk=0.1)
 
-    async def scenario(engine, handle, runner, ami) -> None:
+    async def dial(channel: FakeChannel, words: list[str]) -> list[str]:
+        numbers.append(runner.calls.own_number(channel.uniqueid))
+        return await seat_answers(channel, words)
+
+    citizen = FakeChannel(0, "visit/missed_call-1", uniqueid="1795810600.1", callerid=CITIZEN,
+                          keys=[("WAIT FOR DIGIT", "1")], dial=dial)
+    runner: CampaignRunner
+
+    async def scenario(engine, handle, started, ami) -> None:
+        nonlocal runner
+        runner = started
         await give_up_waiting(engine, handle)
         await wait_for(lambda: originates(ami), 10)
         [task] = missed(runner)
@@ -121,6 +131,7 @@ def test_a_caller_who_gave_up_is_called_back_once_in_the_period_and_reaches_an_a
     played = [c.split()[2] for c in citizen.commands if c.startswith("STREAM FILE")]
     assert played[0] == "callcenter/visit_intro" and "callcenter/missed_offer" in played
     assert any(c.startswith("EXEC Dial PJSIP/1001,") for c in citizen.commands)  # the agent rang
+    assert numbers == [None]  # the engine's own call is never a missed call to call back
     # The callback is a call on the line, answered by the agent, between the two abandons.
     assert [(r.line, r.outcome, r.agent_id) for r in records] == [
         (LINE, "abandoned", None), (LINE, "answered", "1001"), (LINE, "abandoned", None)]
@@ -134,6 +145,22 @@ def test_a_caller_with_no_number_of_their_own_is_not_called_back(tmp_path):
         for callerid in ("anonymous", "sip:13900139000@evil.example", "110", "+1 202 555 0100"):
             await give_up_waiting(engine, handle, callerid)
         assert missed(runner) == []
+
+    ami = run(engine, ami_script(), scenario)
+    assert ami.mismatches == [] and originates(ami) == []
+
+
+def test_a_caller_who_gets_through_later_is_not_called_back(tmp_path):
+    engine = missed_engine(tmp_path, local(22), within_minutes=1440)
+
+    async def scenario(engine, handle, runner, ami) -> None:
+        await give_up_waiting(engine, handle)  # at night: the callback waits for the morning
+        [task] = missed(runner)
+        engine.driver.submit(AgentLoggedIn("1001", ready=True))
+        caller = FakeChannel(handle.agi_port, LINE, callerid=CITIZEN, dial=answering(talk=0.1))
+        await caller.run()  # calls again and reaches the agent
+        assert engine.acd.stats["zh-general"].answered == 1
+        assert task.state is State.CANCELLED and runner.ended[-1].reason == "the caller got through"
 
     ami = run(engine, ami_script(), scenario)
     assert ami.mismatches == [] and originates(ami) == []
