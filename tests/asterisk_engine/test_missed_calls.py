@@ -24,6 +24,7 @@ from callcenter.asterisk.transcripts import AMIBlock
 from callcenter.asterisk_engine import AMISettings, AsteriskHandle, start_asterisk
 from callcenter.config import load_config
 from callcenter.config.outbound_section import MissedCalls, OutboundSection
+from callcenter.records.lifecycle import CallOpened
 from callcenter.runtime.app import Engine, build_engine
 from callcenter.runtime.campaigns import CampaignRunner, start_asterisk_campaigns
 from outbound.model import Kind
@@ -95,9 +96,10 @@ def originates(ami: FakeAMIServer) -> list[str]:
 
 def test_a_caller_who_gave_up_is_called_back_once_in_the_period_and_reaches_an_agent(tmp_path):
     engine = missed_engine(tmp_path, local(10))
-    records: list[CallRecord] = []
+    records: list[CallRecord | CallOpened] = []  # the ACD's, and the opening of each call's record
     engine.driver.add_sink(lambda commands: records.extend(
-        c.record for c in commands if isinstance(c, CallFinished)))
+        c.record if isinstance(c, CallFinished) else c for c in commands
+        if isinstance(c, CallFinished | CallOpened)))
     numbers: list[str | None] = []  # the own number of the callback's channel, as the runner sees it
     seat_answers = answering(talk=0.1)
 
@@ -132,10 +134,14 @@ def test_a_caller_who_gave_up_is_called_back_once_in_the_period_and_reaches_an_a
     assert played[0] == "callcenter/visit_intro" and "callcenter/missed_offer" in played
     assert any(c.startswith("EXEC Dial PJSIP/1001,") for c in citizen.commands)  # the agent rang
     assert numbers == [None]  # the engine's own call is never a missed call to call back
-    # The callback is a call on the line, answered by the agent, between the two abandons.
-    assert [(r.line, r.outcome, r.agent_id) for r in records] == [
-        (LINE, "abandoned", None), (LINE, "answered", "1001"), (LINE, "abandoned", None)]
-    assert str(records[1].call_id) == "1795810600.1"
+    # The callback is a call on the line in the records, answered by the agent, between the
+    # two abandons.
+    assert [(type(r).__name__, r.line, getattr(r, "outcome", None)) for r in records] == [
+        ("CallOpened", LINE, None), ("CallRecord", LINE, "abandoned"),
+        ("CallOpened", LINE, None), ("CallRecord", LINE, "answered"),
+        ("CallOpened", LINE, None), ("CallRecord", LINE, "abandoned")]
+    assert [str(r.call_id) for r in records[2:4]] == ["1795810600.1"] * 2
+    assert records[3].agent_id == "1001"
 
 
 def test_a_caller_with_no_number_of_their_own_is_not_called_back(tmp_path):
