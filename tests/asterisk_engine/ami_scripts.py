@@ -1,5 +1,6 @@
-"""The fake AMI server's script for the dialer's calls over Asterisk: the engine's login and
-start-up stock-taking as recorded, then its Originates of citizens, each answered (Reason 4).
+"""The dialer's calls over Asterisk in a test: the fake AMI server's script (the engine's login
+and start-up stock-taking as recorded, then its Originates of citizens, each answered: Reason 4)
+and the engine's FastAGI, AMI client and campaign runner around a scenario.
 
 The Originate's fields follow Asterisk's documentation and the recorded Originate to a seat
 (``live/ami_originate_to_seat.txt``); no call of the dialer was recorded on a real Asterisk.
@@ -7,11 +8,19 @@ The Originate's fields follow Asterisk's documentation and the recorded Originat
 
 from __future__ import annotations
 
-from callcenter.asterisk.transcripts import RECEIVED, SENT, AMIBlock, ami_blocks
+import asyncio
+from collections.abc import Awaitable, Callable
 
+from callcenter.asterisk.transcripts import RECEIVED, SENT, AMIBlock, ami_blocks
+from callcenter.asterisk_engine import AMISettings, AsteriskHandle, start_asterisk
+from callcenter.runtime.app import Engine
+from callcenter.runtime.campaigns import CampaignRunner, start_asterisk_campaigns
+
+from ..asterisk.fakes import FakeAMIServer
 from ..asterisk.fixtures import transcript
 
 SECRET = "engine-test-secret"
+Scenario = Callable[[Engine, AsteriskHandle, CampaignRunner, FakeAMIServer], Awaitable[None]]
 
 
 def block(direction: str, *lines: str) -> AMIBlock:
@@ -55,3 +64,25 @@ def ami_script(*originates: AMIBlock) -> list[AMIBlock]:
         block(SENT, "Action: Logoff", "ActionID: logoff-1"),
         block(RECEIVED, "Response: Goodbye", "ActionID: logoff-1", "Message: Thanks for all the fish."),
     ]
+
+
+def run_campaigns(engine: Engine, script: list[AMIBlock], scenario: Scenario) -> FakeAMIServer:
+    """FastAGI, AMI against a fake server playing ``script`` and the campaign runner around
+    ``scenario(engine, handle, runner, ami)``; the engine is closed after. Returns the server."""
+    async def main() -> FakeAMIServer:
+        async with FakeAMIServer(script) as ami:
+            handle = await start_asterisk(engine, agi_port=0, ami=AMISettings(SECRET, port=ami.port,
+                                                                              username="engine"))
+            runner = start_asterisk_campaigns(engine, handle)
+            assert runner is not None
+            try:
+                await scenario(engine, handle, runner, ami)
+            finally:
+                await runner.close()
+                await handle.close()
+        return ami
+
+    try:
+        return asyncio.run(main())
+    finally:
+        engine.close()

@@ -13,34 +13,30 @@ The clock is pinned to a moment of the test's choosing (Shanghai time).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from acd.commands import CallFinished, CallRecord
 from acd.events import AgentLoggedIn
-from callcenter.asterisk.transcripts import AMIBlock
-from callcenter.asterisk_engine import AMISettings, AsteriskHandle, start_asterisk
+from callcenter.asterisk_engine import AsteriskHandle
 from callcenter.config import load_config
 from callcenter.config.outbound_section import MissedCalls, OutboundSection
 from callcenter.records.lifecycle import CallOpened
 from callcenter.runtime.app import Engine, build_engine
-from callcenter.runtime.campaigns import CampaignRunner, start_asterisk_campaigns
+from callcenter.runtime.campaigns import CampaignRunner
 from outbound.model import Kind
 from outbound.task import State
 from tests.outbound.helpers import local
 
 from ..asterisk.fakes import FakeAMIServer
-from .ami_scripts import SECRET, ami_script, answered_originate
+from .ami_scripts import ami_script, answered_originate, run_campaigns
 from .conftest import wait_for
 from .fake_asterisk import FakeChannel, answering
 
 pytestmark = pytest.mark.timeout(60)
 CITIZEN = "13900139000"
 LINE = "12345"
-
-Scenario = Callable[[Engine, AsteriskHandle, CampaignRunner, FakeAMIServer], Awaitable[None]]
 
 
 def missed_engine(tmp_path: Path, now: float, **missed_calls: object) -> Engine:
@@ -51,27 +47,6 @@ def missed_engine(tmp_path: Path, now: float, **missed_calls: object) -> Engine:
                           db_url=f"sqlite:///{tmp_path / 'cc.db'}")
     engine.driver.clock = lambda: now
     return engine
-
-
-def run(engine: Engine, script: list[AMIBlock], scenario: Scenario) -> FakeAMIServer:
-    """FastAGI, AMI against the fake server and the campaign runner around ``scenario``."""
-    async def main() -> FakeAMIServer:
-        async with FakeAMIServer(script) as ami:
-            handle = await start_asterisk(engine, agi_port=0, ami=AMISettings(SECRET, port=ami.port,
-                                                                              username="engine"))
-            runner = start_asterisk_campaigns(engine, handle)
-            assert runner is not None
-            try:
-                await scenario(engine, handle, runner, ami)
-            finally:
-                await runner.close()
-                await handle.close()
-        return ami
-
-    try:
-        return asyncio.run(main())
-    finally:
-        engine.close()
 
 
 async def give_up_waiting(engine: Engine, handle: AsteriskHandle, number: str = CITIZEN) -> FakeChannel:
@@ -127,7 +102,8 @@ def test_a_caller_who_gave_up_is_called_back_once_in_the_period_and_reaches_an_a
         await give_up_waiting(engine, handle)  # again, within the period: no second call
         assert missed(runner) == [task]
 
-    ami = run(engine, ami_script(*answered_originate("missed_call-1", "1795810600.1", CITIZEN)), scenario)
+    script = ami_script(*answered_originate("missed_call-1", "1795810600.1", CITIZEN))
+    ami = run_campaigns(engine, script, scenario)
     assert ami.mismatches == []
     assert originates(ami) == [f"PJSIP/{CITIZEN}@trunk"]
     played = [c.split()[2] for c in citizen.commands if c.startswith("STREAM FILE")]
@@ -152,7 +128,7 @@ def test_a_caller_with_no_number_of_their_own_is_not_called_back(tmp_path):
             await give_up_waiting(engine, handle, callerid)
         assert missed(runner) == []
 
-    ami = run(engine, ami_script(), scenario)
+    ami = run_campaigns(engine, ami_script(), scenario)
     assert ami.mismatches == [] and originates(ami) == []
 
 
@@ -168,7 +144,7 @@ def test_a_caller_who_gets_through_later_is_not_called_back(tmp_path):
         assert engine.acd.stats["zh-general"].answered == 1
         assert task.state is State.CANCELLED and runner.ended[-1].reason == "the caller got through"
 
-    ami = run(engine, ami_script(), scenario)
+    ami = run_campaigns(engine, ami_script(), scenario)
     assert ami.mismatches == [] and originates(ami) == []
 
 
@@ -181,7 +157,7 @@ def test_outside_calling_hours_the_callback_waits_and_the_next_engine_dials_it_o
         assert task.attempts == 0 and task.state is State.SCHEDULED
         assert runner.dialer.next_deadline() == local(8, day=1)  # the opening
 
-    ami = run(night, ami_script(), waits)
+    ami = run_campaigns(night, ami_script(), waits)
     assert ami.mismatches == [] and originates(ami) == []
 
     morning = missed_engine(tmp_path, local(8, 30, day=1), within_minutes=1440)
@@ -196,7 +172,8 @@ def test_outside_calling_hours_the_callback_waits_and_the_next_engine_dials_it_o
         await citizen.run()  # no agent wanted: the offer runs out, goodbye
         await wait_for(lambda: task.state is State.DONE, 10)
 
-    ami = run(morning, ami_script(*answered_originate("missed_call-1", "1795810700.1", CITIZEN)), dials)
+    script = ami_script(*answered_originate("missed_call-1", "1795810700.1", CITIZEN))
+    ami = run_campaigns(morning, script, dials)
     assert ami.mismatches == [] and originates(ami) == [f"PJSIP/{CITIZEN}@trunk"]
     assert [c.split()[2] for c in citizen.commands if c.startswith("STREAM FILE")][-1] \
         == "callcenter/visit_thanks"

@@ -13,17 +13,14 @@ import pytest
 
 from callcenter.asterisk import AMIMessage
 from callcenter.asterisk.ami_originate import outcome_from_event
-from callcenter.asterisk_engine import AMISettings, start_asterisk
 from callcenter.asterisk_engine.visits import AsteriskVisits
 from callcenter.config import load_config
 from callcenter.config.outbound_section import OutboundSection
 from callcenter.runtime.app import build_engine
-from callcenter.runtime.campaigns import start_asterisk_campaigns
 from outbound.model import CallOutcome, Dial, Kind, Mode
 from tests.outbound.helpers import visited_twice
 
-from ..asterisk.fakes import FakeAMIServer
-from .ami_scripts import SECRET, ami_script, answered_originate
+from .ami_scripts import ami_script, answered_originate, run_campaigns
 from .conftest import engine_parts, start, wait_for
 from .fake_asterisk import FakeChannel
 
@@ -36,38 +33,25 @@ def test_a_dissatisfied_visit_over_asterisk_is_rehandled_and_the_revisit_closes_
     engine = build_engine(load_config().model_copy(update={"outbound": section}),
                           db_url=f"sqlite:///{tmp_path / 'cc.db'}")
     citizens: list[FakeChannel] = []
+    visits = [("return_visit-1", "1795810600.1"), ("revisit-2", "1795810600.2")]
 
-    async def main() -> None:
-        service = engine.casework.service
-        script = ami_script(*answered_originate("return_visit-1", "1795810600.1", CITIZEN),
-                            *answered_originate("revisit-2", "1795810600.2", CITIZEN))
-        async with FakeAMIServer(script) as ami:
-            handle = await start_asterisk(engine, agi_port=0, ami=AMISettings(SECRET, port=ami.port,
-                                                                              username="engine"))
-            runner = start_asterisk_campaigns(engine, handle)
-            assert runner is not None
-            try:
-                visits = [("return_visit-1", "1795810600.1"), ("revisit-2", "1795810600.2")]
+    async def scenario(engine, handle, runner, ami) -> None:
+        async def answer(task_id: str, uniqueid: str, key: str) -> None:
+            """Asterisk runs the visit context on the citizen's answered channel."""
+            await wait_for(lambda: any(a.get("Variable") == f"CALLCENTER_VISIT={task_id}"
+                                       for a in ami.actions), 20)
+            citizen = FakeChannel(handle.agi_port, f"visit/{task_id}", uniqueid=uniqueid,
+                                  callerid=CITIZEN, keys=[("WAIT FOR DIGIT", key)] * 2)
+            citizens.append(citizen)
+            await citizen.run()
 
-                async def answer(task_id: str, uniqueid: str, key: str) -> None:
-                    """Asterisk runs the visit context on the citizen's answered channel."""
-                    await wait_for(lambda: any(a.get("Variable") == f"CALLCENTER_VISIT={task_id}"
-                                               for a in ami.actions), 20)
-                    citizen = FakeChannel(handle.agi_port, f"visit/{task_id}", uniqueid=uniqueid,
-                                          callerid=CITIZEN, keys=[("WAIT FOR DIGIT", key)] * 2)
-                    citizens.append(citizen)
-                    await citizen.run()
+        await visited_twice(engine.casework.service, runner, CITIZEN,
+                            lambda keys: answer(*visits.pop(0), keys[0]))
 
-                await visited_twice(service, runner, CITIZEN, lambda keys: answer(*visits.pop(0), keys[0]))
-            finally:
-                await runner.close()
-                await handle.close()
-        assert ami.mismatches == []
-
-    try:
-        asyncio.run(main())
-    finally:
-        engine.close()
+    script = ami_script(*(block for task_id, uniqueid in visits
+                          for block in answered_originate(task_id, uniqueid, CITIZEN)))
+    ami = run_campaigns(engine, script, scenario)
+    assert ami.mismatches == []
     for citizen in citizens:
         played = [c.split()[2] for c in citizen.commands if c.startswith("STREAM FILE")]
         assert played[0] == "callcenter/visit_intro" and "callcenter/visit_satisfied" in played
