@@ -4,11 +4,12 @@ the same run, as ratios.
 
 Each command runs in a fresh interpreter, in turn with the others (so a change of machine load
 touches them all alike), from an empty folder (no built prompts), on this checkout's code.
-Figures are medians of ``--repeat`` runs: wall time and the CPU time of the child process. The
-first run of each is a warm-up that also fills the parse cache (in a temporary folder; one row
-runs without it) and the bytecode caches; if ``PYTHONDONTWRITEBYTECODE`` is set, the children
-keep bytecode in a temporary folder rather than compile every module at every start (as a
-normal install would not).
+Figures are medians of ``--repeat`` runs: wall time and the CPU time of the child process
+(which a busy machine disturbs much less than the wall time). The first run of each is a
+warm-up that also fills the parse cache (in a temporary folder; one row runs without it) and
+the bytecode caches; if ``PYTHONDONTWRITEBYTECODE`` is set, the children keep bytecode in a
+temporary folder rather than compile every module at every start (as a normal install would
+not).
 
     python bench/bench_startup.py [--repeat 11] [--code CHECKOUT]
 
@@ -45,15 +46,16 @@ BASELINES = ("python -c pass", "python -c 'import yaml'")
 
 def run(argv: list[str], env: dict[str, str], cwd: str) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the child) for one run; a failure stops the bench."""
-    before = os.times()
     started = time.perf_counter()
-    done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, check=False)
+    child = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)  # the child's own CPU time, in microseconds
     wall = time.perf_counter() - started
-    after = os.times()
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-    return wall, cpu
+    child.returncode = os.waitstatus_to_exitcode(status)
+    errors = child.stderr.read().decode(errors="replace") if child.stderr else ""
+    if child.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({child.returncode}):\n{errors[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -84,11 +86,13 @@ def main() -> None:
           f"{os.cpu_count()} CPUs, load average {load_before:.1f} before, {load_after:.1f} after; "
           f"{note}; code of {args.code.resolve()}):")
     width = max(map(len, COMMANDS))
-    print(f"{'command':<{width}}  wall ms  CPU ms  x pass  x yaml  wall - pass")
+    print(f"{'':<{width}}  {'wall time':<32}{'CPU time'}")
+    print(f"{'command':<{width}}  {'ms':>6}  x pass  x yaml  - pass ms  {'ms':>6}  x pass  x yaml")
     for name in COMMANDS:
-        ratios = "  ".join(f"{wall[name] / wall[base]:6.2f}" for base in BASELINES)
-        print(f"{name:<{width}}  {1000 * wall[name]:7.0f}  {1000 * cpu[name]:6.0f}  {ratios}  "
-              f"{1000 * (wall[name] - wall[BASELINES[0]]):8.0f} ms")
+        walls = "  ".join(f"{wall[name] / wall[base]:6.2f}" for base in BASELINES)
+        cpus = "  ".join(f"{cpu[name] / cpu[base]:6.2f}" for base in BASELINES)
+        print(f"{name:<{width}}  {1000 * wall[name]:6.0f}  {walls}  "
+              f"{1000 * (wall[name] - wall[BASELINES[0]]):8.0f}  {1000 * cpu[name]:6.0f}  {cpus}")
 
 
 if __name__ == "__main__":
