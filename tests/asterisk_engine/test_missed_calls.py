@@ -13,6 +13,7 @@ The clock is pinned to a moment of the test's choosing (Shanghai time).
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from acd.events import AgentLoggedIn
 from callcenter.asterisk_engine import AsteriskHandle
 from callcenter.config import load_config
 from callcenter.config.outbound_section import MissedCalls, OutboundSection
+from callcenter.config.schema import Escalation
 from callcenter.records.lifecycle import CallOpened
 from callcenter.runtime.app import Engine, build_engine
 from callcenter.runtime.campaigns import CampaignRunner
@@ -39,11 +41,19 @@ CITIZEN = "13900139000"
 LINE = "12345"
 
 
-def missed_engine(tmp_path: Path, now: float, **missed_calls: object) -> Engine:
+def missed_engine(tmp_path: Path, now: float, *, overflow_after: float | None = None,
+                  **missed_calls: object) -> Engine:
     """An engine over ``tmp_path``'s database (built again on it: a restart), its clock at ``now``,
-    calling hours 08:00-21:00."""
+    calling hours 08:00-21:00; ``overflow_after`` seconds in zh-general turn a caller away to the
+    message."""
     section = OutboundSection(gateway="127.0.0.1:5070", missed_calls=MissedCalls(**missed_calls))
-    engine = build_engine(load_config().model_copy(update={"outbound": section}),
+    config = load_config()
+    if overflow_after is not None:
+        overflow = [Escalation(after_seconds=overflow_after, overflow_message="leave_message")]
+        config = config.model_copy(update={"queues": [
+            q.model_copy(update={"escalation": overflow}) if q.name == "zh-general" else q
+            for q in config.queues]})
+    engine = build_engine(config.model_copy(update={"outbound": section}),
                           db_url=f"sqlite:///{tmp_path / 'cc.db'}")
     engine.driver.clock = lambda: now
     return engine
@@ -118,6 +128,27 @@ def test_a_caller_who_gave_up_is_called_back_once_in_the_period_and_reaches_an_a
         ("CallOpened", LINE, None), ("CallRecord", LINE, "abandoned")]
     assert [str(r.call_id) for r in records[2:4]] == ["1795810600.1"] * 2
     assert records[3].agent_id == "1001"
+
+
+def test_a_caller_overflowed_to_the_message_is_called_back(tmp_path):
+    engine = missed_engine(tmp_path, local(10), overflow_after=0.5)
+    offset = local(10) - time.time()
+    engine.driver.clock = lambda: time.time() + offset  # running, from 10:00
+    outcomes: list[str] = []
+    engine.driver.add_sink(lambda commands: outcomes.extend(
+        c.record.outcome for c in commands if isinstance(c, CallFinished)))
+
+    async def scenario(engine, handle, runner, ami) -> None:
+        caller = FakeChannel(handle.agi_port, LINE, callerid=CITIZEN)
+        await caller.run()  # waits, hears the message, is hung up
+        assert "STREAM FILE callcenter/leave_message" in " ".join(caller.commands)
+        await wait_for(lambda: originates(ami), 10)
+        [task] = missed(runner)
+        assert (task.number, task.line, task.call_id) == (CITIZEN, LINE, caller.uniqueid)
+
+    ami = run_campaigns(engine, ami_script(*answered_originate("missed_call-1", "1795810600.1", CITIZEN)),
+                        scenario)
+    assert ami.mismatches == [] and outcomes == ["overflowed"]
 
 
 def test_a_caller_with_no_number_of_their_own_is_not_called_back(tmp_path):
