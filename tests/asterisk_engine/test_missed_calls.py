@@ -208,3 +208,23 @@ def test_outside_calling_hours_the_callback_waits_and_the_next_engine_dials_it_o
     assert ami.mismatches == [] and originates(ami) == [f"PJSIP/{CITIZEN}@trunk"]
     assert [c.split()[2] for c in citizen.commands if c.startswith("STREAM FILE")][-1] \
         == "callcenter/visit_thanks"
+
+
+def test_a_callback_answered_and_hung_up_at_once_is_not_reached_and_tried_again_later(tmp_path):
+    engine = missed_engine(tmp_path, local(10))
+    citizen = FakeChannel(0, "visit/missed_call-1", uniqueid="1795810600.1", callerid=CITIZEN,
+                          hangup_on="STREAM FILE callcenter/visit_intro")
+
+    async def scenario(engine, handle, runner, ami) -> None:
+        await give_up_waiting(engine, handle)
+        await wait_for(lambda: originates(ami), 10)
+        [task] = missed(runner)
+        citizen.port = handle.agi_port
+        await citizen.run()
+        await wait_for(lambda: task.state is State.SCHEDULED, 10)  # silent: not reached
+        assert task.attempts == 1 and runner.ended == []
+        assert runner.dialer.next_deadline() == local(11)  # the spacing after silence, 60 minutes
+
+    script = ami_script(*answered_originate("missed_call-1", "1795810600.1", CITIZEN))
+    ami = run_campaigns(engine, script, scenario)
+    assert ami.mismatches == [] and originates(ami) == [f"PJSIP/{CITIZEN}@trunk"]
