@@ -173,7 +173,7 @@ async def start_listeners(engine: Engine, options: ListenerOptions) -> list[Call
             log.info("FastAGI listening on %s:%d (Asterisk: AGI(agi://%s:%d/<line>))%s", host, port,
                      host, port, "; following seats over AMI" if options.ami else "")
             closers.append(asterisk.close)
-            if options.sip is None:  # survey calls through Asterisk (else through the SIP trunk)
+            if options.sip is None:  # the dialer's calls through Asterisk (else the SIP trunk's)
                 from callcenter.runtime.campaigns import start_asterisk_campaigns
 
                 campaigns = start_asterisk_campaigns(engine, asterisk)
