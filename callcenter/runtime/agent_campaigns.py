@@ -119,21 +119,26 @@ class AgentCampaign:
                     self.held[task.task_id] = Held(task, command.agent_id, str(command.call_id), preview,
                                                    "offered" if preview else "ringing")
             elif isinstance(command, acd_cmd.CancelOffer) and _outbound(command.call_id):
+                self._release(str(command.call_id), ("offered", "ringing"))
                 sweep = True
             elif isinstance(command, acd_cmd.CallFinished) and _outbound(command.record.call_id):
                 call_id = str(command.record.call_id)
                 self.calls.forget(call_id)
-                task = self.blender.task_of(call_id)
-                if task is not None:
+                if self.blender.task_of(call_id) is not None:
                     with self.runner._dialing():
                         self.blender.finished(call_id)
-                    held = self.held.get(task.task_id)
-                    if held is not None and held.step in ("offered", "ringing", "calling"):
-                        del self.held[task.task_id]  # over without the citizen: nothing to record
-                    elif held is not None and held.step == "talking":
+                # over without the citizen: nothing to record; with them: the agent's result
+                self._release(call_id, ("offered", "ringing", "calling", "ended"))
+                for held in self.held.values():
+                    if held.call_id == call_id and held.step == "talking":
                         held.step = "result"
         if sweep or any(isinstance(c, acd_cmd.OfferCall) for c in commands):
             asyncio.get_running_loop().call_soon(self._sweep)
+
+    def _release(self, call_id: str, steps: tuple[str, ...]) -> None:
+        """Forget who held the task of ``call_id`` while it is at one of ``steps``."""
+        for task_id in [t for t, held in self.held.items() if held.call_id == call_id and held.step in steps]:
+            del self.held[task_id]
 
     def _sweep(self) -> None:
         """Tasks the ACD holds without an offer (rang out, declined) leave it: back in line."""

@@ -1,0 +1,65 @@
+"""Agents' outbound tasks on the embedded engine, where no citizen is dialled: a task goes only
+to an agent with the skills of its line and language (and never waits in the ACD for one), and
+an offer whose seat cannot ring puts the task back in line with no attempt spent."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from acd.commands import OfferCall
+from acd.events import AgentLoggedIn
+from agents.seat import Presence
+from outbound.task import State
+from tests.outbound.helpers import replied_case
+from tests.phone.outbound_engine import outbound_engine, run_campaigns
+from tests.telephony.helpers import wait_for
+
+pytestmark = [pytest.mark.sip, pytest.mark.timeout(60)]
+
+PROGRESSIVE = {"return_visits": {"mode": "progressive"},
+               "agent_calls": {"warmup_seconds": 0, "tick_seconds": 0.1}}
+
+
+def _engine(tmp_path):
+    engine = outbound_engine(tmp_path, 9, "00:00-23:59", PROGRESSIVE)  # nothing is dialled
+    offers: list[OfferCall] = []
+    engine.driver.add_sink(lambda commands: offers.extend(c for c in commands if isinstance(c, OfferCall)))
+    return engine, offers
+
+
+def test_an_english_speakers_visit_waits_for_an_english_speaking_agent(tmp_path, prompts_dir):
+    engine, offers = _engine(tmp_path)
+
+    async def scenario(tel, runner) -> None:
+        service, acd = engine.casework.service, engine.driver.acd
+        engine.driver.submit(AgentLoggedIn("1002", ready=True))  # zh and general only
+        await asyncio.to_thread(replied_case, service, "13700137001", language="en")
+        await wait_for(lambda: runner.dialer.tasks, 10)
+        [task] = runner.dialer.tasks.values()
+        await asyncio.sleep(1.0)  # ten gate ticks: 1002 is idle all along, but speaks no English
+        assert offers == [] and acd.live_calls() == 0 and task.state is State.SCHEDULED
+        engine.driver.submit(AgentLoggedIn("1030", ready=True))  # en 5
+        await wait_for(lambda: offers, 10)
+        assert [(o.agent_id, o.call_id) for o in offers] == [("1030", "outbound:" + task.task_id)]
+
+    run_campaigns(engine, prompts_dir, scenario)
+
+
+def test_an_offer_whose_seat_cannot_ring_puts_the_task_back_in_line(tmp_path, prompts_dir):
+    engine, offers = _engine(tmp_path)
+
+    async def scenario(tel, runner) -> None:
+        acd = engine.driver.acd
+        engine.driver.submit(AgentLoggedIn("1002", ready=True))  # logged in, no phone registered
+        await asyncio.to_thread(replied_case, engine.casework.service, "13700137002")
+        await wait_for(lambda: offers, 10)
+        [task] = runner.dialer.tasks.values()
+        await wait_for(lambda: acd.seat("1002").presence is Presence.NOT_READY, 10)  # declined
+        await wait_for(lambda: task.state is State.SCHEDULED, 10)
+        assert task.attempts == 0 and acd.live_calls() == 0 and not tel.control.calls
+        assert engine.agent_tasks.holding("1002") is None
+
+    run_campaigns(engine, prompts_dir, scenario)
+
