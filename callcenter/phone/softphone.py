@@ -160,7 +160,20 @@ class Softphone:
             with contextlib.suppress(pj.Error):
                 self.worker.run(self.account.setRegistration, False)
 
+    def close(self) -> None:
+        """Hang up and delete the account (pjsua2 holds a few: PJSUA_MAX_ACC, 8 by default);
+        its ended calls are kept until the worker stops (see ``ended``)."""
+        self.worker.run(self._close)
+
     # -- worker thread ----------------------------------------------------------------------
+
+    def _close(self) -> None:
+        for call in list(self.calls):
+            with contextlib.suppress(pj.Error, LookupError):
+                self._hangup(call, quiet=True)
+        if self.account is not None:
+            self.account.shutdown()
+            self.account = None
 
     def _emit(self, kind: str, call: int = -1, detail: str = "") -> None:
         try:

@@ -88,8 +88,11 @@ def test_a_previewed_visit_is_skipped_then_called_and_the_busy_citizen_is_tried_
                                     lambda: browser.find_element("id", "task-none").is_displayed())
             assert case_steps(service, case_id)[-1] == "Replied"  # not reached yet: nothing recorded
         finally:
-            seat.unregister()
+            seat.close()  # pjsua2 has room for 8 accounts in all
             await asyncio.to_thread(browser.get, "about:blank")  # its live stream ends
             await api.close()
 
-    run_campaigns(engine, prompts_dir, scenario, passwords={SEAT: SEAT_PASSWORD})
+    try:
+        run_campaigns(engine, prompts_dir, scenario, passwords={SEAT: SEAT_PASSWORD})
+    finally:
+        citizen.close()
