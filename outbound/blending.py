@@ -168,10 +168,12 @@ class Blender:
     def __init__(self, acd: ACD, dialer: Dialer, gate: BlendGate, queue: str,
                  agents: Collection[str], inbound_queues: Iterable[str], priority: int = -1000,
                  wrap_up: float = 0.0, acd_queue: str | None = None,
-                 requirements: Callable[[Task], Mapping[str, int] | None] | None = None) -> None:
+                 requirements: Callable[[Task], Mapping[str, int] | None] | None = None,
+                 skills: Mapping[str, Mapping[str, int]] | None = None) -> None:
         self.acd, self.dialer, self.gate, self.queue = acd, dialer, gate, queue
         self.acd_queue = acd_queue or queue  # where its tasks enter the ACD (``queue``: the dialer's)
         self.requirements = requirements  # skills a task adds to the queue's (its line, its language)
+        self.skills = skills  # the agents' skills: a task no idle agent has them for stays out of the ACD
         self.wrap_up = wrap_up  # the agents' mean wrap-up: part of the handle time Erlang A needs
         self.agents = tuple(agents)  # who serves ``queue`` (and the inbound queues)
         self.inbound = tuple(inbound_queues)
@@ -217,9 +219,12 @@ class Blender:
             task = self.dialer.take(self.queue, now)
             if task is None:
                 break
+            extra = self.requirements(task) if self.requirements is not None else None
+            if extra and self.skills is not None and not self._idle_fits(extra):
+                self.dialer.release(task.task_id, now)
+                break
             call_id = OUTBOUND_PREFIX + task.task_id
             self.in_acd[call_id] = task
-            extra = self.requirements(task) if self.requirements is not None else None
             arrived = self.acd.handle(CallArrived(call_id, self.acd_queue, self.priority, now,
                                                   task.language, task.line, extra), now)
             commands.extend(arrived)
@@ -227,6 +232,18 @@ class Blender:
                 commands.extend(self.withdraw(call_id, now))
                 break
         return commands
+
+    def _idle_fits(self, requirements: Mapping[str, int]) -> bool:
+        """True if some idle agent of the pool has ``requirements`` (the ACD's routing decides
+        who; this only spares the ACD a task it could not offer)."""
+        assert self.skills is not None
+        for agent_id in self.agents:
+            seat = self.acd.seat(agent_id)
+            if seat.presence is Presence.AVAILABLE and seat.activity is Activity.IDLE:
+                skills = self.skills.get(agent_id, {})
+                if all(skills.get(skill, 0) >= level for skill, level in requirements.items()):
+                    return True
+        return False
 
     def withdraw(self, call_id: str, now: float) -> list[AcdCommand]:
         """The agent did not answer the offer: the task leaves the ACD (it must not wait there

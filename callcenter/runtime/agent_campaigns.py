@@ -61,7 +61,8 @@ class AgentCampaign:
         gate = BlendGate(section.agent_calls.policy(level.target, level.threshold_seconds))
         self.blender = Blender(driver.acd, runner.dialer, gate, section.agent_calls.queue,
                                [a.agent_id for a in specs], [q.name for q in config.queues],
-                               wrap_up=wrap_up, requirements=self.requirements)
+                               wrap_up=wrap_up, requirements=self.requirements,
+                               skills={a.agent_id: a.skills for a in specs})
         self.held: dict[str, Held] = {}  # by task id
         self._timer: asyncio.TimerHandle | None = None
 

@@ -166,6 +166,16 @@ def test_a_task_goes_only_to_an_agent_with_its_lines_skills_and_never_waits_in_t
     assert len(offers(blender.offer(NINE + 1))) == 2
 
 
+def test_with_the_agents_skills_a_task_nobody_idle_fits_never_enters_the_acd() -> None:
+    acd, dialer, blender = _blender(agents=3, tasks=2)
+    blender.requirements = lambda task: {"consumer": 3}
+    blender.skills = {f"a{i}": {"zh": 4, "general": 3} for i in range(3)}
+    assert blender.offer(NINE) == [] and acd.stats["visits"].offered == 0
+    assert all(t.state is State.SCHEDULED and t.attempts == 0 for t in dialer.tasks.values())
+    blender.requirements = lambda task: {"general": 3}
+    assert len(offers(blender.offer(NINE + 1))) == 2
+
+
 def test_the_warmup_before_a_prediction_is_the_policys() -> None:
     gate = BlendGate(BlendPolicy(warmup=0.0))
     gate.arrivals.observe(NINE, 0)
