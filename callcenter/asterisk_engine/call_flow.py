@@ -159,6 +159,15 @@ class CallFlow:
             return
         await self.visits.run(session, task_id)
 
+    def caller_number(self, call_id: str) -> str | None:
+        """The own number of the line's caller ``call_id`` while its call lasts (the channel's
+        caller ID when it came in, only if exactly a mainland phone number); None for a call the
+        dialer placed."""
+        wire = self.calls.get(call_id)
+        if wire is None or wire.placed:
+            return None
+        return callback_number(wire.callerid)
+
     def forget(self, wire: AsteriskCall) -> None:
         """The call is over (or the desk took it): no more events for it."""
         if self.calls.get(wire.call_id) is wire:

@@ -15,7 +15,7 @@ Each task's result is reported exactly once.
 
 The missed calls themselves come from the ACD's records like on the embedded engine (the
 campaign runner's sink); the caller's own number is the AGI session's ``agi_callerid`` when the
-call came in, only if it is exactly a mainland phone number (:meth:`AsteriskVisits.own_number`).
+call came in, only if it is exactly a mainland phone number (``CallFlow.caller_number``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from outbound.model import Answers, CallOutcome, Dial, Kind
 from outbound.numbers import is_phone, national
 
 from .agi_call import AsteriskCall
-from .callbacks import callback_number
 from .dialplan import VISIT_CONTEXT, VISIT_VARIABLE
 from .outbound_outcomes import call_outcome
 
@@ -124,14 +123,6 @@ class AsteriskVisits:
         finally:
             outcome, answers = call_result(command.kind, call)
             self._report(visit, outcome, call.cause or "hung up", answers)
-
-    def own_number(self, call_id: str) -> str | None:
-        """The own number of the line's caller ``call_id`` (its channel's caller ID when it
-        came in, if exactly a mainland phone number); None for the dialer's own calls."""
-        wire = self.flow.calls.get(call_id)
-        if wire is None or wire.placed:
-            return None
-        return callback_number(wire.callerid)
 
     def _report(self, visit: _Visit, outcome: CallOutcome, why: str, answers: Answers | None = None) -> None:
         if visit.reported:

@@ -76,6 +76,9 @@ class CampaignRunner:
         self.calls: OutboundCalls | AsteriskVisits | None = None
         self.timer = DeadlineTimer(self._next_deadline, self._fire, clock=clock, loop=loop)
         self.ended: list[TaskEnded] = []  # what became of each task, for the status and tests
+        self.own_numbers: list[Callable[[str], str | None]] = []
+        """Where the telephony paths find a line's caller's own number by call id (None: none,
+        or a call the engine placed)."""
         self.notes: dict[str, str] = {}  # an agent's remark on a task, for its visit result
         self.agent_calls: Any = None  # the agents' outbound calls (``agent_campaigns``), if any
 
@@ -146,13 +149,13 @@ class CampaignRunner:
         """A caller who gave up waiting or was turned away (overflow to a message) is called
         back; one who got through withdraws a pending callback. The number is the call's own
         caller ID, as the telephony path that carries the call vouches for it."""
-        if not self.section.missed_calls.enabled or self.calls is None:
+        if not self.section.missed_calls.enabled:
             return
         for command in commands:
             if not isinstance(command, CallFinished):
                 continue
             record = command.record
-            number = self.calls.own_number(str(record.call_id))
+            number = next(filter(None, (find(str(record.call_id)) for find in self.own_numbers)), None)
             if number is None:
                 continue  # no number of their own, or one of the engine's own calls
             now = self.clock()
@@ -301,6 +304,7 @@ def start_asterisk_campaigns(engine: object, asterisk: object, originate: Callab
     flow = asterisk.flow  # type: ignore[attr-defined]
     flow.visits = AsteriskVisits(flow, runner.on_result, originate)
     runner.start(flow.visits)
+    runner.own_numbers.append(flow.caller_number)
     engine.driver.add_sink(runner.acd_commands)  # type: ignore[attr-defined]
     log.info("outbound: return visits over Asterisk as %s, calling hours %s", runner.caller_id,
              section.calling_hours)
@@ -324,6 +328,7 @@ def start_campaigns(engine: object, telephony: object,
     from callcenter.runtime.agent_campaigns import start_agent_calls  # it builds on the runner
 
     runner.agent_calls = start_agent_calls(engine, telephony, runner)
+    runner.own_numbers.append(calls.own_number)
     engine.driver.add_sink(runner.acd_commands)  # type: ignore[attr-defined]
     telephony.control.on_refused = runner.refused  # type: ignore[attr-defined]
     log.info("outbound: return visits through %s as %s, calling hours %s", section.gateway,

@@ -179,6 +179,8 @@ async def start_listeners(engine: Engine, options: ListenerOptions) -> list[Call
                 campaigns = start_asterisk_campaigns(engine, asterisk)
                 if campaigns is not None:
                     closers.append(campaigns.close)
+            elif campaigns is not None:  # Asterisk's callers who gave up: called back through the trunk
+                campaigns.own_numbers.append(asterisk.flow.caller_number)
         if options.api is not None:
             from callcenter.api.server import ApiConfigError, start_api
 

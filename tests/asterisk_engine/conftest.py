@@ -10,6 +10,7 @@ from callcenter.asterisk_engine import CallFlow
 from ivr_flows.loader import FlowSet, load_for_config
 from ivr_flows.plugins import default_registry
 from tests.engine_parts import EngineParts, engine_parts  # noqa: F401 - used by the tests
+from tests.telephony.conftest import prompts_dir  # noqa: F401 - shared fixture
 
 
 @dataclass

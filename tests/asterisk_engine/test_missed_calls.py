@@ -13,6 +13,7 @@ The clock is pinned to a moment of the test's choosing (Shanghai time).
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from callcenter.config.schema import Escalation
 from callcenter.records.lifecycle import CallOpened
 from callcenter.runtime.app import Engine, build_engine
 from callcenter.runtime.campaigns import CampaignRunner
+from callcenter.runtime.listeners import ListenerOptions, start_listeners
 from outbound.model import Kind
 from outbound.task import State
 from tests.outbound.helpers import local
@@ -89,7 +91,7 @@ def test_a_caller_who_gave_up_is_called_back_once_in_the_period_and_reaches_an_a
     seat_answers = answering(talk=0.1)
 
     async def dial(channel: FakeChannel, words: list[str]) -> list[str]:
-        numbers.append(runner.calls.own_number(channel.uniqueid))
+        numbers.append(runner.own_numbers[0](channel.uniqueid))
         return await seat_answers(channel, words)
 
     citizen = FakeChannel(0, "visit/missed_call-1", uniqueid="1795810600.1", callerid=CITIZEN,
@@ -228,3 +230,36 @@ def test_a_callback_answered_and_hung_up_at_once_is_not_reached_and_tried_again_
     script = ami_script(*answered_originate("missed_call-1", "1795810600.1", CITIZEN))
     ami = run_campaigns(engine, script, scenario)
     assert ami.mismatches == [] and originates(ami) == [f"PJSIP/{CITIZEN}@trunk"]
+
+
+def test_beside_the_embedded_engine_asterisk_callers_are_called_back_through_its_trunk(tmp_path, prompts_dir):
+    """``serve`` with SIP and FastAGI both on: the dialer is the embedded engine's; a caller who
+    came in over Asterisk and gave up is called back by an INVITE to the trunk."""
+    trunk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    trunk.bind(("127.0.0.1", 0))
+    trunk.setblocking(False)
+    section = OutboundSection(gateway=f"127.0.0.1:{trunk.getsockname()[1]}", calling_hours="00:00-23:59")
+    engine = build_engine(load_config().model_copy(update={"outbound": section}),
+                          db_url=f"sqlite:///{tmp_path / 'cc.db'}")
+    options = ListenerOptions(sip=("127.0.0.1", 0), agi=("127.0.0.1", 0), api=None,
+                              prompts_dir=prompts_dir, qualify_interval=None)
+
+    async def main() -> bytes:
+        closers = await start_listeners(engine, options)
+        try:
+            handle = next(c.__self__ for c in closers
+                          if isinstance(getattr(c, "__self__", None), AsteriskHandle))
+            await give_up_waiting(engine, handle)
+            return await asyncio.wait_for(asyncio.get_running_loop().sock_recv(trunk, 65535), 10)
+        finally:
+            for close in closers:
+                await close()
+
+    try:
+        invite = asyncio.run(main()).decode()
+    finally:
+        engine.close()
+        trunk.close()
+    request_line, headers = invite.split("\r\n", 1)
+    assert request_line.startswith(f"INVITE sip:{CITIZEN}@127.0.0.1:")
+    assert f"<sip:{LINE}@" in next(h for h in headers.split("\r\n") if h.lower().startswith(("from:", "f:")))
