@@ -57,6 +57,12 @@ TICKS: Final = float(2**20)
 _INTEGRAL: Final = float(2**52)  # x + 2**52 - 2**52 is x rounded half to even, for 0 <= x < 2**52
 
 
+def _int(value: Any) -> int:
+    """``value`` as an int to the type checker (a plain assignment of an untyped value would
+    leave it untyped, and the compiled core would index lists through Python's protocol)."""
+    return value
+
+
 def _time_of(action: tuple[float, str, int]) -> float:
     return action[0]
 
@@ -162,7 +168,8 @@ class Simulation:
                 )
             )
         self.ivr = IvrStage(loaded, np.random.default_rng(seq.spawn(1)[0]))
-        self.ring = None if is_zero(scenario.ring_time) else make_sampler(scenario.ring_time, rng)
+        self.ring: Sampler | None = (None if is_zero(scenario.ring_time)
+                                     else make_sampler(scenario.ring_time, rng))
         self.ready_again = scenario.no_answer_ready_seconds
         if outbound is not None:
             outbound.attach(self.acd, [a.spec for a in self.roster])
@@ -183,7 +190,10 @@ class Simulation:
         queue = EventQueue()
         end = self.end
         streams = self.streams
-        ivr, ring = self.ivr, self.ring
+        ivr = self.ivr
+        ringing = self.ring is not None
+        # Not optional: the compiled core then calls ring.sample() natively.
+        ring: Sampler = self.ring if self.ring is not None else Sampler(0.0)
         records: list[CallRecord] = []
         stream_of_call: list[int] = []
         arrival_of_call: list[float] = []
@@ -233,7 +243,6 @@ class Simulation:
         a: Any = None
         b: Any = None
         call_id: Any = None  # boxed once: the compiled core would box an int at every use
-        index = number = 0  # call ids and stream indexes as ints: read natively compiled
 
         while True:
             now = queue.first()
@@ -259,7 +268,7 @@ class Simulation:
 
             # The compiled core reads typed locals natively (``a`` and ``b`` are untyped).
             if kind == _ARRIVE:
-                index = a
+                index = _int(a)
                 stream = streams[index]
                 call_id = len(stream_of_call)
                 stream_of_call.append(index)
@@ -272,7 +281,7 @@ class Simulation:
                     queue.push(on_grid(now + walk.seconds), _ENQUEUE, call_id, walk.arrived)
                 continue
             if kind == _ENQUEUE:
-                number = a
+                number = _int(a)
                 arrived: CallArrived = b
                 waiting.add(a)
                 pending = acd.handle(CallArrived(a, arrived.queue, arrived.priority,
@@ -318,7 +327,7 @@ class Simulation:
                     if ctype is OfferCall:
                         offer: OfferCall = cmd
                         call_id, agent_id = offer.call_id, offer.agent_id
-                        if ring is None:
+                        if not ringing:
                             waiting.discard(call_id)
                             more = acd.handle(AgentAnswered(agent_id, call_id), now)
                             if more:
@@ -345,8 +354,7 @@ class Simulation:
                             queue.push(on_grid(now + self.ready_again), _READY_AGAIN, cmd.agent_id,
                                        None)
             if kind == _ENQUEUE and a in waiting:
-                number = a
-                patience = streams[stream_of_call[number]].patience.sample()
+                patience = self._stream_of(a, stream_of_call).patience.sample()
                 if patience < inf:
                     queue.push(on_grid(now + patience), _PATIENCE, a, None)
             deadline = acd.next_deadline()
@@ -366,8 +374,12 @@ class Simulation:
         """The talk time of a call answered now: its stream's, or the outbound work's."""
         if type(call_id) is str:
             return self.outbound.talk(call_id, now)
+        return self._stream_of(call_id, stream_of_call).handle.sample()
+
+    def _stream_of(self, call_id: Any, stream_of_call: list[int]) -> _Stream:
+        """The arrival stream of a (simulated) call."""
         number: int = call_id
-        return self.streams[stream_of_call[number]].handle.sample()
+        return self.streams[stream_of_call[number]]
 
     def _schedule_action(
         self,
