@@ -174,6 +174,7 @@ class Blender:
         self.acd_queue = acd_queue or queue  # where its tasks enter the ACD (``queue``: the dialer's)
         self.requirements = requirements  # skills a task adds to the queue's (its line, its language)
         self.skills = skills  # the agents' skills: a task no idle agent has them for stays out of the ACD
+        self.look_past = 20  # such tasks a tick looks past for one that fits
         self.wrap_up = wrap_up  # the agents' mean wrap-up: part of the handle time Erlang A needs
         self.agents = tuple(agents)  # who serves ``queue`` (and the inbound queues)
         self.inbound = tuple(inbound_queues)
@@ -215,14 +216,17 @@ class Blender:
         commands: list[AcdCommand] = []
         handle = self.handle_time()
         waiting = self.acd.waiting_calls()
+        passed: list[Task] = []  # due tasks no idle agent fits now: held aside, then back in line
         while self.gate.may_offer(self.pool(), waiting, handle):
             task = self.dialer.take(self.queue, now)
             if task is None:
                 break
             extra = self.requirements(task) if self.requirements is not None else None
             if extra and self.skills is not None and not self._idle_fits(extra):
-                self.dialer.release(task.task_id, now)
-                break
+                passed.append(task)  # the tasks behind it may fit (another line or language)
+                if len(passed) >= self.look_past:
+                    break
+                continue
             call_id = OUTBOUND_PREFIX + task.task_id
             self.in_acd[call_id] = task
             arrived = self.acd.handle(CallArrived(call_id, self.acd_queue, self.priority, now,
@@ -231,6 +235,8 @@ class Blender:
             if not any(isinstance(c, OfferCall) and c.call_id == call_id for c in arrived):
                 commands.extend(self.withdraw(call_id, now))
                 break
+        for task in passed:
+            self.dialer.release(task.task_id, now)
         return commands
 
     def _idle_fits(self, requirements: Mapping[str, int]) -> bool:

@@ -183,3 +183,13 @@ def test_the_warmup_before_a_prediction_is_the_policys() -> None:
     assert gate.may_offer(Pool(available=2, idle=1, on_outbound=0), 0, 300.0)
     with pytest.raises(ValueError, match="warmup"):
         BlendPolicy(warmup=-1.0)
+
+
+def test_a_task_nobody_idle_fits_does_not_hold_up_the_ones_behind_it() -> None:
+    acd, dialer, blender = _blender(agents=2, tasks=4)
+    first = next(iter(dialer.tasks.values()))  # the oldest: a line whose skills nobody has
+    blender.requirements = lambda task: {"consumer": 3} if task is first else {"general": 3}
+    blender.skills = {f"a{i}": {"zh": 4, "general": 3} for i in range(2)}
+    assert len(offers(blender.offer(NINE))) == 2
+    assert first.state is State.SCHEDULED and first.attempts == 0 and first not in blender.in_acd.values()
+
