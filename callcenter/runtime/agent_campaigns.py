@@ -214,14 +214,16 @@ def _outbound(call_id: object) -> bool:
     return isinstance(call_id, str) and call_id.startswith(OUTBOUND_PREFIX)
 
 
-def start_agent_calls(engine: Any, telephony: Any, runner: CampaignRunner) -> AgentCampaign | None:
-    """Agents' outbound calls over the embedded telephony; None when no kind is dialled by agents."""
+def start_agent_calls(engine: Any, telephony: Any, runner: CampaignRunner,
+                      credentials: tuple[str, str] | None = None) -> AgentCampaign | None:
+    """Agents' outbound calls over the embedded telephony (through the trunk with its digest
+    ``credentials``); None when no kind is dialled by agents."""
     section = runner.section
     if section.agent_queue() is None:
         return None
     campaign: AgentCampaign
     calls = AgentCalls(telephony.control, section.address(), lambda task_id: campaign.may_dial(task_id),
-                       lambda task_id, status: campaign.on_status(task_id, status))
+                       lambda task_id, status: campaign.on_status(task_id, status), credentials=credentials)
     campaign = AgentCampaign(engine.config, runner, engine.driver, calls)
     campaign.start()
     engine.agent_tasks = campaign

@@ -327,7 +327,7 @@ def start_campaigns(engine: object, telephony: object,
     runner.start(calls)
     from callcenter.runtime.agent_campaigns import start_agent_calls  # it builds on the runner
 
-    runner.agent_calls = start_agent_calls(engine, telephony, runner)
+    runner.agent_calls = start_agent_calls(engine, telephony, runner, credentials)
     runner.own_numbers.append(calls.own_number)
     engine.driver.add_sink(runner.acd_commands)  # type: ignore[attr-defined]
     telephony.control.on_refused = runner.refused  # type: ignore[attr-defined]

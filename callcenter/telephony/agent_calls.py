@@ -28,12 +28,15 @@ log = logging.getLogger(__name__)
 
 class AgentCalls:
     """Places agents' tasks as calls; ``may_dial(task_id)`` is asked once the seat answered,
-    ``on_status(task_id, status)`` hears the final SIP status of the citizen's INVITE."""
+    ``on_status(task_id, status)`` hears the final SIP status of the citizen's INVITE; the
+    trunk's digest ``credentials`` answer its challenge as the survey calls' do."""
 
     def __init__(self, control: CallControl, gateway: Addr, may_dial: Callable[[str], bool],
-                 on_status: Callable[[str, int], None]) -> None:
+                 on_status: Callable[[str, int], None], *,
+                 credentials: tuple[str, str] | None = None) -> None:
         self.control = control
         self.gateway = gateway
+        self.credentials = credentials
         self.may_dial = may_dial
         self.on_status = on_status
 
@@ -45,7 +48,7 @@ class AgentCalls:
         shown = f"[{host}]" if ":" in host else host
         uri = f"sip:{national(number)}@{shown}:{port}"
         c.callbacks.routes[call_id] = Route(uri, self.gateway, line, lambda: self.may_dial(task_id),
-                                            lambda status: self.on_status(task_id, status))
+                                            lambda status: self.on_status(task_id, status), self.credentials)
         call = Call(call_id, line, "", c.settings, language=language, recorded=False)
         c.calls[call_id] = call
         c._event(call, ce.TaskPlaced(national(number), preview=preview))

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from callcenter.media.rtp_endpoint import bind_udp_socket
-from callcenter.sip.message import SIPResponse
+from callcenter.sip.message import SIPRequest, SIPResponse
 from callcenter.sip.sdp import SDPError, build_offer, parse_answer
 from callcenter.sip.transactions import Addr
 from callcenter.telephony.legs import CallerLeg, callback_target, cancel_for, new_invite
 from callcenter.telephony.media import LegMedia
+from callcenter.telephony.outbound_calls import CHALLENGES, with_credentials
 from calls import commands as cc
 from calls import events as ce
 from calls.call import Call
@@ -39,13 +40,15 @@ DIAL_BACK_TIMEOUT = 30.0  # seconds the caller's phone may ring when called back
 class Route:
     """Where an agent's outbound task dials the citizen once the seat answered (``uri`` at
     ``addr``, from ``line``), whom ``may_dial`` asks first (False: not now, e.g. calling hours
-    closed while the seat rang) and whom ``on_status`` tells the final status (2xx: answered)."""
+    closed while the seat rang), whom ``on_status`` tells the final status (2xx: answered), and
+    the trunk's digest ``credentials`` (answered once when it challenges, as a survey call's)."""
 
     uri: str
     addr: Addr
     line: str
     may_dial: Callable[[], bool]
     on_status: Callable[[int], None]
+    credentials: tuple[str, str] | None = None
 
 
 class Callbacks:
@@ -97,19 +100,28 @@ class Callbacks:
                                          "Not Found" if target is None else "Not Now"))
             return
         uri, addr = target
-        sdp = build_offer(c.host, leg.media.local_port, user=leg.line).to_bytes()
-        invite = new_invite(leg.line, leg.line, uri, sdp, host=c.host, port=c.port,
-                            contact=c.contact(leg.line), cseq=c.next_cseq())
-        leg.callback_invite = invite
-        c.send_invite(invite, addr, lambda response: self.on_response(call, leg, response, route),
-                      lambda timeout: self._failed(call, 408, "Request Timeout", route))
+        self._send(call, leg, self._invite(leg, uri), addr, route)
         log.info("calling %s back at %s", leg.call_id, uri)
+
+    def _invite(self, leg: CallerLeg, uri: str) -> SIPRequest:
+        c = self.control
+        sdp = build_offer(c.host, leg.media.local_port, user=leg.line).to_bytes()
+        return new_invite(leg.line, leg.line, uri, sdp, host=c.host, port=c.port,
+                          contact=c.contact(leg.line), cseq=c.next_cseq())
+
+    def _send(self, call: Call, leg: CallerLeg, invite: SIPRequest, addr: Addr, route: Route | None) -> None:
+        leg.callback_invite = invite
+        self.control.send_invite(invite, addr, lambda response: self.on_response(call, leg, response, route),
+                                 lambda timeout: self._failed(call, 408, "Request Timeout", route))
 
     def on_response(self, call: Call, leg: CallerLeg, response: SIPResponse,
                     route: Route | None = None) -> None:
         if response.status < 200:
             return
         c = self.control
+        if route is not None and response.status in CHALLENGES \
+                and self._authenticate(call, leg, response, route):
+            return
         if response.status >= 300:
             self._failed(call, response.status, response.reason, route)
             return
@@ -140,6 +152,21 @@ class Callbacks:
         if route is not None:
             route.on_status(response.status)
         c._event(call, ce.DialAnswered(cc.CALLBACK, call.call_id))
+
+    def _authenticate(self, call: Call, leg: CallerLeg, response: SIPResponse, route: Route) -> bool:
+        """Answer the trunk's challenge once (as a survey call does); False: the status stands."""
+        assert leg.callback_invite is not None
+        try:
+            invite = with_credentials(leg.callback_invite, response, route.credentials,
+                                      lambda: self._invite(leg, route.uri))
+        except ValueError as exc:
+            self._failed(call, response.status, f"challenge: {exc}", route)
+            return True
+        if invite is not None and leg.ended:
+            route.on_status(487)  # the agent left meanwhile: not reached, nobody to talk
+        elif invite is not None:
+            self._send(call, leg, invite, route.addr, route)
+        return invite is not None
 
     def _failed(self, call: Call, status: int, reason: str, route: Route | None = None) -> None:
         log.warning("callback of %s failed: %s %s", call.call_id, status, reason)

@@ -42,6 +42,26 @@ NO_ANSWER = frozenset({408, 480, 487})
 INVALID = frozenset({404, 410, 484, 604})
 
 Result = Callable[[str, CallOutcome, Answers | None], None]
+CHALLENGES = {401: ("www-authenticate", "Authorization"), 407: ("proxy-authenticate", "Proxy-Authorization")}
+
+
+def with_credentials(sent: SIPRequest, response: SIPResponse, credentials: tuple[str, str] | None,
+                     again: Callable[[], SIPRequest]) -> SIPRequest | None:
+    """The trunk challenged ``sent`` (401/407): ``again()`` (a fresh INVITE to the same URI)
+    carrying the digest answer; None when there is nothing to answer with (no credentials) or
+    ``sent`` already carried one (the trunk refused them: no loop). ``ValueError`` for a
+    challenge that cannot be answered. Shared by every INVITE the engine sends a trunk."""
+    header, answer = CHALLENGES[response.status]
+    if credentials is None or sent.headers.get(answer) is not None:
+        return None
+    challenge = response.headers.get(header)
+    if challenge is None:
+        raise ValueError(f"{response.status} without a challenge")
+    invite = again()
+    username, password = credentials
+    invite.headers.add(answer, build_authorization(challenge, method="INVITE", uri=invite.uri,
+                                                   username=username, password=password))
+    return invite
 
 
 def outcome_of(status: int) -> CallOutcome:
@@ -80,7 +100,6 @@ class _Attempt:
     variables: dict[str, str]
     uri: str
     timer: asyncio.TimerHandle | None = None
-    authenticated: bool = False
     answered: bool = False
     reported: bool = False
 
@@ -141,8 +160,7 @@ class OutboundCalls:
         if response.status < 200 or attempt.reported:
             return
         leg = attempt.leg
-        if response.status in (401, 407) and self.credentials and not attempt.authenticated:
-            self._authenticate(attempt, response)
+        if response.status in CHALLENGES and self._authenticate(attempt, response):
             return
         if response.status >= 300:
             self._report(attempt, outcome_of(response.status), f"{response.status} {response.reason}")
@@ -167,25 +185,19 @@ class OutboundCalls:
         log.info("outbound %s answered: %s", attempt.command.task_id, attempt.flow)
         c.start_call(leg, call, ce.Arrived())
 
-    def _authenticate(self, attempt: _Attempt, response: SIPResponse) -> None:
-        """Answer the trunk's digest challenge once, with a new INVITE carrying credentials."""
-        assert self.credentials is not None
-        header, answer = (("www-authenticate", "Authorization") if response.status == 401
-                          else ("proxy-authenticate", "Proxy-Authorization"))
-        challenge = response.headers.get(header)
-        if challenge is None:
-            self._report(attempt, CallOutcome.FAILED, f"{response.status} without a challenge")
-            return
-        username, password = self.credentials
-        invite = self._invite(attempt.command.caller_id, attempt.uri, attempt.leg.media.local_port)
+    def _authenticate(self, attempt: _Attempt, response: SIPResponse) -> bool:
+        """Answer the trunk's digest challenge once; False when it is the call's outcome."""
+        leg = attempt.leg
+        assert leg.callback_invite is not None
         try:
-            invite.headers.add(answer, build_authorization(challenge, method="INVITE", uri=attempt.uri,
-                                                           username=username, password=password))
+            invite = with_credentials(leg.callback_invite, response, self.credentials, lambda: self._invite(
+                attempt.command.caller_id, attempt.uri, leg.media.local_port))
         except ValueError as exc:
             self._report(attempt, CallOutcome.FAILED, f"challenge: {exc}")
-            return
-        attempt.authenticated = True
-        self._send(attempt, invite)
+            return True
+        if invite is not None:
+            self._send(attempt, invite)
+        return invite is not None
 
     def _ring_out(self, attempt: _Attempt) -> None:
         """Nobody answered in time: CANCEL (the 487 reports no answer)."""

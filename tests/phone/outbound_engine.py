@@ -32,12 +32,14 @@ def outbound_engine(tmp_path: Path, trunk_port: int, calling_hours: str,
 
 
 def run_campaigns(engine: Engine, prompts_dir: Path, scenario: Scenario,
-                  admission: AdmissionLimits | None = None, passwords: dict[str, str] | None = None) -> None:
-    """Start SIP and the runner, run ``scenario(telephony, runner)``, stop everything."""
+                  admission: AdmissionLimits | None = None, passwords: dict[str, str] | None = None,
+                  credentials: tuple[str, str] | None = None) -> None:
+    """Start SIP and the runner (``credentials``: the trunk's), run ``scenario(telephony,
+    runner)``, stop everything."""
     async def main() -> None:
         tel = await start_embedded(engine, host=LOCAL, port=0, prompts_dir=prompts_dir,
                                    passwords=passwords or {}, hold_interval=0, admission=admission)
-        runner = start_campaigns(engine, tel)
+        runner = start_campaigns(engine, tel, credentials)
         assert runner is not None
         try:
             await scenario(tel, runner)

@@ -1,6 +1,7 @@
-"""Agents' outbound tasks on the embedded engine, where no citizen is dialled: a task goes only
-to an agent with the skills of its line and language (and never waits in the ACD for one), and
-an offer whose seat cannot ring puts the task back in line with no attempt spent."""
+"""Agents' outbound tasks on the embedded engine: a task goes only to an agent with the skills
+of its line and language (and never waits in the ACD for one), an offer whose seat cannot ring
+puts the task back in line with no attempt spent, and the citizen is dialled through a trunk
+that challenges (digest credentials answered once; a wrong password fails the attempt)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import pytest
 from acd.commands import OfferCall
 from acd.events import AgentLoggedIn
 from agents.seat import Presence
+from outbound.model import CallOutcome
 from outbound.task import State
 from tests.outbound.helpers import replied_case
 from tests.phone.outbound_engine import outbound_engine, run_campaigns
-from tests.telephony.helpers import wait_for
+from tests.telephony.helpers import PASSWORDS, register_seat, wait_for
+from tests.telephony.trunk import challenging_trunk, free_udp_port
 
 pytestmark = [pytest.mark.sip, pytest.mark.timeout(60)]
 
@@ -63,3 +66,56 @@ def test_an_offer_whose_seat_cannot_ring_puts_the_task_back_in_line(tmp_path, pr
 
     run_campaigns(engine, prompts_dir, scenario)
 
+
+
+def _challenged(tmp_path, prompts_dir, password: str, check) -> None:
+    """A progressive visit through a trunk that challenges (407) and knows ``password`` for
+    "hotline"; the engine holds ("hotline", "trunk-pass"). The seat is 1002's UA (auto answer);
+    ``check(engine, runner, trunk, outcomes)`` once the citizen's call got its outcome."""
+    port = free_udp_port()
+    engine = outbound_engine(tmp_path, port, "00:00-23:59", PROGRESSIVE)
+
+    async def scenario(tel, runner) -> None:
+        trunk = await challenging_trunk(port, "hotline", password)
+        outcomes: list[tuple[str, CallOutcome]] = []
+        told = runner.on_result
+
+        def on_result(task_id, outcome, answers) -> None:  # the dialer is told as before
+            outcomes.append((task_id, outcome))
+            told(task_id, outcome, answers)
+
+        runner.on_result = on_result
+        seat = await register_seat(tel, "1002", engine, [])
+        try:
+            await asyncio.to_thread(replied_case, engine.casework.service, "13700137003")
+            await check(engine, runner, trunk, outcomes)
+        finally:
+            await seat.endpoint.close()
+            await trunk.endpoint.close()
+
+    run_campaigns(engine, prompts_dir, scenario, passwords=PASSWORDS, credentials=("hotline", "trunk-pass"))
+
+
+def test_the_agent_calls_citizen_is_dialled_through_a_trunk_that_challenges(tmp_path, prompts_dir):
+    async def check(engine, runner, trunk, outcomes) -> None:
+        tasks = engine.agent_tasks
+        await wait_for(lambda: (h := tasks.holding("1002")) is not None and h.step == "talking", 20)
+        first, second = trunk.invites
+        assert first.headers.get("proxy-authorization") is None
+        assert 'username="hotline"' in second.headers.get("proxy-authorization")
+        assert second.uri == first.uri == f"sip:13700137003@127.0.0.1:{trunk.port}"
+        assert len(trunk.calls) == 1 and outcomes == []  # the citizen is on the line
+
+    _challenged(tmp_path, prompts_dir, "trunk-pass", check)
+
+
+def test_a_wrong_trunk_password_fails_the_attempt_once_without_a_loop(tmp_path, prompts_dir):
+    async def check(engine, runner, trunk, outcomes) -> None:
+        await wait_for(lambda: outcomes, 20)
+        [task] = runner.dialer.tasks.values()
+        assert outcomes == [(task.task_id, CallOutcome.FAILED)]
+        assert len(trunk.invites) == 2 and not trunk.calls  # answered once, refused again: over
+        assert task.state is State.SCHEDULED and task.attempts == 1
+        assert engine.agent_tasks.holding("1002") is None
+
+    _challenged(tmp_path, prompts_dir, "another-pass", check)
