@@ -50,9 +50,11 @@ from .dialplan import (
     SERVED_VARIABLE,
     SURVEY_CONTEXT,
 )
+from .task_dial import dial_status
 
 if TYPE_CHECKING:
     from .call_flow import CallFlow
+    from .task_dial import TaskDial
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +87,13 @@ class SetVariable:
 class AsteriskCall:
     """One caller: the call object, and the channel carrying it out (see the module)."""
 
-    def __init__(self, flow: CallFlow, call: Call, session: AGISession) -> None:
+    def __init__(self, flow: CallFlow, call: Call, session: AGISession | None) -> None:
         self.flow = flow
         self.call = call
         self.session: AGISession | None = session  # the caller's channel, while we have it
-        self.channel = session.env.channel
-        self.callerid = session.env.callerid
-        self.audio = ChannelAudio(session)
+        self.channel = session.env.channel if session is not None else ""
+        self.callerid = session.env.callerid if session is not None else ""
+        self.audio: ChannelAudio | None = ChannelAudio(session) if session is not None else None
         self.wire: deque[object] = deque()  # commands for the caller's channel, in order
         self.offers: dict[str, tuple[float, float]] = {}  # agent -> (offered at, ring timeout)
         self.dialling: str | None = None  # the agent whose Dial runs on the caller's channel
@@ -100,6 +102,7 @@ class AsteriskCall:
         # the desk's calls (:mod:`.desk_calls`) report the conversation's end to the ACD
         self.fallback = False  # a fault: the dialplan's fallback takes the caller, no hang-up
         self.placed = False  # a call the dialer placed (no caller of the line's: never called back)
+        self.task: TaskDial | None = None  # an agent's outbound task: the citizen's number, the dialer
         self._moh_wanted = False
         self._moh = False  # Asterisk plays hold music on the channel now
         self._rest: cc.Play | None = None  # what a key stopped of the running prompt
@@ -428,6 +431,8 @@ class AsteriskCall:
                 return call.state is State.TRANSFERRED
             case State.DIALLING_BACK:
                 self.feed(ce.DialAnswered(cc.CALLBACK, self.call_id))
+                if call.state is State.TALKING and self.task is not None:
+                    self.task.tell(200)  # the citizen answered the agent's call
                 return call.state is State.TALKING
         return False
 
@@ -453,7 +458,9 @@ class AsteriskCall:
 
     async def call_back(self, session: AGISession, agent: str | None) -> None:
         """``callback/<call id>`` on the seat's answered channel: call the caller back on it,
-        showing the line's number; when the seat hangs up the caller goes on to the survey."""
+        showing the line's number; when the seat hangs up the caller goes on to the survey.
+        An agent's task dials the case's number if the dialer still allows (no survey after),
+        and tells the dialer how the Dial ended."""
         if agent is not None:
             self.feed(ce.DialAnswered(cc.AGENT, agent))
         dial = next((c for c in self.wire if isinstance(c, cc.Dial) and c.kind == cc.CALLBACK), None)
@@ -463,7 +470,13 @@ class AsteriskCall:
             return
         self.wire.remove(dial)
         self.agent_channel = session.env.channel
-        survey = self.flow.survey_flow
+        task = self.task
+        if task is not None and not task.may_dial():  # e.g. calling hours closed while the seat rang
+            task.tell(480)
+            self.feed(ce.DialFailed(cc.CALLBACK, self.call_id, 480, "Not Now"))
+            await session.hangup()
+            return
+        survey = self.flow.survey_flow if task is None else None
         then = f"F({SURVEY_CONTEXT}^{self.call_id}^1)" if survey is not None else ""
         await session.set_variable("CALLERID(num)", self.line)
         try:
@@ -471,12 +484,16 @@ class AsteriskCall:
                                        f"{self.flow.callbacks.dial_back_timeout},"
                                        f"U({ANSWERED_CONTEXT}^{self.call_id}){then}")
         except ChannelGone:  # the seat hung up: the caller, if answered, goes on to the survey
+            if task is not None:
+                task.tell(487)  # not reached unless answered (told already)
             self.feed(ce.PartyGone(cc.AGENT, agent))
             raise
         status = await session.get_variable("DIALSTATUS") or ""
         log.info("called %s back for %s: %s", dial.number, self.call_id, status or "no status")
         if self.call.state is State.DIALLING_BACK and status == "ANSWER":
             self.feed(ce.DialAnswered(cc.CALLBACK, self.call_id))  # no hook ran
+        if task is not None:
+            task.tell(dial_status(status))
         if self.call.state is State.TALKING:
             self.feed(ce.CallerGone("caller hung up"))  # the seat is still on: the caller left
         elif self.call.state is State.DIALLING_BACK:

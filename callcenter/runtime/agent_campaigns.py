@@ -4,7 +4,8 @@ mode (see ``callcenter.config.outbound_section``).
 Every ``tick_seconds`` the blending gate (``outbound.blending.Blender``, the simulator's own)
 may put due tasks in the ACD's outbound queue, each needing the skills of its line and
 language; the ACD offers it to such an agent at once (never while an inbound call waits) and
-the embedded telephony rings the seat, then dials the citizen (``AgentCalls``). An offer that
+the telephony rings the seat, then dials the citizen (the embedded engine's ``AgentCalls``, or
+over Asterisk ``asterisk_engine.agent_calls.AsteriskAgentCalls``). An offer that
 rings out, is skipped or declined takes the task out of the ACD and back in line, no attempt
 spent. The citizen's busy, no answer or failure goes to the dialer's retry rules; once they
 answered, the agent records the result on the desk (only that agent): it goes through the
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +52,7 @@ class Held:
 class AgentCampaign:
     """The blending gate's offers of agent tasks, their calls, and the agents' results."""
 
-    def __init__(self, config: HotlineConfig, runner: CampaignRunner, driver: Any, calls: AgentCalls) -> None:
+    def __init__(self, config: HotlineConfig, runner: CampaignRunner, driver: Any, calls: Any) -> None:
         section = runner.section
         self.config, self.runner, self.driver, self.calls = config, runner, driver, calls
         self.tick_seconds = section.agent_calls.tick_seconds
@@ -214,16 +215,28 @@ def _outbound(call_id: object) -> bool:
     return isinstance(call_id, str) and call_id.startswith(OUTBOUND_PREFIX)
 
 
+MayDial = Callable[[str], bool]
+OnStatus = Callable[[str, int], None]
+
+
 def start_agent_calls(engine: Any, telephony: Any, runner: CampaignRunner,
                       credentials: tuple[str, str] | None = None) -> AgentCampaign | None:
     """Agents' outbound calls over the embedded telephony (through the trunk with its digest
     ``credentials``); None when no kind is dialled by agents."""
     section = runner.section
-    if section.agent_queue() is None:
+    return start_agent_tasks(engine, runner, lambda may_dial, on_status: AgentCalls(
+        telephony.control, section.address(), may_dial, on_status, credentials=credentials))
+
+
+def start_agent_tasks(engine: Any, runner: CampaignRunner,
+                      calls_of: Callable[[MayDial, OnStatus], Any]) -> AgentCampaign | None:
+    """Agents' outbound calls through the telephony's ``calls_of(may_dial, on_status)`` (the
+    embedded engine's ``AgentCalls``, or Asterisk's); None when no kind is dialled by agents."""
+    if runner.section.agent_queue() is None:
         return None
     campaign: AgentCampaign
-    calls = AgentCalls(telephony.control, section.address(), lambda task_id: campaign.may_dial(task_id),
-                       lambda task_id, status: campaign.on_status(task_id, status), credentials=credentials)
+    calls = calls_of(lambda task_id: campaign.may_dial(task_id),
+                     lambda task_id, status: campaign.on_status(task_id, status))
     campaign = AgentCampaign(engine.config, runner, engine.driver, calls)
     campaign.start()
     engine.agent_tasks = campaign

@@ -289,7 +289,8 @@ def start_asterisk_campaigns(engine: object, asterisk: object, originate: Callab
     """The runner for the config's ``outbound:`` section over Asterisk: survey calls and
     missed-call callbacks by AMI Originate (``originate``, default the handle's AMI client) into
     FastAGI (:mod:`callcenter.asterisk_engine.visits`), the missed calls from the ACD's records
-    as on the embedded engine. None without the section, the cases, or AMI."""
+    as on the embedded engine; agents' calls ring the seat by AMI first, as callbacks do
+    (:mod:`callcenter.asterisk_engine.agent_calls`). None without the section, the cases, or AMI."""
     from callcenter.asterisk_engine.visits import AsteriskVisits
 
     config: HotlineConfig = engine.config  # type: ignore[attr-defined]
@@ -304,6 +305,11 @@ def start_asterisk_campaigns(engine: object, asterisk: object, originate: Callab
     flow = asterisk.flow  # type: ignore[attr-defined]
     flow.visits = AsteriskVisits(flow, runner.on_result, originate)
     runner.start(flow.visits)
+    from callcenter.asterisk_engine.agent_calls import AsteriskAgentCalls
+    from callcenter.runtime.agent_campaigns import start_agent_tasks  # it builds on the runner
+
+    runner.agent_calls = start_agent_tasks(engine, runner, lambda may_dial, on_status: AsteriskAgentCalls(
+        flow, may_dial, on_status))
     runner.own_numbers.append(flow.caller_number)
     engine.driver.add_sink(runner.acd_commands)  # type: ignore[attr-defined]
     log.info("outbound: return visits over Asterisk as %s, calling hours %s", runner.caller_id,

@@ -66,12 +66,14 @@ def ami_script(*originates: AMIBlock) -> list[AMIBlock]:
     ]
 
 
-def run_campaigns(engine: Engine, script: list[AMIBlock], scenario: Scenario) -> FakeAMIServer:
-    """FastAGI, AMI against a fake server playing ``script`` and the campaign runner around
-    ``scenario(engine, handle, runner, ami)``; the engine is closed after. Returns the server."""
+def run_campaigns(engine: Engine, script: list[AMIBlock], scenario: Scenario, *,
+                  agi_port: int = 0) -> FakeAMIServer:
+    """FastAGI (on ``agi_port``, 0: any), AMI against a fake server playing ``script`` and the
+    campaign runner around ``scenario(engine, handle, runner, ami)``; the engine is closed after.
+    Returns the server."""
     async def main() -> FakeAMIServer:
         async with FakeAMIServer(script) as ami:
-            handle = await start_asterisk(engine, agi_port=0, ami=AMISettings(SECRET, port=ami.port,
+            handle = await start_asterisk(engine, agi_port=agi_port, ami=AMISettings(SECRET, port=ami.port,
                                                                               username="engine"))
             runner = start_asterisk_campaigns(engine, handle)
             assert runner is not None

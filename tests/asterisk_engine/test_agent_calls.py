@@ -1,0 +1,140 @@
+"""Agents' outbound calls over Asterisk, through the same campaign runner and blending gate as
+the embedded engine: a replied case's return visit (progressive) is offered to the ready agent
+1001; their seat rings by AMI Originate (a real ``AMIClient`` against the fake AMI server, which
+checks every header) into ``callback/<call id>``; on that seat channel (a fake AGI channel) the
+engine dials the case's number through the trunk showing the line's number; the citizen answers
+(the answered hook), the agent records "not solved" as the desk does: the case is re-handled. A
+citizen busy, not answering or unreachable puts the task back in line, spaced by the dialer's
+retry rules for that outcome, the case untouched.
+
+The seat's Originate follows the recorded one (``live/ami_originate_to_seat.txt``, Reason 4);
+its AGI path and the citizen's Dial were not run on a real Asterisk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+
+from acd.events import AgentLoggedIn
+from callcenter.asterisk.transcripts import RECEIVED, SENT, AMIBlock
+from callcenter.config import load_config
+from callcenter.config.outbound_section import OutboundSection
+from callcenter.runtime.app import build_engine
+from outbound.model import Answers
+from outbound.task import State
+from tests.outbound.helpers import AGENT, replied_case
+
+from .ami_scripts import ami_script, block, run_campaigns
+from .conftest import wait_for
+from .fake_asterisk import FakeChannel
+
+pytestmark = pytest.mark.timeout(60)
+CITIZEN = "13700137000"
+SEAT = "1001"
+TASK = "return_visit-1"
+CALL_ID = f"outbound:{TASK}"
+TICKS = {"warmup_seconds": 0, "tick_seconds": 0.2}
+
+
+def free_port() -> int:
+    """A loopback port for the FastAGI server: the seat's Originate names it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def seat_originate(agi_port: int) -> list[AMIBlock]:
+    """The engine rings the seat for the task (the ACD's ring timeout, the citizen's number
+    shown, the offer's 120 s of ``agent_calls.offer_seconds``), answered (Reason 4, as recorded)."""
+    return [
+        block(SENT, "Action: Originate", "ActionID: seat", f"Channel: PJSIP/{SEAT}", "Application: AGI",
+              f"Data: agi://127.0.0.1:{agi_port}/callback/{CALL_ID}", "Timeout: 120000",
+              f'CallerID: "12345" <{CITIZEN}>', "Async: true"),
+        block(RECEIVED, "Response: Success", "ActionID: seat", "Message: Originate successfully queued"),
+        block(RECEIVED, "Event: OriginateResponse", "Privilege: call,all", "ActionID: seat",
+              "Response: Success", f"Channel: PJSIP/{SEAT}-0000000b", "Application: AGI",
+              "Reason: 4", "Uniqueid: 1796360504.11", "CallerIDNum: 12345"),
+    ]
+
+
+def run_agent_call(tmp_path, citizen_status: str, mode: str = "progressive"):
+    """The case's visit offered to the seat; its ``callback/`` session dials the citizen, whose
+    ``DIALSTATUS`` is ``citizen_status`` (``ANSWER``: the answered hook runs, then the agent's
+    result). In ``preview`` mode the seat rings once the agent starts the call (the desk's Call).
+    Returns (engine, what was seen, the Dials the seat's channel ran, the AMI server)."""
+    section = OutboundSection(gateway="127.0.0.1:5070", calling_hours="00:00-23:59",
+                              return_visits={"mode": mode}, agent_calls=TICKS)
+    engine = build_engine(load_config().model_copy(update={"outbound": section}),
+                          db_url=f"sqlite:///{tmp_path / 'cc.db'}")
+    agi_port = free_port()
+    dials: list[list[str]] = []
+    seen: dict = {}
+
+    async def scenario(engine, handle, runner, ami) -> None:
+        service, campaign = engine.casework.service, engine.agent_tasks
+        engine.driver.submit(AgentLoggedIn(SEAT, ready=True))
+        case_id = seen["case"] = await asyncio.to_thread(replied_case, service, CITIZEN)
+        if mode == "preview":
+            await wait_for(lambda: campaign.holding(SEAT) is not None, 20)
+            await asyncio.sleep(0.3)  # a few ticks: the seat must not ring on its own
+            assert campaign.holding(SEAT).step == "offered" and len(ami.actions) == 3
+            campaign.call(SEAT, TASK)  # the agent presses Call on the task card
+        await wait_for(lambda: any(a.get("Channel") == f"PJSIP/{SEAT}" for a in ami.actions), 20)
+        assert campaign.holding(SEAT).step == "ringing"
+
+        async def citizen(channel: FakeChannel, words: list[str]) -> list[str]:
+            dials.append(words)
+            if citizen_status == "ANSWER":  # the citizen answers: the hook runs on their channel
+                hook = FakeChannel(handle.agi_port, f"answered/{CALL_ID}", channel="PJSIP/trunk-0000000c")
+                await hook.run()
+                seen["talking"] = campaign.holding(SEAT).step
+            channel.variables["DIALSTATUS"] = citizen_status
+            return ["200 result=0"]
+
+        seat = seen["seat"] = FakeChannel(handle.agi_port, f"callback/{CALL_ID}", channel=f"PJSIP/{SEAT}",
+                                          dial=citizen)
+        await seat.run()
+        if citizen_status == "ANSWER":
+            await wait_for(lambda: campaign.holding(SEAT).step == "result", 10)
+            campaign.record(SEAT, TASK, Answers(solved=False, satisfied=False), "仍未到账")
+            await wait_for(lambda: service.case(AGENT, case_id).status.value == "handling", 20)
+        else:
+            await wait_for(lambda: runner.dialer.tasks[TASK].state is State.SCHEDULED, 10)
+        await wait_for(lambda: engine.driver.acd.call_state(CALL_ID) is None, 10)
+        seen["held"] = dict(campaign.held)
+        seen["task"] = runner.dialer.tasks[TASK]
+        seen["status"] = service.case(AGENT, case_id).status.value
+
+    ami = run_campaigns(engine, ami_script(*seat_originate(agi_port)), scenario, agi_port=agi_port)
+    return engine, seen, dials, ami
+
+
+@pytest.mark.parametrize("mode", ["progressive", "preview"])
+def test_an_agent_call_rings_the_seat_then_dials_the_case_number_and_the_result_rehandles_the_case(tmp_path,
+                                                                                                 mode):
+    engine, seen, dials, ami = run_agent_call(tmp_path, "ANSWER", mode)
+    assert ami.mismatches == []
+    (dial,) = dials  # the case's number through the trunk, called from the seat's channel
+    assert dial == ["EXEC", "Dial", f"PJSIP/{CITIZEN}@trunk,30,U(callcenter-answered^{CALL_ID})"]
+    seat = seen["seat"]
+    assert seat.variables["CALLERID(num)"] == "12345"  # the line's number is shown
+    assert seen["talking"] == "talking" and seen["held"] == {}
+    assert seen["task"].state is State.DONE and seen["task"].attempts == 1
+    assert seen["status"] == "handling"  # re-handled on the agent's "not solved"
+
+
+@pytest.mark.parametrize(("status", "spacing"), [
+    ("BUSY", 600.0), ("NOANSWER", 3600.0), ("CHANUNAVAIL", 1800.0),  # busy, no answer, failed
+])
+def test_a_citizen_not_reached_puts_the_agent_task_back_in_line_spaced_by_the_outcome(tmp_path, status,
+                                                                                       spacing):
+    engine, seen, dials, ami = run_agent_call(tmp_path, status)
+    assert ami.mismatches == [] and len(dials) == 1
+    task = seen["task"]
+    assert task.state is State.SCHEDULED and task.attempts == 1  # to be tried again, later
+    assert spacing <= task.due_at - task.since <= spacing + 120  # (calling hours close at 23:59)
+    assert seen["status"] == "replied" and seen["held"] == {}  # the case is untouched
+    assert seen["seat"].commands[-1] == "HANGUP"
