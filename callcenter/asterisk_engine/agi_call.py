@@ -450,7 +450,8 @@ class AsteriskCall:
     async def _ring_for_callback(self, agent: str) -> None:
         """A caller waiting for a callback is offered: the seat rings by AMI Originate."""
         _, ring_timeout = self.offers.pop(agent, (None, self.flow.ring_timeout))
-        number = self.call.number
+        # an agent's task shows the line's number, as on the embedded engine (the desk masks the citizen's)
+        number = self.call.number if self.task is None else self.line
         assert number is not None
         answered = await self.flow.callbacks.ring(agent, self.call_id, self.line, number, ring_timeout)
         if not answered:

@@ -46,24 +46,39 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def seat_originate(agi_port: int) -> list[AMIBlock]:
-    """The engine rings the seat for the task (the ACD's ring timeout, the citizen's number
-    shown, the offer's 120 s of ``agent_calls.offer_seconds``), answered (Reason 4, as recorded)."""
+def seat_originate(agi_port: int, *, reached: bool = True) -> list[AMIBlock]:
+    """The engine rings the seat for the task (the offer's 120 s of ``agent_calls.offer_seconds``,
+    the line's number shown: the desk masks the citizen's), answered (Reason 4, as recorded) or
+    not ``reached`` (Failure, Reason 0: an unregistered seat, as recorded)."""
+    if not reached:
+        return [seat_action(agi_port), queued(),
+                block(RECEIVED, "Event: OriginateResponse", "Privilege: call,all", "ActionID: seat",
+                      "Response: Failure", f"Channel: PJSIP/{SEAT}", "Application: AGI", "Reason: 0",
+                      "Uniqueid: <unknown>", "CallerIDNum: 12345")]
     return [
-        block(SENT, "Action: Originate", "ActionID: seat", f"Channel: PJSIP/{SEAT}", "Application: AGI",
-              f"Data: agi://127.0.0.1:{agi_port}/callback/{CALL_ID}", "Timeout: 120000",
-              f'CallerID: "12345" <{CITIZEN}>', "Async: true"),
-        block(RECEIVED, "Response: Success", "ActionID: seat", "Message: Originate successfully queued"),
+        seat_action(agi_port),
+        queued(),
         block(RECEIVED, "Event: OriginateResponse", "Privilege: call,all", "ActionID: seat",
               "Response: Success", f"Channel: PJSIP/{SEAT}-0000000b", "Application: AGI",
               "Reason: 4", "Uniqueid: 1796360504.11", "CallerIDNum: 12345"),
     ]
 
 
+def seat_action(agi_port: int) -> AMIBlock:
+    return block(SENT, "Action: Originate", "ActionID: seat", f"Channel: PJSIP/{SEAT}", "Application: AGI",
+                 f"Data: agi://127.0.0.1:{agi_port}/callback/{CALL_ID}", "Timeout: 120000",
+                 'CallerID: "12345" <12345>', "Async: true")
+
+
+def queued() -> AMIBlock:
+    return block(RECEIVED, "Response: Success", "ActionID: seat", "Message: Originate successfully queued")
+
+
 def run_agent_call(tmp_path, citizen_status: str, mode: str = "progressive"):
     """The case's visit offered to the seat; its ``callback/`` session dials the citizen, whose
     ``DIALSTATUS`` is ``citizen_status`` (``ANSWER``: the answered hook runs, then the agent's
-    result). In ``preview`` mode the seat rings once the agent starts the call (the desk's Call).
+    result; ``SEAT_GONE``: the agent hangs up while the citizen's phone rings). In ``preview``
+    mode the seat rings once the agent starts the call (the desk's Call).
     Returns (engine, what was seen, the Dials the seat's channel ran, the AMI server)."""
     section = OutboundSection(gateway="127.0.0.1:5070", calling_hours="00:00-23:59",
                               return_visits={"mode": mode}, agent_calls=TICKS)
@@ -91,6 +106,9 @@ def run_agent_call(tmp_path, citizen_status: str, mode: str = "progressive"):
                 hook = FakeChannel(handle.agi_port, f"answered/{CALL_ID}", channel="PJSIP/trunk-0000000c")
                 await hook.run()
                 seen["talking"] = campaign.holding(SEAT).step
+            if citizen_status == "SEAT_GONE":
+                channel.dead = True
+                return ["200 result=-1", "HANGUP"]
             channel.variables["DIALSTATUS"] = citizen_status
             return ["200 result=0"]
 
@@ -128,6 +146,7 @@ def test_an_agent_call_rings_the_seat_then_dials_the_case_number_and_the_result_
 
 @pytest.mark.parametrize(("status", "spacing"), [
     ("BUSY", 600.0), ("NOANSWER", 3600.0), ("CHANUNAVAIL", 1800.0),  # busy, no answer, failed
+    ("SEAT_GONE", 3600.0),  # the agent gave up before the citizen answered: not reached
 ])
 def test_a_citizen_not_reached_puts_the_agent_task_back_in_line_spaced_by_the_outcome(tmp_path, status,
                                                                                        spacing):
@@ -137,4 +156,26 @@ def test_a_citizen_not_reached_puts_the_agent_task_back_in_line_spaced_by_the_ou
     assert task.state is State.SCHEDULED and task.attempts == 1  # to be tried again, later
     assert spacing <= task.due_at - task.since <= spacing + 120  # (calling hours close at 23:59)
     assert seen["status"] == "replied" and seen["held"] == {}  # the case is untouched
-    assert seen["seat"].commands[-1] == "HANGUP"
+    assert seen["seat"].commands[-1] == "HANGUP" or status == "SEAT_GONE"
+
+
+def test_a_seat_that_cannot_be_rung_gives_the_task_back_with_no_attempt_spent(tmp_path):
+    section = OutboundSection(gateway="127.0.0.1:5070", calling_hours="00:00-23:59",
+                              return_visits={"mode": "progressive"}, agent_calls=TICKS)
+    engine = build_engine(load_config().model_copy(update={"outbound": section}),
+                          db_url=f"sqlite:///{tmp_path / 'cc.db'}")
+    agi_port = free_port()
+    seen: dict = {}
+
+    async def scenario(engine, handle, runner, ami) -> None:
+        engine.driver.submit(AgentLoggedIn(SEAT, ready=True))
+        await asyncio.to_thread(replied_case, engine.casework.service, CITIZEN)
+        await wait_for(lambda: engine.driver.acd.seat(SEAT).reason == "declined", 20)
+        await wait_for(lambda: engine.driver.acd.call_state(CALL_ID) is None, 10)
+        seen["task"], seen["held"] = runner.dialer.tasks[TASK], dict(engine.agent_tasks.held)
+
+    ami = run_campaigns(engine, ami_script(*seat_originate(agi_port, reached=False)), scenario,
+                        agi_port=agi_port)
+    assert ami.mismatches == []
+    task = seen["task"]
+    assert (task.state, task.attempts) == (State.SCHEDULED, 0) and seen["held"] == {}
