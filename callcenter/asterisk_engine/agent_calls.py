@@ -39,6 +39,12 @@ class AsteriskAgentCalls:
         self.may_dial = may_dial
         self.on_status = on_status
 
+    @property
+    def available(self) -> bool:
+        """A seat can be rung now (AMI up): else the gate offers no task, which would only ring
+        out as the agent's decline."""
+        return self.flow.callbacks.available
+
     def place(self, call_id: str, task_id: str, number: str, line: str, language: str, *,
               preview: bool) -> Call:
         """The task ``call_id`` the ACD holds now: its call object, before the ACD's offer."""

@@ -93,7 +93,10 @@ class AgentCampaign:
     # ---- the gate's offers (on the loop)
 
     def offer(self) -> None:
-        """Put the due tasks the gate allows in the ACD, each with its call object first."""
+        """Put the due tasks the gate allows in the ACD, each with its call object first; none
+        while the telephony cannot ring a seat (``calls.available`` False: Asterisk's AMI down)."""
+        if not getattr(self.calls, "available", True):
+            return
         now = self.driver.clock()
         with self.runner._dialing():
             before = set(self.blender.in_acd)

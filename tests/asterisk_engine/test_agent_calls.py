@@ -1,11 +1,12 @@
 """Agents' outbound calls over Asterisk, through the same campaign runner and blending gate as
-the embedded engine: a replied case's return visit (progressive) is offered to the ready agent
-1001; their seat rings by AMI Originate (a real ``AMIClient`` against the fake AMI server, which
-checks every header) into ``callback/<call id>``; on that seat channel (a fake AGI channel) the
-engine dials the case's number through the trunk showing the line's number; the citizen answers
-(the answered hook), the agent records "not solved" as the desk does: the case is re-handled. A
-citizen busy, not answering or unreachable puts the task back in line, spaced by the dialer's
-retry rules for that outcome, the case untouched.
+the embedded engine: a replied case's return visit (progressive or preview) is offered, not
+while AMI is down, to the ready agent 1001; their seat rings by AMI Originate (a real
+``AMIClient`` against the fake AMI server, which checks every header) into
+``callback/<call id>``; on that seat channel (a fake AGI channel) the engine dials the case's
+number through the trunk showing the line's number; the citizen answers (the answered hook),
+the agent records "not solved" as the desk does: the case is re-handled. A citizen busy, not
+answering or unreachable puts the task back in line, spaced by the dialer's retry rules for
+that outcome, the case untouched.
 
 The seat's Originate follows the recorded one (``live/ami_originate_to_seat.txt``, Reason 4);
 its AGI path and the citizen's Dial were not run on a real Asterisk.
@@ -91,7 +92,13 @@ def run_agent_call(tmp_path, citizen_status: str, mode: str = "progressive"):
     async def scenario(engine, handle, runner, ami) -> None:
         service, campaign = engine.casework.service, engine.agent_tasks
         engine.driver.submit(AgentLoggedIn(SEAT, ready=True))
+        up = handle.flow.callbacks.connected
+        handle.flow.callbacks.connected = lambda: False  # AMI down a while: no task offered
         case_id = seen["case"] = await asyncio.to_thread(replied_case, service, CITIZEN)
+        await wait_for(lambda: runner.dialer.tasks.get(TASK) is not None, 10)
+        await asyncio.sleep(0.5)  # a few of the gate's ticks
+        assert campaign.holding(SEAT) is None and engine.driver.acd.call_state(CALL_ID) is None
+        handle.flow.callbacks.connected = up
         if mode == "preview":
             await wait_for(lambda: campaign.holding(SEAT) is not None, 20)
             await asyncio.sleep(0.3)  # a few ticks: the seat must not ring on its own
