@@ -14,6 +14,7 @@ cluster alert's threshold.
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
@@ -22,6 +23,13 @@ from cases.calendar import WorkCalendar
 
 if TYPE_CHECKING:
     from cases.rules import Rules
+
+
+@cache
+def _default_rules() -> Rules:
+    from cases.rules import Rules
+
+    return Rules()
 
 
 class CalendarYear(BaseModel):
@@ -46,22 +54,26 @@ class CasesSection(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> CasesSection:
+        if self.rules_:  # the defaults need no check: built when first asked for
+            self._rules = self._build_rules()
+        self.work_calendar()  # a day in the wrong year or both a holiday and a workday
+        return self
+
+    def _build_rules(self) -> Rules:
         from pydantic import ValidationError
 
         from cases.rules import Rules
 
         try:
-            self._rules = Rules(**self.rules_)
+            return Rules(**self.rules_)
         except ValidationError as exc:
             error = exc.errors()[0]
             where = ".".join(str(p) for p in error["loc"])
             raise ValueError(f"rules.{where}: {error['msg']}") from None
-        self.work_calendar()  # a day in the wrong year or both a holiday and a workday
-        return self
 
     @property
     def rules(self) -> Rules:
-        return self._rules
+        return self._rules if self._rules is not None else _default_rules()
 
     def work_calendar(self, tz: str = "Asia/Shanghai") -> WorkCalendar:
         return WorkCalendar.from_config(

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 import re
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WrapValidator
 
 from acd.model import EscalationStep, QueueSpec, ServiceLevelPolicy
 from agents.model import AgentSpec
-from callcenter.config.cases_section import CasesSection
-from callcenter.config.outbound_section import OutboundSection
-from callcenter.config.sms_section import SmsSection
+
+if TYPE_CHECKING:
+    from callcenter.config.cases_section import CasesSection
+    from callcenter.config.outbound_section import OutboundSection
+    from callcenter.config.sms_section import SmsSection
 
 LANGUAGES: tuple[str, ...] = ("zh", "en", "ja", "ko", "fr", "de", "ru")
 LANGUAGE_NAMES: dict[str, str] = {
@@ -38,6 +42,35 @@ def _host_port(value: str) -> str:
 
 
 SipHostPort = Annotated[str, AfterValidator(_host_port)]
+
+
+_CASES = "callcenter.config.cases_section.CasesSection"
+
+
+def _section(name: str) -> type[BaseModel]:
+    module, _, model = name.rpartition(".")
+    return getattr(importlib.import_module(module), model)
+
+
+def _lazy(name: str, optional: bool = True) -> Any:
+    """A section validated by the model ``name`` (``module.Class``), imported only when the
+    config has the section: the simulator loads configs without them, and their models (and
+    the packages behind them) are a tenth of its start-up. Errors keep their nested places."""
+
+    def validate(value: Any, _handler: Callable[[Any], Any]) -> Any:
+        return None if optional and value is None else _section(name).model_validate(value)
+
+    return Annotated[Any, WrapValidator(validate)]
+
+
+if TYPE_CHECKING:
+    CasesField = CasesSection
+    SmsField = SmsSection | None
+    OutboundField = OutboundSection | None
+else:
+    CasesField = _lazy(_CASES, optional=False)
+    SmsField = _lazy("callcenter.config.sms_section.SmsSection")
+    OutboundField = _lazy("callcenter.config.outbound_section.OutboundSection")
 
 
 class _Model(BaseModel):
@@ -160,9 +193,9 @@ class HotlineConfig(_Model):
     transfers: Transfers = Transfers()
     callbacks: Callbacks = Callbacks()
     agents: list[Agent] = []
-    cases: CasesSection = Field(default_factory=CasesSection)
-    sms: SmsSection | None = None  # SMS notices to citizens over SMPP
-    outbound: OutboundSection | None = None  # return visits and missed-call callbacks dialled
+    cases: CasesField = Field(default_factory=lambda: _section(_CASES)())
+    sms: SmsField = None  # SMS notices to citizens over SMPP
+    outbound: OutboundField = None  # return visits and missed-call callbacks dialled
 
     # ------------------------------------------------------------- derived views
 

@@ -23,6 +23,7 @@ from simulator.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("scipy", "matplotlib")
+SERVE_SECTIONS = ("callcenter.config.sms_section", "callcenter.config.outbound_section")
 
 
 def imported(*args: str, cwd: Path, **environ: str) -> set[str]:
@@ -51,7 +52,9 @@ def test_a_small_simulation_imports_no_scipy_or_matplotlib(tmp_path: Path) -> No
     names = imported("simulate", "mmc-plus-m", "--duration-hours", "0.6", "--no-progress",
                      cwd=tmp_path)
     assert "simulator.replications" in names and "simulator.scenario" in names
-    assert not top_level(names) & {*HEAVY, "multiprocessing", "tqdm"}
+    assert not top_level(names) & {*HEAVY, "multiprocessing", "tqdm", "outbound"}
+    # config sections the scenario's center has not: their models are built only when present
+    assert not names & {*SERVE_SECTIONS, "cases.rules"}
 
 
 def test_a_simulation_whose_yaml_is_all_in_the_parse_cache_does_not_import_pyyaml(
