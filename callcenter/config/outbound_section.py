@@ -11,7 +11,7 @@ callbacks dialled by the engine (see ``outbound/``).
       return_visits: {mode: survey, flow: return_visit, max_attempts: 3, max_concurrent: 10,
                       spacing_minutes: {busy: 10, no_answer: 60, failed: 30, silent: 60}}
       revisits: {mode: preview}       # the visit after a re-handling (as return_visits)
-      agent_calls: {queue: outbound-agent, offer_seconds: 120, tick_seconds: 2,
+      agent_calls: {queue: outbound-agent, offer_seconds: 120, tick_seconds: 2, result_seconds: 600,
                     blend_target: 0.95, blend_margin: 0.02, reserve: 0, warmup_seconds: 60}
       missed_calls: {enabled: true, within_minutes: 120, period_hours: 24, max_attempts: 2}
       do_not_call: ["13800138000"]    # never dialled
@@ -21,7 +21,10 @@ ACD offers the task to an agent whose skills fit the case's line and language, t
 blending gate; the desk shows the case, the agent starts the call: their seat rings, then the
 citizen is dialled) or ``progressive`` (the same, the seat rings as soon as the task is offered).
 ``agent_calls.offer_seconds`` is how long an offer may stand (reading the case, then the seat
-ringing); the gate keeps the inbound service level predicted with one agent fewer at or above
+ringing); ``agent_calls.result_seconds`` how long the agent has to record the result once the
+call ended (then, or when a supervisor releases it, the visit counts as answered without
+answers: not reached, like a silent survey call, and the seat's task is freed); the gate
+keeps the inbound service level predicted with one agent fewer at or above
 ``blend_target`` (default: ``service_level.target``) plus ``blend_margin``.
 
 Without the section (or with ``enabled: false``) the engine dials nothing on its own.
@@ -98,6 +101,7 @@ class AgentCalls(_Model):
     blend_margin: Annotated[float, Field(ge=0, lt=1)] = 0.02
     reserve: Annotated[int, Field(ge=0, le=1000)] = 0  # idle agents always left for inbound
     warmup_seconds: Annotated[float, Field(ge=0, le=3600)] = 60  # arrivals measured before any offer
+    result_seconds: Annotated[float, Field(ge=10, le=86400)] = 600  # to record the result after the call
 
     def policy(self, target: float, threshold: float) -> BlendPolicy:
         """The blending gate's policy; ``ValueError`` naming the field if target + margin > 1."""

@@ -29,6 +29,7 @@ from callcenter.desk.routes import REFUSALS, refusal
 from callcenter.desk.session import LANG_COOKIE, FormRefused, Sessions
 from callcenter.desk.streams import StreamLimits, StreamQueue
 from callcenter.records.rows import seat_state
+from callcenter.runtime.agent_campaigns import TaskRefused
 from cases.case import Case
 
 if TYPE_CHECKING:
@@ -60,13 +61,15 @@ def agent_view(engine: Engine) -> dict[str, Any]:
     """The logged-in agents' seats now (read on the engine's loop, where the ACD runs)."""
     now = engine.driver.clock()
     agents, logged_out = [], 0
+    held = engine.agent_tasks.held.values() if engine.agent_tasks is not None else ()
+    result_due = {h.agent_id for h in held if h.step == "result"}  # a supervisor may release
     for agent in engine.acd.snapshot(now)["agents"]:
         state = seat_state(agent["presence"], agent["activity"])
         if state == "logged_out":
             logged_out += 1
         else:
             agents.append({"id": agent["agent_id"], "state": state, "reason": agent["reason"],
-                           "since": agent["since"]})
+                           "since": agent["since"], "result_due": agent["agent_id"] in result_due})
     return {"agents": agents, "logged_out": logged_out, "now": now}
 
 
@@ -204,6 +207,8 @@ def add_board_routes(router: APIRouter, casework: Casework, engine: Engine | Non
         if isinstance(posted, Response):
             return posted
         user, _ = posted
+        if engine is not None and action == "release-task":
+            return await release_task(request, user, agent_id)
         if engine is None or action not in AGENT_ACTIONS:
             return await page(request, user, 404, "action: unknown")
         if agent_id not in {a.id for a in engine.config.agents}:
@@ -214,6 +219,17 @@ def add_board_routes(router: APIRouter, casework: Casework, engine: Engine | Non
             why = exc.args[0] if exc.args else type(exc).__name__
             return await page(request, user, 409, f"{agent_id}: {why}")
         return RedirectResponse(f"/desk/board?done={action}", status_code=303)
+
+    async def release_task(request: Request, user: User, agent_id: str) -> Response:
+        """The agent's return visit whose result they never recorded: freed, without answers."""
+        assert engine is not None
+        if engine.agent_tasks is None:
+            return await page(request, user, 404, "tasks: this engine dials no agents' outbound calls")
+        try:
+            engine.agent_tasks.release(agent_id, user.username)
+        except TaskRefused as exc:
+            return await page(request, user, 409, str(exc))
+        return RedirectResponse("/desk/board?done=release-task", status_code=303)
 
     @router.post("/board/extension/{case_id}")
     async def decide(request: Request, case_id: str) -> Response:

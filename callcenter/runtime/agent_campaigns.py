@@ -9,7 +9,11 @@ over Asterisk ``asterisk_engine.agent_calls.AsteriskAgentCalls``). An offer that
 rings out, is skipped or declined takes the task out of the ACD and back in line, no attempt
 spent. The citizen's busy, no answer or failure goes to the dialer's retry rules; once they
 answered, the agent records the result on the desk (only that agent): it goes through the
-survey's path (``CampaignRunner.on_result``, the case workflow's ``VisitResult``).
+survey's path (``CampaignRunner.on_result``, the case workflow's ``VisitResult``). A result not
+recorded within ``result_seconds`` of the call's end (on the driver's clock, checked each tick),
+or released by a supervisor, is an answered call without answers: ``SILENT`` as for a survey
+call (the case cannot record a reached visit without the satisfied answer), so the dialer's
+retry rules decide, a remark on the case says why, and the agent's task card is freed.
 Runs on the engine's loop; the dialer is the runner's, under its lock (``_dialing``).
 """
 
@@ -47,6 +51,7 @@ class Held:
     call_id: str
     preview: bool
     step: str = "offered"  # offered | ringing | calling | talking | result | ended
+    since: float = 0.0  # when the step began (for ``result``: the call's end)
 
 
 class AgentCampaign:
@@ -56,6 +61,7 @@ class AgentCampaign:
         section = runner.section
         self.config, self.runner, self.driver, self.calls = config, runner, driver, calls
         self.tick_seconds = section.agent_calls.tick_seconds
+        self.result_seconds = section.agent_calls.result_seconds
         level = config.service_level
         specs = config.agent_specs()
         wrap_up = sum(a.wrap_up_seconds for a in specs) / len(specs) if specs else 0.0
@@ -65,6 +71,7 @@ class AgentCampaign:
                                wrap_up=wrap_up, requirements=self.requirements,
                                skills={a.agent_id: a.skills for a in specs})
         self.held: dict[str, Held] = {}  # by task id
+        self.lapsed: dict[str, str] = {}  # tasks whose result went unrecorded: why, by task id
         self._timer: asyncio.TimerHandle | None = None
 
     def requirements(self, task: Task) -> dict[str, int]:
@@ -85,6 +92,7 @@ class AgentCampaign:
 
     def _tick(self) -> None:
         try:
+            self.lapse(self.driver.clock())
             self.offer()
         except Exception:  # the gate must never stop asking
             log.exception("outbound: offering agent tasks failed")
@@ -136,7 +144,7 @@ class AgentCampaign:
                 self._release(call_id, ("offered", "ringing", "calling", "ended"))
                 for held in self.held.values():
                     if held.call_id == call_id and held.step == "talking":
-                        held.step = "result"
+                        held.step, held.since = "result", self.driver.clock()
         if sweep or any(isinstance(c, acd_cmd.OfferCall) for c in commands):
             asyncio.get_running_loop().call_soon(self._sweep)
 
@@ -185,6 +193,8 @@ class AgentCampaign:
 
     def _held(self, agent_id: str, task_id: str, *steps: str) -> Held:
         held = self.held.get(task_id)
+        if held is None and task_id in self.lapsed:
+            raise TaskRefused(f"task {task_id}: {self.lapsed[task_id]}")
         if held is None or held.agent_id != agent_id:
             raise TaskRefused(f"task {task_id[:40]}: not yours")
         if held.step not in steps:
@@ -212,6 +222,35 @@ class AgentCampaign:
         if remark:
             self.runner.notes[task_id] = remark
         self.runner.on_result(task_id, CallOutcome.ANSWERED, answers)
+
+
+    # ---- results never recorded (on the loop)
+
+    def lapse(self, now: float) -> None:
+        """Results not recorded within ``result_seconds`` of the call's end: without answers."""
+        for held in [h for h in self.held.values() if h.step == "result"
+                     and now - h.since >= self.result_seconds]:
+            self._without_answers(held, f"no result from agent {held.agent_id} within "
+                                        f"{self.result_seconds:g} s")
+
+    def release(self, agent_id: str, by: str) -> str:
+        """A supervisor (``by``) frees ``agent_id`` of the task whose result they did not
+        record; its id. ``TaskRefused`` if the agent holds none waiting for a result."""
+        held = next((h for h in self.held.values() if h.agent_id == agent_id and h.step == "result"), None)
+        if held is None:
+            raise TaskRefused(f"agent {agent_id[:32]}: holds no task waiting for a result")
+        self._without_answers(held, f"released by supervisor {by}")
+        return held.task.task_id
+
+    def _without_answers(self, held: Held, why: str) -> None:
+        task_id = held.task.task_id
+        del self.held[task_id]
+        self.lapsed[task_id] = why
+        log.warning("outbound %s: %s", task_id, why)
+        if held.task.case_id:
+            self.runner._later(self.runner._remark, held.task.case_id,
+                               f"agent call {task_id}: the citizen was on the line, {why}: not reached")
+        self.runner.on_result(task_id, CallOutcome.SILENT, None)
 
 
 def _outbound(call_id: object) -> bool:

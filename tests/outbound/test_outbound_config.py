@@ -117,6 +117,8 @@ def test_agent_modes_make_agent_tasks_in_their_own_queue() -> None:
     ({"return_visits": {"mode": "robocall"}}, "return_visits.mode"),
     ({"missed_calls": {"mode": "preview"}}, "missed_calls.mode"),
     ({"agent_calls": {"offer_seconds": 1}}, "agent_calls.offer_seconds"),
+    ({"agent_calls": {"result_seconds": 0}}, "agent_calls.result_seconds"),
+    ({"agent_calls": {"result_seconds": "soon"}}, "agent_calls.result_seconds"),
 ])
 def test_bad_modes_are_refused_naming_the_field(fields: dict, message: str) -> None:
     with pytest.raises(ValidationError, match=message.replace(".", r"\.")):

@@ -4,8 +4,11 @@ run with the embedded SIP side and the campaign runner around one test scenario.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+import httpx
 
 from acd.events import AgentLoggedIn
 from callcenter.config import load_config
@@ -62,3 +65,22 @@ async def ready_seat(engine: Engine, tel: EmbeddedTelephony, worker: object, sea
     await wait_for(lambda: tel.control.registrar.contact_for(seat) is not None, 10)
     engine.driver.submit(AgentLoggedIn(seat, ready=True))
     return phone
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf" value="([0-9a-f]+)"', html).group(1)  # type: ignore[union-attr]
+
+
+def desk_session(url: str, user: str, password: str, seat: str | None = None,
+                 page: str = "/desk/seat") -> tuple[httpx.Client, str]:
+    """A desk session of ``user`` (driving ``seat``), and its CSRF token read from ``page``
+    (blocking: run it in a thread)."""
+    client = httpx.Client(base_url=url, timeout=10)
+    login = client.get("/desk/login")
+    reply = client.post("/desk/login", data={"username": user, "password": password,
+                                             "csrf": _csrf(login.text), "next": page})
+    assert reply.status_code == 303, reply.text
+    csrf = _csrf(client.get(page).text)
+    if seat is not None:
+        assert client.post("/desk/seat/pick", data={"seat": seat, "csrf": csrf}).status_code == 303
+    return client, csrf

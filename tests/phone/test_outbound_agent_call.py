@@ -10,9 +10,7 @@ Only the agent holding the task may post its result."""
 from __future__ import annotations
 
 import asyncio
-import re
 
-import httpx
 import pytest
 
 from acd.events import WrapUpDone
@@ -23,7 +21,7 @@ from callcenter.phone.softphone import AutoMode, PhoneEvent, Softphone
 from outbound.task import State
 from tests.casework.api_client import PASSWORD
 from tests.outbound.helpers import AGENT, DEPARTMENT, REHANDLED_THEN_CLOSED, case_steps, replied_case
-from tests.phone.outbound_engine import LOCAL, outbound_engine, ready_seat, run_campaigns
+from tests.phone.outbound_engine import LOCAL, desk_session, outbound_engine, ready_seat, run_campaigns
 from tests.telephony.helpers import wait_for
 
 pytestmark = [pytest.mark.sip, pytest.mark.timeout(150)]
@@ -32,22 +30,6 @@ CITIZEN = "13200132000"  # no other phone of the session has it (see test_outbou
 SEAT, OTHER_SEAT, SEAT_PASSWORD = "1002", "1003", "seat-1002-agent-call-pass"
 AGENT_MODE = {"return_visits": {"mode": "progressive"}, "revisits": {"mode": "progressive"},
               "agent_calls": {"warmup_seconds": 0, "tick_seconds": 0.2}}
-
-
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf" value="([0-9a-f]+)"', html).group(1)
-
-
-def desk_session(url: str, user: str, seat: str) -> tuple[httpx.Client, str]:
-    """A desk session of ``user`` driving ``seat``, and its CSRF token (blocking: in a thread)."""
-    client = httpx.Client(base_url=url, timeout=10)
-    login = client.get("/desk/login")
-    reply = client.post("/desk/login", data={"username": user, "password": PASSWORD,
-                                             "csrf": _csrf(login.text), "next": "/desk/seat"})
-    assert reply.status_code == 303, reply.text
-    csrf = _csrf(client.get("/desk/seat").text)
-    assert client.post("/desk/seat/pick", data={"seat": seat, "csrf": csrf}).status_code == 303
-    return client, csrf
 
 
 def test_an_agent_call_rehandles_a_dissatisfied_case_and_the_revisit_closes_it(tmp_path, prompts_dir,
@@ -66,8 +48,8 @@ def test_an_agent_call_rehandles_a_dissatisfied_case_and_the_revisit_closes_it(t
         seat_events: list[PhoneEvent] = []
         seat = await ready_seat(engine, tel, pj_worker, SEAT, SEAT_PASSWORD, seat_events)
         try:
-            desk, csrf = await asyncio.to_thread(desk_session, api.url, "agent1", SEAT)
-            other, other_csrf = await asyncio.to_thread(desk_session, api.url, "agent2", OTHER_SEAT)
+            desk, csrf = await asyncio.to_thread(desk_session, api.url, "agent1", PASSWORD, SEAT)
+            other, other_csrf = await asyncio.to_thread(desk_session, api.url, "agent2", PASSWORD, OTHER_SEAT)
 
             case_id = await asyncio.to_thread(replied_case, service, CITIZEN)
 

@@ -16,13 +16,11 @@ from outbound.model import CallOutcome
 from outbound.task import State
 from tests.outbound.helpers import replied_case
 from tests.phone.outbound_engine import outbound_engine, run_campaigns
-from tests.telephony.helpers import PASSWORDS, register_seat, wait_for
-from tests.telephony.trunk import challenging_trunk, free_udp_port
+from tests.telephony.helpers import wait_for
+from tests.telephony.trunk import PROGRESSIVE, agent_call
 
 pytestmark = [pytest.mark.sip, pytest.mark.timeout(60)]
 
-PROGRESSIVE = {"return_visits": {"mode": "progressive"},
-               "agent_calls": {"warmup_seconds": 0, "tick_seconds": 0.1}}
 
 
 def _engine(tmp_path):
@@ -68,36 +66,8 @@ def test_an_offer_whose_seat_cannot_ring_puts_the_task_back_in_line(tmp_path, pr
 
 
 
-def _challenged(tmp_path, prompts_dir, password: str, check) -> None:
-    """A progressive visit through a trunk that challenges (407) and knows ``password`` for
-    "hotline"; the engine holds ("hotline", "trunk-pass"). The seat is 1002's UA (auto answer);
-    ``check(engine, runner, trunk, outcomes)`` once the citizen's call got its outcome."""
-    port = free_udp_port()
-    engine = outbound_engine(tmp_path, port, "00:00-23:59", PROGRESSIVE)
-
-    async def scenario(tel, runner) -> None:
-        trunk = await challenging_trunk(port, "hotline", password)
-        outcomes: list[tuple[str, CallOutcome]] = []
-        told = runner.on_result
-
-        def on_result(task_id, outcome, answers) -> None:  # the dialer is told as before
-            outcomes.append((task_id, outcome))
-            told(task_id, outcome, answers)
-
-        runner.on_result = on_result
-        seat = await register_seat(tel, "1002", engine, [])
-        try:
-            await asyncio.to_thread(replied_case, engine.casework.service, "13700137003")
-            await check(engine, runner, trunk, outcomes)
-        finally:
-            await seat.endpoint.close()
-            await trunk.endpoint.close()
-
-    run_campaigns(engine, prompts_dir, scenario, passwords=PASSWORDS, credentials=("hotline", "trunk-pass"))
-
-
 def test_the_agent_calls_citizen_is_dialled_through_a_trunk_that_challenges(tmp_path, prompts_dir):
-    async def check(engine, runner, trunk, outcomes) -> None:
+    async def check(engine, runner, trunk, outcomes, seat) -> None:
         tasks = engine.agent_tasks
         await wait_for(lambda: (h := tasks.holding("1002")) is not None and h.step == "talking", 20)
         first, second = trunk.invites
@@ -106,11 +76,11 @@ def test_the_agent_calls_citizen_is_dialled_through_a_trunk_that_challenges(tmp_
         assert second.uri == first.uri == f"sip:13700137003@127.0.0.1:{trunk.port}"
         assert len(trunk.calls) == 1 and outcomes == []  # the citizen is on the line
 
-    _challenged(tmp_path, prompts_dir, "trunk-pass", check)
+    agent_call(tmp_path, prompts_dir, check)
 
 
 def test_a_wrong_trunk_password_fails_the_attempt_once_without_a_loop(tmp_path, prompts_dir):
-    async def check(engine, runner, trunk, outcomes) -> None:
+    async def check(engine, runner, trunk, outcomes, seat) -> None:
         await wait_for(lambda: outcomes, 20)
         [task] = runner.dialer.tasks.values()
         assert outcomes == [(task.task_id, CallOutcome.FAILED)]
@@ -118,4 +88,4 @@ def test_a_wrong_trunk_password_fails_the_attempt_once_without_a_loop(tmp_path, 
         assert task.state is State.SCHEDULED and task.attempts == 1
         assert engine.agent_tasks.holding("1002") is None
 
-    _challenged(tmp_path, prompts_dir, "another-pass", check)
+    agent_call(tmp_path, prompts_dir, check, trunk_password="another-pass")
