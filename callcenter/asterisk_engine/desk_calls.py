@@ -118,6 +118,8 @@ class AsteriskDeskCalls:
                      and not c.moved and self.driver.acd.agent_call(agent_id) == c.call_id), None)
         if call is None:
             raise TransferRefused(409, f"agent {agent_id} is not talking to a caller")
+        if call.task is not None:  # the citizen's channel is the seat's Dial's, not ours to redirect
+            raise TransferRefused(409, f"call {call.call_id}: an outbound task's call is not transferred")
         department = next((d for d in self.config.departments if number in (d.number, d.id)), None)
         if department is None:
             raise TransferRefused(403, "Forbidden - not a department number")

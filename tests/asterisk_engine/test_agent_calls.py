@@ -24,6 +24,7 @@ from callcenter.asterisk.transcripts import RECEIVED, SENT, AMIBlock
 from callcenter.config import load_config
 from callcenter.config.outbound_section import OutboundSection
 from callcenter.runtime.app import build_engine
+from callcenter.telephony.transfer import TransferRefused
 from outbound.model import Answers
 from outbound.task import State
 from tests.outbound.helpers import AGENT, replied_case
@@ -113,6 +114,8 @@ def run_agent_call(tmp_path, citizen_status: str, mode: str = "progressive"):
                 hook = FakeChannel(handle.agi_port, f"answered/{CALL_ID}", channel="PJSIP/trunk-0000000c")
                 await hook.run()
                 seen["talking"] = campaign.holding(SEAT).step
+                with pytest.raises(TransferRefused, match="outbound task"):  # not the seat's to redirect
+                    engine.call_actions.transfer(SEAT, engine.config.departments[0].number)
             if citizen_status == "SEAT_GONE":
                 channel.dead = True
                 return ["200 result=-1", "HANGUP"]
