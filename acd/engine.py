@@ -379,6 +379,11 @@ class ACD:
         call = self._calls.get(call_id)
         return call.state if call is not None else None
 
+    def call_line(self, call_id: CallId) -> str | None:
+        """The line a live call came in on (None: not a live call, or no line)."""
+        call = self._calls.get(call_id)
+        return call.line if call is not None else None
+
     def enqueued_at(self, call_id: CallId) -> float | None:
         """When the call joined its current queue (what "time waited" counts from)."""
         call = self._calls.get(call_id)

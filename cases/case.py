@@ -78,6 +78,7 @@ class Case:
     address: str
     district: str
     emergency: str | None
+    line: str = ""  # the line of the call it was taken in on ("": none known)
     status: Status = Status.OPEN
     handling: str | None = None  # "direct" or "transfer" (the first way it was handled)
     article_id: str | None = None
@@ -110,7 +111,7 @@ class Case:
             channel=event.channel, category=event.category, text=event.text, urgency=event.urgency,
             caller_number=event.caller_number, caller_name=event.caller_name, call_id=event.call_id,
             language=event.language, address=event.address, district=event.district,
-            emergency=event.emergency, version=1,
+            emergency=event.emergency, line=event.line, version=1,
         )
 
     @classmethod

@@ -28,6 +28,7 @@ class CaseOpened:
     address: str = ""
     district: str = ""
     emergency: str | None = None
+    line: str = ""  # the line the linked call came in on (from its record, never from a form)
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,6 +89,8 @@ class CaseService:
         self._on_events: list[Callable[[list[dict[str, Any]]], None]] = []
         self._commit_hooks: list[CommitHook] = []
         self._numbers: dict[str, int] = {}  # the day's last running number
+        self.live_line: Callable[[str], str | None] = lambda call_id: None
+        """The line of a call still in progress (the engine's ACD), for a case taken in on it."""
         self.repeats = RepeatDetector(context.rules.repeat_count, context.rules.repeat_days)
         self.clusters = ClusterDetector(cluster_threshold, cluster_window)
         self._restore_detectors(max(context.rules.repeat_days * DAY, cluster_window))
@@ -152,6 +154,7 @@ class CaseService:
         category = fields.get("category")
         if category not in self.directory.taxonomy:
             raise CaseRefused(f"category: unknown category {category!r}")
+        fields = {**fields, "line": self._line_of(fields.get("call_id"))}
         with self._lock:
             now = self.clock()
             for attempt in (1, 2):
@@ -167,6 +170,16 @@ class CaseService:
                 self._numbers[self._day(now)] = int(case_id.rsplit("-", 1)[1])
                 return outcome
             raise AssertionError("unreachable")  # pragma: no cover
+
+    def _line_of(self, call_id: object) -> str:
+        """The line a linked call came in on: live, else from its record ("" if unknown)."""
+        if not isinstance(call_id, str) or not call_id:
+            return ""
+        line = self.live_line(call_id)
+        if line:
+            return line
+        record = self.store.records.call(call_id)
+        return record.line or "" if record is not None else ""
 
     def act(self, user: User, case_id: str, kind: str, fields: dict[str, Any]) -> Outcome:
         """Record a ``kind`` event on the case for ``user``; ``fields`` are its own fields."""

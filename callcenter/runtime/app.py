@@ -114,6 +114,7 @@ def build_engine(config: HotlineConfig, *, db_url: str, seed: int | None = None,
                               calendar=config.cases.work_calendar(tz),
                               cluster_threshold=config.cases.cluster_threshold,
                               cluster_window=config.cases.cluster_window_hours * 3600)
+    casework.service.live_line = acd.call_line  # a dict read: safe from the intake's worker thread
     engine = Engine(config=config, acd=acd, driver=driver, store=store, writer=writer,
                     call_metrics=call_metrics, registry=registry, casework=casework,
                     started_at=driver.clock())

@@ -71,6 +71,7 @@ class CampaignRunner:
         self.loop = loop
         self.dialer = Dialer(section.rules(config.center.timezone))
         self.caller_id = section.caller_id or config.lines[0].number
+        self.lines = frozenset(line.number for line in config.lines)
         self.lock = threading.Lock()
         self.store = TaskStore(service.store)  # the callbacks no case holds
         self.calls: OutboundCalls | AsteriskVisits | None = None
@@ -188,6 +189,11 @@ class CampaignRunner:
             if isinstance(command, case_cmd.ScheduleReturnVisit):
                 self._visit(command)
 
+    def line_of(self, case: Case) -> str:
+        """The line a case's visit shows and takes its agents' skills from: the one its call
+        came in on, if the config still has it; else the campaign's ``caller_id``."""
+        return case.line if case.line in self.lines else self.caller_id
+
     def _visit(self, command: case_cmd.ScheduleReturnVisit) -> bool:
         row = self.service.store.get(command.case_id)
         if row is None:
@@ -195,7 +201,8 @@ class CampaignRunner:
         case = Case.from_dict(row.state_dict())
         kind = Kind.REVISIT if case.rehandles else Kind.RETURN_VISIT
         with self._dialing():
-            admission = self.dialer.add_visit(case.case_id, case.caller_number, self.caller_id, self.clock(),
+            admission = self.dialer.add_visit(case.case_id, case.caller_number, self.line_of(case),
+                                              self.clock(),
                                               not_before=command.not_before, due=command.due,
                                               language=case.language, kind=kind)
         if admission.task is None:

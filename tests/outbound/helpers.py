@@ -30,10 +30,11 @@ REHANDLED_THEN_CLOSED = ["CaseOpened", "Dispatched", "SignedFor", "Replied", "Vi
 """A case's steps when its visit finds the citizen dissatisfied and the re-visit satisfied."""
 
 
-def replied_case(service, number: str, text: str = "已转办理", language: str = "zh") -> str:
-    """A phone case from ``number``, dispatched to the housing authority, which replies; its id."""
+def replied_case(service, number: str, text: str = "已转办理", language: str = "zh", **fields: object) -> str:
+    """A phone case from ``number`` (more intake ``fields``, e.g. its call), dispatched to the
+    housing authority, which replies; its id."""
     case_id = service.open(AGENT, {"channel": "phone", "category": "0103", "text": "公积金提取一直没有到账",
-                                   "caller_number": number, "language": language}).case.case_id
+                                   "caller_number": number, "language": language, **fields}).case.case_id
     service.act(AGENT, case_id, "Dispatched", {"lead": "housing-authority"})
     service.act(DEPARTMENT, case_id, "SignedFor", {"department": "housing-authority"})
     service.act(DEPARTMENT, case_id, "Replied", {"department": "housing-authority", "text": text})

@@ -1,5 +1,6 @@
-"""Agents' outbound tasks on the embedded engine: a task goes only to an agent with the skills
-of its line and language (and never waits in the ACD for one), an offer whose seat cannot ring
+"""Agents' outbound tasks on the embedded engine: a visit takes the line its case's call came in
+on (live in the ACD, else its record; the campaign's without one); a task goes only to an agent
+with the skills of its line and language (and never waits in the ACD for one), an offer whose seat cannot ring
 puts the task back in line with no attempt spent, and the citizen is dialled through a trunk
 that challenges (digest credentials answered once; a wrong password fails the attempt)."""
 
@@ -9,12 +10,12 @@ import asyncio
 
 import pytest
 
-from acd.commands import OfferCall
-from acd.events import AgentLoggedIn
+from acd.commands import CallRecord, OfferCall
+from acd.events import AgentLoggedIn, CallArrived
 from agents.seat import Presence
 from outbound.model import CallOutcome
 from outbound.task import State
-from tests.outbound.helpers import replied_case
+from tests.outbound.helpers import AGENT, replied_case
 from tests.phone.outbound_engine import outbound_engine, run_campaigns
 from tests.telephony.helpers import wait_for
 from tests.telephony.trunk import PROGRESSIVE, agent_call
@@ -28,6 +29,33 @@ def _engine(tmp_path):
     offers: list[OfferCall] = []
     engine.driver.add_sink(lambda commands: offers.extend(c for c in commands if isinstance(c, OfferCall)))
     return engine, offers
+
+
+def test_a_visit_takes_the_line_its_case_came_in_on_for_its_caller_id_and_skills(tmp_path, prompts_dir):
+    engine, offers = _engine(tmp_path)
+    at = engine.driver.clock() - 600
+    engine.store.add_calls([CallRecord("c-12329", "zh-housing-fund", "12329", "zh", 0, at, at + 5,
+                                       "answered", at + 120, answered_at=at + 20, agent_id="1002",
+                                       wait=15.0, talk=100.0)])
+
+    async def scenario(tel, runner) -> None:
+        service = engine.casework.service
+        engine.driver.submit(CallArrived("live-1", "zh-consumer", language="zh", line="12315"))
+        recorded = await asyncio.to_thread(replied_case, service, "13700137004", call_id="c-12329")
+        live = await asyncio.to_thread(replied_case, service, "13700137005", call_id="live-1")
+        unknown = await asyncio.to_thread(replied_case, service, "13700137006", call_id="no-such-call")
+        none = await asyncio.to_thread(replied_case, service, "13700137007")
+        cases = (recorded, live, unknown, none)
+        assert [service.case(AGENT, c).line for c in cases] == ["12329", "12315", "", ""]
+        await wait_for(lambda: len(runner.dialer.tasks) == 4, 10)
+        tasks = {t.case_id: t for t in runner.dialer.tasks.values()}
+        assert [tasks[c].line for c in cases] == ["12329", "12315", "12345", "12345"]
+        requirements = engine.agent_tasks.requirements
+        assert requirements(tasks[recorded]) == {"zh": 3, "housing_fund": 3}
+        assert requirements(tasks[live]) == {"zh": 3, "consumer": 3}
+        assert requirements(tasks[none]) == {"zh": 3, "general": 2}
+
+    run_campaigns(engine, prompts_dir, scenario)
 
 
 def test_an_english_speakers_visit_waits_for_an_english_speaking_agent(tmp_path, prompts_dir):
