@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-from cases.calendar import WorkCalendar
-
 if TYPE_CHECKING:
+    from cases.calendar import WorkCalendar
     from cases.rules import Rules
 
 
@@ -56,7 +55,8 @@ class CasesSection(BaseModel):
     def _check(self) -> CasesSection:
         if self.rules_:  # the defaults need no check: built when first asked for
             self._rules = self._build_rules()
-        self.work_calendar()  # a day in the wrong year or both a holiday and a workday
+        if self.calendar:  # a day in the wrong year or both a holiday and a workday
+            self.work_calendar()
         return self
 
     def _build_rules(self) -> Rules:
@@ -76,6 +76,8 @@ class CasesSection(BaseModel):
         return self._rules if self._rules is not None else _default_rules()
 
     def work_calendar(self, tz: str = "Asia/Shanghai") -> WorkCalendar:
+        from cases.calendar import WorkCalendar  # the holiday package: only where days are counted
+
         return WorkCalendar.from_config(
             {year: {"holidays": d.holidays, "workdays": d.workdays} for year, d in self.calendar.items()}, tz,
             provisional=self.provisional_calendar)

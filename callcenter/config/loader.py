@@ -49,14 +49,17 @@ def load_config(path: str | Path | None = None, catalogue: Catalogue | None = No
     The prompts it names and the engine's own are looked up in ``catalogue`` (default: the
     shipped one) for every enabled language.
     """
-    config, _ = load_config_with_warnings(path, catalogue)
-    return config
+    return _load(Path(path) if path is not None else default_config_path(), catalogue)
 
 
 def load_config_with_warnings(path: str | Path | None = None, catalogue: Catalogue | None = None,
                               today: dt.date | None = None) -> tuple[HotlineConfig, list[str]]:
     """The config and its warnings; ``today`` (default: the local date) dates the calendar's."""
-    path = Path(path) if path is not None else default_config_path()
+    config = _load(Path(path) if path is not None else default_config_path(), catalogue)
+    return config, _warnings(config, today or dt.date.today())
+
+
+def _load(path: Path, catalogue: Catalogue | None) -> HotlineConfig:
     try:
         data, source = _read(path)
     except YamlError as exc:
@@ -79,7 +82,7 @@ def load_config_with_warnings(path: str | Path | None = None, catalogue: Catalog
         config, issues = _sms_templates(config, path)
     if issues:
         raise ConfigError(issues)
-    return config, _warnings(config, today or dt.date.today())
+    return config
 
 
 def _sms_templates(config: HotlineConfig, path: Path) -> tuple[HotlineConfig, list[ConfigIssue]]:

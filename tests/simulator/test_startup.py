@@ -53,8 +53,8 @@ def test_a_small_simulation_imports_no_scipy_or_matplotlib(tmp_path: Path) -> No
                      cwd=tmp_path)
     assert "simulator.replications" in names and "simulator.scenario" in names
     assert not top_level(names) & {*HEAVY, "multiprocessing", "tqdm", "outbound"}
-    # config sections the scenario's center has not: their models are built only when present
-    assert not names & {*SERVE_SECTIONS, "cases.rules"}
+    # config sections (and case rules, holiday calendars) the scenario's center has not set
+    assert not names & {*SERVE_SECTIONS, "cases.rules", "cases.calendar"}
 
 
 def test_a_simulation_whose_yaml_is_all_in_the_parse_cache_does_not_import_pyyaml(
