@@ -37,6 +37,8 @@ from outbound.task import State, Task
 
 log = logging.getLogger(__name__)
 
+LAPSED_KEPT = 1000  # tasks whose result lapsed, remembered to tell a late agent why
+
 
 class TaskRefused(Exception):
     """The agent may not do this with the task now (not theirs, or not in that step)."""
@@ -246,6 +248,8 @@ class AgentCampaign:
         task_id = held.task.task_id
         del self.held[task_id]
         self.lapsed[task_id] = why
+        if len(self.lapsed) > LAPSED_KEPT:
+            del self.lapsed[next(iter(self.lapsed))]  # the oldest: its agent has long moved on
         log.warning("outbound %s: %s", task_id, why)
         if held.task.case_id:
             self.runner._later(self.runner._remark, held.task.case_id,
