@@ -473,7 +473,7 @@ class AsteriskCall:
         self.agent_channel = session.env.channel
         task = self.task
         if task is not None and not task.may_dial():  # e.g. calling hours closed while the seat rang
-            task.tell(480)
+            task.told = True  # the dialer put the task back in line itself: nothing to tell
             self.feed(ce.DialFailed(cc.CALLBACK, self.call_id, 480, "Not Now"))
             await session.hangup()
             return

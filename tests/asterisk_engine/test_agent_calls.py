@@ -15,6 +15,7 @@ its AGI path and the citizen's Dial were not run on a real Asterisk.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import socket
 
 import pytest
@@ -27,7 +28,7 @@ from callcenter.runtime.app import build_engine
 from callcenter.telephony.transfer import TransferRefused
 from outbound.model import Answers
 from outbound.task import State
-from tests.outbound.helpers import AGENT, replied_case
+from tests.outbound.helpers import AGENT, SHANGHAI, replied_case
 
 from .ami_scripts import ami_script, block, run_campaigns
 from .conftest import wait_for
@@ -189,3 +190,37 @@ def test_a_seat_that_cannot_be_rung_gives_the_task_back_with_no_attempt_spent(tm
     assert ami.mismatches == []
     task = seen["task"]
     assert (task.state, task.attempts) == (State.SCHEDULED, 0) and seen["held"] == {}
+
+
+def test_calling_hours_closing_while_the_seat_rang_dial_no_one_and_give_the_task_back(tmp_path):
+    section = OutboundSection(gateway="127.0.0.1:5070", calling_hours="00:00-23:59",
+                              return_visits={"mode": "progressive"}, agent_calls=TICKS)
+    engine = build_engine(load_config().model_copy(update={"outbound": section}),
+                          db_url=f"sqlite:///{tmp_path / 'cc.db'}")
+    hour = (dt.datetime.now(SHANGHAI).hour + 2) % 24
+    closed = section.model_copy(update={"calling_hours": f"{hour:02d}:00-{hour:02d}:30"})  # not now
+    agi_port = free_port()
+    dials: list[list[str]] = []
+    seen: dict = {}
+
+    async def scenario(engine, handle, runner, ami) -> None:
+        engine.driver.submit(AgentLoggedIn(SEAT, ready=True))
+        await asyncio.to_thread(replied_case, engine.casework.service, CITIZEN)
+        await wait_for(lambda: any(a.get("Channel") == f"PJSIP/{SEAT}" for a in ami.actions), 20)
+        runner.dialer.rules = closed.rules(engine.config.center.timezone)  # closed while the seat rang
+
+        async def citizen(channel: FakeChannel, words: list[str]) -> list[str]:
+            dials.append(words)
+            return ["200 result=0"]
+
+        seat = seen["seat"] = FakeChannel(handle.agi_port, f"callback/{CALL_ID}", channel=f"PJSIP/{SEAT}",
+                                          dial=citizen)
+        await seat.run()
+        await wait_for(lambda: engine.driver.acd.call_state(CALL_ID) is None, 10)
+        seen["task"], seen["held"] = runner.dialer.tasks[TASK], dict(engine.agent_tasks.held)
+
+    ami = run_campaigns(engine, ami_script(*seat_originate(agi_port)), scenario, agi_port=agi_port)
+    assert ami.mismatches == [] and dials == []  # nobody dialled
+    assert seen["seat"].commands[-1] == "HANGUP" and seen["held"] == {}
+    task = seen["task"]
+    assert (task.state, task.attempts) == (State.SCHEDULED, 0)  # back in line, no attempt spent
