@@ -7,7 +7,9 @@ language; the ACD offers it to such an agent at once (never while an inbound cal
 the telephony rings the seat, then dials the citizen (the embedded engine's ``AgentCalls``, or
 over Asterisk ``asterisk_engine.agent_calls.AsteriskAgentCalls``). An offer that
 rings out, is skipped or declined takes the task out of the ACD and back in line, no attempt
-spent. The citizen's busy, no answer or failure goes to the dialer's retry rules; once they
+spent. A task whose number is refused when its call is placed (the numbering plan no longer
+accepts it) leaves the ACD at once and ends as an invalid number; the other tasks go on. The
+citizen's busy, no answer or failure goes to the dialer's retry rules; once they
 answered, the agent records the result on the desk (only that agent): it goes through the
 survey's path (``CampaignRunner.on_result``, the case workflow's ``VisitResult``). A result not
 recorded within ``result_seconds`` of the call's end (on the driver's clock, checked each tick),
@@ -27,12 +29,14 @@ from typing import Any
 
 from acd import commands as acd_cmd
 from acd.engine import CallState
+from acd.events import CallerHungUp
 from callcenter.config.schema import HotlineConfig
 from callcenter.runtime.campaigns import CampaignRunner
 from callcenter.telephony.agent_calls import AgentCalls
 from callcenter.telephony.outbound_calls import outcome_of
 from outbound.blending import OUTBOUND_PREFIX, Blender, BlendGate
-from outbound.model import Answers, CallOutcome
+from outbound.model import Answers, CallOutcome, Command
+from outbound.numbers import NumberRefused
 from outbound.task import State, Task
 
 log = logging.getLogger(__name__)
@@ -114,14 +118,30 @@ class AgentCampaign:
             placed = [(call_id, task) for call_id, task in self.blender.in_acd.items()
                       if call_id not in before]
         rules = self.runner.dialer.rules
+        unplaced: set[str] = set()
+        ended: list[Command] = []
         for call_id, task in placed:
-            self.calls.place(call_id, task.task_id, task.number, task.line, task.language,
-                             preview=rules.of(task.kind).preview)
+            try:
+                self.calls.place(call_id, task.task_id, task.number, task.line, task.language,
+                                 preview=rules.of(task.kind).preview)
+            except NumberRefused as exc:  # one task's number never stalls the others' offers
+                log.warning("outbound %s: not placed: %s", task.task_id, exc)
+                unplaced.add(call_id)
+                with self.runner._dialing():
+                    commands += self._unplace(call_id, now)
+                    ended += self.runner.dialer.cancel(task.task_id, now, "invalid number")
         offered = {c.call_id for c in commands if isinstance(c, acd_cmd.OfferCall)}
-        # a task withdrawn at once (nobody idle fits it) leaves no call record behind
-        self.driver.changed([c for c in commands if not (isinstance(c, acd_cmd.CallFinished)
-                                                         and _outbound(c.record.call_id)
-                                                         and c.record.call_id not in offered)])
+        # a task withdrawn at once (nobody idle fits it) leaves no call record behind, and one
+        # not placed leaves nothing at all: the telephony has no call for it
+        self.driver.changed([c for c in commands if _call_of(c) not in unplaced
+                             and not (isinstance(c, acd_cmd.CallFinished) and _outbound(c.record.call_id)
+                                      and c.record.call_id not in offered)])
+        self.runner._carry_out(ended)
+
+    def _unplace(self, call_id: str, now: float) -> list[acd_cmd.Command]:
+        """The task of ``call_id`` has no call object: it leaves the ACD (and its agent's offer)."""
+        self.blender.finished(call_id)
+        return self.driver.acd.handle(CallerHungUp(call_id), now)
 
     def sink(self, commands: Sequence[object]) -> None:
         """The ACD's commands about the tasks: who holds each, offers that ended, records."""
@@ -255,6 +275,13 @@ class AgentCampaign:
             self.runner._later(self.runner._remark, held.task.case_id,
                                f"agent call {task_id}: the citizen was on the line, {why}: not reached")
         self.runner.on_result(task_id, CallOutcome.SILENT, None)
+
+
+def _call_of(command: object) -> object:
+    """The ACD call a command is about, if any."""
+    if isinstance(command, acd_cmd.CallFinished):
+        return command.record.call_id
+    return getattr(command, "call_id", None)
 
 
 def _outbound(call_id: object) -> bool:

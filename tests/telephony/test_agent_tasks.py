@@ -93,6 +93,32 @@ def test_an_offer_whose_seat_cannot_ring_puts_the_task_back_in_line(tmp_path, pr
     run_campaigns(engine, prompts_dir, scenario)
 
 
+def test_a_task_whose_number_is_refused_at_placing_ends_and_the_others_are_offered(tmp_path, prompts_dir):
+    engine, offers = _engine(tmp_path)
+
+    async def scenario(tel, runner) -> None:
+        acd, tasks = engine.driver.acd, engine.agent_tasks
+        service = engine.casework.service
+        first = await asyncio.to_thread(replied_case, service, "13700137008")
+        await wait_for(lambda: len(runner.dialer.tasks) == 1, 10)
+        second = await asyncio.to_thread(replied_case, service, "13700137009")
+        await wait_for(lambda: len(runner.dialer.tasks) == 2, 10)
+        by_case = {t.case_id: t for t in runner.dialer.tasks.values()}
+        refused, other = by_case[first], by_case[second]
+        refused.number = "12345"  # as a number the numbering plan no longer accepts
+        engine.driver.submit(AgentLoggedIn("1002", ready=True))  # both in one tick, the refused first
+        engine.driver.submit(AgentLoggedIn("1003", ready=True))
+        await wait_for(lambda: offers, 10)
+        assert {o.call_id for o in offers} == {"outbound:" + other.task_id}  # (no seat rings here)
+        assert refused.state is State.CANCELLED and runner.ended[-1].reason == "invalid number"
+        refused_call = "outbound:" + refused.task_id
+        assert refused_call not in tasks.blender.in_acd and refused_call not in tel.control.calls
+        assert acd.call_state(refused_call) is None
+        assert all(h.task is not refused for h in tasks.held.values())
+
+    run_campaigns(engine, prompts_dir, scenario)
+
+
 
 def test_the_agent_calls_citizen_is_dialled_through_a_trunk_that_challenges(tmp_path, prompts_dir):
     async def check(engine, runner, trunk, outcomes, seat) -> None:
