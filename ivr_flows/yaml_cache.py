@@ -9,7 +9,10 @@ are all kept does not even import PyYAML. A document that fails to parse is neve
 error is raised, naming file and line, at every run), nor one whose values JSON would not give
 back exactly as they were (dates, integer keys): those are parsed every time. A missing,
 unreadable or corrupt entry is parsed again; the folder can be deleted at any time. It stays
-small: each of its 256 subfolders keeps the ``PER_FOLDER`` entries used last.
+small: each of its 256 subfolders keeps the ``PER_FOLDER`` entries used last. An entry is used
+(and written) only while it and the folders holding it are the user's own and no one else may
+write to them: otherwise anyone who could write there would choose the values a document loads
+as, and every document is simply parsed.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ import contextlib
 import hashlib
 import importlib.util
 import json
+import logging
 import os
+import stat
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -32,6 +37,7 @@ PER_FOLDER = 8
 """Entries kept in each subfolder (by the first two hex digits of the key), last used first."""
 ENV = "CALLCENTER_CACHE_DIR"
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def cache_dir() -> Path | None:
@@ -74,6 +80,9 @@ def cached_parse(kind: str, text: str, parse: Callable[[str], Any],
     key = _key(kind, text)
     entry = folder / key[:2] / f"{key}.json"
     try:
+        if not _trusted(folder, entry):
+            log.debug("parse cache %s not used: not private to this user", folder)
+            return decode(parse(text))
         kept = json.loads(entry.read_text(encoding="utf-8"))
         if isinstance(kept, dict) and kept.get("key") == key:
             value = decode(kept["value"])
@@ -87,6 +96,22 @@ def cached_parse(kind: str, text: str, parse: Callable[[str], Any],
     return decode(value)
 
 
+def _private(path: Path) -> bool:
+    """``path`` is this user's and no one else may write to it (it could not have been forged)."""
+    status = os.lstat(path)
+    return status.st_uid == os.geteuid() and not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _trusted(folder: Path, entry: Path) -> bool:
+    """Whether ``entry`` may be used: it, its subfolder, the cache folder and (when it is the
+    default) the folder the cache made for it are private to this user. Raises OSError when
+    the entry is missing (not kept yet)."""
+    levels = [entry, entry.parent, folder]
+    if os.environ.get(ENV) is None:
+        levels.append(folder.parent)
+    return all(_private(level) for level in levels)
+
+
 def _keep(entry: Path, key: str, value: Any) -> None:
     try:
         encoded = json.dumps({"key": key, "value": value}, ensure_ascii=False, allow_nan=False)
@@ -97,7 +122,12 @@ def _keep(entry: Path, key: str, value: Any) -> None:
     temporary = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
     try:
         entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        temporary.write_text(encoded, encoding="utf-8")
+        if not (_private(entry.parent) and _private(entry.parent.parent)):
+            log.debug("parse cache %s not written: not private to this user", entry.parent)
+            return
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(encoded)
         os.replace(temporary, entry)
         _prune(entry.parent)
     except (OSError, ValueError):  # a read-only or full disk, a lone surrogate: not kept

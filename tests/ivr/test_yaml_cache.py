@@ -130,3 +130,22 @@ def test_each_subfolder_keeps_the_entries_used_last(cache: Path, monkeypatch) ->
     load_data(c)
     kept = {path.name for path in entries(cache)}
     assert kept == {f"{yaml_cache._key('data', text)}.json" for text in (a, c)}
+
+
+@pytest.mark.parametrize("forged", ["folder", "entry"])
+def test_an_entry_others_could_have_written_is_not_used(cache: Path, monkeypatch, forged) -> None:
+    fresh = parsed(FLOW)
+    [entry] = entries(cache)
+    assert entry.stat().st_mode & 0o777 == 0o600 and entry.parent.stat().st_mode & 0o077 == 0
+    kept = entry.read_text(encoding="utf-8")
+    assert '"demo"' in kept
+    entry.write_text(kept.replace('"demo"', '"forged"'), encoding="utf-8")
+    assert parsed(FLOW)[0]["flow"] == "forged"  # this user's own entry is used as it is
+    if forged == "folder":
+        entry.parent.chmod(0o777)
+    else:
+        entry.chmod(0o666)
+    assert parsed(FLOW) == fresh  # a fresh parse, not the entry anyone could have written
+    monkeypatch.setattr(yaml_source, "compose_and_construct", None)
+    with pytest.raises(TypeError):  # parsed every time, the cache left alone
+        parsed(FLOW)
