@@ -4,7 +4,8 @@ Parsing a document (the size and depth checks, libyaml, then building Python val
 line of each value) is most of the time a scenario, its center and its flows take to load. A
 document's parse depends on nothing but its text and the parser, so it is kept in the user's
 cache folder (``platformdirs``; ``CALLCENTER_CACHE_DIR`` names another, empty turns it off)
-under a hash of the text, the parser's installed files and this format: a run whose documents
+under a hash of the text, the parser's installed files, our own files that walk and check its
+result and this format: a run whose documents
 are all kept does not even import PyYAML. A document that fails to parse is never kept (its
 error is raised, naming file and line, at every run), nor one whose values JSON would not give
 back exactly as they were (dates, integer keys): those are parsed every time. A missing,
@@ -63,8 +64,28 @@ def _parser() -> str:
     return ",".join(files)
 
 
+_HERE = Path(__file__).resolve().parent
+SOURCES = (_HERE / "yaml_source.py", _HERE.parent / "callcenter" / "config" / "yaml_source.py",
+           _HERE / "yaml_limits.py", _HERE / "yaml_cache.py")
+"""Our own code that turns a document into what is kept: a change to it is another key."""
+
+
+@cache
+def _sources() -> str:
+    """The files of ``SOURCES`` (name, size, time), as ``_parser`` does for PyYAML's."""
+    found = []
+    for path in SOURCES:
+        try:
+            status = path.stat()
+        except OSError:
+            found.append(f"{path.name}:missing")
+        else:
+            found.append(f"{path.name}:{status.st_size}:{status.st_mtime_ns}")
+    return ",".join(found)
+
+
 def _key(kind: str, text: str) -> str:
-    parser = f"{FORMAT}|{kind}|{_parser()}|{MAX_DEPTH}|{MAX_VALUES}|"
+    parser = f"{FORMAT}|{kind}|{_parser()}|{_sources()}|{MAX_DEPTH}|{MAX_VALUES}|"
     return hashlib.sha256((parser + text).encode("utf-8", "surrogatepass")).hexdigest()
 
 

@@ -116,6 +116,16 @@ def test_another_build_of_the_parser_is_another_key(monkeypatch) -> None:
     assert yaml_cache._key("data", FLOW) != before
 
 
+def test_another_version_of_our_own_walkers_is_another_key(monkeypatch) -> None:
+    sources = yaml_cache._sources()
+    for name in ["yaml_source.py", "yaml_limits.py", "yaml_cache.py"]:
+        assert f"{name}:" in sources
+    assert sources.count("yaml_source.py:") == 2 and "missing" not in sources
+    before = yaml_cache._key("data", FLOW)
+    monkeypatch.setattr(yaml_cache, "_sources", lambda: "yaml_source.py:1:2")
+    assert yaml_cache._key("data", FLOW) != before
+
+
 def test_each_subfolder_keeps_the_entries_used_last(cache: Path, monkeypatch) -> None:
     monkeypatch.setattr(yaml_cache, "PER_FOLDER", 2)
     real_key = yaml_cache._key
