@@ -145,9 +145,10 @@ class AgentCampaign:
 
     def sink(self, commands: Sequence[object]) -> None:
         """The ACD's commands about the tasks: who holds each, offers that ended, records."""
-        sweep = False
+        sweep = False  # an offer of a task began or ended: tasks left without one leave the ACD
         for command in commands:
             if isinstance(command, acd_cmd.OfferCall) and _outbound(command.call_id):
+                sweep = True
                 task = self.blender.task_of(command.call_id)
                 if task is not None:
                     preview = self.runner.dialer.rules.of(task.kind).preview
@@ -167,7 +168,7 @@ class AgentCampaign:
                 for held in self.held.values():
                     if held.call_id == call_id and held.step == "talking":
                         held.step, held.since = "result", self.driver.clock()
-        if sweep or any(isinstance(c, acd_cmd.OfferCall) for c in commands):
+        if sweep:  # only the tasks' offers: inbound calls' never make the ACD be asked
             asyncio.get_running_loop().call_soon(self._sweep)
 
     def _release(self, call_id: str, steps: tuple[str, ...]) -> None:

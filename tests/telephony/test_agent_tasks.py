@@ -120,6 +120,24 @@ def test_a_task_whose_number_is_refused_at_placing_ends_and_the_others_are_offer
 
 
 
+def test_an_inbound_calls_offer_does_not_make_the_gate_sweep_the_acd(tmp_path, prompts_dir):
+    engine, offers = _engine(tmp_path)
+
+    async def scenario(tel, runner) -> None:
+        tasks = engine.agent_tasks
+        sweeps = []
+        sweep = tasks._sweep
+        tasks._sweep = lambda: (sweeps.append(1), sweep())  # type: ignore[method-assign]
+        engine.driver.submit(AgentLoggedIn("1002", ready=True))
+        engine.driver.submit(CallArrived("in-1", "zh-general", language="zh", line="12345"))
+        await wait_for(lambda: offers, 10)
+        assert [o.call_id for o in offers] == ["in-1"]
+        await asyncio.sleep(0.3)  # the loop ran what the offer scheduled, and three gate ticks
+        assert sweeps == []  # (a task's offer still sweeps: the seat that cannot ring, above)
+
+    run_campaigns(engine, prompts_dir, scenario)
+
+
 def test_the_agent_calls_citizen_is_dialled_through_a_trunk_that_challenges(tmp_path, prompts_dir):
     async def check(engine, runner, trunk, outcomes, seat) -> None:
         tasks = engine.agent_tasks
