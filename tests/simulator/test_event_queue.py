@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import acd.native_heap as native_heap
 from acd.native_heap import COMPILED, EventQueue
 from simulator.engine import TICKS, on_grid
 
@@ -59,15 +60,26 @@ def test_both_implementations_agree_when_pushes_and_pops_interleave(steps: list)
 
 def test_a_popped_entry_lets_go_of_its_values() -> None:
     queue = EventQueue(native=True)
-    held = object()
-    queue.push(1.0, 0, held, held)
+    held, other = object(), object()
+    queue.push(1.0, 0, held, other)
     queue.pop()
+    assert queue.a is held and queue.b is other  # handed out, and no longer kept by the entry
+    [free] = queue._free
+    assert free.a is None and free.b is None and queue._items == []
     queue.push(2.0, 0, None, None)  # reuses the entry
     assert queue._items[0].a is None and queue._free == []
+    assert queue._items[0] is free
 
 
 def test_plain_python_runs_the_heapq_queue() -> None:
-    assert EventQueue().native is COMPILED
+    # compiled exactly when the module was loaded from a built extension, not its source
+    assert COMPILED is not native_heap.__file__.endswith(".py")
+    queue = EventQueue()
+    queue.push(1.0, 0, None, None)
+    if COMPILED:
+        assert len(queue._items) == 1 and queue._tuples == []
+    else:
+        assert queue._tuples == [(1.0, 0, 0, None, None, 0)] and queue._items == []
 
 
 @given(st.floats(0, 1e9, allow_nan=False))
