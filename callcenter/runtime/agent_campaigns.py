@@ -77,7 +77,8 @@ class AgentCampaign:
                                wrap_up=wrap_up, requirements=self.requirements,
                                skills={a.agent_id: a.skills for a in specs})
         self.held: dict[str, Held] = {}  # by task id
-        self.lapsed: dict[str, str] = {}  # tasks whose result went unrecorded: why, by task id
+        # tasks whose result went unrecorded, by task id: whose result it was, and why
+        self.lapsed: dict[str, tuple[str, str]] = {}
         self._timer: asyncio.TimerHandle | None = None
 
     def requirements(self, task: Task) -> dict[str, int]:
@@ -216,8 +217,9 @@ class AgentCampaign:
 
     def _held(self, agent_id: str, task_id: str, *steps: str) -> Held:
         held = self.held.get(task_id)
-        if held is None and task_id in self.lapsed:
-            raise TaskRefused(f"task {task_id}: {self.lapsed[task_id]}")
+        lapsed = self.lapsed.get(task_id) if held is None else None
+        if lapsed is not None and lapsed[0] == agent_id:  # only its agent learns why
+            raise TaskRefused(f"task {task_id}: {lapsed[1]}")
         if held is None or held.agent_id != agent_id:
             raise TaskRefused(f"task {task_id[:40]}: not yours")
         if held.step not in steps:
@@ -268,7 +270,7 @@ class AgentCampaign:
     def _without_answers(self, held: Held, why: str) -> None:
         task_id = held.task.task_id
         del self.held[task_id]
-        self.lapsed[task_id] = why
+        self.lapsed[task_id] = (held.agent_id, why)
         if len(self.lapsed) > LAPSED_KEPT:
             del self.lapsed[next(iter(self.lapsed))]  # the oldest: its agent has long moved on
         log.warning("outbound %s: %s", task_id, why)

@@ -60,6 +60,13 @@ def test_a_result_never_recorded_frees_the_task_after_result_seconds(tmp_path, p
         assert remark.startswith(f"agent call {task_id}: the citizen was on the line, no result from agent")
         with pytest.raises(TaskRefused, match="no result from agent 1002 within 600 s"):
             tasks.record(SEAT, task_id, Answers(solved=True, satisfied=True))  # too late
+        for action in (tasks.skip, tasks.call):  # another agent naming the task learns nothing of it
+            with pytest.raises(TaskRefused) as other:
+                action("1003", task_id)
+            assert str(other.value) == f"task {task_id}: not yours"
+        with pytest.raises(TaskRefused) as other:
+            tasks.record("1003", task_id, Answers(solved=True, satisfied=True))
+        assert str(other.value) == f"task {task_id}: not yours"
 
     agent_call(tmp_path, prompts_dir, check, clock=lambda: time.time() + shift[0])
 
