@@ -142,7 +142,13 @@ def _keep(entry: Path, key: str, value: Any) -> None:
         return  # integer keys, tuples ...: JSON would not give them back as they were
     temporary = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
     try:
-        entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # each level the cache makes is private (mkdir's mode is for the last level only)
+        made = [entry.parent, entry.parent.parent]
+        if os.environ.get(ENV) is None:
+            made.append(entry.parent.parent.parent)
+        made[-1].parent.mkdir(parents=True, exist_ok=True)
+        for level in reversed(made):
+            level.mkdir(exist_ok=True, mode=0o700)
         if not (_private(entry.parent) and _private(entry.parent.parent)):
             log.debug("parse cache %s not written: not private to this user", entry.parent)
             return

@@ -159,3 +159,19 @@ def test_an_entry_others_could_have_written_is_not_used(cache: Path, monkeypatch
     monkeypatch.setattr(yaml_source, "compose_and_construct", None)
     with pytest.raises(TypeError):  # parsed every time, the cache left alone
         parsed(FLOW)
+
+
+def test_the_folders_the_cache_makes_are_private_whatever_the_umask(tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    folder = tmp_path / "a" / "cache"
+    monkeypatch.setenv(ENV, str(folder))
+    umask = os.umask(0o002)
+    try:
+        fresh = parsed(FLOW)
+    finally:
+        os.umask(umask)
+    [entry] = entries(folder)
+    for level in (entry.parent, folder):
+        assert level.stat().st_mode & 0o077 == 0
+    monkeypatch.setattr(yaml_source, "compose_and_construct", None)  # a parse would now fail
+    assert parsed(FLOW) == fresh
