@@ -98,6 +98,8 @@ class AsteriskCall:
         self.offers: dict[str, tuple[float, float]] = {}  # agent -> (offered at, ring timeout)
         self.dialling: str | None = None  # the agent whose Dial runs on the caller's channel
         self.agent_channel: str | None = None  # the answering seat's channel (PJSIP/1001-...)
+        self.called_back = False  # the seat's channel dials the caller back (``callback/<id>``)
+        self.surveyed = False  # the called-back caller reached ``survey/<id>``
         self.moved = False  # the desk took the caller's channel away (transfer, three-way call):
         # the desk's calls (:mod:`.desk_calls`) report the conversation's end to the ACD
         self.fallback = False  # a fault: the dialplan's fallback takes the caller, no hang-up
@@ -462,8 +464,8 @@ class AsteriskCall:
         showing the line's number; when the seat hangs up the caller goes on to the survey.
         An agent's task dials the case's number if the dialer still allows (no survey after),
         and tells the dialer how the Dial ended."""
-        if agent is not None:
-            self.feed(ce.DialAnswered(cc.AGENT, agent))
+        if agent is not None and self.call.state is State.CALLBACK_OFFERED:
+            self.feed(ce.DialAnswered(cc.AGENT, agent))  # never for a seat not rung for a callback
         dial = next((c for c in self.wire if isinstance(c, cc.Dial) and c.kind == cc.CALLBACK), None)
         if dial is None or agent is None or self.call.agent != agent:
             log.warning("callback answer by %s for %s refused", session.env.channel, self.call_id)
@@ -471,6 +473,7 @@ class AsteriskCall:
             return
         self.wire.remove(dial)
         self.agent_channel = session.env.channel
+        self.called_back = True
         task = self.task
         if task is not None and not task.may_dial():  # e.g. calling hours closed while the seat rang
             task.told = True  # the dialer put the task back in line itself: nothing to tell
@@ -503,7 +506,16 @@ class AsteriskCall:
             await session.hangup()
 
     async def survey(self, session: AGISession) -> None:
-        """``survey/<call id>``: the called-back caller, whose seat hung up, rates the call."""
+        """``survey/<call id>``: the called-back caller, whose seat hung up, rates the call.
+        Only a caller the seat's channel called back (whose own session is long over) gets
+        there, and only once: any other ``survey/<id>`` (replayed, stray, for a caller still on
+        their own channel) is hung up and changes nothing."""
+        if not self.called_back or self.surveyed or self.session is not None:
+            log.warning("survey for %s on %s refused: not a called-back caller's",
+                        self.call_id, session.env.channel)
+            await session.hangup()
+            return
+        self.surveyed = True
         if self.call.state is State.TALKING and self.call.agent is not None:
             self.feed(ce.PartyGone(cc.AGENT, self.call.agent))  # before the seat's session said so
         self.channel = session.env.channel

@@ -122,9 +122,9 @@ class CallFlow:
         line = self.lines.get(number)
         if line is None:
             raise CallFlowError(f"no line {number!r} in the config")
-        call_id = session.env.uniqueid
-        if not call_id or call_id in self.calls:
-            raise CallFlowError(f"unusable or duplicate channel uniqueid {call_id!r}")
+        call_id = self.new_call_id(session)
+        if call_id is None:
+            raise CallFlowError(f"unusable or duplicate channel uniqueid {session.env.uniqueid!r}")
         wire = self.calls[call_id] = AsteriskCall(self, Call(call_id, number, line.flow, self.settings),
                                                   session)
         own = callback_number(session.env.callerid)
@@ -132,6 +132,15 @@ class CallFlow:
         await wire.drive(session)
         if wire.fallback:
             raise CallFlowError(f"call {call_id} handed to the dialplan fallback")
+
+    def new_call_id(self, session: AGISession) -> str | None:
+        """The id of a new call on ``session`` (its channel's uniqueid), or None if it is empty
+        or already a live call's: a new call must never replace another in ``calls``."""
+        call_id = session.env.uniqueid
+        if not call_id or call_id in self.calls:
+            log.warning("unusable or duplicate channel uniqueid %r on %s", call_id, session.env.channel)
+            return None
+        return call_id
 
     async def _answered(self, session: AGISession, call_id: str) -> None:
         """The channel our Dial reached answered: the call decides if the bridge goes ahead."""

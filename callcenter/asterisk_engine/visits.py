@@ -110,8 +110,12 @@ class AsteriskVisits:
             log.warning("visit %r on %s: no such call waiting", task_id, session.env.channel)
             await session.hangup()
             return
+        call_id = self.flow.new_call_id(session)
+        if call_id is None:  # never in place of a live call; the task's own session may still come
+            await session.hangup()
+            return
         visit.started = True
-        command, call_id = visit.command, session.env.uniqueid
+        command = visit.command
         # A missed call's callback is a call on the line (recorded; it may reach an agent).
         call = Call(call_id, command.caller_id, visit.flow, self.flow.settings, language=command.language,
                     variables=visit.variables, recorded=command.kind is Kind.MISSED_CALL)

@@ -347,3 +347,45 @@ def test_a_caller_hanging_up_in_the_survey_leaves_one_answered_record_and_no_sco
     assert record.outcome == "answered" and record.agent_id == "1001"
     assert running.ends[0].reason is EndReason.CALLER_HUNG_UP
     assert len(parts.driver.timers) <= 1  # the call's deadline went with it (the ACD's may stay)
+
+
+def test_a_replayed_survey_session_cannot_end_a_live_conversation():
+    """``survey/<call id>`` is only for a caller the seat called back: one replayed (or stray)
+    while the caller talks on their own channel is hung up; the conversation, the ACD and the
+    record go on as if it never came, and the caller still rates the call on their channel."""
+
+    async def scenario():
+        parts = engine_parts()
+        scores: list[tuple[str, int]] = []
+        running = await start(parts, on_score=lambda call_id, score, at: scores.append((call_id, score)))
+        log_in(parts, "1001")
+        seat_hangs_up = asyncio.Event()
+        caller = FakeChannel(running.port, "12345", dial=answering(until=seat_hangs_up),
+                             keys=[("STREAM FILE callcenter/survey_question", "5")])
+        talking = asyncio.create_task(caller.run())
+        calls = running.flow.calls
+        await wait_for(lambda: caller.uniqueid in calls and calls[caller.uniqueid].answered_by == "1001")
+        wire = calls[caller.uniqueid]
+        stray = FakeChannel(running.port, f"survey/{caller.uniqueid}",
+                            keys=[("STREAM FILE callcenter/survey_question", "1")])
+        await stray.run()
+        during = (calls.get(caller.uniqueid) is wire, wire.answered_by, wire.session is not None,
+                  wire.channel, parts.submitted(AgentHungUp), list(parts.records), parts.acd.live_calls())
+        seat_hangs_up.set()
+        await talking
+        await wait_for(lambda: parts.records and caller.uniqueid not in calls)
+        await running.server.close()
+        return parts, caller, stray, during, scores
+
+    parts, caller, stray, during, scores = asyncio.run(scenario())
+    assert during == (True, "1001", True, caller.channel, [], [], 1)
+    assert stray.commands == ["HANGUP"]
+    assert len(parts.submitted(AgentAnswered)) == 1 and len(parts.submitted(AgentHungUp)) == 1
+    assert parts.submitted(CallerHungUp) == []
+    (record,) = parts.records
+    assert record.outcome == "answered" and record.agent_id == "1001"
+    assert scores == [(caller.uniqueid, 5)]
+    tail = caller.commands[index_of(caller.commands, "EXEC Dial"):]
+    assert 'STREAM FILE callcenter/survey_thanks ""' in tail and tail[-1] == "HANGUP"
+    assert tail.count("HANGUP") == 1
+    assert parts.acd.live_calls() == 0
