@@ -31,6 +31,12 @@ from simulator.erlang import erlang_a_service_level
 OUTBOUND_PREFIX = "outbound:"  # the ACD's call id of an agent task is this + the task id
 
 
+def engine_call_id(call_id: object) -> bool:
+    """True for a call id in the engine's own namespace (an agent task's): a call from outside
+    (an inbound SIP Call-ID, which the caller picks) must never carry one."""
+    return isinstance(call_id, str) and call_id.startswith(OUTBOUND_PREFIX)
+
+
 @dataclass(frozen=True)
 class BlendPolicy:
     """``target`` and ``threshold`` (seconds) are the inbound service level to keep; a task is
@@ -200,7 +206,7 @@ class Blender:
                 idle += 1
             else:
                 call = self.acd.agent_call(agent_id)
-                on_outbound += isinstance(call, str) and call.startswith(OUTBOUND_PREFIX)
+                on_outbound += engine_call_id(call)
         return Pool(available, idle, on_outbound)
 
     def handle_time(self) -> float:

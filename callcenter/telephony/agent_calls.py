@@ -42,8 +42,11 @@ class AgentCalls:
 
     def place(self, call_id: str, task_id: str, number: str, line: str, language: str, *,
               preview: bool) -> Call:
-        """The task ``call_id`` the ACD holds now: its call object, before the ACD's offer."""
+        """The task ``call_id`` the ACD holds now: its call object, before the ACD's offer.
+        Raises ``ValueError`` if a call already goes by ``call_id`` (never overwritten)."""
         c = self.control
+        if call_id in c.calls or call_id in c.callers or call_id in c.callbacks.routes:
+            raise ValueError(f"task {task_id}: call id {call_id!r} already in use")
         host, port = self.gateway
         shown = f"[{host}]" if ":" in host else host
         uri = f"sip:{national(number)}@{shown}:{port}"

@@ -66,6 +66,7 @@ from ivr_flows import commands as ivr_cmd
 from ivr_flows.loader import FlowSet
 from ivr_flows.plugins import PluginRegistry
 from ivr_flows.timing import PromptDurations
+from outbound.blending import engine_call_id
 
 log = logging.getLogger(__name__)
 
@@ -356,6 +357,10 @@ class CallControl(CallWire):
     def _prepare_answer(self, request: SIPRequest, addr: Addr, number: str,
                         tag: str) -> tuple[CallerLeg, SIPResponse] | None:
         """The leg and 200 for an INVITE to ``number``; None once an error was answered."""
+        if engine_call_id(request.call_id):  # the engine's own tasks' ids: never a caller's
+            log.warning("INVITE with a reserved Call-ID from %s refused", addr[0])
+            self.ep.respond(make_response(request, 400, "Bad Request - reserved Call-ID", to_tag=tag))
+            return None
         if request.call_id in self.callers:
             self.ep.respond(make_response(request, 482, to_tag=tag))  # a second fork
             return None

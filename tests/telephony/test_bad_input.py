@@ -10,6 +10,7 @@ import pytest
 from callcenter.sip.ratelimit import SourceRateLimiter
 from callcenter.sip.transport import open_endpoint
 from callcenter.sip.useragent import UserAgent
+from callcenter.telephony.agent_calls import AgentCalls
 from callcenter.telephony.embedded import start_embedded
 
 from .conftest import engine_parts
@@ -134,5 +135,56 @@ def test_an_in_dialog_request_without_its_dialog_or_out_of_order_is_refused(prom
         peer.sock.close()
         await tel.close()
         await caller.endpoint.close()
+
+    asyncio.run(scenario())
+
+
+def test_an_invite_with_an_agent_task_call_id_is_refused_and_reaches_no_acd(tmp_path):
+    async def scenario():
+        parts = engine_parts()
+        tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=tmp_path,
+                                   passwords=PASSWORDS)
+        peer = RawPeer(tel.port)
+        sdp = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" \
+              b"m=audio 4000 RTP/AVP 0\r\n"
+        spoofed = "outbound:return_visit-7"
+        (reply,) = await peer.exchange(peer.request("INVITE", call_id=spoofed, body=sdp))
+        assert reply == "SIP/2.0 400 Bad Request - reserved Call-ID"
+        assert parts.acd.live_calls() == 0
+        assert spoofed not in tel.control.calls and spoofed not in tel.control.callers
+        # Other callers are answered as before.
+        caller = await new_caller()
+        call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
+        assert call.status == 200
+        await caller.hangup(call)
+        await asyncio.sleep(0.1)
+        await assert_serving_and_idle(tel, parts)
+        peer.sock.close()
+        await caller.endpoint.close()
+        await tel.close()
+
+    asyncio.run(scenario())
+
+
+def test_placing_an_agent_task_under_a_call_id_in_use_is_refused_not_overwritten(tmp_path):
+    async def scenario():
+        parts = engine_parts()
+        tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=tmp_path,
+                                   passwords=PASSWORDS)
+        caller = await new_caller()
+        call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
+        assert call.status == 200
+        (call_id,) = tel.control.callers
+        live = tel.control.calls[call_id]
+        agent_calls = AgentCalls(tel.control, (LOCAL, 5060), lambda task_id: True,
+                                 lambda task_id, status: None)
+        with pytest.raises(ValueError, match="already in use"):
+            agent_calls.place(call_id, "return_visit-7", "13700137004", "12345", "zh", preview=True)
+        assert tel.control.calls[call_id] is live and call_id not in tel.control.callbacks.routes
+        await caller.hangup(call)
+        await asyncio.sleep(0.1)
+        await assert_serving_and_idle(tel, parts)
+        await caller.endpoint.close()
+        await tel.close()
 
     asyncio.run(scenario())
