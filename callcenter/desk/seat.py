@@ -287,5 +287,5 @@ def add_seat_routes(router: APIRouter, engine: Engine, sessions: Sessions, rende
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     add_call_routes(router, engine, lambda request: seats.get(key(request)), post, page)
-    add_task_routes(router, engine, lambda request: seats.get(key(request)), post, page)
+    add_task_routes(router, engine, lambda request: seats.get(key(request)), post, page, agent_user)
     return feed

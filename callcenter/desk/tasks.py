@@ -54,12 +54,16 @@ def answers_of(form: dict[str, str]) -> Answers:
 
 
 def add_task_routes(router: APIRouter, engine: Any, seat_of: Callable[[Request], str | None],
-                    post: Callable[[Request], Awaitable[Any]], page: Callable[..., Response]) -> None:
+                    post: Callable[[Request], Awaitable[Any]], page: Callable[..., Response],
+                    agent_user: Callable[[Request], Any]) -> None:
     """``post`` reads a signed-in agent's form (or the response refusing it); ``page`` renders
-    the seat page with a status and a message."""
+    the seat page with a status and a message; ``agent_user`` is the signed-in hotline user
+    (None for no session or another role)."""
 
     @router.get("/seat/task")
     async def task_card(request: Request) -> Response:
+        if agent_user(request) is None:  # a stale cookie's seat shows no one the case
+            return Response(status_code=401)
         seat = seat_of(request)
         if seat is None:
             return JSONResponse({"detail": "seat: pick a seat first"}, status_code=409)

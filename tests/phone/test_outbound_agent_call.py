@@ -85,6 +85,14 @@ def test_an_agent_call_rehandles_a_dissatisfied_case_and_the_revisit_closes_it(t
                                     {"department": "housing-authority", "text": "已重新办理并到账"})
             task = await talking()
             assert task["kind"] == "revisit" and task["rehandles"] == 1
+            # Once the agent's session expired, the seat's cookie shows the card no more.
+            accounts, clock = engine.casework.accounts, engine.casework.accounts.clock
+            accounts.clock = lambda: clock() + 10 * 86400
+            try:
+                stale = await asyncio.to_thread(desk.get, "/desk/seat/task")
+            finally:
+                accounts.clock = clock
+            assert stale.status_code == 401 and "公积金" not in stale.text and "task" not in stale.text
             citizen.hangup()  # this time the citizen ends it
             await wait_for(lambda: campaign.holding(SEAT).step == "result", 10)
             done = await asyncio.to_thread(desk.post, "/desk/seat/task/result", data={
