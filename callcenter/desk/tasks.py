@@ -6,6 +6,7 @@ from the page (the engine looks it up on the case)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -69,7 +70,10 @@ def add_task_routes(router: APIRouter, engine: Any, seat_of: Callable[[Request],
             return JSONResponse({"detail": "seat: pick a seat first"}, status_code=409)
         tasks = engine.agent_tasks
         held = tasks.holding(seat) if tasks is not None else None
-        return JSONResponse({"task": card(engine, held) if held is not None else None})
+        if held is None:
+            return JSONResponse({"task": None})
+        # the case is read from the database and parsed: off the engine's loop
+        return JSONResponse({"task": await asyncio.to_thread(card, engine, held)})
 
     @router.post("/seat/task/{action}")
     async def task_action(request: Request, action: str) -> Response:
