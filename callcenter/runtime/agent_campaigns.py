@@ -34,7 +34,7 @@ from callcenter.config.schema import HotlineConfig
 from callcenter.runtime.campaigns import CampaignRunner
 from callcenter.telephony.agent_calls import AgentCalls
 from callcenter.telephony.outbound_calls import outcome_of
-from outbound.blending import OUTBOUND_PREFIX, Blender, BlendGate
+from outbound.blending import Blender, BlendGate, engine_call_id
 from outbound.model import Answers, CallOutcome, Command
 from outbound.numbers import NumberRefused
 from outbound.task import State, Task
@@ -135,7 +135,7 @@ class AgentCampaign:
         # a task withdrawn at once (nobody idle fits it) leaves no call record behind, and one
         # not placed leaves nothing at all: the telephony has no call for it
         self.driver.changed([c for c in commands if _call_of(c) not in unplaced
-                             and not (isinstance(c, acd_cmd.CallFinished) and _outbound(c.record.call_id)
+                             and not (isinstance(c, acd_cmd.CallFinished) and engine_call_id(c.record.call_id)
                                       and c.record.call_id not in offered)])
         self.runner._carry_out(ended)
 
@@ -148,17 +148,17 @@ class AgentCampaign:
         """The ACD's commands about the tasks: who holds each, offers that ended, records."""
         sweep = False  # an offer of a task began or ended: tasks left without one leave the ACD
         for command in commands:
-            if isinstance(command, acd_cmd.OfferCall) and _outbound(command.call_id):
+            if isinstance(command, acd_cmd.OfferCall) and engine_call_id(command.call_id):
                 sweep = True
                 task = self.blender.task_of(command.call_id)
                 if task is not None:
                     preview = self.runner.dialer.rules.of(task.kind).preview
                     self.held[task.task_id] = Held(task, command.agent_id, str(command.call_id), preview,
                                                    "offered" if preview else "ringing")
-            elif isinstance(command, acd_cmd.CancelOffer) and _outbound(command.call_id):
+            elif isinstance(command, acd_cmd.CancelOffer) and engine_call_id(command.call_id):
                 self._release(str(command.call_id), ("offered", "ringing"))
                 sweep = True
-            elif isinstance(command, acd_cmd.CallFinished) and _outbound(command.record.call_id):
+            elif isinstance(command, acd_cmd.CallFinished) and engine_call_id(command.record.call_id):
                 call_id = str(command.record.call_id)
                 self.calls.forget(call_id)
                 if self.blender.task_of(call_id) is not None:
@@ -286,9 +286,6 @@ def _call_of(command: object) -> object:
         return command.record.call_id
     return getattr(command, "call_id", None)
 
-
-def _outbound(call_id: object) -> bool:
-    return isinstance(call_id, str) and call_id.startswith(OUTBOUND_PREFIX)
 
 
 MayDial = Callable[[str], bool]
