@@ -7,7 +7,7 @@ rings the agent's seat by AMI ``Originate`` (in preview mode once the agent star
 the desk) into ``callback/<call id>``; on that answered channel, if ``may_dial`` allows, the
 caller ID becomes the line's number and ``Dial(PJSIP/<the task's number>@<trunk>,...)`` calls the
 citizen. The Dial's end goes to ``on_status`` once as a SIP-like status:
-200 when the citizen answers (the answered hook), else from ``DIALSTATUS`` (:mod:`.task_dial`).
+200 when the citizen answers (the answered hook), else from ``DIALSTATUS`` (:mod:`.dial_ends`).
 """
 
 from __future__ import annotations

@@ -42,6 +42,7 @@ from ivr_flows import events as ivr_ev
 from ivr_flows.handoff import caller_details
 
 from .channel_audio import ChannelAudio
+from .dial_ends import ANSWERED, dial_end
 from .dialplan import (
     ANSWERED_CONTEXT,
     QUEUE_VARIABLE,
@@ -50,7 +51,6 @@ from .dialplan import (
     SERVED_VARIABLE,
     SURVEY_CONTEXT,
 )
-from .task_dial import dial_status
 
 if TYPE_CHECKING:
     from .call_flow import CallFlow
@@ -59,8 +59,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9_]+/[A-Za-z0-9_.@:+-]+")
-FAILED_DIAL = frozenset({"BUSY", "CHANUNAVAIL", "CONGESTION", "INVALIDARGS"})
-"""Dial statuses that say the party cannot take the call now (no answer is the ACD's timer)."""
 MOH_STATES = frozenset({State.QUEUED, State.OFFERED})
 SESSION_COMMANDS = (cc.Answer, cc.Play, cc.SetLanguage, cc.Dial, cc.HangUp, ivr_cmd.RunQuery)
 
@@ -382,15 +380,16 @@ class AsteriskCall:
         if self.moved:
             return
         status = await session.get_variable("DIALSTATUS") or ""
+        end = dial_end(status)
         call = self.call
         ours = call.agent == agent
-        if ours and call.state is State.OFFERED and status == "ANSWER":
+        if ours and call.state is State.OFFERED and end is ANSWERED:
             log.warning("no answered hook ran for %s on %s: check the dialplan", agent, self.call_id)
             self.feed(ce.DialAnswered(cc.AGENT, agent))
         if ours and call.state is State.TALKING:
             self.feed(ce.PartyGone(cc.AGENT, agent))  # the caller is still here: the agent hung up
-        elif ours and status in FAILED_DIAL:
-            self.feed(ce.DialFailed(cc.AGENT, agent, 486, status))
+        elif ours and end.refused:  # the seat cannot take it now (a no answer is the ACD's timer)
+            self.feed(ce.DialFailed(cc.AGENT, agent, end.status, status))
         else:
             log.info("dial %s for %s: %s", agent, self.call_id, status or "no status")
         await self._start_moh()  # still waiting: hold music until the next seat rings
@@ -405,13 +404,13 @@ class AsteriskCall:
         await session.exec("Dial", f"PJSIP/{number}@{self.flow.trunk},{self.flow.transfer_timeout},"
                                    f"U({ANSWERED_CONTEXT}^{self.call_id})")
         status = await session.get_variable("DIALSTATUS") or ""
-        if self.call.state is State.TRANSFERRING and status == "ANSWER":
+        end = dial_end(status)
+        if self.call.state is State.TRANSFERRING and end is ANSWERED:
             self.feed(ce.DialAnswered(cc.DEPARTMENT, department))  # no hook ran
         if self.call.state is State.TRANSFERRED:
             self.feed(ce.PartyGone(cc.DEPARTMENT, department))
         else:
-            self.feed(ce.DialFailed(cc.DEPARTMENT, department, 408 if status == "NOANSWER" else 480,
-                                    status or "no status"))
+            self.feed(ce.DialFailed(cc.DEPARTMENT, department, end.status, status or "no status"))
 
     # ---- other channels --------------------------------------------------------------------
 
@@ -493,15 +492,16 @@ class AsteriskCall:
             self.feed(ce.PartyGone(cc.AGENT, agent))
             raise
         status = await session.get_variable("DIALSTATUS") or ""
+        end = dial_end(status)
         log.info("called %s back for %s: %s", dial.number, self.call_id, status or "no status")
-        if self.call.state is State.DIALLING_BACK and status == "ANSWER":
+        if self.call.state is State.DIALLING_BACK and end is ANSWERED:
             self.feed(ce.DialAnswered(cc.CALLBACK, self.call_id))  # no hook ran
         if task is not None:
-            task.tell(dial_status(status))
+            task.tell(end.status)
         if self.call.state is State.TALKING:
             self.feed(ce.CallerGone("caller hung up"))  # the seat is still on: the caller left
         elif self.call.state is State.DIALLING_BACK:
-            self.feed(ce.DialFailed(cc.CALLBACK, self.call_id, 480, status or "no status"))
+            self.feed(ce.DialFailed(cc.CALLBACK, self.call_id, end.status, status or "no status"))
         if not session.hangup_sent:
             await session.hangup()
 

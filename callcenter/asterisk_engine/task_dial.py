@@ -1,15 +1,12 @@
 """How an agent's outbound task over Asterisk reaches the citizen (:mod:`.agent_calls`): the
 dialer asked before the Dial, and told once how it ended, as the SIP-like status the embedded
-engine reports (``telephony.outbound_calls.outcome_of``: busy, no answer, failed)."""
+engine reports (``telephony.outbound_calls.outcome_of``: busy, no answer, failed), read from
+``DIALSTATUS`` by :mod:`.dial_ends`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-
-DIAL_STATUS = {"BUSY": 486, "NOANSWER": 480, "CANCEL": 487, "CHANUNAVAIL": 503, "CONGESTION": 503}
-"""``DIALSTATUS`` of the citizen's Dial -> the status the dialer's outcome is read from
-(``outbound_calls.outcome_of``: busy, no answer, failed); anything else is a failure (500)."""
 
 
 @dataclass
@@ -26,7 +23,3 @@ class TaskDial:
             self.told = True
             self.on_status(status)
 
-
-def dial_status(status: str) -> int:
-    """The status the dialer reads from the citizen's ``DIALSTATUS`` (``ANSWER`` -> 200)."""
-    return 200 if status == "ANSWER" else DIAL_STATUS.get(status, 500)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+import pytest
+
 from callcenter.asterisk import AGIServer, AGISession, SessionEnd
 from callcenter.asterisk_engine import CallFlow
+from calls.events import DialFailed
 from ivr_flows.loader import FlowSet, load_for_config
 from ivr_flows.plugins import default_registry
 from tests.engine_parts import EngineParts, engine_parts  # noqa: F401 - used by the tests
@@ -49,3 +52,20 @@ async def wait_for(predicate, timeout: float = 5.0) -> None:
             await asyncio.sleep(0.01)
 
     await asyncio.wait_for(poll(), timeout)
+
+
+@pytest.fixture
+def dial_failures(monkeypatch) -> list[DialFailed]:
+    """Every ``DialFailed`` the calls over AGI are told (passed on unchanged)."""
+    from callcenter.asterisk_engine.agi_call import AsteriskCall
+
+    seen: list[DialFailed] = []
+    feed = AsteriskCall.feed
+
+    def spying(call: AsteriskCall, event: object) -> None:
+        if isinstance(event, DialFailed):
+            seen.append(event)
+        feed(call, event)
+
+    monkeypatch.setattr(AsteriskCall, "feed", spying)
+    return seen

@@ -156,7 +156,9 @@ def test_an_agent_call_rings_the_seat_then_dials_the_case_number_and_the_result_
 
 
 @pytest.mark.parametrize(("status", "spacing"), [
-    ("BUSY", 600.0), ("NOANSWER", 3600.0), ("CHANUNAVAIL", 1800.0),  # busy, no answer, failed
+    ("BUSY", 600.0), ("DONTCALL", 600.0), ("TORTURE", 600.0),  # busy (said no)
+    ("NOANSWER", 3600.0), ("CANCEL", 3600.0),  # no answer
+    ("CHANUNAVAIL", 1800.0), ("CONGESTION", 1800.0), ("INVALIDARGS", 1800.0), ("", 1800.0),  # failed
     ("SEAT_GONE", 3600.0),  # the agent gave up before the citizen answered: not reached
 ])
 def test_a_citizen_not_reached_puts_the_agent_task_back_in_line_spaced_by_the_outcome(tmp_path, status,

@@ -16,6 +16,9 @@ from acd.events import (
     CallerHungUp,
 )
 from callcenter.asterisk import EndReason
+from callcenter.asterisk_engine.dial_ends import DIAL_ENDS, dial_end
+from calls.commands import AGENT
+from calls.events import DialFailed
 
 from .conftest import engine_parts, start, wait_for
 from .fake_asterisk import FakeChannel, answering, no_answer
@@ -180,16 +183,17 @@ def test_ring_no_answer_makes_the_seat_not_ready_and_the_next_one_answers():
     assert "HANGUP" not in caller.commands[:second]
 
 
-def test_busy_seat_declines_at_once_and_the_call_keeps_its_place():
+@pytest.mark.parametrize("status", [*sorted(DIAL_ENDS.keys() - {"ANSWER"}), ""])
+def test_a_seat_refusing_declines_at_once_and_one_ringing_out_is_the_ring_timers(status, dial_failures):
     async def scenario():
-        parts = engine_parts()
+        parts = engine_parts(ring_timeout=1.0)
         running = await start(parts)
         log_in(parts, "1001", "1002")
         answer = answering()
 
         async def dial(channel, words):
             if "PJSIP/1001," in words[2]:
-                channel.variables["DIALSTATUS"] = "BUSY"
+                channel.variables["DIALSTATUS"] = status
                 return ["200 result=0"]
             return await answer(channel, words)
 
@@ -200,9 +204,15 @@ def test_busy_seat_declines_at_once_and_the_call_keeps_its_place():
         return parts
 
     parts = asyncio.run(scenario())
-    assert parts.submitted(AgentDeclined) == [AgentDeclined("1001", parts.records[0].call_id)]
-    assert parts.acd.seat("1001").reason == "declined"
-    assert parts.records[0].agent_id == "1002"
+    end = dial_end(status)
+    assert parts.records[0].agent_id == "1002"  # the call kept its place and went on
+    if end.refused:  # busy, unavailable, ...: declined at once
+        assert dial_failures == [DialFailed(AGENT, "1001", end.status, status)]
+        assert parts.submitted(AgentDeclined) == [AgentDeclined("1001", parts.records[0].call_id)]
+        assert parts.acd.seat("1001").reason == "declined"
+    else:  # rang out, or no word why: the ACD's ring timer decides, once
+        assert dial_failures == [] and parts.submitted(AgentDeclined) == []
+        assert parts.acd.seat("1001").reason == "no-answer"
 
 
 def test_a_fault_in_the_engine_hands_the_call_to_the_dialplan_fallback(monkeypatch):

@@ -22,6 +22,9 @@ from callcenter.asterisk import AMIMessage
 from callcenter.asterisk.ami_originate import outcome_from_event
 from callcenter.asterisk.transcripts import RECEIVED, ami_blocks
 from callcenter.asterisk_engine.callbacks import callback_number
+from callcenter.asterisk_engine.dial_ends import DIAL_ENDS, dial_end
+from calls.commands import CALLBACK
+from calls.events import DialFailed
 
 from ..asterisk.fixtures import transcript
 from .conftest import engine_parts, start, wait_for
@@ -49,9 +52,10 @@ def test_only_the_callers_own_mainland_number_is_called_back():
         assert callback_number(other) is None
 
 
-def run_callback(outcome_id: str, *, callerid: str = NUMBER):
+def run_callback(outcome_id: str, *, callerid: str = NUMBER, status: str = "ANSWER"):
     """A caller on 12345 waits with nobody logged in; the ACD offers a callback, the caller
-    presses 1 and hangs up; then 1001 logs in and is offered the call."""
+    presses 1 and hangs up; then 1001 logs in and is offered the call; the seat's Dial of the
+    caller ends with ``status``."""
 
     async def scenario():
         parts = engine_parts()
@@ -78,7 +82,9 @@ def run_callback(outcome_id: str, *, callerid: str = NUMBER):
         if outcome_id == "orig-seat-1001":  # Asterisk runs our AGI on the answered seat channel
             async def called_back(channel, words):
                 dials.append(words)
-                channel.variables["DIALSTATUS"] = "ANSWER"
+                channel.variables["DIALSTATUS"] = status
+                if status != "ANSWER":
+                    return ["200 result=0"]
                 await asyncio.sleep(0.2)
                 return ["200 result=-1"]
 
@@ -109,6 +115,17 @@ def test_an_accepted_callback_rings_the_seat_then_calls_the_caller_back_through_
     assert seat.variables["CALLERID(num)"] == "12345"  # the line's number is shown
     (record,) = parts.records
     assert (record.outcome, record.agent_id, record.callback) == ("answered", "1001", True)
+    assert parts.acd.seat("1001").activity.value == "wrap_up"
+
+
+@pytest.mark.parametrize("status", [*sorted(DIAL_ENDS.keys() - {"ANSWER"}), ""])
+def test_a_caller_not_reached_again_ends_the_callback_as_the_one_table_says(status, dial_failures):
+    parts, caller, _, dials, seat = run_callback("orig-seat-1001", status=status)
+    assert len(dials) == 1 and seat.commands[-1] == "HANGUP"
+    assert dial_failures == [DialFailed(CALLBACK, caller.uniqueid, dial_end(status).status,
+                                        status or "no status")]
+    (record,) = parts.records
+    assert (record.agent_id, record.callback) == ("1001", True)
     assert parts.acd.seat("1001").activity.value == "wrap_up"
 
 

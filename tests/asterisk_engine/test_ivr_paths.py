@@ -8,6 +8,10 @@ import shutil
 import pytest
 
 from acd.events import AgentLoggedIn, CallArrived, CallerHungUp
+from callcenter.asterisk_engine.dial_ends import DIAL_ENDS, dial_end
+from calls.call import UNAVAILABLE
+from calls.commands import DEPARTMENT
+from calls.events import DialFailed
 from ivr_flows.loader import FLOWS_DIR, load_for_config
 from ivr_flows.plugins import default_registry
 
@@ -135,6 +139,33 @@ def test_transfer_dials_the_configured_department_not_the_typed_number(tmp_path)
     assert "13800138000" not in " ".join(caller.commands)
     assert caller.variables["CALLCENTER_RESULT"] == "transferred"
     assert parts.events == []
+
+
+@pytest.mark.parametrize("status", [*sorted(DIAL_ENDS.keys() - {"ANSWER"}), ""])
+def test_a_department_not_taking_the_transfer_is_told_as_the_one_table_says(tmp_path, status,
+                                                                            dial_failures):
+    flows_dir = flows_with(tmp_path, TRANSFER_FLOW)
+    keys = [("STREAM FILE callcenter/enter_id", "1"), ("WAIT FOR DIGIT", "#")]
+
+    async def scenario():
+        parts = engine_parts()
+        flows = load_for_config(parts.config, default_registry(), paths=[flows_dir])
+        running = await start(parts, flows=flows)
+
+        async def department_fails(channel, words):
+            channel.variables["DIALSTATUS"] = status
+            return ["200 result=0"]
+
+        caller = FakeChannel(running.port, "12345", keys=keys, dial=department_fails)
+        await caller.run()
+        await wait_for(lambda: running.ends)
+        await running.server.close()
+        return caller
+
+    caller = asyncio.run(scenario())
+    assert dial_failures == [DialFailed(DEPARTMENT, "housing-authority", dial_end(status).status,
+                                        status or "no status")]
+    assert streamed(caller)[-1] == f"callcenter/{UNAVAILABLE}" and caller.commands[-1] == "HANGUP"
 
 
 def test_hold_prompts_while_waiting_then_overflow_to_a_message():
