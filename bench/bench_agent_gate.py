@@ -67,8 +67,8 @@ def main() -> None:
     gate = BlendGate(section.agent_calls.policy(level.target, level.threshold_seconds))
     blender = Blender(acd, dialer, gate, queue.name, [a.agent_id for a in specs],
                       [q.name for q in config.queues],
-                      requirements=lambda task: dict(config.queue(config.route_for(task.line, task.language))
-                                                     .requirements),
+                      requirements=lambda line, language: dict(
+                          config.queue(config.route_for(line, language)).requirements),
                       skills={a.agent_id: a.skills for a in specs})
     blender.observe(now - 60)
     start = time.perf_counter()

@@ -10,8 +10,9 @@ and the callers' patience.
 ``refusal`` names the rule that holds an agent back, so a planner can see where idle time went;
 ``DedicatedGate`` is for agents who do outbound work only (any idle one takes a task).
 ``Blender`` applies the gate to an ``acd.engine.ACD``: outbound tasks enter their queue only
-when an eligible agent is idle, so they are offered at once and never wait there for an agent
-an inbound call could need. Pure: ``now`` comes in, ACD events go out."""
+when the ACD has an eligible agent idle, so they are offered at once and never wait there for
+an agent an inbound call could need; a task nobody idle fits stays in line without holding up
+the others. Pure: ``now`` comes in, ACD events go out."""
 
 from __future__ import annotations
 
@@ -174,13 +175,13 @@ class Blender:
     def __init__(self, acd: ACD, dialer: Dialer, gate: BlendGate, queue: str,
                  agents: Collection[str], inbound_queues: Iterable[str], priority: int = -1000,
                  wrap_up: float = 0.0, acd_queue: str | None = None,
-                 requirements: Callable[[Task], Mapping[str, int] | None] | None = None,
+                 requirements: Callable[[str, str], Mapping[str, int] | None] | None = None,
                  skills: Mapping[str, Mapping[str, int]] | None = None) -> None:
         self.acd, self.dialer, self.gate, self.queue = acd, dialer, gate, queue
         self.acd_queue = acd_queue or queue  # where its tasks enter the ACD (``queue``: the dialer's)
-        self.requirements = requirements  # skills a task adds to the queue's (its line, its language)
+        # the skills a task of a line and language adds to the queue's (None: none)
+        self.requirements = requirements
         self.skills = skills  # the agents' skills: a task no idle agent has them for stays out of the ACD
-        self.look_past = 20  # such tasks a tick looks past for one that fits
         self.wrap_up = wrap_up  # the agents' mean wrap-up: part of the handle time Erlang A needs
         self.agents = tuple(agents)  # who serves ``queue`` (and the inbound queues)
         self.inbound = tuple(inbound_queues)
@@ -216,34 +217,34 @@ class Blender:
         return talk / count + self.wrap_up if count >= 20 else self.gate.policy.default_handle
 
     def offer(self, now: float) -> list[AcdCommand]:
-        """Put as many due agent tasks into the ACD as the gate allows now. A task no idle agent
-        can take (its skills) leaves the ACD at once, back in line: it never waits there."""
+        """Put as many due agent tasks into the ACD as the gate allows now, each only if an idle
+        agent is eligible for it (the ACD's own routing rule): the others stay due, in line."""
         self.observe(now)
         commands: list[AcdCommand] = []
         handle = self.handle_time()
         waiting = self.acd.waiting_calls()
-        passed: list[Task] = []  # due tasks no idle agent fits now: held aside, then back in line
         while self.gate.may_offer(self.pool(), waiting, handle):
-            task = self.dialer.take(self.queue, now)
+            task = self.dialer.take(self.queue, now, self.fits)
             if task is None:
                 break
-            extra = self.requirements(task) if self.requirements is not None else None
-            if extra and self.skills is not None and not self._idle_fits(extra):
-                passed.append(task)  # the tasks behind it may fit (another line or language)
-                if len(passed) >= self.look_past:
-                    break
-                continue
             call_id = OUTBOUND_PREFIX + task.task_id
             self.in_acd[call_id] = task
             arrived = self.acd.handle(CallArrived(call_id, self.acd_queue, self.priority, now,
-                                                  task.language, task.line, extra), now)
+                                                  task.language, task.line, self.extra(task)), now)
             commands.extend(arrived)
             if not any(isinstance(c, OfferCall) and c.call_id == call_id for c in arrived):
                 commands.extend(self.withdraw(call_id, now))
                 break
-        for task in passed:
-            self.dialer.release(task.task_id, now)
         return commands
+
+    def extra(self, task: Task) -> Mapping[str, int] | None:
+        """The skills ``task`` needs beside its ACD queue's (its line's, its language)."""
+        return self.requirements(task.line, task.language) if self.requirements is not None else None
+
+    def fits(self, task: Task) -> bool:
+        """True if an idle agent is eligible for ``task`` in the ACD now."""
+        extra = self.extra(task)
+        return not extra or self.skills is None or self._idle_fits(extra)
 
     def _idle_fits(self, requirements: Mapping[str, int]) -> bool:
         """True if some idle agent of the pool has ``requirements`` (the ACD's routing decides

@@ -10,6 +10,7 @@ that task ever dials."""
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import count
 
@@ -17,6 +18,7 @@ from outbound.model import Answers, CallOutcome, Command, Dial, Kind, Mode, Rule
 from outbound.numbers import NumberRefused, national
 from outbound.task import FINAL, State, Task
 
+Lane = tuple[Kind, str, str]  # (kind, line, language): "" for a survey kind's line and language
 _NOT_REACHED = (CallOutcome.BUSY, CallOutcome.NO_ANSWER, CallOutcome.FAILED, CallOutcome.SILENT)
 
 
@@ -35,8 +37,9 @@ class Dialer:
         self.rules = rules
         self.tasks: dict[str, Task] = {}
         self._last_id = 0  # task ids go on from here (past those restored)
-        # (due_at, seq, task id) of scheduled tasks, per kind; and (expires, seq, task id)
-        self._heaps: dict[Kind, list[tuple[float, int, str]]] = {kind: [] for kind in rules.kinds}
+        # (due_at, seq, task id) of scheduled tasks, per lane (``_lane``); and (expires, seq, task id)
+        self._heaps: dict[Lane, list[tuple[float, int, str]]] = {
+            (kind, "", ""): [] for kind in rules.kinds if rules.of(kind).mode is Mode.SURVEY}
         self._expiry: list[tuple[float, int, str]] = []
         self._seq = count()
         self._active: dict[Kind, int] = {kind: 0 for kind in Kind}  # survey calls in progress
@@ -98,9 +101,16 @@ class Dialer:
         self._schedule(task)
         return Admission(task)
 
+    def _lane(self, task: Task) -> Lane:
+        """Where a scheduled task waits: one lane per survey kind (dialled in due order), one
+        per agent kind, line and language (what an agent must have to take it)."""
+        if task.mode is Mode.AGENT:
+            return (task.kind, task.line, task.language)
+        return (task.kind, "", "")
+
     def _schedule(self, task: Task) -> None:
         seq = next(self._seq)
-        heapq.heappush(self._heaps[task.kind], (task.due_at, seq, task.task_id))
+        heapq.heappush(self._heaps.setdefault(self._lane(task), []), (task.due_at, seq, task.task_id))
         if task.expires is not None:
             heapq.heappush(self._expiry, (task.expires, seq, task.task_id))
 
@@ -143,9 +153,9 @@ class Dialer:
         self._schedule(task)
         return []
 
-    def _head(self, kind: Kind) -> Task | None:
-        """The scheduled task of ``kind`` due first (stale heap entries are dropped)."""
-        heap = self._heaps[kind]
+    def _head(self, lane: Lane) -> Task | None:
+        """The scheduled task of ``lane`` due first (stale heap entries are dropped)."""
+        heap = self._heaps[lane]
         while heap:
             due_at, _, task_id = heap[0]
             task = self.tasks[task_id]
@@ -173,14 +183,15 @@ class Dialer:
                 commands.append(self._ended(task, "expired"))
         if opens > now:
             return commands  # nothing is dialled outside calling hours
-        for kind in self._heaps:
+        for lane, heap in self._heaps.items():
+            kind = lane[0]
             if self.rules.of(kind).mode is not Mode.SURVEY:
                 continue  # agent tasks wait to be taken
             while not self._full(kind):
-                task = self._head(kind)
+                task = self._head(lane)
                 if task is None or task.due_at > now:
                     break
-                heapq.heappop(self._heaps[kind])
+                heapq.heappop(heap)
                 self._apply(task, "dial", now)
                 self._active[kind] += 1
                 commands.append(self._dial(task))
@@ -195,8 +206,9 @@ class Dialer:
             heapq.heappop(self._expiry)
         if self._expiry:
             points.append(hours.last_chance(self._expiry[0][0]))
-        for kind in self._heaps:
-            task = self._head(kind)
+        for lane in self._heaps:
+            kind = lane[0]
+            task = self._head(lane)
             if task is None:
                 continue
             at = hours.next_open(max(task.due_at, self._now))
@@ -209,24 +221,28 @@ class Dialer:
 
     # ---- agent tasks
 
-    def take(self, queue: str, now: float) -> Task | None:
-        """The oldest due agent task of ``queue``, reserved for the agent about to be offered it.
-        Call ``on_timer`` first: a task past its window is left for it to expire."""
+    def take(self, queue: str, now: float, fits: Callable[[Task], bool] | None = None) -> Task | None:
+        """The oldest due agent task of ``queue`` that ``fits`` (an idle agent could take it),
+        reserved for the agent about to be offered it. Tasks that do not fit are passed over
+        untouched (still due, in their order). ``fits`` may look only at a task's kind, line and
+        language: it is asked once per lane's oldest task, so the work does not grow with the
+        tasks passed over. Call ``on_timer`` first: a task past its window is left to expire."""
         if not self.rules.hours.is_open(now):
             return None
-        best: Task | None = None
-        for kind in self._heaps:
-            rules = self.rules.of(kind)
+        heads: list[tuple[float, int, Task]] = []
+        for lane, heap in self._heaps.items():
+            rules = self.rules.of(lane[0])
             if rules.mode is not Mode.AGENT or rules.queue != queue:
                 continue
-            task = self._head(kind)
-            if task is not None and task.due_at <= now and (best is None or task.due_at < best.due_at):
-                best = task
-        if best is None or (best.expires is not None and now > best.expires):
-            return None
-        heapq.heappop(self._heaps[best.kind])
-        self._apply(best, "reserve", now)
-        return best
+            task = self._head(lane)
+            if task is not None and task.due_at <= now and (task.expires is None or now <= task.expires):
+                heads.append((task.due_at, heap[0][1], task))
+        for _, _, task in sorted(heads, key=lambda head: head[:2]):
+            if fits is None or fits(task):
+                heapq.heappop(self._heaps[self._lane(task)])
+                self._apply(task, "reserve", now)
+                return task
+        return None
 
     def release(self, task_id: str, now: float) -> None:
         """The agent did not take the task: it waits again, no attempt spent."""

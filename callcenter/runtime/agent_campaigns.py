@@ -81,12 +81,12 @@ class AgentCampaign:
         self.lapsed: dict[str, tuple[str, str]] = {}
         self._timer: asyncio.TimerHandle | None = None
 
-    def requirements(self, task: Task) -> dict[str, int]:
-        """The skills of the queue a caller of the task's line in its language waits in."""
+    def requirements(self, line: str, language: str) -> dict[str, int]:
+        """The skills of the queue a caller of ``line`` in ``language`` waits in (a task's)."""
         try:
-            return dict(self.config.queue(self.config.route_for(task.line, task.language)).requirements)
+            return dict(self.config.queue(self.config.route_for(line, language)).requirements)
         except KeyError:
-            return {task.language: 1}
+            return {language: 1}
 
     def start(self) -> None:
         self.driver.add_sink(self.sink)

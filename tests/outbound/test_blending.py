@@ -157,22 +157,22 @@ def test_the_gate_names_the_first_rule_that_holds_an_agent_back() -> None:
 
 def test_a_task_goes_only_to_an_agent_with_its_lines_skills_and_never_waits_in_the_acd() -> None:
     acd, dialer, blender = _blender(agents=3, tasks=2)
-    blender.requirements = lambda task: {"consumer": 3}  # a 12315 case: no idle agent fits
+    blender.requirements = lambda line, language: {"consumer": 3}  # a 12315 case: no idle agent fits
     commands = blender.offer(NINE)
     assert offers(commands) == []
     assert acd.waiting_calls() == 0 and not blender.in_acd
     assert all(t.state is State.SCHEDULED and t.attempts == 0 for t in dialer.tasks.values())
-    blender.requirements = lambda task: {"zh": 4, "general": 3}
+    blender.requirements = lambda line, language: {"zh": 4, "general": 3}
     assert len(offers(blender.offer(NINE + 1))) == 2
 
 
 def test_with_the_agents_skills_a_task_nobody_idle_fits_never_enters_the_acd() -> None:
     acd, dialer, blender = _blender(agents=3, tasks=2)
-    blender.requirements = lambda task: {"consumer": 3}
+    blender.requirements = lambda line, language: {"consumer": 3}
     blender.skills = {f"a{i}": {"zh": 4, "general": 3} for i in range(3)}
     assert blender.offer(NINE) == [] and acd.stats["visits"].offered == 0
     assert all(t.state is State.SCHEDULED and t.attempts == 0 for t in dialer.tasks.values())
-    blender.requirements = lambda task: {"general": 3}
+    blender.requirements = lambda line, language: {"general": 3}
     assert len(offers(blender.offer(NINE + 1))) == 2
 
 
@@ -186,10 +186,14 @@ def test_the_warmup_before_a_prediction_is_the_policys() -> None:
 
 
 def test_a_task_nobody_idle_fits_does_not_hold_up_the_ones_behind_it() -> None:
-    acd, dialer, blender = _blender(agents=2, tasks=4)
-    first = next(iter(dialer.tasks.values()))  # the oldest: a line whose skills nobody has
-    blender.requirements = lambda task: {"consumer": 3} if task is first else {"general": 3}
+    acd, dialer, blender = _blender(agents=2, tasks=0)
+    # the oldest: 25 English visits, no English speaker; then one Chinese visit
+    english = [dialer.add_visit(f"E{i}", f"1390013{i:04d}", "12345", 0.0, not_before=0.0,
+                                language="en").task for i in range(25)]
+    chinese = dialer.add_visit("Z", "13700137000", "12345", 1.0, not_before=1.0).task
+    blender.requirements = lambda line, language: {language: 1, "general": 3}
     blender.skills = {f"a{i}": {"zh": 4, "general": 3} for i in range(2)}
-    assert len(offers(blender.offer(NINE))) == 2
-    assert first.state is State.SCHEDULED and first.attempts == 0 and first not in blender.in_acd.values()
-
+    [(call_id, _)] = offers(blender.offer(NINE))
+    assert blender.in_acd[call_id] is chinese
+    assert all(t.state is State.SCHEDULED and t.attempts == 0 for t in english)
+    assert acd.stats["visits"].offered == 1  # the English ones never entered the ACD

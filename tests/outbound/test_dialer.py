@@ -195,3 +195,28 @@ def test_an_agent_task_is_not_taken_outside_calling_hours() -> None:
 def test_an_agent_campaign_needs_its_queue() -> None:
     with pytest.raises(ValueError, match="queue: an agent campaign needs"):
         KindRules(mode=Mode.AGENT)
+
+
+def test_agent_tasks_nobody_fits_are_passed_over_untouched_and_the_look_is_bounded() -> None:
+    dialer = _dialer(return_visit=KindRules(mode=Mode.AGENT, queue="visits"),
+                     revisit=KindRules(mode=Mode.AGENT, queue="visits"))
+    english = [dialer.add_visit(f"E{i}", f"1390013{i:04d}", "12345", local(9), not_before=local(9),
+                                language="en").task for i in range(30)]
+    later = dialer.add_visit("Z1", "13700137001", "12345", local(9), not_before=local(9, 5)).task
+    first = dialer.add_visit("Z0", "13700137000", "12345", local(9), not_before=local(9, 1)).task
+    revisit = dialer.add_visit("R", "13600136000", "12329", local(9), not_before=local(9, 2),
+                               kind=Kind.REVISIT).task
+    asked: list[str] = []
+
+    def chinese(task) -> bool:
+        asked.append(task.task_id)
+        return task.language == "zh"
+
+    assert dialer.take("visits", local(10), chinese) is first  # the oldest that fits
+    assert dialer.take("visits", local(10), chinese) is revisit  # the next, of another kind and line
+    assert dialer.take("visits", local(10), chinese) is later
+    assert dialer.take("visits", local(10), chinese) is None
+    assert len(asked) <= 3 + 3 + 2 + 1  # once per lane's head, not once per English task
+    assert all(t.state is State.SCHEDULED and t.attempts == 0 for t in english)
+    assert dialer.take("visits", local(10)) is english[0]  # still due, in their order
+    assert dialer.take("visits", local(10), lambda task: True) is english[1]

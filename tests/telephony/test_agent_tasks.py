@@ -50,10 +50,12 @@ def test_a_visit_takes_the_line_its_case_came_in_on_for_its_caller_id_and_skills
         await wait_for(lambda: len(runner.dialer.tasks) == 4, 10)
         tasks = {t.case_id: t for t in runner.dialer.tasks.values()}
         assert [tasks[c].line for c in cases] == ["12329", "12315", "12345", "12345"]
-        requirements = engine.agent_tasks.requirements
-        assert requirements(tasks[recorded]) == {"zh": 3, "housing_fund": 3}
-        assert requirements(tasks[live]) == {"zh": 3, "consumer": 3}
-        assert requirements(tasks[none]) == {"zh": 3, "general": 2}
+        def requirements(case_id: str) -> dict[str, int]:
+            return engine.agent_tasks.requirements(tasks[case_id].line, tasks[case_id].language)
+
+        assert requirements(recorded) == {"zh": 3, "housing_fund": 3}
+        assert requirements(live) == {"zh": 3, "consumer": 3}
+        assert requirements(none) == {"zh": 3, "general": 2}
 
     run_campaigns(engine, prompts_dir, scenario)
 
