@@ -429,6 +429,18 @@ class ACD:
         wrap = sum(agent.wrap_up for agent in serving) / len(serving)
         return position * (talk + wrap) / len(serving)
 
+    def idle_agent_for(self, queue: str, requirements: Mapping[str, int] | None = None) -> bool:
+        """True if an agent is idle now who is eligible (as routing decides it) for a call
+        entering ``queue`` with ``requirements`` beside the queue's own. Changes nothing."""
+        q = self._queues.get(queue)
+        if q is None:
+            raise UnknownQueue(f"unknown queue {queue!r}")
+        alternatives = _with_extra(q.levels[0][0], requirement_set(requirements) if requirements else None)
+        bucket = self._buckets.get((q.name, alternatives))
+        if bucket is not None:
+            return bucket.idle.live > 0
+        return any(agent.seat.routable and agent.eligible(alternatives) for agent in self._order)
+
     def waiting_calls(self) -> int:
         return sum(q.waiting for q in self._queues.values())
 
@@ -752,7 +764,7 @@ class ACD:
         call.level = level
         call.priority = call.base_priority + queue.priority + extra_priority
         if call.extra:
-            call.bucket = self._bucket(queue, frozenset(alt | call.extra for alt in alternatives))
+            call.bucket = self._bucket(queue, _with_extra(alternatives, call.extra))
         else:
             call.bucket = queue.buckets[level]
 
@@ -949,6 +961,12 @@ class ACD:
         if call is None:
             raise UnknownCall(f"unknown or finished call {call_id!r}")
         return call
+
+
+def _with_extra(alternatives: frozenset[RequirementSet],
+                extra: RequirementSet | None) -> frozenset[RequirementSet]:
+    """A level's requirement alternatives, each with a call's ``extra`` requirements added."""
+    return frozenset(alt | extra for alt in alternatives) if extra else alternatives
 
 
 _SNAPSHOT_STATES = (

@@ -5,7 +5,7 @@ loop that also carries every call's SIP and RTP. This builds the production ACD 
 shipped config (40 agents, its inbound queues and the outbound queue), a dialer holding
 ``--tasks`` due return visits in progressive mode, the agents logged in and ready, and times
 ``Blender.offer`` as the live runner calls it (each task needing its line's skills, checked
-against the idle agents' skills first):
+against the ACD's idle agents first):
 
 * the first tick, which hands one task to every idle agent that fits,
 * then a busy tick (every agent on a task: the gate refuses at once), p50/p99,
@@ -68,8 +68,7 @@ def main() -> None:
     blender = Blender(acd, dialer, gate, queue.name, [a.agent_id for a in specs],
                       [q.name for q in config.queues],
                       requirements=lambda line, language: dict(
-                          config.queue(config.route_for(line, language)).requirements),
-                      skills={a.agent_id: a.skills for a in specs})
+                          config.queue(config.route_for(line, language)).requirements))
     blender.observe(now - 60)
     start = time.perf_counter()
     first = blender.offer(now)

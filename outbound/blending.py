@@ -175,13 +175,11 @@ class Blender:
     def __init__(self, acd: ACD, dialer: Dialer, gate: BlendGate, queue: str,
                  agents: Collection[str], inbound_queues: Iterable[str], priority: int = -1000,
                  wrap_up: float = 0.0, acd_queue: str | None = None,
-                 requirements: Callable[[str, str], Mapping[str, int] | None] | None = None,
-                 skills: Mapping[str, Mapping[str, int]] | None = None) -> None:
+                 requirements: Callable[[str, str], Mapping[str, int] | None] | None = None) -> None:
         self.acd, self.dialer, self.gate, self.queue = acd, dialer, gate, queue
         self.acd_queue = acd_queue or queue  # where its tasks enter the ACD (``queue``: the dialer's)
         # the skills a task of a line and language adds to the queue's (None: none)
         self.requirements = requirements
-        self.skills = skills  # the agents' skills: a task no idle agent has them for stays out of the ACD
         self.wrap_up = wrap_up  # the agents' mean wrap-up: part of the handle time Erlang A needs
         self.agents = tuple(agents)  # who serves ``queue`` (and the inbound queues)
         self.inbound = tuple(inbound_queues)
@@ -242,21 +240,9 @@ class Blender:
         return self.requirements(task.line, task.language) if self.requirements is not None else None
 
     def fits(self, task: Task) -> bool:
-        """True if an idle agent is eligible for ``task`` in the ACD now."""
-        extra = self.extra(task)
-        return not extra or self.skills is None or self._idle_fits(extra)
-
-    def _idle_fits(self, requirements: Mapping[str, int]) -> bool:
-        """True if some idle agent of the pool has ``requirements`` (the ACD's routing decides
-        who; this only spares the ACD a task it could not offer)."""
-        assert self.skills is not None
-        for agent_id in self.agents:
-            seat = self.acd.seat(agent_id)
-            if seat.presence is Presence.AVAILABLE and seat.activity is Activity.IDLE:
-                skills = self.skills.get(agent_id, {})
-                if all(skills.get(skill, 0) >= level for skill, level in requirements.items()):
-                    return True
-        return False
+        """True if the ACD has an idle agent eligible for ``task`` now (its own routing rule, on
+        its agents as they are signed in now)."""
+        return self.acd.idle_agent_for(self.acd_queue, self.extra(task))
 
     def withdraw(self, call_id: str, now: float) -> list[AcdCommand]:
         """The agent did not answer the offer: the task leaves the ACD (it must not wait there

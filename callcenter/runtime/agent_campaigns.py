@@ -74,8 +74,7 @@ class AgentCampaign:
         gate = BlendGate(section.agent_calls.policy(level.target, level.threshold_seconds))
         self.blender = Blender(driver.acd, runner.dialer, gate, section.agent_calls.queue,
                                [a.agent_id for a in specs], [q.name for q in config.queues],
-                               wrap_up=wrap_up, requirements=self.requirements,
-                               skills={a.agent_id: a.skills for a in specs})
+                               wrap_up=wrap_up, requirements=self.requirements)
         self.held: dict[str, Held] = {}  # by task id
         # tasks whose result went unrecorded, by task id: whose result it was, and why
         self.lapsed: dict[str, tuple[str, str]] = {}

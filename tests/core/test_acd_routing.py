@@ -264,3 +264,25 @@ def test_queue_position_and_estimated_wait_for_announcements():
     talk(acd, "a", "urgent", 12.0)
     acd.handle(AgentHungUp("a"), 72.0)  # 60 s talk: the estimate follows the queue's AHT
     assert acd.estimated_wait("z1") == pytest.approx(1 * (60 + 30) / 2)
+
+
+def test_an_idle_agent_for_a_call_is_what_routing_would_offer_it_to_and_asking_changes_nothing():
+    acd = ACD([QueueSpec("visits", {"zh": 1})], [agent("a", zh=4), agent("b", zh=3, en=3)])
+    login_all(acd, ["a"])
+    wants = [None, {"en": 1}, {"en": 4}, {"zh": 4}, {"zh": 5}]
+    for round_ in range(3):  # a alone; b signed in too; b busy (buckets exist from round 1 on)
+        if round_ == 1:
+            login_all(acd, ["b"])
+        if round_ == 2:
+            acd.handle(CallArrived("busy-b", "visits", requirements={"en": 3}), 2.0)
+        fresh = [{f"s{round_}": 0}, {f"s{round_}": 0, "en": 1}]  # buckets not made yet
+        for i, extra in enumerate(fresh + wants):
+            snapshot = acd.snapshot(3.0)
+            answer = acd.idle_agent_for("visits", extra)
+            assert acd.snapshot(3.0) == snapshot
+            call_id = f"probe-{round_}-{i}"
+            offered = offers(acd.handle(CallArrived(call_id, "visits", requirements=extra), 3.0))
+            assert answer == bool(offered), (round_, extra)
+            acd.handle(CallerHungUp(call_id), 3.0)
+    with pytest.raises(UnknownQueue):
+        acd.idle_agent_for("nope")

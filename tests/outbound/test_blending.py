@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from acd.engine import ACD
-from acd.events import AgentAnswered, CallArrived
+from acd.events import AgentAnswered, AgentLoggedIn, CallArrived
 from acd.model import QueueSpec
 from agents.model import AgentSpec
 from outbound.blending import (
@@ -155,25 +155,24 @@ def test_the_gate_names_the_first_rule_that_holds_an_agent_back() -> None:
     assert BlendGate(BlendPolicy()).refusal(pool, 0, 300.0) == "no rate yet"
 
 
-def test_a_task_goes_only_to_an_agent_with_its_lines_skills_and_never_waits_in_the_acd() -> None:
+def test_a_task_goes_only_to_an_agent_with_its_lines_skills_and_never_enters_the_acd_without_one() -> None:
     acd, dialer, blender = _blender(agents=3, tasks=2)
     blender.requirements = lambda line, language: {"consumer": 3}  # a 12315 case: no idle agent fits
-    commands = blender.offer(NINE)
-    assert offers(commands) == []
-    assert acd.waiting_calls() == 0 and not blender.in_acd
+    assert blender.offer(NINE) == [] and acd.stats["visits"].offered == 0 and not blender.in_acd
     assert all(t.state is State.SCHEDULED and t.attempts == 0 for t in dialer.tasks.values())
     blender.requirements = lambda line, language: {"zh": 4, "general": 3}
     assert len(offers(blender.offer(NINE + 1))) == 2
 
 
-def test_with_the_agents_skills_a_task_nobody_idle_fits_never_enters_the_acd() -> None:
-    acd, dialer, blender = _blender(agents=3, tasks=2)
-    blender.requirements = lambda line, language: {"consumer": 3}
-    blender.skills = {f"a{i}": {"zh": 4, "general": 3} for i in range(3)}
-    assert blender.offer(NINE) == [] and acd.stats["visits"].offered == 0
-    assert all(t.state is State.SCHEDULED and t.attempts == 0 for t in dialer.tasks.values())
-    blender.requirements = lambda line, language: {"general": 3}
-    assert len(offers(blender.offer(NINE + 1))) == 2
+def test_the_fit_is_the_acds_own_with_the_agents_signed_in_now() -> None:
+    acd, dialer, blender = _blender(agents=1, tasks=0)
+    task = dialer.add_visit("E", "13900139000", "12345", 0.0, not_before=0.0, language="en").task
+    blender.requirements = lambda line, language: {language: 3}
+    assert blender.offer(NINE) == [] and task.state is State.SCHEDULED
+    acd.add_agent(AgentSpec("en-1", skills={"en": 4, "zh": 1, "general": 3}))  # joins after the gate was made
+    acd.handle(AgentLoggedIn("en-1", ready=True), NINE + 1)
+    [(call_id, agent)] = offers(blender.offer(NINE + 2))
+    assert blender.in_acd[call_id] is task and agent == "en-1"
 
 
 def test_the_warmup_before_a_prediction_is_the_policys() -> None:
@@ -192,7 +191,6 @@ def test_a_task_nobody_idle_fits_does_not_hold_up_the_ones_behind_it() -> None:
                                 language="en").task for i in range(25)]
     chinese = dialer.add_visit("Z", "13700137000", "12345", 1.0, not_before=1.0).task
     blender.requirements = lambda line, language: {language: 1, "general": 3}
-    blender.skills = {f"a{i}": {"zh": 4, "general": 3} for i in range(2)}
     [(call_id, _)] = offers(blender.offer(NINE))
     assert blender.in_acd[call_id] is chinese
     assert all(t.state is State.SCHEDULED and t.attempts == 0 for t in english)
