@@ -10,7 +10,7 @@ like a caller's (:mod:`.agi_call`): the survey (no record of its own), or ``miss
 (a call on the line in the records; 1 queues the citizen for an agent, who rings on that
 channel). The Originate's outcome (Reason 4 answered, 5 busy, 3 no answer, 0/1/8 failed:
 :mod:`.outbound_outcomes`) goes to the dialer unless the call was answered; an answered call's
-result is the embedded engine's rule (:func:`~callcenter.telephony.outbound_calls.call_result`).
+result is the embedded engine's rule (:func:`outbound.results.call_result`).
 Each task's result is reported exactly once.
 
 The missed calls themselves come from the ACD's records like on the embedded engine (the
@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from callcenter.asterisk import AGISession, OriginateOutcome
-from callcenter.telephony.outbound_calls import call_result
 from calls import events as ce
 from calls.call import Call
 from outbound.model import Answers, CallOutcome, Dial, Kind
 from outbound.numbers import is_phone, national
+from outbound.results import call_result
 
 from .agi_call import AsteriskCall
 from .dialplan import VISIT_CONTEXT, VISIT_VARIABLE

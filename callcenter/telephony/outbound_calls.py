@@ -30,6 +30,7 @@ from calls import events as ce
 from calls.call import Call
 from outbound.model import Answers, CallOutcome, Dial, Kind
 from outbound.numbers import national
+from outbound.results import call_result
 
 if TYPE_CHECKING:
     from callcenter.telephony.call_control import CallControl
@@ -73,23 +74,6 @@ def outcome_of(status: int) -> CallOutcome:
     if status in INVALID:
         return CallOutcome.INVALID
     return CallOutcome.FAILED
-
-
-def answers_of(scores: dict[str, int]) -> Answers | None:
-    """The survey's answers (1 yes, 2 no); None unless both questions were answered."""
-    return Answers.of(scores)
-
-
-def call_result(kind: Kind, call: Call | None) -> tuple[CallOutcome, Answers | None]:
-    """How an answered call of the dialer's went, once it ended (on either telephony path): a
-    missed call's callback reached the citizen if they heard the offer to its end (an agent
-    chosen, or the goodbye); a survey call if both questions were answered."""
-    if kind is Kind.MISSED_CALL:
-        run = call.ivr if call is not None else None
-        heard = run is not None and run.outcome is not None and run.outcome.kind in ("enqueued", "hung_up")
-        return (CallOutcome.ANSWERED if heard else CallOutcome.SILENT), None
-    answers = answers_of(call.scores if call is not None else {})
-    return (CallOutcome.ANSWERED if answers is not None else CallOutcome.SILENT), answers
 
 
 @dataclass

@@ -12,7 +12,7 @@ from callcenter.cli import main
 from callcenter.config import ConfigError, default_config_path, load_config
 from callcenter.config.outbound_section import OutboundSection
 from callcenter.runtime.campaigns import gateway_credentials
-from callcenter.telephony.outbound_calls import answers_of, outcome_of
+from callcenter.telephony.outbound_calls import outcome_of
 from outbound.model import Answers, CallOutcome, Kind, Mode
 from tests.outbound.helpers import local
 
@@ -67,9 +67,9 @@ def test_final_responses_map_to_the_retry_rules(status: int, outcome: CallOutcom
 
 
 def test_only_both_questions_answered_count_as_reached() -> None:
-    assert answers_of({"solved": 2, "satisfied": 1}) == Answers(solved=False, satisfied=True)
-    assert answers_of({"solved": 1, "satisfied": 2, "score": 4}) == Answers(True, False, 4)
-    assert answers_of({"solved": 1}) is None and answers_of({}) is None
+    assert Answers.of({"solved": 2, "satisfied": 1}) == Answers(solved=False, satisfied=True)
+    assert Answers.of({"solved": 1, "satisfied": 2, "score": 4}) == Answers(True, False, 4)
+    assert Answers.of({"solved": 1}) is None and Answers.of({}) is None
 
 
 def _folder(tmp_path, section: str):
