@@ -98,8 +98,10 @@ class AsteriskCall:
         self.agent_channel: str | None = None  # the answering seat's channel (PJSIP/1001-...)
         self.called_back = False  # the seat's channel dials the caller back (``callback/<id>``)
         self.surveyed = False  # the called-back caller reached ``survey/<id>``
-        self.moved = False  # the desk took the caller's channel away (transfer, three-way call):
-        # the desk's calls (:mod:`.desk_calls`) report the conversation's end to the ACD
+        self.moved = False  # the desk takes, or took, the caller's channel away (transfer, three-way
+        # call): the desk's calls (:mod:`.desk_calls`) report the conversation's end to the ACD
+        self._move_settled = asyncio.Event()  # the desk's Redirect was answered (see move)
+        self._move_settled.set()
         self.fallback = False  # a fault: the dialplan's fallback takes the caller, no hang-up
         self.placed = False  # a call the dialer placed (no caller of the line's: never called back)
         self.task: TaskDial | None = None  # an agent's outbound task: the citizen's number, the dialer
@@ -232,6 +234,23 @@ class AsteriskCall:
                     except Exception:  # noqa: BLE001 - a records problem must not cut the caller off
                         log.exception("could not store the survey score of %s", call.call_id)
 
+    # ---- the desk moving the caller's channel -----------------------------------------------
+
+    def move(self) -> None:
+        """The desk redirects the caller's channel (transfer, three-way call). Until it says how
+        that went (:meth:`moved_to`), the end of the seat's Dial or of the channel is held back:
+        it is the move's doing if the Redirect succeeds, else the agent's or caller's hang-up."""
+        self.moved = True
+        self._move_settled.clear()
+
+    def moved_to(self, done: bool) -> None:
+        """The Redirect succeeded (``done``: the caller is the desk's now) or failed (ours again)."""
+        self.moved = done
+        self._move_settled.set()
+
+    async def _settled(self) -> None:
+        await self._move_settled.wait()
+
     # ---- the caller's channel --------------------------------------------------------------
 
     async def drive(self, session: AGISession) -> None:
@@ -246,6 +265,7 @@ class AsteriskCall:
                 elif not self.call.ended:
                     await self._idle()
         except ChannelGone:
+            await self._settled()  # redirected away, or hung up while the desk tried
             if not self.moved and not self.call.ended and self.call.caller_present:
                 self.feed(ce.CallerGone("caller hung up"))
             raise
@@ -377,6 +397,7 @@ class AsteriskCall:
                                        f"m({self.flow.moh_class})U({ANSWERED_CONTEXT}^{self.call_id})")
         finally:
             self.dialling = None
+        await self._settled()  # a hang-up racing the desk's Redirect: the Redirect's answer decides
         if self.moved:
             return
         status = await session.get_variable("DIALSTATUS") or ""

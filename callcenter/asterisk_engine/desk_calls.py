@@ -19,7 +19,8 @@ number, never the request's text. Over AMI (the rendered ``extensions.conf`` and
   (recorded as transferred to the department if it had answered).
 
 The caller's FastAGI session ends when its channel is redirected; the call flow then leaves the
-call's end to this module (``AsteriskCall.moved``).
+call's end to this module (``AsteriskCall.moved``); a hang-up before the Redirect is answered
+waits for it: redirected, the caller is the department's; refused, the hang-up ends the call.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ class AsteriskDeskCalls:
         """Blind transfer of the agent's caller to a department; the agent goes to wrap-up."""
         call, department = self._checked(agent_id, number)
         log.info("agent %s transfers %s to %s from the desk", agent_id, call.call_id, department.id)
-        call.moved = True
+        call.move()
         self._spawn(self._transfer(call, agent_id, department))
 
     def three_way(self, agent_id: str, number: str) -> None:
@@ -95,7 +96,7 @@ class AsteriskDeskCalls:
         if not _CALL_ID.fullmatch(call.call_id) or call.agent_channel is None:
             raise TransferRefused(409, f"call {call.call_id} cannot be conferenced")
         log.info("agent %s brings %s into %s", agent_id, department.id, call.call_id)
-        call.moved = True
+        call.move()
         self.conferences[agent_id] = Conference(call.call_id, call.agent_channel, department.id)
         self._spawn(self._three_way(call, agent_id, department))
 
@@ -132,10 +133,9 @@ class AsteriskDeskCalls:
     async def _transfer(self, call: AsteriskCall, agent_id: str, department: Department) -> None:
         redirect = [("Channel", call.channel), ("Exten", department.number),
                     ("Context", TRANSFER_CONTEXT), ("Priority", "1")]
-        if not await self._send("Redirect", redirect):
-            call.moved = False  # the caller is still with the agent
-            return
-        self._release(agent_id, call.call_id, department.id)
+        moved = await self._redirect(call, redirect)
+        if moved:
+            self._release(agent_id, call.call_id, department.id)
 
     async def _three_way(self, call: AsteriskCall, agent_id: str, department: Department) -> None:
         assert call.agent_channel is not None
@@ -143,8 +143,7 @@ class AsteriskDeskCalls:
                     ("Exten", call.call_id), ("ExtraExten", call.call_id),
                     ("Context", CONFERENCE_CONTEXT), ("ExtraContext", CONFERENCE_CONTEXT),
                     ("Priority", "1"), ("ExtraPriority", "1")]
-        if not await self._send("Redirect", redirect):
-            call.moved = False
+        if not await self._redirect(call, redirect):
             self.conferences.pop(agent_id, None)
             return
         try:
@@ -160,6 +159,16 @@ class AsteriskDeskCalls:
         conference = self.conferences.get(agent_id)
         if conference is not None and conference.call_id == call.call_id and outcome.answered:
             conference.department_channel = outcome.channel
+
+    async def _redirect(self, call: AsteriskCall, headers: list[tuple[str, str]]) -> bool:
+        """Redirect the caller's channel; failed, the call is the call flow's again (a hang-up
+        meanwhile is then the conversation's end, as without the desk)."""
+        moved = False
+        try:
+            moved = await self._send("Redirect", headers)
+        finally:
+            call.moved_to(moved)
+        return moved
 
     async def _send(self, action: str, headers: list[tuple[str, str]]) -> bool:
         try:

@@ -55,9 +55,12 @@ class Scene:
         return self.caller.uniqueid
 
 
-def in_conversation(act, ami=None) -> Scene:
+def in_conversation(act, ami=None, *, caller_hangs_up: bool = True, gate: asyncio.Event | None = None
+                    ) -> Scene:
     """A caller talking to agent 1001; then ``act(scene)``, with AMI up if ``ami(caller, seat)``
-    gives the AMI script (else AMI is down)."""
+    gives the AMI script (else AMI is down). Setting ``scene.moved`` ends the seat's Dial: the
+    caller's session ends (``caller_hangs_up``: the caller hung up, or was redirected) or goes on
+    (the agent hung up); the desk's actions wait for ``gate``, if given."""
     scene: list[Scene] = []
 
     async def scenario():
@@ -66,15 +69,20 @@ def in_conversation(act, ami=None) -> Scene:
         parts.driver.submit(AgentLoggedIn("1001", ready=True))
         moved, seats = asyncio.Event(), {}
         caller = FakeChannel(running.port, "12345",
-                             dial=answering(until=moved, caller_hangs_up=True, seats=seats))
+                             dial=answering(until=moved, caller_hangs_up=caller_hangs_up, seats=seats))
         calling = asyncio.create_task(caller.run())
         await wait_for(lambda: any(c.answered_by == "1001" for c in running.flow.calls.values()))
         seat = seats["1001"]
         async with FakeAMIServer([*login(), *(ami(caller, seat) if ami else [])]) as server:
             client = AMIClient("127.0.0.1", server.port, username="callcenter", secret=SECRET,
                                events="system,call")
+            async def send_action(*args, **kwargs):
+                if gate is not None:
+                    await gate.wait()
+                return await client.send_action(*args, **kwargs)
+
             desk = AsteriskDeskCalls(parts.config, parts.driver, running.flow,
-                                     send_action=client.send_action, originate=client.originate,
+                                     send_action=send_action, originate=client.originate,
                                      connected=lambda: client.connected)
             client.subscribe(desk.hangup, *AsteriskDeskCalls.EVENTS)
             if ami:
@@ -223,3 +231,49 @@ def test_without_the_department_the_agent_cannot_leave_and_hanging_up_ends_the_c
     (record,) = scene.parts.records
     assert (record.agent_id, record.transferred_to) == ("1001", None)
     assert scene.parts.acd.seat("1001").activity.value == "wrap_up" and scene.desk.conferences == {}
+
+
+def redirect_to(caller, number: str, *, refused: bool) -> list[AMIBlock]:
+    """The caller's channel redirected to a department's number; ``refused``: as Asterisk answers
+    when the channel is gone by then (``action_redirect`` in ``manager.c``)."""
+    answer = ["Response: Error", "ActionID: r", f"Message: Channel does not exist: {caller.channel}"] \
+        if refused else ["Response: Success", "ActionID: r", "Message: Redirect successful"]
+    return [block(SENT, "Action: Redirect", "ActionID: r", f"Channel: {caller.channel}", f"Exten: {number}",
+                  "Context: callcenter-transfer", "Priority: 1"),
+            block(RECEIVED, *answer)]
+
+
+@pytest.mark.parametrize(("first", "redirected"), [
+    ("agent", True), ("agent", False), ("caller", False),
+])
+def test_a_transfer_racing_a_hang_up_leaves_the_seat_in_wrap_up_whichever_comes_first(first, redirected):
+    """The agent (or the caller) hangs up after the desk asked for the transfer, before the
+    Redirect is answered: redirected, the caller is the department's; refused, the hang-up is
+    the conversation's end, as without the transfer. Either way the seat is not left talking."""
+    gate = asyncio.Event()
+
+    def ami(caller, seat):
+        return redirect_to(caller, HOUSING, refused=not redirected)
+
+    async def act(scene: Scene):
+        call = scene.running.flow.calls[scene.call_id]
+        scene.desk.transfer("1001", HOUSING)
+        scene.moved.set()  # the hang-up: the seat's Dial on the caller's channel ends
+        await wait_for(lambda: call.dialling is None)  # the engine has seen it end
+        gate.set()  # only now is the Redirect sent and answered
+        await wait_for(lambda: scene.parts.acd.seat("1001").activity.value == "wrap_up")
+        await wait_for(lambda: not scene.desk._tasks and scene.call_id not in scene.running.flow.calls)
+
+    scene = in_conversation(act, ami, caller_hangs_up=first == "caller", gate=gate)
+    parts = scene.parts
+    assert [a.get("Action") for a in scene.server.actions] == ["Login", "Redirect"]
+    assert parts.count(AgentHungUp) == (first == "agent") and parts.count(CallerHungUp) == (first == "caller")
+    (record,) = parts.records
+    assert (record.outcome, record.agent_id) == ("answered", "1001")
+    assert record.transferred_to == ("housing-authority" if redirected else None)
+    after_dial = scene.caller.commands[scene.caller.commands.index(next(
+        c for c in scene.caller.commands if c.startswith("EXEC Dial"))) + 1:]
+    if first == "agent" and not redirected:  # the caller is still ours: the call ends as usual
+        assert after_dial[-1] == "HANGUP"
+    else:  # the department's, or gone
+        assert after_dial == [] or first == "caller"
