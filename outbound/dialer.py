@@ -33,7 +33,9 @@ class Admission:
 class Dialer:
     """Tasks of every kind, the rules they obey, and what to dial next."""
 
-    def __init__(self, rules: Rules) -> None:
+    def __init__(self, rules: Rules, *, track_changes: bool = False) -> None:
+        """``track_changes``: keep the tasks made or changed for ``changes()`` (a runner that
+        stores them); without it nothing is kept (the simulator)."""
         self.rules = rules
         self.tasks: dict[str, Task] = {}
         self._last_id = 0  # task ids go on from here (past those restored)
@@ -46,7 +48,8 @@ class Dialer:
         self._blocked = set(rules.do_not_call)
         self._called_back: dict[str, float] = {}  # number -> when its missed-call task was made
         self._now = float("-inf")
-        self._touched: dict[str, Task] = {}  # tasks changed since ``changes()`` was last asked
+        # tasks changed since ``changes()`` was last asked; None: not tracked
+        self._touched: dict[str, Task] | None = {} if track_changes else None
 
     # ---- making tasks
 
@@ -97,7 +100,7 @@ class Dialer:
         task = Task(f"{kind.value}-{self._last_id}", kind, rules.mode, number, line, now, due_at,
                     expires, since=now, **extra)
         self.tasks[task.task_id] = task
-        self._touched[task.task_id] = task
+        self._touch(task)
         self._schedule(task)
         return Admission(task)
 
@@ -116,10 +119,16 @@ class Dialer:
 
     def _apply(self, task: Task, event: str, now: float) -> None:
         task.apply(event, now)
-        self._touched[task.task_id] = task
+        self._touch(task)
+
+    def _touch(self, task: Task) -> None:
+        if self._touched is not None:
+            self._touched[task.task_id] = task
 
     def changes(self) -> list[Task]:
         """The tasks made or changed since the last call (for a runner that stores them)."""
+        if self._touched is None:
+            raise ValueError("changes: this dialer was made without track_changes")
         touched = list(self._touched.values())
         self._touched.clear()
         return touched

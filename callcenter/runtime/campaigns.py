@@ -69,7 +69,7 @@ class CampaignRunner:
         self.service = service
         self.clock = clock
         self.loop = loop
-        self.dialer = Dialer(section.rules(config.center.timezone))
+        self.dialer = Dialer(section.rules(config.center.timezone), track_changes=True)
         self.caller_id = section.caller_id or config.lines[0].number
         self.lines = frozenset(line.number for line in config.lines)
         self.lock = threading.Lock()

@@ -220,3 +220,15 @@ def test_agent_tasks_nobody_fits_are_passed_over_untouched_and_the_look_is_bound
     assert all(t.state is State.SCHEDULED and t.attempts == 0 for t in english)
     assert dialer.take("visits", local(10)) is english[0]  # still due, in their order
     assert dialer.take("visits", local(10), lambda task: True) is english[1]
+
+
+def test_only_a_dialer_that_tracks_changes_keeps_them_for_its_store() -> None:
+    for track in (True, False):
+        dialer = Dialer(Rules(), track_changes=track)
+        task = dialer.add_missed("call-1", "13800138000", "12345", local(10)).task
+        dialer.on_timer(local(10))
+        if track:
+            assert dialer.changes() == [task] and dialer.changes() == []
+        else:
+            with pytest.raises(ValueError, match="made without track_changes"):
+                dialer.changes()

@@ -29,7 +29,7 @@ class Store:
                 self.rows[task.task_id] = replace(task)
 
     def restart(self, rules: Rules, now: float) -> tuple[Dialer, list]:
-        dialer = Dialer(rules)
+        dialer = Dialer(rules, track_changes=True)
         commands = [c for task in self.rows.values() for c in dialer.restore(replace(task), now)]
         self.save(dialer)
         return dialer, commands
@@ -37,7 +37,7 @@ class Store:
 
 def test_a_pending_callback_is_dialled_after_the_restart_and_not_made_twice() -> None:
     rules, store = Rules(), Store()
-    dialer = Dialer(rules)
+    dialer = Dialer(rules, track_changes=True)
     task = dialer.add_missed("call-1", "+8613800138000", "12345", local(7)).task  # before 08:00
     assert task is not None and dialer.on_timer(local(7)) == []
     store.save(dialer)
@@ -53,7 +53,7 @@ def test_a_pending_callback_is_dialled_after_the_restart_and_not_made_twice() ->
 
 def test_a_number_called_back_is_not_called_again_in_the_period_after_a_restart() -> None:
     rules, store = Rules(), Store()
-    dialer = Dialer(rules)
+    dialer = Dialer(rules, track_changes=True)
     task = dialer.add_missed("call-1", "13800138000", "12345", local(10)).task
     assert task is not None
     [dial] = dialer.on_timer(local(10))
@@ -70,7 +70,7 @@ def test_a_number_called_back_is_not_called_again_in_the_period_after_a_restart(
 
 def test_a_call_cut_by_the_restart_is_a_failed_attempt_and_retried_with_its_spacing() -> None:
     rules, store = Rules(), Store()
-    dialer = Dialer(rules)
+    dialer = Dialer(rules, track_changes=True)
     dialer.add_missed("call-1", "13800138000", "12345", local(10))
     [dial] = dialer.on_timer(local(10))
     store.save(dialer)
@@ -88,7 +88,7 @@ def test_a_call_cut_by_the_restart_is_a_failed_attempt_and_retried_with_its_spac
 def test_a_call_cut_on_its_last_attempt_ends_the_task() -> None:
     rules = Rules(kinds={**Rules().kinds, Kind.MISSED_CALL: KindRules(max_attempts=1, window=7200.0)})
     store = Store()
-    dialer = Dialer(rules)
+    dialer = Dialer(rules, track_changes=True)
     dialer.add_missed("call-1", "13800138000", "12345", local(10))
     [dial] = dialer.on_timer(local(10))
     store.save(dialer)
@@ -99,7 +99,7 @@ def test_a_call_cut_on_its_last_attempt_ends_the_task() -> None:
 def test_an_agent_callback_reserved_at_the_restart_waits_again_without_spending_an_attempt() -> None:
     kinds = {**Rules().kinds, Kind.MISSED_CALL: KindRules(mode=Mode.AGENT, queue="zh-general", window=7200.0)}
     rules, store = Rules(kinds=kinds), Store()
-    dialer = Dialer(rules)
+    dialer = Dialer(rules, track_changes=True)
     task = dialer.add_missed("call-1", "13800138000", "12345", local(10)).task
     assert dialer.take("zh-general", local(10)) is task
     store.save(dialer)
@@ -116,7 +116,7 @@ step = st.tuples(st.sampled_from(["missed", "wait", "end", "restart"]), st.integ
 @given(st.lists(step, max_size=50), st.floats(0, 24 * 3600))
 def test_restarts_anywhere_keep_once_per_period_and_unique_tasks(steps: list, start: float) -> None:
     rules, store = Rules(), Store()
-    dialer = Dialer(rules)
+    dialer = Dialer(rules, track_changes=True)
     now = local(0) + start
     made: dict[str, float] = {}  # task id -> when made
     in_call: list[str] = []

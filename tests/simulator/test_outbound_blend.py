@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from outbound.blending import BlendPolicy
 from outbound.hours import CallingHours
 from outbound.model import Mode
@@ -41,6 +43,8 @@ def test_a_campaign_is_worked_in_calling_hours_and_kept_out_of_inbound_records()
     assert figures.reached + figures.not_reached + figures.expired + figures.pending == 200
     assert dials and all(9 * 3600 <= at < 10.5 * 3600 for at in dials)
     assert sum(figures.reached_by_hour[:9]) == 0 and sum(figures.reached_by_hour[11:]) == 0
+    with pytest.raises(ValueError, match="track_changes"):
+        work.dialer.changes()  # nobody stores the simulator's tasks: their changes were never kept
 
 
 def test_a_gate_that_never_opens_changes_nothing_inbound() -> None:
