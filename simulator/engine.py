@@ -172,7 +172,7 @@ class Simulation:
                                      else make_sampler(scenario.ring_time, rng))
         self.ready_again = scenario.no_answer_ready_seconds
         if outbound is not None:
-            outbound.attach(self.acd, [a.spec for a in self.roster])
+            outbound.attach(self.acd, [a.spec for a in self.roster], loaded.config.inbound_queues())
 
     def run(self) -> RunResult:
         # The run allocates millions of short-lived objects and no reference cycles: the

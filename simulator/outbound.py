@@ -105,12 +105,12 @@ class OutboundWork:
         self._survey_ends: list[tuple[float, str, CallOutcome]] = []
         self._seen: tuple[float, int, str] | None = None  # (when, idle agents, why not given)
 
-    def attach(self, acd: ACD, agents: Sequence[AgentSpec]) -> None:
-        """Called by the simulation once its ACD and roster exist."""
+    def attach(self, acd: ACD, agents: Sequence[AgentSpec], inbound: Sequence[str]) -> None:
+        """Called by the simulation once its ACD and roster exist; ``inbound``: the queues its
+        callers wait in (the config's), whose service level the gate keeps."""
         if self.mode is not Mode.AGENT:
             return
         self.acd = acd
-        inbound = [name for name in acd.queue_names if not name.startswith("outbound-")]
         serving = [a for a in agents if self.queue.could_serve(a.skills) and DEDICATED_SKILL not in a.skills]
         wrap_up = sum(a.wrap_up_seconds for a in serving) / len(serving) if serving else 0.0
         self.blender = Blender(acd, self.dialer, BlendGate(self.policy), QUEUE,

@@ -236,6 +236,11 @@ class HotlineConfig(_Model):
         queues = self.line(line).queues
         return queues.get(language) or queues[self.default_language]  # type: ignore[index]
 
+    def inbound_queues(self) -> list[str]:
+        """The queues callers wait in: every configured queue (the outbound section's agent
+        queue is its own, never one of these)."""
+        return [q.name for q in self.queues]
+
     def queue_specs(self) -> list[QueueSpec]:
         policy = self.service_level.policy()
         return [

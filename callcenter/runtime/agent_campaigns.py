@@ -73,7 +73,7 @@ class AgentCampaign:
         wrap_up = sum(a.wrap_up_seconds for a in specs) / len(specs) if specs else 0.0
         gate = BlendGate(section.agent_calls.policy(level.target, level.threshold_seconds))
         self.blender = Blender(driver.acd, runner.dialer, gate, section.agent_calls.queue,
-                               [a.agent_id for a in specs], [q.name for q in config.queues],
+                               [a.agent_id for a in specs], config.inbound_queues(),
                                wrap_up=wrap_up, requirements=self.requirements)
         self.held: dict[str, Held] = {}  # by task id
         # tasks whose result went unrecorded, by task id: whose result it was, and why

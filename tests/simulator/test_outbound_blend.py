@@ -9,6 +9,10 @@ import dataclasses
 
 import pytest
 
+from acd.engine import ACD
+from acd.events import CallArrived
+from acd.model import QueueSpec
+from agents.model import AgentSpec
 from outbound.blending import BlendPolicy
 from outbound.hours import CallingHours
 from outbound.model import Mode
@@ -45,6 +49,21 @@ def test_a_campaign_is_worked_in_calling_hours_and_kept_out_of_inbound_records()
     assert sum(figures.reached_by_hour[:9]) == 0 and sum(figures.reached_by_hour[11:]) == 0
     with pytest.raises(ValueError, match="track_changes"):
         work.dialer.changes()  # nobody stores the simulator's tasks: their changes were never kept
+    assert work.blender is not None and list(work.blender.inbound) == loaded.config.inbound_queues()
+
+
+def test_the_gate_keeps_the_level_of_the_configs_inbound_queues_whatever_their_names() -> None:
+    work = OutboundWork(5, seed=1)
+    agents = [AgentSpec("a1", skills={"zh": 3, "general": 3})]
+    # an inbound queue named as a hotline may like, beside the campaign's own queue
+    acd = ACD([QueueSpec("outbound-complaints", {"zh": 1}), *work.queues], agents)
+    work.attach(acd, agents, ["outbound-complaints"])
+    assert work.blender is not None and work.blender.inbound == ("outbound-complaints",)
+    acd.handle(CallArrived("c1", "outbound-complaints"), 0.0)
+    work.blender.observe(0.0)
+    acd.handle(CallArrived("c2", "outbound-complaints"), 100.0)
+    work.blender.observe(100.0)
+    assert work.blender.gate.arrivals.rate() == pytest.approx(1 / 100)
 
 
 def test_a_gate_that_never_opens_changes_nothing_inbound() -> None:
