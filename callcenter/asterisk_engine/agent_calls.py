@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from callcenter.telephony.agent_calls import CallIdInUse
 from calls import events as ce
 from calls.call import Call
 from calls.leg import IllegalTransition
@@ -47,7 +48,10 @@ class AsteriskAgentCalls:
 
     def place(self, call_id: str, task_id: str, number: str, line: str, language: str, *,
               preview: bool) -> Call:
-        """The task ``call_id`` the ACD holds now: its call object, before the ACD's offer."""
+        """The task ``call_id`` the ACD holds now: its call object, before the ACD's offer.
+        Raises ``CallIdInUse`` if a call already goes by ``call_id`` (never overwritten)."""
+        if call_id in self.flow.calls:
+            raise CallIdInUse(f"call id {call_id!r} already in use")
         number = national(number)  # the case's, validated again: never a URI
         call = Call(call_id, line, "", self.flow.settings, language=language, recorded=False)
         wire = self.flow.calls[call_id] = AsteriskCall(self.flow, call, None)

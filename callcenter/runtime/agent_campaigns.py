@@ -8,7 +8,8 @@ the telephony rings the seat, then dials the citizen (the embedded engine's ``Ag
 over Asterisk ``asterisk_engine.agent_calls.AsteriskAgentCalls``). An offer that
 rings out, is skipped or declined takes the task out of the ACD and back in line, no attempt
 spent. A task whose number is refused when its call is placed (the numbering plan no longer
-accepts it) leaves the ACD at once and ends as an invalid number; the other tasks go on. The
+accepts it) leaves the ACD at once and ends as an invalid number, one whose call id a call still
+goes by ends as failed (that reason); the other tasks go on. The
 citizen's busy, no answer or failure goes to the dialer's retry rules; once they
 answered, the agent records the result on the desk (only that agent): it goes through the
 survey's path (``CampaignRunner.on_result``, the case workflow's ``VisitResult``). A result not
@@ -32,7 +33,7 @@ from acd.engine import CallState
 from acd.events import CallerHungUp
 from callcenter.config.schema import HotlineConfig
 from callcenter.runtime.campaigns import CampaignRunner
-from callcenter.telephony.agent_calls import AgentCalls
+from callcenter.telephony.agent_calls import AgentCalls, CallIdInUse
 from callcenter.telephony.outbound_calls import outcome_of
 from outbound.blending import Blender, BlendGate, engine_call_id
 from outbound.model import Answers, CallOutcome, Command
@@ -124,12 +125,13 @@ class AgentCampaign:
             try:
                 self.calls.place(call_id, task.task_id, task.number, task.line, task.language,
                                  preview=rules.of(task.kind).preview)
-            except NumberRefused as exc:  # one task's number never stalls the others' offers
+            except (NumberRefused, CallIdInUse) as exc:  # one task never stalls the others' offers
                 log.warning("outbound %s: not placed: %s", task.task_id, exc)
                 unplaced.add(call_id)
+                reason = "invalid number" if isinstance(exc, NumberRefused) else f"failed: {exc}"
                 with self.runner._dialing():
                     commands += self._unplace(call_id, now)
-                    ended += self.runner.dialer.cancel(task.task_id, now, "invalid number")
+                    ended += self.runner.dialer.cancel(task.task_id, now, reason)
         offered = {c.call_id for c in commands if isinstance(c, acd_cmd.OfferCall)}
         # a task withdrawn at once (nobody idle fits it) leaves no call record behind, and one
         # not placed leaves nothing at all: the telephony has no call for it

@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class CallIdInUse(ValueError):
+    """A task's call id goes by a call already (a previous attempt's, still there): never
+    overwritten; the task ends instead (:mod:`callcenter.runtime.agent_campaigns`)."""
+
+
 class AgentCalls:
     """Places agents' tasks as calls; ``may_dial(task_id)`` is asked once the seat answered,
     ``on_status(task_id, status)`` hears the final SIP status of the citizen's INVITE; the
@@ -43,10 +48,10 @@ class AgentCalls:
     def place(self, call_id: str, task_id: str, number: str, line: str, language: str, *,
               preview: bool) -> Call:
         """The task ``call_id`` the ACD holds now: its call object, before the ACD's offer.
-        Raises ``ValueError`` if a call already goes by ``call_id`` (never overwritten)."""
+        Raises ``CallIdInUse`` if a call already goes by ``call_id`` (never overwritten)."""
         c = self.control
         if call_id in c.calls or call_id in c.callers or call_id in c.callbacks.routes:
-            raise ValueError(f"task {task_id}: call id {call_id!r} already in use")
+            raise CallIdInUse(f"call id {call_id!r} already in use")
         host, port = self.gateway
         shown = f"[{host}]" if ":" in host else host
         uri = f"sip:{national(number)}@{shown}:{port}"

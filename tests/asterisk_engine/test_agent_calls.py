@@ -22,16 +22,18 @@ import pytest
 
 from acd.events import AgentLoggedIn
 from callcenter.asterisk.transcripts import RECEIVED, SENT, AMIBlock
+from callcenter.asterisk_engine.agent_calls import AsteriskAgentCalls
 from callcenter.config import load_config
 from callcenter.config.outbound_section import OutboundSection
 from callcenter.runtime.app import build_engine
+from callcenter.telephony.agent_calls import CallIdInUse
 from callcenter.telephony.transfer import TransferRefused
 from outbound.model import Answers
 from outbound.task import State
 from tests.outbound.helpers import AGENT, SHANGHAI, replied_case
 
 from .ami_scripts import ami_script, block, run_campaigns
-from .conftest import wait_for
+from .conftest import engine_parts, start, wait_for
 from .fake_asterisk import FakeChannel
 
 pytestmark = pytest.mark.timeout(60)
@@ -226,3 +228,18 @@ def test_calling_hours_closing_while_the_seat_rang_dial_no_one_and_give_the_task
     assert seen["seat"].commands[-1] == "HANGUP" and seen["held"] == {}
     task = seen["task"]
     assert (task.state, task.attempts) == (State.SCHEDULED, 0)  # back in line, no attempt spent
+
+
+def test_a_task_is_never_placed_over_a_call_that_goes_by_its_id():
+    async def scenario():
+        parts = engine_parts()
+        running = await start(parts)
+        calls = AsteriskAgentCalls(running.flow, lambda task_id: True, lambda task_id, status: None)
+        first = calls.place(CALL_ID, TASK, CITIZEN, "12345", "zh", preview=True)
+        placed = running.flow.calls[CALL_ID]
+        with pytest.raises(CallIdInUse, match="already in use"):
+            calls.place(CALL_ID, TASK, "13700137009", "12345", "zh", preview=False)
+        assert running.flow.calls[CALL_ID] is placed and placed.call is first  # the first stays
+        await running.server.close()
+
+    asyncio.run(scenario())
