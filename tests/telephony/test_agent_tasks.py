@@ -96,7 +96,20 @@ def test_an_offer_whose_seat_cannot_ring_puts_the_task_back_in_line(tmp_path, pr
     run_campaigns(engine, prompts_dir, scenario)
 
 
-def test_a_task_whose_number_is_refused_at_placing_ends_and_the_others_are_offered(tmp_path, prompts_dir):
+def _refused_number(tel, task) -> tuple[str, object]:
+    task.number = "12345"  # as a number the numbering plan no longer accepts
+    return "invalid number", None
+
+
+def _call_id_in_use(tel, task) -> tuple[str, object]:
+    call_id = "outbound:" + task.task_id  # a call still goes by it (a previous attempt's, say)
+    lingering = tel.control.calls[call_id] = Call(call_id, "12345", "", tel.control.settings, language="zh",
+                                                  recorded=False)
+    return f"failed: call id {call_id!r} already in use", lingering
+
+
+@pytest.mark.parametrize("spoil", [_refused_number, _call_id_in_use])
+def test_a_task_that_cannot_be_placed_ends_and_the_others_are_offered(tmp_path, prompts_dir, spoil):
     engine, offers = _engine(tmp_path)
 
     async def scenario(tel, runner) -> None:
@@ -108,19 +121,20 @@ def test_a_task_whose_number_is_refused_at_placing_ends_and_the_others_are_offer
         await wait_for(lambda: len(runner.dialer.tasks) == 2, 10)
         by_case = {t.case_id: t for t in runner.dialer.tasks.values()}
         refused, other = by_case[first], by_case[second]
-        refused.number = "12345"  # as a number the numbering plan no longer accepts
+        reason, lingering = spoil(tel, refused)
         engine.driver.submit(AgentLoggedIn("1002", ready=True))  # both in one tick, the refused first
         engine.driver.submit(AgentLoggedIn("1003", ready=True))
         await wait_for(lambda: offers, 10)
         assert {o.call_id for o in offers} == {"outbound:" + other.task_id}  # (no seat rings here)
-        assert refused.state is State.CANCELLED and runner.ended[-1].reason == "invalid number"
+        (ended,) = [e for e in runner.ended if e.task_id == refused.task_id]
+        assert refused.state is State.CANCELLED and (ended.reason, ended.reached) == (reason, False)
         refused_call = "outbound:" + refused.task_id
-        assert refused_call not in tasks.blender.in_acd and refused_call not in tel.control.calls
+        assert tel.control.calls.get(refused_call) is lingering  # none placed, nothing overwritten
+        assert refused_call not in tasks.blender.in_acd and refused_call not in tel.control.callbacks.routes
         assert acd.call_state(refused_call) is None
         assert all(h.task is not refused for h in tasks.held.values())
 
     run_campaigns(engine, prompts_dir, scenario)
-
 
 
 def test_an_inbound_calls_offer_does_not_make_the_gate_sweep_the_acd(tmp_path, prompts_dir):
@@ -137,38 +151,6 @@ def test_an_inbound_calls_offer_does_not_make_the_gate_sweep_the_acd(tmp_path, p
         assert [o.call_id for o in offers] == ["in-1"]
         await asyncio.sleep(0.3)  # the loop ran what the offer scheduled, and three gate ticks
         assert sweeps == []  # (a task's offer still sweeps: the seat that cannot ring, above)
-
-    run_campaigns(engine, prompts_dir, scenario)
-
-
-
-def test_a_task_whose_call_id_is_still_in_use_ends_as_failed_and_the_others_are_offered(tmp_path,
-                                                                                        prompts_dir):
-    engine, offers = _engine(tmp_path)
-
-    async def scenario(tel, runner) -> None:
-        acd, tasks = engine.driver.acd, engine.agent_tasks
-        service = engine.casework.service
-        first = await asyncio.to_thread(replied_case, service, "13700137008")
-        await wait_for(lambda: len(runner.dialer.tasks) == 1, 10)
-        second = await asyncio.to_thread(replied_case, service, "13700137009")
-        await wait_for(lambda: len(runner.dialer.tasks) == 2, 10)
-        by_case = {t.case_id: t for t in runner.dialer.tasks.values()}
-        clashing, other = by_case[first], by_case[second]
-        clashing_call = "outbound:" + clashing.task_id
-        lingering = tel.control.calls[clashing_call] = Call(clashing_call, "12345", "", tel.control.settings,
-                                                            language="zh", recorded=False)
-        engine.driver.submit(AgentLoggedIn("1002", ready=True))  # both in one tick, the clashing first
-        engine.driver.submit(AgentLoggedIn("1003", ready=True))
-        await wait_for(lambda: offers, 10)
-        assert {o.call_id for o in offers} == {"outbound:" + other.task_id}
-        assert clashing.state is State.CANCELLED
-        (ended,) = [e for e in runner.ended if e.task_id == clashing.task_id]
-        assert ended.reason == f"failed: call id {clashing_call!r} already in use" and not ended.reached
-        assert tel.control.calls[clashing_call] is lingering  # never overwritten
-        assert clashing_call not in tel.control.callbacks.routes and clashing_call not in tasks.blender.in_acd
-        assert acd.call_state(clashing_call) is None
-        assert all(h.task is not clashing for h in tasks.held.values())
 
     run_campaigns(engine, prompts_dir, scenario)
 
