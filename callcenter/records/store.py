@@ -67,6 +67,10 @@ Satisfaction = tuple[str, int, float]  # call_id, score, time
 _MIGRATION_LOCK = 0x12345  # advisory lock id: one process migrates at a time
 
 
+class StoreClosed(StoreError):
+    """The store was closed: nothing more is read or written."""
+
+
 class SchemaTooNew(StoreError):
     """The database was written by a newer version of this software."""
 
@@ -82,6 +86,7 @@ class RecordStore:
         self.backend = backend
         self.tz = ZoneInfo(timezone)
         self._lock = threading.RLock()
+        self.closed = False
 
     @classmethod
     def open(cls, url: str = DEFAULT_URL, *, timezone: str = "Asia/Shanghai",
@@ -133,18 +138,21 @@ class RecordStore:
         record or adds it; a closed record is never changed), insert events, apply
         satisfaction scores, and note the heartbeat."""
         backend = self.backend
-        with self._lock, backend.transaction():
-            if opened:
-                backend.executemany(_OPEN_CALL, opened)
-            if calls:
-                backend.executemany(_CLOSE_CALL, calls)
-            if events:
-                backend.executemany(_INSERT_EVENT, events)
-            for call_id, score, at in satisfactions:
-                backend.execute(_SET_SATISFACTION, (score, call_id))
-                backend.execute(_INSERT_EVENT, survey_event(call_id, score, at))
-            if beat_at is not None:
-                backend.execute(_BEAT, (beat_at,))
+        with self._lock:
+            if self.closed:
+                raise StoreClosed("the records store is closed")
+            with backend.transaction():
+                if opened:
+                    backend.executemany(_OPEN_CALL, opened)
+                if calls:
+                    backend.executemany(_CLOSE_CALL, calls)
+                if events:
+                    backend.executemany(_INSERT_EVENT, events)
+                for call_id, score, at in satisfactions:
+                    backend.execute(_SET_SATISFACTION, (score, call_id))
+                    backend.execute(_INSERT_EVENT, survey_event(call_id, score, at))
+                if beat_at is not None:
+                    backend.execute(_BEAT, (beat_at,))
 
     def record_commands(self, commands: Iterable[object]) -> None:
         """Store what the commands say (``CallFinished``, ``AgentStateChanged``, ``CallOpened``,
@@ -153,8 +161,11 @@ class RecordStore:
         self.write(rows.closed, rows.events, opened=rows.opened)
 
     def beat(self, at: float) -> None:
-        """Note that the engine was alive at ``at`` (dates a crash for :meth:`close_lost_calls`)."""
-        self.write(beat_at=at)
+        """Note that the engine was alive at ``at`` (dates a crash for :meth:`close_lost_calls`);
+        nothing once the store is closed (its owner is shutting down)."""
+        with self._lock:
+            if not self.closed:
+                self.write(beat_at=at)
 
     def last_seen(self, before: float) -> float | None:
         """The latest moment before ``before`` the database shows the engine alive: its last
@@ -287,8 +298,11 @@ class RecordStore:
     # ------------------------------------------------------------------ lifetime
 
     def close(self) -> None:
+        """Close the database (once; again does nothing)."""
         with self._lock:
-            self.backend.close()
+            if not self.closed:
+                self.closed = True
+                self.backend.close()
 
     def __enter__(self) -> RecordStore:
         return self
@@ -298,6 +312,7 @@ class RecordStore:
         self.close()
 
 
-__all__ = ["DB_ENV", "DEFAULT_URL", "RecordStore", "SchemaTooNew", "StoreError", "StoreLocked",
+__all__ = ["DB_ENV", "DEFAULT_URL", "RecordStore", "SchemaTooNew", "StoreClosed", "StoreError",
+           "StoreLocked",
            "StoreNotFound",
            "default_url"]

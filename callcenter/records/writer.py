@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from acd.commands import AgentStateChanged, CallFinished, CallRecord
 from callcenter.records.rows import RECORDED, Rows, check_score
-from callcenter.records.store import RecordStore, Satisfaction
+from callcenter.records.store import RecordStore, Satisfaction, StoreClosed
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,8 @@ class RecordWriter:
     A batch that fails for a transient reason is retried with backoff for about
     ``retry_seconds`` (a locked or full disk may recover) before it is logged and dropped;
     ``failed`` counts the dropped items. Every ``heartbeat`` seconds (and with each batch)
-    it notes in the database that the engine is alive, which dates a crash.
+    it notes in the database that the engine is alive, which dates a crash; once the store is
+    closed (its owner shutting down) it notes nothing more, silently.
 
     With ``held`` nothing is written until :meth:`release` (which may first run a recovery
     step on the store): the engine queues records while its listeners open, and only then
@@ -169,6 +170,10 @@ class RecordWriter:
             try:
                 self.store.write(rows.closed, rows.events, satisfactions, opened=rows.opened,
                                  beat_at=self.clock())
+            except StoreClosed:  # closed under the writer: its owner is gone, no use retrying
+                log.error("records store closed: %d record item(s) dropped", len(items))
+                self.failed += len(items)
+                return
             except Exception as exc:
                 if not _transient(exc):
                     if len(items) > 1:

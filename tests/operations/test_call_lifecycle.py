@@ -3,7 +3,9 @@ crash; the engine holds the database alone. SQLite always, PostgreSQL when it is
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 import uuid
 
 import pytest
@@ -116,6 +118,30 @@ def test_a_held_writer_writes_nothing_until_released_and_recovers_first(tmp_path
     assert store.call("old").outcome == "lost" and store.call("new").outcome == "open"
     writer.close()
 
+
+def _until(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_a_writer_whose_store_is_closed_under_it_stays_silent_and_drops_with_one_line(url, caplog):
+    """Shutting down closes the store; a writer still running (closed later, or never) notes no
+    heartbeat on it and tells each dropped record in one line, without a traceback."""
+    store = RecordStore.open(url)
+    beats: list[float] = []
+    writer = RecordWriter(store, heartbeat=0.02, clock=lambda: beats.append(T) or T)
+    _until(lambda: len(beats) >= 2)  # beating
+    store.close()
+    seen = len(beats)
+    _until(lambda: len(beats) >= seen + 3)  # three heartbeats due since the store closed
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    writer.add_call(make_record("late", arrived_at=T, wait=1.0, talk=5.0))
+    assert writer.flush(timeout=10) and writer.failed == 1
+    (dropped,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert dropped.getMessage() == "records store closed: 1 record item(s) dropped" and not dropped.exc_info
+    writer.close()  # and the store again: nothing happens
 
 def test_ivr_outcomes():
     assert ivr_outcome(caller_hung_up=False, transferred_to=None) == "self_service"

@@ -37,6 +37,7 @@ def test_round_trip_and_writer_on_postgresql(pg_store):
     ids = {c.call_id for c in pg_store.calls("2026-11-20")}
     assert {f"{prefix}-1", f"{prefix}-2"} <= ids
     assert pg_store.call(first.call_id).satisfaction == 1
+    writer.close()  # the store with it: its heartbeats end here
 
 
 def test_writer_reconnects_after_the_server_drops_the_connection(pg_store):
@@ -50,3 +51,4 @@ def test_writer_reconnects_after_the_server_drops_the_connection(pg_store):
     writer.add_call(make_record(f"{prefix}-r", arrived_at=t, wait=1.0, talk=5.0))
     assert writer.flush(timeout=20) and (writer.written, writer.failed) == (1, 0)
     assert pg_store.call(f"{prefix}-r") is not None
+    writer.close()
