@@ -7,16 +7,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from cases.model import Urgency
 from cases.taxonomy import Category, Kind
+from ivr_flows.strict_model import STRICT
 
 Hours = Annotated[float, Field(gt=0, le=24 * 60)]
 
 
 class ReplyRule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
     category: str | None = None  # a code prefix ("0301") or a kind ("complaint"); None: any
     urgency: Urgency | None = None  # None: any
@@ -56,7 +57,7 @@ DEFAULT_REPLY_RULES = (
 class Rules(BaseModel):
     """Every time limit and threshold of the case process."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
     dispatch_working_days: Annotated[int, Field(ge=0, le=10)] = 2  # 转办 within 2 working days
     sign_hours: Hours = 24.0  # a department signs for a case within this many hours (of working days)

@@ -11,12 +11,14 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ivr_flows.strict_model import STRICT
+
 RETRY = "retry"
 """As an ``invalid``/``timeout`` branch: play the retry prompt and ask again (uses a try)."""
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(**STRICT, populate_by_name=True)
 
 
 class PinnedPrompt(_Strict):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from callcenter.config.schema import Language, Name
 from callcenter.config.yaml_source import (
@@ -22,6 +22,7 @@ from callcenter.config.yaml_source import (
     load_yaml_or_raise,
     validate_mapping,
 )
+from ivr_flows.strict_model import STRICT
 
 MINUTES_PER_DAY = 1440
 Hours = Annotated[float, Field(gt=0, le=24, allow_inf_nan=False)]
@@ -40,7 +41,7 @@ def clock_minutes(text: str) -> int:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
 
 class Meal(_Model):

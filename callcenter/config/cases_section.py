@@ -17,7 +17,9 @@ import datetime as dt
 from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, model_validator
+
+from ivr_flows.strict_model import STRICT
 
 if TYPE_CHECKING:
     from cases.calendar import WorkCalendar
@@ -32,13 +34,13 @@ def _default_rules() -> Rules:
 
 
 class CalendarYear(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
     holidays: list[dt.date] = []
     workdays: list[dt.date] = []
 
 
 class CasesSection(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
     # Validated as ``cases.rules.Rules``, imported late: the cases core loads its taxonomy with
     # this package's YAML helpers, so importing it while this package initialises would cycle.
     rules_: dict[str, Any] = Field(default={}, alias="rules")

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from acd.model import QueueSpec
+from ivr_flows.strict_model import STRICT
 from outbound.hours import CallingHours
 from outbound.model import CallOutcome, Kind, KindRules, Mode, Rules
 from outbound.numbers import NumberRefused, national
@@ -52,7 +53,7 @@ Minutes = Annotated[float, Field(ge=0, le=7 * 24 * 60)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(**STRICT, coerce_numbers_to_str=True)
 
 
 class Spacing(_Model):

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from acd.model import EscalationStep, QueueSpec, ServiceLevelPolicy
 from agents.model import AgentSpec
+from ivr_flows.strict_model import STRICT
 
 if TYPE_CHECKING:
     from callcenter.config.cases_section import CasesSection
@@ -74,7 +75,7 @@ else:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(**STRICT, coerce_numbers_to_str=True)
 
 
 class Center(_Model):
@@ -181,17 +182,17 @@ class Agent(_Model):
 
 
 class HotlineConfig(_Model):
-    center: Center = Center()
+    center: Center = Field(default_factory=Center)
     languages: list[Language]
     default_language: Language = "zh"
     services: list[Name]
-    service_level: ServiceLevel = ServiceLevel()
-    defaults: Defaults = Defaults()
+    service_level: ServiceLevel = Field(default_factory=ServiceLevel)
+    defaults: Defaults = Field(default_factory=Defaults)
     lines: list[Line]
     queues: list[Queue]
     departments: list[Department] = []
-    transfers: Transfers = Transfers()
-    callbacks: Callbacks = Callbacks()
+    transfers: Transfers = Field(default_factory=Transfers)
+    callbacks: Callbacks = Field(default_factory=Callbacks)
     agents: list[Agent] = []
     cases: CasesField = Field(default_factory=lambda: _section(_CASES)())
     sms: SmsField = None  # SMS notices to citizens over SMPP
