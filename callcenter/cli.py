@@ -41,6 +41,10 @@ class LazyGroup(click.Group):
     """A click group whose sub-commands are imported on first use."""
 
     def main(self, args: Any = None, *rest: Any, **options: Any) -> Any:
+        # One BLAS thread unless the user asks for more: numpy starts OpenBLAS's thread pool at
+        # import (30-60 ms of CPU on a small machine), and no command multiplies matrices big
+        # enough to use it; replications already run in processes of their own.
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         if args is None:  # arguments from sys.argv: run as the program, not by a caller
             from callcenter.commands.startup import own_the_process
 
@@ -54,10 +58,6 @@ class LazyGroup(click.Group):
         spec = COMMANDS.get(cmd_name)
         if spec is None:
             return None
-        # One BLAS thread unless the user asks for more: numpy starts OpenBLAS's thread pool at
-        # import (30-60 ms of CPU on a small machine), and no command multiplies matrices big
-        # enough to use it; replications already run in processes of their own.
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         from callcenter.commands.startup import collector_paused
 
         with collector_paused():
