@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import io
 import random
 from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
 
+from ivr_flows import inputs
 from ivr_flows.digit_checks import is_resident_id, normalise_resident_id, resident_id_check_digit
 from ivr_flows.plugins import QueryResult
 
@@ -18,8 +20,8 @@ class HousingFundBalance:
     """Plug-in: ``{"id_number": ...}`` -> ``found`` with ``balance`` (yuan), or ``not_found``."""
 
     def __init__(self, path: Path | str = SAMPLE_CSV) -> None:
-        with open(path, newline="", encoding="utf-8") as f:
-            self._balances = {row["id_number"]: row["balance"] for row in csv.DictReader(f)}
+        rows = csv.DictReader(io.StringIO(inputs.read_bytes(path).decode("utf-8"), newline=""))
+        self._balances = {row["id_number"]: row["balance"] for row in rows}
 
     def __call__(self, arguments: Mapping[str, str]) -> QueryResult:
         id_number = normalise_resident_id(arguments.get("id_number", "")).upper()

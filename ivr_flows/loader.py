@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from ivr_flows import inputs
 from ivr_flows.catalogue import Catalogue, load_catalogue
 from ivr_flows.checks import ParsedFlow, check_flow, terminator_warnings
 from ivr_flows.context import FlowContext
@@ -48,7 +49,7 @@ def flow_files(paths: Iterable[Path | str]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out.extend(sorted(f for f in p.iterdir() if f.suffix in (".yaml", ".yml")))
+            out.extend(f for f in inputs.listing(p) if f.suffix in (".yaml", ".yml"))
         else:
             out.append(p)
     return out

@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
+from ivr_flows import inputs
 from ivr_flows.catalogue import Catalogue
 from ivr_flows.commands import Number, PlayItem, Prompt
 from ivr_flows.say import number_prompts
@@ -52,5 +53,5 @@ class PromptDurations:
     @classmethod
     def from_manifest(cls, path: Path | str) -> PromptDurations:
         """Read the ``manifest.json`` that ``callcenter prompts build`` writes."""
-        entries = json.loads(Path(path).read_text(encoding="utf-8"))["prompts"]
+        entries = json.loads(inputs.read_bytes(path).decode("utf-8"))["prompts"]
         return cls({(e["key"], e["language"]): float(e["seconds"]) for e in entries})

@@ -101,7 +101,7 @@ def cached_parse(kind: str, text: str, parse: Callable[[str], Any],
     key = _key(kind, text)
     entry = folder / key[:2] / f"{key}.json"
     try:
-        if not _trusted(folder, entry):
+        if not trusted(folder, entry):
             log.debug("parse cache %s not used: not private to this user", folder)
             return decode(parse(text))
         kept = json.loads(entry.read_text(encoding="utf-8"))
@@ -123,7 +123,7 @@ def _private(path: Path) -> bool:
     return status.st_uid == os.geteuid() and not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
-def _trusted(folder: Path, entry: Path) -> bool:
+def trusted(folder: Path, entry: Path) -> bool:
     """Whether ``entry`` may be used: it, its subfolder, the cache folder and (when it is the
     default) the folder the cache made for it are private to this user. Raises OSError when
     the entry is missing (not kept yet)."""
@@ -140,6 +140,17 @@ def _keep(entry: Path, key: str, value: Any) -> None:
         return
     if json.loads(encoded)["value"] != value:
         return  # integer keys, tuples ...: JSON would not give them back as they were
+    try:
+        data = encoded.encode("utf-8")
+    except ValueError:  # a lone surrogate: not kept
+        return
+    write_private(entry, data)
+
+
+def write_private(entry: Path, data: bytes) -> None:
+    """Write ``entry`` (under the cache folder, in a subfolder of it) readable and writable by
+    this user only, making its folders private; then prune its subfolder. Nothing is written
+    where another user could write (a read-only or full disk: nothing either)."""
     temporary = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
     try:
         # each level the cache makes is private (mkdir's mode is for the last level only)
@@ -153,20 +164,20 @@ def _keep(entry: Path, key: str, value: Any) -> None:
             log.debug("parse cache %s not written: not private to this user", entry.parent)
             return
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-            out.write(encoded)
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(data)
         os.replace(temporary, entry)
-        _prune(entry.parent)
-    except (OSError, ValueError):  # a read-only or full disk, a lone surrogate: not kept
+        _prune(entry.parent, entry.suffix)
+    except OSError:  # a read-only or full disk: not kept
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
 
 
-def _prune(folder: Path) -> None:
-    """Remove all but the ``PER_FOLDER`` entries of ``folder`` used last."""
+def _prune(folder: Path, suffix: str) -> None:
+    """Remove all but the ``PER_FOLDER`` entries of ``folder`` (ending in ``suffix``) used last."""
     with os.scandir(folder) as found:
         entries = sorted(((e.stat().st_mtime_ns, e.path) for e in found
-                          if e.is_file() and e.name.endswith(".json")), reverse=True)
+                          if e.is_file() and e.name.endswith(suffix)), reverse=True)
     for _, path in entries[PER_FOLDER:]:
         with contextlib.suppress(OSError):
             os.unlink(path)

@@ -13,6 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ivr_flows import inputs
+
 if TYPE_CHECKING:
     import yaml
 
@@ -57,7 +59,7 @@ class YamlLimitError(ValueError):
 
 def read_text(path: Path | str) -> str:
     """A file's text as UTF-8, or ``YamlLimitError`` naming the line of the first bad byte."""
-    data = Path(path).read_bytes()
+    data = inputs.read_bytes(path)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

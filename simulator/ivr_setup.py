@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ivr_flows import inputs
 from ivr_flows.catalogue import CATALOGUE_PATH, Catalogue, load_catalogue
 from ivr_flows.context import FlowContext
 from ivr_flows.issues import FlowError, FlowIssue
@@ -45,6 +46,8 @@ def shipped_catalogue() -> Catalogue:
     if key not in _CATALOGUE:
         _CATALOGUE.clear()
         _CATALOGUE[key] = load_catalogue(CATALOGUE_PATH)
+    else:
+        inputs.note_file(CATALOGUE_PATH)
     return _CATALOGUE[key]
 
 
@@ -52,7 +55,7 @@ def prompt_durations(mode: str, prompts_dir: Path) -> tuple[PromptDurations, str
     """``mode`` ``audio`` (the manifest must exist), ``estimate`` or ``auto`` (audio if built)."""
     estimated = PromptDurations.estimated(shipped_catalogue())
     manifest = prompts_dir / "manifest.json"
-    if mode == "estimate" or (mode == "auto" and not manifest.is_file()):
+    if mode == "estimate" or (mode == "auto" and not inputs.is_file(manifest)):
         return estimated, "estimate (prompt text at a speaking rate per language, no audio built)"
     if not manifest.is_file():
         raise FileNotFoundError(f"no built prompts: {manifest} does not exist "

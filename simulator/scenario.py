@@ -16,7 +16,6 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     field_validator,
     model_validator,
@@ -33,18 +32,21 @@ from callcenter.config.yaml_source import (
     validate_mapping,
 )
 from ivr_flows.issues import FlowError
+from ivr_flows.kept_loads import kept_load
 from ivr_flows.model import ASKING_KINDS, CollectNode
 from ivr_flows.routes import flow_routes
+from ivr_flows.strict_model import STRICT
 from simulator.ivr_setup import DEFAULT_PROMPTS_DIR, IvrSetup, load_ivr, shipped_catalogue
 
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Proficiency = Annotated[int, Field(ge=1, le=5)]
 HOURS_PER_DAY = 24
+MAX_HOURS = 24 * 366
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = STRICT
 
 
 class Distribution(_Model):
@@ -84,7 +86,9 @@ def fixed(seconds: float) -> Distribution:
     return Distribution(distribution="fixed", mean_seconds=seconds)
 
 
-NEVER = Distribution(distribution="none")
+def never() -> Distribution:
+    """Infinite patience."""
+    return Distribution(distribution="none")
 
 
 class ServiceLevelOverride(_Model):
@@ -197,7 +201,7 @@ class IvrCallers(_Model):
     reaction_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
     digit_seconds: Annotated[float, Field(gt=0, le=10)] = 0.4
     query_seconds: Annotated[float, Field(ge=0, le=60)] = 0.5
-    patience: Distribution = NEVER
+    patience: Distribution = Field(default_factory=never)
     choices: dict[str, Odds] = {}
 
     @field_validator("choices")
@@ -213,15 +217,16 @@ class Scenario(_Model):
     """A simulation scenario (see the module docstring)."""
 
     center: str = "default"
-    duration_hours: Annotated[float, Field(gt=0, le=24 * 366, allow_inf_nan=False)]
+    duration_hours: Annotated[float, Field(gt=0, le=MAX_HOURS, allow_inf_nan=False)]
     warmup_hours: NonNegative = 0.0
     service_level: ServiceLevelOverride | None = None
     arrivals: Annotated[list[Arrival], Field(min_length=1)]
-    handle_time: Distribution = Distribution(distribution="exponential", mean_seconds=300)
-    patience: Distribution = NEVER
+    handle_time: Distribution = Field(
+        default_factory=lambda: Distribution(distribution="exponential", mean_seconds=300))
+    patience: Distribution = Field(default_factory=never)
     ivr_time: Distribution | None = None
-    ivr: IvrCallers = IvrCallers()
-    ring_time: Distribution = fixed(0.0)
+    ivr: IvrCallers = Field(default_factory=IvrCallers)
+    ring_time: Distribution = Field(default_factory=lambda: fixed(0.0))
     wrap_up_seconds: NonNegative | None = None
     no_answer_ready_seconds: NonNegative = 10.0
     staffing: list[StaffGroup] | None = None
@@ -415,10 +420,23 @@ def _unserved_queues(scenario: Scenario, config: HotlineConfig, ivr: IvrSetup,
 
 
 def load_scenario(path: str | Path) -> LoadedScenario:
-    """Load and validate a scenario file (or a shipped scenario's name)."""
+    """Load and validate a scenario file (or a shipped scenario's name): kept between runs
+    while every file it read and the code are as they were (``ivr_flows.kept_loads``)."""
     path = resolve_scenario_path(path)
-    data, source = load_yaml_or_raise(path, ScenarioError)
-    return parse_scenario(data, source, path.parent)
+
+    def load() -> LoadedScenario:
+        data, source = load_yaml_or_raise(path, ScenarioError)
+        return parse_scenario(data, source, path.parent)
+
+    return kept_load("scenario", str(path), load)
+
+
+def with_duration(scenario: Scenario, hours: float) -> Scenario:
+    """``scenario`` lasting ``hours``; a duration the scenario could not have raises pydantic's
+    ``ValidationError`` as the file's own value would."""
+    if math.isfinite(hours) and 0 < hours <= MAX_HOURS and scenario.warmup_hours < hours:
+        return scenario.model_copy(update={"duration_hours": float(hours)})
+    return type(scenario).model_validate({**scenario.model_dump(), "duration_hours": hours})
 
 
 def scenario_from_dict(data: dict[str, Any], base: Path | None = None) -> LoadedScenario:

@@ -13,7 +13,7 @@ import click
 
 from callcenter.commands.options import Count, OutputFile, Quantity
 from callcenter.commands.startup import collector_paused
-from simulator.scenario import ScenarioError, load_scenario
+from simulator.scenario import ScenarioError, load_scenario, with_duration
 
 PLOT_REPLICATIONS = 8  # a chart without intervals cannot tell a bad hour from a bad draw
 
@@ -97,10 +97,8 @@ def simulate(scenario_path: str, seed: int, replications: int | None, jobs: int 
 
             loaded = load_scenario(scenario_path)
             if duration_hours is not None:
-                scenario = loaded.scenario.model_validate(
-                    {**loaded.scenario.model_dump(), "duration_hours": duration_hours}
-                )
-                loaded = dataclasses.replace(loaded, scenario=scenario)
+                loaded = dataclasses.replace(
+                    loaded, scenario=with_duration(loaded.scenario, duration_hours))
     except ScenarioError as exc:
         click.echo(f"Error: invalid scenario:{chr(10) if len(exc.issues) > 1 else ' '}{exc}", err=True)
         raise SystemExit(2) from None

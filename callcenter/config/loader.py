@@ -23,6 +23,7 @@ from callcenter.config.yaml_source import (
     load_yaml,
     validation_issues,
 )
+from ivr_flows import inputs
 from ivr_flows.catalogue import Catalogue, load_catalogue
 
 LIST_SECTIONS = ("lines", "queues", "departments", "agents")
@@ -109,7 +110,7 @@ def config_source(path: str | Path | None = None) -> SourceMap:
 def _read(path: Path) -> tuple[Any, SourceMap]:
     if not path.is_dir():
         return load_yaml(path)
-    files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+    files = [file for file in inputs.listing(path) if file.suffix in (".yaml", ".yml")]
     if not files:
         raise OSError(f"no *.yaml files in folder {path}")
     merged: dict[str, Any] = {}

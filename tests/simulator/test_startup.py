@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 import callcenter.config.yaml_source as config_yaml_source
 import ivr_flows.yaml_source as yaml_source
+import simulator.scenario as scenario_module
 from callcenter.cli import main
 from ivr_flows.yaml_cache import ENV
 from simulator.replications import half_width
@@ -60,10 +61,32 @@ def test_a_small_simulation_imports_no_scipy_or_matplotlib(tmp_path: Path) -> No
 def test_a_simulation_whose_yaml_is_all_in_the_parse_cache_does_not_import_pyyaml(
         tmp_path: Path) -> None:
     args = ("simulate", "jinan-day", "--duration-hours", "0.6", "--no-progress")
-    cache = str(tmp_path / "cache")
-    assert "yaml" in imported(*args, cwd=tmp_path, CALLCENTER_CACHE_DIR=cache)
-    names = imported(*args, cwd=tmp_path, CALLCENTER_CACHE_DIR=cache)
+    cache = tmp_path / "cache"
+    assert "yaml" in imported(*args, cwd=tmp_path, CALLCENTER_CACHE_DIR=str(cache))
+    for kept in cache.rglob("*.pickle"):  # the load itself not kept: only the parses
+        kept.unlink()
+    names = imported(*args, cwd=tmp_path, CALLCENTER_CACHE_DIR=str(cache))
     assert "simulator.scenario" in names and "yaml" not in top_level(names)
+    assert "pydantic.plugin._loader" in names  # validated: a validator was built
+
+
+def test_a_repeated_simulation_validates_nothing(tmp_path: Path) -> None:
+    args = ("simulate", "mmc-plus-m", "--duration-hours", "0.6", "--no-progress")
+    cache = str(tmp_path / "cache")
+    assert "pydantic.plugin._loader" in imported(*args, cwd=tmp_path, CALLCENTER_CACHE_DIR=cache)
+    names = imported(*args, cwd=tmp_path, CALLCENTER_CACHE_DIR=cache)
+    # pydantic loads its plug-ins when it builds a model's validator: none was built
+    assert "simulator.scenario" in names and "pydantic.plugin._loader" not in names
+    assert "yaml" not in top_level(names)
+
+
+def test_the_command_line_gives_numpy_one_blas_thread_unless_told_otherwise(monkeypatch) -> None:
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    assert CliRunner().invoke(main, ["--help"]).exit_code == 0
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
+    assert CliRunner().invoke(main, ["config", "--help"]).exit_code == 0
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "3"
 
 
 def test_intervals_load_scipy_special_but_not_scipy_stats_and_plots_load_matplotlib(
@@ -116,6 +139,7 @@ def test_a_caller_in_its_own_process_gets_its_collector_back_unfrozen() -> None:
 
 def test_a_second_load_of_a_scenario_parses_no_yaml(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv(ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(scenario_module, "kept_load", lambda kind, name, load: load())
     first = load_scenario("jinan-day")
 
     def parse(*args: object) -> None:

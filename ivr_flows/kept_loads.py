@@ -1,0 +1,103 @@
+"""Validated loads kept between runs, in the parse cache's folder (``ivr_flows.yaml_cache``).
+
+Loading a scenario (its center, flows, prompts) parses and validates the same files at every
+run, and building the validators of our pydantic models is a good part of a small simulation's
+start. A load is kept (pickled) with what it depended on: the digest of every file it read,
+the names in every folder it listed (``ivr_flows.inputs``), and the size and time of the
+source file of every module of ours loaded then and of every other package's top module (the
+code that read and checked the files). A later run in the same folder with the same arguments
+uses the kept value only while all of that is as it was; a change to any file read, a file
+added to a folder listed or a change to the code loads and validates again (and keeps the new
+load). As a pickle runs code when loaded, an entry is read only under the parse cache's
+checks: it and its folders belong to this user and no one else may write to them; a load that
+fails is never kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ivr_flows import inputs, yaml_cache
+
+FORMAT = 1
+"""Bumped whenever what an entry holds changes shape."""
+T = TypeVar("T")
+_OURS = str(Path(__file__).resolve().parent.parent) + os.sep
+_MISSING: Any = object()
+
+
+def kept_load(kind: str, name: str, load: Callable[[], T]) -> T:
+    """``load()``, or the value an earlier run's ``load()`` gave, when ``kind`` and ``name``
+    (what ``load`` loads), the current folder, the interpreter, every file ``load`` read and
+    the code are as they were then."""
+    folder = yaml_cache.cache_dir()
+    if folder is None:
+        return load()
+    key = hashlib.sha256(f"{FORMAT}|{kind}|{name}|{os.getcwd()}|{sys.executable}|{sys.version}"
+                         .encode("utf-8", "surrogatepass")).hexdigest()
+    entry = folder / key[:2] / f"{key}.pickle"
+    value = _kept(folder, entry, key)
+    if value is not _MISSING:
+        return value
+    with inputs.recording() as read:
+        value = load()
+    _keep(entry, key, read, value)
+    return value
+
+
+def _kept(folder: Path, entry: Path, key: str) -> Any:
+    try:
+        if not yaml_cache.trusted(folder, entry):
+            return _MISSING
+        kept_key, code, files, folders, blob = pickle.loads(entry.read_bytes())
+        if (kept_key != key or not _unchanged(code)
+                or not inputs.Inputs(files, folders).unchanged()):
+            return _MISSING
+        value = pickle.loads(blob)
+    except Exception:  # noqa: BLE001 - not kept, unreadable, or of code no longer there: load
+        return _MISSING
+    with contextlib.suppress(OSError):
+        os.utime(entry)  # used now: the last to go when its subfolder is pruned
+    return value
+
+
+def _keep(entry: Path, key: str, read: inputs.Inputs, value: Any) -> None:
+    try:
+        blob = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, TypeError, AttributeError):  # holds a lock, a lambda ...
+        return
+    data = pickle.dumps((key, _code(), read.files, read.folders, blob), pickle.HIGHEST_PROTOCOL)
+    yaml_cache.write_private(entry, data)
+
+
+def _code() -> dict[str, tuple[int, int]]:
+    """The source files of the modules of ours loaded and of other packages' top modules
+    (not the standard library's), with their size and time."""
+    found = {}
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if not path or not (path.startswith(_OURS) or (
+                "." not in name and name not in sys.stdlib_module_names)):
+            continue
+        with contextlib.suppress(OSError):
+            status = os.stat(path)
+            found[path] = (status.st_size, status.st_mtime_ns)
+    return found
+
+
+def _unchanged(code: dict[str, tuple[int, int]]) -> bool:
+    for path, (size, mtime) in code.items():
+        try:
+            status = os.stat(path)
+        except OSError:
+            return False
+        if status.st_size != size or status.st_mtime_ns != mtime:
+            return False
+    return True
