@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from callcenter.records import RecordStore
+from callcenter.records.backends import Backend
 
 CASE_COLUMNS = ("case_id", "status", "category", "urgency", "channel", "caller", "district",
                 "address", "call_id", "intake_by", "created_at", "day", "closed_at",
@@ -146,6 +148,13 @@ class CaseStore:
 
     def close(self) -> None:
         self.records.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Backend]:
+        """The store's connection for tables kept beside the cases (one module's own rows),
+        held by this thread and all or nothing, as the cases' own writes are."""
+        with self._lock, self.backend.transaction():
+            yield self.backend
 
     # ------------------------------------------------------------------ writing
 

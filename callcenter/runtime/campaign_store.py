@@ -44,11 +44,10 @@ def task_of(row: tuple[Any, ...]) -> Task:
 
 
 class TaskStore:
-    """Stored tasks over the case store's connection (thread-safe through its lock)."""
+    """Stored tasks over the case store's connection (its ``transaction``: thread-safe)."""
 
     def __init__(self, store: CaseStore) -> None:
-        self.backend = store.backend
-        self._lock = store._lock
+        self.store = store
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbound-store")
 
     def save(self, tasks: Iterable[Task]) -> None:
@@ -63,8 +62,8 @@ class TaskStore:
 
     def _write(self, rows: list[tuple[Any, ...]]) -> None:
         try:
-            with self._lock, self.backend.transaction():
-                self.backend.executemany(_UPSERT, rows)
+            with self.store.transaction() as db:
+                db.executemany(_UPSERT, rows)
         except Exception:
             log.exception("outbound: %d task changes could not be stored", len(rows))
 
@@ -76,11 +75,10 @@ class TaskStore:
         """Tasks not finished, and finished ones made at or after ``since``, oldest first;
         finished ones made before it are deleted."""
         marks = ", ".join("?" * len(_FINAL))
-        with self._lock, self.backend.transaction():
-            self.backend.execute(f"DELETE FROM outbound_tasks WHERE created < ? AND state IN ({marks})",
-                                 (since, *_FINAL))
-            rows = self.backend.query(f"SELECT {', '.join(COLUMNS)} FROM outbound_tasks "
-                                      "ORDER BY created, task_id")
+        with self.store.transaction() as db:
+            db.execute(f"DELETE FROM outbound_tasks WHERE created < ? AND state IN ({marks})",
+                       (since, *_FINAL))
+            rows = db.query(f"SELECT {', '.join(COLUMNS)} FROM outbound_tasks ORDER BY created, task_id")
         return [task_of(row) for row in rows]
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ and finished tasks older than the period are dropped at load."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 import pytest
@@ -56,3 +57,16 @@ def test_changes_after_closing_are_not_written_and_do_not_raise(stores) -> None:
     _, store = stores
     store.close()
     store.save([_task("missed_call-1")])
+
+
+def test_tasks_are_written_only_outside_the_case_stores_own_transactions(stores) -> None:
+    case_store, store = stores
+    with case_store.transaction() as db:  # a case being committed on another thread, say
+        store.save([_task("missed_call-1")])
+        flushed = threading.Thread(target=store.flush)
+        flushed.start()
+        flushed.join(0.3)  # the writer must wait for the lock: nothing to await but its absence
+        assert flushed.is_alive()
+        assert db.query("SELECT task_id FROM outbound_tasks") == []
+    flushed.join()
+    assert [t.task_id for t in store.load(since=0.0)] == ["missed_call-1"]
