@@ -33,7 +33,7 @@ from acd.engine import CallState
 from acd.events import CallerHungUp
 from callcenter.config.schema import HotlineConfig
 from callcenter.runtime.campaigns import CampaignRunner
-from callcenter.telephony.agent_calls import AgentCalls, CallIdInUse
+from callcenter.telephony.agent_calls import CallIdInUse
 from callcenter.telephony.outbound_calls import outcome_of
 from outbound.blending import Blender, BlendGate, engine_call_id
 from outbound.model import Answers, CallOutcome, Command
@@ -291,15 +291,6 @@ def _call_of(command: object) -> object:
 
 MayDial = Callable[[str], bool]
 OnStatus = Callable[[str, int], None]
-
-
-def start_agent_calls(engine: Any, telephony: Any, runner: CampaignRunner,
-                      credentials: tuple[str, str] | None = None) -> AgentCampaign | None:
-    """Agents' outbound calls over the embedded telephony (through the trunk with its digest
-    ``credentials``); None when no kind is dialled by agents."""
-    section = runner.section
-    return start_agent_tasks(engine, runner, lambda may_dial, on_status: AgentCalls(
-        telephony.control, section.address(), may_dial, on_status, credentials=credentials))
 
 
 def start_agent_tasks(engine: Any, runner: CampaignRunner,

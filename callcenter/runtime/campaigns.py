@@ -20,7 +20,7 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from acd.commands import CallFinished
 from callcenter.casework.service import CaseService
@@ -291,59 +291,76 @@ class CampaignRunner:
             log.exception("case %s: the remark could not be recorded", case_id)
 
 
-def start_asterisk_campaigns(engine: object, asterisk: object, originate: Callable[..., Awaitable[object]]
-                             | None = None) -> CampaignRunner | None:
-    """The runner for the config's ``outbound:`` section over Asterisk: survey calls and
-    missed-call callbacks by AMI Originate (``originate``, default the handle's AMI client) into
-    FastAGI (:mod:`callcenter.asterisk_engine.visits`), the missed calls from the ACD's records
-    as on the embedded engine; agents' calls ring the seat by AMI first, as callbacks do
-    (:mod:`callcenter.asterisk_engine.agent_calls`). None without the section, the cases, or AMI."""
-    from callcenter.asterisk_engine.visits import AsteriskVisits
+class CallPath(NamedTuple):
+    """What one telephony path gives the campaigns: survey calls and callbacks, agents' task
+    calls (built from the campaign's ``may_dial`` and ``on_status``), how to find a line
+    caller's own number by call id (for missed-call callbacks), and the path's name for the log."""
 
-    config: HotlineConfig = engine.config  # type: ignore[attr-defined]
+    calls: OutboundCalls | AsteriskVisits
+    agent_calls_of: Callable[[Callable[[str], bool], Callable[[str, int], None]], Any]
+    own_number: Callable[[str], str | None]
+    over: str
+
+
+def start_runner(engine: Any, path_of: Callable[[CampaignRunner], CallPath]) -> CampaignRunner | None:
+    """The runner for the config's ``outbound:`` section over the telephony path that
+    ``path_of(runner)`` builds; None without the section or the cases, or with ``enabled: false``."""
+    config: HotlineConfig = engine.config
     section = config.outbound
-    casework = getattr(engine, "casework", None)
-    ami = getattr(asterisk, "ami", None)
-    originate = originate or (ami.originate if ami is not None else None)
-    if section is None or not section.enabled or casework is None or originate is None:
+    if section is None or not section.enabled or getattr(engine, "casework", None) is None:
         return None
-    runner = CampaignRunner(config, section, casework.service, engine.driver.clock,  # type: ignore[attr-defined]
+    runner = CampaignRunner(config, section, engine.casework.service, engine.driver.clock,
                             asyncio.get_running_loop())
-    flow = asterisk.flow  # type: ignore[attr-defined]
-    flow.visits = AsteriskVisits(flow, runner.on_result, originate)
-    runner.start(flow.visits)
-    from callcenter.asterisk_engine.agent_calls import AsteriskAgentCalls
+    path = path_of(runner)
+    runner.start(path.calls)
     from callcenter.runtime.agent_campaigns import start_agent_tasks  # it builds on the runner
 
-    runner.agent_calls = start_agent_tasks(engine, runner, lambda may_dial, on_status: AsteriskAgentCalls(
-        flow, may_dial, on_status))
-    runner.own_numbers.append(flow.caller_number)
-    engine.driver.add_sink(runner.acd_commands)  # type: ignore[attr-defined]
-    log.info("outbound: return visits over Asterisk as %s, calling hours %s", runner.caller_id,
+    runner.agent_calls = start_agent_tasks(engine, runner, path.agent_calls_of)
+    runner.own_numbers.append(path.own_number)
+    engine.driver.add_sink(runner.acd_commands)
+    log.info("outbound: return visits %s as %s, calling hours %s", path.over, runner.caller_id,
              section.calling_hours)
     return runner
 
 
-def start_campaigns(engine: object, telephony: object,
-                    credentials: tuple[str, str] | None = None) -> CampaignRunner | None:
-    """The runner for the config's ``outbound:`` section over the embedded engine's calls; None
-    without the section (or the cases), with ``enabled: false``."""
-    config: HotlineConfig = engine.config  # type: ignore[attr-defined]
-    section = config.outbound
-    casework = getattr(engine, "casework", None)
-    if section is None or not section.enabled or casework is None:
-        return None
-    runner = CampaignRunner(config, section, casework.service, engine.driver.clock,  # type: ignore[attr-defined]
-                            asyncio.get_running_loop())
-    calls = OutboundCalls(telephony.control, section.address(), runner.on_result,  # type: ignore[attr-defined]
-                          credentials=credentials)
-    runner.start(calls)
-    from callcenter.runtime.agent_campaigns import start_agent_calls  # it builds on the runner
+def start_asterisk_campaigns(engine: Any, asterisk: Any, originate: Callable[..., Awaitable[object]]
+                             | None = None) -> CampaignRunner | None:
+    """The runner over Asterisk: survey calls and missed-call callbacks by AMI Originate
+    (``originate``, default the handle's AMI client) into FastAGI
+    (:mod:`callcenter.asterisk_engine.visits`), the missed calls from the ACD's records as on the
+    embedded engine; agents' calls ring the seat by AMI first, as callbacks do
+    (:mod:`callcenter.asterisk_engine.agent_calls`). None without the section, the cases, or AMI."""
+    from callcenter.asterisk_engine.agent_calls import AsteriskAgentCalls
+    from callcenter.asterisk_engine.visits import AsteriskVisits
 
-    runner.agent_calls = start_agent_calls(engine, telephony, runner, credentials)
-    runner.own_numbers.append(calls.own_number)
-    engine.driver.add_sink(runner.acd_commands)  # type: ignore[attr-defined]
-    telephony.control.on_refused = runner.refused  # type: ignore[attr-defined]
-    log.info("outbound: return visits through %s as %s, calling hours %s", section.gateway,
-             runner.caller_id, section.calling_hours)
-    return runner
+    ami = getattr(asterisk, "ami", None)
+    originate = originate or (ami.originate if ami is not None else None)
+    if originate is None:
+        return None
+    flow = asterisk.flow
+
+    def path(runner: CampaignRunner) -> CallPath:
+        flow.visits = AsteriskVisits(flow, runner.on_result, originate)
+        return CallPath(flow.visits, lambda may_dial, on_status: AsteriskAgentCalls(
+            flow, may_dial, on_status), flow.caller_number, "over Asterisk")
+
+    return start_runner(engine, path)
+
+
+def start_campaigns(engine: Any, telephony: Any,
+                    credentials: tuple[str, str] | None = None) -> CampaignRunner | None:
+    """The runner over the embedded engine's calls, through the trunk with its digest
+    ``credentials``: callers answered 503 at overload are called back too."""
+    from callcenter.telephony.agent_calls import AgentCalls
+
+    control = telephony.control
+
+    def path(runner: CampaignRunner) -> CallPath:
+        gateway = runner.section.address()
+        calls = OutboundCalls(control, gateway, runner.on_result, credentials=credentials)
+        control.on_refused = runner.refused
+        return CallPath(calls, lambda may_dial, on_status: AgentCalls(
+            control, gateway, may_dial, on_status, credentials=credentials), calls.own_number,
+            f"through {runner.section.gateway}")
+
+    return start_runner(engine, path)
