@@ -160,6 +160,20 @@ class Callbacks(_Model):
     gateway: SipHostPort | None = None  # the outbound route; default: where the call came from
 
 
+def _peer(value: str) -> str:
+    from callcenter.telephony.trust import peer_network
+
+    peer_network(value)
+    return value
+
+
+class CallerIdentity(_Model):
+    """Whose P-Asserted-Identity / From the engine believes (besides the gateways it names):
+    addresses or networks of the carrier's SIP peers."""
+
+    trusted_peers: list[Annotated[str, AfterValidator(_peer)]] = []
+
+
 ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
@@ -193,6 +207,7 @@ class HotlineConfig(_Model):
     departments: list[Department] = []
     transfers: Transfers = Field(default_factory=Transfers)
     callbacks: Callbacks = Field(default_factory=Callbacks)
+    caller_identity: CallerIdentity = Field(default_factory=CallerIdentity)
     agents: list[Agent] = []
     cases: CasesField = Field(default_factory=lambda: _section(_CASES)())
     sms: SmsField = None  # SMS notices to citizens over SMPP

@@ -7,9 +7,10 @@ go out through ``OutboundCalls``; each task's end is recorded on its case throug
 visit attempt). A visit that cannot be dialled (no phone number, do-not-call) is remarked on
 the case. Missed calls come from the ACD's records (abandoned, or overflowed to a message) and
 from calls answered 503 at the live-call ceiling, with the caller's own number
-(P-Asserted-Identity or From, a mainland phone number), and are called back from the line they
-called. The dialer is pure and in memory: one lock guards it, commands run on the loop; the
-callbacks (which no case holds) are stored at each change and taken up again at start."""
+(P-Asserted-Identity or From, a mainland phone number, believed from the carrier's trusted peers
+only), and are called back from the line they called. The dialer is pure and in memory: one
+lock guards it, commands run on the loop; the callbacks (which no case holds) are stored at each
+change and taken up again at start."""
 
 from __future__ import annotations
 
@@ -30,7 +31,6 @@ from callcenter.config.schema import HotlineConfig
 from callcenter.runtime.campaign_store import TaskStore
 from callcenter.runtime.deadline_timer import DeadlineTimer
 from callcenter.sip.message import SIPRequest
-from callcenter.telephony.legs import own_number
 from callcenter.telephony.outbound_calls import OutboundCalls
 from callcenter.telephony.passwords import load_passwords
 from cases import commands as case_cmd
@@ -134,9 +134,9 @@ class CampaignRunner:
 
     # ---- missed calls: turned away at overload, or lost in the ACD (on the loop)
 
-    def refused(self, request: SIPRequest, line: str) -> None:
-        """A call answered 503 at the live-call ceiling: its caller is called back."""
-        number = own_number(request)
+    def refused(self, request: SIPRequest, line: str, number: str | None) -> None:
+        """A call answered 503 at the live-call ceiling: its caller is called back at ``number``
+        (their own, from a trusted peer; None: not called back)."""
         if number is None or not self.section.missed_calls.enabled:
             return
         with self._dialing():
@@ -157,8 +157,11 @@ class CampaignRunner:
                 continue
             record = command.record
             number = next(filter(None, (find(str(record.call_id)) for find in self.own_numbers)), None)
-            if number is None:
-                continue  # no number of their own, or one of the engine's own calls
+            if number is None:  # none of their own, from a trusted peer; or the engine's own call
+                if record.outcome in ("abandoned", "overflowed"):
+                    log.info("missed call %s: no callback (no own number from a trusted peer)",
+                             record.call_id)
+                continue
             now = self.clock()
             with self._dialing():
                 if record.outcome == "answered":

@@ -48,6 +48,7 @@ from callcenter.telephony.legs import (
     AgentLeg,
     CallerLeg,
     DepartmentLeg,
+    asserted_number,
     caller_number,
     cancel_for,
     own_number,
@@ -59,6 +60,7 @@ from callcenter.telephony.rtp_timeout import RTP_TIMEOUT
 from callcenter.telephony.silence import sends_media, silent_for
 from callcenter.telephony.sip_info import info_digit
 from callcenter.telephony.transfer_control import Transfers
+from callcenter.telephony.trust import trust_domain
 from calls import commands as cc
 from calls import events as ce
 from calls.call import Call, CallSettings
@@ -141,9 +143,11 @@ class CallControl(CallWire):
         self._tasks = TaskSet()
         self._sinking = 0  # > 0 while the ACD's commands are carried out
         self.transfers = Transfers(self)
+        self.trust = trust_domain(config)  # whose caller identity is believed
         self.callbacks = Callbacks(self)
-        # told of each call turned away at overload (the line's number): missed-call callbacks
-        self.on_refused: Callable[[SIPRequest, str], None] | None = None
+        # told of each call turned away at overload (the line's number, the caller's own number
+        # from a trusted peer, else None): missed-call callbacks
+        self.on_refused: Callable[[SIPRequest, str, str | None], None] | None = None
         driver.add_sink(self.sink)
         registrar.on_removed = self._seat_unreachable
 
@@ -332,16 +336,26 @@ class CallControl(CallWire):
             self.ep.respond(make_response(request, 503, to_tag=tag, headers=[
                 ("Retry-After", str(self.admission.retry_after))]))
             if self.on_refused is not None:
-                self.on_refused(request, number)
+                self.on_refused(request, number, self._own_number(request, addr))
             return
         prepared = self._prepare_answer(request, addr, number, tag)
         if prepared is None:
             return
         leg, leg.ok = prepared
         log.info("call %s on line %s answered", leg.call_id, number)
-        own = own_number(request) if self.callbacks.target(leg) is not None else None
+        self._own_number(request, addr)  # logs a caller identity not believed
+        own = asserted_number(request) if self.callbacks.target(leg) is not None else None
         self.start_call(leg, Call(leg.call_id, number, line.flow, self.settings),
                         ce.Arrived(caller=caller_number(request) or None, number=own))
+
+    def _own_number(self, request: SIPRequest, addr: Addr) -> str | None:
+        """The caller's own number if ``addr`` (the transport's source) is a trusted peer; a number
+        from anyone else is logged as not believed (never dialled through a gateway)."""
+        number = own_number(request, addr, self.trust)
+        if number is None and asserted_number(request) is not None:
+            log.info("call %s from %s: caller ID not believed (not a gateway nor in caller_identity."
+                     "trusted_peers): no callback through a gateway", request.call_id, addr[0])
+        return number
 
     def start_call(self, leg: CallerLeg, call: Call, arrived: ce.Arrived) -> None:
         """Put ``leg`` (a line's caller, or a call the engine placed) under ``call``: its keys

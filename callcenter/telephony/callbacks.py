@@ -3,11 +3,11 @@ caller accepts one, hangs up and keeps their place; the seat rings; once it answ
 caller is dialled back); this module keeps what is needed to reach the caller and places
 the call back.
 
-The engine only ever calls back the caller's own number, through the configured outbound route
-or at the address the call came from (see :func:`callback_target`): never a number keyed in,
-never a Contact naming another host. An agent's outbound task takes the same path (the seat
-first, then the citizen) with a :class:`Route` of its own: the case's number through the
-outbound trunk, from the line's number.
+The engine only ever calls back the caller's own number: through the configured outbound route
+only as a trusted peer (the carrier) asserted it, or at the very address the call came from
+(see :func:`callback_target`): never a number keyed in, never a Contact naming another host. An
+agent's outbound task takes the same path (the seat first, then the citizen) with a
+:class:`Route` of its own: the case's number through the outbound trunk, from the line's number.
 """
 
 from __future__ import annotations
@@ -190,4 +190,4 @@ class Callbacks:
         route = self.routes.get(leg.call_id)
         if route is not None:
             return route.uri, route.addr
-        return callback_target(leg, self.control.config.callback_gateway())
+        return callback_target(leg, self.control.config.callback_gateway(), self.control.trust)

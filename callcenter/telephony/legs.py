@@ -13,6 +13,7 @@ from callcenter.sip.message import Headers, NameAddr, SIPRequest, SIPResponse, S
 from callcenter.sip.requests import new_request
 from callcenter.sip.transactions import Addr
 from callcenter.telephony.media import LegMedia
+from callcenter.telephony.trust import TrustDomain
 from calls.call import Call
 from outbound.numbers import is_phone
 
@@ -82,21 +83,30 @@ def agent_invite(leg: CallerLeg, target: str, sdp: bytes, *, host: str, port: in
                       cseq=cseq)
 
 
-def callback_target(leg: CallerLeg, gateway: Addr | None) -> tuple[str, Addr] | None:
-    """Where to call a caller back: their own number (see :func:`own_number`) through
-    ``gateway`` (the outbound route), or without one at the address their INVITE came from.
-    Never the Contact's host or user, nor a number keyed in; None when there is no number."""
-    number = own_number(leg.invite)
-    to = gateway or leg.source
+def callback_target(leg: CallerLeg, gateway: Addr | None, trust: TrustDomain) -> tuple[str, Addr] | None:
+    """Where to call a caller back: through ``gateway`` (the outbound route), their own number
+    as a trusted peer asserted it (see :func:`own_number`); without a gateway, the number their
+    INVITE named at the very address it came from (only that peer is called, with the number it
+    sent). Never the Contact's host or user, nor a number keyed in; None when there is no number."""
+    if gateway is None:
+        number, to = asserted_number(leg.invite), leg.source
+    else:
+        number, to = own_number(leg.invite, leg.source, trust), gateway
     if number is None or to is None:
         return None
     host = f"[{to[0]}]" if ":" in to[0] else to[0]
     return f"sip:{number}@{host}:{to[1]}", to
 
 
-def own_number(request: SIPRequest) -> str | None:
-    """The caller's number from P-Asserted-Identity (else From), if it is a mainland phone
-    number (a mobile, or a landline with area code); None otherwise."""
+def own_number(request: SIPRequest, source: Addr | None, trust: TrustDomain) -> str | None:
+    """The caller's number (see :func:`asserted_number`) if ``request`` came from ``source``, a
+    peer in ``trust``: anyone else's headers say what that peer chose. None otherwise."""
+    return asserted_number(request) if trust.trusts(source) else None
+
+
+def asserted_number(request: SIPRequest) -> str | None:
+    """The number in P-Asserted-Identity (else From), if it is a mainland phone number (a
+    mobile, or a landline with area code); None otherwise. Whoever sent it chose it."""
     identity = request.headers.get("p-asserted-identity")
     try:
         uri = SipURI.parse((NameAddr.parse(identity) if identity else request.from_addr).uri)

@@ -123,11 +123,12 @@ class OutboundCalls:
 
     def own_number(self, call_id: str) -> str | None:
         """The caller's own number (P-Asserted-Identity or From, validated) of the line's call
-        ``call_id``; None for one of the engine's own calls, or none of its own."""
+        ``call_id``, from a trusted peer only; None for one of the engine's own calls, a call from
+        outside the trust domain, or none of its own."""
         leg = self.control.callers.get(call_id)
         if leg is None or leg.callback_invite is not None:
             return None
-        return own_number(leg.invite)
+        return own_number(leg.invite, leg.source, self.control.trust)
 
     def _invite(self, caller_id: str, uri: str, media_port: int) -> SIPRequest:
         c = self.control

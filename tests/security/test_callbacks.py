@@ -1,6 +1,7 @@
 """Callbacks and in-dialog requests over loopback: a Contact naming another host or number
 cannot make the engine dial it; the engine calls back only the caller's own phone number, at
-the address the call came from (or through the configured outbound route)."""
+the address the call came from, or through the configured outbound route only as the trust
+domain (the gateway's address) asserted it."""
 
 from __future__ import annotations
 
@@ -100,7 +101,28 @@ def test_no_callback_for_a_caller_whose_number_is_not_a_phone_number(prompts_dir
     asyncio.run(scenario())
 
 
-def test_a_configured_outbound_route_carries_the_callback(prompts_dir):
+class SpoofingCaller(UserAgent):
+    """A peer outside the trust domain whose P-Asserted-Identity, Via, From and Contact all name
+    ``number`` at the trunk's host ``trunk``: only the transport's source address tells."""
+
+    def __init__(self, endpoint, trunk: str, number: str, **kwargs) -> None:
+        super().__init__(endpoint, user=number, **kwargs)
+        self.trunk = trunk
+
+    @property
+    def host(self) -> str:
+        return self.trunk
+
+    def _new_request(self, method, uri, **kwargs):
+        asserted = ("P-Asserted-Identity", f"<sip:{self.user}@{self.trunk}>")
+        extra = [*(kwargs.pop("extra", None) or ()), asserted]
+        return super()._new_request(method, uri, extra=extra, **kwargs)
+
+
+def test_through_a_gateway_only_the_trunks_caller_id_is_called_back(prompts_dir):
+    """The gateway (127.0.0.5) is the trust domain: a caller from there is called back through
+    it; a peer elsewhere asserting a number (PAI, From, Via and Contact on the trunk's host) is
+    offered no callback, and pressing 1 dials nothing."""
     async def scenario():
         gateway = UserAgent(await open_endpoint(host="127.0.0.5", port=0), media=True,
                             auto_answer=True, on_call=lambda c: dialled.append(c))
@@ -111,16 +133,28 @@ def test_a_configured_outbound_route_carries_the_callback(prompts_dir):
         parts = engine_parts(config=config)
         tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
                                    passwords=PASSWORDS, hold_interval=0)
-        caller = LyingCaller(await open_endpoint(port=0), user="13800138000", media=True)
-        call = await accept_callback(tel, parts, caller)
+        spoofer = SpoofingCaller(await open_endpoint(port=0), "127.0.0.5", "13900139000", media=True)
+        call = await spoofer.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
+        await wait_for(lambda: parts.acd.queue_position(call.call_id) == 1, 20)
+        await asyncio.sleep(1.5)  # past the offer's time: none for a number not believed
+        await press(call, "1")
+        await asyncio.sleep(0.5)
+        assert parts.count(CallbackAccepted) == 0
+        assert tel.control.callers[call.call_id].call.state is State.QUEUED
+        await spoofer.hangup(call)
+
+        trunk_caller = LyingCaller(await open_endpoint(host="127.0.0.5", port=0), user="13800138000",
+                                   media=True)
+        call = await accept_callback(tel, parts, trunk_caller)
         await wait_for(lambda: parts.count(CallbackAccepted) == 1, 8)
         await asyncio.wait_for(call.ended.wait(), 15)
         rung: list[Call] = []
         seat = await register_seat(tel, "1001", parts, rung)
         await wait_for(lambda: dialled, 10)
+        assert len(dialled) == 1
         uri = SipURI.parse(dialled[0].invite.uri)
         assert (uri.user, uri.host, uri.port) == ("13800138000", "127.0.0.5", gateway.port)
-        for ua in (seat, caller, gateway):
+        for ua in (seat, spoofer, trunk_caller, gateway):
             await ua.endpoint.close()
         await tel.close()
 

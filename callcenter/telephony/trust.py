@@ -1,0 +1,89 @@
+"""Whose caller identity the engine believes: RFC 3325's trust domain.
+
+P-Asserted-Identity and From are whatever the sending peer wrote. The engine takes a caller's
+number from them (to call it back through the outbound trunk) only when the INVITE came, by
+its transport's source address (never Via or Contact), from a trusted peer: the gateways the
+config names (``callbacks.gateway``, ``outbound.gateway``) and ``caller_identity.trusted_peers``
+(addresses or networks). Kamailio's ``allow_trusted`` and Asterisk's per-endpoint
+``trust_id_inbound`` draw the same line.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from callcenter.config import HotlineConfig
+
+log = logging.getLogger(__name__)
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Resolve = Callable[[str], Iterable[str]]
+
+
+def peer_network(text: str) -> Network:
+    """A trusted peer entry (``192.0.2.7``, ``10.1.2.0/24``, ``2001:db8::/64``) as a network.
+    ``ValueError`` for anything else: a host name, host bits under the mask, every address."""
+    try:
+        network = ipaddress.ip_network(text.strip(), strict=True)
+    except ValueError as exc:
+        raise ValueError(f"expected an IP address or network (e.g. 10.1.2.3 or 10.1.2.0/24): {exc}") \
+            from None
+    if network.prefixlen == 0:
+        raise ValueError(f"{text!r} trusts every address: list the carrier's own addresses")
+    return network
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(host.strip("[]").partition("%")[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped  # a dual-stack socket's view of an IPv4 peer
+    return address
+
+
+@dataclass(frozen=True)
+class TrustDomain:
+    """The networks whose peers' caller identity is believed."""
+
+    networks: tuple[Network, ...] = ()
+
+    def trusts(self, source: tuple[str, int] | None) -> bool:
+        """True if ``source`` (a transport's (host, port)) is inside the trust domain."""
+        address = _address(source[0]) if source is not None else None
+        return address is not None and any(address in network for network in self.networks)
+
+
+def _resolve(host: str) -> list[str]:
+    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None, type=socket.SOCK_DGRAM)})
+
+
+def gateway_hosts(config: HotlineConfig) -> list[str]:
+    """The hosts of the carrier gateways the config dials through."""
+    gateways = [config.callbacks.gateway]
+    if config.outbound is not None and config.outbound.enabled:
+        gateways.append(config.outbound.gateway)
+    return [gateway.rpartition(":")[0].strip("[]") for gateway in gateways if gateway]
+
+
+def trust_domain(config: HotlineConfig, resolve: Resolve = _resolve) -> TrustDomain:
+    """The config's trust domain: its gateways (a host name resolved once, now) and its
+    ``caller_identity.trusted_peers``."""
+    networks = [peer_network(entry) for entry in config.caller_identity.trusted_peers]
+    for host in gateway_hosts(config):
+        address = _address(host)
+        if address is not None:
+            networks.append(ipaddress.ip_network(address))
+            continue
+        try:
+            networks += [ipaddress.ip_network(_address(found) or found) for found in resolve(host)]
+        except (OSError, ValueError) as exc:
+            log.warning("gateway %s does not resolve (%s): calls from it are not trusted", host, exc)
+    return TrustDomain(tuple(dict.fromkeys(networks)))
