@@ -3,7 +3,9 @@ through the outbound gateway from the line they called, hears the offer and pres
 agent; when they give up again within the period they are not called a second time; a caller
 turned away at overload (503) is called back too; outside calling hours the callback waits
 for the opening instead of being dialled; and a callback pending when the engine stops is
-dialled by the next one, once, and not again in the period after another restart."""
+dialled by the next one, once, and not again in the period after another restart. Only a
+caller ID from the trust domain (the trunk's address) is called back: a peer elsewhere asserting
+one is not, whether it gave up waiting or was turned away."""
 
 from __future__ import annotations
 
@@ -13,10 +15,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from callcenter.phone.softphone import AutoMode, PhoneEvent, Softphone
+from callcenter.sip.transport import open_endpoint
+from callcenter.sip.useragent import UserAgent
 from callcenter.telephony.admission import AdmissionLimits
 from outbound.model import Kind
 from outbound.task import State
 from tests.phone.outbound_engine import LOCAL, outbound_engine, run_campaigns
+from tests.security.helpers import SpoofingCaller
 from tests.telephony.helpers import wait_for
 
 pytestmark = [pytest.mark.sip, pytest.mark.timeout(120)]
@@ -156,3 +161,44 @@ def test_a_callback_pending_at_a_restart_is_dialled_once_by_the_next_engine(tmp_
 
     run_campaigns(third, prompts_dir, not_again)
     assert sum(e.kind == "ringing" for e in events) == 1
+
+
+@pytest.mark.parametrize("turned_away", [False, True], ids=["gave-up", "refused-503"])
+def test_only_a_caller_id_from_the_trunks_address_is_called_back(tmp_path, prompts_dir, pj_worker, caplog,
+                                                                  turned_away):
+    engine = outbound_engine(tmp_path, pj_worker.port, _hours_excluding_now("Asia/Shanghai"),
+                             within_minutes=1440)
+
+    async def missed(caller: UserAgent, tel) -> None:
+        """``caller`` dials 12345 and gives up waiting (or is answered 503)."""
+        if turned_away:
+            refused = tel.control.refused
+            call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
+            assert call.status == 503 and tel.control.refused == refused + 1
+            return
+        call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
+        await wait_for(lambda: engine.acd.waiting_calls() == 1, 30)
+        await caller.hangup(call)
+        await wait_for(lambda: engine.acd.waiting_calls() == 0, 10)
+
+    async def scenario(tel, runner) -> None:
+        # PAI, From, Via and Contact all name the trunk's host (127.0.0.1): it sends from 127.0.0.2
+        spoofer = SpoofingCaller(await open_endpoint(host="127.0.0.2", port=0), LOCAL, CITIZEN, media=True)
+        trunk = UserAgent(await open_endpoint(host=LOCAL, port=0), user="13500135000", media=True)
+        try:
+            await missed(spoofer, tel)
+            if not turned_away:
+                await wait_for(lambda: any("no callback (no own number from a trusted peer)" in r.message
+                                           for r in caplog.records), 10)
+            assert _missed(runner) == []
+            await missed(trunk, tel)
+            await wait_for(lambda: len(_missed(runner)) == 1, 10)
+            assert _missed(runner)[0].number == "13500135000"
+            assert any("caller ID not believed" in r.message and "127.0.0.2" in r.message
+                       for r in caplog.records)
+        finally:
+            for ua in (spoofer, trunk):
+                await ua.endpoint.close()
+
+    caplog.set_level("INFO")
+    run_campaigns(engine, prompts_dir, scenario, AdmissionLimits(max_calls=0) if turned_away else None)

@@ -1,4 +1,5 @@
-"""Loopback pieces for the hostile-peer tests: a normal call with two-way audio, RTP counters."""
+"""Loopback pieces for the hostile-peer tests: a normal call with two-way audio, RTP counters, a
+caller asserting an identity it has no right to."""
 
 from __future__ import annotations
 
@@ -46,3 +47,21 @@ class Counter:
         before = self.packets
         await asyncio.sleep(seconds)
         return self.packets - before
+
+
+class SpoofingCaller(UserAgent):
+    """A peer outside the trust domain whose P-Asserted-Identity, Via, From and Contact all name
+    ``number`` at the trunk's host ``trunk``: only the transport's source address tells."""
+
+    def __init__(self, endpoint, trunk: str, number: str, **kwargs) -> None:
+        super().__init__(endpoint, user=number, **kwargs)
+        self.trunk = trunk
+
+    @property
+    def host(self) -> str:
+        return self.trunk
+
+    def _new_request(self, method, uri, **kwargs):
+        asserted = ("P-Asserted-Identity", f"<sip:{self.user}@{self.trunk}>")
+        extra = [*(kwargs.pop("extra", None) or ()), asserted]
+        return super()._new_request(method, uri, extra=extra, **kwargs)

@@ -20,7 +20,7 @@ from tests.engine_parts import engine_parts
 from tests.telephony.helpers import LOCAL, PASSWORDS, exchange_tones, press, register_seat, wait_for
 from tests.telephony.test_callbacks import offering_callbacks_after
 
-from .helpers import normal_call_has_two_way_audio
+from .helpers import SpoofingCaller, normal_call_has_two_way_audio
 from .test_rtp_latching import Socket
 
 pytestmark = [pytest.mark.sip, pytest.mark.timeout(90)]
@@ -99,24 +99,6 @@ def test_no_callback_for_a_caller_whose_number_is_not_a_phone_number(prompts_dir
         await tel.close()
 
     asyncio.run(scenario())
-
-
-class SpoofingCaller(UserAgent):
-    """A peer outside the trust domain whose P-Asserted-Identity, Via, From and Contact all name
-    ``number`` at the trunk's host ``trunk``: only the transport's source address tells."""
-
-    def __init__(self, endpoint, trunk: str, number: str, **kwargs) -> None:
-        super().__init__(endpoint, user=number, **kwargs)
-        self.trunk = trunk
-
-    @property
-    def host(self) -> str:
-        return self.trunk
-
-    def _new_request(self, method, uri, **kwargs):
-        asserted = ("P-Asserted-Identity", f"<sip:{self.user}@{self.trunk}>")
-        extra = [*(kwargs.pop("extra", None) or ()), asserted]
-        return super()._new_request(method, uri, extra=extra, **kwargs)
 
 
 def test_through_a_gateway_only_the_trunks_caller_id_is_called_back(prompts_dir):
