@@ -182,6 +182,10 @@ def check_pjsip(conf: Conf, config: HotlineConfig) -> list[str]:
                     problems.append(f"pjsip auth {auth}: username is not {endpoint.name}")
         if not conf.get(endpoint, "context"):
             problems.append(f"{where}: no context")
+        trusted = (conf.get(endpoint, "trust_id_inbound") or "no").lower() in ("yes", "true", "on", "1")
+        if trusted and endpoint.name not in identified:
+            problems.append(f"{where}: trust_id_inbound on an endpoint not identified by the carrier's "
+                            "address: its peer could choose the caller ID called back")
         for key in ("rtp_timeout", "rtp_timeout_hold"):
             if not (conf.get(endpoint, key) or "0").isdigit() or int(conf.get(endpoint, key) or 0) < 1:
                 problems.append(f"{where}: no {key}: a party gone without a BYE holds the other forever")

@@ -18,10 +18,11 @@ Request paths (``agi://127.0.0.1:4573/<path>``, see the rendered ``extensions.co
 * After a conversation the agent ended, the ``survey`` flow (if loaded) asks for a score; the
   ``satisfaction`` score goes to ``on_score(call_id, score, at)``.
 * A caller waiting beyond the queue's limit hears the callback offer (``queue_busy``, only with
-  AMI up and a caller's own mainland number); one who accepts hangs up and keeps their place.
-  When offered, the seat rings by AMI Originate (:mod:`.callbacks`) into ``callback/<call id>``,
-  which calls the caller back from the seat's channel; when the seat hangs up the caller goes on
-  to ``survey/<call id>`` (the ``callcenter-survey`` context) and rates the call.
+  AMI up and a caller's own mainland number, as the trunk gave it); one who accepts hangs up and
+  keeps their place. When offered, the seat rings by AMI Originate (:mod:`.callbacks`) into
+  ``callback/<call id>``, which calls the caller back from the seat's channel; when the seat
+  hangs up the caller goes on to ``survey/<call id>`` (the ``callcenter-survey`` context) and
+  rates the call.
 * ``visit/<task id>``: an answered survey call of the dialer (:mod:`.visits`).
 * ``feature/<code>``: an agent seat's feature code (``*11`` login ready, ``*12`` logout,
   ``*13`` ready, ``*14`` not ready ...).
@@ -51,7 +52,7 @@ from ivr_flows.loader import FlowSet
 from ivr_flows.plugins import PluginRegistry
 
 from .agi_call import AsteriskCall, CallFlowError
-from .callbacks import AsteriskCallbacks, callback_number
+from .callbacks import AsteriskCallbacks, callback_number, trunk_number
 from .dialplan import RESULT_VARIABLE
 from .features import feature_code, seat_of
 
@@ -127,7 +128,10 @@ class CallFlow:
             raise CallFlowError(f"unusable or duplicate channel uniqueid {session.env.uniqueid!r}")
         wire = self.calls[call_id] = AsteriskCall(self, Call(call_id, number, line.flow, self.settings),
                                                   session)
-        own = callback_number(session.env.callerid)
+        own = trunk_number(session.env, self.trunk)
+        if own is None and callback_number(session.env.callerid) is not None:
+            log.info("call %s on %s in %s: caller ID not believed (not the trunk's): no callback",
+                     call_id, session.env.channel, session.env.context)
         wire.feed(ce.Arrived(caller=re.sub(r"[^0-9+]", "", session.env.callerid) or None, number=own))
         await wire.drive(session)
         if wire.fallback:
@@ -170,12 +174,12 @@ class CallFlow:
 
     def caller_number(self, call_id: str) -> str | None:
         """The own number of the line's caller ``call_id`` while its call lasts (the channel's
-        caller ID when it came in, only if exactly a mainland phone number); None for a call the
-        dialer placed."""
+        caller ID when it came in on the trunk, only if exactly a mainland phone number: see
+        :func:`.callbacks.trunk_number`); None for a call the dialer placed."""
         wire = self.calls.get(call_id)
         if wire is None or wire.placed:
             return None
-        return callback_number(wire.callerid)
+        return wire.call.number
 
     def forget(self, wire: AsteriskCall) -> None:
         """The call is over (or the desk took it): no more events for it."""

@@ -12,7 +12,8 @@ offers the call, the seat rings and, once it answers, the caller is called back)
   configured trunk (:meth:`.agi_call.AsteriskCall.call_back`).
 
 The number called back is the caller's own: the channel's ``CALLERID(num)`` when the call came
-in, only if it is exactly a mainland phone number; never digits the caller keyed. Without AMI
+in on the trunk (:func:`trunk_number`), only if it is exactly a mainland phone number; never
+digits the caller keyed, nor a caller ID from any other endpoint. Without AMI
 no callback is offered.
 """
 
@@ -20,13 +21,16 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from callcenter.asterisk import OriginateOutcome
+from callcenter.asterisk import AGIEnvironment, OriginateOutcome
 from callcenter.core_port import Core
 from callcenter.task_set import TaskSet
 from outbound.numbers import dialable
+
+from .dialplan import LINES_CONTEXT
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +42,17 @@ def callback_number(callerid: str) -> str | None:
     """The caller's own number to call back (national form), or None if it is not exactly a
     mainland phone number (``13800001``, ``anonymous``, a SIP URI ...)."""
     return dialable(callerid)
+
+
+def trunk_number(env: AGIEnvironment, trunk: str) -> str | None:
+    """The caller's own number (see :func:`callback_number`) of a call that came in on the
+    trunk: its channel is the trunk endpoint's (``PJSIP/<trunk>-...``: identified by the
+    carrier's address, the one endpoint rendered with ``trust_id_inbound=yes``) in the lines
+    context. None on any other channel or context: that caller ID is what its peer chose."""
+    on_trunk = re.fullmatch(rf"PJSIP/{re.escape(trunk)}-[0-9a-f]{{8}}", env.channel)
+    if env.context != LINES_CONTEXT or not on_trunk:
+        return None
+    return callback_number(env.callerid)
 
 
 class AsteriskCallbacks:

@@ -15,7 +15,8 @@ Each task's result is reported exactly once.
 
 The missed calls themselves come from the ACD's records like on the embedded engine (the
 campaign runner's sink); the caller's own number is the AGI session's ``agi_callerid`` when the
-call came in, only if it is exactly a mainland phone number (``CallFlow.caller_number``).
+call came in on the trunk (its channel, in the lines context), only if it is exactly a mainland
+phone number (``CallFlow.caller_number``); a caller ID from any other endpoint is not believed.
 """
 
 from __future__ import annotations

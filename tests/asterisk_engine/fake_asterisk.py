@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from callcenter.asterisk.agi_commands import split_command
 from callcenter.asterisk.transcripts import agi_script
+from callcenter.asterisk_engine.dialplan import LINES_CONTEXT
 
 from ..asterisk.fixtures import transcript
 
@@ -44,11 +45,13 @@ class FakeChannel:
     ``keys`` are ``(command prefix, digit)`` pressed in order when a command accepting keys
     matches the prefix; ``hangup_on`` hangs up during the first command with that prefix;
     ``dial`` answers ``EXEC Dial`` (it gets the parsed words); ``missing_sounds`` are files
-    Asterisk does not have.
+    Asterisk does not have. ``context`` is the dialplan context running the AGI (a trunk's
+    caller runs in the rendered lines context, as recorded in ``live/agi_12345_to_agent.txt``).
     """
 
     def __init__(self, port: int, path: str, *, channel: str = "PJSIP/trunk",
-                 uniqueid: str | None = None, callerid: str = "5551000", max_wait: float = 0.05,
+                 context: str = LINES_CONTEXT, uniqueid: str | None = None,
+                 callerid: str = "5551000", max_wait: float = 0.05,
                  keys: list[tuple[str, str]] | None = None, hangup_on: str | None = None,
                  dial: Dial | None = None, missing_sounds: frozenset[str] = frozenset()) -> None:
         number = next(_ids)
@@ -57,6 +60,7 @@ class FakeChannel:
         self.channel = channel if "-" in channel else f"{channel}-{number:08x}"
         self.uniqueid = uniqueid or f"1795810548.{number}"
         self.callerid = callerid
+        self.context = context
         self.max_wait = max_wait
         self.keys = list(keys or [])
         self.hangup_on = hangup_on
@@ -78,6 +82,7 @@ class FakeChannel:
             "agi_channel": self.channel,
             "agi_uniqueid": self.uniqueid,
             "agi_callerid": self.callerid,
+            "agi_context": self.context,
             "agi_extension": self.path.rpartition("/")[2],
         }
         return [f"{k}: {replace.get(k, v)}" for k, v in self._environment]

@@ -1,7 +1,8 @@
 """Callbacks over Asterisk, as on the embedded engine: a waiting caller accepts the offer and
 hangs up keeping their place; the offered seat rings by AMI Originate (outcomes as recorded in
 ``live/ami_originate_to_seat.txt``), and its answered channel calls the caller back through the
-trunk, showing the line's number."""
+trunk, showing the line's number. Only a caller ID that came in on the trunk (its channel, in
+the lines context) is called back."""
 
 from __future__ import annotations
 
@@ -23,8 +24,10 @@ from callcenter.asterisk.ami_originate import outcome_from_event
 from callcenter.asterisk.transcripts import RECEIVED, ami_blocks
 from callcenter.asterisk_engine.callbacks import callback_number
 from callcenter.asterisk_engine.dial_ends import DIAL_ENDS, dial_end
+from callcenter.asterisk_engine.dialplan import LINES_CONTEXT
 from calls.commands import CALLBACK
 from calls.events import DialFailed
+from calls.leg import State
 
 from ..asterisk.fixtures import transcript
 from .conftest import engine_parts, start, wait_for
@@ -137,8 +140,10 @@ def test_a_seat_that_cannot_be_rung_declines_and_the_call_keeps_its_place():
     assert parts.acd.call_state(caller.uniqueid) is not None and parts.records == []
 
 
-def offer_refused(callerid: str, *, ami_up: bool = True):
-    """The ACD offers a callback to a waiting caller, who then hangs up; what they heard."""
+def offer_refused(callerid: str, *, ami_up: bool = True, channel: str = "PJSIP/trunk",
+                  context: str = LINES_CONTEXT):
+    """The ACD offers a callback to a waiting caller (on ``channel`` in ``context``), who then
+    hangs up; what they heard."""
 
     async def scenario():
         parts = engine_parts()
@@ -146,23 +151,34 @@ def offer_refused(callerid: str, *, ami_up: bool = True):
         callbacks = running.flow.callbacks
         callbacks.originate, callbacks.agi_url = (lambda *a, **k: None), "agi://127.0.0.1:1"
         callbacks.connected = lambda: ami_up
-        caller = FakeChannel(running.port, "12345", callerid=callerid,
+        caller = FakeChannel(running.port, "12345", callerid=callerid, channel=channel, context=context,
                              keys=[("STREAM FILE callcenter/all_busy_callback", "1")])
         task = asyncio.create_task(caller.run())
         await wait_for(lambda: parts.acd.call_state(caller.uniqueid) is not None)
         running.flow.sink([OfferCallback(caller.uniqueid, "zh-general")])  # queued before the hang-up
+        state = running.flow.calls[caller.uniqueid].call.state  # the offer is taken up at once
         caller.hang_up()
         await task
         await running.server.close()
-        return parts, caller
+        return parts, caller, state
 
-    parts, caller = asyncio.run(scenario())
+    parts, caller, state = asyncio.run(scenario())
+    assert state is State.QUEUED  # not CALLBACK_OFFER
     assert not any("all_busy_callback" in c for c in caller.commands)
     assert parts.count(CallbackAccepted) == 0 and parts.count(CallerHungUp) == 1
 
 
 def test_no_callback_is_offered_to_a_caller_without_a_phone_number():
     offer_refused("13800001")
+
+
+@pytest.mark.parametrize("channel, context", [
+    ("PJSIP/1001", LINES_CONTEXT),  # a seat's endpoint (trust_id_inbound=no)
+    ("PJSIP/trunk-1-0000000a", LINES_CONTEXT),  # an endpoint named like the trunk
+    ("PJSIP/trunk", "from-internal"),  # the trunk's channel in a dialplan of someone else's
+])
+def test_no_callback_is_offered_to_a_caller_id_that_did_not_come_in_on_the_trunk(channel, context):
+    offer_refused(NUMBER, channel=channel, context=context)
 
 
 def test_no_callback_is_offered_while_ami_is_down():

@@ -5,7 +5,8 @@ fake AMI server, which checks every header) to that number, showing the line's n
 answered channel runs ``visit/<task id>``: the ``missed_callback`` flow offers an agent, the
 citizen presses 1 and the agent's seat rings on that channel and answers, as on the embedded
 engine. Giving up again within the period brings no second call; outside calling hours the
-callback waits, and the next engine (within hours) dials it once.
+callback waits, and the next engine (within hours) dials it once. A caller ID that did not come
+in on the trunk is not called back.
 
 The clock is pinned to a moment of the test's choosing (Shanghai time).
 """
@@ -61,10 +62,12 @@ def missed_engine(tmp_path: Path, now: float, *, overflow_after: float | None = 
     return engine
 
 
-async def give_up_waiting(engine: Engine, handle: AsteriskHandle, number: str = CITIZEN) -> FakeChannel:
-    """A caller from ``number`` on the line waits in the queue (nobody ready) and hangs up."""
+async def give_up_waiting(engine: Engine, handle: AsteriskHandle, number: str = CITIZEN,
+                          channel: str = "PJSIP/trunk") -> FakeChannel:
+    """A caller from ``number`` on the line (on ``channel``) waits in the queue (nobody ready)
+    and hangs up."""
     abandoned = engine.acd.stats["zh-general"].abandoned
-    caller = FakeChannel(handle.agi_port, LINE, callerid=number)
+    caller = FakeChannel(handle.agi_port, LINE, callerid=number, channel=channel)
     task = asyncio.create_task(caller.run())
     await wait_for(lambda: "EXEC StartMusicOnHold default" in caller.commands, 10)
     caller.hang_up()
@@ -163,6 +166,22 @@ def test_a_caller_with_no_number_of_their_own_is_not_called_back(tmp_path):
 
     ami = run_campaigns(engine, ami_script(), scenario)
     assert ami.mismatches == [] and originates(ami) == []
+
+
+def test_a_caller_id_that_did_not_come_in_on_the_trunk_is_not_called_back(tmp_path):
+    engine = missed_engine(tmp_path, local(10))
+
+    async def scenario(engine, handle, runner, ami) -> None:
+        await give_up_waiting(engine, handle, channel="PJSIP/1001")  # a seat's endpoint, say
+        assert missed(runner) == []
+        await give_up_waiting(engine, handle)  # the same number on the trunk
+        await wait_for(lambda: originates(ami), 10)
+        [task] = missed(runner)
+        assert task.number == CITIZEN
+
+    script = ami_script(*answered_originate("missed_call-1", "1795810600.9", CITIZEN))
+    ami = run_campaigns(engine, script, scenario)
+    assert originates(ami) == [f"PJSIP/{CITIZEN}@trunk"]
 
 
 def test_a_caller_who_gets_through_later_is_not_called_back(tmp_path):

@@ -91,6 +91,7 @@ def test_secrets_are_the_given_ones_and_ami_is_loopback_only():
     ("pjsip.conf", "endpoint_identifier_order=username,ip,anonymous", "endpoint_identifier_order=ip,username",
      "by ip before username"),
     ("pjsip.conf", "endpoint_identifier_order=username,ip,anonymous\n", "", "by ip before username"),
+    ("pjsip.conf", "trust_id_inbound=no\n", "trust_id_inbound=yes\n", "endpoint 1001: trust_id_inbound on"),
     # the desk's transfer and three-way call
     ("confbridge.conf", "announce_only_user=no", "announce_only_user=yes", "plays Asterisk core sounds"),
     ("extensions.conf", "1,Dial(PJSIP/053100100001@", "1,Dial(PJSIP/${EXTEN}@",
@@ -130,6 +131,16 @@ def test_seats_are_identified_by_user_name_before_the_trunk_by_address():
     assert order.index("username") < order.index("ip")
     assert pjsip.get(pjsip.of_type("identify")[0], "match") == "127.0.0.1"
     assert "restart" in text[:text.index("[global]")]
+
+
+def test_only_the_trunk_is_trusted_with_the_callers_identity():
+    """RFC 3325: chan_pjsip takes the caller ID from P-Asserted-Identity only where
+    ``trust_id_inbound=yes``: on the trunk (identified by the carrier's address), never a seat."""
+    pjsip = parse_conf(rendered()["pjsip.conf"])
+    trusted = {e.name: pjsip.get(e, "trust_id_inbound") for e in pjsip.of_type("endpoint")}
+    assert trusted.pop("trunk") == "yes"
+    assert set(trusted) == {a.id for a in CONFIG.agents} and set(trusted.values()) == {"no"}
+    assert [pjsip.get(i, "endpoint") for i in pjsip.of_type("identify")] == ["trunk"]
 
 
 @pytest.mark.parametrize(("setting", "seconds"), [(RTP_TIMEOUT, 30), (12.5, 13), (0.5, 1)])
