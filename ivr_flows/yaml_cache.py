@@ -32,8 +32,8 @@ from typing import Any, TypeVar
 
 from ivr_flows.yaml_limits import MAX_DEPTH, MAX_VALUES
 
-FORMAT = 1
-"""Bumped whenever what ``load_yaml`` and the config loader keep changes shape."""
+FORMAT = 2
+"""Bumped whenever what ``ivr_flows.yaml_source`` keeps changes shape."""
 PER_FOLDER = 8
 """Entries kept in each subfolder (by the first two hex digits of the key), last used first."""
 ENV = "CALLCENTER_CACHE_DIR"
@@ -65,8 +65,7 @@ def _parser() -> str:
 
 
 _HERE = Path(__file__).resolve().parent
-SOURCES = (_HERE / "yaml_source.py", _HERE.parent / "callcenter" / "config" / "yaml_source.py",
-           _HERE / "yaml_limits.py", _HERE / "yaml_cache.py")
+SOURCES = (_HERE / "yaml_source.py", _HERE / "yaml_limits.py", _HERE / "yaml_cache.py")
 """Our own code that turns a document into what is kept: a change to it is another key."""
 
 

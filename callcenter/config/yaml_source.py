@@ -5,16 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ivr_flows.yaml_cache import cached_parse
-from ivr_flows.yaml_limits import YamlLimitError, check_limits, read_text
-from ivr_flows.yaml_source import compose_and_construct
-
-if TYPE_CHECKING:
-    import yaml
+from ivr_flows.yaml_limits import YamlLimitError, read_text, yaml_error
+from ivr_flows.yaml_source import parse_lines
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
@@ -134,65 +130,19 @@ def load_yaml_or_raise(path: Path, error: type[SourceError]) -> tuple[Any, Sourc
 
 
 def loads_yaml(text: str, filename: str) -> tuple[Any, SourceMap]:
-    """``text`` parsed (or its parse from an earlier run, ``ivr_flows.yaml_cache``) with the line
-    of every value; an invalid document raises ``YamlError`` naming ``filename`` and the line."""
-    def decode(parsed: dict[str, Any]) -> tuple[Any, SourceMap]:
-        source = SourceMap(default_file=filename)
-        source.origins.update((tuple(loc), Origin(filename, line)) for loc, line in parsed["lines"])
-        return parsed["data"], source
-
-    return cached_parse("config", text, lambda text: _parse(text, filename), decode)
-
-
-def _parse(text: str, filename: str) -> dict[str, Any]:
-    import yaml  # here: a run whose documents are all in the parse cache does without it
-
+    """``text`` parsed (``ivr_flows.yaml_source.parse_lines``, maybe from an earlier run's
+    parse) with the origin of every value; an invalid document raises ``YamlError`` naming
+    ``filename`` and the line."""
     try:
-        check_limits(text, filename)
-        node, data = compose_and_construct(text)
-    except yaml.MarkedYAMLError as exc:
+        data, lines, _ = parse_lines(text, filename)
+    except yaml_error("MarkedYAMLError") as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         raise YamlError(Origin(filename, line), f"invalid YAML: {exc.problem or exc}") from None
-    except yaml.YAMLError as exc:
+    except yaml_error() as exc:
         raise YamlError(Origin(filename, 1), f"invalid YAML: {exc}") from None
     except YamlLimitError as exc:
         raise YamlError(Origin(exc.file, exc.line), exc.message) from None
-    lines: dict[Loc, int] = {}
-    if node is not None:
-        _walk(node, (), lines)
-    return {"data": data, "lines": [[list(loc), line] for loc, line in lines.items()]}
-
-
-def _walk(node: yaml.Node, path: Loc, out: dict[Loc, int]) -> None:
-    import yaml
-
-    out.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        merged: list[yaml.Node] = []
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                merged.append(value_node)
-                continue
-            key = _scalar_key(key_node)
-            out[path + (key,)] = key_node.start_mark.line + 1
-            _walk(value_node, path + (key,), out)
-        for value_node in merged:
-            sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
-            for source in sources:
-                _walk(source, path, out)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _walk(item, path + (index,), out)
-
-
-def _scalar_key(node: yaml.Node) -> str | int:
-    import yaml
-
-    value = node.value if isinstance(node, yaml.ScalarNode) else str(node.value)
-    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:int":
-        try:
-            return int(value)
-        except ValueError:
-            return value
-    return value
+    source = SourceMap(default_file=filename)
+    source.origins.update((loc, Origin(filename, line)) for loc, line in lines.items())
+    return data, source

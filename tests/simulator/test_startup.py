@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import callcenter.config.yaml_source as config_yaml_source
 import ivr_flows.yaml_source as yaml_source
 import simulator.scenario as scenario_module
 from callcenter.cli import main
@@ -147,7 +146,6 @@ def test_a_second_load_of_a_scenario_parses_no_yaml(tmp_path: Path, monkeypatch)
 
     monkeypatch.setattr(yaml_source, "compose_and_construct", parse)
     monkeypatch.setattr(yaml_source, "_parse_data", parse)
-    monkeypatch.setattr(config_yaml_source, "compose_and_construct", parse)
     again = load_scenario("jinan-day")
     assert again.scenario == first.scenario and again.config == first.config
     assert again.ivr.flows.keys() == first.ivr.flows.keys()
