@@ -140,13 +140,9 @@ def _walk(node: yaml.Node, path: Path_, lines: dict, duplicates: list) -> None:
 
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
+        own, merged = _split(node)
         given: set[Any] = set()
-        merged: list[yaml.Node] = []
-        for key_node, value_node in node.value:
-            if key_node.tag == MERGE_TAG:
-                merged.append(value_node)
-                continue
-            key = _key(key_node)
+        for key, key_node, value_node in own:
             child = (*path, key)
             if key in given:  # the data holds the last value: its lines replace the first's
                 duplicates.append((child, key_node.start_mark.line + 1))
@@ -171,18 +167,25 @@ def _walk_merged(merged: list[yaml.Node], path: Path_, given: set[Any], lines: d
         sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
         for source in sources:
             if not isinstance(source, yaml.MappingNode):
-                continue  # PyYAML refuses it before the walk
-            inner: list[yaml.Node] = []
-            for key_node, item in source.value:
-                if key_node.tag == MERGE_TAG:
-                    inner.append(item)
-                    continue
-                key = _key(key_node)
+                continue  # PyYAML refuses it when it constructs the data
+            own, inner = _split(source)
+            for key, key_node, item in own:
                 if key not in given:
                     given.add(key)
                     lines[(*path, key)] = key_node.start_mark.line + 1
                     _walk(item, (*path, key), lines, [])
             _walk_merged(inner, path, given, lines)
+
+
+def _split(node: yaml.MappingNode) -> tuple[list[tuple[Any, yaml.Node, yaml.Node]], list[yaml.Node]]:
+    """A mapping's own pairs (key, key node, value node) and its merge keys' values."""
+    own, merged = [], []
+    for key_node, value_node in node.value:
+        if key_node.tag == MERGE_TAG:
+            merged.append(value_node)
+        else:
+            own.append((_key(key_node), key_node, value_node))
+    return own, merged
 
 
 def _key(node: yaml.Node) -> Any:
