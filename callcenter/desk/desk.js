@@ -166,13 +166,26 @@
     document.getElementById("task-start").hidden = task.step !== "offered";
     document.getElementById("task-result").hidden = task.step !== "talking" && task.step !== "result";
   }
+  // A result recorded without the agent (not entered in time, or released by a supervisor).
+  function showLapsed(lapsed) {
+    const notice = document.getElementById("task-lapsed");
+    notice.hidden = !lapsed;
+    if (!lapsed) return;
+    document.getElementById("task-none").hidden = true;
+    const template = lapsed.how === "released" ? notice.dataset.released : notice.dataset.timedOut;
+    show("task-lapsed-text", template.replace("{task}", lapsed.task_id));
+    notice.title = lapsed.why;
+    document.getElementById("task-lapsed-id").value = lapsed.task_id;
+  }
   async function loadTask() {
     clearTimeout(taskTimer);
     const reply = await fetch("/desk/seat/task", {credentials: "same-origin"});
     if (!reply.ok) return;
-    const task = (await reply.json()).task;
+    const {task, lapsed} = await reply.json();
     showTask(task);
-    if (task && task.step !== "result") taskTimer = setTimeout(loadTask, 1000);
+    showLapsed(lapsed);
+    // every second while the call moves on; while the result waits, slower (it may lapse)
+    if (task) taskTimer = setTimeout(loadTask, task.step === "result" ? 5000 : 1000);
   }
   if (taskCard) loadTask();
   const stream = new EventSource("/desk/seat/events");

@@ -1,8 +1,10 @@
 """The seat page's outbound task card: the return visit the ACD offered the agent (the case's
 summary, the number masked but for its last 4, a link to the history), Call and Skip for a
 preview, and the result once the citizen was reached (solved? satisfied? a 1-5 score, a
-remark). Only the agent who holds the task may act on it; the number dialled is never taken
-from the page (the engine looks it up on the case)."""
+remark). A result recorded without the agent (not entered within ``result_seconds``, or released
+by a supervisor) is told on the card until their next task or they dismiss it. Only the agent
+who holds the task may act on it; the number dialled is never taken from the page (the engine
+looks it up on the case)."""
 
 from __future__ import annotations
 
@@ -70,10 +72,12 @@ def add_task_routes(router: APIRouter, engine: Any, seat_of: Callable[[Request],
             return JSONResponse({"detail": "seat: pick a seat first"}, status_code=409)
         tasks = engine.agent_tasks
         held = tasks.holding(seat) if tasks is not None else None
+        notice = tasks.notice(seat) if tasks is not None else None
+        lapsed = dict(zip(("task_id", "how", "why"), notice, strict=True)) if notice is not None else None
         if held is None:
-            return JSONResponse({"task": None})
+            return JSONResponse({"task": None, "lapsed": lapsed})
         # the case is read from the database and parsed: off the engine's loop
-        return JSONResponse({"task": await asyncio.to_thread(card, engine, held)})
+        return JSONResponse({"task": await asyncio.to_thread(card, engine, held), "lapsed": lapsed})
 
     @router.post("/seat/task/{action}")
     async def task_action(request: Request, action: str) -> Response:
@@ -83,7 +87,7 @@ def add_task_routes(router: APIRouter, engine: Any, seat_of: Callable[[Request],
         user, form = posted
         seat = seat_of(request)
         tasks = engine.agent_tasks
-        if seat is None or action not in ("call", "skip", "result"):
+        if seat is None or action not in ("call", "skip", "result", "dismiss"):
             return page(request, user, 422, "seat: pick a seat first" if seat is None else "action: unknown")
         if tasks is None:
             return page(request, user, 503, "tasks: this engine dials no agents' outbound calls")
@@ -91,6 +95,8 @@ def add_task_routes(router: APIRouter, engine: Any, seat_of: Callable[[Request],
         try:
             if action == "result":
                 tasks.record(seat, task_id, answers_of(form), form.get("remark", "").strip()[:500])
+            elif action == "dismiss":
+                tasks.dismiss(seat, task_id)
             else:
                 getattr(tasks, action)(seat, task_id)
         except ValueError as exc:

@@ -16,7 +16,8 @@ survey's path (``CampaignRunner.on_result``, the case workflow's ``VisitResult``
 recorded within ``result_seconds`` of the call's end (on the driver's clock, checked each tick),
 or released by a supervisor, is an answered call without answers: ``SILENT`` as for a survey
 call (the case cannot record a reached visit without the satisfied answer), so the dialer's
-retry rules decide, a remark on the case says why, and the agent's task card is freed.
+retry rules decide, a remark on the case says why, and the agent's task card is freed and
+tells them so (``notice``) until their next task or they dismiss it.
 Runs on the engine's loop; the dialer is the runner's, under its lock (``_dialing``).
 """
 
@@ -79,6 +80,9 @@ class AgentCampaign:
         self.held: dict[str, Held] = {}  # by task id
         # tasks whose result went unrecorded, by task id: whose result it was, and why
         self.lapsed: dict[str, tuple[str, str]] = {}
+        # what each agent's desk tells them until their next task or they dismiss it: the task
+        # whose result was recorded without them, and how (timed_out | released)
+        self.notices: dict[str, tuple[str, str]] = {}
         self._timer: asyncio.TimerHandle | None = None
 
     def requirements(self, line: str, language: str) -> dict[str, int]:
@@ -153,6 +157,7 @@ class AgentCampaign:
                 sweep = True
                 task = self.blender.task_of(command.call_id)
                 if task is not None:
+                    self.notices.pop(command.agent_id, None)  # a new task: the old notice is done
                     preview = self.runner.dialer.rules.of(task.kind).preview
                     self.held[task.task_id] = Held(task, command.agent_id, str(command.call_id), preview,
                                                    "offered" if preview else "ringing")
@@ -257,7 +262,7 @@ class AgentCampaign:
         for held in [h for h in self.held.values() if h.step == "result"
                      and now - h.since >= self.result_seconds]:
             self._without_answers(held, f"no result from agent {held.agent_id} within "
-                                        f"{self.result_seconds:g} s")
+                                        f"{self.result_seconds:g} s", "timed_out")
 
     def release(self, agent_id: str, by: str) -> str:
         """A supervisor (``by``) frees ``agent_id`` of the task whose result they did not
@@ -265,13 +270,28 @@ class AgentCampaign:
         held = next((h for h in self.held.values() if h.agent_id == agent_id and h.step == "result"), None)
         if held is None:
             raise TaskRefused(f"agent {agent_id[:32]}: holds no task waiting for a result")
-        self._without_answers(held, f"released by supervisor {by}")
+        self._without_answers(held, f"released by supervisor {by}", "released")
         return held.task.task_id
 
-    def _without_answers(self, held: Held, why: str) -> None:
+    def notice(self, agent_id: str) -> tuple[str, str, str] | None:
+        """What ``agent_id``'s desk tells them of a task recorded without their result: its id,
+        how (``timed_out`` or ``released``) and why; None once dismissed or a new task came."""
+        notice = self.notices.get(agent_id)
+        if notice is None:
+            return None
+        task_id, how = notice
+        return task_id, how, self.lapsed.get(task_id, (agent_id, ""))[1]
+
+    def dismiss(self, agent_id: str, task_id: str) -> None:
+        """The agent has read the notice of ``task_id``."""
+        if self.notices.get(agent_id, ("", ""))[0] == task_id:
+            del self.notices[agent_id]
+
+    def _without_answers(self, held: Held, why: str, how: str) -> None:
         task_id = held.task.task_id
         del self.held[task_id]
         self.lapsed[task_id] = (held.agent_id, why)
+        self.notices[held.agent_id] = (task_id, how)
         if len(self.lapsed) > LAPSED_KEPT:
             del self.lapsed[next(iter(self.lapsed))]  # the oldest: its agent has long moved on
         log.warning("outbound %s: %s", task_id, why)

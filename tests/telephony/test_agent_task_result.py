@@ -93,6 +93,12 @@ def test_a_supervisor_releases_the_task_from_the_board_and_an_agent_may_not(tmp_
             assert done.status_code == 303, done.text
             assert engine.agent_tasks.holding(SEAT) is None
             assert outcomes == [(task_id, CallOutcome.SILENT)]
+            card = await asyncio.to_thread(agent.get, "/desk/seat/task")  # the agent's card tells them
+            assert card.json() == {"task": None, "lapsed": {
+                "task_id": task_id, "how": "released", "why": "released by supervisor boss1"}}
+            read = await asyncio.to_thread(agent.post, "/desk/seat/task/dismiss",
+                                           data={"csrf": agent_csrf, "task": task_id})
+            assert read.status_code == 303 and engine.agent_tasks.notice(SEAT) is None
             again = await asyncio.to_thread(boss.post, f"/desk/board/agents/{SEAT}/release-task",
                                             data={"csrf": csrf})
             assert again.status_code == 409 and "holds no task waiting for a result" in again.text
