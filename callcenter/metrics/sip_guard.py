@@ -1,5 +1,6 @@
 """Prometheus figures of the embedded SIP engine's defences: calls refused by admission
-control, failed digest authentications, and the sources and accounts blocked right now."""
+control, caller IDs not believed (from outside the trust domain), failed digest
+authentications, and the sources and accounts blocked right now."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ class SipGuardCollector:
         refused.add_metric(["max_calls"], control.refused)
         refused.add_metric(["source_rate"], self.telephony.endpoint.dropped_by_limit)
         yield refused
+        yield CounterMetricFamily("callcenter_sip_identity_not_believed",
+                                  "Calls whose caller ID came from outside the trust domain (never "
+                                  "called back through a gateway)", value=control.not_believed)
         failures = CounterMetricFamily("callcenter_sip_auth_failures",
                                        "Failed digest authentications", labels=["kind"])
         blocks = CounterMetricFamily("callcenter_sip_auth_blocks",

@@ -144,6 +144,9 @@ class CallControl(CallWire):
         self._sinking = 0  # > 0 while the ACD's commands are carried out
         self.transfers = Transfers(self)
         self.trust = trust_domain(config)  # whose caller identity is believed
+        self.not_believed = 0  # calls whose caller ID came from outside the trust domain
+        log.info("caller IDs believed from: %s", ", ".join(map(str, self.trust.networks)) or
+                 "no one (a callback goes back to the address its call came from)")
         self.callbacks = Callbacks(self)
         # told of each call turned away at overload (the line's number, the caller's own number
         # from a trusted peer, else None): missed-call callbacks
@@ -353,6 +356,7 @@ class CallControl(CallWire):
         from anyone else is logged as not believed (never dialled through a gateway)."""
         number = own_number(request, addr, self.trust)
         if number is None and asserted_number(request) is not None:
+            self.not_believed += 1
             log.info("call %s from %s: caller ID not believed (not a gateway nor in caller_identity."
                      "trusted_peers): no callback through a gateway", request.call_id, addr[0])
         return number

@@ -11,6 +11,7 @@ import pytest
 
 from acd.events import CallbackAccepted
 from callcenter.media.dtmf import detect_tone
+from callcenter.metrics.sip_guard import SipGuardCollector
 from callcenter.sip.message import SipURI
 from callcenter.sip.transport import open_endpoint
 from callcenter.sip.useragent import Call, UserAgent
@@ -101,6 +102,12 @@ def test_no_callback_for_a_caller_whose_number_is_not_a_phone_number(prompts_dir
     asyncio.run(scenario())
 
 
+def not_believed(tel) -> float:
+    """``/metrics``' count of calls whose caller ID was not believed."""
+    return next(sample.value for metric in SipGuardCollector(tel).collect() for sample in metric.samples
+                if sample.name == "callcenter_sip_identity_not_believed_total")
+
+
 def test_through_a_gateway_only_the_trunks_caller_id_is_called_back(prompts_dir):
     """The gateway (127.0.0.5) is the trust domain: a caller from there is called back through
     it; a peer elsewhere asserting a number (PAI, From, Via and Contact on the trunk's host) is
@@ -124,6 +131,7 @@ def test_through_a_gateway_only_the_trunks_caller_id_is_called_back(prompts_dir)
         assert parts.count(CallbackAccepted) == 0
         assert tel.control.callers[call.call_id].call.state is State.QUEUED
         await spoofer.hangup(call)
+        assert not_believed(tel) == 1.0
 
         trunk_caller = LyingCaller(await open_endpoint(host="127.0.0.5", port=0), user="13800138000",
                                    media=True)
@@ -136,6 +144,7 @@ def test_through_a_gateway_only_the_trunks_caller_id_is_called_back(prompts_dir)
         assert len(dialled) == 1
         uri = SipURI.parse(dialled[0].invite.uri)
         assert (uri.user, uri.host, uri.port) == ("13800138000", "127.0.0.5", gateway.port)
+        assert not_believed(tel) == 1.0  # the trunk's caller is believed
         for ua in (seat, spoofer, trunk_caller, gateway):
             await ua.endpoint.close()
         await tel.close()
