@@ -56,6 +56,17 @@ def _flow_problems(cfg: HotlineConfig, path: str | None) -> list[str]:
     return [str(issue) for issue in check_line_routes(cfg, flows, path)]
 
 
+def _caller_identity(cfg: HotlineConfig) -> str:
+    """Whose caller IDs are believed (the trust domain, host names unresolved) and where a
+    callback goes."""
+    from callcenter.telephony.trust import gateway_hosts
+
+    trusted = [*dict.fromkeys(gateway_hosts(cfg)), *cfg.caller_identity.trusted_peers]
+    back = (f"through {cfg.callbacks.gateway}" if cfg.callbacks.gateway
+            else "back to the address each call came from")
+    return f"caller IDs believed from: {', '.join(trusted) or 'no one'}; callbacks {back}"
+
+
 def summary(cfg: HotlineConfig) -> str:
     """A short human summary: lines, languages, queues, agents and skills."""
     out = [f"config ok: {cfg.center.name}"]
@@ -82,6 +93,7 @@ def summary(cfg: HotlineConfig) -> str:
     gateway = cfg.transfers.gateway or "none"
     out.append(f"departments: {len(cfg.departments)} ({reachable} reachable by transfer; "
                f"transfer gateway {gateway})")
+    out.append(_caller_identity(cfg))
     out.append(cfg.service_level.policy().describe())
     if cfg.sms is not None and cfg.sms.enabled:
         sms = cfg.sms
