@@ -3,7 +3,9 @@
 Inputs are method calls with ``now`` (an injected clock); outputs are commands (``Dial``,
 ``TaskEnded``) and ``next_deadline()``. Survey tasks are pushed: ``on_timer`` dials those due,
 within calling hours and each kind's concurrency. Agent tasks are pulled: the blending gate
-asks ``take`` for one when an agent may have it, and ``dial`` once the agent's seat answered.
+asks ``take`` for the oldest one an idle agent fits when an agent may have it (they wait in
+lanes by line and language, so those nobody fits are passed over untouched), and ``dial``
+once the agent's seat answered.
 Every number is validated (``outbound.numbers``) when a task is made and is the only number
 that task ever dials."""
 

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from outbound.dialer import Dialer
-from outbound.model import Answers, CallOutcome, Dial, Kind, Rules, TaskEnded
-from outbound.task import FINAL
+from outbound.model import Answers, CallOutcome, Dial, Kind, KindRules, Mode, Rules, TaskEnded
+from outbound.task import FINAL, State
 from tests.outbound.helpers import local
 
 NUMBERS = ["13800138000", "13900139000", "+8613700137000", "02161234567"]
@@ -72,3 +72,41 @@ def test_a_random_day_keeps_the_rules(steps: list, start: float) -> None:
         for later, other in missed_made[i + 1:]:
             assert other != number or later - at >= rules.missed_call_period
     assert all(d.kind in Kind for _, d in dials)
+
+
+visit = st.tuples(st.sampled_from(["12345", "12315"]), st.sampled_from(["zh", "en", "ug"]),
+                  st.sampled_from([Kind.RETURN_VISIT, Kind.REVISIT]), st.floats(0, 3600))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(visit, max_size=40), st.sets(st.sampled_from(["zh", "en", "ug"])),
+       st.lists(st.sampled_from(["take", "release"]), max_size=30))
+def test_take_gives_the_oldest_due_task_that_fits_and_leaves_the_others_as_they_were(
+        visits: list, speakers: set, actions: list) -> None:
+    agent = KindRules(mode=Mode.AGENT, queue="visits")
+    dialer = Dialer(Rules(kinds={Kind.RETURN_VISIT: agent, Kind.REVISIT: agent}))
+    start = local(9)
+    due = {}  # task id -> when it is due
+    for i, (line, language, kind, after) in enumerate(visits):
+        task = dialer.add_visit(f"C{i}", f"1380013{i:04d}", line, start, not_before=start + after,
+                                language=language, kind=kind).task
+        due[task.task_id] = task.due_at
+    now, taken = start + 3600, []
+
+    def fits(task) -> bool:
+        return task.language in speakers
+
+    for action in actions:
+        if action == "release" and taken:
+            dialer.release(taken.pop(0).task_id, now)
+            continue
+        waiting = [t for t in dialer.tasks.values() if t.state is State.SCHEDULED and fits(t)]
+        before = {t.task_id: (t.state, t.attempts) for t in dialer.tasks.values()}
+        task = dialer.take("visits", now, fits)
+        if not waiting:
+            assert task is None
+        else:
+            assert task is not None and fits(task)
+            assert due[task.task_id] == min(due[t.task_id] for t in waiting)
+            taken.append(task)
+        assert all((t.state, t.attempts) == before[t.task_id] for t in dialer.tasks.values() if t is not task)
