@@ -19,10 +19,10 @@ from acd.events import (
     CallbackAccepted,
     CallerHungUp,
 )
-from callcenter.asterisk import AMIMessage
+from callcenter.asterisk import AGIEnvironment, AMIMessage
 from callcenter.asterisk.ami_originate import outcome_from_event
-from callcenter.asterisk.transcripts import RECEIVED, ami_blocks
-from callcenter.asterisk_engine.callbacks import callback_number
+from callcenter.asterisk.transcripts import RECEIVED, agi_script, ami_blocks
+from callcenter.asterisk_engine.callbacks import callback_number, trunk_number
 from callcenter.asterisk_engine.dial_ends import DIAL_ENDS, dial_end
 from callcenter.asterisk_engine.dialplan import LINES_CONTEXT
 from calls.commands import CALLBACK
@@ -53,6 +53,24 @@ def test_only_the_callers_own_mainland_number_is_called_back():
     assert callback_number("01012345678") == "01012345678"
     for other in ("13800001", "anonymous", "", "0013812345678", "138-1234-5678", "sip:1@evil"):
         assert callback_number(other) is None
+
+
+def recorded_env(section: int, callerid: str) -> AGIEnvironment:
+    """The ``agi_*`` block Asterisk 23 sent on connection ``section`` of a trunk caller's call
+    (``live/agi_12345_to_agent.txt``: 0 the caller's channel, 1 the answering seat's), with a
+    mobile number for a caller ID (the recorded one, ``13800001``, is no phone number)."""
+    lines = agi_script(transcript("live/agi_12345_to_agent.txt").sections[section]).environment
+    pairs = [tuple(line.partition(": ")[::2]) for line in lines]
+    return AGIEnvironment.from_pairs([(k, callerid if k == "agi_callerid" else v) for k, v in pairs])
+
+
+def test_a_caller_id_is_believed_on_the_trunks_channel_in_the_lines_context_as_asterisk_sent_them():
+    caller, seat = recorded_env(0, NUMBER), recorded_env(1, NUMBER)
+    assert (caller.channel, caller.context) == ("PJSIP/trunk-00000003", LINES_CONTEXT)
+    assert trunk_number(caller, "trunk") == NUMBER
+    assert trunk_number(caller, "carrier") is None  # another trunk's name: not this channel
+    assert trunk_number(seat, "trunk") is None  # PJSIP/1026-..., callcenter-answered
+    assert trunk_number(recorded_env(0, "13800001"), "trunk") is None
 
 
 def run_callback(outcome_id: str, *, callerid: str = NUMBER, status: str = "ANSWER"):
