@@ -22,7 +22,6 @@ import contextlib
 import hashlib
 import importlib.util
 import json
-import logging
 import os
 import stat
 from collections.abc import Callable
@@ -38,7 +37,14 @@ PER_FOLDER = 8
 """Entries kept in each subfolder (by the first two hex digits of the key), last used first."""
 ENV = "CALLCENTER_CACHE_DIR"
 T = TypeVar("T")
-log = logging.getLogger(__name__)
+
+
+def _debug(message: str, *args: object) -> None:
+    """Logged for whoever listens (``logging`` imported only then: a run without it starts
+    faster)."""
+    import logging
+
+    logging.getLogger(__name__).debug(message, *args)
 
 
 def cache_dir() -> Path | None:
@@ -101,7 +107,7 @@ def cached_parse(kind: str, text: str, parse: Callable[[str], Any],
     entry = folder / key[:2] / f"{key}.json"
     try:
         if not trusted(folder, entry):
-            log.debug("parse cache %s not used: not private to this user", folder)
+            _debug("parse cache %s not used: not private to this user", folder)
             return decode(parse(text))
         kept = json.loads(entry.read_text(encoding="utf-8"))
         if isinstance(kept, dict) and kept.get("key") == key:
@@ -160,7 +166,7 @@ def write_private(entry: Path, data: bytes) -> None:
         for level in reversed(made):
             level.mkdir(exist_ok=True, mode=0o700)
         if not (_private(entry.parent) and _private(entry.parent.parent)):
-            log.debug("parse cache %s not written: not private to this user", entry.parent)
+            _debug("parse cache %s not written: not private to this user", entry.parent)
             return
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as out:
