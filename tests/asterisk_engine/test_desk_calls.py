@@ -277,3 +277,34 @@ def test_a_transfer_racing_a_hang_up_leaves_the_seat_in_wrap_up_whichever_comes_
         assert after_dial[-1] == "HANGUP"
     else:  # the department's, or gone
         assert after_dial == [] or first == "caller"
+
+
+def test_a_three_way_call_racing_the_agents_hang_up_ends_as_the_hang_up_and_calls_no_one():
+    """The agent hangs up after asking for the three-way call, before the Redirect of both
+    channels is answered: Asterisk refuses it (the agent's channel is gone), the department is
+    not called, and the caller's call ends as on the agent's hang-up."""
+    gate = asyncio.Event()
+
+    def ami(caller, seat):
+        return [block(SENT, "Action: Redirect", "ActionID: r", f"Channel: {caller.channel}",
+                      f"ExtraChannel: {seat.channel}", f"Exten: {caller.uniqueid}",
+                      f"ExtraExten: {caller.uniqueid}", "Context: callcenter-conference",
+                      "ExtraContext: callcenter-conference", "Priority: 1", "ExtraPriority: 1"),
+                block(RECEIVED, "Response: Error", "ActionID: r",
+                      "Message: Redirect failed, extra channel not up.")]  # as manager.c answers
+
+    async def act(scene: Scene):
+        call = scene.running.flow.calls[scene.call_id]
+        scene.desk.three_way("1001", MARKET)
+        scene.moved.set()  # the agent hangs up: the seat's Dial on the caller's channel ends
+        await wait_for(lambda: call.dialling is None)
+        gate.set()
+        await wait_for(lambda: scene.parts.acd.seat("1001").activity.value == "wrap_up")
+        await wait_for(lambda: not scene.desk._tasks and scene.call_id not in scene.running.flow.calls)
+
+    scene = in_conversation(act, ami, caller_hangs_up=False, gate=gate)
+    assert [a.get("Action") for a in scene.server.actions] == ["Login", "Redirect"]  # no Originate
+    assert scene.parts.count(AgentHungUp) == 1 and scene.desk.conferences == {}
+    (record,) = scene.parts.records
+    assert (record.agent_id, record.transferred_to) == ("1001", None)
+    assert scene.caller.commands[-1] == "HANGUP"  # still ours: ended as after any agent's hang-up
