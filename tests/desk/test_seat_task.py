@@ -40,12 +40,12 @@ def hidden(browser, element_id: str) -> bool:
 
 
 def asks_for_the_result(browser) -> None:
-    until(browser, lambda: text(browser, "#task-step") == "待登记结果")
+    until(browser, lambda: text(browser, "#task-step") == "待登记结果", 20)
     assert not hidden(browser, "task-result") and hidden(browser, "task-lapsed")
 
 
 def told_it_lapsed(browser) -> str:
-    until(browser, lambda: text(browser, "#task-lapsed-text"), 15)  # read again every 5 s
+    until(browser, lambda: text(browser, "#task-lapsed-text"), 30)  # read again every 5 s
     assert hidden(browser, "task-card") and hidden(browser, "task-none")
     shot(browser, "desk-agent-task-lapsed")
     return text(browser, "#task-lapsed-text")
