@@ -10,11 +10,13 @@ import time
 
 import pytest
 
+from acd.events import WrapUpDone
 from callcenter.api.server import start_api
 from callcenter.casework.accounts import User
 from callcenter.runtime.agent_campaigns import TaskRefused
 from outbound.model import Answers, CallOutcome
 from outbound.task import State
+from tests.outbound.helpers import replied_case
 from tests.phone.outbound_engine import LOCAL, desk_session
 from tests.telephony.helpers import wait_for
 from tests.telephony.trunk import agent_call
@@ -67,6 +69,12 @@ def test_a_result_never_recorded_frees_the_task_after_result_seconds(tmp_path, p
         with pytest.raises(TaskRefused) as other:
             tasks.record("1003", task_id, Answers(solved=True, satisfied=True))
         assert str(other.value) == f"task {task_id}: not yours"
+        # the desk tells the agent until their next task is offered to them
+        assert tasks.notice(SEAT)[:2] == (task_id, "timed_out") and tasks.notice("1003") is None
+        engine.driver.submit(WrapUpDone(SEAT))
+        await asyncio.to_thread(replied_case, engine.casework.service, "13700137055")
+        await wait_for(lambda: tasks.holding(SEAT) is not None, 20)
+        assert tasks.holding(SEAT).task.task_id != task_id and tasks.notice(SEAT) is None
 
     agent_call(tmp_path, prompts_dir, check, clock=lambda: time.time() + shift[0])
 
