@@ -95,6 +95,8 @@ class CallAdopted:
 @mypyc_attr(acyclic=True, free_list_len=1)
 @dataclass(slots=True, unsafe_hash=True)
 class AgentAnswered:
+    """The agent offered the call answered it."""
+
     agent_id: str
     call_id: CallId
 
@@ -137,22 +139,30 @@ class AgentLost:
 
 @dataclass(slots=True, unsafe_hash=True)
 class AgentLoggedIn:
+    """The agent logged in, ready or not."""
+
     agent_id: str
     ready: bool = False
 
 
 @dataclass(slots=True, unsafe_hash=True)
 class AgentLoggedOut:
+    """The agent logged out."""
+
     agent_id: str
 
 
 @dataclass(slots=True, unsafe_hash=True)
 class AgentReady:
+    """The agent is ready for calls."""
+
     agent_id: str
 
 
 @dataclass(slots=True, unsafe_hash=True)
 class AgentNotReady:
+    """The agent is not ready (``reason``: a break, training ...)."""
+
     agent_id: str
     reason: str = "break"
 

@@ -32,6 +32,8 @@ class Play:
 
 @dataclass(frozen=True, slots=True)
 class StopPlay:
+    """Stop the playback ``Play(play_id)`` started."""
+
     play_id: int
 
 
@@ -49,6 +51,8 @@ class Collect:
 
 @dataclass(frozen=True, slots=True)
 class SetLanguage:
+    """The call's language is now ``language`` (prompts, queues)."""
+
     language: str
 
 

@@ -36,6 +36,8 @@ class PreviewCall:
 
 @dataclass(frozen=True, slots=True)
 class Digit:
+    """The caller pressed a key."""
+
     digit: str
 
 
@@ -48,6 +50,8 @@ class PlayDone:
 
 @dataclass(frozen=True, slots=True)
 class DialAnswered:
+    """The party the call's ``Dial`` rang answered (``kind``: agent, department, callback)."""
+
     kind: str
     target: str
 

@@ -44,6 +44,8 @@ class PlayPrompts:
 
 @dataclass(frozen=True, slots=True)
 class StopPlaying:
+    """Stop the playback ``play_id``."""
+
     play_id: int
 
 
@@ -64,6 +66,8 @@ class CollectDigits:
 
 @dataclass(frozen=True, slots=True)
 class SetLanguage:
+    """The caller chose ``language``: later prompts and queues follow it."""
+
     language: str
 
 
@@ -113,7 +117,7 @@ class ScheduleCallback:
 
 @dataclass(frozen=True, slots=True)
 class HangUp:
-    pass
+    """End the call."""
 
 
 @dataclass(frozen=True, slots=True)
