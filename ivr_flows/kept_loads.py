@@ -28,6 +28,8 @@ from ivr_flows import inputs, yaml_cache
 
 FORMAT = 1
 """Bumped whenever what an entry holds changes shape."""
+PER_FOLDER = 2
+"""Entries kept in each of the 256 subfolders, last used first (each is 100-150 kB)."""
 T = TypeVar("T")
 _OURS = str(Path(__file__).resolve().parent.parent) + os.sep
 _MISSING: Any = object()
@@ -74,7 +76,7 @@ def _keep(entry: Path, key: str, read: inputs.Inputs, value: Any) -> None:
     except (pickle.PicklingError, TypeError, AttributeError):  # holds a lock, a lambda ...
         return
     data = pickle.dumps((key, _code(), read.files, read.folders, blob), pickle.HIGHEST_PROTOCOL)
-    yaml_cache.write_private(entry, data)
+    yaml_cache.write_private(entry, data, PER_FOLDER)
 
 
 def _code() -> dict[str, tuple[int, int]]:

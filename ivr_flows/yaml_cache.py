@@ -149,12 +149,13 @@ def _keep(entry: Path, key: str, value: Any) -> None:
         data = encoded.encode("utf-8")
     except ValueError:  # a lone surrogate: not kept
         return
-    write_private(entry, data)
+    write_private(entry, data, PER_FOLDER)
 
 
-def write_private(entry: Path, data: bytes) -> None:
+def write_private(entry: Path, data: bytes, keep: int) -> None:
     """Write ``entry`` (under the cache folder, in a subfolder of it) readable and writable by
-    this user only, making its folders private; then prune its subfolder. Nothing is written
+    this user only, making its folders private; then prune its subfolder to the ``keep`` such
+    entries used last. Nothing is written
     where another user could write (a read-only or full disk: nothing either)."""
     temporary = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
     try:
@@ -172,17 +173,17 @@ def write_private(entry: Path, data: bytes) -> None:
         with os.fdopen(descriptor, "wb") as out:
             out.write(data)
         os.replace(temporary, entry)
-        _prune(entry.parent, entry.suffix)
+        _prune(entry.parent, entry.suffix, keep)
     except OSError:  # a read-only or full disk: not kept
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
 
 
-def _prune(folder: Path, suffix: str) -> None:
-    """Remove all but the ``PER_FOLDER`` entries of ``folder`` (ending in ``suffix``) used last."""
+def _prune(folder: Path, suffix: str, keep: int) -> None:
+    """Remove all but the ``keep`` entries of ``folder`` (ending in ``suffix``) used last."""
     with os.scandir(folder) as found:
         entries = sorted(((e.stat().st_mtime_ns, e.path) for e in found
                           if e.is_file() and e.name.endswith(suffix)), reverse=True)
-    for _, path in entries[PER_FOLDER:]:
+    for _, path in entries[keep:]:
         with contextlib.suppress(OSError):
             os.unlink(path)

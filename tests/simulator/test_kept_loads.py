@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import ivr_flows.kept_loads as kept_loads
 import simulator.scenario as scenario_module
 from ivr_flows.catalogue import CATALOGUE_PATH
 from ivr_flows.yaml_cache import ENV
@@ -213,3 +214,12 @@ def test_a_duration_override_keeps_the_scenario_s_checks() -> None:
                            (float("inf"), "finite number")):
         with pytest.raises(ValueError, match=message):
             with_duration(scenario, hours)
+
+
+def test_kept_loads_have_their_own_smaller_limit(cache: Path, scenario: Path, monkeypatch) -> None:
+    load_scenario(scenario)
+    assert len(pickles(cache)) == 1 and len(list(cache.rglob("*.json"))) >= 2
+    monkeypatch.setattr(kept_loads, "PER_FOLDER", 0)  # whatever is written is pruned at once
+    scenario.write_text(scenario.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
+    load_scenario(scenario)
+    assert pickles(cache) == [] and len(list(cache.rglob("*.json"))) >= 2
