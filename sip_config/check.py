@@ -153,6 +153,17 @@ def dialplan(conf: Conf) -> dict[str, dict[str, list[Step]]]:
     return plan
 
 
+def _by_address_only(conf: Conf, endpoint: ConfSection) -> bool:
+    """True if Asterisk matches ``endpoint`` to a request by its source address alone: its
+    ``identify_by`` is ``ip`` (the default ``username,ip`` lets any host name it in From) and
+    each identify section for it matches by ``match=`` only (not a header or Request-URI)."""
+    methods = {m.strip() for m in (conf.get(endpoint, "identify_by") or "username,ip").split(",")}
+    identifies = [s for s in conf.of_type("identify") if conf.get(s, "endpoint") == endpoint.name]
+    return methods == {"ip"} and bool(identifies) and all(
+        conf.get(s, "match") and {k for k, _ in conf.items(s)} <= {"type", "endpoint", "match", "srv_lookups"}
+        for s in identifies)
+
+
 def check_pjsip(conf: Conf, config: HotlineConfig) -> list[str]:
     problems: list[str] = []
     names = {kind: {s.name for s in conf.of_type(kind)} for kind in ("transport", "aor", "auth")}
@@ -183,9 +194,10 @@ def check_pjsip(conf: Conf, config: HotlineConfig) -> list[str]:
         if not conf.get(endpoint, "context"):
             problems.append(f"{where}: no context")
         trusted = (conf.get(endpoint, "trust_id_inbound") or "no").lower() in ("yes", "true", "on", "1")
-        if trusted and endpoint.name not in identified:
+        if trusted and not _by_address_only(conf, endpoint):
             problems.append(f"{where}: trust_id_inbound on an endpoint not identified by the carrier's "
-                            "address: its peer could choose the caller ID called back")
+                            "address only (identify_by=ip and an identify section with match= alone): "
+                            "its peer could choose the caller ID called back")
         for key in ("rtp_timeout", "rtp_timeout_hold"):
             if not (conf.get(endpoint, key) or "0").isdigit() or int(conf.get(endpoint, key) or 0) < 1:
                 problems.append(f"{where}: no {key}: a party gone without a BYE holds the other forever")

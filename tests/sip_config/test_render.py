@@ -92,6 +92,14 @@ def test_secrets_are_the_given_ones_and_ami_is_loopback_only():
      "by ip before username"),
     ("pjsip.conf", "endpoint_identifier_order=username,ip,anonymous\n", "", "by ip before username"),
     ("pjsip.conf", "trust_id_inbound=no\n", "trust_id_inbound=yes\n", "endpoint 1001: trust_id_inbound on"),
+    # the trunk has no auth: matched by a From user ("trunk"), any host could set the caller ID
+    ("pjsip.conf", "identify_by=ip\n", "", "endpoint trunk: trust_id_inbound on"),
+    ("pjsip.conf", "identify_by=ip\n", "identify_by=username,ip\n", "endpoint trunk: trust_id_inbound on"),
+    ("pjsip.conf", "identify_by=ip\n", "identify_by=ip,header\n", "endpoint trunk: trust_id_inbound on"),
+    ("pjsip.conf", "endpoint=trunk\n", "endpoint=trunk\nmatch_header=X-Trunk: yes\n",
+     "endpoint trunk: trust_id_inbound on"),
+    ("pjsip.conf", "[trunk-identify]\ntype=identify\nendpoint=trunk\n", "",
+     "endpoint trunk: trust_id_inbound on"),
     # the desk's transfer and three-way call
     ("confbridge.conf", "announce_only_user=no", "announce_only_user=yes", "plays Asterisk core sounds"),
     ("extensions.conf", "1,Dial(PJSIP/053100100001@", "1,Dial(PJSIP/${EXTEN}@",
@@ -139,6 +147,8 @@ def test_only_the_trunk_is_trusted_with_the_callers_identity():
     pjsip = parse_conf(rendered()["pjsip.conf"])
     trusted = {e.name: pjsip.get(e, "trust_id_inbound") for e in pjsip.of_type("endpoint")}
     assert trusted.pop("trunk") == "yes"
+    (trunk,) = (e for e in pjsip.of_type("endpoint") if e.name == "trunk")
+    assert pjsip.get(trunk, "identify_by") == "ip" and pjsip.get(trunk, "auth") is None
     assert set(trusted) == {a.id for a in CONFIG.agents} and set(trusted.values()) == {"no"}
     assert [pjsip.get(i, "endpoint") for i in pjsip.of_type("identify")] == ["trunk"]
 
