@@ -37,12 +37,12 @@ _MISSING: Any = object()
 
 def kept_load(kind: str, name: str, load: Callable[[], T]) -> T:
     """``load()``, or the value an earlier run's ``load()`` gave, when ``kind`` and ``name``
-    (what ``load`` loads), the current folder, the interpreter, every file ``load`` read and
-    the code are as they were then."""
+    (what ``load`` loads), the current folder, the interpreter, the checkout of this code (two
+    copies of it keep apart), every file ``load`` read and the code are as they were then."""
     folder = yaml_cache.cache_dir()
     if folder is None:
         return load()
-    key = hashlib.sha256(f"{FORMAT}|{kind}|{name}|{os.getcwd()}|{sys.executable}|{sys.version}"
+    key = hashlib.sha256(f"{FORMAT}|{kind}|{name}|{os.getcwd()}|{sys.executable}|{sys.version}|{_OURS}"
                          .encode("utf-8", "surrogatepass")).hexdigest()
     entry = folder / key[:2] / f"{key}.pickle"
     value = _kept(folder, entry, key)

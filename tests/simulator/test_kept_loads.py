@@ -223,3 +223,38 @@ def test_kept_loads_have_their_own_smaller_limit(cache: Path, scenario: Path, mo
     scenario.write_text(scenario.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
     load_scenario(scenario)
     assert pickles(cache) == [] and len(list(cache.rglob("*.json"))) >= 2
+
+
+COUNTED = """
+import sys
+import simulator.scenario as scenario
+
+calls = []
+parse = scenario.parse_scenario
+scenario.parse_scenario = lambda *args: calls.append(1) or parse(*args)
+scenario.load_scenario(sys.argv[1])
+print(len(calls))
+"""
+
+
+def copy_code(to: Path) -> Path:
+    """The project's packages copied to ``to`` (a checkout of its own)."""
+    for entry in ROOT.iterdir():
+        if entry.is_dir() and (entry / "__init__.py").exists() and entry.name != "tests":
+            shutil.copytree(entry, to / entry.name, ignore=shutil.ignore_patterns("__pycache__"))
+    return to
+
+
+def loads(code: Path, scenario: Path, cache: Path) -> int:
+    """How many times a run of ``code`` loaded ``scenario`` rather than using a kept load."""
+    env = {**os.environ, "PYTHONPATH": str(code), ENV: str(cache)}
+    done = subprocess.run([sys.executable, "-c", COUNTED, str(scenario)], capture_output=True,
+                          text=True, env=env, cwd=scenario.parent, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return int(done.stdout)
+
+
+def test_each_checkout_keeps_its_own_loads(cache: Path, scenario: Path, tmp_path: Path) -> None:
+    first, second = copy_code(tmp_path / "a"), copy_code(tmp_path / "b")
+    assert loads(first, scenario, cache) == 1 and loads(first, scenario, cache) == 0
+    assert loads(second, scenario, cache) == 1 and len(pickles(cache)) == 2
