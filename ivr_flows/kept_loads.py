@@ -4,11 +4,11 @@ Loading a scenario (its center, flows, prompts) parses and validates the same fi
 run, and building the validators of our pydantic models is a good part of a small simulation's
 start. A load is kept (pickled) with what it depended on: the digest of every file it read,
 the names in every folder it listed (``ivr_flows.inputs``), and the size and time of the
-source file of every module of ours loaded then and of every other package's top module (the
-code that read and checked the files). A later run in the same folder with the same arguments
-uses the kept value only while all of that is as it was; a change to any file read, a file
-added to a folder listed or a change to the code loads and validates again (and keeps the new
-load). As a pickle runs code when loaded, an entry is read only under the parse cache's
+source file of every module of ours loaded then and of every other package's top module and
+folder (the code that read and checked the files). A later run in the same folder with the
+same arguments uses the kept value only while all of that is as it was; a change to any file
+read, a file added to a folder listed or a change to the code loads and validates again (and
+keeps the new load). As a pickle runs code when loaded, an entry is read only under the parse cache's
 checks: it and its folders belong to this user and no one else may write to them; a load that
 fails is never kept.
 """
@@ -80,18 +80,34 @@ def _keep(entry: Path, key: str, read: inputs.Inputs, value: Any) -> None:
 
 
 def _code() -> dict[str, tuple[int, int]]:
-    """The source files of the modules of ours loaded and of other packages' top modules
-    (not the standard library's), with their size and time."""
-    found = {}
-    for name, module in list(sys.modules.items()):
+    """The source files of the modules of ours loaded and, for every other package (not the
+    standard library's), its top module and its folder, with their size and time. Ours are
+    those whose top package lies in this checkout, however it was reached (a symlinked path
+    too). Another package's folder changes time whenever an install replaces its files (an
+    extension module beside it too), which its top module alone may not show."""
+    modules = list(sys.modules.items())
+    ours, found = set(), {}
+    for name, module in modules:
         path = getattr(module, "__file__", None)
-        if not path or not (path.startswith(_OURS) or (
-                "." not in name and name not in sys.stdlib_module_names)):
+        if not path or "." in name or name in sys.stdlib_module_names:
             continue
-        with contextlib.suppress(OSError):
-            status = os.stat(path)
-            found[path] = (status.st_size, status.st_mtime_ns)
+        if os.path.realpath(path).startswith(_OURS):
+            ours.add(name)
+            continue
+        _note(found, path)
+        if os.path.basename(path) == "__init__.py":
+            _note(found, os.path.dirname(path))
+    for name, module in modules:
+        path = getattr(module, "__file__", None)
+        if path and name.partition(".")[0] in ours:
+            _note(found, path)
     return found
+
+
+def _note(found: dict[str, tuple[int, int]], path: str) -> None:
+    with contextlib.suppress(OSError):
+        status = os.stat(path)
+        found[path] = (status.st_size, status.st_mtime_ns)
 
 
 def _unchanged(code: dict[str, tuple[int, int]]) -> bool:

@@ -258,3 +258,30 @@ def test_each_checkout_keeps_its_own_loads(cache: Path, scenario: Path, tmp_path
     first, second = copy_code(tmp_path / "a"), copy_code(tmp_path / "b")
     assert loads(first, scenario, cache) == 1 and loads(first, scenario, cache) == 0
     assert loads(second, scenario, cache) == 1 and len(pickles(cache)) == 2
+
+
+def test_code_reached_through_a_symlink_is_watched_to_its_deep_modules(
+        cache: Path, scenario: Path, tmp_path: Path) -> None:
+    code = copy_code(tmp_path / "code")
+    (tmp_path / "link").symlink_to(code, target_is_directory=True)
+    assert loads(tmp_path / "link", scenario, cache) == 1
+    assert loads(tmp_path / "link", scenario, cache) == 0
+    deep = code / "simulator" / "scenario.py"
+    deep.write_text(deep.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
+    assert loads(tmp_path / "link", scenario, cache) == 1
+
+
+def test_another_package_s_reinstalled_files_are_a_change(cache: Path, scenario: Path, tmp_path: Path,
+                                                         monkeypatch) -> None:
+    library = tmp_path / "library"
+    (library / "kept_loads_package").mkdir(parents=True)
+    (library / "kept_loads_package" / "__init__.py").write_text("X = 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(library))
+    monkeypatch.setitem(sys.modules, "kept_loads_package", importlib.import_module("kept_loads_package"))
+    load_scenario(scenario)
+    refuse_loading(monkeypatch)
+    load_scenario(scenario)
+    (library / "kept_loads_package" / "_speedups.so").write_bytes(b"another build")
+    os.utime(library / "kept_loads_package", ns=(1, 1))  # its folder's time changes, within a clock tick too
+    with pytest.raises(AssertionError, match="loaded again"):
+        load_scenario(scenario)
