@@ -56,17 +56,17 @@ def kept_load(kind: str, name: str, load: Callable[[], T]) -> T:
 
 def _kept(folder: Path, entry: Path, key: str) -> Any:
     try:
-        if not yaml_cache.trusted(folder, entry):
+        data = yaml_cache.read_private(folder, entry)
+        if data is None:
             return _MISSING
-        kept_key, code, files, folders, blob = pickle.loads(entry.read_bytes())
+        kept_key, code, files, folders, blob = pickle.loads(data)
         if (kept_key != key or not _unchanged(code)
                 or not inputs.Inputs(files, folders).unchanged()):
             return _MISSING
         value = pickle.loads(blob)
     except Exception:  # noqa: BLE001 - not kept, unreadable, or of code no longer there: load
         return _MISSING
-    with contextlib.suppress(OSError):
-        os.utime(entry)  # used now: the last to go when its subfolder is pruned
+    yaml_cache.used_now(entry)
     return value
 
 

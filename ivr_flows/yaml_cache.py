@@ -106,14 +106,14 @@ def cached_parse(kind: str, text: str, parse: Callable[[str], Any],
     key = _key(kind, text)
     entry = folder / key[:2] / f"{key}.json"
     try:
-        if not trusted(folder, entry):
+        data = read_private(folder, entry)
+        if data is None:
             _debug("parse cache %s not used: not private to this user", folder)
             return decode(parse(text))
-        kept = json.loads(entry.read_text(encoding="utf-8"))
+        kept = json.loads(data.decode("utf-8"))
         if isinstance(kept, dict) and kept.get("key") == key:
             value = decode(kept["value"])
-            with contextlib.suppress(OSError):
-                os.utime(entry)  # used now: the last to go when its subfolder is pruned
+            used_now(entry)
             return value
     except (OSError, ValueError, TypeError, KeyError, IndexError):
         pass  # not kept yet, or unreadable: parsed again below
@@ -124,18 +124,46 @@ def cached_parse(kind: str, text: str, parse: Callable[[str], Any],
 
 def _private(path: Path) -> bool:
     """``path`` is this user's and no one else may write to it (it could not have been forged)."""
-    status = os.lstat(path)
+    return _own(os.lstat(path))
+
+
+def _own(status: os.stat_result) -> bool:
     return status.st_uid == os.geteuid() and not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
-def trusted(folder: Path, entry: Path) -> bool:
-    """Whether ``entry`` may be used: it, its subfolder, the cache folder and (when it is the
-    default) the folder the cache made for it are private to this user. Raises OSError when
-    the entry is missing (not kept yet)."""
-    levels = [entry, entry.parent, folder]
+def read_private(folder: Path, entry: Path) -> bytes | None:
+    """The bytes of ``entry`` (in a subfolder of the cache folder ``folder``), or None when it,
+    its subfolder, the cache folder or (when it is the default) the folder the cache made for
+    it is not private to this user. Each level is opened (no symlink followed below the cache
+    folder) and judged by the status of what was opened, and the entry read from there: nothing
+    swapped in after the check is read. Raises OSError when the entry is missing."""
+    names = [entry.parent.name, entry.name]
+    top = folder
     if os.environ.get(ENV) is None:
-        levels.append(folder.parent)
-    return all(_private(level) for level in levels)
+        top, names = folder.parent, [folder.name, *names]
+    descriptor = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for index, name in enumerate(names):
+            if not _own(os.fstat(descriptor)):
+                return None
+            flags = os.O_RDONLY | os.O_NOFOLLOW | (os.O_DIRECTORY if index < len(names) - 1 else 0)
+            descriptor, parent = os.open(name, flags, dir_fd=descriptor), descriptor
+            os.close(parent)
+        status = os.fstat(descriptor)
+        if not (_own(status) and stat.S_ISREG(status.st_mode)):
+            return None
+        with os.fdopen(descriptor, "rb") as kept:
+            descriptor = -1
+            return kept.read()
+    finally:
+        if descriptor >= 0:
+            os.close(descriptor)
+
+
+def used_now(entry: Path) -> None:
+    """Mark ``entry`` used: the last to go when its subfolder is pruned."""
+    with contextlib.suppress(OSError):
+        os.utime(entry)
 
 
 def _keep(entry: Path, key: str, value: Any) -> None:

@@ -5,6 +5,7 @@ user could have written."""
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import pickle
 import shutil
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import ivr_flows.kept_loads as kept_loads
+import ivr_flows.yaml_cache as yaml_cache
 import simulator.scenario as scenario_module
 from ivr_flows.catalogue import CATALOGUE_PATH
 from ivr_flows.yaml_cache import ENV
@@ -285,3 +287,46 @@ def test_another_package_s_reinstalled_files_are_a_change(cache: Path, scenario:
     os.utime(library / "kept_loads_package", ns=(1, 1))  # its folder's time changes, within a clock tick too
     with pytest.raises(AssertionError, match="loaded again"):
         load_scenario(scenario)
+
+
+def swap_once_examined(monkeypatch: pytest.MonkeyPatch, entry: Path, forged: bytes) -> list[bool]:
+    """Once anything takes the status of ``entry`` (by its path or an open descriptor), put a
+    forged file anyone could have written in its place, as a swap racing the check would."""
+    inode, swapped = entry.stat().st_ino, []
+
+    def swapping(status_of):
+        def status(*args, **kwargs):
+            found = status_of(*args, **kwargs)
+            if found.st_ino == inode and not swapped:
+                swapped.append(True)
+                forgery = entry.with_name("forgery")
+                forgery.write_bytes(forged)
+                forgery.chmod(0o666)
+                os.replace(forgery, entry)
+            return found
+        return status
+
+    for name in ("lstat", "stat", "fstat"):
+        monkeypatch.setattr(os, name, swapping(getattr(os, name)))
+    return swapped
+
+
+@pytest.mark.parametrize("kind", ["parse", "load"])
+def test_an_entry_swapped_after_its_check_is_not_what_is_read(cache: Path, monkeypatch,
+                                                              kind: str) -> None:
+    if kind == "parse":
+        def use() -> object:
+            return yaml_cache.cached_parse("data", "a: 1\n", lambda text: {"a": 1}, lambda v: v)
+        use()
+        [entry] = cache.rglob("*.json")
+        kept = json.loads(entry.read_bytes())
+        forged = json.dumps({"key": kept["key"], "value": "forged"}).encode()
+    else:
+        def use() -> object:
+            return kept_loads.kept_load("probe", "name", lambda: "real")
+        use()
+        [entry] = pickles(cache)
+        *kept, _ = pickle.loads(entry.read_bytes())
+        forged = pickle.dumps((*kept, pickle.dumps("forged")))
+    swapped = swap_once_examined(monkeypatch, entry, forged)
+    assert use() in ({"a": 1}, "real") and swapped == [True]
