@@ -371,8 +371,12 @@ class AGIServer:
         max_line_bytes: int = MAX_LINE_BYTES,
         max_env_bytes: int = MAX_ENV_BYTES,
         command_timeout: float = COMMAND_TIMEOUT,
+        allow: Callable[[tuple[str, int]], bool] | None = None,
     ) -> None:
         self.handler = handler
+        self.allow = allow  # None: any peer (the caller firewalls the port)
+        self.refused = 0  # connections closed at once: their peer is not allowed
+        self._refused_from: set[str] = set()  # hosts whose refusal was logged (once each)
         self.command_timeout = command_timeout
         self.host = host
         self.port = port
@@ -417,6 +421,15 @@ class AGIServer:
         await self.close()
 
     def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        if self.allow is not None and not (peer and self.allow(peer[:2])):
+            self.refused += 1  # before any read: its environment block would name any channel
+            writer.transport.abort()
+            host = str(peer[0]) if peer else "?"
+            if len(self._refused_from) < 256 and host not in self._refused_from:
+                self._refused_from.add(host)
+                log.warning("FastAGI connection from %s refused: not an allowed Asterisk host", host)
+            return
         task = asyncio.create_task(self._serve(reader, writer))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

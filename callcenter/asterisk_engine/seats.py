@@ -30,6 +30,7 @@ from callcenter.asterisk_engine.reconcile import Reconciler
 from callcenter.asterisk_engine.secrets import ami_secret
 from callcenter.core_port import Core
 from callcenter.task_set import TaskSet
+from callcenter.telephony.trust import TrustDomain, peer_network
 from ivr_flows.loader import load_for_config
 from ivr_flows.plugins import PluginRegistry, default_registry
 from ivr_flows.timing import PromptDurations
@@ -118,9 +119,11 @@ async def start_asterisk(engine: Any, *, agi_host: str = "127.0.0.1", agi_port: 
     ``prompts_dir`` is where ``callcenter prompts build`` wrote the prompts: its manifest gives
     the IVR prompt durations. Without ``ami`` seats are not followed.
     """
-    if not _is_loopback(agi_host):
-        log.warning("FastAGI on %s: anyone who reaches it can log seats in and out; "
-                    "firewall it to the Asterisk host", agi_host)
+    allowed = engine.config.asterisk.hosts
+    peers = TrustDomain(tuple(peer_network(host) for host in allowed))
+    if not _is_loopback(agi_host) and all(network.is_loopback for network in peers.networks):
+        log.warning("FastAGI on %s serves only %s (asterisk.hosts): list the Asterisk host's address",
+                    agi_host, ", ".join(allowed))
     registry = plugins or default_registry()
     flows = load_for_config(engine.config, registry)
     manifest = Path(prompts_dir) / "manifest.json" if prompts_dir is not None else None
@@ -128,7 +131,7 @@ async def start_asterisk(engine: Any, *, agi_host: str = "127.0.0.1", agi_port: 
     writer = getattr(engine, "writer", None)  # the records writer stores survey scores
     flow = CallFlow(engine.config, engine.driver, flows, plugins=registry, durations=durations,
                     hold_interval=hold_interval, on_score=getattr(writer, "set_satisfaction", None))
-    server = AGIServer(flow, host=agi_host, port=agi_port)
+    server = AGIServer(flow, host=agi_host, port=agi_port, allow=peers.trusts)
     await server.start()
     handle = AsteriskHandle(server, flow)
     if ami is None:

@@ -174,6 +174,13 @@ class CallerIdentity(_Model):
     trusted_peers: list[Annotated[str, AfterValidator(_peer)]] = []
 
 
+class AsteriskPeers(_Model):
+    """The Asterisk that drives calls over FastAGI: the addresses (or networks) its connections
+    may come from. Any other peer is refused before it sends a channel or caller ID."""
+
+    hosts: Annotated[list[Annotated[str, AfterValidator(_peer)]], Field(min_length=1)] = ["127.0.0.1", "::1"]
+
+
 ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
@@ -208,6 +215,7 @@ class HotlineConfig(_Model):
     transfers: Transfers = Field(default_factory=Transfers)
     callbacks: Callbacks = Field(default_factory=Callbacks)
     caller_identity: CallerIdentity = Field(default_factory=CallerIdentity)
+    asterisk: AsteriskPeers = Field(default_factory=AsteriskPeers)
     agents: list[Agent] = []
     cases: CasesField = Field(default_factory=lambda: _section(_CASES)())
     sms: SmsField = None  # SMS notices to citizens over SMPP

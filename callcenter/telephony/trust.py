@@ -35,7 +35,7 @@ def peer_network(text: str) -> Network:
         raise ValueError(f"expected an IP address or network (e.g. 10.1.2.3 or 10.1.2.0/24): {exc}") \
             from None
     if network.prefixlen == 0:
-        raise ValueError(f"{text!r} trusts every address: list the carrier's own addresses")
+        raise ValueError(f"{text!r} trusts every address: list the peers' own addresses")
     return network
 
 

@@ -47,14 +47,17 @@ class FakeChannel:
     ``dial`` answers ``EXEC Dial`` (it gets the parsed words); ``missing_sounds`` are files
     Asterisk does not have. ``context`` is the dialplan context running the AGI (a trunk's
     caller runs in the rendered lines context, as recorded in ``live/agi_12345_to_agent.txt``).
+    ``source`` is the address the channel's Asterisk connects from.
     """
 
     def __init__(self, port: int, path: str, *, channel: str = "PJSIP/trunk",
                  context: str = LINES_CONTEXT, uniqueid: str | None = None,
                  callerid: str = "5551000", max_wait: float = 0.05,
                  keys: list[tuple[str, str]] | None = None, hangup_on: str | None = None,
-                 dial: Dial | None = None, missing_sounds: frozenset[str] = frozenset()) -> None:
+                 dial: Dial | None = None, missing_sounds: frozenset[str] = frozenset(),
+                 source: str = "127.0.0.1") -> None:
         number = next(_ids)
+        self.source = source  # the address Asterisk connects from
         self.port = port
         self.path = path
         self.channel = channel if "-" in channel else f"{channel}-{number:08x}"
@@ -93,7 +96,7 @@ class FakeChannel:
 
     async def run(self) -> None:
         """Connect, send the env block and answer commands until the server closes."""
-        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port, local_addr=(self.source, 0))
         self._writer = writer
         try:
             self._write([*self.environment(), ""])

@@ -11,6 +11,8 @@ import pytest
 from acd.events import AgentLoggedIn, AgentNotReady
 from callcenter.asterisk.transcripts import RECEIVED, SENT, AMIBlock, ami_blocks
 from callcenter.asterisk_engine import AMISettings, MissingSecret, start_asterisk
+from callcenter.config import ConfigError, load_config
+from tests.core.test_config import GOOD, write
 
 from ..asterisk.fakes import FakeAMIServer
 from ..asterisk.fixtures import transcript
@@ -102,6 +104,45 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_fastagi_serves_only_the_configured_asterisk_hosts():
+    """The trunk check rests on the AGI environment: a peer other than Asterisk could claim a
+    trunk channel and a caller ID. Its connection is closed before it is read, and counted; a
+    session from Asterisk's address at the same time goes on."""
+
+    async def scenario(hosts: list[str] | None):
+        parts = engine_parts()
+        config = parts.config
+        if hosts is not None:
+            config = config.model_copy(update={"asterisk": config.asterisk.model_validate({"hosts": hosts})})
+        handle = await start_asterisk(SimpleNamespace(config=config, driver=parts.driver), agi_port=0)
+        try:
+            outsider = FakeChannel(handle.agi_port, "feature/11", channel="PJSIP/1001", source="127.0.0.2")
+            asterisk = FakeChannel(handle.agi_port, "feature/11", channel="PJSIP/1002")
+            ends = await asyncio.gather(outsider.run(), asterisk.run(), return_exceptions=True)
+        finally:
+            await handle.close()
+        return parts, handle.agi.refused, outsider.commands, ends
+
+    parts, refused, commands, ends = asyncio.run(scenario(None))
+    assert parts.submitted(AgentLoggedIn) == [AgentLoggedIn("1002", True)]
+    assert refused == 1 and commands == [] and ends[1] is None
+    parts, refused, commands, ends = asyncio.run(scenario(["127.0.0.2"]))
+    assert parts.submitted(AgentLoggedIn) == [AgentLoggedIn("1001", True)] and refused == 1
+
+
+@pytest.mark.parametrize(("hosts", "line", "field", "words"), [
+    ('\n    - "127.0.0.1"\n    - "0.0.0.0/0"', 14, "asterisk.hosts[1]", "trusts every address"),
+    ('\n    - "pbx.example"', 13, "asterisk.hosts[0]", "expected an IP address or network"),
+    (" []", 12, "asterisk.hosts", "at least 1"),
+])
+def test_a_bad_asterisk_host_names_file_line_and_field(tmp_path, hosts, line, field, words):
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, GOOD + f"asterisk:\n  hosts:{hosts}\n"))
+    [issue] = err.value.issues
+    assert str(issue.origin).endswith(f"hotline.yaml:{line}") and issue.field == field
+    assert words in issue.message
 
 
 def test_without_ami_or_with_ami_down_the_fastagi_side_still_serves():
