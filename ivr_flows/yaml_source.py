@@ -141,17 +141,15 @@ def _walk(node: yaml.Node, path: Path_, lines: dict, duplicates: list) -> None:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         own, merged = _split(node)
-        given: set[Any] = set()
+        last: dict[Any, tuple[yaml.Node, yaml.Node]] = {}
         for key, key_node, value_node in own:
-            child = (*path, key)
-            if key in given:  # the data holds the last value: its lines replace the first's
-                duplicates.append((child, key_node.start_mark.line + 1))
-                for known in [known for known in lines if known[:len(child)] == child]:
-                    del lines[known]
-            given.add(key)
-            lines[child] = key_node.start_mark.line + 1
-            _walk(value_node, child, lines, duplicates)
-        _walk_merged(merged, path, given, lines)
+            if key in last:  # the data holds the last value: only its lines are walked
+                duplicates.append(((*path, key), key_node.start_mark.line + 1))
+            last[key] = key_node, value_node
+        for key, (key_node, value_node) in last.items():
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            _walk(value_node, (*path, key), lines, duplicates)
+        _walk_merged(merged, path, set(last), lines)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _walk(item, (*path, index), lines, duplicates)
