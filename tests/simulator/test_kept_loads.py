@@ -170,17 +170,26 @@ from pathlib import Path
 from ivr_flows import inputs
 from simulator.scenario import load_scenario
 
-path = Path(sys.argv[1])
-load_scenario(path)  # imports what loading imports, fills the catalogue kept in the process
 seen = {"open": set(), "os.listdir": set(), "os.scandir": set()}
+places = [os.path.abspath(place) for place in sys.path]
+
+
+def imports(path):
+    # opened or listed by an import the load makes (code, and the folders it is looked for in),
+    # or by pydantic looking for its plug-ins (which watch validation, not change its values)
+    return (path.endswith((".py", ".pyc", ".so")) or path in places
+            or path.endswith(".dist-info/entry_points.txt")
+            or path.startswith(tuple(places)) and os.path.exists(os.path.join(path, "__init__.py")))
+
 
 def audit(event, args):
-    if event in seen and isinstance(args[0], (str, Path)):
+    if event in seen and isinstance(args[0], (str, Path)) and not imports(os.path.abspath(args[0])):
         seen[event].add(os.path.abspath(args[0]))
 
+
 sys.addaudithook(audit)
-with inputs.recording() as read:
-    load_scenario(path)
+with inputs.recording() as read:  # the first load: nothing the process keeps is filled yet
+    load_scenario(Path(sys.argv[1]))
 print(sorted(seen["open"] - set(read.files)))
 print(sorted((seen["os.listdir"] | seen["os.scandir"]) - set(read.folders)))
 """
