@@ -86,12 +86,13 @@ def agent_invite(leg: CallerLeg, target: str, sdp: bytes, *, host: str, port: in
 def callback_target(leg: CallerLeg, gateway: Addr | None, trust: TrustDomain) -> tuple[str, Addr] | None:
     """Where to call a caller back: through ``gateway`` (the outbound route), their own number
     as a trusted peer asserted it (see :func:`own_number`); without a gateway, the number their
-    INVITE named at the very address it came from (only that peer is called, with the number it
-    sent). Never the Contact's host or user, nor a number keyed in; None when there is no number."""
-    if gateway is None:
+    INVITE named at the very address it came from, also only from a trusted peer once the trust
+    domain lists any (else only that peer is called, with the number it sent: the demo's case).
+    Never the Contact's host or user, nor a number keyed in; None when there is no number."""
+    if gateway is None and trust.empty:
         number, to = asserted_number(leg.invite), leg.source
     else:
-        number, to = own_number(leg.invite, leg.source, trust), gateway
+        number, to = own_number(leg.invite, leg.source, trust), gateway or leg.source
     if number is None or to is None:
         return None
     host = f"[{to[0]}]" if ":" in to[0] else to[0]

@@ -55,6 +55,11 @@ class TrustDomain:
 
     networks: tuple[Network, ...] = ()
 
+    @property
+    def empty(self) -> bool:
+        """True if the config names no peer nor gateway: no one's identity is vouched for."""
+        return not self.networks
+
     def trusts(self, source: tuple[str, int] | None) -> bool:
         """True if ``source`` (a transport's (host, port)) is inside the trust domain."""
         address = _address(source[0]) if source is not None else None

@@ -150,3 +150,44 @@ def test_through_a_gateway_only_the_trunks_caller_id_is_called_back(prompts_dir)
         await tel.close()
 
     asyncio.run(scenario())
+
+
+def test_without_a_gateway_a_listed_peers_caller_id_is_called_back_and_no_one_elses(prompts_dir):
+    """``caller_identity.trusted_peers`` lists the carrier's SBC (127.0.0.5) and no gateway is
+    set: a peer elsewhere asserting a number is offered no callback (it would be called back at
+    its own address with a number it chose, through a carrier that relays it); the SBC's caller
+    is called back where the call came from."""
+    async def scenario():
+        config = offering_callbacks_after(0.5)
+        config = config.model_copy(update={"caller_identity": config.caller_identity.model_copy(
+            update={"trusted_peers": ["127.0.0.5"]})})
+        parts = engine_parts(config=config)
+        tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
+                                   passwords=PASSWORDS, hold_interval=0)
+        outsider = UserAgent(await open_endpoint(port=0), user="13900139000", media=True)
+        call = await outsider.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
+        await wait_for(lambda: parts.acd.queue_position(call.call_id) == 1, 20)
+        await asyncio.sleep(1.5)  # past the offer's time: none for a number not believed
+        await press(call, "1")
+        await asyncio.sleep(0.5)
+        assert parts.count(CallbackAccepted) == 0
+        assert tel.control.callers[call.call_id].call.state is State.QUEUED
+        await outsider.hangup(call)
+        assert not_believed(tel) == 1.0
+
+        called_back: list[Call] = []
+        carrier = UserAgent(await open_endpoint(host="127.0.0.5", port=0), user="13800138000",
+                            media=True, on_call=called_back.append, auto_answer=True)
+        call = await accept_callback(tel, parts, carrier)
+        await wait_for(lambda: parts.count(CallbackAccepted) == 1, 8)
+        await asyncio.wait_for(call.ended.wait(), 15)
+        seat = await register_seat(tel, "1001", parts, [])
+        await wait_for(lambda: called_back, 10)
+        uri = SipURI.parse(called_back[0].invite.uri)
+        assert (uri.user, uri.host, uri.port) == ("13800138000", "127.0.0.5", carrier.port)
+        assert not_believed(tel) == 1.0
+        for ua in (seat, outsider, carrier):
+            await ua.endpoint.close()
+        await tel.close()
+
+    asyncio.run(scenario())
