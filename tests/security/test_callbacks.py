@@ -46,6 +46,19 @@ async def accept_callback(tel, parts, caller: UserAgent) -> Call:
     return call
 
 
+async def no_callback_offered(tel, parts, caller: UserAgent) -> None:
+    """``caller`` calls, waits past the offer's time (no offer comes) and presses 1: nothing is
+    accepted, the call stays queued; then it hangs up."""
+    call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
+    await wait_for(lambda: parts.acd.queue_position(call.call_id) == 1, 20)
+    await asyncio.sleep(1.5)  # past the offer's time: none for a number not called back
+    await press(call, "1")
+    await asyncio.sleep(0.5)  # the key has been handled: the caller stays in the queue
+    assert parts.count(CallbackAccepted) == 0
+    assert tel.control.callers[call.call_id].call.state is State.QUEUED
+    await caller.hangup(call)
+
+
 def test_the_callback_goes_to_the_callers_own_number_where_the_call_came_from(prompts_dir):
     async def scenario():
         parts = engine_parts(config=offering_callbacks_after(0.5))
@@ -85,14 +98,7 @@ def test_no_callback_for_a_caller_whose_number_is_not_a_phone_number(prompts_dir
                                    passwords=PASSWORDS, hold_interval=0)
         contact_host = Socket("127.0.0.4")
         caller = LyingCaller(await open_endpoint(port=0), user=TOLL, media=True)
-        call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
-        await wait_for(lambda: parts.acd.queue_position(call.call_id) == 1, 20)
-        await asyncio.sleep(1.5)  # past the offer's time: no offer for a number not called back
-        await press(call, "1")
-        await asyncio.sleep(0.5)  # the key has been handled: the caller stays in the queue
-        assert parts.count(CallbackAccepted) == 0
-        assert tel.control.callers[call.call_id].call.state is State.QUEUED
-        await caller.hangup(call)
+        await no_callback_offered(tel, parts, caller)
         assert contact_host.received == 0
         contact_host.close()
         await caller.endpoint.close()
@@ -123,14 +129,7 @@ def test_through_a_gateway_only_the_trunks_caller_id_is_called_back(prompts_dir)
         tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
                                    passwords=PASSWORDS, hold_interval=0)
         spoofer = SpoofingCaller(await open_endpoint(port=0), "127.0.0.5", "13900139000", media=True)
-        call = await spoofer.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
-        await wait_for(lambda: parts.acd.queue_position(call.call_id) == 1, 20)
-        await asyncio.sleep(1.5)  # past the offer's time: none for a number not believed
-        await press(call, "1")
-        await asyncio.sleep(0.5)
-        assert parts.count(CallbackAccepted) == 0
-        assert tel.control.callers[call.call_id].call.state is State.QUEUED
-        await spoofer.hangup(call)
+        await no_callback_offered(tel, parts, spoofer)
         assert not_believed(tel) == 1.0
 
         trunk_caller = LyingCaller(await open_endpoint(host="127.0.0.5", port=0), user="13800138000",
@@ -165,14 +164,7 @@ def test_without_a_gateway_a_listed_peers_caller_id_is_called_back_and_no_one_el
         tel = await start_embedded(parts, host=LOCAL, port=0, prompts_dir=prompts_dir,
                                    passwords=PASSWORDS, hold_interval=0)
         outsider = UserAgent(await open_endpoint(port=0), user="13900139000", media=True)
-        call = await outsider.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
-        await wait_for(lambda: parts.acd.queue_position(call.call_id) == 1, 20)
-        await asyncio.sleep(1.5)  # past the offer's time: none for a number not believed
-        await press(call, "1")
-        await asyncio.sleep(0.5)
-        assert parts.count(CallbackAccepted) == 0
-        assert tel.control.callers[call.call_id].call.state is State.QUEUED
-        await outsider.hangup(call)
+        await no_callback_offered(tel, parts, outsider)
         assert not_believed(tel) == 1.0
 
         called_back: list[Call] = []
