@@ -8,11 +8,13 @@ A scenario names a hotline configuration (``center``) whose lines, queues and ro
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import annotated_types
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -433,10 +435,56 @@ def load_scenario(path: str | Path) -> LoadedScenario:
 
 def with_duration(scenario: Scenario, hours: float) -> Scenario:
     """``scenario`` lasting ``hours``; a duration the scenario could not have raises pydantic's
-    ``ValidationError`` as the file's own value would."""
-    if math.isfinite(hours) and 0 < hours <= MAX_HOURS and scenario.warmup_hours < hours:
-        return scenario.model_copy(update={"duration_hours": float(hours)})
-    return type(scenario).model_validate({**scenario.model_dump(), "duration_hours": hours})
+    ``ValidationError`` as the file's own value would. The model's own rules decide: the
+    field's bounds (from its metadata) and every after-validator of the model are checked on
+    the copy; a rule of another kind, or a failed check, has the whole model validated (which
+    builds its validator: a kept load has not)."""
+    model = type(scenario)
+    if _meets(model.model_fields["duration_hours"].metadata, hours):
+        longer = scenario.model_copy(update={"duration_hours": float(hours)})
+        if _after_checks_pass(longer):
+            return longer
+    return model.model_validate({**scenario.model_dump(), "duration_hours": hours})
+
+
+_BOUNDS = {annotated_types.Gt: ("gt", operator.gt), annotated_types.Ge: ("ge", operator.ge),
+           annotated_types.Lt: ("lt", operator.lt), annotated_types.Le: ("le", operator.le)}
+
+
+def _meets(metadata: list[Any], value: Any) -> bool:
+    """Whether a number meets every constraint of a field's ``metadata`` (bounds, finiteness);
+    False for a constraint of another kind."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    for constraint in metadata:
+        bound = _BOUNDS.get(type(constraint))
+        if bound is not None:
+            name, holds = bound
+            if not holds(value, getattr(constraint, name)):
+                return False
+        elif getattr(constraint, "__dict__", None) == {"allow_inf_nan": False}:
+            if not math.isfinite(value):
+                return False
+        else:
+            return False
+    return True
+
+
+def _after_checks_pass(model: BaseModel) -> bool:
+    """Whether every model validator of ``model``'s class is an after-validator that accepts it
+    (and no field validator could see its duration)."""
+    decorators = type(model).__pydantic_decorators__
+    if any(not {"duration_hours", "*"}.isdisjoint(found.info.fields)
+           for found in decorators.field_validators.values()):
+        return False
+    try:
+        for found in decorators.model_validators.values():
+            if found.info.mode != "after":
+                return False
+            getattr(model, found.cls_var_name)()
+    except (ValueError, AssertionError, TypeError):
+        return False
+    return True
 
 
 def scenario_from_dict(data: dict[str, Any], base: Path | None = None) -> LoadedScenario:

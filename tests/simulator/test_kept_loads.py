@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import model_validator
 
 import ivr_flows.kept_loads as kept_loads
 import ivr_flows.yaml_cache as yaml_cache
@@ -225,6 +226,22 @@ def test_a_duration_override_keeps_the_scenario_s_checks() -> None:
                            (float("inf"), "finite number")):
         with pytest.raises(ValueError, match=message):
             with_duration(scenario, hours)
+
+
+def test_a_duration_override_honours_a_rule_the_model_gains() -> None:
+    scenario = load_scenario("mmc-plus-m").scenario
+
+    class Stricter(type(scenario)):
+        @model_validator(mode="after")
+        def _half_a_day(self) -> Stricter:
+            if self.duration_hours > 12:
+                raise ValueError("at most 12 hours")
+            return self
+
+    stricter = Stricter.model_validate({**scenario.model_dump(), "duration_hours": 8})
+    assert with_duration(stricter, 12).duration_hours == 12.0
+    with pytest.raises(ValueError, match="at most 12 hours"):
+        with_duration(stricter, 13)
 
 
 def test_kept_loads_have_their_own_smaller_limit(cache: Path, scenario: Path, monkeypatch) -> None:
