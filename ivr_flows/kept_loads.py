@@ -15,7 +15,6 @@ fails is never kept.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import pickle
@@ -105,17 +104,9 @@ def _code() -> dict[str, tuple[int, int]]:
 
 
 def _note(found: dict[str, tuple[int, int]], path: str) -> None:
-    with contextlib.suppress(OSError):
-        status = os.stat(path)
-        found[path] = (status.st_size, status.st_mtime_ns)
+    if (stamped := yaml_cache.stamp(path)) is not None:
+        found[path] = stamped
 
 
 def _unchanged(code: dict[str, tuple[int, int]]) -> bool:
-    for path, (size, mtime) in code.items():
-        try:
-            status = os.stat(path)
-        except OSError:
-            return False
-        if status.st_size != size or status.st_mtime_ns != mtime:
-            return False
-    return True
+    return all(yaml_cache.stamp(path) == stamped for path, stamped in code.items())

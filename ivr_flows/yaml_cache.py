@@ -57,6 +57,16 @@ def cache_dir() -> Path | None:
     return platformdirs.user_cache_path("callcenter12345") / "yaml"
 
 
+def stamp(path: str | os.PathLike[str]) -> tuple[int, int] | None:
+    """A file's (or folder's) size and time of last change, None if it is missing: what tells
+    the code that made a kept value changed."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_size, status.st_mtime_ns
+
+
 @cache
 def _parser() -> str:
     """PyYAML's installed files (name, size, time), found without importing it: another version
@@ -65,8 +75,7 @@ def _parser() -> str:
     if spec is None or not spec.submodule_search_locations:
         return "no yaml"
     with os.scandir(next(iter(spec.submodule_search_locations))) as entries:
-        files = sorted(f"{e.name}:{e.stat().st_size}:{e.stat().st_mtime_ns}" for e in entries
-                       if e.is_file())
+        files = sorted(f"{e.name}:{stamp(e.path)}" for e in entries if e.is_file())
     return ",".join(files)
 
 
@@ -78,15 +87,7 @@ SOURCES = (_HERE / "yaml_source.py", _HERE / "yaml_limits.py", _HERE / "yaml_cac
 @cache
 def _sources() -> str:
     """The files of ``SOURCES`` (name, size, time), as ``_parser`` does for PyYAML's."""
-    found = []
-    for path in SOURCES:
-        try:
-            status = path.stat()
-        except OSError:
-            found.append(f"{path.name}:missing")
-        else:
-            found.append(f"{path.name}:{status.st_size}:{status.st_mtime_ns}")
-    return ",".join(found)
+    return ",".join(f"{path.name}:{stamp(path)}" for path in SOURCES)
 
 
 def _key(kind: str, text: str) -> str:
