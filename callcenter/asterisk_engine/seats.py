@@ -28,9 +28,10 @@ from callcenter.asterisk_engine.call_flow import CallFlow
 from callcenter.asterisk_engine.desk_calls import AsteriskDeskCalls
 from callcenter.asterisk_engine.reconcile import Reconciler
 from callcenter.asterisk_engine.secrets import ami_secret
+from callcenter.config.peers import peer_network
 from callcenter.core_port import Core
 from callcenter.task_set import TaskSet
-from callcenter.telephony.trust import TrustDomain, peer_network
+from callcenter.telephony.trust import TrustDomain
 from ivr_flows.loader import load_for_config
 from ivr_flows.plugins import PluginRegistry, default_registry
 from ivr_flows.timing import PromptDurations

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from acd.model import EscalationStep, QueueSpec, ServiceLevelPolicy
 from agents.model import AgentSpec
+from callcenter.config.peers import peer_entry
 from ivr_flows.strict_model import STRICT
 
 if TYPE_CHECKING:
@@ -160,25 +161,22 @@ class Callbacks(_Model):
     gateway: SipHostPort | None = None  # the outbound route; default: where the call came from
 
 
-def _peer(value: str) -> str:
-    from callcenter.telephony.trust import peer_network
-
-    peer_network(value)
-    return value
+PeerEntry = Annotated[str, AfterValidator(peer_entry)]
+"""An address or network (``callcenter.config.peers``), kept as written."""
 
 
 class CallerIdentity(_Model):
     """Whose P-Asserted-Identity / From the engine believes (besides the gateways it names):
     addresses or networks of the carrier's SIP peers."""
 
-    trusted_peers: list[Annotated[str, AfterValidator(_peer)]] = []
+    trusted_peers: list[PeerEntry] = []
 
 
 class AsteriskPeers(_Model):
     """The Asterisk that drives calls over FastAGI: the addresses (or networks) its connections
     may come from. Any other peer is refused before it sends a channel or caller ID."""
 
-    hosts: Annotated[list[Annotated[str, AfterValidator(_peer)]], Field(min_length=1)] = ["127.0.0.1", "::1"]
+    hosts: Annotated[list[PeerEntry], Field(min_length=1)] = ["127.0.0.1", "::1"]
 
 
 ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]

@@ -17,26 +17,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from callcenter.config.peers import Network, peer_network
+
 if TYPE_CHECKING:
     from callcenter.config import HotlineConfig
 
 log = logging.getLogger(__name__)
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolve = Callable[[str], Iterable[str]]
-
-
-def peer_network(text: str) -> Network:
-    """A trusted peer entry (``192.0.2.7``, ``10.1.2.0/24``, ``2001:db8::/64``) as a network.
-    ``ValueError`` for anything else: a host name, host bits under the mask, every address."""
-    try:
-        network = ipaddress.ip_network(text.strip(), strict=True)
-    except ValueError as exc:
-        raise ValueError(f"expected an IP address or network (e.g. 10.1.2.3 or 10.1.2.0/24): {exc}") \
-            from None
-    if network.prefixlen == 0:
-        raise ValueError(f"{text!r} trusts every address: list the peers' own addresses")
-    return network
 
 
 def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

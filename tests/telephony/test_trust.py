@@ -3,6 +3,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from callcenter.config import ConfigError, load_config
@@ -92,3 +97,17 @@ def test_config_check_prints_the_trust_domain_and_refuses_a_bad_entry(tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr
     line = shipped.count("\n") + 1
     assert done.stderr.startswith(f"config invalid: {bad}:{line}: caller_identity.trusted_peers[0]: expected")
+
+
+def test_the_config_checks_its_peers_without_the_telephony_layer(tmp_path):
+    path = write(tmp_path, GOOD + 'caller_identity: {trusted_peers: ["10.1.2.0/24"]}\n'
+                                  'asterisk: {hosts: ["192.0.2.9"]}\n')
+    script = ("import sys; from callcenter.config import load_config; "
+              f"config = load_config({str(path)!r}); "
+              "print(config.caller_identity.trusted_peers, config.asterisk.hosts, "
+              "sorted(name for name in sys.modules if name.startswith('callcenter.telephony')))")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                          cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["['10.1.2.0/24']", "['192.0.2.9']", "[]"]
