@@ -195,7 +195,9 @@ def write_private(entry: Path, data: bytes, keep: int) -> None:
         made[-1].parent.mkdir(parents=True, exist_ok=True)
         for level in reversed(made):
             level.mkdir(exist_ok=True, mode=0o700)
-        if not (_private(entry.parent) and _private(entry.parent.parent)):
+        # the cache folder judged as what it names (a symlink given as CALLCENTER_CACHE_DIR
+        # too), as reading it does
+        if not (_private(entry.parent) and _own(os.stat(entry.parent.parent))):
             _debug("parse cache %s not written: not private to this user", entry.parent)
             return
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

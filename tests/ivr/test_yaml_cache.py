@@ -175,3 +175,13 @@ def test_the_folders_the_cache_makes_are_private_whatever_the_umask(tmp_path: Pa
         assert level.stat().st_mode & 0o077 == 0
     monkeypatch.setattr(yaml_source, "compose_and_construct", None)  # a parse would now fail
     assert parsed(FLOW) == fresh
+
+
+def test_a_cache_folder_named_through_a_symlink_is_used(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "real").mkdir(mode=0o700)
+    (tmp_path / "named").symlink_to(tmp_path / "real", target_is_directory=True)
+    monkeypatch.setenv(ENV, str(tmp_path / "named"))
+    fresh = parsed(FLOW)
+    assert len(entries(tmp_path / "real")) == 1
+    monkeypatch.setattr(yaml_source, "compose_and_construct", None)  # a parse would now fail
+    assert parsed(FLOW) == fresh
