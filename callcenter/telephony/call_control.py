@@ -52,6 +52,7 @@ from callcenter.telephony.legs import (
     caller_number,
     cancel_for,
     own_number,
+    vouched_number,
 )
 from callcenter.telephony.media import LegMedia
 from callcenter.telephony.qualify import Qualifier
@@ -346,8 +347,12 @@ class CallControl(CallWire):
             return
         leg, leg.ok = prepared
         log.info("call %s on line %s answered", leg.call_id, number)
-        self._own_number(request, addr)  # logs a caller identity not believed
-        own = asserted_number(request) if self.callbacks.target(leg) is not None else None
+        own, doubted = vouched_number(request, addr, self.trust,
+                                      strict=self.config.callback_gateway() is not None)
+        if doubted:
+            self.not_believed += 1
+            log.info("call %s from %s: caller ID not believed (not a gateway nor in caller_identity."
+                     "trusted_peers): not called back", request.call_id, addr[0])
         self.start_call(leg, Call(leg.call_id, number, line.flow, self.settings),
                         ce.Arrived(caller=caller_number(request) or None, number=own))
 

@@ -84,19 +84,29 @@ def agent_invite(leg: CallerLeg, target: str, sdp: bytes, *, host: str, port: in
 
 
 def callback_target(leg: CallerLeg, gateway: Addr | None, trust: TrustDomain) -> tuple[str, Addr] | None:
-    """Where to call a caller back: through ``gateway`` (the outbound route), their own number
-    as a trusted peer asserted it (see :func:`own_number`); without a gateway, the number their
-    INVITE named at the very address it came from, also only from a trusted peer once the trust
-    domain lists any (else only that peer is called, with the number it sent: the demo's case).
-    Never the Contact's host or user, nor a number keyed in; None when there is no number."""
-    if gateway is None and trust.empty:
-        number, to = asserted_number(leg.invite), leg.source
-    else:
-        number, to = own_number(leg.invite, leg.source, trust), gateway or leg.source
+    """Where to call a caller back: through ``gateway`` (the outbound route), else at the very
+    address their INVITE came from; with the number :func:`vouched_number` gives (a trusted
+    peer's only, unless there is no gateway and no trust domain: then that peer alone is called,
+    with the number it sent). Never the Contact's host or user, nor a number keyed in; None when
+    there is no number."""
+    number, _ = vouched_number(leg.invite, leg.source, trust, strict=gateway is not None)
+    to = gateway or leg.source
     if number is None or to is None:
         return None
     host = f"[{to[0]}]" if ":" in to[0] else to[0]
     return f"sip:{number}@{host}:{to[1]}", to
+
+
+def vouched_number(request: SIPRequest, source: Addr | None, trust: TrustDomain, *,
+                   strict: bool) -> tuple[str | None, bool]:
+    """The caller's number (see :func:`asserted_number`) and whether one was sent but not
+    believed. It is believed only from ``source`` a peer in ``trust`` if ``strict`` (the number is
+    dialled through a gateway) or ``trust`` lists anyone; else (called back only at ``source``)
+    whatever that peer sent."""
+    number = asserted_number(request)
+    if number is None or not strict and trust.empty or trust.trusts(source):
+        return number, False
+    return None, True
 
 
 def own_number(request: SIPRequest, source: Addr | None, trust: TrustDomain) -> str | None:

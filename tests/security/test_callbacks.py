@@ -82,6 +82,7 @@ def test_the_callback_goes_to_the_callers_own_number_where_the_call_came_from(pr
         assert detect_tone(at_seat, 8000, 1000.0) and detect_tone(at_caller, 8000, 600.0)
         await caller.hangup(back)
         assert contact_host.received == 0
+        assert not_believed(tel) == 0  # no trust domain: nothing to believe or doubt
         contact_host.close()
         await seat.endpoint.close()
         await caller.endpoint.close()
