@@ -48,10 +48,8 @@ from callcenter.telephony.legs import (
     AgentLeg,
     CallerLeg,
     DepartmentLeg,
-    asserted_number,
     caller_number,
     cancel_for,
-    own_number,
     vouched_number,
 )
 from callcenter.telephony.media import LegMedia
@@ -339,8 +337,10 @@ class CallControl(CallWire):
             self.refused += 1  # before any socket or media: cheap, and accepted calls go on
             self.ep.respond(make_response(request, 503, to_tag=tag, headers=[
                 ("Retry-After", str(self.admission.retry_after))]))
-            if self.on_refused is not None:
-                self.on_refused(request, number, self._own_number(request, addr))
+            if self.on_refused is not None:  # the callback is dialled through the trunk
+                own, doubted = vouched_number(request, addr, self.trust, strict=True)
+                self.not_believed += doubted  # counted, not logged: a flood would flood the log
+                self.on_refused(request, number, own)
             return
         prepared = self._prepare_answer(request, addr, number, tag)
         if prepared is None:
@@ -355,16 +355,6 @@ class CallControl(CallWire):
                      "trusted_peers): not called back", request.call_id, addr[0])
         self.start_call(leg, Call(leg.call_id, number, line.flow, self.settings),
                         ce.Arrived(caller=caller_number(request) or None, number=own))
-
-    def _own_number(self, request: SIPRequest, addr: Addr) -> str | None:
-        """The caller's own number if ``addr`` (the transport's source) is a trusted peer; a number
-        from anyone else is logged as not believed (never dialled through a gateway)."""
-        number = own_number(request, addr, self.trust)
-        if number is None and asserted_number(request) is not None:
-            self.not_believed += 1
-            log.info("call %s from %s: caller ID not believed (not a gateway nor in caller_identity."
-                     "trusted_peers): no callback through a gateway", request.call_id, addr[0])
-        return number
 
     def start_call(self, leg: CallerLeg, call: Call, arrived: ce.Arrived) -> None:
         """Put ``leg`` (a line's caller, or a call the engine placed) under ``call``: its keys
