@@ -60,10 +60,10 @@ def _resolve(host: str) -> list[str]:
 
 def gateway_hosts(config: HotlineConfig) -> list[str]:
     """The hosts of the carrier gateways the config dials through."""
-    gateways = [config.callbacks.gateway]
+    gateways = [config.callback_gateway()]
     if config.outbound is not None and config.outbound.enabled:
-        gateways.append(config.outbound.gateway)
-    return [gateway.rpartition(":")[0].strip("[]") for gateway in gateways if gateway]
+        gateways.append(config.outbound.address())
+    return [gateway[0] for gateway in gateways if gateway is not None]
 
 
 def trust_domain(config: HotlineConfig, resolve: Resolve = _resolve) -> TrustDomain:
