@@ -317,3 +317,37 @@ def test_a_command_abandoned_by_a_timeout_does_not_desynchronise_the_session():
 
     asyncio.run(main())
     assert seen == ["34"]
+
+
+def test_a_peer_not_allowed_is_closed_unread_counted_and_logged_once(caplog):
+    """Each connection from 127.0.0.2 (not allowed) is reset before a byte is read and never
+    reaches the handler; the refusal is counted each time but logged once for that address."""
+    (script,) = scripts("agi_session_basic.txt")
+    handled: list[str] = []
+
+    async def hotline(session: AGISession) -> None:
+        handled.append(session.env.channel)
+
+    async def refused_connection(port: int) -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.0.2", 0))
+        try:
+            writer.write(b"agi_channel: PJSIP/trunk-00000001\n\n")
+            return await reader.read()
+        except ConnectionError:
+            return b""
+        finally:
+            writer.close()
+
+    async def main():
+        async with AGIServer(hotline, port=0, allow=lambda peer: peer[0] == "127.0.0.1") as server:
+            replies = [await refused_connection(server.port) for _ in range(3)]
+            await replay_agi_call(server.port, AGIScript(script.environment, (), (), False))
+            while not handled:
+                await asyncio.sleep(0.01)
+            return server.refused, replies
+
+    with caplog.at_level(logging.WARNING, logger="callcenter.asterisk.agi"):
+        refused, replies = asyncio.run(main())
+    assert refused == 3 and replies == [b""] * 3 and len(handled) == 1
+    assert [r.message for r in caplog.records if "refused" in r.message] == [
+        "FastAGI connection from 127.0.0.2 refused: not an allowed Asterisk host"]
