@@ -57,14 +57,15 @@ def _flow_problems(cfg: HotlineConfig, path: str | None) -> list[str]:
 
 
 def _caller_identity(cfg: HotlineConfig) -> str:
-    """Whose caller IDs are believed (the trust domain, host names unresolved) and where a
-    callback goes."""
+    """Whose caller IDs are believed (the trust domain, host names unresolved), where a callback
+    goes, and whose FastAGI sessions are served."""
     from callcenter.telephony.trust import gateway_hosts
 
     trusted = [*dict.fromkeys(gateway_hosts(cfg)), *cfg.caller_identity.trusted_peers]
     back = (f"through {cfg.callbacks.gateway}" if cfg.callbacks.gateway
             else "back to the address each call came from")
-    return f"caller IDs believed from: {', '.join(trusted) or 'no one'}; callbacks {back}"
+    return (f"caller IDs believed from: {', '.join(trusted) or 'no one'}; callbacks {back}; "
+            f"FastAGI served to: {', '.join(cfg.asterisk.hosts)}")
 
 
 def summary(cfg: HotlineConfig) -> str:

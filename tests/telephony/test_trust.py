@@ -14,7 +14,7 @@ from callcenter.config import ConfigError, load_config
 from callcenter.config.loader import default_config_path
 from callcenter.config.outbound_section import OutboundSection
 from callcenter.sip.message import parse_message
-from callcenter.telephony.legs import asserted_number, own_number
+from callcenter.telephony.legs import asserted_number, own_number, vouched_number
 from callcenter.telephony.trust import TrustDomain, peer_network, trust_domain
 from tests.core.test_config import GOOD, cli, write
 
@@ -83,6 +83,11 @@ def test_the_number_is_read_only_from_a_trusted_source():
     assert own_number(invite, ("10.1.2.9", 5060), trust) == "13900139000"
     assert own_number(invite, ("10.1.3.9", 5060), trust) is None  # Via and Contact say 10.1.2.9
     assert own_number(invite, None, trust) is None
+    # called back at its source without a gateway: believed as sent only with no trust domain
+    assert vouched_number(invite, ("10.1.3.9", 5060), TrustDomain(), strict=False) == ("13900139000", False)
+    assert vouched_number(invite, ("10.1.3.9", 5060), trust, strict=False) == (None, True)
+    assert vouched_number(invite, ("10.1.3.9", 5060), TrustDomain(), strict=True) == (None, True)
+    assert vouched_number(invite, ("10.1.2.9", 5060), trust, strict=True) == ("13900139000", False)
 
 
 def test_config_check_prints_the_trust_domain_and_refuses_a_bad_entry(tmp_path):
@@ -91,7 +96,8 @@ def test_config_check_prints_the_trust_domain_and_refuses_a_bad_entry(tmp_path):
                                      'caller_identity: {trusted_peers: ["10.1.2.0/24"]}\n')
     done = cli("config", "check", str(good))
     assert done.returncode == 0, done.stderr
-    assert "caller IDs believed from: 192.0.2.7, 10.1.2.0/24; callbacks through 192.0.2.7:5060" in done.stdout
+    assert ("caller IDs believed from: 192.0.2.7, 10.1.2.0/24; callbacks through 192.0.2.7:5060; "
+            "FastAGI served to: 127.0.0.1, ::1") in done.stdout
     bad = write(tmp_path, shipped + 'caller_identity: {trusted_peers: ["sbc.carrier.example"]}\n')
     done = cli("config", "check", str(bad))
     assert done.returncode == 2 and "Traceback" not in done.stderr
