@@ -28,7 +28,7 @@ class SipGuardCollector:
         yield refused
         yield CounterMetricFamily("callcenter_sip_identity_not_believed",
                                   "Calls whose caller ID came from outside the trust domain (never "
-                                  "called back through a gateway)", value=control.not_believed)
+                                  "called back)", value=control.not_believed)
         failures = CounterMetricFamily("callcenter_sip_auth_failures",
                                        "Failed digest authentications", labels=["kind"])
         blocks = CounterMetricFamily("callcenter_sip_auth_blocks",

@@ -170,6 +170,9 @@ async def start_listeners(engine: Engine, options: ListenerOptions) -> list[Call
             except OSError as exc:
                 raise StartupError(f"FastAGI on {host}:{port}: {exc.strerror or exc}") from None
             port = asterisk.agi_port
+            from callcenter.metrics.agi_guard import AgiGuardCollector
+
+            engine.registry.register(AgiGuardCollector(asterisk.agi))  # type: ignore[attr-defined]
             log.info("FastAGI listening on %s:%d (Asterisk: AGI(agi://%s:%d/<line>))%s", host, port,
                      host, port, "; following seats over AMI" if options.ami else "")
             closers.append(asterisk.close)

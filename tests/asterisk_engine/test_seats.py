@@ -12,6 +12,7 @@ from acd.events import AgentLoggedIn, AgentNotReady
 from callcenter.asterisk.transcripts import RECEIVED, SENT, AMIBlock, ami_blocks
 from callcenter.asterisk_engine import AMISettings, MissingSecret, start_asterisk
 from callcenter.config import ConfigError, load_config
+from callcenter.metrics.agi_guard import AgiGuardCollector
 from tests.core.test_config import GOOD, write
 
 from ..asterisk.fakes import FakeAMIServer
@@ -123,7 +124,9 @@ def test_fastagi_serves_only_the_configured_asterisk_hosts():
             ends = await asyncio.gather(outsider.run(), asterisk.run(), return_exceptions=True)
         finally:
             await handle.close()
-        return parts, handle.agi.refused, outsider.commands, ends
+        refused = next(AgiGuardCollector(handle.agi).collect()).samples[0]
+        assert refused.name == "callcenter_agi_refused_total"
+        return parts, refused.value, outsider.commands, ends
 
     parts, refused, commands, ends = asyncio.run(scenario(None))
     assert parts.submitted(AgentLoggedIn) == [AgentLoggedIn("1002", True)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -120,6 +121,11 @@ def test_serve_takes_a_real_call_records_it_and_survives_a_kill(tmp_path, shared
                         b"agi_request: agi://127.0.0.1/12345\nagi_channel: PJSIP/caller-1\n"
                         b"agi_uniqueid: 1700000000.1\nagi_callerid: 5551000\n\n")
             assert agi.makefile("rb").readline().strip() == b"ANSWER"
+        # Not from an Asterisk host (asterisk.hosts: loopback 127.0.0.1 by default): closed unread.
+        outsider = ("127.0.0.2", 0)
+        with (socket.create_connection((LOCAL, agi_port), timeout=10, source_address=outsider) as other,
+              contextlib.suppress(ConnectionResetError)):
+            assert other.makefile("rb").read() == b""
         call_id, hung_up_at = asyncio.run(one_call(sip_port, api_port))
         # The counters scraped over HTTP match the one call placed over SIP.
         metrics = scrape(api_port)
@@ -127,6 +133,7 @@ def test_serve_takes_a_real_call_records_it_and_survives_a_kill(tmp_path, shared
         assert metrics[("callcenter_calls_answered_total", labels)] == 1
         assert metrics[("callcenter_calls_offered_total", labels)] == 1
         assert metrics.get(("callcenter_calls_abandoned_total", labels), 0) == 0
+        assert metrics[("callcenter_agi_refused_total", ())] == 1
         # The record reaches the disk; then the engine is killed without warning.
         deadline = time.monotonic() + 10
         while not [c for c in stored_calls(db) if c.call_id == call_id]:
