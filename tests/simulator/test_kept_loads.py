@@ -177,9 +177,10 @@ places = [os.path.abspath(place) for place in sys.path]
 
 def imports(path):
     # opened or listed by an import the load makes (code, and the folders it is looked for in),
-    # or by pydantic looking for its plug-ins (which watch validation, not change its values)
+    # or by pydantic looking for its plug-ins in every installed distribution, an editable
+    # install of this checkout included (plug-ins watch validation, not change its values)
     return (path.endswith((".py", ".pyc", ".so")) or path in places
-            or path.endswith(".dist-info/entry_points.txt")
+            or path.endswith((".dist-info/entry_points.txt", ".egg-info/entry_points.txt"))
             or path.startswith(tuple(places)) and os.path.exists(os.path.join(path, "__init__.py")))
 
 
