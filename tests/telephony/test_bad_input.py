@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import pytest
@@ -14,17 +15,35 @@ from callcenter.telephony.agent_calls import AgentCalls
 from callcenter.telephony.embedded import start_embedded
 
 from .conftest import engine_parts
-from .helpers import LOCAL, PASSWORDS, RawPeer, new_caller, start
+from .helpers import LOCAL, PASSWORDS, RawPeer, new_caller, start, wait_for
 
 pytestmark = [pytest.mark.sip, pytest.mark.timeout(30)]
 
+def _idle(tel, parts) -> bool:
+    return (parts.acd.live_calls() == 0 and not tel.control.callers and not tel.control.dialogs
+            and not tel.control.invites)
+
+
 async def assert_serving_and_idle(tel, parts) -> None:
-    """A fresh peer still gets answers, and no call is left anywhere."""
+    """A fresh peer still gets answers, and no call is left anywhere (once the last hang-up
+    has been handled: awaited, not slept on)."""
     probe = RawPeer(tel.port)
     assert await probe.exchange(probe.request("OPTIONS")) == ["SIP/2.0 200 OK"]
     probe.sock.close()
+    with contextlib.suppress(TimeoutError):
+        await wait_for(lambda: _idle(tel, parts), 5)
     assert parts.acd.live_calls() == 0
     assert not tel.control.callers and not tel.control.dialogs and not tel.control.invites
+
+
+async def assert_another_caller_answered(tel, parts) -> None:
+    """A caller from elsewhere is answered and hung up as before, leaving the engine idle."""
+    caller = await new_caller()
+    call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
+    assert call.status == 200
+    await caller.hangup(call)
+    await assert_serving_and_idle(tel, parts)
+    await caller.endpoint.close()
 
 
 def test_register_without_or_with_wrong_credentials_binds_nothing(tmp_path):
@@ -106,7 +125,6 @@ def test_invite_flood_from_one_address_gets_503_and_others_are_served(tmp_path):
         call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
         assert call.status == 200
         await caller.hangup(call)
-        await asyncio.sleep(0.1)
         await assert_serving_and_idle(tel, parts)
         flooder.sock.close()
         await caller.endpoint.close()
@@ -153,14 +171,8 @@ def test_an_invite_with_an_agent_task_call_id_is_refused_and_reaches_no_acd(tmp_
         assert parts.acd.live_calls() == 0
         assert spoofed not in tel.control.calls and spoofed not in tel.control.callers
         # Other callers are answered as before.
-        caller = await new_caller()
-        call = await caller.call(f"sip:12345@{LOCAL}:{tel.port}", (LOCAL, tel.port))
-        assert call.status == 200
-        await caller.hangup(call)
-        await asyncio.sleep(0.1)
-        await assert_serving_and_idle(tel, parts)
+        await assert_another_caller_answered(tel, parts)
         peer.sock.close()
-        await caller.endpoint.close()
         await tel.close()
 
     asyncio.run(scenario())
@@ -182,7 +194,6 @@ def test_placing_an_agent_task_under_a_call_id_in_use_is_refused_not_overwritten
             agent_calls.place(call_id, "return_visit-7", "13700137004", "12345", "zh", preview=True)
         assert tel.control.calls[call_id] is live and call_id not in tel.control.callbacks.routes
         await caller.hangup(call)
-        await asyncio.sleep(0.1)
         await assert_serving_and_idle(tel, parts)
         await caller.endpoint.close()
         await tel.close()
